@@ -1,0 +1,1 @@
+"""Command line: one module per sub-command; no physics here."""

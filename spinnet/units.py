@@ -1,0 +1,61 @@
+"""SPICE number syntax: ``1.5k``, ``10meg``, ``3pF``, ``2.2e-9``.
+
+Units are SI throughout spinnet; suffixes only scale a number.  As in SPICE, letters after
+a recognised scale suffix (``pF``, ``mV``, ``kOhm``) are ignored, and so are letters that
+start no suffix (``5V`` is 5).  ``m`` is milli and ``meg`` is mega, case-insensitively.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+SCALE = {
+    "t": 1e12,
+    "g": 1e9,
+    "meg": 1e6,
+    "k": 1e3,
+    "mil": 25.4e-6,
+    "m": 1e-3,
+    "u": 1e-6,
+    "µ": 1e-6,
+    "n": 1e-9,
+    "p": 1e-12,
+    "f": 1e-15,
+    "a": 1e-18,
+}
+
+_NUMBER = re.compile(
+    r"""^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)   # mantissa and exponent
+        (meg|mil|[tgkmuµnpfa])?                     # scale suffix
+        ([a-zA-Zµ_Ω]*)$                             # ignored unit letters""",
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+def parse_number(text: str) -> float:
+    """Parse a SPICE number; raise ``ValueError`` when ``text`` is not one.
+
+    >>> parse_number("1.5k"), parse_number("10MEG"), parse_number("3pF")
+    (1500.0, 10000000.0, 3e-12)
+    """
+    m = _NUMBER.match(text.strip())
+    if m is None:
+        raise ValueError(f"not a number: {text!r}")
+    mant, suffix, _unit = m.groups()
+    value = float(mant)
+    if suffix:
+        value *= SCALE[suffix.lower()]
+    if not math.isfinite(value):
+        raise ValueError(f"number out of range: {text!r}")
+    return value
+
+
+def is_number(text: str) -> bool:
+    """True when ``text`` parses as a SPICE number."""
+    return _NUMBER.match(text.strip()) is not None
+
+
+def format_number(value: float) -> str:
+    """Shortest text that parses back to exactly ``value`` (round-trip safe)."""
+    return repr(float(value))
