@@ -1,0 +1,252 @@
+"""``spinnet plot``: figures from a saved result or from a netlist.
+
+From a result (``.npz`` written by ``spinnet run``)::
+
+    spinnet plot RESULT.npz --signal "v(out)" [--zoom 10n:12n] -o wave.png
+    spinnet plot RESULT.npz --signal "v(out)" --spectrum [--tones 1g,1.1g] -o spec.svg
+    spinnet plot RESULT.npz --list
+
+From a netlist::
+
+    spinnet plot NETLIST.cir --graph -o graph.png
+    spinnet plot NETLIST.cir --curve X1 [--fmin 0.9g --fmax 1.1g --power 1u] -o curve.png
+
+``--curve NAME`` draws the rectified voltage against frequency of the spin-diode resonator
+``NAME``, or of every resonator inside the sub-circuit instance ``NAME`` together with their
+series sum (a chain's multiply-and-accumulate response).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError, ParameterError
+from ..units import parse_number
+
+NETLIST_SUFFIXES = (".cir", ".sp", ".spi", ".net", ".spice", ".ckt", ".txt")
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "plot", help="plot waveforms, spectra, device curves or the netlist graph",
+        description=__doc__.split("\n\n")[0],
+        epilog="Numbers take SPICE suffixes (1g, 10n, 1u).  The output format follows the "
+               "suffix of -o: .png, .svg or .pdf.")
+    p.add_argument("input", help="a result file (.npz) or a netlist")
+    p.add_argument("-o", "--output", default=None,
+                   help="figure file (.png, .svg, .pdf); default: INPUT-STEM-KIND.png in the "
+                        "current folder")
+    g = p.add_argument_group("result files (.npz)")
+    g.add_argument("--signal", action="append", default=None, metavar="PROBE",
+                   help="signal to draw, e.g. 'v(out)' (repeat for several; default: all)")
+    g.add_argument("--zoom", action="append", default=[], metavar="T0:T1",
+                   help="add a zoom panel on this time window (repeatable), e.g. 10n:12n")
+    g.add_argument("--spectrum", action="store_true",
+                   help="plot the windowed spectrum (dBm) of one --signal instead")
+    g.add_argument("--window", default="hann", choices=["hann", "blackman", "flattop", "rect"],
+                   help="FFT window of --spectrum (default hann)")
+    g.add_argument("--psd", action="store_true",
+                   help="with --spectrum: power spectral density in dBm/Hz")
+    g.add_argument("--rload", default="50", metavar="OHM",
+                   help="load resistance for dBm (default 50)")
+    g.add_argument("--tones", default=None, metavar="F1,F2,...",
+                   help="with --spectrum: tone grid to mark, in Hz")
+    g.add_argument("--t-start", default=None, metavar="T",
+                   help="with --spectrum: ignore samples before T (start-up transient)")
+    g.add_argument("--list", action="store_true", help="list the saved signals and exit")
+    n = p.add_argument_group("netlists")
+    n.add_argument("--graph", action="store_true",
+                   help="draw the circuit graph (sub-circuits collapsed)")
+    n.add_argument("--curve", metavar="NAME",
+                   help="rectified voltage vs frequency of resonator NAME or of the chain "
+                        "of resonators inside sub-circuit instance NAME")
+    n.add_argument("--power", default="1u", metavar="W",
+                   help="with --curve: RF power of the probe tone in each junction "
+                        "(default 1 µW)")
+    n.add_argument("--points", type=int, default=801, help="with --curve: frequency points")
+    p.add_argument("--fmin", default=None, metavar="HZ", help="lowest frequency shown")
+    p.add_argument("--fmax", default=None, metavar="HZ", help="highest frequency shown")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object naming the file written")
+    p.set_defaults(func=run)
+    return p
+
+
+def _number(option: str, text: str | None, unit: str) -> float | None:
+    if text is None:
+        return None
+    try:
+        return parse_number(text)
+    except ValueError:
+        raise ParameterError("plot", option, text, unit, "a number (SPICE suffixes allowed)"
+                             ) from None
+
+
+def _conflict(args, given: list[str], mode: str) -> None:
+    used = [opt for opt in given if _is_set(args, opt)]
+    if used:
+        raise ParameterError("plot", used[0], "given", "",
+                             f"not with {mode} (it applies to another kind of plot)")
+
+
+def _is_set(args, opt: str) -> bool:
+    value = getattr(args, opt.lstrip("-").replace("-", "_"))
+    defaults = {"--window": "hann", "--rload": "50", "--power": "1u", "--points": 801}
+    if opt in defaults:
+        return value != defaults[opt]
+    return bool(value) if not isinstance(value, str) else True
+
+
+def load_result(path: Path):
+    """A saved :class:`spinnet.engine.Result`, or any ``.npz`` with a ``time`` array."""
+    try:
+        from ..engine import Result
+    except ImportError:
+        Result = None
+    if Result is not None and hasattr(Result, "load"):
+        return Result.load(path)
+    return _load_plain_npz(path)
+
+
+def _load_plain_npz(path: Path):
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise DataError(f"{path}: not a readable .npz result ({exc})") from None
+    time = arrays.pop("time", None)
+    signals = {k: v for k, v in arrays.items()
+               if time is not None and np.shape(v) == np.shape(time)}
+
+    class _Plain:
+        pass
+
+    res = _Plain()
+    res.time, res.signals = time, signals
+    return res
+
+
+def _default_output(inp: Path, kind: str) -> Path:
+    return Path.cwd() / f"{inp.stem}-{kind}.png"
+
+
+def run(args) -> int:
+    from .. import plot as P
+
+    inp = Path(args.input)
+    if not inp.exists():
+        raise ParameterError("plot", "input", str(inp), "", "an existing result or netlist file")
+    if inp.is_dir():
+        raise ParameterError("plot", "input", str(inp), "", "a file, not a folder")
+    if args.output is not None:
+        P.common.check_output_path(args.output)  # fail before any long computation
+    fmin = _number("--fmin", args.fmin, "Hz")
+    fmax = _number("--fmax", args.fmax, "Hz")
+    netlist_opts = ["--graph", "--curve", "--power", "--points"]
+    result_opts = ["--signal", "--zoom", "--spectrum", "--window", "--psd", "--tones",
+                   "--t-start", "--list", "--rload"]
+
+    if inp.suffix.lower() == ".npz":
+        _conflict(args, netlist_opts, "a result file (.npz)")
+        res = load_result(inp)
+        if getattr(res, "time", None) is None:
+            raise DataError(f"{inp}: holds no time-domain signals (not a transient result)")
+        if args.list:
+            names = sorted(res.signals)
+            print(json.dumps({"signals": names}) if args.json else "\n".join(names))
+            return 0
+        if args.spectrum:
+            if not args.signal or len(args.signal) != 1:
+                raise ParameterError("plot", "--signal", args.signal, "",
+                                     "exactly one --signal with --spectrum")
+            if args.zoom:
+                raise ParameterError("plot", "--zoom", "given", "",
+                                     "not with --spectrum (use --t-start, --fmin, --fmax)")
+            tones = []
+            if args.tones:
+                tones = [_number("--tones", t, "Hz") for t in args.tones.split(",") if t]
+            fig = P.spectrum(res, args.signal[0], window=args.window, mode=(
+                "psd" if args.psd else "power"), r_load=_number("--rload", args.rload, "ohm"),
+                tones=tones, fmin=fmin, fmax=fmax,
+                t_start=_number("--t-start", args.t_start, "s"))
+            kind = "spectrum"
+        else:
+            _conflict(args, ["--psd", "--tones", "--t-start"], "a waveform (add --spectrum)")
+            if args.window != "hann" or fmin is not None or fmax is not None:
+                raise ParameterError("plot", "--window/--fmin/--fmax", "given", "",
+                                     "only with --spectrum")
+            zoom = [P.parse_zoom(z) for z in args.zoom]
+            fig = P.waveform(res, args.signal, zoom=zoom, title=inp.name)
+            kind = "waveform"
+    else:
+        _conflict(args, result_opts, "a netlist")
+        if args.graph == bool(args.curve):
+            raise ParameterError("plot", "mode", "none" if not args.graph else "both", "",
+                                 "exactly one of --graph, --curve for a netlist")
+        from ..netlist import parse_file
+        netlist = parse_file(inp)
+        if args.graph:
+            fig = P.netlist_graph(netlist, title=f"{inp.name}: netlist graph "
+                                  "(sub-circuits collapsed)")
+            kind = "graph"
+        else:
+            fig = _curve(netlist, args.curve, _number("--power", args.power, "W"),
+                         args.points, fmin, fmax)
+            kind = "curve"
+    out = Path(args.output) if args.output else _default_output(inp, kind)
+    P.save_figure(fig, out)
+    if args.json:
+        print(json.dumps({"written": str(out), "kind": kind}))
+    else:
+        print(f"wrote {out}")
+    return 0
+
+
+def _curve(netlist, name: str, power: float, points: int, fmin, fmax):
+    """Rectified voltage of one resonator, or of a chain (a sub-circuit instance)."""
+    from .. import plot as P
+    from ..devices import resonator
+    from ..netlist import flatten
+
+    if not (np.isfinite(power) and power > 0):
+        raise ParameterError("plot", "--power", power, "W", "> 0")
+    if not 2 <= points <= 100_000:
+        raise ParameterError("plot", "--points", points, "", "2 .. 100000")
+    flat = flatten(netlist)
+    want = name.lower()
+    devs = [el for el in flat.elements
+            if el.model_type == "sdr"
+            and (el.name.lower() == want or el.name.lower().startswith(want + "."))]
+    if not devs:
+        known = sorted({el.name.split(".")[0] for el in flat.elements
+                        if el.model_type == "sdr"})
+        raise ParameterError("plot", "--curve", name, "",
+                             "a resonator (sdr) or a sub-circuit instance holding some: "
+                             + (", ".join(known[:20]) or "this netlist has none"))
+    params = [resonator.bind(el.name, {**el.model_params, **_numeric(el.params)})
+              for el in devs]
+    frs = np.array([p["fr"] for p in params])
+    widths = np.array([p["alpha"] * p["fr"] for p in params])
+    lo = fmin if fmin is not None else float(np.min(frs - 8 * widths))
+    hi = fmax if fmax is not None else float(np.max(frs + 8 * widths))
+    if not hi > lo > 0:
+        raise ParameterError("plot", "--fmin/--fmax", (lo, hi), "Hz", "0 < fmin < fmax")
+    f = np.linspace(lo, hi, points)
+    curves = np.array([resonator.rectified(f, power, p["fr"], p["alpha"], p["k"], p["s"],
+                                           p["o"]) for p in params])
+    labels = [el.name for el in devs]
+    if len(devs) > 1:
+        curves = np.vstack([curves, curves.sum(axis=0)])
+        labels.append(f"{name} (series sum)")
+    return P.rectification_curve(
+        f, curves, labels=labels, fr=frs,
+        title=f"{name}: rectified voltage, {power:g} W per junction")
+
+
+def _numeric(params: dict) -> dict:
+    return {k: v for k, v in params.items() if not isinstance(v, str)}
