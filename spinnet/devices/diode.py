@@ -1,0 +1,200 @@
+r"""Semiconductor junction diode with the SPICE level-1 (ngspice ``D``) meaning of its model.
+
+Current (ngspice ``dioload.c``, thermal voltage ``vte = n kT/q``, ``gmin`` across the junction)::
+
+    v >= -3 vte               I = is (exp(v/vte) - 1) + gmin v
+    -bv' <= v < -3 vte        I = -is (1 + (3 vte/(v e))^3) + gmin v
+    v < -bv'  (bv given)      I = -is exp(-(bv' + v)/vte) + gmin v
+
+``bv'`` is ngspice's breakdown voltage adjusted so that ``I(-bv') = -ibv`` (``diotemp.c``).
+Charge: diffusion ``tt I`` plus the depletion charge of ``cjo, vj, m`` with the linear
+extension above ``fc vj``.  ``rs`` is a series resistance (the circuit adds an internal node).
+Temperature is fixed at TNOM = 27 C (ngspice's default): no temperature scaling.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .params import ParamSpec
+from .params import bind as _bind
+
+#: ngspice's constants (const.h) and default temperature, so Vt matches to the last digit.
+BOLTZ = 1.38064852e-23
+CHARGE = 1.6021766208e-19
+TNOM = 300.15
+VT = BOLTZ * TNOM / CHARGE
+GMIN = 1e-12
+
+SPECS = (
+    ParamSpec("is", "A", 1e-14, 0.0, 1.0, "saturation current", lo_open=True),
+    ParamSpec("n", "", 1.0, 0.01, 100.0, "emission coefficient"),
+    ParamSpec("rs", "ohm", 0.0, 0.0, 1e12, "series resistance"),
+    ParamSpec("cjo", "F", 0.0, 0.0, 1.0, "zero-bias junction capacitance"),
+    ParamSpec("vj", "V", 1.0, 0.0, 10.0, "junction potential", lo_open=True),
+    ParamSpec("m", "", 0.5, 0.0, 0.99, "grading coefficient"),
+    ParamSpec("tt", "s", 0.0, 0.0, 1.0, "transit time"),
+    ParamSpec("fc", "", 0.5, 0.0, 0.95, "forward-bias depletion capacitance coefficient"),
+    ParamSpec("bv", "V", math.inf, 0.0, math.inf, "reverse breakdown voltage (inf: none)",
+              lo_open=True),
+    ParamSpec("ibv", "A", 1e-3, 0.0, 1e3, "current at breakdown voltage", lo_open=True),
+    ParamSpec("eg", "eV", 1.11, 0.1, 10.0, "band gap (accepted; no temperature scaling)"),
+    ParamSpec("xti", "", 3.0, -100.0, 100.0, "Is temperature exponent (accepted, unused)"),
+    ParamSpec("kf", "", 0.0, 0.0, 1.0, "flicker noise coefficient (accepted, unused)"),
+    ParamSpec("af", "", 1.0, 0.0, 10.0, "flicker noise exponent (accepted, unused)"),
+)
+
+STRING_PARAMS: tuple[str, ...] = ()
+ALIASES = {"cj0": "cjo", "cj": "cjo", "pb": "vj", "mj": "m"}
+
+
+def _relations(device: str, p: dict) -> None:
+    del device, p
+
+
+def _infinite_ok(spec, value):
+    return spec.name == "bv" and np.all(np.isposinf(np.asarray(value, float)))
+
+
+def bind(device: str, given: dict | None) -> dict:
+    """Check and complete ``.model NAME D(...)`` parameters (ngspice names and aliases)."""
+    g = {}
+    for k, v in (given or {}).items():
+        k = ALIASES.get(str(k).lower(), str(k).lower())
+        g[k] = v
+    bv = g.pop("bv", None)
+    out = _bind(device, SPECS, g, _relations)
+    if bv is not None:
+        out.update(_bind(device, [s for s in SPECS if s.name == "bv"], {"bv": bv}))
+    return out
+
+
+def breakdown_voltage(is_=1e-14, n=1.0, bv=math.inf, ibv=1e-3, reltol=1e-3):
+    """ngspice's adjusted breakdown voltage ``bv'`` with ``I(-bv') = -ibv`` (diotemp.c)."""
+    if not math.isfinite(bv):
+        return math.inf
+    vt = n * VT
+    cbv = ibv
+    if cbv < is_ * bv / vt:
+        return bv
+    tol = reltol * cbv
+    xbv = bv - vt * math.log(1.0 + cbv / is_)
+    for _ in range(25):
+        xbv = bv - vt * math.log(cbv / is_ + 1.0 - xbv / vt)
+        xcbv = is_ * (math.exp((bv - xbv) / vt) - 1.0 + xbv / vt)
+        if abs(xcbv - cbv) <= tol:
+            break
+    return xbv
+
+
+@njit(cache=True)
+def current_nb(v, is_, n, bvp, gmin):
+    """Scalar junction current and conductance ``(I, dI/dv)`` (numba)."""
+    vte = n * VT
+    if v >= -3.0 * vte:
+        e = math.exp(min(v / vte, 700.0))
+        return is_ * (e - 1.0) + gmin * v, is_ * e / vte + gmin
+    if v >= -bvp:
+        arg = 3.0 * vte / (v * math.e)
+        arg = arg * arg * arg
+        return -is_ * (1.0 + arg) + gmin * v, is_ * 3.0 * arg / v + gmin
+    e = math.exp(min(-(bvp + v) / vte, 700.0))
+    return -is_ * e + gmin * v, is_ * e / vte + gmin
+
+
+def current(v, is_=1e-14, n=1.0, bv=math.inf, ibv=1e-3, gmin=GMIN):
+    """Junction current (A) at junction voltage ``v`` (V), vectorised (numpy reference)."""
+    v = np.asarray(v, float)
+    vte = n * VT
+    bvp = breakdown_voltage(is_, n, bv, ibv)
+    fwd = is_ * (np.exp(np.minimum(v / vte, 700.0)) - 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        arg = (3.0 * vte / (v * math.e)) ** 3
+    rev = -is_ * (1.0 + arg)
+    brk = -is_ * np.exp(np.minimum(-(bvp + v) / vte, 700.0))
+    i = np.where(v >= -3 * vte, fwd, np.where(v >= -bvp, rev, brk))
+    return i + gmin * v
+
+
+def conductance(v, is_=1e-14, n=1.0, bv=math.inf, ibv=1e-3, gmin=GMIN):
+    """``dI/dv`` (S) of :func:`current`."""
+    v = np.asarray(v, float)
+    vte = n * VT
+    bvp = breakdown_voltage(is_, n, bv, ibv)
+    fwd = is_ * np.exp(np.minimum(v / vte, 700.0)) / vte
+    with np.errstate(divide="ignore", invalid="ignore"):
+        arg = (3.0 * vte / (v * math.e)) ** 3
+        rev = is_ * 3.0 * arg / v
+    brk = is_ * np.exp(np.minimum(-(bvp + v) / vte, 700.0)) / vte
+    return np.where(v >= -3 * vte, fwd, np.where(v >= -bvp, rev, brk)) + gmin
+
+
+def charge(v, cjo=0.0, vj=1.0, m=0.5, tt=0.0, fc=0.5, is_=1e-14, n=1.0, bv=math.inf,
+           ibv=1e-3, gmin=GMIN):
+    """Junction charge (C): ``tt I(v)`` + depletion charge (ngspice ``dioload.c``)."""
+    v = np.asarray(v, float)
+    q = tt * current(v, is_, n, bv, ibv, gmin)
+    if cjo == 0.0:
+        return q
+    lim = fc * vj
+    with np.errstate(invalid="ignore"):
+        below = vj * cjo * (1.0 - (1.0 - np.minimum(v, lim) / vj) ** (1.0 - m)) / (1.0 - m)
+    f1 = vj * (1.0 - (1.0 - fc) ** (1.0 - m)) / (1.0 - m)
+    f2 = (1.0 - fc) ** (1.0 + m)
+    f3 = 1.0 - fc * (1.0 + m)
+    above = cjo * (f1 + (f3 * (v - lim) + m / (2.0 * vj) * (v * v - lim * lim)) / f2)
+    return q + np.where(v < lim, below, above)
+
+
+def capacitance(v, cjo=0.0, vj=1.0, m=0.5, tt=0.0, fc=0.5, is_=1e-14, n=1.0, bv=math.inf,
+                ibv=1e-3, gmin=GMIN):
+    """``dQ/dv`` (F) of :func:`charge`."""
+    v = np.asarray(v, float)
+    c = tt * conductance(v, is_, n, bv, ibv, gmin)
+    if cjo == 0.0:
+        return c
+    lim = fc * vj
+    below = cjo * (1.0 - np.minimum(v, lim) / vj) ** (-m)
+    f2 = (1.0 - fc) ** (1.0 + m)
+    f3 = 1.0 - fc * (1.0 + m)
+    above = cjo / f2 * (f3 + m * v / vj)
+    return c + np.where(v < lim, below, above)
+
+
+COLS = ("is", "n", "rs", "cjo", "vj", "m", "tt", "fc", "bvp")
+IS, N, RS, CJO, VJ, M, TT, FC, BVP = range(len(COLS))
+
+
+def pack(params_list) -> np.ndarray:
+    """Rows of packed parameters (see :data:`COLS`; ``bvp`` is the adjusted breakdown)."""
+    rows = np.zeros((len(params_list), len(COLS)))
+    for i, p in enumerate(params_list):
+        bvp = breakdown_voltage(p["is"], p["n"], p["bv"], p["ibv"])
+        rows[i] = (p["is"], p["n"], p["rs"], p["cjo"], p["vj"], p["m"], p["tt"], p["fc"], bvp)
+    return rows
+
+
+@njit(cache=True)
+def charge_nb(v, row, gmin):
+    """Scalar junction charge and capacitance ``(Q, dQ/dv)`` from a packed row (numba)."""
+    i, g = current_nb(v, row[IS], row[N], row[BVP], gmin)
+    q = row[TT] * i
+    c = row[TT] * g
+    cjo, vj, m, fc = row[CJO], row[VJ], row[M], row[FC]
+    if cjo == 0.0:
+        return q, c
+    lim = fc * vj
+    if v < lim:
+        arg = 1.0 - v / vj
+        q += vj * cjo * (1.0 - arg ** (1.0 - m)) / (1.0 - m)
+        c += cjo * arg ** (-m)
+    else:
+        f1 = vj * (1.0 - (1.0 - fc) ** (1.0 - m)) / (1.0 - m)
+        f2 = (1.0 - fc) ** (1.0 + m)
+        f3 = 1.0 - fc * (1.0 + m)
+        q += cjo * (f1 + (f3 * (v - lim) + m / (2.0 * vj) * (v * v - lim * lim)) / f2)
+        c += cjo / f2 * (f3 + m * v / vj)
+    return q, c

@@ -1,0 +1,254 @@
+r"""Spin-diode resonator (synapse): steady state and the level-1 time-domain kernel.
+
+Steady state (physics.md §1).  With resonance ``fr``, half-width ``a = alpha*fr`` and detuning
+``D = f - fr``::
+
+    V_dc = o * P * K * [ s*L(D) + (1 - s)*A(D) ]
+    L(D) = a^2 / (a^2 + D^2)         A(D) = 2 a D / (a^2 + D^2)
+
+``P`` is the RF power of the tone in the junction, ``P = R0*|I|^2/2`` (``|I|`` the amplitude of
+the current through the junction, or of ``kappa`` times the drive-line current for a
+4-terminal device).  Several tones add.
+
+Level-1 time domain: a driven damped oscillator whose state modulates the resistance,
+
+    x'' + 2*G*x' + (wr^2 + G^2)*x = wr^2 * kappa * I(t),     G = alpha*wr,  wr = 2*pi*(fr+dfr)
+    R(t) = R0 + rho_x * x + rho_v * x' / (2*pi*fr)
+
+``x`` is in amperes (its static response to a DC current is that current).  The stiffness
+``wr^2 + G^2`` puts the pole pair at ``+-wr + iG`` so the co-rotating response is centred
+exactly on ``fr``.  ``rho_x`` and ``rho_v`` (ohm per ampere) are the unique pair for which the
+time-averaged ``<R(t) I(t)>`` of one tone equals the steady-state formula *exactly* at
+``f = fr`` and in its antisymmetric part at ``f = fr +- a``; elsewhere the oscillator's
+counter-rotating response adds a nearly constant offset of about ``alpha`` times the peak
+(the formula is the narrow-line limit of the oscillator; see docs/devices.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..errors import ParameterError
+from .params import ParamSpec
+from .params import bind as _bind
+
+#: K of physics.md: (dR/R) tan(gamma_p) / (8 sqrt 2) * beta_s / I_th with dR/R = 1,
+#: gamma_p = pi/4, beta_s = 1, I_th = 10 uA.
+K_DEFAULT = 1.0 * math.tan(math.pi / 4) / (8.0 * math.sqrt(2.0)) * 1.0 / 10e-6
+
+SPECS = (
+    ParamSpec("fr", "Hz", 1e9, 1e6, 1e12, "resonance frequency"),
+    ParamSpec("alpha", "", 0.01, 0.0, 0.5, "half-width at half-maximum / fr (linewidth ratio)",
+              lo_open=True),
+    ParamSpec("k", "V/W", K_DEFAULT, 0.0, 1e8, "sensitivity: peak rectified volts per watt",
+              lo_open=True),
+    ParamSpec("s", "", 0.0, 0.0, 1.0, "symmetric (Lorentzian) fraction of the response"),
+    ParamSpec("o", "", 1.0, -1.0, 1.0, "orientation in the chain", choices=(-1.0, 1.0)),
+    ParamSpec("r0", "ohm", 1000.0, 1e-3, 1e9, "DC resistance of the junction"),
+    ParamSpec("kappa", "", 1.0, 0.0, 10.0,
+              "coupling of the drive-line current (4-terminal devices)"),
+    ParamSpec("level", "", 1.0, 1.0, 2.0, "time-domain fidelity: 1 oscillator, 2 macrospin",
+              choices=(1.0, 2.0)),
+)
+
+STRING_PARAMS: tuple[str, ...] = ()
+
+
+def _relations(device: str, p: dict) -> None:
+    # The level-2 (macrospin) parameters live in macrospin.SPECS; bind() there.
+    del device, p
+
+
+def bind(device: str, given: dict | None) -> dict:
+    """Check and complete the parameters of resonator ``device`` (see :data:`SPECS`).
+
+    Level-2 junctions also accept the macrospin stack parameters of
+    :mod:`spinnet.devices.macrospin`.
+    """
+    given = {str(k).lower(): v for k, v in (given or {}).items()}
+    from . import macrospin  # local import: macrospin imports this module
+
+    own = {s.name for s in SPECS}
+    mine = {k: v for k, v in given.items() if k in own}
+    rest = {k: v for k, v in given.items() if k not in own}
+    out = _bind(device, SPECS, mine, _relations)
+    mspecs = {s.name for s in macrospin.SPECS}
+    unknown = [k for k in rest if k not in mspecs]
+    if unknown:
+        raise ParameterError(device, unknown[0], rest[unknown[0]], "",
+                             "known parameters: " + ", ".join(sorted(own | mspecs)))
+    if rest or np.any(np.asarray(out["level"]) == 2.0):
+        out.update(macrospin.bind(device, rest))
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# steady state
+# ----------------------------------------------------------------------------------------
+
+def lorentzian(f, fr, alpha):
+    """Symmetric Lorentzian ``a^2/(a^2 + (f-fr)^2)``, ``a = alpha*fr``; peak 1 at ``fr``."""
+    f, fr, alpha = np.asarray(f, float), np.asarray(fr, float), np.asarray(alpha, float)
+    a = alpha * fr
+    d = f - fr
+    return a * a / (a * a + d * d)
+
+
+def antilorentzian(f, fr, alpha):
+    """Anti-Lorentzian ``2 a (f-fr)/(a^2 + (f-fr)^2)``; extremes +-1 at ``f = fr +- a``."""
+    f, fr, alpha = np.asarray(f, float), np.asarray(fr, float), np.asarray(alpha, float)
+    a = alpha * fr
+    d = f - fr
+    return 2.0 * a * d / (a * a + d * d)
+
+
+def weight(f, fr, alpha, K, s=0.0, o=1.0):
+    """Rectified volts per watt of one tone at ``f`` (broadcasting).
+
+    Returns ``o*K*(s*L + (1-s)*A)`` in V/W.
+    """
+    s = np.asarray(s, float)
+    return np.asarray(o, float) * np.asarray(K, float) * (
+        s * lorentzian(f, fr, alpha) + (1.0 - s) * antilorentzian(f, fr, alpha))
+
+
+def rectified(f, P, fr, alpha, K, s=0.0, o=1.0):
+    """DC voltage rectified from a set of tones.
+
+    Parameters
+    ----------
+    f, P : array_like
+        Tone frequencies (Hz) and powers in the junction (W); their **last axis is the tone
+        axis** and is summed over (a scalar is one tone).
+    fr, alpha, K, s, o : array_like
+        Device parameters; they broadcast against the leading axes of ``f``/``P`` (a trailing
+        tone axis is added to them).
+
+    Returns
+    -------
+    ndarray
+        ``V_dc`` in volts, shape ``broadcast(leading axes of f/P, device parameter shape)``.
+    """
+    f = np.atleast_1d(np.asarray(f, float))
+    P = np.atleast_1d(np.asarray(P, float))
+    ex = [np.asarray(v, float)[..., None] for v in (fr, alpha, K, s, o)]
+    return np.sum(P * weight(f, *ex), axis=-1)
+
+
+def dweight_dfr(f, fr, alpha, K, s=0.0, o=1.0, fixed_linewidth=False):
+    """Derivative of :func:`weight` with respect to ``fr`` (V/W per Hz).
+
+    By default the linewidth follows the resonance (``a = alpha*fr`` with ``alpha`` fixed),
+    which is what a field-line shift does; ``fixed_linewidth=True`` holds ``a`` constant.
+    """
+    f, fr, alpha = np.asarray(f, float), np.asarray(fr, float), np.asarray(alpha, float)
+    s = np.asarray(s, float)
+    a = alpha * fr
+    d = f - fr
+    den = (a * a + d * d) ** 2
+    dL_da = 2.0 * a * d * d / den
+    dL_dd = -2.0 * a * a * d / den
+    dA_da = 2.0 * d * (d * d - a * a) / den
+    dA_dd = 2.0 * a * (a * a - d * d) / den
+    da = 0.0 if fixed_linewidth else alpha
+    dL = dL_da * da - dL_dd
+    dA = dA_da * da - dA_dd
+    return np.asarray(o, float) * np.asarray(K, float) * (s * dL + (1.0 - s) * dA)
+
+
+# ----------------------------------------------------------------------------------------
+# level-1 time-domain kernel
+# ----------------------------------------------------------------------------------------
+
+N_STATES = 2
+#: Row layout of :func:`pack`.
+COLS = ("fr", "alpha", "rho_x", "rho_v", "r0", "kappa")
+FR, ALPHA, RHO_X, RHO_V, R0, KAPPA = range(len(COLS))
+
+
+def _h(nu: float, alpha: float) -> complex:
+    """Normalised oscillator response ``wr^2 X / I`` at ``nu = w/wr``."""
+    return 1.0 / (1.0 + alpha * alpha - nu * nu + 2j * alpha * nu)
+
+
+def oscillator_coefficients(alpha: float, s: float) -> tuple[float, float]:
+    """Dimensionless ``(u, v)`` with ``rho_x = o K R0 u`` and ``rho_v = o K R0 v``.
+
+    Solves the 2x2 linear system: exact value at ``f = fr`` (``s``) and exact antisymmetric
+    part at ``f = fr +- a`` (``2(1-s)``), for the averaged ``<R I>`` of one tone.
+    """
+    def row(nu):
+        h = _h(nu, alpha)
+        return np.array([h.real, -nu * h.imag])
+
+    M = np.vstack([row(1.0), row(1.0 + alpha) - row(1.0 - alpha)])
+    u, v = np.linalg.solve(M, np.array([s, 2.0 * (1.0 - s)]))
+    return float(u), float(v)
+
+
+def oscillator_vdc(f, P, fr, alpha, K, s=0.0, o=1.0):
+    """Exact time-averaged ``<R I>`` of the level-1 oscillator for one tone (closed form).
+
+    This is the linear-response result of the time-domain kernel, used to separate
+    integrator error from model (narrow-line) error in tests.
+    """
+    u, v = oscillator_coefficients(float(alpha), float(s))
+    nu = np.asarray(f, float) / fr
+    h = 1.0 / (1.0 + alpha * alpha - nu * nu + 2j * alpha * nu)
+    return o * K * np.asarray(P, float) * (u * h.real - v * nu * h.imag)
+
+
+def pack(params_list) -> np.ndarray:
+    """Rows of packed level-1 parameters (see :data:`COLS`) from bound parameter dicts."""
+    rows = np.zeros((len(params_list), len(COLS)))
+    for i, p in enumerate(params_list):
+        u, v = oscillator_coefficients(float(p["alpha"]), float(p["s"]))
+        scale = float(p["o"]) * float(p["k"]) * float(p["r0"])
+        rows[i] = (p["fr"], p["alpha"], scale * u, scale * v, p["r0"], p["kappa"])
+    return rows
+
+
+@njit(cache=True)
+def initial_state(row):
+    """At rest: ``x = x' = 0``."""
+    return np.zeros(N_STATES)
+
+
+@njit(cache=True)
+def resistance(row, state):
+    """Instantaneous resistance ``R0 + rho_x x + rho_v x'/wr`` (ohm).
+
+    ``wr`` here is the nominal ``2 pi fr``: the model is defined with the unshifted
+    normalisation so that the resistance does not depend on the field-line current.
+    """
+    wr = 2.0 * np.pi * row[FR]
+    return row[R0] + row[RHO_X] * state[0] + row[RHO_V] * state[1] / wr
+
+
+@njit(cache=True)
+def deriv(row, state, current, dfr, out):
+    """Write ``d(x, x')/dt`` for drive ``current`` (A) and resonance shift ``dfr`` (Hz)."""
+    wr = 2.0 * np.pi * (row[FR] + dfr)
+    g = row[ALPHA] * wr
+    out[0] = state[1]
+    out[1] = wr * wr * row[KAPPA] * current - 2.0 * g * state[1] - (wr * wr + g * g) * state[0]
+
+
+def deriv_ref(row, state, current, dfr=0.0):
+    """Pure-numpy reference of :func:`deriv` (vectorised over leading axes)."""
+    row, state = np.asarray(row, float), np.asarray(state, float)
+    wr = 2.0 * np.pi * (row[..., FR] + dfr)
+    g = row[..., ALPHA] * wr
+    x, v = state[..., 0], state[..., 1]
+    acc = wr * wr * row[..., KAPPA] * current - 2.0 * g * v - (wr * wr + g * g) * x
+    return np.stack([v, acc], axis=-1)
+
+
+def resistance_ref(row, state):
+    """Pure-numpy reference of :func:`resistance`."""
+    row, state = np.asarray(row, float), np.asarray(state, float)
+    wr = 2.0 * np.pi * row[..., FR]
+    return row[..., R0] + row[..., RHO_X] * state[..., 0] + row[..., RHO_V] * state[..., 1] / wr
