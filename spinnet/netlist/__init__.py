@@ -1,0 +1,15 @@
+"""The netlist language: text <-> :class:`Netlist`, flattening, checks and the graph view.
+
+See docs/netlist.md for the grammar and docs/architecture.md §1 for the contract.
+"""
+
+from .checks import check
+from .flatten import FlatCircuit, FlatElement, FlatWaveform, flatten
+from .graph import graph
+from .model import Analysis, Circuit, Element, Expr, Model, Netlist, Subckt, Waveform
+from .parser import parse, parse_file
+from .writer import write
+
+__all__ = ["parse", "parse_file", "write", "flatten", "check", "graph", "FlatCircuit",
+           "FlatElement", "FlatWaveform", "Netlist", "Subckt", "Circuit", "Element", "Model",
+           "Analysis", "Waveform", "Expr"]

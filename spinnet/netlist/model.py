@@ -66,6 +66,8 @@ class Element:
     params: dict[str, Value | str] = field(default_factory=dict)   # instance parameters
     source: Waveform | None = None    # V and I sources
     loc: SourceLocation | None = field(default=None, compare=False, repr=False)
+    # where each part was written: "name", "node0".., "model", "value", "source", "p:<key>"
+    locs: dict[str, SourceLocation] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def kind(self) -> str:
@@ -84,6 +86,8 @@ class Model:
     type: str
     params: dict[str, Value] = field(default_factory=dict)
     loc: SourceLocation | None = field(default=None, compare=False, repr=False)
+    # where each parameter was written: "type", "p:<key>"
+    locs: dict[str, SourceLocation] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -111,6 +115,9 @@ class Circuit:
     models: dict[str, Model] = field(default_factory=dict)
     subckts: dict[str, Subckt] = field(default_factory=dict)
     params: dict[str, Value] = field(default_factory=dict)   # .param name=value
+    # where things were written, for messages: "param:<k>", "default:<k>", "output:<name>",
+    # "save:<i>", "input:<name>" (not part of equality)
+    locs: dict[str, SourceLocation] = field(default_factory=dict, compare=False, repr=False)
 
     def add(self, element: Element) -> Element:
         """Add an element; a duplicate name raises ``ValueError``."""

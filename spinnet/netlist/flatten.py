@@ -1,0 +1,351 @@
+"""Expand sub-circuits and evaluate every parameter expression: Netlist -> FlatCircuit.
+
+Naming: an element ``R3`` inside instance ``X1`` becomes ``X1.R3``; a net ``n5`` internal to
+``X1`` becomes ``x1.n5`` (net names are lower-cased: SPICE nets are case-insensitive);
+ports map to the nets of the instance; ground ``0``/``gnd`` stays ``"0"`` at any depth.
+
+Scoping: a sub-circuit instance sees the parameters of the scope where the sub-circuit was
+*defined* (top level or an enclosing ``.subckt``), overlaid by the sub-circuit's defaults,
+then the instance's ``p=v`` values (evaluated in the caller's scope), then its own
+``.param`` cards.  Models and sub-circuits are looked up the same lexical way.  Top-level
+parameters come from ``.param``, ``.input`` (default 0) and ``bindings``, which override
+both.  Binding values may be numpy arrays; they broadcast through expressions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import NetlistError, NetlistErrors, SourceLocation
+from .expr import ExprError, evaluate, names
+from .model import Analysis, Circuit, Element, Expr, Model, Netlist, Subckt
+from .scope import flat_size
+
+MAX_DEPTH = 32
+"""Deepest sub-circuit nesting accepted (recursion guard)."""
+MAX_ELEMENTS = 5_000_000
+"""Most elements a flattened circuit may have (guards against exponential blow-up)."""
+GROUND = "0"
+
+
+@dataclass
+class FlatWaveform:
+    """A source waveform with evaluated arguments (floats or arrays); see ``Waveform``."""
+
+    kind: str
+    args: tuple = ()
+    dc: object = 0.0
+
+
+@dataclass
+class FlatElement:
+    """One primitive element after flattening (see docs/architecture.md §1).
+
+    ``params`` holds evaluated instance parameters (floats/arrays, or strings); for field
+    lines ``params["targets"]`` is a tuple of the hierarchical names of the resonators.
+    ``node_locs`` gives the source location of each node token (for error messages).
+    """
+
+    name: str
+    kind: str
+    nodes: tuple[str, ...]
+    value: object = None
+    model_type: str | None = None
+    model_params: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+    source: FlatWaveform | None = None
+    loc: SourceLocation | None = None
+    model_name: str | None = None
+    model_loc: SourceLocation | None = None
+    node_locs: tuple = ()
+
+
+@dataclass
+class FlatCircuit:
+    """A flattened, fully evaluated circuit: what the engine elaborates."""
+
+    title: str
+    elements: list[FlatElement]
+    nets: list[str]
+    inputs: list[str]
+    outputs: dict[str, str]
+    saves: list[str]
+    analyses: list[Analysis]
+    options: dict
+    params: dict = field(default_factory=dict)   # evaluated top-level parameters
+
+    def element(self, name: str) -> FlatElement:
+        """The element called ``name`` (case-insensitive); ``KeyError`` when absent."""
+        idx = getattr(self, "_index", None)
+        if idx is None or len(idx) != len(self.elements):
+            idx = {e.name.lower(): e for e in self.elements}
+            self._index = idx
+        return idx[name.lower()]
+
+
+def net_name(name: str) -> str:
+    """The canonical spelling of a top-level net: lower case, ``gnd`` -> ``"0"``."""
+    low = name.lower()
+    return GROUND if low in ("0", "gnd") else low
+
+
+class _Frame:
+    """One lexical level: a circuit definition and the parameter values in force."""
+
+    def __init__(self, circuit: Circuit, env: dict, prefix: str, netmap: dict,
+                 parent_names: tuple[str, ...] = ()):
+        self.circuit, self.env, self.prefix, self.netmap = circuit, env, prefix, netmap
+        self.parent_names = parent_names  # sub-circuit keys on the instance stack
+
+
+class Flattener:
+    def __init__(self, netlist: Netlist, bindings: dict | None, errors: list[NetlistError]):
+        self.nl = netlist
+        self.bindings = {k.lower(): v for k, v in (bindings or {}).items()}
+        self.errors = errors
+        self.elements: list[FlatElement] = []
+        self.nets: dict[str, None] = {}
+        self._seen_err: set = set()
+
+    def error(self, message: str, loc: SourceLocation | None) -> None:
+        key = (message, str(loc))
+        if key not in self._seen_err:  # one definition instantiated 1000x: report once
+            self._seen_err.add(key)
+            self.errors.append(NetlistError(message, loc))
+
+    # -- parameters ----------------------------------------------------------------------
+    def eval(self, value, env: dict, loc: SourceLocation | None, what: str):
+        if isinstance(value, Expr):
+            try:
+                return evaluate(value.text, env)
+            except ExprError as exc:
+                if loc is not None:
+                    loc = SourceLocation(loc.file, loc.line, loc.col, loc.text)
+                self.error(f"{what}: {exc.message}", loc)
+                return float("nan")
+        return value
+
+    def scope_params(self, params: dict, env: dict, loc_of, overrides=()) -> None:
+        """Evaluate ``.param`` definitions into ``env`` in dependency order (cycles -> error).
+
+        Names in ``overrides`` are already bound (bindings) and are not redefined.
+        """
+        todo = {k: v for k, v in params.items() if k not in overrides}
+        deps = {}
+        for k, v in todo.items():
+            try:
+                deps[k] = (names(v.text) & set(todo)) - {k} if isinstance(v, Expr) else set()
+                if isinstance(v, Expr) and k in names(v.text) and k not in env:
+                    self.error(f"parameter {k!r} is defined in terms of itself", loc_of(k))
+                    env[k] = float("nan")
+                    todo[k] = None
+            except ExprError as exc:
+                self.error(f"parameter {k!r}: {exc.message}", loc_of(k))
+                deps[k] = set()
+                todo[k] = float("nan")
+        done: set[str] = set()
+        pending = [k for k in todo if todo[k] is not None]
+        while pending:
+            progress = False
+            rest = []
+            for k in pending:
+                if deps[k] - done:
+                    rest.append(k)
+                    continue
+                env[k] = self.eval(todo[k], env, loc_of(k), f"parameter {k!r}")
+                done.add(k)
+                progress = True
+            if not progress:
+                for k in rest:
+                    self.error(f"parameter {k!r} is part of a circular definition",
+                               loc_of(k))
+                    env[k] = float("nan")
+                break
+            pending = rest
+
+    # -- driving -------------------------------------------------------------------------
+    def run(self) -> FlatCircuit:
+        nl = self.nl
+        size = flat_size(nl)
+        if size > MAX_ELEMENTS:
+            raise NetlistErrors(self.errors + [NetlistError(
+                f"the flattened circuit would have {size} elements (limit {MAX_ELEMENTS})",
+                _first_loc(nl))])
+        env: dict = {}
+        for name in nl.inputs:
+            env[name.lower()] = 0.0
+        env.update(self.bindings)
+        loc0 = _first_loc(nl)
+        self.scope_params(nl.params, env, lambda k: nl.locs.get("param:" + k, loc0),
+                          overrides=self.bindings)
+        top = _Frame(nl, env, "", {})
+        self.circuit([top])
+        nets = [GROUND] if GROUND in self.nets else []
+        nets += [n for n in self.nets if n != GROUND]
+        analyses = []
+        for a in nl.analyses:
+            args = tuple(self.eval(v, env, a.loc, f".{a.kind}") for v in a.args)
+            params = {k: self.eval(v, env, a.loc, f".{a.kind} {k}") for k, v in a.params.items()}
+            analyses.append(Analysis(a.kind, args, params, loc=a.loc))
+        options = {k: self.eval(v, env, loc0, f".options {k}") for k, v in nl.options.items()}
+        return FlatCircuit(nl.title, self.elements, nets, list(nl.inputs), dict(nl.outputs),
+                           list(nl.saves), analyses, options, params=env)
+
+    def lookup(self, stack: list[_Frame], kind: str, name: str):
+        key = name.lower()
+        for depth in range(len(stack) - 1, -1, -1):
+            table = stack[depth].circuit.models if kind == "model" else stack[depth].circuit.subckts
+            if key in table:
+                return depth, table[key]
+        return None, None
+
+    def net(self, frame: _Frame, node: str) -> str:
+        low = node.lower()
+        if low in ("0", "gnd"):
+            return GROUND
+        if low in frame.netmap:
+            return frame.netmap[low]
+        return frame.prefix.lower() + low
+
+    def circuit(self, stack: list[_Frame]) -> None:
+        frame = stack[-1]
+        for el in frame.circuit.elements.values():
+            if el.kind == "X":
+                self.instance(stack, el)
+            else:
+                self.primitive(stack, el)
+            if len(self.elements) > MAX_ELEMENTS:
+                raise NetlistErrors(self.errors + [NetlistError(
+                    f"flattened circuit exceeds {MAX_ELEMENTS} elements", el.loc)])
+
+    def instance(self, stack: list[_Frame], el: Element) -> None:
+        frame = stack[-1]
+        depth, sub = self.lookup(stack, "subckt", el.model or "")
+        mloc = el.locs.get("model", el.loc)
+        if sub is None:
+            self.error(f"{el.name}: unknown sub-circuit {el.model!r}", mloc)
+            return
+        if sub.key in frame.parent_names:
+            self.error(f"{el.name}: sub-circuit {sub.name!r} instantiates itself "
+                       f"(recursion through {' -> '.join(frame.parent_names + (sub.key,))})",
+                       mloc)
+            return
+        if len(stack) > MAX_DEPTH:
+            self.error(f"{el.name}: sub-circuits nested deeper than {MAX_DEPTH}", el.loc)
+            return
+        if len(el.nodes) != len(sub.ports):
+            self.error(f"{el.name}: sub-circuit {sub.name!r} has {len(sub.ports)} port(s) "
+                       f"({' '.join(sub.ports)}), instance connects {len(el.nodes)}", el.loc)
+            return
+        for p in el.params:
+            if p not in sub.defaults and p not in sub.params:
+                self.error(f"{el.name}: sub-circuit {sub.name!r} has no parameter {p!r}",
+                           el.locs.get("p:" + p, el.loc))
+        env = dict(stack[depth].env)
+        def_loc = sub.loc
+        for k, v in sub.defaults.items():
+            env[k] = self.eval(v, env, sub.locs.get("default:" + k, def_loc),
+                               f"sub-circuit {sub.name} parameter {k!r}")
+        for k, v in el.params.items():
+            if isinstance(v, str):
+                self.error(f"{el.name}: parameter {k!r} must be a number or {{expression}}",
+                           el.locs.get("p:" + k, el.loc))
+                continue
+            env[k] = self.eval(v, frame.env, el.locs.get("p:" + k, el.loc),
+                               f"{el.name} parameter {k!r}")
+        overridden = set(el.params)
+        self.scope_params(sub.params, env, lambda k: sub.locs.get("param:" + k, def_loc),
+                          overrides=overridden)
+        prefix = frame.prefix + el.name + "."
+        netmap = {}
+        for port, node in zip(sub.ports, el.nodes, strict=True):
+            netmap[port.lower()] = self.net(frame, node)
+        new = _Frame(sub, env, prefix, netmap,
+                     frame.parent_names + (sub.key,))
+        self.circuit(stack[:depth + 1] + [new])
+
+    def primitive(self, stack: list[_Frame], el: Element) -> None:
+        frame = stack[-1]
+        env = frame.env
+        nodes = tuple(self.net(frame, n) for n in el.nodes)
+        for n in nodes:
+            self.nets.setdefault(n, None)
+        fe = FlatElement(name=frame.prefix + el.name, kind=el.kind, nodes=nodes, loc=el.loc,
+                         node_locs=tuple(el.locs.get(f"node{i}", el.loc)
+                                         for i in range(len(nodes))))
+        if el.value is not None:
+            fe.value = self.eval(el.value, env, el.locs.get("value", el.loc),
+                                 f"{el.name} value")
+        params = {}
+        for k, v in el.params.items():
+            if k == "targets" and el.kind == "N":
+                params[k] = tuple(frame.prefix + t for t in str(v).split())
+                continue
+            params[k] = self.eval(v, env, el.locs.get("p:" + k, el.loc), f"{el.name} {k}")
+        fe.params = params
+        if el.source is not None:
+            w = el.source
+            fe.source = FlatWaveform(
+                w.kind,
+                tuple(self.eval(a, env, el.locs.get("source", el.loc), f"{el.name} source")
+                      for a in w.args),
+                self.eval(w.dc, env, el.loc, f"{el.name} DC value"))
+        if el.kind in "DN" and el.model is not None:
+            depth, model = self.lookup(stack, "model", el.model)
+            if model is None:
+                self.error(f"{el.name}: unknown model {el.model!r}",
+                           el.locs.get("model", el.loc))
+            else:
+                fe.model_type = model.type
+                fe.model_name = model.name
+                fe.model_loc = model.loc
+                menv = stack[depth].env
+                fe.model_params = {
+                    k: self.eval(v, menv, model.locs.get("p:" + k, model.loc),
+                                 f"model {model.name} {k}")
+                    for k, v in model.params.items()}
+        self.elements.append(fe)
+
+
+def _first_loc(nl: Netlist) -> SourceLocation | None:
+    for el in nl.elements.values():
+        if el.loc is not None:
+            return el.loc
+    return None
+
+
+def flatten_collect(netlist: Netlist, bindings: dict | None = None
+                    ) -> tuple[FlatCircuit, list[NetlistError]]:
+    """Like :func:`flatten` but returns ``(flat, errors)`` instead of raising.
+
+    Values that failed to evaluate are NaN in ``flat``; used by the checker to go on and
+    report structural problems as well.
+    """
+    errors: list[NetlistError] = []
+    flat = Flattener(netlist, bindings, errors).run()
+    return flat, errors
+
+
+def flatten(netlist: Netlist, bindings: dict | None = None) -> FlatCircuit:
+    """Expand sub-circuits and evaluate parameters (see the module docstring).
+
+    Raises :class:`~spinnet.errors.NetlistErrors` with every problem found: unknown
+    sub-circuits or models, wrong port counts, recursion, undefined parameters, circular
+    ``.param`` definitions, expressions that do not evaluate to finite numbers.
+    """
+    if bindings:
+        for k, v in bindings.items():
+            arr = np.asarray(v)
+            if arr.dtype.kind not in "biuf" or not np.all(np.isfinite(arr)):
+                raise NetlistErrors([NetlistError(
+                    f"binding {k!r} must be a finite number or numeric array")])
+    flat, errors = flatten_collect(netlist, bindings)
+    if errors:
+        raise NetlistErrors(errors)
+    return flat
+
+
+__all__ = ["FlatCircuit", "FlatElement", "FlatWaveform", "flatten", "flatten_collect",
+           "net_name", "Model", "Subckt", "GROUND"]

@@ -1,0 +1,154 @@
+"""Split netlist text into cards of located tokens.
+
+A *card* is one logical line: a physical line plus any ``+`` continuation lines after it.
+Rules (SPICE's, plus what spinnet's extensions need):
+
+- the first line of a top-level file is the title (never a card); included files have none;
+- a line whose first non-blank character is ``*`` is a comment, and so is a blank line;
+- ``;`` starts a comment outside parentheses (inside ``TONES(...)`` it separates tones), as
+  does ``$`` preceded by a blank (ngspice); ``//`` likewise;
+- ``{...}`` (an expression), ``'...'`` (an expression, ngspice style) and ``"..."`` (a
+  string) are single tokens and must close on the line where they open;
+- ``( ) = , ;`` are tokens of their own; everything else splits on white space.
+
+Every token carries a :class:`~spinnet.errors.SourceLocation` (1-based line and column of
+its first character, plus the whole physical line for caret display).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import NetlistError, SourceLocation
+
+MAX_CARD_TOKENS = 100_000
+"""A card longer than this is refused (bounds memory and time on hostile input)."""
+
+WORD, EXPR, QEXPR, STRING, PUNCT = "word", "expr", "qexpr", "string", "punct"
+_PUNCT = "()=,;"
+_SPECIAL = _PUNCT + "{}'\""
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token: ``kind`` is word/expr/qexpr/string/punct; ``text`` excludes delimiters."""
+
+    kind: str
+    text: str
+    loc: SourceLocation
+
+    @property
+    def low(self) -> str:
+        return self.text.lower()
+
+    def is_punct(self, ch: str) -> bool:
+        return self.kind == PUNCT and self.text == ch
+
+
+@dataclass
+class Card:
+    """A logical line: its tokens and the location of its first token."""
+
+    tokens: list[Token] = field(default_factory=list)
+
+    @property
+    def loc(self) -> SourceLocation:
+        return self.tokens[0].loc
+
+
+def _tokenize_line(line: str, lineno: int, file: str, depth: int,
+                   out: list[Token], errors: list[NetlistError]) -> int:
+    """Append the tokens of one physical line to ``out``; return the paren depth after it."""
+    n = len(line)
+    i = 0
+    while i < n:
+        ch = line[i]
+        if ch in " \t\r\f\v":
+            i += 1
+            continue
+        loc = SourceLocation(file, lineno, i + 1, line)
+        if ch == ";" and depth == 0:
+            break
+        if ch == "$" and (i == 0 or line[i - 1] in " \t"):
+            break
+        if ch == "/" and line.startswith("//", i):
+            break
+        if ch in "{'\"":
+            close = {"{": "}", "'": "'", '"': '"'}[ch]
+            j = line.find(close, i + 1)
+            if j < 0:
+                errors.append(NetlistError(f"unterminated {ch}: missing {close!r} on this line",
+                                           loc))
+                return depth
+            text = line[i + 1:j]
+            if ch == "{" and "{" in text:
+                errors.append(NetlistError("nested '{' in expression", loc))
+                return depth
+            kind = {"{": EXPR, "'": QEXPR, '"': STRING}[ch]
+            out.append(Token(kind, text, loc))
+            i = j + 1
+            continue
+        if ch == "}":
+            errors.append(NetlistError("unmatched '}'", loc))
+            i += 1
+            continue
+        if ch in _PUNCT:
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth = max(depth - 1, 0)
+            out.append(Token(PUNCT, ch, loc))
+            i += 1
+            continue
+        j = i
+        while j < n and line[j] not in " \t\r\f\v" and line[j] not in _SPECIAL:
+            j += 1
+        out.append(Token(WORD, line[i:j], loc))
+        i = j
+    return depth
+
+
+def lex(text: str, file: str = "<string>", title: bool = True
+        ) -> tuple[str, list[Card], list[NetlistError]]:
+    """Split ``text`` into ``(title, cards, errors)``.
+
+    Lexical errors (an unterminated quote, a ``+`` line with nothing to continue) are
+    collected, not raised, so that a checker can report every problem of a file.
+    """
+    lines = text.splitlines()
+    errors: list[NetlistError] = []
+    cards: list[Card] = []
+    title_text = ""
+    start = 0
+    if title:
+        if lines:
+            title_text = lines[0].strip()
+        start = 1
+    depth = 0
+    for idx in range(start, len(lines)):
+        line = lines[idx]
+        lineno = idx + 1
+        stripped = line.lstrip()
+        if not stripped or stripped[0] == "*":
+            continue
+        if stripped[0] == "+":
+            if not cards:
+                col = len(line) - len(stripped) + 1
+                errors.append(NetlistError("continuation line '+' with no card before it",
+                                           SourceLocation(file, lineno, col, line)))
+                continue
+            col0 = len(line) - len(stripped)
+            # blank out the '+' so that columns of the following tokens stay true
+            depth = _tokenize_line(line[:col0] + " " + line[col0 + 1:], lineno, file, depth,
+                                   cards[-1].tokens, errors)
+            if len(cards[-1].tokens) > MAX_CARD_TOKENS:
+                errors.append(NetlistError(f"card longer than {MAX_CARD_TOKENS} tokens",
+                                           cards[-1].loc))
+                cards.pop()
+            continue
+        depth = 0
+        card = Card()
+        depth = _tokenize_line(line, lineno, file, depth, card.tokens, errors)
+        if card.tokens:
+            cards.append(card)
+    return title_text, cards, errors

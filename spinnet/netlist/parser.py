@@ -1,0 +1,765 @@
+"""Netlist text -> :class:`~spinnet.netlist.model.Netlist`.
+
+The parser reports every problem it finds (each with ``file:line:col``) in one
+:class:`~spinnet.errors.NetlistErrors`; it never stops at the first one.  The grammar of
+every card is documented in ``docs/netlist.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import NetlistError, NetlistErrors, SourceLocation
+from ..units import parse_number
+from .expr import ExprError, parse_expr
+from .lexer import EXPR, PUNCT, QEXPR, STRING, WORD, Card, Token, lex
+from .model import Analysis, Circuit, Element, Expr, Model, Netlist, Subckt, Value, Waveform
+
+MAX_INCLUDE_DEPTH = 16
+"""Deepest chain of ``.include`` files accepted."""
+MAX_ERRORS = 200
+"""A file with more problems than this stops being parsed (the rest would be noise)."""
+
+ELEMENT_LETTERS = "RCLVIDGETXN"
+_SOURCE_FUNCS = {"sin": (3, 6), "pulse": (2, 7), "pwl": (2, None), "tones": (2, None)}
+_TOP_ONLY = {".options", ".option", ".opt", ".tran", ".steady", ".sweep", ".input",
+             ".output", ".save", ".print", ".plot", ".title", ".end"}
+KNOWN_DOT_CARDS = sorted({".param", ".model", ".subckt", ".ends", ".include", ".inc",
+                          ".control", ".endc"} | _TOP_ONLY)
+
+
+class _TooMany(Exception):
+    pass
+
+
+class _Cursor:
+    """A read position in one card's tokens."""
+
+    def __init__(self, tokens: list[Token]):
+        self.toks = tokens
+        self.i = 0
+
+    def peek(self, k: int = 0) -> Token | None:
+        j = self.i + k
+        return self.toks[j] if j < len(self.toks) else None
+
+    def take(self) -> Token | None:
+        tok = self.peek()
+        if tok is not None:
+            self.i += 1
+        return tok
+
+    def done(self) -> bool:
+        return self.i >= len(self.toks)
+
+    def at_kv(self) -> bool:
+        a, b = self.peek(), self.peek(1)
+        return a is not None and a.kind == WORD and b is not None and b.is_punct("=")
+
+    def end_loc(self) -> SourceLocation:
+        last = self.toks[-1]
+        return SourceLocation(last.loc.file, last.loc.line,
+                              last.loc.col + max(len(last.text), 1), last.loc.text)
+
+
+class Parser:
+    """Parses one top-level file (and the files it includes) into a :class:`Netlist`."""
+
+    def __init__(self):
+        self.errors: list[NetlistError] = []
+        self.netlist = Netlist()
+        self.scopes: list[Circuit] = [self.netlist]
+        self.includes: list[str] = []
+        self.in_control = False
+        self.ended = False
+
+    # -- error helpers -------------------------------------------------------------------
+    def error(self, message: str, loc: SourceLocation | None) -> None:
+        self.errors.append(NetlistError(message, loc))
+        if len(self.errors) >= MAX_ERRORS:
+            raise _TooMany
+
+    def _expr(self, tok: Token) -> Expr | None:
+        try:
+            parse_expr(tok.text)
+        except ExprError as exc:
+            loc = tok.loc
+            self.error(exc.message, SourceLocation(loc.file, loc.line, loc.col + 1 + exc.pos,
+                                                   loc.text))
+            return None
+        return Expr(tok.text)
+
+    def value(self, tok: Token | None, what: str, bare_expr: bool = False) -> Value | None:
+        """A number or ``{expr}``/``'expr'``; ``bare_expr`` also takes ``a*2`` unbraced."""
+        if tok is None:
+            return None
+        if tok.kind in (EXPR, QEXPR):
+            return self._expr(tok)
+        if tok.kind == WORD:
+            try:
+                return parse_number(tok.text)
+            except ValueError:
+                if bare_expr:
+                    return self._expr(tok)
+        self.error(f"expected {what} (a number or {{expression}}), found {tok.text!r}",
+                   tok.loc)
+        return None
+
+    def pvalue(self, tok: Token | None, allow_str: bool, eq: Token) -> Value | str | None:
+        """The value after ``key=``."""
+        if tok is None:
+            self.error("missing value after '='", eq.loc)
+            return None
+        if tok.kind == STRING:
+            if allow_str:
+                return tok.text
+            self.error("a quoted string is not allowed here; expected a number or "
+                       "{expression}", tok.loc)
+            return None
+        if tok.kind == WORD and allow_str:
+            try:
+                return parse_number(tok.text)
+            except ValueError:
+                return tok.text
+        if tok.kind == PUNCT:
+            self.error(f"expected a value after '=', found {tok.text!r}", tok.loc)
+            return None
+        return self.value(tok, "a value", bare_expr=True)
+
+    def kvs(self, cur: _Cursor, allow_str: bool, locs: dict | None = None,
+            flags: bool = False) -> dict[str, Value | str]:
+        """``key=value`` pairs up to the end of the card (commas and parens tolerated)."""
+        out: dict[str, Value | str] = {}
+        while not cur.done():
+            tok = cur.peek()
+            if tok.kind == PUNCT and tok.text in ",()":
+                cur.take()
+                continue
+            if cur.at_kv():
+                key = cur.take()
+                eq = cur.take()
+                val = self.pvalue(cur.take(), allow_str, eq)
+                k = key.low
+                if k in out:
+                    self.error(f"parameter {key.text!r} given twice", key.loc)
+                elif val is not None:
+                    out[k] = val
+                    if locs is not None:
+                        locs["p:" + k] = key.loc
+                continue
+            if flags and tok.kind == WORD:
+                cur.take()
+                out[tok.low] = ""
+                continue
+            self.error(f"expected key=value, found {tok.text!r}", tok.loc)
+            cur.take()
+        return out
+
+    # -- driving -------------------------------------------------------------------------
+    def feed(self, text: str, file: str, title: bool) -> None:
+        title_text, cards, lex_errors = lex(text, file, title=title)
+        if title:
+            self.netlist.title = title_text
+        for e in lex_errors:
+            self.error(e.message, e.loc)
+        for card in cards:
+            if self.ended:
+                break
+            try:
+                self.card(card)
+            except _TooMany:
+                raise
+            except (ValueError, IndexError, TypeError) as exc:  # a bug must not hide input
+                self.error(f"cannot parse card ({type(exc).__name__}: {exc})", card.loc)
+
+    def card(self, card: Card) -> None:
+        first = card.tokens[0]
+        if first.kind != WORD:
+            self.error(f"a card must start with an element name or a dot command, found "
+                       f"{first.text!r}", first.loc)
+            return
+        low = first.low
+        if self.in_control:
+            if low == ".endc":
+                self.in_control = False
+            return
+        if low.startswith("."):
+            self.dot(card, low)
+            return
+        letter = low[0].upper()
+        if letter not in ELEMENT_LETTERS:
+            self.error(f"unknown element type {first.text[0]!r} in {first.text!r}; spinnet "
+                       f"supports {', '.join(ELEMENT_LETTERS)}", first.loc)
+            return
+        el = self.element(card, letter)
+        if el is None:
+            return
+        scope = self.scopes[-1]
+        if el.key in scope.elements:
+            prev = scope.elements[el.key].loc
+            where = f" (first defined at {prev})" if prev else ""
+            self.error(f"duplicate element name {el.name!r}{where}", el.loc)
+            return
+        scope.elements[el.key] = el
+
+    # -- elements ------------------------------------------------------------------------
+    def element(self, card: Card, letter: str) -> Element | None:
+        toks = card.tokens
+        name = toks[0]
+        el = Element(name=name.text, nodes=(), loc=name.loc)
+        el.locs["name"] = name.loc
+        n_err = len(self.errors)
+        if letter in "VI":
+            self.source(card, el)
+            return el if len(self.errors) == n_err else None
+        cur = _Cursor(toks)
+        cur.take()
+        pos: list[Token] = []
+        while not cur.done() and not cur.at_kv():
+            tok = cur.take()
+            if tok.kind == WORD and tok.low == "params:":
+                break
+            if tok.is_punct(","):
+                continue
+            pos.append(tok)
+        params = self.kvs(cur, allow_str=True, locs=el.locs)
+        for tok in pos:
+            if tok.kind == PUNCT or tok.kind == STRING:
+                self.error(f"unexpected {tok.text!r}", tok.loc)
+                return None
+
+        def nodes(ts: list[Token]) -> tuple[str, ...]:
+            for i, t in enumerate(ts):
+                if t.kind != WORD:
+                    self.error(f"expected a node name, found {t.text!r}", t.loc)
+                el.locs[f"node{i}"] = t.loc
+            return tuple(t.text for t in ts)
+
+        def need(count: int, what: str) -> bool:
+            if len(pos) < count:
+                self.error(f"{name.text}: expected {what}", cur.end_loc())
+                return False
+            return True
+
+        if letter in "RCL":
+            if not need(2, "two nodes"):
+                return None
+            el.nodes = nodes(pos[:2])
+            key = {"R": "r", "C": "c", "L": "l"}[letter]
+            alias = {"R": "resistance", "C": "capacitance", "L": "inductance"}[letter]
+            kv_val = params.pop(key, None)
+            if kv_val is None:
+                kv_val = params.pop(alias, None)
+            if len(pos) > 3:
+                self.error(f"unexpected {pos[3].text!r}", pos[3].loc)
+            if len(pos) >= 3:
+                if kv_val is not None:
+                    self.error(f"{name.text}: value given twice", pos[2].loc)
+                el.value = self.value(pos[2], "a value")
+                el.locs["value"] = pos[2].loc
+            elif kv_val is not None:
+                if isinstance(kv_val, str):
+                    self.error(f"{name.text}: value must be a number or {{expression}}",
+                               el.locs.get("p:" + key, name.loc))
+                el.value = kv_val
+                el.locs["value"] = el.locs.get("p:" + key, el.locs.get("p:" + alias, name.loc))
+            else:
+                self.error(f"{name.text}: missing value", cur.end_loc())
+        elif letter == "D":
+            if not need(3, "two nodes and a model name"):
+                return None
+            el.nodes = nodes(pos[:2])
+            el.model = self.name_tok(pos[2])
+            el.locs["model"] = pos[2].loc
+            if len(pos) >= 4:
+                area = self.value(pos[3], "the area factor")
+                if area is not None:
+                    if "area" in params:
+                        self.error(f"{name.text}: area given twice", pos[3].loc)
+                    params["area"] = area
+                    el.locs["p:area"] = pos[3].loc
+            if len(pos) > 4:
+                self.error(f"unexpected {pos[4].text!r}", pos[4].loc)
+        elif letter in "GE":
+            if not need(4, "four nodes (out+ out- in+ in-)"):
+                return None
+            el.nodes = nodes(pos[:4])
+            keys = ("gm", "value") if letter == "G" else ("gain", "value")
+            kv_val = None
+            for k in keys:
+                if k in params:
+                    kv_val = params.pop(k)
+                    el.locs["value"] = el.locs["p:" + k]
+            if len(pos) > 5:
+                self.error(f"unexpected {pos[5].text!r}", pos[5].loc)
+            if len(pos) >= 5:
+                el.value = self.value(pos[4], "a gain")
+                el.locs["value"] = pos[4].loc
+            elif kv_val is not None and not isinstance(kv_val, str):
+                el.value = kv_val
+            else:
+                self.error(f"{name.text}: missing gain", cur.end_loc())
+        elif letter == "T":
+            if not need(4, "four nodes (a1 b1 a2 b2)"):
+                return None
+            el.nodes = nodes(pos[:4])
+            if len(pos) > 4:
+                self.error(f"unexpected {pos[4].text!r}; transmission line parameters are "
+                           "written Z0=... TD=... (or F=... NL=...)", pos[4].loc)
+        elif letter in "XN":
+            if len(pos) < 2 and letter == "N":
+                self.error(f"{name.text}: expected nodes and a model name", cur.end_loc())
+                return None
+            if not pos:
+                self.error(f"{name.text}: expected a sub-circuit name", cur.end_loc())
+                return None
+            el.nodes = nodes(pos[:-1])
+            el.model = self.name_tok(pos[-1])
+            el.locs["model"] = pos[-1].loc
+        el.params = params
+        return el
+
+    def name_tok(self, tok: Token) -> str:
+        if tok.kind != WORD:
+            self.error(f"expected a name, found {tok.text!r}", tok.loc)
+        return tok.text
+
+    def source(self, card: Card, el: Element) -> None:
+        toks = card.tokens
+        cur = _Cursor(toks)
+        cur.take()
+        node_toks = []
+        while len(node_toks) < 2:
+            tok = cur.take()
+            if tok is None:
+                self.error(f"{el.name}: expected two nodes", cur.end_loc())
+                return
+            if tok.is_punct(","):
+                continue
+            if tok.kind != WORD:
+                self.error(f"expected a node name, found {tok.text!r}", tok.loc)
+                return
+            el.locs[f"node{len(node_toks)}"] = tok.loc
+            node_toks.append(tok)
+        el.nodes = tuple(t.text for t in node_toks)
+        wave = Waveform()
+        have_dc = have_fn = False
+        while not cur.done():
+            tok = cur.take()
+            low = tok.low if tok.kind == WORD else None
+            if tok.is_punct(","):
+                continue
+            if low == "dc":
+                v = self.value(cur.take() or None, "the DC value") if cur.peek() else None
+                if v is None and cur.done():
+                    self.error("missing value after DC", cur.end_loc())
+                if have_dc:
+                    self.error(f"{el.name}: DC value given twice", tok.loc)
+                have_dc = True
+                if v is not None:
+                    wave.dc = v
+                continue
+            if low == "ac":
+                mag = self.value(cur.take(), "the AC magnitude") if cur.peek() else 1.0
+                if mag is not None:
+                    el.params["ac"] = mag
+                nxt = cur.peek()
+                if nxt is not None and (nxt.kind in (EXPR, QEXPR) or
+                                        (nxt.kind == WORD and _is_num(nxt.text))):
+                    ph = self.value(cur.take(), "the AC phase")
+                    if ph is not None:
+                        el.params["acphase"] = ph
+                continue
+            if low in _SOURCE_FUNCS:
+                if have_fn:
+                    self.error(f"{el.name}: more than one waveform function", tok.loc)
+                have_fn = True
+                el.locs["source"] = tok.loc
+                self.source_fn(cur, tok, wave)
+                continue
+            if low in ("exp", "sffm", "am", "trrandom", "trnoise"):
+                self.error(f"source function {tok.text.upper()} is not supported; use DC, "
+                           "SIN, PULSE, PWL or TONES", tok.loc)
+                return
+            if tok.kind in (EXPR, QEXPR) or (tok.kind == WORD and _is_num(tok.text)):
+                if have_dc:
+                    self.error(f"{el.name}: DC value given twice", tok.loc)
+                have_dc = True
+                v = self.value(tok, "a value")
+                if v is not None:
+                    wave.dc = v
+                continue
+            self.error(f"unexpected {tok.text!r} in source specification (expected DC, AC, "
+                       "SIN, PULSE, PWL or TONES)", tok.loc)
+            return
+        el.source = wave
+
+    def source_fn(self, cur: _Cursor, fn: Token, wave: Waveform) -> None:
+        kind = fn.low
+        paren = cur.peek() is not None and cur.peek().is_punct("(")
+        if paren:
+            cur.take()
+        groups: list[list[Value]] = [[]]
+        group_locs = [fn.loc]
+        closed = False
+        while not cur.done():
+            tok = cur.peek()
+            if tok.is_punct(")"):
+                cur.take()
+                closed = True
+                break
+            if not paren and tok.kind == WORD and not _is_num(tok.text):
+                break
+            cur.take()
+            if tok.is_punct(","):
+                continue
+            if tok.is_punct(";"):
+                if kind != "tones":
+                    self.error("';' separates tones only in TONES(...)", tok.loc)
+                groups.append([])
+                group_locs.append(tok.loc)
+                continue
+            v = self.value(tok, f"a {kind.upper()} argument")
+            if v is None:
+                return
+            groups[-1].append(v)
+        if paren and not closed:
+            self.error(f"missing ')' to close {fn.text}(", cur.end_loc())
+            return
+        lo, hi = _SOURCE_FUNCS[kind]
+        if kind == "tones":
+            args: list[Value] = []
+            for g, gl in zip(groups, group_locs, strict=True):
+                if len(g) not in (2, 3):
+                    self.error(f"each tone is 'frequency amplitude [phase_deg]'; found "
+                               f"{len(g)} value(s)", gl)
+                    return
+                args.extend(g if len(g) == 3 else (*g, 0.0))
+            wave.kind, wave.args = "tones", tuple(args)
+            return
+        args = groups[0]
+        if len(args) < lo or (hi is not None and len(args) > hi):
+            rng = f"{lo}..{hi}" if hi else f"at least {lo}"
+            self.error(f"{kind.upper()} takes {rng} arguments, found {len(args)}", fn.loc)
+            return
+        if kind == "pwl" and len(args) % 2:
+            self.error("PWL takes time/value pairs: an even number of arguments", fn.loc)
+            return
+        wave.kind, wave.args = kind, tuple(args)
+
+    # -- dot cards -----------------------------------------------------------------------
+    def dot(self, card: Card, low: str) -> None:
+        toks = card.tokens
+        first = toks[0]
+        cur = _Cursor(toks)
+        cur.take()
+        nl = self.netlist
+        if low in _TOP_ONLY and len(self.scopes) > 1:
+            self.error(f"{first.text} is not allowed inside .subckt", first.loc)
+            return
+        if low == ".param":
+            scope = self.scopes[-1]
+            locs: dict = {}
+            vals = self.kvs(cur, allow_str=False, locs=locs)
+            if not vals and not self.errors:
+                self.error(".param needs name=value", first.loc)
+            for k, v in vals.items():
+                if k in scope.params:
+                    self.error(f"parameter {k!r} defined twice", locs["p:" + k])
+                    continue
+                scope.params[k] = v
+                scope.locs["param:" + k] = locs["p:" + k]
+        elif low == ".model":
+            self.model(cur, first)
+        elif low == ".subckt":
+            self.subckt(cur, first)
+        elif low == ".ends":
+            if len(self.scopes) == 1:
+                self.error(".ends without .subckt", first.loc)
+                return
+            sub = self.scopes.pop()
+            tok = cur.take()
+            if tok is not None and tok.low != sub.key:
+                self.error(f".ends {tok.text} closes .subckt {sub.name}", tok.loc)
+        elif low in (".include", ".inc"):
+            self.include(cur, first)
+        elif low in (".options", ".option", ".opt"):
+            nl.options.update(self.kvs(cur, allow_str=True, flags=True))
+        elif low == ".tran":
+            args: list[Value | str] = []
+            while not cur.done() and not cur.at_kv():
+                tok = cur.take()
+                if tok.kind == WORD and tok.low == "uic":
+                    args.append("uic")
+                    continue
+                v = self.value(tok, ".tran time")
+                if v is not None:
+                    args.append(v)
+            params = self.kvs(cur, allow_str=True)
+            if len([a for a in args if a != "uic"]) < 2:
+                self.error(".tran needs TSTEP and TSTOP", first.loc)
+                return
+            nl.analyses.append(Analysis("tran", tuple(args), params, loc=first.loc))
+        elif low == ".steady":
+            nl.analyses.append(Analysis("steady", (), self.kvs(cur, allow_str=True),
+                                        loc=first.loc))
+        elif low == ".sweep":
+            self.sweep(cur, first)
+        elif low == ".input":
+            if cur.done():
+                self.error(".input needs parameter names", first.loc)
+            while not cur.done():
+                tok = cur.take()
+                if tok.is_punct(","):
+                    continue
+                if tok.kind != WORD or _is_num(tok.text) or not _ident(tok.text):
+                    self.error(f"expected a parameter name, found {tok.text!r}", tok.loc)
+                    continue
+                if tok.low in nl.inputs:
+                    self.error(f"input {tok.text!r} declared twice", tok.loc)
+                    continue
+                nl.inputs.append(tok.low)
+                nl.locs["input:" + tok.low] = tok.loc
+        elif low == ".output":
+            name = cur.take()
+            if name is None or name.kind != WORD:
+                self.error(".output needs NAME PROBE", first.loc if name is None else name.loc)
+                return
+            probes = self.probes(cur)
+            if len(probes) != 1:
+                self.error(".output needs exactly one probe, e.g. v(a,b)",
+                           name.loc if not probes else cur.end_loc())
+                return
+            if name.text in nl.outputs:
+                self.error(f"output {name.text!r} declared twice", name.loc)
+                return
+            nl.outputs[name.text] = probes[0][0]
+            nl.locs["output:" + name.text] = probes[0][1]
+        elif low in (".save", ".print", ".plot"):
+            if low != ".save" and cur.peek() is not None and cur.peek().low in (
+                    "tran", "dc", "ac", "op", "steady"):
+                cur.take()
+            for probe, loc in self.probes(cur):
+                nl.locs[f"save:{len(nl.saves)}"] = loc
+                nl.saves.append(probe)
+        elif low == ".title":
+            nl.title = " ".join(t.text for t in toks[1:])
+        elif low == ".end":
+            self.ended = True
+        elif low == ".control":
+            self.in_control = True
+        elif low == ".endc":
+            self.error(".endc without .control", first.loc)
+        elif low == ".lib":
+            self.error(".lib is not supported; use .include", first.loc)
+        else:
+            self.error(f"unknown dot card {first.text!r}; known: " + " ".join(KNOWN_DOT_CARDS),
+                       first.loc)
+
+    def probes(self, cur: _Cursor) -> list[tuple[str, SourceLocation]]:
+        out = []
+        while not cur.done():
+            tok = cur.take()
+            if tok.is_punct(","):
+                continue
+            if tok.kind != WORD:
+                self.error(f"expected a probe such as v(node) or i(R1), found {tok.text!r}",
+                           tok.loc)
+                continue
+            nxt = cur.peek()
+            if nxt is not None and nxt.is_punct("("):
+                cur.take()
+                args = []
+                closed = False
+                while not cur.done():
+                    a = cur.take()
+                    if a.is_punct(")"):
+                        closed = True
+                        break
+                    if a.is_punct(","):
+                        continue
+                    if a.kind != WORD:
+                        self.error(f"expected a name in probe, found {a.text!r}", a.loc)
+                        continue
+                    args.append(a.text)
+                if not closed or not args:
+                    self.error(f"malformed probe {tok.text}(...): expected e.g. v(a,b)",
+                               tok.loc)
+                    continue
+                out.append((f"{tok.low}({','.join(args)})", tok.loc))
+            else:
+                out.append((tok.text, tok.loc))
+        return out
+
+    def model(self, cur: _Cursor, first: Token) -> None:
+        name, typ = cur.take(), cur.take()
+        if name is None or typ is None or name.kind != WORD or typ.kind != WORD:
+            self.error(".model needs NAME TYPE(param=value ...)", first.loc)
+            return
+        m = Model(name=name.text, type=typ.low, loc=first.loc)
+        m.locs["name"] = name.loc
+        m.locs["type"] = typ.loc
+        m.params = self.kvs(cur, allow_str=False, locs=m.locs)
+        scope = self.scopes[-1]
+        if m.key in scope.models:
+            prev = scope.models[m.key].loc
+            where = f" (first defined at {prev})" if prev else ""
+            self.error(f"duplicate model name {name.text!r}{where}", name.loc)
+            return
+        scope.models[m.key] = m
+
+    def subckt(self, cur: _Cursor, first: Token) -> None:
+        name = cur.take()
+        if name is None or name.kind != WORD:
+            self.error(".subckt needs a name", first.loc)
+            return
+        sub = Subckt(name=name.text, loc=first.loc)
+        ports = []
+        while not cur.done() and not cur.at_kv():
+            tok = cur.take()
+            if tok.kind == WORD and tok.low == "params:":
+                break
+            if tok.kind != WORD:
+                self.error(f"expected a port name, found {tok.text!r}", tok.loc)
+                continue
+            ports.append(tok.text)
+        sub.ports = tuple(ports)
+        dlocs: dict = {}
+        sub.defaults = self.kvs(cur, allow_str=False, locs=dlocs)
+        for k in sub.defaults:
+            sub.locs["default:" + k] = dlocs["p:" + k]
+        scope = self.scopes[-1]
+        if sub.key in scope.subckts:
+            prev = scope.subckts[sub.key].loc
+            where = f" (first defined at {prev})" if prev else ""
+            self.error(f"duplicate sub-circuit name {name.text!r}{where}", name.loc)
+            # still push it so that its .ends matches, but keep it out of the netlist
+        else:
+            scope.subckts[sub.key] = sub
+        self.scopes.append(sub)
+
+    def sweep(self, cur: _Cursor, first: Token) -> None:
+        name, mode = cur.take(), cur.take()
+        if name is None or mode is None or name.kind != WORD or mode.kind != WORD:
+            self.error(".sweep needs NAME lin|log START STOP N, or NAME list V1 V2 ...",
+                       first.loc)
+            return
+        m = mode.low
+        if m not in ("lin", "log", "list"):
+            self.error(f"unknown sweep mode {mode.text!r}; expected lin, log or list", mode.loc)
+            return
+        vals: list[Value | str] = []
+        while not cur.done() and not cur.at_kv():
+            tok = cur.take()
+            if tok.is_punct(","):
+                continue
+            v = self.value(tok, "a sweep value")
+            if v is None:
+                return
+            vals.append(v)
+        params = self.kvs(cur, allow_str=True)
+        if m in ("lin", "log") and len(vals) != 3:
+            self.error(f".sweep {m} needs START STOP N (3 values), found {len(vals)}", mode.loc)
+            return
+        if m == "list" and not vals:
+            self.error(".sweep list needs at least one value", mode.loc)
+            return
+        self.netlist.analyses.append(
+            Analysis("sweep", (name.low, m, *vals), params, loc=first.loc))
+
+    def include(self, cur: _Cursor, first: Token) -> None:
+        tok = cur.take()
+        if tok is None or tok.kind not in (WORD, STRING, QEXPR):
+            self.error(".include needs a file name", first.loc)
+            return
+        base = first.loc.file
+        parent = Path(base).parent if base and not base.startswith("<") else Path(".")
+        path = Path(tok.text)
+        if not path.is_absolute():
+            path = parent / path
+        key = os.path.normpath(os.path.abspath(path))
+        if key in self.includes:
+            chain = " -> ".join(self.includes + [key])
+            self.error(f".include cycle: {chain}", tok.loc)
+            return
+        if len(self.includes) >= MAX_INCLUDE_DEPTH:
+            self.error(f".include nested deeper than {MAX_INCLUDE_DEPTH} files", tok.loc)
+            return
+        try:
+            text = _read(path)
+        except OSError as exc:
+            self.error(f"cannot read include file {str(path)!r}: {exc.strerror or exc}",
+                       tok.loc)
+            return
+        except UnicodeDecodeError as exc:
+            self.error(f"include file {str(path)!r} is not UTF-8 text (byte {exc.start})",
+                       tok.loc)
+            return
+        self.includes.append(key)
+        try:
+            ended = self.ended
+            self.feed(text, str(path), title=False)
+            self.ended = ended  # .end inside an include ends only that file
+        finally:
+            self.includes.pop()
+
+    def finish(self) -> Netlist:
+        if len(self.scopes) > 1 and len(self.errors) < MAX_ERRORS:
+            sub = self.scopes[-1]
+            self.errors.append(NetlistError(f".subckt {sub.name} has no .ends", sub.loc))
+        if self.errors:
+            raise NetlistErrors(self.errors)
+        return self.netlist
+
+
+def _is_num(text: str) -> bool:
+    try:
+        parse_number(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _ident(text: str) -> bool:
+    return (text[:1].isalpha() or text[:1] == "_") and all(
+        c.isalnum() or c in "_." for c in text)
+
+
+def _read(path: Path) -> str:
+    with open(path, "rb") as fh:
+        data = fh.read()
+    return data.decode("utf-8")
+
+
+def parse(text: str, file: str = "<string>") -> Netlist:
+    """Parse netlist ``text`` (its first line is the title).
+
+    Raises :class:`~spinnet.errors.NetlistErrors` listing every problem found, each with
+    ``file:line:col``.  ``.include`` paths are relative to ``file``'s folder (the current
+    folder for ``"<string>"``).
+    """
+    p = Parser()
+    if file and not file.startswith("<"):
+        p.includes.append(os.path.normpath(os.path.abspath(file)))
+    try:
+        p.feed(text, file, title=True)
+    except _TooMany:
+        pass
+    nl = p.finish()
+    nl.source = None if file.startswith("<") else file
+    return nl
+
+
+def parse_file(path: str | os.PathLike) -> Netlist:
+    """Read and parse a netlist file (see :func:`parse`)."""
+    path = str(path)
+    try:
+        text = _read(Path(path))
+    except OSError as exc:
+        raise NetlistErrors([NetlistError(f"{path}: cannot read: {exc.strerror or exc}")]
+                            ) from None
+    except UnicodeDecodeError as exc:
+        raise NetlistErrors([NetlistError(f"{path}: not UTF-8 text (byte {exc.start})")]
+                            ) from None
+    return parse(text, path)
