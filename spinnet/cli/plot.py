@@ -10,6 +10,8 @@ From a netlist::
 
     spinnet plot NETLIST.cir --graph -o graph.png
     spinnet plot NETLIST.cir --curve X1 [--fmin 0.9g --fmax 1.1g --power 1u] -o curve.png
+    spinnet plot NETLIST.cir --map N1 [--line NFL1] [--current -1m:1m] -o map.png
+    spinnet plot NETLIST.cir --oscillator N5 [--current 0:48u] -o stno.png
 
 ``--curve NAME`` draws the rectified voltage against frequency of the spin-diode resonator
 ``NAME``, or of every resonator inside the sub-circuit instance ``NAME`` together with their
@@ -63,6 +65,15 @@ def add_parser(sub):
     n.add_argument("--curve", metavar="NAME",
                    help="rectified voltage vs frequency of resonator NAME or of the chain "
                         "of resonators inside sub-circuit instance NAME")
+    n.add_argument("--map", metavar="NAME",
+                   help="rectified voltage of resonator NAME over frequency x field-line "
+                        "current")
+    n.add_argument("--line", metavar="FL",
+                   help="with --map: the field line (default: the one targeting NAME)")
+    n.add_argument("--oscillator", metavar="NAME",
+                   help="emitted power and frequency of oscillator NAME vs current")
+    n.add_argument("--current", metavar="I0:I1",
+                   help="with --map/--oscillator: current range in A, e.g. 0:48u")
     n.add_argument("--power", default="1u", metavar="W",
                    help="with --curve: RF power of the probe tone in each junction "
                         "(default 1 µW)")
@@ -147,7 +158,8 @@ def run(args) -> int:
         P.common.check_output_path(args.output)  # fail before any long computation
     fmin = _number("--fmin", args.fmin, "Hz")
     fmax = _number("--fmax", args.fmax, "Hz")
-    netlist_opts = ["--graph", "--curve", "--power", "--points"]
+    netlist_opts = ["--graph", "--curve", "--map", "--line", "--oscillator", "--current",
+                    "--power", "--points"]
     result_opts = ["--signal", "--zoom", "--spectrum", "--window", "--psd", "--tones",
                    "--t-start", "--list", "--rload"]
 
@@ -185,19 +197,34 @@ def run(args) -> int:
             kind = "waveform"
     else:
         _conflict(args, result_opts, "a netlist")
-        if args.graph == bool(args.curve):
-            raise ParameterError("plot", "mode", "none" if not args.graph else "both", "",
-                                 "exactly one of --graph, --curve for a netlist")
-        from ..netlist import parse_file
+        modes = [m for m in ("graph", "curve", "map", "oscillator") if getattr(args, m)]
+        if len(modes) != 1:
+            raise ParameterError("plot", "mode", "+".join(modes) or "none", "",
+                                 "exactly one of --graph, --curve, --map, --oscillator for "
+                                 "a netlist")
+        kind = modes[0]
+        if kind != "map" and args.line:
+            raise ParameterError("plot", "--line", args.line, "", "only with --map")
+        if kind not in ("map", "oscillator") and args.current:
+            raise ParameterError("plot", "--current", args.current, "",
+                                 "only with --map or --oscillator")
+        current = None
+        if args.current:
+            current = P.parse_range(args.current, "--current", "A")
+        from ..netlist.parser import parse_file
         netlist = parse_file(inp)
-        if args.graph:
+        if kind == "graph":
             fig = P.netlist_graph(netlist, title=f"{inp.name}: netlist graph "
                                   "(sub-circuits collapsed)")
-            kind = "graph"
+        elif kind == "curve":
+            fig = P.chain_curve(netlist, args.curve, power=_number("--power", args.power, "W"),
+                                points=args.points, fmin=fmin, fmax=fmax)
+        elif kind == "map":
+            fig = P.resonator_field_map(netlist, args.map, args.line, current=current,
+                                        power=_number("--power", args.power, "W"),
+                                        fmin=fmin, fmax=fmax)
         else:
-            fig = _curve(netlist, args.curve, _number("--power", args.power, "W"),
-                         args.points, fmin, fmax)
-            kind = "curve"
+            fig = P.stno_curve(netlist, args.oscillator, current=current)
     out = Path(args.output) if args.output else _default_output(inp, kind)
     P.save_figure(fig, out)
     if args.json:
@@ -205,48 +232,3 @@ def run(args) -> int:
     else:
         print(f"wrote {out}")
     return 0
-
-
-def _curve(netlist, name: str, power: float, points: int, fmin, fmax):
-    """Rectified voltage of one resonator, or of a chain (a sub-circuit instance)."""
-    from .. import plot as P
-    from ..devices import resonator
-    from ..netlist import flatten
-
-    if not (np.isfinite(power) and power > 0):
-        raise ParameterError("plot", "--power", power, "W", "> 0")
-    if not 2 <= points <= 100_000:
-        raise ParameterError("plot", "--points", points, "", "2 .. 100000")
-    flat = flatten(netlist)
-    want = name.lower()
-    devs = [el for el in flat.elements
-            if el.model_type == "sdr"
-            and (el.name.lower() == want or el.name.lower().startswith(want + "."))]
-    if not devs:
-        known = sorted({el.name.split(".")[0] for el in flat.elements
-                        if el.model_type == "sdr"})
-        raise ParameterError("plot", "--curve", name, "",
-                             "a resonator (sdr) or a sub-circuit instance holding some: "
-                             + (", ".join(known[:20]) or "this netlist has none"))
-    params = [resonator.bind(el.name, {**el.model_params, **_numeric(el.params)})
-              for el in devs]
-    frs = np.array([p["fr"] for p in params])
-    widths = np.array([p["alpha"] * p["fr"] for p in params])
-    lo = fmin if fmin is not None else float(np.min(frs - 8 * widths))
-    hi = fmax if fmax is not None else float(np.max(frs + 8 * widths))
-    if not hi > lo > 0:
-        raise ParameterError("plot", "--fmin/--fmax", (lo, hi), "Hz", "0 < fmin < fmax")
-    f = np.linspace(lo, hi, points)
-    curves = np.array([resonator.rectified(f, power, p["fr"], p["alpha"], p["k"], p["s"],
-                                           p["o"]) for p in params])
-    labels = [el.name for el in devs]
-    if len(devs) > 1:
-        curves = np.vstack([curves, curves.sum(axis=0)])
-        labels.append(f"{name} (series sum)")
-    return P.rectification_curve(
-        f, curves, labels=labels, fr=frs,
-        title=f"{name}: rectified voltage, {power:g} W per junction")
-
-
-def _numeric(params: dict) -> dict:
-    return {k: v for k, v in params.items() if not isinstance(v, str)}

@@ -53,20 +53,25 @@ def _as_signals(result, names) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     return time, out
 
 
-def parse_zoom(text: str) -> tuple[float, float]:
-    """``"t0:t1"`` (SPICE numbers, e.g. ``"10n:12n"``) -> ``(t0, t1)`` in seconds."""
+def parse_range(text: str, what: str = "zoom", unit: str = "s") -> tuple[float, float]:
+    """``"a:b"`` (SPICE numbers, e.g. ``"10n:12n"``, ``"-1m:1m"``) -> ``(a, b)``, a < b."""
     from ..units import parse_number
     parts = str(text).split(":")
+    allowed = "A:B with A < B, e.g. 10n:12n"
     try:
         if len(parts) != 2:
             raise ValueError
-        t0, t1 = parse_number(parts[0]), parse_number(parts[1])
+        lo, hi = parse_number(parts[0]), parse_number(parts[1])
     except ValueError:
-        raise ParameterError("plot", "zoom", text, "s",
-                             "T0:T1 with T0 < T1, e.g. 10n:12n") from None
-    if not t1 > t0:
-        raise ParameterError("plot", "zoom", text, "s", "T0:T1 with T0 < T1, e.g. 10n:12n")
-    return t0, t1
+        raise ParameterError("plot", what, text, unit, allowed) from None
+    if not hi > lo:
+        raise ParameterError("plot", what, text, unit, allowed)
+    return lo, hi
+
+
+def parse_zoom(text: str) -> tuple[float, float]:
+    """``"t0:t1"`` (SPICE numbers, e.g. ``"10n:12n"``) -> ``(t0, t1)`` in seconds."""
+    return parse_range(text, "zoom", "s")
 
 
 def waveform(result, names: str | Sequence[str] | None = None, *,
