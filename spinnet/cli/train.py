@@ -1,0 +1,59 @@
+"""``spinnet train``: train the hardware-aware CNN (or its float ReLU baseline) on MNIST."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..errors import ParameterError
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train the hardware-aware CNN on MNIST",
+                       description=__doc__.splitlines()[0])
+    p.add_argument("-o", "--output", default="model.npz", help="model file to write (.npz)")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--lr", type=float, default=5e-3)
+    p.add_argument("--shift", type=int, default=1, help="random-translation augmentation (px)")
+    p.add_argument("--spread-train", type=float, default=0.01,
+                   help="relative fr noise injected during training (hardware models)")
+    p.add_argument("--limit", type=int, default=None, help="train on the first N images only")
+    p.add_argument("--baseline", action="store_true",
+                   help="train the float-weight ReLU baseline of the same architecture")
+    p.add_argument("--json", action="store_true", help="print one JSON summary object")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..data import mnist
+    from ..nn.train import train
+
+    if args.limit is not None and args.limit < 1:
+        raise ParameterError("train", "--limit", args.limit, "", "integer >= 1")
+    x, y = mnist.load("train")
+    xt, yt = mnist.load("test")
+    if args.limit is not None:
+        x, y = x[: args.limit], y[: args.limit]
+
+    def log(line: str) -> None:
+        if not args.json:
+            print(line, file=sys.stderr, flush=True)
+
+    model = train(x, y, kind="baseline" if args.baseline else "hardware", epochs=args.epochs,
+                  batch=args.batch, lr=args.lr, seed=args.seed, max_shift=args.shift,
+                  spread_train=args.spread_train, log=log)
+    acc = model.accuracy(xt, yt)
+    model.save(args.output)
+    summary = {"model": args.output, "kind": model.kind, "test_accuracy": acc,
+               "resonators": model.counts()["resonators"],
+               "oscillators": model.counts()["oscillators"]}
+    if model.kind == "hardware":
+        summary["test_accuracy_spread_1pct_seed0"] = model.accuracy(xt, yt, spread=0.01, seed=0)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for k, v in summary.items():
+            print(f"{k}: {v}")
+    return 0

@@ -1,0 +1,391 @@
+"""Hardware-aware model: resonator-chain layers, STNO activations, model files.
+
+A :class:`HardwareModel` is an architecture (a JSON-able dict) plus named float64 arrays.
+
+``kind == "hardware"`` -- the forward pass is the device physics (docs/training.md):
+
+* pixel ``x`` in [0, 1] -> RF tone power ``P = x * p_in``;
+* every chain ``j`` of a layer: ``V_j = sum_i P_i w_ji + p_bias * wb_j`` with
+  ``w_ji = physics.weight(f_in, fr_ji, alpha, K, s, o_ji)`` (arrangement B, "local input
+  lines": each resonator sees the one tone of its own input line at the layer's input
+  frequency ``f_in``; the bias resonator sees a bias tone of power ``p_bias`` at ``f_in``);
+* hidden layers: ``P_out = physics.activation(V, gm, vbias, A, R, Q, Ith, imax)``;
+* class scores = the last layer's chain voltages (V); prediction = argmax.
+
+Arrays: ``<layer>.fr`` (C_out, fan_in) Hz, ``<layer>.fr_bias`` (C_out,) Hz, ``<layer>.o``
+and ``<layer>.o_bias`` (+1/-1 orientations).
+
+``kind == "baseline"`` -- the same architecture in software: float weights ``<layer>.w``
+(C_out, fan_in) and biases ``<layer>.b``, ReLU, logits = last layer's outputs; inputs are the
+pixels ``x`` in [0, 1].
+
+Files are ``.npz`` written atomically, with the architecture as a JSON string in the
+array ``arch`` and never any pickled object; :meth:`HardwareModel.load` validates every
+key, shape, dtype and range and raises :class:`~spinnet.errors.DataError` otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import zipfile
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError, ParameterError
+from ..io import save_npz
+from . import physics
+from .layers import fan_in, layer_inputs, make_specs, n_out, positions
+
+FORMAT = "spinnet-model"
+VERSION = 1
+
+#: Default physical parameters (SI).  alpha = 0.2 is the choice argued in docs/training.md.
+DEFAULT_PHYS = {
+    "p_in": 1e-6,        # W, tone power of a white pixel (physics.md: 1 µW scale)
+    "p_bias": 1e-6,      # W, bias tone power
+    "alpha": 0.2,        # resonator linewidth: HWHM = alpha * fr
+    "K": physics.K_DEFAULT,  # V/W, resonator sensitivity (physics.md §1)
+    "s": 0.0,            # pure anti-Lorentzian (the paper group's choice)
+    "A": 1.25, "R": 1e3, "Q": 2.0, "Ith": 10e-6, "imax": 40e-6,  # STNO (physics.md §2)
+}
+
+#: Default architecture: conv 5x5/2 (1->8) -> conv 3x3/2 (8->32) -> dense (800->10).
+DEFAULT_ARCH = [
+    {"type": "conv", "name": "conv1", "out_ch": 8, "k": 5, "stride": 2},
+    {"type": "conv", "name": "conv2", "out_ch": 32, "k": 3, "stride": 2},
+    {"type": "dense", "name": "fc", "n_out": 10},
+]
+
+#: Input frequency of each layer (Hz) and the width D of each activation window in units of
+#: K*p_in (the chain voltage that takes the STNO current from Ith to imax).
+DEFAULT_F_IN = (1.0e9, 1.5e9, 2.0e9)
+DEFAULT_WINDOW = 2.0
+
+SPREAD_KEYS = ("A", "R", "Q", "Ith")  # STNO parameters given a device-to-device spread
+
+
+def default_model_path() -> Path:
+    """Path of the shipped default model."""
+    return Path(str(resources.files("spinnet") / "models" / "default.npz"))
+
+
+def layer_design(spec: dict, phys: dict, f_in: float, window: float = DEFAULT_WINDOW) -> dict:
+    """Add the circuit design values of one layer: ``f_in`` and, when it has an STNO
+    activation, the transconductance ``gm`` and bias ``vbias``.
+
+    ``gm`` maps a chain-voltage window of ``window * K * p_in`` onto the STNO's current
+    range ``[Ith, imax]``; ``vbias = Ith / gm`` puts the oscillation threshold at V = 0, so
+    the bias resonator of each chain sets that neuron's threshold.
+    """
+    spec = dict(spec)
+    spec["f_in"] = float(f_in)
+    if spec["activation"]:
+        gm = (phys["imax"] - phys["Ith"]) / (window * phys["K"] * phys["p_in"])
+        spec["gm"] = gm
+        spec["vbias"] = phys["Ith"] / gm
+    return spec
+
+
+class HardwareModel:
+    """A trained network: architecture dict + named arrays (see module docstring)."""
+
+    def __init__(self, arch: dict, params: dict[str, np.ndarray]):
+        self.arch = arch
+        self.params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def kind(self) -> str:
+        return self.arch["kind"]
+
+    @property
+    def layers(self) -> list[dict]:
+        return self.arch["layers"]
+
+    @property
+    def phys(self) -> dict:
+        return self.arch["phys"]
+
+    def expected_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every array name the model needs and its shape."""
+        shapes = {}
+        for spec in self.layers:
+            o, k, nm = n_out(spec), fan_in(spec), spec["name"]
+            if self.kind == "hardware":
+                shapes.update({f"{nm}.fr": (o, k), f"{nm}.fr_bias": (o,), f"{nm}.o": (o, k),
+                               f"{nm}.o_bias": (o,)})
+            else:
+                shapes.update({f"{nm}.w": (o, k), f"{nm}.b": (o,)})
+        return shapes
+
+    # ----------------------------------------------------------------- weights
+    def weights(self, spec: dict, fr_scale=None, fr_bias_scale=None):
+        """Realised weight matrix (V/W) and bias weights of one hardware layer.
+
+        ``fr_scale`` multiplies every resonance (device spread), shape broadcasting to
+        ``(positions, C_out, fan_in)``; the result then has that leading position axis.
+        """
+        p, nm = self.phys, spec["name"]
+        fr, frb = self.params[f"{nm}.fr"], self.params[f"{nm}.fr_bias"]
+        if fr_scale is not None:
+            fr = fr * fr_scale
+            frb = frb * fr_bias_scale
+        W = physics.weight(spec["f_in"], fr, p["alpha"], p["K"], p["s"],
+                           self.params[f"{nm}.o"])
+        wb = physics.weight(spec["f_in"], frb, p["alpha"], p["K"], p["s"],
+                            self.params[f"{nm}.o_bias"])
+        return W, wb
+
+    def realise(self, spread: float = 0.0, seed: int | None = None, scheme: str = "parallel"
+                ) -> list[dict]:
+        """Per-device parameters with a relative Gaussian device-to-device spread.
+
+        Every resonance ``fr`` (weights and bias) and the STNO parameters A, R, Q, Ith get an
+        independent factor ``1 + spread * N(0, 1)``.  ``scheme="parallel"``: every output
+        position has its own chain and oscillator, so each gets its own draw;
+        ``"sequential"``: one chain and oscillator per output channel, reused at every
+        position.  Draw order (a compiled netlist can reproduce it): for each layer,
+        ``rng.standard_normal((P, C_out, fan_in))`` for fr, ``(P, C_out)`` for fr_bias, then
+        ``(P, C_out)`` for each of A, R, Q, Ith in that order (activation layers only),
+        with ``rng = numpy.random.default_rng(seed)`` and P the number of positions
+        (1 for dense layers and in the sequential scheme).
+
+        Returns one dict per layer with ``fr`` (P, C_out, fan_in), ``fr_bias`` (P, C_out)
+        and, for activation layers, ``A R Q Ith`` (P, C_out).
+        """
+        if self.kind != "hardware":
+            raise ParameterError("model", "kind", self.kind, "", "'hardware' (device spread)")
+        _check_spread(spread, seed, scheme)
+        rng = np.random.default_rng(seed)
+        out = []
+        for spec in self.layers:
+            P = positions(spec) if scheme == "parallel" else 1
+            o, k, nm = n_out(spec), fan_in(spec), spec["name"]
+            d = {"fr": self.params[f"{nm}.fr"] * (1 + spread * rng.standard_normal((P, o, k))),
+                 "fr_bias": self.params[f"{nm}.fr_bias"]
+                 * (1 + spread * rng.standard_normal((P, o)))}
+            if spec["activation"]:
+                for key in SPREAD_KEYS:
+                    d[key] = self.phys[key] * (1 + spread * rng.standard_normal((P, o)))
+            out.append(d)
+        return out
+
+    # ----------------------------------------------------------------- forward
+    def forward(self, images, batch: int = 1000, spread: float = 0.0, seed: int | None = None,
+                scheme: str = "parallel") -> np.ndarray:
+        """Class scores for ``images`` (uint8 (n, 28, 28) or float in [0, 1]).
+
+        Hardware models return the output chains' voltages (V), baseline models logits.
+        ``spread > 0`` evaluates one seeded device-to-device draw (see :meth:`realise`).
+        """
+        x = _as_pixels(images, tuple(self.arch["input"]["shape"]))
+        real = None
+        if spread:
+            real = self.realise(spread, seed, scheme)
+        elif self.kind == "hardware":
+            _check_spread(spread, seed, scheme)
+        if not isinstance(batch, int | np.integer) or batch < 1:
+            raise ParameterError("forward", "batch", batch, "", "integer >= 1")
+        scores = [self._forward_batch(x[i: i + batch], real) for i in range(0, len(x), batch)]
+        if not scores:
+            return np.zeros((0, n_out(self.layers[-1])))
+        return np.concatenate(scores)
+
+    def _forward_batch(self, x: np.ndarray, real) -> np.ndarray:
+        p = self.phys
+        a = x[..., None] * (p["p_in"] if self.kind == "hardware" else 1.0)
+        for li, spec in enumerate(self.layers):
+            cols = layer_inputs(spec, a)
+            n, ho, wo, k = cols.shape
+            if self.kind == "baseline":
+                nm = spec["name"]
+                v = cols @ self.params[f"{nm}.w"].T + self.params[f"{nm}.b"]
+                a = np.maximum(v, 0.0) if spec["activation"] else v
+                continue
+            if real is None:
+                W, wb = self.weights(spec)
+                v = cols @ W.T + p["p_bias"] * wb
+                stno = {key: p[key] for key in SPREAD_KEYS}
+            else:
+                r = real[li]
+                W, wb = self.weights(spec, r["fr"] / self.params[f"{spec['name']}.fr"],
+                                     r["fr_bias"] / self.params[f"{spec['name']}.fr_bias"])
+                # (P, n, k) @ (P, k, C_out): every position's chain has its own devices
+                flat = cols.reshape(n, ho * wo, k).transpose(1, 0, 2)
+                v = np.matmul(flat, W.transpose(0, 2, 1)).transpose(1, 0, 2)
+                v = (v + p["p_bias"] * wb).reshape(n, ho, wo, -1)
+                stno = {key: r[key].reshape((ho, wo, -1) if r[key].shape[0] > 1 else (1, 1, -1))
+                        for key in SPREAD_KEYS} if spec["activation"] else None
+            if spec["activation"]:
+                a = physics.activation(v, spec["gm"], spec["vbias"], stno["A"], stno["R"],
+                                       stno["Q"], stno["Ith"], p["imax"])
+            else:
+                a = v
+        return a.reshape(a.shape[0], -1)
+
+    def predict(self, images, **kw) -> np.ndarray:
+        """Predicted class of each image (argmax of :meth:`forward`)."""
+        return np.argmax(self.forward(images, **kw), axis=1)
+
+    def accuracy(self, images, labels, **kw) -> float:
+        """Fraction of ``images`` whose prediction equals ``labels``."""
+        return float(np.mean(self.predict(images, **kw) == np.asarray(labels)))
+
+    # ----------------------------------------------------------------- counts
+    def counts(self, scheme: str = "parallel") -> dict:
+        """Device counts of the compiled network.
+
+        Returns ``{"layers": [...], "resonators": .., "oscillators": .., "chains": ..}``;
+        resonators include one bias resonator per chain.  ``parallel``: one chain (and one
+        STNO) per output position and channel; ``sequential``: one per channel, over
+        ``time_steps`` positions.
+        """
+        if scheme not in ("parallel", "sequential"):
+            raise ParameterError("counts", "scheme", scheme, "", "'parallel' or 'sequential'")
+        rows = []
+        for spec in self.layers:
+            P = positions(spec)
+            chains = (P if scheme == "parallel" else 1) * n_out(spec)
+            rows.append({"name": spec["name"], "type": spec["type"], "chains": chains,
+                         "resonators_per_chain": fan_in(spec) + 1,
+                         "resonators": chains * (fan_in(spec) + 1),
+                         "oscillators": chains if spec["activation"] else 0,
+                         "time_steps": 1 if scheme == "parallel" else P})
+        tot = {k: sum(r[k] for r in rows) for k in ("resonators", "oscillators", "chains")}
+        return {"scheme": scheme, "layers": rows, **tot}
+
+    # ----------------------------------------------------------------- files
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model atomically as ``.npz`` (arrays + JSON architecture)."""
+        self.validate()
+        save_npz(path, arch=np.array(json.dumps(self.arch, sort_keys=True)), **self.params)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None) -> HardwareModel:
+        """Load and validate a model file (the shipped default when ``path`` is None)."""
+        path = default_model_path() if path is None else Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except FileNotFoundError:
+            raise DataError(f"{path}: model file not found") from None
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError,
+                zipfile.LargeZipFile, NotImplementedError) as exc:
+            raise DataError(f"{path}: not a valid spinnet model file ({exc})") from None
+        if "arch" not in arrays:
+            raise DataError(f"{path}: no 'arch' entry (not a spinnet model file)")
+        raw = arrays.pop("arch")
+        if raw.dtype.kind != "U" or raw.shape != ():
+            raise DataError(f"{path}: 'arch' must be a JSON string, got {raw.dtype} {raw.shape}")
+        try:
+            arch = json.loads(str(raw))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}: 'arch' is not valid JSON ({exc})") from None
+        for k, v in arrays.items():
+            if v.dtype != np.float64:
+                raise DataError(f"{path}: array {k!r} has dtype {v.dtype}, expected float64")
+        model = cls.__new__(cls)
+        model.arch, model.params = arch, arrays
+        model.validate(str(path))
+        return model
+
+    def validate(self, where: str = "model") -> None:
+        """Raise :class:`DataError` unless architecture and arrays are consistent and physical."""
+        a = self.arch
+        if not isinstance(a, dict) or a.get("format") != FORMAT:
+            raise DataError(f"{where}: not a {FORMAT} architecture")
+        if a.get("version") != VERSION:
+            raise DataError(f"{where}: model format version {a.get('version')!r}, "
+                            f"this spinnet reads {VERSION}")
+        if a.get("kind") not in ("hardware", "baseline"):
+            raise DataError(f"{where}: kind {a.get('kind')!r} is not 'hardware' or 'baseline'")
+        try:
+            _check_arch(a)
+            expected = self.expected_shapes()
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{where}: malformed architecture ({exc!r})") from None
+        missing = sorted(set(expected) - set(self.params))
+        extra = sorted(set(self.params) - set(expected))
+        if missing or extra:
+            raise DataError(f"{where}: arrays missing {missing} / unexpected {extra}")
+        for k, shape in expected.items():
+            v = self.params[k]
+            if v.shape != shape:
+                raise DataError(f"{where}: array {k!r} has shape {v.shape}, expected {shape}")
+            if not np.all(np.isfinite(v)):
+                raise DataError(f"{where}: array {k!r} holds NaN or infinite values")
+            if k.endswith(".fr") or k.endswith(".fr_bias"):
+                if np.any(v <= 0):
+                    raise DataError(f"{where}: array {k!r} holds non-positive frequencies")
+            if (k.endswith(".o") or k.endswith(".o_bias")) and not np.all(np.abs(v) == 1):
+                raise DataError(f"{where}: array {k!r} must hold orientations +1/-1 only")
+
+
+# --------------------------------------------------------------------- helpers
+_PHYS_RANGES = {"p_in": (0, 1e-2), "p_bias": (0, 1e-2), "alpha": (0, 1), "K": (0, 1e9),
+                "s": (-1e-12, 1 + 1e-12), "A": (0, 1e3), "R": (0, 1e9), "Q": (-1e-12, 1e3),
+                "Ith": (0, 1), "imax": (0, 1)}
+
+
+def _check_arch(a: dict) -> None:
+    shape = a["input"]["shape"]
+    if list(shape) != [28, 28]:
+        raise ValueError(f"input shape {shape}, only 28x28 images are supported")
+    if a["kind"] == "hardware":
+        for key, (lo, hi) in _PHYS_RANGES.items():
+            v = a["phys"][key]
+            if not isinstance(v, int | float) or not (lo < v < hi) or not math.isfinite(v):
+                raise ValueError(f"phys.{key} = {v!r} outside ({lo}, {hi})")
+        if a["phys"]["imax"] <= a["phys"]["Ith"]:
+            raise ValueError("phys.imax must exceed phys.Ith")
+    layers = a["layers"]
+    if not isinstance(layers, list) or not layers:
+        raise ValueError("no layers")
+    short = [{k: s[k] for k in ("type", "name", "out_ch", "k", "stride", "n_out") if k in s}
+             for s in layers]
+    for s in short:
+        for k in ("out_ch", "k", "stride", "n_out"):
+            if k in s and (not isinstance(s[k], int) or not 1 <= s[k] <= 100000):
+                raise ValueError(f"layer {s.get('name')}: {k} = {s[k]!r}")
+    ref = make_specs(short)
+    for s, r in zip(layers, ref, strict=True):
+        for k in r:
+            if s.get(k) != r[k]:
+                raise ValueError(f"layer {s.get('name')}: {k} = {s.get(k)!r}, expected {r[k]!r}")
+        if a["kind"] == "hardware":
+            if not (0 < s["f_in"] < 1e12):
+                raise ValueError(f"layer {s['name']}: f_in = {s['f_in']!r}")
+            if s["activation"] and not (s["gm"] > 0 and math.isfinite(s["vbias"])):
+                raise ValueError(f"layer {s['name']}: gm/vbias")
+    if layers[-1]["type"] != "dense":
+        raise ValueError("the last layer must be dense (class scores)")
+
+
+def _check_spread(spread, seed, scheme) -> None:
+    if not isinstance(spread, int | float) or not (0 <= spread < 0.5) or math.isnan(spread):
+        raise ParameterError("forward", "spread", spread, "(relative)", "[0, 0.5)")
+    if spread and seed is None:
+        raise ParameterError("forward", "seed", seed, "", "an integer (every random draw "
+                             "takes a seed)")
+    if scheme not in ("parallel", "sequential"):
+        raise ParameterError("forward", "scheme", scheme, "", "'parallel' or 'sequential'")
+
+
+def _as_pixels(images, shape) -> np.ndarray:
+    arr = np.asarray(images)
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3 or arr.shape[1:] != tuple(shape):
+        raise DataError(f"images must have shape (n, {shape[0]}, {shape[1]}), got {arr.shape}")
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float64) / 255.0
+    if arr.dtype.kind not in "fiu":
+        raise DataError(f"images must be uint8 or float in [0, 1], got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)) or arr.min(initial=0) < 0 or arr.max(initial=0) > 1:
+        raise DataError("float images must hold finite pixel values in [0, 1]")
+    return arr

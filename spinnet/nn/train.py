@@ -1,0 +1,280 @@
+"""Training: mini-batch Adam with hand-written backprop through the device layers.
+
+Hardware models are trained in the space of normalised detunings ``u = (f_in - fr) / (alpha
+fr)`` (so ``fr = f_in / (1 + alpha u)``): the weight of a resonator is then
+``K * 2u / (1 + u^2)`` (s = 0, o = +1), which keeps Adam's step sizes meaningful; the
+forward pass nevertheless goes through :func:`spinnet.nn.physics.weight` of the resulting
+``fr`` (so it is exactly the model that is saved), and its gradient through
+:func:`spinnet.nn.physics.dweight_dfr`.  Variability-aware training multiplies every
+``fr`` by ``1 + spread_train * N(0, 1)`` drawn afresh for every mini-batch (one draw per
+weight, shared by all positions of a convolution -- a stronger perturbation of a layer's
+output than independent per-position draws, whose errors partly average out).
+
+The float baseline (``kind="baseline"``) is the same architecture with float weights,
+biases and ReLU, trained with the same loop, schedule and seed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..errors import ParameterError
+from . import physics
+from .layers import col2im, fan_in, layer_inputs, make_specs, n_out
+from .model import (
+    DEFAULT_ARCH,
+    DEFAULT_F_IN,
+    DEFAULT_PHYS,
+    DEFAULT_WINDOW,
+    FORMAT,
+    VERSION,
+    HardwareModel,
+    layer_design,
+)
+
+U_MAX = 3.0  # |u| bound: beyond the anti-Lorentzian extremum (|u| = 1) weights only shrink
+
+
+class Net:
+    """Trainable parameters + forward/backward of one architecture."""
+
+    def __init__(self, specs: list[dict], phys: dict, kind: str, rng: np.random.Generator,
+                 dtype=np.float32):
+        self.specs, self.phys, self.kind = specs, phys, kind
+        self.dt = dtype  # float32 trains ~2x faster; tests use float64 for gradient checks
+        self.theta: dict[str, np.ndarray] = {}
+        for spec in specs:
+            nm, o, k = spec["name"], n_out(spec), fan_in(spec)
+            std = math.sqrt(2.0 / k)  # He initialisation (weights normalised by K)
+            w0 = rng.standard_normal((o, k)) * std
+            if kind == "hardware":
+                # small-u inverse of w/K = 2u/(1+u^2): u ~ w/2
+                self.theta[f"{nm}.u"] = np.clip(w0 / 2.0, -0.9, 0.9)
+                self.theta[f"{nm}.ub"] = np.zeros(o)
+            else:
+                self.theta[f"{nm}.w"] = w0
+                self.theta[f"{nm}.b"] = np.zeros(o)
+
+    # ------------------------------------------------------------- parameters
+    def fr(self, spec, u):
+        return spec["f_in"] / (1.0 + self.phys["alpha"] * u)
+
+    def _weights(self, spec, eps_w, eps_b):
+        """Weights (V/W) and d weight / d u for a hardware layer, with fr noise ``eps``."""
+        p, nm, f = self.phys, spec["name"], spec["f_in"]
+        out = []
+        for u, eps in ((self.theta[f"{nm}.u"], eps_w), (self.theta[f"{nm}.ub"], eps_b)):
+            fr = self.fr(spec, u)
+            scale = 1.0 if eps is None else 1.0 + eps
+            frn = fr * scale
+            w = physics.weight(f, frn, p["alpha"], p["K"], p["s"], 1.0)
+            dfr_du = -f * p["alpha"] / (1.0 + p["alpha"] * u) ** 2
+            dw = physics.dweight_dfr(f, frn, p["alpha"], p["K"], p["s"], 1.0) * scale * dfr_du
+            out += [w, dw]
+        return out
+
+    # ------------------------------------------------------------- passes
+    def forward(self, x: np.ndarray, noise: list | None = None):
+        """Scores and the cache for :meth:`backward`; ``x`` (n, 28, 28) float in [0, 1]."""
+        p = self.phys
+        hw = self.kind == "hardware"
+        a = (x * p["p_in"] if hw else x)[..., None].astype(self.dt)
+        cache = []
+        for li, spec in enumerate(self.specs):
+            cols = layer_inputs(spec, a)
+            shp = cols.shape
+            c2 = cols.reshape(-1, shp[-1])
+            nm = spec["name"]
+            if hw:
+                e = noise[li] if noise is not None else (None, None)
+                W, dW, wb, dwb = self._weights(spec, *e)
+                v = c2 @ W.T.astype(self.dt) + self.dt(p["p_bias"]) * wb.astype(self.dt)
+            else:
+                W, wb = self.theta[f"{nm}.w"], self.theta[f"{nm}.b"]
+                dW = dwb = None
+                v = c2 @ W.T.astype(self.dt) + wb.astype(self.dt)
+            if spec["activation"]:
+                if hw:
+                    out = physics.activation(v, spec["gm"], spec["vbias"], p["A"], p["R"],
+                                             p["Q"], p["Ith"], p["imax"]).astype(self.dt)
+                    dact = physics.dactivation_dv(v, spec["gm"], spec["vbias"], p["A"], p["R"],
+                                                  p["Q"], p["Ith"], p["imax"]).astype(self.dt)
+                else:
+                    out = np.maximum(v, 0)
+                    dact = (v > 0).astype(self.dt)
+            else:
+                out, dact = v, None
+            cache.append((a.shape, c2, W, dW, wb, dwb, dact))
+            a = out.reshape(shp[:-1] + (out.shape[-1],))
+        scores = a.reshape(a.shape[0], -1)
+        if hw:  # logits in units of K p_in: the scale of one fully weighted white pixel
+            scores = scores / self.dt(p["K"] * p["p_in"])
+        return scores, cache
+
+    def backward(self, dscores: np.ndarray, cache) -> dict[str, np.ndarray]:
+        p = self.phys
+        hw = self.kind == "hardware"
+        g = dscores / self.dt(p["K"] * p["p_in"]) if hw else dscores
+        grads = {}
+        for li in range(len(self.specs) - 1, -1, -1):
+            spec = self.specs[li]
+            in_shape, c2, W, dW, wb, dwb, dact = cache[li]
+            g = g.reshape(-1, n_out(spec))
+            if dact is not None:
+                g = g * dact
+            gW = (g.T @ c2).astype(np.float64)
+            gb = g.sum(0).astype(np.float64)
+            nm = spec["name"]
+            if hw:
+                grads[f"{nm}.u"] = gW * dW
+                grads[f"{nm}.ub"] = gb * p["p_bias"] * dwb
+            else:
+                grads[f"{nm}.w"], grads[f"{nm}.b"] = gW, gb
+            if li == 0:
+                break
+            gc = g @ W.astype(self.dt)
+            if spec["type"] == "conv":
+                n = in_shape[0]
+                ho, wo = spec["out_hw"]
+                g = col2im(gc.reshape(n, ho, wo, -1), in_shape, spec["k"], spec["stride"])
+            else:
+                g = gc.reshape(in_shape)
+        return grads
+
+    # ------------------------------------------------------------- export
+    def to_model(self, meta: dict) -> HardwareModel:
+        arch = {"format": FORMAT, "version": VERSION, "kind": self.kind,
+                "input": {"shape": [28, 28]}, "layers": self.specs, "training": meta}
+        params = {}
+        if self.kind == "hardware":
+            arch["phys"] = self.phys
+            for spec in self.specs:
+                nm = spec["name"]
+                params[f"{nm}.fr"] = self.fr(spec, self.theta[f"{nm}.u"])
+                params[f"{nm}.fr_bias"] = self.fr(spec, self.theta[f"{nm}.ub"])
+                params[f"{nm}.o"] = np.ones_like(params[f"{nm}.fr"])
+                params[f"{nm}.o_bias"] = np.ones_like(params[f"{nm}.fr_bias"])
+        else:
+            arch["phys"] = {"p_in": self.phys["p_in"]}
+            params = {k: v.copy() for k, v in self.theta.items()}
+        return HardwareModel(arch, params)
+
+
+def softmax_xent(scores: np.ndarray, labels: np.ndarray):
+    """Mean cross-entropy and its gradient with respect to ``scores``."""
+    z = scores - scores.max(1, keepdims=True)
+    ez = np.exp(z)
+    prob = ez / ez.sum(1, keepdims=True)
+    n = len(labels)
+    loss = -np.mean(np.log(prob[np.arange(n), labels] + 1e-30))
+    prob[np.arange(n), labels] -= 1.0
+    return float(loss), prob / n
+
+
+def shift_batch(imgs: np.ndarray, rng: np.random.Generator, max_shift: int) -> np.ndarray:
+    """Random translations by up to ``max_shift`` pixels (zero fill), one per image."""
+    if max_shift <= 0:
+        return imgs
+    m = max_shift
+    pad = np.pad(imgs, ((0, 0), (m, m), (m, m)))
+    win = sliding_window_view(pad, (28, 28), axis=(1, 2))  # (n, 2m+1, 2m+1, 28, 28)
+    dy = rng.integers(0, 2 * m + 1, len(imgs))
+    dx = rng.integers(0, 2 * m + 1, len(imgs))
+    return win[np.arange(len(imgs)), dy, dx]
+
+
+def build_specs(arch=None, phys=None, f_in=DEFAULT_F_IN, window=DEFAULT_WINDOW):
+    specs = make_specs(arch or DEFAULT_ARCH)
+    if len(f_in) < len(specs):
+        raise ParameterError("train", "f_in", f_in, "Hz", f"one frequency per layer "
+                             f"({len(specs)})")
+    return [layer_design(s, phys, f, window) for s, f in zip(specs, f_in, strict=False)]
+
+
+def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
+          epochs: int = 8, batch: int = 128, lr: float = 5e-3, seed: int = 0,
+          spread_train: float = 0.01, max_shift: int = 1, arch: list[dict] | None = None,
+          phys: dict | None = None, window: float = DEFAULT_WINDOW,
+          test: tuple[np.ndarray, np.ndarray] | None = None,
+          log: Callable[[str], None] | None = None) -> HardwareModel:
+    """Train a model with Adam and a cosine learning-rate decay.
+
+    Parameters
+    ----------
+    images, labels : uint8 arrays (n, 28, 28) and (n,)
+    kind : {"hardware", "baseline"}
+    epochs, batch, lr : training schedule (lr is Adam's initial step).
+    seed : int
+        Seeds initialisation, shuffling, augmentation and fr noise: same seed, same model.
+    spread_train : float
+        Relative fr noise injected while training hardware models (0 disables).
+    max_shift : int
+        Random-translation augmentation in pixels (0 disables).
+    test : optional (images, labels) evaluated after every epoch for the log.
+    log : callable receiving one line per epoch.
+    """
+    if kind not in ("hardware", "baseline"):
+        raise ParameterError("train", "kind", kind, "", "'hardware' or 'baseline'")
+    for name, v, lo in (("epochs", epochs, 1), ("batch", batch, 1)):
+        if not isinstance(v, int | np.integer) or v < lo:
+            raise ParameterError("train", name, v, "", f"integer >= {lo}")
+    if not (isinstance(lr, int | float) and 0 < lr < 1):
+        raise ParameterError("train", "lr", lr, "", "(0, 1)")
+    if not (0 <= spread_train < 0.5):
+        raise ParameterError("train", "spread_train", spread_train, "(relative)", "[0, 0.5)")
+    phys = {**DEFAULT_PHYS, **(phys or {})}
+    specs = build_specs(arch, phys, window=window)
+    rng = np.random.default_rng(seed)
+    net = Net(specs, phys, kind, rng)
+    m = {k: np.zeros_like(v) for k, v in net.theta.items()}
+    s2 = {k: np.zeros_like(v) for k, v in net.theta.items()}
+    b1, b2, epsa = 0.9, 0.999, 1e-8
+    n = len(images)
+    steps_per_epoch = (n + batch - 1) // batch
+    total = epochs * steps_per_epoch
+    step = 0
+    hist = []
+    t0 = time.perf_counter()
+    for ep in range(epochs):
+        order = rng.permutation(n)
+        loss_sum, correct = 0.0, 0
+        for bi in range(steps_per_epoch):
+            idx = order[bi * batch: (bi + 1) * batch]
+            xb = shift_batch(images[idx], rng, max_shift).astype(np.float32) / 255.0
+            yb = labels[idx].astype(np.int64)
+            noise = None
+            if kind == "hardware" and spread_train > 0:
+                noise = [(spread_train * rng.standard_normal((n_out(sp), fan_in(sp))),
+                          spread_train * rng.standard_normal(n_out(sp))) for sp in specs]
+            scores, cache = net.forward(xb, noise)
+            loss, ds = softmax_xent(scores.astype(np.float64), yb)
+            grads = net.backward(ds.astype(np.float32), cache)
+            step += 1
+            rate = lr * 0.5 * (1 + math.cos(math.pi * (step - 1) / total))
+            for k, gk in grads.items():
+                m[k] = b1 * m[k] + (1 - b1) * gk
+                s2[k] = b2 * s2[k] + (1 - b2) * gk * gk
+                mh = m[k] / (1 - b1 ** step)
+                vh = s2[k] / (1 - b2 ** step)
+                net.theta[k] -= rate * mh / (np.sqrt(vh) + epsa)
+                if kind == "hardware":
+                    np.clip(net.theta[k], -U_MAX, U_MAX, out=net.theta[k])
+            loss_sum += loss * len(idx)
+            correct += int(np.sum(np.argmax(scores, 1) == yb))
+        rec = {"epoch": ep + 1, "loss": loss_sum / n, "train_acc": correct / n,
+               "seconds": round(time.perf_counter() - t0, 1)}
+        if test is not None:
+            rec["test_acc"] = net.to_model({}).accuracy(*test)
+        hist.append(rec)
+        if log:
+            log(json.dumps(rec))
+    meta = {"kind": kind, "epochs": epochs, "batch": batch, "lr": lr, "seed": seed,
+            "spread_train": spread_train if kind == "hardware" else 0.0,
+            "max_shift": max_shift, "window": window, "n_train": int(n), "history": hist}
+    return net.to_model(meta)
