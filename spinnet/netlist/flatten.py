@@ -60,6 +60,8 @@ class FlatElement:
     model_name: str | None = None
     model_loc: SourceLocation | None = None
     node_locs: tuple = ()
+    # where parameters were written: "p:<k>" on the element card, "m:<k>" on its model card
+    locs: dict = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -274,7 +276,8 @@ class Flattener:
             self.nets.setdefault(n, None)
         fe = FlatElement(name=frame.prefix + el.name, kind=el.kind, nodes=nodes, loc=el.loc,
                          node_locs=tuple(el.locs.get(f"node{i}", el.loc)
-                                         for i in range(len(nodes))))
+                                         for i in range(len(nodes))),
+                         locs=dict(el.locs))
         if el.value is not None:
             fe.value = self.eval(el.value, env, el.locs.get("value", el.loc),
                                  f"{el.name} value")
@@ -301,6 +304,8 @@ class Flattener:
                 fe.model_type = model.type
                 fe.model_name = model.name
                 fe.model_loc = model.loc
+                fe.locs.update({"m:" + k[2:]: v for k, v in model.locs.items()
+                                if k.startswith("p:")})
                 menv = stack[depth].env
                 fe.model_params = {
                     k: self.eval(v, menv, model.locs.get("p:" + k, model.loc),

@@ -138,6 +138,107 @@ class Circuit:
         self.subckts[sub.key] = sub
         return sub
 
+    # -- builder: one call per card; values are floats, SPICE strings ("1k") or
+    # "{expr}" / Expr; every call returns what it added -----------------------------------
+    def param(self, name: str, value) -> None:
+        """``.param name=value``."""
+        self.params[_key(name, "parameter")] = as_value(value)
+
+    def model(self, name: str, type: str, **params) -> Model:
+        """``.model name type(params)``, e.g. ``n.model("res1", "sdr", fr=1e9)``."""
+        return self.add_model(Model(name, type.lower(), _params(params)))
+
+    def subckt(self, name: str, ports, **defaults) -> Subckt:
+        """``.subckt name ports params: defaults``; fill the returned body with calls."""
+        return self.add_subckt(Subckt(name=name, ports=tuple(ports),
+                                      defaults=_params(defaults)))
+
+    def _two(self, letter: str, name: str, a: str, b: str, value, params) -> Element:
+        _letter(name, letter)
+        return self.add(Element(name, (a, b), value=as_value(value), params=_params(params)))
+
+    def resistor(self, name: str, a: str, b: str, value, **params) -> Element:
+        """``Rname a b value``."""
+        return self._two("R", name, a, b, value, params)
+
+    def capacitor(self, name: str, a: str, b: str, value, **params) -> Element:
+        """``Cname a b value``."""
+        return self._two("C", name, a, b, value, params)
+
+    def inductor(self, name: str, a: str, b: str, value, **params) -> Element:
+        """``Lname a b value``."""
+        return self._two("L", name, a, b, value, params)
+
+    def _source(self, letter, name, p, n, dc, kind, args, ac) -> Element:
+        _letter(name, letter)
+        kind = kind.lower()
+        if kind == "tones":
+            flat: list = []
+            for tone in args:
+                tone = tuple(tone)
+                if len(tone) not in (2, 3):
+                    raise ValueError("each tone is (frequency, amplitude[, phase_deg])")
+                flat.extend(as_value(v) for v in (tone if len(tone) == 3 else (*tone, 0.0)))
+            wargs = tuple(flat)
+        else:
+            wargs = tuple(as_value(v) for v in args)
+        el = Element(name, (p, n), source=Waveform(kind, wargs, as_value(dc)))
+        if ac is not None:
+            el.params["ac"] = as_value(ac)
+        return self.add(el)
+
+    def vsource(self, name: str, p: str, n: str, dc=0.0, kind: str = "dc", args=(),
+                ac=None) -> Element:
+        """``Vname p n DC dc KIND(args)``; for ``kind="tones"`` ``args`` is a list of
+        ``(f, amplitude[, phase_deg])``."""
+        return self._source("V", name, p, n, dc, kind, args, ac)
+
+    def isource(self, name: str, p: str, n: str, dc=0.0, kind: str = "dc", args=(),
+                ac=None) -> Element:
+        """``Iname p n ...`` (current flows from p through the source to n)."""
+        return self._source("I", name, p, n, dc, kind, args, ac)
+
+    def diode(self, name: str, a: str, k: str, model: str, area=None) -> Element:
+        """``Dname a k model [area]``."""
+        _letter(name, "D")
+        params = {} if area is None else {"area": as_value(area)}
+        return self.add(Element(name, (a, k), model=model, params=params))
+
+    def vccs(self, name: str, op: str, on: str, cp: str, cn: str, gm) -> Element:
+        """``Gname op on cp cn gm``: current gm*(v(cp)-v(cn)) from op through it to on."""
+        _letter(name, "G")
+        return self.add(Element(name, (op, on, cp, cn), value=as_value(gm)))
+
+    def vcvs(self, name: str, op: str, on: str, cp: str, cn: str, gain) -> Element:
+        """``Ename op on cp cn gain``."""
+        _letter(name, "E")
+        return self.add(Element(name, (op, on, cp, cn), value=as_value(gain)))
+
+    def tline(self, name: str, a1: str, b1: str, a2: str, b2: str, **params) -> Element:
+        """``Tname a1 b1 a2 b2 z0=.. td=..`` (or ``f=.. nl=..``)."""
+        _letter(name, "T")
+        return self.add(Element(name, (a1, b1, a2, b2), params=_params(params)))
+
+    def device(self, name: str, nodes, model: str, **params) -> Element:
+        """A spintronic ``N`` device: ``Nname nodes... model params``; its model's type
+        (``sdr``, ``stno``, ``fline``) says what it is."""
+        _letter(name, "N")
+        if "targets" in params and not isinstance(params["targets"], str):
+            params["targets"] = " ".join(params["targets"])
+        return self.add(Element(name, tuple(nodes), model=model, params=_params(params)))
+
+    resonator = device
+    stno = device
+
+    def fieldline(self, name: str, a: str, b: str, model: str, targets) -> Element:
+        """``Nname a b model targets="N1 N2 ..."``."""
+        return self.device(name, (a, b), model, targets=targets)
+
+    def instance(self, name: str, nodes, subckt: str, **params) -> Element:
+        """``Xname nodes... subckt params: p=v``."""
+        _letter(name, "X")
+        return self.add(Element(name, tuple(nodes), model=subckt, params=_params(params)))
+
 
 @dataclass(eq=True)
 class Subckt(Circuit):
@@ -169,3 +270,95 @@ class Netlist(Circuit):
     inputs: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     source: str | None = field(default=None, compare=False, repr=False)  # file it came from
+
+    # -- builder (top-level cards) ------------------------------------------------------
+    def tran(self, tstep, tstop, **params) -> Analysis:
+        """``.tran tstep tstop``."""
+        a = Analysis("tran", (as_value(tstep), as_value(tstop)), _params(params))
+        self.analyses.append(a)
+        return a
+
+    def steady(self, **params) -> Analysis:
+        """``.steady key=value ...``."""
+        a = Analysis("steady", (), _params(params))
+        self.analyses.append(a)
+        return a
+
+    def sweep(self, name: str, mode: str, *values) -> Analysis:
+        """``.sweep name lin|log start stop n`` or ``.sweep name list v1 v2 ...``."""
+        mode = mode.lower()
+        if mode not in ("lin", "log", "list"):
+            raise ValueError(f"sweep mode must be lin, log or list, not {mode!r}")
+        a = Analysis("sweep", (name.lower(), mode, *(as_value(v) for v in values)))
+        self.analyses.append(a)
+        return a
+
+    def input(self, *names: str) -> None:
+        """``.input name ...``: parameters an evaluation binds."""
+        for n in names:
+            if _key(n, "input") not in self.inputs:
+                self.inputs.append(n.lower())
+
+    def output(self, name: str, probe: str) -> None:
+        """``.output name probe``, e.g. ``n.output("score", "v(a,b)")``."""
+        self.outputs[name] = _probe(probe)
+
+    def save(self, *probes: str) -> None:
+        """``.save probe ...``."""
+        self.saves.extend(_probe(p) for p in probes)
+
+
+def as_value(v) -> Value:
+    """A builder argument as a :data:`Value`: numbers and SPICE strings ("1k") become
+    floats, ``"{expr}"`` strings and :class:`Expr` stay expressions."""
+    import math
+
+    from ..units import parse_number
+
+    if isinstance(v, Expr):
+        return v
+    if isinstance(v, str):
+        t = v.strip()
+        if t.startswith("{") and t.endswith("}"):
+            return Expr(t[1:-1])
+        return parse_number(t)
+    if isinstance(v, bool):
+        raise ValueError(f"expected a number, not {v!r}")
+    f = float(v)
+    if not math.isfinite(f):
+        raise ValueError(f"value must be finite, not {v!r}")
+    return f
+
+
+def _params(params: dict) -> dict:
+    out: dict = {}
+    for k, v in params.items():
+        if isinstance(v, str) and not v.strip().startswith("{"):
+            try:
+                out[_key(k, "parameter")] = as_value(v)
+            except ValueError:
+                out[_key(k, "parameter")] = v   # a string parameter (targets=...)
+        else:
+            out[_key(k, "parameter")] = as_value(v)
+    return out
+
+
+def _key(name: str, what: str) -> str:
+    if not name or not (name[0].isalpha() or name[0] == "_") or not all(
+            c.isalnum() or c in "_." for c in name):
+        raise ValueError(f"bad {what} name {name!r}")
+    return name.lower()
+
+
+def _letter(name: str, letter: str) -> None:
+    if not name or name[0].upper() != letter:
+        raise ValueError(f"element name {name!r} must start with {letter!r}")
+
+
+def _probe(probe: str) -> str:
+    """Canonical probe text: ``V( a , b )`` -> ``v(a,b)``."""
+    p = "".join(probe.split())
+    if "(" in p and p.endswith(")"):
+        fn, rest = p.split("(", 1)
+        return fn.lower() + "(" + rest
+    return p
