@@ -19,9 +19,10 @@ COMMANDS = ["check", "run", "plot", "sweep", "train", "compile", "eval", "mnist"
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse's default exits 2; a usage error is the user's: 1
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
+    def error(self, message):
+        # argparse's default prints the whole usage and exits 2; a usage error is the
+        # user's (exit 1) and deserves one line that says where the help is
+        sys.stderr.write(f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
         raise SystemExit(1)
 
 
@@ -43,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors: return, don't exit
+        return exc.code if isinstance(exc.code, int) else 1
     if not getattr(args, "func", None):
         parser.print_help()
         return 1

@@ -10,7 +10,7 @@ From a netlist::
 
     spinnet plot NETLIST.cir --graph -o graph.png
     spinnet plot NETLIST.cir --curve X1 [--fmin 0.9g --fmax 1.1g --power 1u] -o curve.png
-    spinnet plot NETLIST.cir --map N1 [--line NFL1] [--current -1m:1m] -o map.png
+    spinnet plot NETLIST.cir --map N1 [--line NFL1] [--current=-1m:1m] -o map.png
     spinnet plot NETLIST.cir --oscillator N5 [--current 0:48u] -o stno.png
 
 ``--curve NAME`` draws the rectified voltage against frequency of the spin-diode resonator
@@ -73,7 +73,8 @@ def add_parser(sub):
     n.add_argument("--oscillator", metavar="NAME",
                    help="emitted power and frequency of oscillator NAME vs current")
     n.add_argument("--current", metavar="I0:I1",
-                   help="with --map/--oscillator: current range in A, e.g. 0:48u")
+                   help="with --map/--oscillator: current range in A, e.g. 0:48u; write "
+                        "a negative start as --current=-1m:1m")
     n.add_argument("--power", default="1u", metavar="W",
                    help="with --curve: RF power of the probe tone in each junction "
                         "(default 1 µW)")
