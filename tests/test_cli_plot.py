@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from spinnet.cli.main import main
+from spinnet.engine.result import Result
 from spinnet.io import save_npz
 
 
@@ -13,12 +14,15 @@ def _result_file(path):
     t = np.arange(4000) * 1e-11
     sigs = {"v(out)": 0.1 * np.sin(2 * np.pi * 1e9 * t),
             "v(in)": 0.2 * np.cos(2 * np.pi * 1.5e9 * t)}
-    try:  # the engine's own format once it exists; a plain time + signals npz otherwise
-        from spinnet.engine import Result
-        Result(time=t, signals=sigs).save(path)
-    except (ImportError, TypeError):
-        save_npz(path, time=t, **sigs)
+    Result(analysis="tran", time=t, signals=sigs).save(path)
     return path
+
+
+def test_plain_npz_with_time_is_accepted(tmp_path, capsys):
+    t = np.arange(100) * 1e-9
+    save_npz(tmp_path / "p.npz", time=t, **{"v(a)": np.sin(t * 1e8)})
+    assert main(["plot", str(tmp_path / "p.npz"), "--list"]) == 0
+    assert capsys.readouterr().out.split() == ["v(a)"]
 
 
 def test_waveform_and_spectrum_files(tmp_path, capsys):

@@ -113,12 +113,17 @@ def _is_set(args, opt: str) -> bool:
 
 
 def load_result(path: Path):
-    """A saved :class:`spinnet.engine.Result`, or any ``.npz`` with a ``time`` array."""
+    """A saved :class:`spinnet.engine.Result`, or any ``.npz`` with a ``time`` array and
+    signals of its length (arrays written by other tools)."""
+    import zipfile
+
     try:
-        from ..engine import Result
-    except ImportError:
-        Result = None
-    if Result is not None and hasattr(Result, "load"):
+        with np.load(path, allow_pickle=False) as z:
+            native = "__format__" in z.files
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise DataError(f"{path}: not a readable .npz result ({exc})") from None
+    if native:
+        from ..engine.result import Result
         return Result.load(path)
     return _load_plain_npz(path)
 
