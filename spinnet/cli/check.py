@@ -1,0 +1,110 @@
+"""``spinnet check FILE...``: report every problem of each netlist, compiler style.
+
+Each problem prints as ``FILE:LINE:COL: error: message`` followed by the offending line and
+a caret under the column.  Exit status 0 when every file is valid, 1 otherwise.  Besides the
+parser and the structural checks (:func:`spinnet.netlist.check`) it validates device
+parameter ranges through ``spinnet.devices.registry.validate_flat`` when that module is
+available.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+
+from ..errors import NetlistError, NetlistErrors, ParameterError, SourceLocation
+
+
+def add_parser(sub):
+    p = sub.add_parser("check", help="check netlists; print every problem as FILE:LINE:COL",
+                       description=__doc__.splitlines()[0])
+    p.add_argument("files", nargs="+", metavar="FILE", help="netlist files")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+    return p
+
+
+def _validator():
+    try:
+        mod = importlib.import_module("spinnet.devices.registry")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("spinnet.devices"):
+            return None  # devices layer not built: structural checks only
+        raise
+    return getattr(mod, "validate_flat", None)
+
+
+def _param_loc(flat, nl, exc: ParameterError) -> SourceLocation | None:
+    """Where the parameter of a :class:`ParameterError` was written (or its card)."""
+    pname = str(getattr(exc, "name", "")).lower()
+    dev = str(getattr(exc, "device", "")).lower()
+    for el in flat.elements:
+        if el.name.lower() == dev:
+            if pname == "value":
+                return el.locs.get("value", el.loc)
+            return el.locs.get("p:" + pname) or el.locs.get("m:" + pname) or el.loc
+    from ..netlist.scope import definitions
+
+    for circ, _chain in definitions(nl):
+        m = circ.models.get(dev)
+        if m is not None:
+            return m.locs.get("p:" + pname, m.loc)
+    return None
+
+
+def check_file(path: str) -> list[NetlistError]:
+    """Every problem of one netlist file (empty when it is valid)."""
+    from ..netlist import check, flatten, parse_file
+
+    try:
+        nl = parse_file(path)
+    except NetlistErrors as exc:
+        return list(exc.errors)
+    errors = list(check(nl))
+    if errors:
+        return errors
+    validate = _validator()
+    if validate is None:
+        return errors
+    try:
+        flat = flatten(nl)
+    except NetlistErrors as exc:
+        return list(exc.errors)
+    seen = set()
+    for pe in validate(flat):
+        loc = _param_loc(flat, nl, pe)
+        key = (str(loc), getattr(pe, "name", ""))
+        if key in seen:  # one sub-circuit card instantiated many times: report it once
+            continue
+        seen.add(key)
+        errors.append(NetlistError(str(pe), loc))
+    return errors
+
+
+def run(args) -> int:
+    report = {}
+    n_bad = 0
+    for path in args.files:
+        errors = check_file(path)
+        n_bad += bool(errors)
+        report[path] = errors
+        if not args.json:
+            for e in errors:
+                if e.loc is None:
+                    print(f"{path}: error: {e.message}")
+                else:
+                    print(e.format(caret=True))
+    if args.json:
+        out = {"ok": n_bad == 0, "files": {
+            p: {"ok": not errs, "errors": [
+                {"file": e.loc.file if e.loc else p, "line": e.loc.line if e.loc else None,
+                 "col": e.loc.col if e.loc else None, "message": e.message} for e in errs]}
+            for p, errs in report.items()}}
+        print(json.dumps(out))
+    else:
+        total = sum(len(v) for v in report.values())
+        summary = (f"{len(args.files)} file(s) checked: "
+                   + ("no problems" if not total else f"{total} problem(s) in {n_bad} file(s)"))
+        print(summary, file=sys.stderr)
+    return 1 if n_bad else 0
