@@ -1,0 +1,14 @@
+"""Compiler: hardware-aware CNN -> netlist of resonator chains, STNOs and field lines.
+
+``compile_model(model, scheme, arrangement, spread, seed) -> (Netlist, CompileReport)`` and
+``evaluate(netlist, images) -> scores`` (through :func:`spinnet.engine.steady`).  See
+docs/compiler.md for the circuits and the equations that size them.
+"""
+
+from .api import ARRANGEMENTS, SCHEMES, compile_model, evaluate, load_model
+from .circuit import Design
+from .report import CompileReport, LayerReport
+from .spec import LayerSpec, NetSpec, from_model
+
+__all__ = ["ARRANGEMENTS", "SCHEMES", "CompileReport", "Design", "LayerReport", "LayerSpec",
+           "NetSpec", "compile_model", "evaluate", "from_model", "load_model"]

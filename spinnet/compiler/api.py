@@ -1,0 +1,150 @@
+"""``compile_model`` and ``evaluate``: the compiler's public entry points."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DataError, ParameterError
+from .circuit import Design
+from .reference import device_physics
+from .report import CompileReport
+from .spec import NetSpec, from_model
+
+SCHEMES = ("parallel", "sequential")
+ARRANGEMENTS = ("B", "A")
+
+
+def load_model(path=None):
+    """The hardware model at ``path`` (the shipped default when None)."""
+    from ..nn import HardwareModel
+    return HardwareModel.load(path)
+
+
+def compile_model(model, scheme: str = "parallel", arrangement: str = "B",
+                  spread: float | None = None, seed: int | None = None,
+                  design: Design | None = None):
+    """Lower a hardware-aware model to a netlist.
+
+    Parameters
+    ----------
+    model : spinnet.nn.HardwareModel or NetSpec
+    scheme : {"parallel", "sequential"}
+    arrangement : {"B", "A"}
+        B: local input lines (exact weight sharing); A: unique tones per receptive field.
+    spread : float, optional
+        Relative device-to-device spread of resonances and oscillator parameters (0.01 = 1 %),
+        drawn as :meth:`spinnet.nn.HardwareModel.realise` does.
+    seed : int, optional
+        Seed of that draw (required when ``spread`` > 0).
+    design : Design, optional
+        Circuit design values (line impedances, ...).
+
+    Returns
+    -------
+    (Netlist, CompileReport)
+    """
+    if scheme not in SCHEMES:
+        raise ParameterError("compile", "scheme", scheme, "", " or ".join(SCHEMES))
+    arrangement = str(arrangement).upper()
+    if arrangement not in ARRANGEMENTS:
+        raise ParameterError("compile", "arrangement", arrangement, "", " or ".join(ARRANGEMENTS))
+    spec = from_model(model)
+    from . import spread as spread_mod
+    draw = None
+    if spread:
+        draw = spread_mod.draw(spec, float(spread), seed, scheme)
+    else:
+        spread_mod.draw(spec, 0.0, seed, scheme)   # validates the arguments only
+    d = design or Design()
+    if scheme == "parallel" and arrangement == "B":
+        from .lower import lower_parallel_b
+        nl, rep = lower_parallel_b(spec, draw, d)
+    elif scheme == "parallel":
+        from .arrangement_a import lower_parallel_a
+        nl, rep = lower_parallel_a(spec, draw, d)
+    else:
+        from .sequential import lower_sequential
+        nl, rep = lower_sequential(spec, draw, d)
+    rep.spread, rep.seed = float(spread or 0.0), seed
+    _sharing(nl, spec, rep)
+    return nl, rep
+
+
+def _sharing(nl, spec: NetSpec, rep: CompileReport) -> None:
+    """Fill the realised weights and the weight-sharing error of each layer."""
+    from .realised import layer_weights
+    from .reference import layer_matrix
+    phys = device_physics()
+    npos = [r.chains // lay.c_out for r, lay in zip(rep.layers, spec.layers, strict=True)]
+    real = layer_weights(nl, spec, phys, npos, rep.arrangement)
+    rep.realised = real
+    for (W, b, _), lay, lr in zip(real, spec.layers, rep.layers, strict=True):
+        W0, b0 = layer_matrix(lay, phys)
+        k = lay.res["K"]
+        err = np.concatenate([(W - W0).ravel() / k, (b - b0).ravel() / (k * lay.bias_p)])
+        lr.sharing_error_rms = float(np.sqrt(np.mean(err ** 2)))
+        lr.sharing_error_max = float(np.max(np.abs(err)))
+
+
+def evaluate(netlist, images, batch: int = 2000, progress=None) -> np.ndarray:
+    """Class scores of ``images`` computed by the netlist's steady-state analysis.
+
+    Each image is bound to the netlist's ``.input`` parameters ``x<i>`` (pixel / 255, in
+    the flat ``(y, x, c)`` order of the compiler) and the outputs are read from its
+    ``.output`` probes.  Nothing but the binding happens outside the netlist.
+
+    Parameters
+    ----------
+    netlist : Netlist
+    images : array (n, H, W) uint8 or float in [0, 1]
+    batch : int
+        Images solved per call of :func:`spinnet.engine.steady`.
+    progress : callable(done, total), optional
+    """
+    from ..engine import steady
+    x = _pixels(images)
+    n = x.shape[0]
+    names = list(netlist.inputs)
+    if x.shape[1] != len(names):
+        raise DataError(f"images have {x.shape[1]} pixels but the netlist has {len(names)} "
+                        ".input parameters")
+    if not isinstance(batch, int | np.integer) or batch < 1:
+        raise ParameterError("evaluate", "batch", batch, "", "an integer >= 1")
+    order = _input_order(names)
+    out = []
+    for start in range(0, n, batch):
+        xb = x[start:start + batch]
+        bindings = {names[k]: xb[:, order[k]] for k in range(len(names))}
+        res = steady(netlist, bindings)
+        out.append(np.asarray(res.outputs, dtype=float).reshape(len(xb), -1))
+        if progress is not None:
+            progress(min(start + batch, n), n)
+    if not out:
+        return np.zeros((0, len(netlist.outputs)))
+    return np.concatenate(out, axis=0)
+
+
+def _input_order(names: list[str]) -> list[int]:
+    order = []
+    for nm in names:
+        if not (nm[:1].lower() == "x" and nm[1:].isdigit()):
+            raise DataError(f"netlist input {nm!r} is not a pixel input x<index>")
+        order.append(int(nm[1:]))
+    return order
+
+
+def _pixels(images) -> np.ndarray:
+    arr = np.asarray(images)
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim < 2:
+        raise DataError(f"images must be (n, H, W[, C]), got shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        x = arr.astype(np.float64) / 255.0
+    elif arr.dtype.kind in "fiu":
+        x = arr.astype(np.float64)
+        if not np.all(np.isfinite(x)) or x.min(initial=0) < 0 or x.max(initial=0) > 1:
+            raise DataError("float images must hold finite pixel values in [0, 1]")
+    else:
+        raise DataError(f"images must be uint8 or float, got dtype {arr.dtype}")
+    return x.reshape(len(x), -1)

@@ -1,0 +1,70 @@
+"""Circuit design values of the compiled network: line impedances and source amplitudes.
+
+Every RF line is resistive: a source of internal resistance ``R_src`` drives a line whose
+only series elements are the 0-V drive segments of the 4-terminal resonators (ammeters,
+no impedance) and ends in a termination ``r_term`` to ground, so the line current of a tone
+of source amplitude ``A`` is ``A / (R_src + r_term)`` whatever the line's length, and the
+power of that tone in every junction the line drives is (devices: ``P = R0 |kappa I|^2 / 2``)::
+
+    P = r0 kappa^2 A^2 / (2 (R_src + r_term)^2)
+
+*Pixel lines* (layer 1) and *bias lines*: an ideal tone source behind ``r_src``; for
+``P = x p_in``::
+
+    A(x) = (r_src + r_term) / kappa * sqrt(2 p_in / r0) * sqrt(x)
+
+*Neuron lines*: the STNO is a resistor ``r + dr Re(c)`` carrying the DC current ``I`` of its
+transconductance stage, i.e. a Thevenin source of amplitude ``I dr sqrt(p0(I))`` behind ``r``
+(devices/stno.py); a coupling capacitor blocks the DC from the line.  The junction power
+``r0 kappa^2 I^2 dr^2 p0 / (2 (r + r_term)^2)`` equals the activation ``A p0(I) R I^2`` of
+the trained network when::
+
+    dr = (r + r_term) * sqrt(2 A R / (r0 kappa^2)),   r = R
+
+which the compiler writes into each oscillator's model card (per device under spread).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+def fieldline_slope(width: float = 1e-6, h0: float = 8e4, ms: float = 8e5) -> float:
+    """Resonance shift per ampere (Hz/A) of a strip of ``width`` under an in-plane junction.
+
+    Field of a wide strip ``H = I / (2 width)`` (physics.md §1) and the linearised Kittel
+    law ``f = (gamma mu0 / 2 pi) sqrt(H (H + Ms))`` around the bias field ``h0``.
+    """
+    gamma_mu0_2pi = 28.0e9 * 4e-7 * math.pi     # Hz per (A/m)
+    dfdh = gamma_mu0_2pi * (2 * h0 + ms) / (2 * math.sqrt(h0 * (h0 + ms)))
+    return dfdh / (2 * width)
+
+
+@dataclass(frozen=True)
+class Design:
+    """Values the compiler chooses (SI)."""
+
+    r_src: float = 50.0       # ohm, internal resistance of the pixel / bias tone sources
+    r_term: float = 50.0      # ohm, termination of every RF line
+    r0: float = 1000.0        # ohm, junction resistance of the resonators
+    kappa: float = 1.0        # drive-line coupling of the 4-terminal resonators
+    c_couple: float = 1e-9    # F, DC block between an oscillator and its line
+    l_tee: float = 1e-6       # H, bias-tee choke of each chain's DC read-out
+    c_tee: float = 1e-12      # F, RF shunt at each chain's read-out node
+    dfdi: float = field(default_factory=fieldline_slope)  # Hz/A, field-line tuning slope
+    r_fline: float = 1.0      # ohm, field-line strip resistance
+    settle_tau: float = 5.0   # latency per layer in units of the slowest relaxation time
+
+    def tone_amplitude(self, power: float) -> float:
+        """Source amplitude (V) giving ``power`` (W) in every junction of a line."""
+        return (self.r_src + self.r_term) / self.kappa * math.sqrt(2.0 * power / self.r0)
+
+    def stno_dr(self, A: float, R: float) -> float:
+        """STNO resistance swing (ohm) making the junction power equal ``A p0 R I^2``."""
+        return (R + self.r_term) * math.sqrt(2.0 * A * R / (self.r0 * self.kappa ** 2))
+
+    def source_power(self, power: float) -> float:
+        """Power (W) a tone source delivers to its line when the junctions get ``power``."""
+        a = self.tone_amplitude(power)
+        return a * a / (2.0 * (self.r_src + self.r_term))

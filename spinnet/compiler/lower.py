@@ -1,0 +1,245 @@
+"""Lower a :class:`NetSpec` to a :class:`~spinnet.netlist.model.Netlist`.
+
+Parallel scheme, arrangement B ("local input lines", docs/compiler.md):
+
+- every pixel ``i`` is an ``.input x<i>`` (value 0..1) driving a tone source
+  ``V TONES(f_in {ain*sqrt(x<i>)})`` behind ``r_src``, whose line runs through the 0-V drive
+  segments of every resonator that reads pixel ``i`` and ends in ``r_term``
+  (:mod:`spinnet.compiler.circuit` gives ``ain`` so that each junction gets ``x * p_in``);
+- every output neuron ``j`` of a layer is a chain: a DC source ``vbias`` (hidden layers),
+  then the output sides of its 4-terminal resonators in series (one per input tap, plus the
+  bias resonator on the layer's bias line), read out through a bias tee (inductor to the
+  read-out node, capacitor + termination for RF);
+- hidden neurons: a G element (``gm``) turns the read-out voltage into the DC current of an
+  STNO; the STNO's RF (Thevenin ``I dr sqrt(p0)`` behind ``r``) drives, through a coupling
+  capacitor, the line of that neuron in the next layer;
+- last layer: ``.output y<j> v(<chain end>)`` (class scores in volts);
+- conv weights are shared: all resonators of one kernel weight (and of one channel's bias)
+  are fabricated at the layer's nominal resonance ``f_in`` and tuned by one field line
+  ``NFL ... targets="..."`` fed by a DC current source whose current the compiler solves
+  for; dense weights are fabricated at their trained resonance (no sharing).
+
+Names: layer ``l`` (1-based), neuron/chain ``j`` (flat ``(y, x, c)`` index), tap ``t``:
+resonator ``N<l>_<j>_<t>`` (bias ``N<l>_<j>_b``), chain nodes ``c<l>_<j>_<t>``, STNO
+``NO<l>_<j>``, input-line nodes ``L<l>_<i>_<m>``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..netlist.model import Analysis, Element, Expr, Model, Netlist, Waveform
+from .circuit import Design
+from .report import CompileReport, LayerReport
+from .spec import NetSpec, conv_taps
+
+
+class _Lines:
+    """Accumulates the segments of RF lines (ordered drive-segment nodes)."""
+
+    def __init__(self):
+        self.count: dict[str, int] = {}
+
+    def segment(self, line: str) -> tuple[str, str]:
+        m = self.count.get(line, 0)
+        self.count[line] = m + 1
+        return f"{line}_{m}", f"{line}_{m + 1}"
+
+    def end(self, line: str) -> str:
+        return f"{line}_{self.count.get(line, 0)}"
+
+
+def _res(nl: Netlist, name, a, b, ia, ib, model, fr, o):
+    nl.add(Element(name, (a, b, ia, ib), model=model, params={"fr": float(fr), "o": float(o)}))
+
+
+def layer_taps(spec: NetSpec):
+    """For every layer: ``(shape_in, shape_out, idx)`` with ``idx`` ``(n_pos, taps)`` the flat
+    input neuron of each tap (dense: one position reading every input)."""
+    shapes = spec.shapes()
+    out = []
+    for n, lay in enumerate(spec.layers):
+        sin = shapes[n]
+        if lay.kind == "conv":
+            _, _, idx = conv_taps(lay, sin[0], sin[1], sin[2])
+        else:
+            idx = np.arange(int(np.prod(sin)))[None, :]
+        out.append((sin, shapes[n + 1], idx))
+    return out
+
+
+def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
+                     design: Design | None = None) -> tuple[Netlist, CompileReport]:
+    """Arrangement B, parallel scheme (see the module docstring)."""
+    d = design or Design()
+    nl = Netlist(title=f"spinnet compiled {spec.name}: parallel scheme, arrangement B")
+    rep = CompileReport(scheme="parallel", arrangement="B", model=spec.name)
+    n_pix = int(np.prod(spec.in_shape))
+    lines = _Lines()
+    nl.params["ain"] = d.tone_amplitude(spec.p_in)
+    # pixel sources: line "L1_<i>" of layer 1
+    f1 = spec.layers[0].f_in
+    c_in = spec.in_shape[2]
+    for i in range(n_pix):
+        nl.inputs.append(f"x{i}")
+        nl.add(Element(f"VX{i}", (f"xa{i}", "0"),
+                       source=Waveform("tones", (float(f1[i % c_in]),
+                                                 Expr(f"ain*sqrt(x{i})"), 0.0))))
+        nl.add(Element(f"RX{i}", (f"xa{i}", f"L1_{i}_0"), value=d.r_src))
+    taps = layer_taps(spec)
+    n_layers = len(spec.layers)
+    for li, lay in enumerate(spec.layers):
+        l = li + 1
+        last = lay.act is None
+        sin, sout, idx = taps[li]
+        npos, ntap = idx.shape
+        real = draw[li] if draw is not None else None
+        shared = lay.kind == "conv"
+        r = lay.res
+        mname = f"sdr{l}"
+        nl.add_model(Model(mname, "sdr", {"alpha": float(r["alpha"]), "k": float(r["K"]),
+                                         "s": float(r.get("s", 0.0)), "r0": d.r0,
+                                         "kappa": d.kappa}))
+        fr_tr = lay.fr.reshape(lay.c_out, ntap)
+        o_tr = lay.o.reshape(lay.c_out, ntap)
+        f_tap = lay.f_in[idx[0] % lay.c_in] if shared else lay.f_in   # (ntap,) tone per tap
+        nominal = np.broadcast_to(f_tap, (lay.c_out, ntap))            # fabricated fr (conv)
+        nominal_b = np.full(lay.c_out, float(lay.bias_f))
+        # field-line currents: one per shared weight, solved from the linear tuning law
+        i_fl = (fr_tr - nominal) / d.dfdi if shared else None
+        i_flb = (lay.bias_fr - nominal_b) / d.dfdi if shared else None
+        targets: dict[tuple[int, int], list[str]] = {}
+        btargets: dict[int, list[str]] = {}
+        # bias tone line of this layer
+        bline = f"B{l}"
+        nl.add(Element(f"VB{l}", (f"ba{l}", "0"),
+                       source=Waveform("tones", (float(lay.bias_f),
+                                                 d.tone_amplitude(lay.bias_p), 0.0))))
+        nl.add(Element(f"RB{l}", (f"ba{l}", f"{bline}_0"), value=d.r_src))
+        act = lay.act
+        for q in range(npos):
+            qd = q if (real is not None and real["fr"].shape[0] > 1) else 0
+            for co in range(lay.c_out):
+                j = q * lay.c_out + co
+                node = f"c{l}_{j}_0"
+                if not last:
+                    nl.add(Element(f"VC{l}_{j}", (node, "0"),
+                                   source=Waveform("dc", (), float(act["vbias"]))))
+                else:
+                    node = "0"
+                for t in range(ntap):
+                    i_in = int(idx[q, t])
+                    ia, ib = lines.segment(f"L{l}_{i_in}")
+                    nxt = f"c{l}_{j}_{t + 1}"
+                    fr_dev = fr_tr[co, t] if real is None else real["fr"][qd, co, t]
+                    name = f"N{l}_{j}_{t}"
+                    if shared:   # fabricated at nominal (+ its spread), tuned by the field line
+                        fr_fab = nominal[co, t] + (fr_dev - fr_tr[co, t])
+                        targets.setdefault((co, t), []).append(name)
+                    else:
+                        fr_fab = fr_dev
+                    _res(nl, name, node, nxt, ia, ib, mname, fr_fab, o_tr[co, t])
+                    node = nxt
+                ia, ib = lines.segment(bline)
+                end = f"c{l}_{j}_e"
+                frb_dev = lay.bias_fr[co] if real is None else real["fr_bias"][qd, co]
+                name = f"N{l}_{j}_b"
+                if shared:
+                    frb_fab = nominal_b[co] + (frb_dev - lay.bias_fr[co])
+                    btargets.setdefault(co, []).append(name)
+                else:
+                    frb_fab = frb_dev
+                _res(nl, name, node, end, ia, ib, mname, frb_fab, lay.bias_o[co])
+                if last:
+                    nl.outputs[f"y{j}"] = f"v({end})"
+                    continue
+                # bias tee: DC arm to the read-out node, RF arm into a termination
+                nl.add(Element(f"LT{l}_{j}", (end, f"r{l}_{j}"), value=d.l_tee))
+                nl.add(Element(f"CT{l}_{j}", (end, f"t{l}_{j}"), value=d.c_tee))
+                nl.add(Element(f"RT{l}_{j}", (f"t{l}_{j}", "0"), value=d.r_term))
+                s = f"s{l}_{j}"
+                nl.add(Element(f"G{l}_{j}", ("0", s, f"r{l}_{j}", "0"), value=float(act["gm"])))
+                _stno(nl, f"NO{l}_{j}", s, l, j, act, real, qd, co, d,
+                      float(spec.layers[li + 1].f_in[co % spec.layers[li + 1].c_in]))
+                nl.add(Element(f"CC{l}_{j}", (s, f"L{l + 1}_{j}_0"), value=d.c_couple))
+        # terminate this layer's input lines and its bias line
+        for i_in in range(int(np.prod(sin))):
+            line = f"L{l}_{i_in}"
+            nl.add(Element(f"RL{l}_{i_in}", (lines.end(line), "0"), value=d.r_term))
+        nl.add(Element(f"RLB{l}", (lines.end(bline), "0"), value=d.r_term))
+        n_fl = 0
+        if shared:
+            nl.add_model(Model(f"fl{l}", "fline", {"dfdi": d.dfdi, "r": d.r_fline}))
+            for (co, t), names in targets.items():
+                _fieldline(nl, f"{l}_{co}_{t}", l, float(i_fl[co, t]), names)
+                n_fl += 1
+            for co, names in btargets.items():
+                _fieldline(nl, f"{l}_{co}_b", l, float(i_flb[co]), names)
+                n_fl += 1
+        rep.layers.append(_layer_report(spec, li, lay, npos, ntap, n_fl, d, nl, l,
+                                        i_fl, i_flb, n_layers))
+    nl.analyses.append(Analysis("steady"))
+    rep.inputs, rep.outputs = len(nl.inputs), len(nl.outputs)
+    return nl, rep
+
+
+def _fieldline(nl, tag, l, current, names):
+    nl.add(Element(f"IFL{tag}", ("0", f"fl{tag}"), source=Waveform("dc", (), current)))
+    nl.add(Element(f"NFL{tag}", (f"fl{tag}", "0"), model=f"fl{l}",
+                   params={"targets": " ".join(names)}))
+
+
+def _stno(nl, name, node, l, j, act, real, qd, co, d: Design, f_emit):
+    if real is not None:
+        A, R, Q, Ith = (float(real[k][qd, co]) for k in ("A", "R", "Q", "Ith"))
+    else:
+        A, R, Q, Ith = (float(act[k]) for k in ("A", "R", "Q", "Ith"))
+    mname = f"osc{l}"
+    if mname not in nl.models:
+        nl.add_model(Model(mname, "stno", {"n": 0.0, "imax": float(act["imax"]),
+                                           "gm": float(act["gm"]),
+                                           "vbias": float(act["vbias"])}))
+    nl.add(Element(name, (node, "0"), model=mname,
+                   params={"f0": f_emit, "q": Q, "ith": Ith, "r": R, "a": A,
+                           "dr": d.stno_dr(A, R)}))
+
+
+def _layer_report(spec, li, lay, npos, ntap, n_fl, d: Design, nl, l, i_fl, i_flb, n_layers):
+    r = lay.res
+    fr_all = np.concatenate([lay.fr.ravel(), lay.bias_fr.ravel()])
+    tones = sorted(set(float(f) for f in lay.f_in) | {float(lay.bias_f)})
+    a_min = r["alpha"] * float(fr_all.min())
+    spacing = (min(np.diff(tones)) / a_min) if len(tones) > 1 else math.inf
+    chains = npos * lay.c_out
+    osc = chains if lay.act is not None else 0
+    # latency: resonators settle in a few 1/Gamma = 1/(2 pi alpha fr); an STNO's power relaxes
+    # at Gamma_p = gamma_g (zeta - 1), taken at mid-range drive zeta = (1 + imax/Ith)/2
+    tau = 1.0 / (2 * math.pi * r["alpha"] * float(fr_all.min()))
+    if lay.act is not None:
+        zeta = 0.5 * (1.0 + lay.act["imax"] / lay.act["Ith"])
+        tau = max(tau, 1.0 / (1e8 * (zeta - 1.0)))    # gamma_g: stno.py default 1e8 /s
+    latency = d.settle_tau * tau
+    # worst-case power: every input line and bias line at full power, every STNO at imax,
+    # every field line at its current
+    n_in_lines = int(np.prod(spec.shapes()[li]))
+    p_lines = (n_in_lines * d.source_power(spec.p_in) if li == 0 else 0.0)
+    p_lines += d.source_power(lay.bias_p)
+    p_osc = 0.0
+    if lay.act is not None:
+        p_osc = osc * (lay.act["imax"] ** 2 * lay.act["R"]
+                       + lay.act["A"] * lay.act["R"] * lay.act["imax"] ** 2)
+    p_fl = 0.0
+    imax_fl = 0.0
+    if i_fl is not None:
+        cur = np.concatenate([np.ravel(i_fl), np.ravel(i_flb)])
+        p_fl = float(np.sum(cur ** 2) * d.r_fline)
+        imax_fl = float(np.max(np.abs(cur)))
+    return LayerReport(
+        name=f"L{l}:{lay.kind}", kind=lay.kind, chains=chains,
+        resonators=chains * (ntap + 1), resonators_per_chain=ntap + 1, oscillators=osc,
+        field_lines=n_fl, frequencies=len(tones), tones_hz=tones,
+        fr_range_hz=(float(fr_all.min()), float(fr_all.max())), linewidth_hz=a_min,
+        min_spacing_over_linewidth=spacing, latency_s=latency,
+        power_w=p_lines + p_osc + p_fl, fieldline_current_max_a=imax_fl)

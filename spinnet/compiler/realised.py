@@ -1,0 +1,82 @@
+"""Weights as the compiled netlist realises them, read back from its elements.
+
+A resonator's resonance is its instance ``fr`` plus the shift of every field line that
+targets it (``dfdi * I`` of the line's DC current source).  This reads the netlist, not
+the compiler's intentions, so the weight-sharing error it reports is what was built.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..netlist.model import Netlist
+from .spec import NetSpec
+
+
+def resonances(nl: Netlist) -> dict[str, float]:
+    """Tuned resonance of every resonator (upper-case name -> Hz)."""
+    fr = {}
+    for el in nl.elements.values():
+        if el.kind == "N" and "fr" in el.params:
+            fr[el.name] = float(el.params["fr"])
+    for el in nl.elements.values():
+        if el.kind == "N" and "targets" in el.params:
+            model = nl.models[el.model.lower()]
+            src = nl.elements[("I" + el.name[1:]).lower()]
+            shift = float(model.params["dfdi"]) * float(src.source.dc)
+            for t in str(el.params["targets"]).split():
+                fr[t] += shift
+    return fr
+
+
+def layer_weights(nl: Netlist, spec: NetSpec, phys, npos_list, arrangement: str = "B"
+                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per layer ``(W (n_pos, C_out, taps), b (n_pos, C_out), act)`` realised by ``nl``
+    (V/W, V; ``act``: the oscillators' ``A R Q Ith`` per position and channel, or None).
+
+    Arrangement B: each resonator sees the one tone of its own input line.  Arrangement A:
+    see :func:`spinnet.compiler.arrangement_a.realised_weights` (crosstalk included).
+    """
+    if arrangement == "A":
+        from .arrangement_a import realised_weights
+        return realised_weights(nl, spec, phys, npos_list, resonances(nl))
+    fr = resonances(nl)
+    out = []
+    for li, lay in enumerate(spec.layers):
+        l = li + 1
+        npos, ntap = npos_list[li], lay.n_taps
+        r = lay.res
+        frm = np.empty((npos, lay.c_out, ntap))
+        frb = np.empty((npos, lay.c_out))
+        om = np.empty_like(frm)
+        ob = np.empty_like(frb)
+        for q in range(npos):
+            for co in range(lay.c_out):
+                j = q * lay.c_out + co
+                for t in range(ntap):
+                    name = f"N{l}_{j}_{t}"
+                    frm[q, co, t] = fr[name]
+                    om[q, co, t] = nl.elements[name.lower()].params["o"]
+                frb[q, co] = fr[f"N{l}_{j}_b"]
+                ob[q, co] = nl.elements[f"n{l}_{j}_b"].params["o"]
+        f_tap = lay.f_in[np.arange(ntap) % lay.c_in] if lay.kind == "conv" else lay.f_in
+        W = np.asarray(phys.weight(f_tap, frm, r["alpha"], r["K"], r.get("s", 0.0), om))
+        b = lay.bias_p * np.asarray(phys.weight(lay.bias_f, frb, r["alpha"], r["K"],
+                                                r.get("s", 0.0), ob))
+        out.append((W, b, _stno_params(nl, l, lay, npos)))
+    return out
+
+
+def _stno_params(nl: Netlist, l: int, lay, npos: int) -> dict | None:
+    """Activation parameters of the layer's oscillators as written in the netlist,
+    ``(n_pos, C_out)`` arrays for ``A R Q Ith`` (None for the output layer)."""
+    if lay.act is None:
+        return None
+    keys = {"A": "a", "R": "r", "Q": "q", "Ith": "ith"}
+    out = {k: np.empty((npos, lay.c_out)) for k in keys}
+    for q in range(npos):
+        for co in range(lay.c_out):
+            el = nl.elements[f"no{l}_{q * lay.c_out + co}"]
+            for k, pk in keys.items():
+                out[k][q, co] = float(el.params[pk])
+    return out
