@@ -14,7 +14,10 @@ by the driver; the kernel also projects out the radial part of ``dm/dt``), fixed
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numba import njit
 
 from .params import ParamSpec
 from .params import bind as _bind
@@ -50,3 +53,217 @@ SPECS = (
 def bind(device: str, given: dict | None) -> dict:
     """Check and complete the macrospin stack parameters of ``device``."""
     return _bind(device, SPECS, given)
+
+
+def macrospin_specs():
+    """The stack parameters (for tools that list every parameter of a resonator)."""
+    return SPECS
+
+
+def _unit(theta_deg, phi_deg):
+    t, p = np.deg2rad(theta_deg), np.deg2rad(phi_deg)
+    return np.array([np.sin(t) * np.cos(p), np.sin(t) * np.sin(p), np.cos(t)])
+
+
+# ----------------------------------------------------------------------------------------
+# time-domain kernel
+# ----------------------------------------------------------------------------------------
+
+N_STATES = 3
+COLS = ("ex", "ey", "ez", "hx", "hy", "hz", "px", "py", "pz", "ox", "oy", "oz",
+        "ms", "hk", "nxx", "nyy", "nzz", "damping", "rp", "rap", "aj", "bj", "hoe",
+        "mx0", "my0", "mz0", "dhdf")
+(EX, EY, EZ, HX, HY, HZ, PX, PY, PZ, OX, OY, OZ, MS, HK, NXX, NYY, NZZ, DAMP, RP, RAP,
+ AJ, BJ, HOE, MX0, MY0, MZ0, DHDF) = range(len(COLS))
+
+
+def _row_base(p: dict) -> np.ndarray:
+    row = np.zeros(len(COLS))
+    row[EX:EZ + 1] = _unit(p["theta_k"], p["phi_k"])
+    row[HX:HZ + 1] = p["hext"] * _unit(p["theta_h"], p["phi_h"])
+    row[PX:PZ + 1] = _unit(p["theta_p"], p["phi_p"])
+    row[OX:OZ + 1] = _unit(p["theta_oe"], p["phi_oe"])
+    row[MS] = p["ms"]
+    row[HK] = 2.0 * p["ku"] / (MU0 * p["ms"])
+    row[NXX], row[NYY], row[NZZ] = p["nxx"], p["nyy"], p["nzz"]
+    row[DAMP] = p["damping"]
+    row[RP], row[RAP] = p["rp"], p["rap"]
+    row[AJ], row[BJ], row[HOE] = p["aj"], p["bj"], p["hoe"]
+    return row
+
+
+def field_ref(row, m, current=0.0, dh=0.0):
+    """Effective field (A/m) at ``m`` (numpy): bias (+ ``dh``), anisotropy, demag, Oersted."""
+    row, m = np.asarray(row, float), np.asarray(m, float)
+    h = row[HX:HZ + 1].copy()
+    nh = np.linalg.norm(h)
+    if nh > 0:
+        h = h * (1.0 + dh / nh)
+    e = row[EX:EZ + 1]
+    h = h + row[HK] * (m @ e) * e
+    h = h - row[MS] * np.array([row[NXX], row[NYY], row[NZZ]]) * m
+    return h + row[HOE] * current * row[OX:OZ + 1]
+
+
+def energy_ref(row, m):
+    """Energy density / (mu0 ms) (A/m) of direction ``m``: what the equilibrium minimises."""
+    row, m = np.asarray(row, float), np.asarray(m, float)
+    e = row[EX:EZ + 1]
+    return (-(m @ row[HX:HZ + 1]) - 0.5 * row[HK] * (m @ e) ** 2
+            + 0.5 * row[MS] * (row[NXX] * m[0] ** 2 + row[NYY] * m[1] ** 2 + row[NZZ] * m[2] ** 2))
+
+
+def equilibrium(row, start=None) -> np.ndarray:
+    """Equilibrium direction nearest to ``start`` (default: the bias field direction).
+
+    Found by relaxing the damped precession-free LLG (steepest descent on the unit sphere),
+    which converges to the local minimum an LLG simulation starting at ``start`` would reach.
+    """
+    row = np.asarray(row, float)
+    m = np.asarray(start if start is not None else row[HX:HZ + 1], float).copy()
+    if np.linalg.norm(m) == 0:
+        m = row[EX:EZ + 1].copy()
+    m = m / np.linalg.norm(m)
+    scale = row[HK] + row[MS] + np.linalg.norm(row[HX:HZ + 1]) + 1.0
+    step = 0.2 / scale
+    for _ in range(200000):
+        h = field_ref(row, m)
+        torque = h - (m @ h) * m
+        if np.linalg.norm(torque) < 1e-12 * scale:
+            break
+        m = m + step * torque
+        m /= np.linalg.norm(m)
+    return m
+
+
+def small_signal(row, dh=0.0) -> tuple[float, float]:
+    """Resonance frequency (Hz) and linewidth HWHM (Hz) of the linearised LLG at equilibrium.
+
+    From the eigenvalues ``lambda = -G +- i w`` of the Jacobian of the LLG in the tangent
+    plane; the rectified spectrum of a weakly driven junction peaks near ``w/2pi`` with
+    half-width ``G/2pi``.
+    """
+    row = np.asarray(row, float).copy()
+    m0 = equilibrium(row)
+    if dh:
+        nh = np.linalg.norm(row[HX:HZ + 1])
+        row[HX:HZ + 1] *= 1.0 + dh / nh
+        m0 = equilibrium(row, m0)
+    # tangent basis
+    a = np.cross(m0, [1.0, 0.0, 0.0])
+    if np.linalg.norm(a) < 0.5:
+        a = np.cross(m0, [0.0, 1.0, 0.0])
+    a /= np.linalg.norm(a)
+    b = np.cross(m0, a)
+    eps = 1e-6
+    J = np.zeros((2, 2))
+    for j, d in enumerate((a, b)):
+        mp = m0 + eps * d
+        mm = m0 - eps * d
+        fp = deriv_ref(row, mp / np.linalg.norm(mp), 0.0)
+        fm = deriv_ref(row, mm / np.linalg.norm(mm), 0.0)
+        df = (fp - fm) / (2 * eps)
+        J[0, j], J[1, j] = df @ a, df @ b
+    lam = np.linalg.eigvals(J)
+    w = abs(lam[0].imag)
+    g = -lam[0].real
+    return w / (2 * np.pi), g / (2 * np.pi)
+
+
+def pack(params_list) -> np.ndarray:
+    """Rows of packed macrospin parameters (see :data:`COLS`).
+
+    Includes the equilibrium direction (initial state) and ``dhdf``, the bias-field change
+    (A/m) per hertz of resonance shift, used to turn a field-line ``dfr`` into a field.
+    """
+    rows = np.zeros((len(params_list), len(COLS)))
+    for i, p in enumerate(params_list):
+        row = _row_base(p)
+        row[MX0:MZ0 + 1] = equilibrium(row)
+        h = max(float(p["hext"]), 1.0) * 1e-3
+        f1, _ = small_signal(row, -h)
+        f2, _ = small_signal(row, h)
+        row[DHDF] = 2 * h / (f2 - f1) if f2 != f1 else 0.0
+        rows[i] = row
+    return rows
+
+
+@njit(cache=True)
+def initial_state(row):
+    """The equilibrium direction computed by :func:`pack`."""
+    s = np.zeros(N_STATES)
+    s[0], s[1], s[2] = row[MX0], row[MY0], row[MZ0]
+    return s
+
+
+@njit(cache=True)
+def resistance(row, state):
+    """TMR resistance ``rp + (rap - rp)(1 - m.p)/2`` (ohm), with ``m`` normalised."""
+    mx, my, mz = state[0], state[1], state[2]
+    nm = math.sqrt(mx * mx + my * my + mz * mz)
+    mp = (mx * row[PX] + my * row[PY] + mz * row[PZ]) / nm
+    return row[RP] + (row[RAP] - row[RP]) * 0.5 * (1.0 - mp)
+
+
+@njit(cache=True)
+def deriv(row, state, current, dfr, out):
+    """Write ``dm/dt`` (1/s) of the LLGS equation (Gilbert form solved for dm/dt).
+
+    ``current`` is the current through the junction (A): it drives the spin torques and the
+    Oersted field; ``dfr`` (Hz) is applied as a bias-field change ``dfr * dhdf``.
+    """
+    mx, my, mz = state[0], state[1], state[2]
+    hx, hy, hz = row[HX], row[HY], row[HZ]
+    nh = math.sqrt(hx * hx + hy * hy + hz * hz)
+    if dfr != 0.0 and nh > 0.0:
+        sc = 1.0 + dfr * row[DHDF] / nh
+        hx, hy, hz = hx * sc, hy * sc, hz * sc
+    me = mx * row[EX] + my * row[EY] + mz * row[EZ]
+    hx += row[HK] * me * row[EX] - row[MS] * row[NXX] * mx + row[HOE] * current * row[OX]
+    hy += row[HK] * me * row[EY] - row[MS] * row[NYY] * my + row[HOE] * current * row[OY]
+    hz += row[HK] * me * row[EZ] - row[MS] * row[NZZ] * mz + row[HOE] * current * row[OZ]
+    a = row[DAMP]
+    # precession m x H and damping m x (m x H)
+    cx, cy, cz = my * hz - mz * hy, mz * hx - mx * hz, mx * hy - my * hx
+    dx, dy, dz = my * cz - mz * cy, mz * cx - mx * cz, mx * cy - my * cx
+    # spin torque T = -g aj I m x (m x p) - g bj I m x p  (g = GYRO)
+    px, py, pz = row[PX], row[PY], row[PZ]
+    qx, qy, qz = my * pz - mz * py, mz * px - mx * pz, mx * py - my * px
+    rx, ry, rz = my * qz - mz * qy, mz * qx - mx * qz, mx * qy - my * qx
+    ta, tb = GYRO * row[AJ] * current, GYRO * row[BJ] * current
+    tx, ty, tz = -ta * rx - tb * qx, -ta * ry - tb * qy, -ta * rz - tb * qz
+    # m x T
+    ux, uy, uz = my * tz - mz * ty, mz * tx - mx * tz, mx * ty - my * tx
+    k = 1.0 / (1.0 + a * a)
+    out[0] = k * (-GYRO * cx - GYRO * a * dx + tx + a * ux)
+    out[1] = k * (-GYRO * cy - GYRO * a * dy + ty + a * uy)
+    out[2] = k * (-GYRO * cz - GYRO * a * dz + tz + a * uz)
+
+
+@njit(cache=True)
+def renormalise(state):
+    """Project ``m`` back onto the unit sphere (call after each integrator step)."""
+    nm = math.sqrt(state[0] * state[0] + state[1] * state[1] + state[2] * state[2])
+    state[0] /= nm
+    state[1] /= nm
+    state[2] /= nm
+
+
+def deriv_ref(row, state, current, dfr=0.0):
+    """Pure-numpy reference of :func:`deriv` (vector form of the same equation)."""
+    row, m = np.asarray(row, float), np.asarray(state, float)
+    dh = dfr * row[DHDF]
+    h = field_ref(row, m, current, dh)
+    a = row[DAMP]
+    p = row[PX:PZ + 1]
+    T = -GYRO * row[AJ] * current * np.cross(m, np.cross(m, p)) \
+        - GYRO * row[BJ] * current * np.cross(m, p)
+    mxh = np.cross(m, h)
+    return (-GYRO * mxh - GYRO * a * np.cross(m, mxh) + T + a * np.cross(m, T)) / (1 + a * a)
+
+
+def resistance_ref(row, state):
+    """Pure-numpy reference of :func:`resistance`."""
+    row, m = np.asarray(row, float), np.asarray(state, float)
+    m = m / np.linalg.norm(m)
+    return row[RP] + (row[RAP] - row[RP]) * 0.5 * (1 - m @ row[PX:PZ + 1])

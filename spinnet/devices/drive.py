@@ -1,0 +1,164 @@
+"""Single-device drivers: one device fed by a prescribed current, integrated in numba.
+
+These are not the circuit engine: the device sees an ideal current source (the current
+through it is the waveform), so ``V(t) = R(t) I(t)``.  They serve calibration
+(:func:`spinnet.devices.calibrate.vdc_spectrum`), the validation tests and the plots of
+docs/devices.md.  Fixed-step RK4 (deterministic) and stochastic Heun (with noise), both
+compiled whole (no per-step Python).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .sources import value_nb
+
+
+@njit(cache=True)
+def _noop(state):
+    pass
+
+
+@njit(cache=True)
+def rk4(deriv, resistance, post, row, state0, code, coeffs, dfr, dt, n_steps, n_skip,
+        stride):
+    """Integrate ``n_steps`` RK4 steps of one current-driven device.
+
+    Parameters
+    ----------
+    deriv, resistance, post : numba functions
+        The device kernel's ``deriv(row, state, current, dfr, out)``, ``resistance(row,
+        state)`` and a post-step projection ``post(state)`` (e.g. renormalise ``|m|``).
+    row, state0 : float64 arrays
+        Packed parameters and initial state.
+    code, coeffs : int, float64 array
+        The drive current waveform (:func:`spinnet.devices.sources.pack`).
+    dfr : float
+        Resonance shift (Hz).
+    dt, n_steps, n_skip, stride : float, int, int, int
+        Step, number of steps, steps discarded before averaging, trace decimation.
+
+    Returns
+    -------
+    vmean : float
+        Time average of ``R(t) I(t)`` over steps ``n_skip..n_steps`` (trapezoidal rule).
+    state : float64 array
+        Final state.
+    trace : float64 array (n_steps // stride + 1, n_states + 2)
+        ``state, R, I`` every ``stride`` steps.
+    """
+    ns = state0.shape[0]
+    s = state0.copy()
+    k1 = np.zeros(ns)
+    k2 = np.zeros(ns)
+    k3 = np.zeros(ns)
+    k4 = np.zeros(ns)
+    tmp = np.zeros(ns)
+    trace = np.zeros((n_steps // stride + 1, ns + 2))
+    acc = 0.0
+    i0 = value_nb(code, coeffs, 0.0)
+    v_prev = resistance(row, s) * i0
+    trace[0, :ns] = s
+    trace[0, ns] = resistance(row, s)
+    trace[0, ns + 1] = i0
+    for n in range(n_steps):
+        t = n * dt
+        ia = value_nb(code, coeffs, t)
+        ib = value_nb(code, coeffs, t + 0.5 * dt)
+        ic = value_nb(code, coeffs, t + dt)
+        deriv(row, s, ia, dfr, k1)
+        for j in range(ns):
+            tmp[j] = s[j] + 0.5 * dt * k1[j]
+        deriv(row, tmp, ib, dfr, k2)
+        for j in range(ns):
+            tmp[j] = s[j] + 0.5 * dt * k2[j]
+        deriv(row, tmp, ib, dfr, k3)
+        for j in range(ns):
+            tmp[j] = s[j] + dt * k3[j]
+        deriv(row, tmp, ic, dfr, k4)
+        for j in range(ns):
+            s[j] += dt / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
+        post(s)
+        r = resistance(row, s)
+        v = r * ic
+        if n >= n_skip:
+            acc += 0.5 * (v_prev + v)
+        v_prev = v
+        if (n + 1) % stride == 0:
+            k = (n + 1) // stride
+            trace[k, :ns] = s
+            trace[k, ns] = r
+            trace[k, ns + 1] = ic
+    count = n_steps - n_skip
+    return (acc / count if count > 0 else 0.0), s, trace
+
+
+@njit(cache=True)
+def heun(deriv, noise, resistance, row, state0, code, coeffs, dfr, dt, n_steps, stride,
+         seed):
+    """Stochastic Heun (Stratonovich) integration with diagonal noise ``noise(row, s, out)``.
+
+    Returns the trace ``state, R, I`` every ``stride`` steps.  The same ``seed`` gives the
+    same trajectory (numba's generator is seeded inside the compiled loop).
+    """
+    np.random.seed(seed)
+    ns = state0.shape[0]
+    s = state0.copy()
+    f1 = np.zeros(ns)
+    f2 = np.zeros(ns)
+    g1 = np.zeros(ns)
+    g2 = np.zeros(ns)
+    pred = np.zeros(ns)
+    dw = np.zeros(ns)
+    sq = np.sqrt(dt)
+    trace = np.zeros((n_steps // stride + 1, ns + 2))
+    trace[0, :ns] = s
+    trace[0, ns] = resistance(row, s)
+    trace[0, ns + 1] = value_nb(code, coeffs, 0.0)
+    for n in range(n_steps):
+        t = n * dt
+        ia = value_nb(code, coeffs, t)
+        ib = value_nb(code, coeffs, t + dt)
+        for j in range(ns):
+            dw[j] = sq * np.random.standard_normal()
+        deriv(row, s, ia, dfr, f1)
+        noise(row, s, g1)
+        for j in range(ns):
+            pred[j] = s[j] + dt * f1[j] + g1[j] * dw[j]
+        deriv(row, pred, ib, dfr, f2)
+        noise(row, pred, g2)
+        for j in range(ns):
+            s[j] += 0.5 * dt * (f1[j] + f2[j]) + 0.5 * (g1[j] + g2[j]) * dw[j]
+        if (n + 1) % stride == 0:
+            k = (n + 1) // stride
+            trace[k, :ns] = s
+            trace[k, ns] = resistance(row, s)
+            trace[k, ns + 1] = ib
+    return trace
+
+
+def run_rk4(module, row, wave, dt, n_steps, n_skip=0, stride=1, dfr=0.0, state0=None):
+    """Python entry point of :func:`rk4` for a device ``module`` (resonator, stno, macrospin).
+
+    ``wave`` is a waveform tuple ``(kind, args, dc)`` of the current (A).
+    """
+    from .sources import pack as pack_wave
+
+    code, coeffs = pack_wave(wave, dt, n_steps * dt)
+    row = np.ascontiguousarray(row, dtype=np.float64)
+    s0 = module.initial_state(row) if state0 is None else np.asarray(state0, np.float64)
+    post = getattr(module, "renormalise", _noop)
+    return rk4(module.deriv, module.resistance, post, row, s0, code, coeffs, float(dfr),
+               float(dt), int(n_steps), int(n_skip), int(stride))
+
+
+def run_heun(module, row, wave, dt, n_steps, seed, stride=1, dfr=0.0, state0=None):
+    """Python entry point of :func:`heun` (``module`` must export ``noise``)."""
+    from .sources import pack as pack_wave
+
+    code, coeffs = pack_wave(wave, dt, n_steps * dt)
+    row = np.ascontiguousarray(row, dtype=np.float64)
+    s0 = module.initial_state(row) if state0 is None else np.asarray(state0, np.float64)
+    return heun(module.deriv, module.noise, module.resistance, row, s0, code, coeffs,
+                float(dfr), float(dt), int(n_steps), int(stride), int(seed))
