@@ -1,0 +1,424 @@
+"""Steady-state analysis (``.steady``): rectified DC read-out without a transient.
+
+The linear network is solved per tone (phasor analysis; junctions are their nominal
+resistance ``r0``, oscillators their resistance ``r``), every resonator rectifies the tones
+it sees (``V = sum_t w(f_t) P_t`` with ``P = r0 |kappa I|^2 / 2``), the DC network is solved
+with those rectified voltages as EMFs in series with the junctions (field-line currents
+shift the resonances of their targets), every oscillator emits a tone of amplitude
+``I dr sqrt(p0(I))`` at ``f0 + n p0`` from the DC current it receives, and all this is
+iterated to consistency.  Components that depend on each other in a DAG are resolved in one
+ordered pass (by level); feedback inside a level is iterated to a fixed point.
+
+Everything linear is precomputed once per circuit structure into sparse operators (see
+:mod:`spinnet.engine.steady_build`); a batch of input vectors (source amplitudes given as
+arrays through ``bindings``) is then evaluated with sparse-dense products, level by level,
+in chunks of the batch.  The operator is cached by a fingerprint of the circuit structure,
+so evaluating many batches of the same netlist builds it once.
+
+Example
+-------
+>>> res = steady(netlist, bindings={"x0": powers0, "x1": powers1})   # doctest: +SKIP
+>>> res.outputs.shape                                                  # doctest: +SKIP
+(10000, 10)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import ParameterError, SimulationError
+from ..io import save_npz
+from . import steady_devices as dev
+from .steady_build import Operator, _elements, build, source_parts
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 4
+CHUNK_BYTES = 128 * 2**20   # working memory per batch chunk
+KEEP_LIMIT = 20_000_000     # keep per-net / per-junction arrays when batch*count is below
+
+
+@dataclass
+class SteadyResult:
+    """What :func:`steady` computed, batch first.
+
+    Attributes
+    ----------
+    outputs : ndarray (batch, n_outputs)
+        The ``.output`` quantities in declaration order (V for ``v()``, A for ``i()``).
+    output_names : list of str
+    nets, dc : list of str, ndarray (batch, n_nets) or None
+        DC node voltages (kept when requested or small enough).
+    junction_names, rectified, power : list, ndarray (batch, n_junctions) or None
+        Rectified EMF (V) and total received tone power (W) of every resonator.
+    stno_names, stno_current, stno_p0 : list, ndarray (batch, n_oscillators)
+    fline_names, fline_current : list, ndarray (batch, n_field_lines)
+    iterations : int
+        Largest number of fixed-point passes any level needed (1 for a DAG).
+    info : dict
+        Structure of the operator (components, levels, pairs, ...).
+    """
+
+    outputs: np.ndarray
+    output_names: list
+    nets: list = field(default_factory=list)
+    dc: np.ndarray | None = None
+    junction_names: list = field(default_factory=list)
+    rectified: np.ndarray | None = None
+    power: np.ndarray | None = None
+    stno_names: list = field(default_factory=list)
+    stno_current: np.ndarray | None = None
+    stno_p0: np.ndarray | None = None
+    fline_names: list = field(default_factory=list)
+    fline_current: np.ndarray | None = None
+    iterations: int = 1
+    info: dict = field(default_factory=dict)
+
+    @property
+    def batch(self) -> int:
+        return self.outputs.shape[0]
+
+    def output(self, name: str) -> np.ndarray:
+        """The column of output ``name`` (case-insensitive), shape (batch,)."""
+        low = [n.lower() for n in self.output_names]
+        return self.outputs[:, low.index(name.lower())]
+
+    def v(self, net: str, ref: str | None = None) -> np.ndarray:
+        """DC voltage of ``net`` (minus ``ref``), shape (batch,); needs ``keep='all'``."""
+        def one(n):
+            if n.lower() in ("0", "gnd"):
+                return np.zeros(self.batch)
+            if self.dc is None:
+                raise SimulationError("node voltages were not kept (use keep='all')")
+            return self.dc[:, self.nets.index(n.lower())]
+        return one(net) - (one(ref) if ref else 0.0)
+
+    def vrect(self, name: str) -> np.ndarray:
+        """Rectified EMF of resonator ``name``, shape (batch,)."""
+        if self.rectified is None:
+            raise SimulationError("rectified voltages were not kept (use keep='all')")
+        low = [n.lower() for n in self.junction_names]
+        return self.rectified[:, low.index(name.lower())]
+
+    def signals(self) -> dict:
+        """Everything kept as ``{probe name: array (batch,)}`` (``v(net)``, outputs)."""
+        out = {name: self.outputs[:, i] for i, name in enumerate(self.output_names)}
+        if self.dc is not None:
+            out.update({f"v({n})": self.dc[:, i] for i, n in enumerate(self.nets)})
+        return out
+
+    def save(self, path) -> None:
+        """Write the result as ``.npz`` atomically (no pickles)."""
+        arrays = {"outputs": self.outputs,
+                  "output_names": np.array(self.output_names, dtype=str)}
+        for key in ("dc", "rectified", "power", "stno_current", "stno_p0", "fline_current"):
+            val = getattr(self, key)
+            if val is not None:
+                arrays[key] = val
+        for key in ("nets", "junction_names", "stno_names", "fline_names"):
+            arrays[key] = np.array(getattr(self, key), dtype=str)
+        save_npz(path, **arrays)
+
+
+# ----------------------------------------------------------------------------------------
+# operator cache
+# ----------------------------------------------------------------------------------------
+
+def fingerprint(flat) -> str:
+    """Hash of everything the operator depends on (not the source amplitudes/DC values)."""
+    h = hashlib.blake2b(digest_size=16)
+    for el in _elements(flat):
+        kind = el.kind.upper()
+        if kind in "VI":
+            _, tones = source_parts(el)
+            item = (el.name, kind, tuple(el.nodes), tuple((f, ph) for f, _, ph in tones))
+        else:
+            item = (el.name, kind, tuple(el.nodes), _frozen(el.value), el.model_type,
+                    sorted((k, _frozen(v)) for k, v in (el.model_params or {}).items()),
+                    sorted((k, _frozen(v)) for k, v in (el.params or {}).items()))
+        h.update(repr(item).encode())
+    outs = flat.outputs if isinstance(flat.outputs, dict) else dict(flat.outputs)
+    h.update(repr(sorted(outs.items())).encode())
+    return h.hexdigest()
+
+
+def _frozen(v):
+    if isinstance(v, np.ndarray):
+        return ("array", v.shape, hashlib.blake2b(np.ascontiguousarray(v).tobytes(),
+                                                  digest_size=8).hexdigest())
+    return v
+
+
+def prepare(flat, keep_nets: bool = False, cache: bool = True) -> Operator:
+    """The steady-state operator of ``flat`` (built once per structure when ``cache``)."""
+    if not cache:
+        return build(flat, keep_nets=keep_nets)
+    key = (fingerprint(flat), keep_nets)
+    op = _CACHE.get(key)
+    if op is None:
+        op = build(flat, keep_nets=keep_nets)
+        _CACHE[key] = op
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(key)
+    return op
+
+
+# ----------------------------------------------------------------------------------------
+# evaluation
+# ----------------------------------------------------------------------------------------
+
+def _batch_values(op: Operator, flat):
+    """DC values (n_dc, B) and RF phasor amplitudes (n_rf, B) of the sources, and B."""
+    els = _elements(flat)
+    if len(els) != op.n_elements:
+        raise SimulationError("the circuit does not match the prepared steady-state operator")
+    parts = {}
+    vals_dc, vals_rf = [], []
+    for ei in op.dc_sources:
+        parts[ei] = source_parts(els[ei])
+        vals_dc.append(np.asarray(parts[ei][0], dtype=float))
+    for ei, k, _ph in op.rf_sources:
+        if ei not in parts:
+            parts[ei] = source_parts(els[ei])
+        vals_rf.append(np.asarray(parts[ei][1][k][1], dtype=float))
+    sizes = {v.shape[0] for v in vals_dc + vals_rf if v.ndim == 1}
+    if any(v.ndim > 1 for v in vals_dc + vals_rf):
+        raise ParameterError("source", "amplitude", "array", "",
+                             "a scalar or a 1-d batch array")
+    sizes.discard(1)
+    if len(sizes) > 1:
+        raise ParameterError("source", "amplitude", sorted(sizes), "",
+                             "batch arrays of one common length")
+    B = sizes.pop() if sizes else 1
+    dc = np.empty((len(vals_dc), B))
+    for i, v in enumerate(vals_dc):
+        dc[i] = v
+    amp = np.empty((len(vals_rf), B))
+    for i, v in enumerate(vals_rf):
+        amp[i] = v
+    phase = np.exp(1j * np.array([ph for _, _, ph in op.rf_sources], dtype=float))
+    if not (np.all(np.isfinite(dc)) and np.all(np.isfinite(amp))):
+        raise ParameterError("source", "value", "non-finite", "", "finite numbers")
+    return dc, amp, phase, B
+
+
+def _batch_size(els) -> int:
+    n = 1
+    for el in els:
+        if el.kind.upper() in "VI":
+            dc, tones = source_parts(el)
+            for v in [dc] + [t[1] for t in tones]:
+                n = max(n, int(np.size(v)))
+    return n
+
+
+def _static(op: Operator) -> bool:
+    """Weights are batch-independent: no field lines, oscillator frequencies fixed."""
+    return not op.fline_names and all(p["n"] == 0.0 for p in op.stno_params)
+
+
+def _level_fast(op: Operator, lv: dict) -> None:
+    """Precompute the collapsed operators of a level with static weights and single tones.
+
+    With one source per pair, ``|I|^2 = |H|^2 |a|^2``, so tone powers, rectification and
+    the DC solve collapse into real sparse matrices acting on the source powers.
+    """
+    if "G" in lv:
+        return
+    Hs, Hn = lv["Hs"], lv["Hn"]
+    single = np.all(np.diff(Hs.indptr) + np.diff(Hn.indptr) <= 1)
+    lv["single"] = bool(single) and _static(op)
+    if not lv["single"]:
+        lv["G"] = None
+        return
+    w = lv["scale"] * _weights_static(op, lv)
+    wagg = lv["agg"] @ sp.diags(w)
+    Ps = sp.csr_matrix((np.abs(Hs.data) ** 2, Hs.indices, Hs.indptr), shape=Hs.shape)
+    Pn = sp.csr_matrix((np.abs(Hn.data) ** 2, Hn.indices, Hn.indptr), shape=Hn.shape)
+    lv["Vs"] = (wagg @ Ps).tocsr()     # junction EMF per source power
+    lv["Vn"] = (wagg @ Pn).tocsr()     # junction EMF per oscillator EMF squared
+    lv["Gs"] = (lv["Yemf"] @ lv["Vs"]).tocsr()
+    lv["Gn"] = (lv["Yemf"] @ lv["Vn"]).tocsr()
+    lv["Es"] = (lv["agg"] @ sp.diags(lv["scale"]) @ Ps).tocsr()   # junction power
+    lv["En"] = (lv["agg"] @ sp.diags(lv["scale"]) @ Pn).tocsr()
+    lv["G"] = True
+
+
+def _weights_static(op: Operator, lv: dict) -> np.ndarray:
+    f = lv["freq"].copy()
+    st = lv["stno"]
+    if np.any(st >= 0):
+        f[st >= 0] = np.array([op.stno_params[s]["f0"] for s in st[st >= 0]])
+    wp, pj = lv["wpar"], lv["pj"]
+    return dev.weight(f, wp["fr"][pj], wp["alpha"][pj], wp["k"][pj], wp["s"][pj], wp["o"][pj])
+
+
+def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
+           tol: float = 1e-9, maxiter: int = 200, cache: bool = True,
+           chunk: int | None = None) -> SteadyResult:
+    """Steady-state (rectified DC) analysis of a netlist for one input or a batch.
+
+    Parameters
+    ----------
+    netlist_or_flat : Netlist or FlatCircuit
+        A :class:`~spinnet.netlist.model.Netlist` is flattened with ``bindings``.
+    bindings : dict, optional
+        Parameter values (``.input`` names); arrays of shape (B,) evaluate a batch.
+        Ignored when a FlatCircuit is given (it is already bound).
+    keep : {"auto", "all", "outputs"}
+        Whether to keep DC node voltages and per-junction arrays ("auto": when the batch
+        times their count is below ``KEEP_LIMIT``).
+    tol : float
+        Relative tolerance of the fixed-point iteration of levels with feedback.
+    maxiter : int
+        Most fixed-point passes per level before a :class:`SimulationError`.
+    cache : bool
+        Reuse the operator of a previously seen circuit structure.
+    chunk : int, optional
+        Batch columns evaluated at once (default: from ``CHUNK_BYTES``).
+
+    Returns
+    -------
+    SteadyResult
+    """
+    flat = netlist_or_flat
+    if not hasattr(flat, "nets") or not hasattr(flat, "elements") or hasattr(flat, "subckts"):
+        from ..netlist import flatten
+        flat = flatten(netlist_or_flat, bindings)
+    if keep not in ("auto", "all", "outputs"):
+        raise ParameterError(".steady", "keep", keep, "", "auto, all, outputs")
+    if not (tol > 0 and maxiter >= 1):
+        raise ParameterError(".steady", "tol/maxiter", (tol, maxiter), "", "tol > 0, maxiter >= 1")
+    els = _elements(flat)
+    if keep == "auto":
+        B = _batch_size(els)
+        keep_all = B * (len(getattr(flat, "nets", [])) + len(els)) <= KEEP_LIMIT
+    else:
+        keep_all = keep == "all"
+    op = prepare(flat, keep_nets=keep_all, cache=cache)
+    return evaluate(op, flat, keep_all=keep_all, tol=tol, maxiter=maxiter, chunk=chunk)
+
+
+def evaluate(op: Operator, flat, keep_all: bool = False, tol: float = 1e-9,
+             maxiter: int = 200, chunk: int | None = None) -> SteadyResult:
+    """Apply a prepared operator to the (possibly batched) sources of ``flat``."""
+    dc, amp, phase, B = _batch_values(op, flat)
+    for lv in op.levels:
+        _level_fast(op, lv)
+    nj, n_st, n_fl = len(op.junction_names), len(op.stno_names), len(op.fline_names)
+    rows = max([op.n_y + nj + n_st + dc.shape[0] + amp.shape[0]]
+               + [(lv["p"][1] - lv["p"][0]) * 3 for lv in op.levels if not lv["G"]])
+    if chunk is None:
+        chunk = max(1, min(B, CHUNK_BYTES // (16 * max(rows, 1))))
+    outputs = np.empty((B, len(op.output_names)))
+    res = SteadyResult(outputs=outputs, output_names=list(op.output_names),
+                       nets=list(op.net_names), junction_names=list(op.junction_names),
+                       stno_names=list(op.stno_names), fline_names=list(op.fline_names),
+                       info=dict(op.info))
+    if keep_all:
+        res.dc = np.empty((B, len(op.net_names)))
+        res.rectified = np.empty((B, nj))
+        res.power = np.empty((B, nj))
+    res.stno_current = np.empty((B, n_st))
+    res.stno_p0 = np.empty((B, n_st))
+    res.fline_current = np.empty((B, n_fl))
+    iters = 1
+    for b0 in range(0, B, chunk):
+        b1 = min(B, b0 + chunk)
+        out = _run_chunk(op, dc[:, b0:b1], amp[:, b0:b1], phase, keep_all, tol, maxiter)
+        y, vrect, power, i_st, p_st, i_fl, it = out
+        iters = max(iters, it)
+        outputs[b0:b1] = (op.out_matrix @ y).T
+        if keep_all:
+            res.dc[b0:b1] = y[op.net_rows].T
+            res.rectified[b0:b1] = vrect.T
+            res.power[b0:b1] = power.T
+        res.stno_current[b0:b1] = i_st.T
+        res.stno_p0[b0:b1] = p_st.T
+        res.fline_current[b0:b1] = i_fl.T
+    res.iterations = iters
+    return res
+
+
+def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
+    b = dc.shape[1]
+    nj, n_st, n_fl = len(op.junction_names), len(op.stno_names), len(op.fline_names)
+    a = amp * phase[:, None]
+    a2 = amp * amp
+    y = np.zeros((op.n_y, b))
+    vrect = np.zeros((nj, b)) if keep_all else None
+    power = np.zeros((nj, b)) if keep_all else None
+    e_st = np.zeros((n_st, b))       # emitted EMF amplitude
+    f_st = np.array([p["f0"] for p in op.stno_params], dtype=float)[:, None] \
+        * np.ones((1, b))
+    i_st = np.zeros((n_st, b))
+    p_st = np.zeros((n_st, b))
+    i_fl = np.zeros((n_fl, b))
+    iters = 1
+    for L, lv in enumerate(op.levels):
+        j0, j1 = lv["j"]
+        y0, y1 = lv["y"]
+        base = lv["Ysrc"] @ dc if lv["Ysrc"].nnz else np.zeros((y1 - y0, b))
+        dfr = None
+        if n_fl and lv["flj"].nnz:
+            shifts = np.stack([dev.shift(i_fl[f], op.fline_params[f]) for f in range(n_fl)])
+            dfr = lv["flj"] @ shifts
+        prev = None
+        for it in range(1, maxiter + 1):
+            if lv["G"]:
+                e2 = e_st * e_st
+                yl = base + lv["Gs"] @ a2 + lv["Gn"] @ e2
+                if keep_all:
+                    vrect[j0:j1] = lv["Vs"] @ a2 + lv["Vn"] @ e2
+                    power[j0:j1] = lv["Es"] @ a2 + lv["En"] @ e2
+            else:
+                cur = lv["Hs"] @ a + lv["Hn"] @ e_st
+                P = lv["scale"][:, None] * (cur.real ** 2 + cur.imag ** 2)
+                f = np.broadcast_to(lv["freq"][:, None], P.shape).copy()
+                st = lv["stno"]
+                if np.any(st >= 0):
+                    f[st >= 0] = f_st[st[st >= 0]]
+                wp, pj = lv["wpar"], lv["pj"]
+                fr = wp["fr"][pj][:, None]
+                if dfr is not None:
+                    fr = fr + dfr[pj]
+                w = dev.weight(f, fr, wp["alpha"][pj][:, None], wp["k"][pj][:, None],
+                               wp["s"][pj][:, None], wp["o"][pj][:, None])
+                v = lv["agg"] @ (w * P)
+                yl = base + lv["Yemf"] @ v
+                if keep_all:
+                    vrect[j0:j1] = v
+                    power[j0:j1] = lv["agg"] @ P
+            y[y0:y1] = yl
+            sh = lv["stno_here"]
+            for s, r in zip(sh, lv["stno_rows"], strict=True):
+                i_st[s] = yl[r]
+                e, fq, pw = dev.emission(yl[r], op.stno_params[s])
+                e_st[s], f_st[s], p_st[s] = e, fq, pw
+            fh = lv["fline_here"]
+            if len(fh):
+                i_fl[fh] = yl[lv["fline_rows"]]
+            if not lv["feedback"]:
+                break
+            state = np.concatenate([e_st[sh].ravel(), i_fl[fh].ravel(), yl.ravel()])
+            if prev is not None:
+                scale = max(np.max(np.abs(state), initial=0.0), 1e-30)
+                if np.max(np.abs(state - prev), initial=0.0) <= tol * scale:
+                    break
+            prev = state
+            if it == maxiter:
+                worst = op.stno_names[sh[0]] if len(sh) else f"level {L}"
+                raise SimulationError(
+                    f"steady state did not converge in {maxiter} fixed-point passes "
+                    "(feedback between oscillators and resonators)", device=worst,
+                    hint="raise maxiter, loosen tol, or run .tran")
+        iters = max(iters, it)
+        if not np.all(np.isfinite(y[y0:y1])):
+            raise SimulationError("non-finite steady-state value", device=f"level {L}")
+    return y, vrect, power, i_st, p_st, i_fl, iters

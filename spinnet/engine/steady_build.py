@@ -1,0 +1,846 @@
+"""Build the reduced operator of the steady-state analysis from a flat circuit.
+
+The circuit is split into *galvanic components*: sets of nets joined by elements (ground
+does not join, it is an ideal reference).  A VCCS/VCVS joins its control nets to its output
+nets, so every linear coupling lives inside one component.  What is left between components
+goes only through the two non-linear couplings of the spintronic devices:
+
+- a 4-terminal resonator: the RF current of its drive line (one component) is rectified
+  into a DC EMF of its output junction (another component);
+- a field line: its DC current (one component) shifts the resonance of its targets.
+
+Inside a component, a 2-terminal resonator rectifies its own RF current and an oscillator
+turns its DC current into an RF tone.  Components are ordered by these couplings (levels of
+the condensed dependency graph); couplings inside a level are iterated to a fixed point.
+
+Per component the linear network is solved once (dense LU for small components, sparse LU
+for large ones) into transfer matrices that are assembled into global sparse operators:
+
+- ``H``: source tone phasors / oscillator EMFs -> junction drive currents, one row per
+  *pair* (junction, tone entry);
+- ``Y``: DC source values and junction EMFs -> the DC quantities needed (oscillator and
+  field-line currents, probed nets and currents).
+
+A *tone entry* is either all independent-source tones of one frequency in one component
+(coherent: their phasors add) or one oscillator (incoherent with everything else).  Tone
+powers of different entries add in a junction (beats average out in the DC read-out).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ..errors import NetlistError, ParameterError, SimulationError
+from . import steady_devices as dev
+
+GROUND = ("0", "gnd")
+GMIN = 1e-12  # S from every net to ground, as SPICE: keeps floating components regular
+DENSE_MAX = 400  # components up to this many unknowns are solved with dense LU
+
+_PROBE = re.compile(r"^\s*([vi])\s*\(\s*([^,()\s]+)\s*(?:,\s*([^,()\s]+)\s*)?\)\s*$", re.I)
+
+
+def _is_ground(net: str) -> bool:
+    return net.lower() in GROUND
+
+
+def _scalar_value(el, what: str = "value") -> float:
+    v = el.value
+    if v is None:
+        raise ParameterError(el.name, what, None, "", "a value is required")
+    arr = np.asarray(v, dtype=float)
+    if arr.ndim != 0:
+        raise ParameterError(el.name, what, "array", "",
+                             "a scalar (only source amplitudes may vary across a batch)")
+    x = float(arr)
+    if not np.isfinite(x):
+        raise ParameterError(el.name, what, x, "", "a finite number")
+    return x
+
+
+def _param(el, names, default=None):
+    for src in (el.params or {}, el.model_params or {}):
+        for k, v in src.items():
+            if k.lower() in names:
+                return float(np.asarray(v, dtype=float))
+    return default
+
+
+def source_parts(el):
+    """``(dc, tones)`` of an independent source; tones are ``(freq, amp, phase_rad)``.
+
+    Amplitudes (and the DC value) may be arrays (a batch); frequencies and phases must be
+    scalars.  Pulse and PWL sources contribute their DC value only (no steady RF).
+    """
+    src = el.source
+    if src is None:
+        return (0.0 if el.value is None else el.value), []
+    dc = src.dc if src.dc is not None else 0.0
+    args = list(src.args)
+    kind = (src.kind or "dc").lower()
+    tones = []
+    if kind == "dc":
+        if args:
+            dc = args[0]
+    elif kind == "sin":
+        pad = args + [0.0] * (6 - len(args))
+        vo, va, freq, _td, _theta, ph = pad[:6]
+        dc = dc + vo
+        tones.append((freq, va, np.deg2rad(_scalar(el, "phase", ph)) - np.pi / 2))
+    elif kind == "tones":
+        if len(args) % 3:
+            raise ParameterError(el.name, "TONES", len(args), "",
+                                 "triples (frequency amplitude phase)")
+        for i in range(0, len(args), 3):
+            tones.append((args[i], args[i + 1], np.deg2rad(_scalar(el, "phase", args[i + 2]))))
+    out = []
+    for freq, amp, ph in tones:
+        f = _scalar(el, "frequency", freq)
+        if not f > 0:
+            raise ParameterError(el.name, "frequency", f, "Hz", "> 0")
+        out.append((f, amp, ph))
+    return dc, out
+
+
+def _scalar(el, what, v) -> float:
+    arr = np.asarray(v, dtype=float)
+    if arr.ndim != 0:
+        raise ParameterError(el.name, what, "array", "",
+                             "a scalar (only amplitudes may vary across a batch)")
+    return float(arr)
+
+
+class _UnionFind:
+    def __init__(self):
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        p = self.parent.setdefault(x, x)
+        while p != self.parent[p]:
+            self.parent[p] = self.parent[self.parent[p]]
+            p = self.parent[p]
+        self.parent[x] = p
+        return p
+
+    def union(self, nets) -> None:
+        nets = [n for n in nets if not _is_ground(n)]
+        if not nets:
+            return
+        r = self.find(nets[0])
+        for n in nets[1:]:
+            s = self.find(n)
+            if s != r:
+                self.parent[s] = r
+
+
+@dataclass
+class _Comp:
+    """One galvanic component: its nets, elements and unknown layout."""
+
+    index: int
+    nets: list = field(default_factory=list)       # local net order
+    elements: list = field(default_factory=list)   # (element, role)
+    n_aux: int = 0
+    reactive: bool = False
+    level: int = 0
+
+    def node(self, net: str) -> int:
+        return -1 if _is_ground(net) else self.net_index[net]
+
+
+@dataclass
+class Operator:
+    """The reduced steady-state operator of one circuit structure (batch-independent)."""
+
+    n_levels: int
+    junction_names: list
+    stno_names: list
+    fline_names: list
+    net_names: list             # nets whose DC voltage is kept (in y), may be empty
+    net_rows: np.ndarray        # y row of each kept net
+    output_names: list
+    out_matrix: sp.csr_matrix   # outputs = out_matrix @ y
+    dc_sources: list            # (element index, ) contributing DC values
+    rf_sources: list            # (element index, tone index, phase)
+    levels: list                # per-level dicts of sliced operators
+    stno_params: list
+    fline_params: list
+    junction_params: dict       # arrays: fr, alpha, k, s, o
+    n_y: int
+    n_pairs: int
+    n_elements: int
+    element_names_check: tuple  # a few names to check a run's circuit has this structure
+    info: dict
+
+
+def _elements(flat):
+    els = flat.elements
+    return list(els.values()) if isinstance(els, dict) else list(els)
+
+
+def build(flat, keep_nets: bool = False) -> Operator:
+    """Analyse ``flat`` and assemble its steady-state operator (see the module docstring)."""
+    els = _elements(flat)
+    uf = _UnionFind()
+    roles = []  # per element: list of (role, nets)
+    jn_names, st_names, fl_names = [], [], []
+    for el in els:
+        kind = el.kind.upper()
+        nodes = tuple(el.nodes)
+        mt = (el.model_type or "").lower()
+        if kind in "RCLVI":
+            _need(el, nodes, 2)
+            r = [("main", nodes[:2])]
+        elif kind in "GE":
+            _need(el, nodes, 4)
+            r = [("main", nodes[:4])]
+        elif kind == "T":
+            _need(el, nodes, 4)
+            r = [("main", nodes[:4])]
+        elif kind == "D":
+            raise SimulationError(
+                "diodes are not supported by the steady-state analysis (their DC operating "
+                "point needs Newton iterations the reduced operator does not do)",
+                device=el.name, hint="use .tran for circuits with diodes")
+        elif kind == "N":
+            if mt == "sdr":
+                if len(nodes) == 2:
+                    r = [("junction", nodes[:2])]
+                elif len(nodes) == 4:
+                    r = [("junction", nodes[:2]), ("line", nodes[2:4])]
+                else:
+                    raise NetlistError(f"{el.name}: a resonator has 2 or 4 nodes, not "
+                                       f"{len(nodes)}", el.loc)
+            elif mt == "stno":
+                _need(el, nodes, 2)
+                r = [("stno", nodes[:2])]
+            elif mt == "fline":
+                _need(el, nodes, 2)
+                r = [("fline", nodes[:2])]
+            else:
+                raise NetlistError(f"{el.name}: unknown spintronic model type {mt!r}", el.loc)
+        else:
+            raise NetlistError(f"{el.name}: element kind {kind!r} is not supported by "
+                               f".steady", el.loc)
+        for _, nets in r:
+            uf.union(list(nets))
+        roles.append(r)
+    bp = {ei: dev.bound(el) for ei, el in enumerate(els) if el.kind.upper() == "N"}
+
+    # components
+    comps: dict[str, _Comp] = {}
+    comp_list: list[_Comp] = []
+
+    def comp_of(nets):
+        for n in nets:
+            if not _is_ground(n):
+                root = uf.find(n)
+                c = comps.get(root)
+                if c is None:
+                    c = _Comp(len(comp_list))
+                    c.net_index = {}
+                    comps[root] = c
+                    comp_list.append(c)
+                return c
+        return None
+
+    junction_of = {}      # element index -> junction global index
+    jn_out_comp, jn_drv_comp = [], []
+    stno_comp, fline_comp = [], []
+    stno_params, fline_params = [], []
+    jparams = {k: [] for k in ("fr", "alpha", "k", "s", "o", "r0", "kappa")}
+    el_comp_roles = []
+    for ei, (el, r) in enumerate(zip(els, roles, strict=True)):
+        placed = []
+        for role, nets in r:
+            c = comp_of(nets)
+            placed.append((role, nets, c))
+            if c is None:
+                continue
+            for n in nets:
+                if not _is_ground(n) and n not in c.net_index:
+                    c.net_index[n] = len(c.nets)
+                    c.nets.append(n)
+        el_comp_roles.append(placed)
+        mt = (el.model_type or "").lower()
+        if el.kind.upper() == "N" and mt == "sdr":
+            p = bp[ei]
+            junction_of[ei] = len(jn_names)
+            jn_names.append(el.name)
+            for k in jparams:
+                jparams[k].append(p[k])
+            out_c = placed[0][2]
+            drv_c = placed[1][2] if len(placed) > 1 else out_c
+            if out_c is None or drv_c is None:
+                raise NetlistError(f"{el.name}: a resonator with both nodes on ground "
+                                   "carries no current", el.loc)
+            jn_out_comp.append(out_c.index)
+            jn_drv_comp.append(drv_c.index)
+        elif el.kind.upper() == "N" and mt == "stno":
+            st_names.append(el.name)
+            stno_params.append(bp[ei])
+            stno_comp.append(placed[0][2].index if placed[0][2] else -1)
+        elif el.kind.upper() == "N" and mt == "fline":
+            fl_names.append(el.name)
+            fline_params.append(bp[ei])
+            fline_comp.append(placed[0][2].index if placed[0][2] else -1)
+        for role, nets, c in placed:
+            if c is not None:
+                c.elements.append((ei, role, nets))
+                if el.kind.upper() in "CLT":
+                    c.reactive = True
+
+    # field-line targets
+    name_to_junction = {n.lower(): j for j, n in enumerate(jn_names)}
+    fl_targets = []  # (fline idx, junction idx)
+    fi = 0
+    for el in els:
+        if el.kind.upper() == "N" and (el.model_type or "").lower() == "fline":
+            targets = (el.params or {}).get("targets", ())
+            if isinstance(targets, str):
+                targets = targets.split()
+            if not targets:
+                raise NetlistError(f"{el.name}: field line without targets=", el.loc)
+            for t in targets:
+                j = name_to_junction.get(str(t).lower())
+                if j is None:
+                    raise NetlistError(f"{el.name}: target {t!r} is not a resonator", el.loc)
+                fl_targets.append((fi, j))
+            fi += 1
+
+    # dependency graph and levels
+    g = nx.DiGraph()
+    g.add_nodes_from(range(len(comp_list)))
+    for j in range(len(jn_names)):
+        if jn_drv_comp[j] != jn_out_comp[j]:
+            g.add_edge(jn_drv_comp[j], jn_out_comp[j])
+    for f_i, j in fl_targets:
+        if fline_comp[f_i] >= 0 and fline_comp[f_i] != jn_out_comp[j]:
+            g.add_edge(fline_comp[f_i], jn_out_comp[j])
+    cond = nx.condensation(g)
+    level_of_scc = {}
+    for s in nx.topological_sort(cond):
+        preds = list(cond.predecessors(s))
+        level_of_scc[s] = 1 + max((level_of_scc[p] for p in preds), default=-1)
+    for c in comp_list:
+        c.level = level_of_scc[cond.graph["mapping"][c.index]]
+    n_levels = 1 + max((c.level for c in comp_list), default=0)
+
+    # global index spaces
+    dc_sources, rf_sources = [], []   # dc: (ei,), rf: (ei, k, freq, phase)
+    src_dc_col, src_rf_cols = {}, {}
+    for ei, el in enumerate(els):
+        if el.kind.upper() in "VI":
+            dc, tones = source_parts(el)
+            src_dc_col[ei] = len(dc_sources)
+            dc_sources.append(ei)
+            src_rf_cols[ei] = []
+            for k, (f, _amp, ph) in enumerate(tones):
+                src_rf_cols[ei].append((len(rf_sources), f))
+                rf_sources.append((ei, k, ph))
+    stno_index = {}
+    fline_index = {}
+    si = fj = 0
+    for ei, el in enumerate(els):
+        mt = (el.model_type or "").lower()
+        if el.kind.upper() == "N" and mt == "stno":
+            stno_index[ei] = si
+            si += 1
+        if el.kind.upper() == "N" and mt == "fline":
+            fline_index[ei] = fj
+            fj += 1
+    line_owner = {}  # (comp, element index) of 4-terminal line -> junction
+    for ei, j in junction_of.items():
+        line_owner[ei] = j
+
+    # outputs / probes -> required y quantities
+    outputs = flat.outputs if isinstance(flat.outputs, dict) else dict(flat.outputs)
+    probe_terms = []   # per output: list of (coef, ('v', net) | ('i', elem idx))
+    el_by_name = {el.name.lower(): ei for ei, el in enumerate(els)}
+    for name, probe in outputs.items():
+        m = _PROBE.match(str(probe))
+        if not m:
+            raise NetlistError(f".output {name}: probe {probe!r} is not v(n), v(a,b) or "
+                               "i(element) (the quantities .steady computes)")
+        what, a, b = m.group(1).lower(), m.group(2), m.group(3)
+        if what == "v":
+            terms = [(1.0, ("v", a.lower()))] + ([(-1.0, ("v", b.lower()))] if b else [])
+        else:
+            if b or a.lower() not in el_by_name:
+                raise NetlistError(f".output {name}: i({a}) names no element")
+            terms = [(1.0, ("i", el_by_name[a.lower()]))]
+        probe_terms.append(terms)
+
+    # y rows: per component, requests
+    # each request: ('v', net) | ('i', ei) | ('stno', s) | ('fline', f)
+    requests: dict[int, list] = {c.index: [] for c in comp_list}
+    net_comp = {}
+    for c in comp_list:
+        for n in c.nets:
+            net_comp[n] = c
+    for ei, s in stno_index.items():
+        if stno_comp[s] >= 0:
+            requests[stno_comp[s]].append(("stno", s, ei))
+    for ei, f_i in fline_index.items():
+        if fline_comp[f_i] >= 0:
+            requests[fline_comp[f_i]].append(("fline", f_i, ei))
+    probe_keys = []
+    for terms in probe_terms:
+        for _, key in terms:
+            probe_keys.append(key)
+    if keep_nets:
+        for c in comp_list:
+            for n in c.nets:
+                probe_keys.append(("v", n))
+    seen = set()
+    for key in probe_keys:
+        if key in seen:
+            continue
+        seen.add(key)
+        if key[0] == "v":
+            if _is_ground(key[1]):
+                continue
+            c = net_comp.get(key[1])
+            if c is None:
+                raise NetlistError(f"probe v({key[1]}): no such net")
+            requests[c.index].append(("v", key[1], None))
+        else:
+            ei = key[1]
+            placed = el_comp_roles[ei]
+            if not placed or placed[0][2] is None:
+                continue
+            requests[placed[0][2].index].append(("i", ei, None))
+
+    # order components by level; allocate y rows, junction order, pairs
+    order = sorted(comp_list, key=lambda c: (c.level, c.index))
+    y_key = {}
+    y_rows_by_comp = {}
+    ny = 0
+    y_level_bounds = [0] * (n_levels + 1)
+    for c in order:
+        rows = []
+        for req in requests[c.index]:
+            y_key[(req[0], req[1])] = ny
+            rows.append((ny, req))
+            ny += 1
+        y_rows_by_comp[c.index] = rows
+        y_level_bounds[c.level + 1] = ny
+    for L in range(1, n_levels + 1):
+        y_level_bounds[L] = max(y_level_bounds[L], y_level_bounds[L - 1])
+
+    # junction order: by output component level
+    nj = len(jn_names)
+    jlev = np.array([comp_list[jn_out_comp[j]].level for j in range(nj)], dtype=int)
+    jorder = np.argsort(jlev, kind="stable")
+    jpos = np.empty(nj, dtype=int)
+    jpos[jorder] = np.arange(nj)
+    j_level_bounds = np.searchsorted(jlev[jorder], np.arange(n_levels + 1))
+
+    # junctions driven by each component
+    driven_by: dict[int, list] = {c.index: [] for c in comp_list}
+    for ei, j in junction_of.items():
+        driven_by[jn_drv_comp[j]].append((j, ei))
+
+    # --- per component solves ---------------------------------------------------------
+    ysrc_t, yemf_t = ([], [], []), ([], [], [])
+    pairs = []   # (junction pos, entry kind, src cols (list) / stno idx, coefs, freq)
+    for c in comp_list:
+        _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_col,
+                         src_rf_cols, y_rows_by_comp[c.index], driven_by[c.index], ysrc_t,
+                         yemf_t, pairs, bp)
+
+    n_dc, n_rf, n_st = len(dc_sources), len(rf_sources), len(stno_index)
+    Ysrc = sp.csr_matrix((ysrc_t[2], (ysrc_t[0], ysrc_t[1])), shape=(ny, n_dc))
+    Yemf = sp.csr_matrix((yemf_t[2], (yemf_t[0], yemf_t[1])), shape=(ny, nj))
+
+    # pairs sorted by junction position (hence by level)
+    pairs.sort(key=lambda p: p[0])
+    npairs = len(pairs)
+    p_jpos = np.array([p[0] for p in pairs], dtype=int)
+    p_level_bounds = np.searchsorted(p_jpos, j_level_bounds)
+    hs_r, hs_c, hs_v, hn_r, hn_c, hn_v = [], [], [], [], [], []
+    p_freq = np.full(npairs, np.nan)
+    p_stno = np.full(npairs, -1, dtype=int)
+    p_drvlevel = np.zeros(npairs, dtype=int)
+    for i, (_jp, kind, cols, coefs, freq, drvlevel) in enumerate(pairs):
+        p_drvlevel[i] = drvlevel
+        if kind == "src":
+            p_freq[i] = freq
+            hs_r.extend([i] * len(cols))
+            hs_c.extend(cols)
+            hs_v.extend(coefs)
+        else:
+            p_stno[i] = cols
+            hn_r.append(i)
+            hn_c.append(cols)
+            hn_v.append(coefs[0])
+    Hs = sp.csr_matrix((np.asarray(hs_v, complex), (hs_r, hs_c)), shape=(npairs, n_rf))
+    Hn = sp.csr_matrix((np.asarray(hn_v, complex), (hn_r, hn_c)), shape=(npairs, n_st))
+    jp = {k: np.asarray(v, float)[jorder] for k, v in jparams.items()}
+    p_scale = 0.5 * jp["r0"][p_jpos] * jp["kappa"][p_jpos] ** 2 if npairs else np.zeros(0)
+    # field-line -> junction shift map (in junction positions)
+    flj = sp.csr_matrix((np.ones(len(fl_targets)),
+                         ([jpos[j] for _, j in fl_targets], [f for f, _ in fl_targets])),
+                        shape=(nj, len(fl_names)))
+
+    levels = []
+    for L in range(n_levels):
+        j0, j1 = int(j_level_bounds[L]), int(j_level_bounds[L + 1])
+        p0_, p1 = int(p_level_bounds[L]), int(p_level_bounds[L + 1])
+        y0, y1 = y_level_bounds[L], y_level_bounds[L + 1]
+        agg = sp.csr_matrix((np.ones(p1 - p0_), (p_jpos[p0_:p1] - j0, np.arange(p1 - p0_))),
+                            shape=(j1 - j0, p1 - p0_))
+        st_here = [(s, y_key[("stno", s)] - y0) for s in range(n_st)
+                   if stno_comp[s] >= 0 and comp_list[stno_comp[s]].level == L]
+        fl_here = [(f, y_key[("fline", f)] - y0) for f in range(len(fl_names))
+                   if fline_comp[f] >= 0 and comp_list[fline_comp[f]].level == L]
+        jdx = np.arange(j0, j1)
+        levels.append(dict(
+            j=(j0, j1), p=(p0_, p1), y=(y0, y1),
+            Hs=Hs[p0_:p1].tocsr(), Hn=Hn[p0_:p1].tocsr(), scale=p_scale[p0_:p1],
+            freq=p_freq[p0_:p1], stno=p_stno[p0_:p1], pj=p_jpos[p0_:p1] - j0,
+            agg=agg, Ysrc=Ysrc[y0:y1].tocsr(), Yemf=Yemf[y0:y1, j0:j1].tocsr(),
+            stno_here=np.array([s for s, _ in st_here], dtype=int),
+            stno_rows=np.array([r for _, r in st_here], dtype=int),
+            fline_here=np.array([f for f, _ in fl_here], dtype=int),
+            fline_rows=np.array([r for _, r in fl_here], dtype=int),
+            flj=flj[j0:j1].tocsr(),
+            wpar={k: jp[k][jdx] for k in ("fr", "alpha", "k", "s", "o")},
+            feedback=bool(np.any(p_drvlevel[p0_:p1] == L)),
+        ))
+
+    # outputs as rows over y (current of a source through I value: handled in Ysrc)
+    o_r, o_c, o_v = [], [], []
+    for oi, terms in enumerate(probe_terms):
+        for coef, key in terms:
+            if key[0] == "v" and _is_ground(key[1]):
+                continue
+            row = y_key.get((key[0], key[1]))
+            if row is None:
+                continue  # an element with all nodes on ground: zero
+            o_r.append(oi)
+            o_c.append(row)
+            o_v.append(coef)
+    out_matrix = sp.csr_matrix((o_v, (o_r, o_c)), shape=(len(probe_terms), ny))
+    kept = [c_n for c in order for c_n in c.nets] if keep_nets else []
+    return Operator(
+        n_levels=n_levels, junction_names=[jn_names[j] for j in jorder],
+        stno_names=st_names, fline_names=fl_names,
+        net_names=kept, net_rows=np.array([y_key[("v", n)] for n in kept], dtype=int),
+        output_names=list(outputs), out_matrix=out_matrix,
+        dc_sources=dc_sources, rf_sources=rf_sources, levels=levels,
+        stno_params=stno_params, fline_params=fline_params, junction_params=jp,
+        n_y=ny, n_pairs=npairs, n_elements=len(els),
+        element_names_check=tuple(el.name for el in els[:: max(1, len(els) // 64)]),
+        info=dict(components=len(comp_list), levels=n_levels, junctions=nj,
+                  oscillators=n_st, field_lines=len(fl_names), pairs=npairs,
+                  largest_component=max((len(c.nets) + c.n_aux for c in comp_list),
+                                        default=0),
+                  feedback_levels=sum(lv["feedback"] for lv in levels)))
+
+
+def _need(el, nodes, n):
+    if len(nodes) != n:
+        raise NetlistError(f"{el.name}: needs {n} nodes, has {len(nodes)}", el.loc)
+
+
+def _stamp(c: _Comp, els, omega: float, bp):
+    """Triplets of the component's MNA matrix at angular frequency ``omega``.
+
+    Also returns the row vectors needed by the caller: for each (ei, role) the unknown
+    index of its auxiliary current (if any).
+    """
+    n_nodes = len(c.nets)
+    rows, cols, vals = [], [], []
+    aux = {}
+    nxt = n_nodes
+
+    def add(i, j, v):
+        if i >= 0 and j >= 0:
+            rows.append(i)
+            cols.append(j)
+            vals.append(v)
+
+    def g2(a, b, gval):
+        add(a, a, gval)
+        add(b, b, gval)
+        add(a, b, -gval)
+        add(b, a, -gval)
+
+    def branch(a, b):
+        nonlocal nxt
+        k = nxt
+        nxt += 1
+        add(a, k, 1.0)
+        add(b, k, -1.0)
+        return k
+
+    for i in range(n_nodes):
+        add(i, i, GMIN)
+    for ei, role, nets in c.elements:
+        el = els[ei]
+        kind = el.kind.upper()
+        nd = [c.node(n) for n in nets]
+        if kind == "R":
+            r = _scalar_value(el)
+            if r == 0:
+                raise ParameterError(el.name, "value", 0.0, "ohm", "nonzero")
+            g2(nd[0], nd[1], 1.0 / r)
+        elif kind == "C":
+            if omega:
+                g2(nd[0], nd[1], 1j * omega * _scalar_value(el))
+        elif kind == "L":
+            k = branch(nd[0], nd[1])
+            aux[(ei, role)] = k
+            add(k, nd[0], 1.0)
+            add(k, nd[1], -1.0)
+            add(k, k, -1j * omega * _scalar_value(el))
+        elif kind == "V":
+            k = branch(nd[0], nd[1])
+            aux[(ei, role)] = k
+            add(k, nd[0], 1.0)
+            add(k, nd[1], -1.0)
+        elif kind == "I":
+            pass
+        elif kind == "G":
+            gm = _scalar_value(el)
+            for o, so in ((nd[0], 1.0), (nd[1], -1.0)):
+                add(o, nd[2], so * gm)
+                add(o, nd[3], -so * gm)
+        elif kind == "E":
+            gain = _scalar_value(el)
+            k = branch(nd[0], nd[1])
+            aux[(ei, role)] = k
+            add(k, nd[0], 1.0)
+            add(k, nd[1], -1.0)
+            add(k, nd[2], -gain)
+            add(k, nd[3], gain)
+        elif kind == "T":
+            z0 = _param(el, ("z0", "zo"), el.value if el.value is not None else None)
+            td = _param(el, ("td",))
+            if td is None:
+                fq, nl = _param(el, ("f",)), _param(el, ("nl",), 0.25)
+                td = nl / fq if fq else None
+            if z0 is None or td is None or not z0 > 0 or td < 0:
+                raise ParameterError(el.name, "z0/td", (z0, td), "ohm/s",
+                                     "z0 > 0 and td >= 0 (or f and nl)")
+            th = omega * td
+            k1 = branch(nd[0], nd[1])
+            k2 = branch(nd[2], nd[3])
+            aux[(ei, role)] = k1
+            # ABCD of a lossless line: V1 = cos V2 - j z0 sin I2, I1 = j sin/z0 V2 - cos I2
+            add(k1, nd[0], 1.0)
+            add(k1, nd[1], -1.0)
+            add(k1, nd[2], -np.cos(th))
+            add(k1, nd[3], np.cos(th))
+            add(k1, k2, 1j * z0 * np.sin(th))
+            add(k2, k1, 1.0)
+            add(k2, nd[2], -1j * np.sin(th) / z0)
+            add(k2, nd[3], 1j * np.sin(th) / z0)
+            add(k2, k2, np.cos(th))
+        elif kind == "N":
+            mt = el.model_type.lower()
+            if role == "junction":
+                g2(nd[0], nd[1], 1.0 / bp[ei]["r0"])
+            elif role == "line":
+                k = branch(nd[0], nd[1])   # ideal strip: zero resistance, current read out
+                aux[(ei, role)] = k
+                add(k, nd[0], 1.0)
+                add(k, nd[1], -1.0)
+            elif mt == "stno":
+                g2(nd[0], nd[1], 1.0 / bp[ei]["r"])
+            elif mt == "fline":
+                k = branch(nd[0], nd[1])
+                aux[(ei, role)] = k
+                add(k, nd[0], 1.0)
+                add(k, nd[1], -1.0)
+                add(k, k, -bp[ei]["r"])
+    c.n_aux = nxt - n_nodes
+    return (rows, cols, vals), nxt, aux
+
+
+def _solve(trip, n, rhs, name):
+    rows, cols, vals = trip
+    dtype = complex if any(isinstance(v, complex) for v in vals) or np.iscomplexobj(rhs) \
+        else float
+    if n <= DENSE_MAX:
+        M = np.zeros((n, n), dtype=dtype)
+        np.add.at(M, (np.asarray(rows, int), np.asarray(cols, int)), np.asarray(vals, dtype))
+        try:
+            x = np.linalg.solve(M, rhs.astype(dtype))
+        except np.linalg.LinAlgError:
+            x = None
+    else:
+        M = sp.csc_matrix((np.asarray(vals, dtype), (rows, cols)), shape=(n, n))
+        try:
+            x = spla.splu(M).solve(np.ascontiguousarray(rhs.astype(dtype)))
+        except RuntimeError:
+            x = None
+    if x is None or not np.all(np.isfinite(x)):
+        raise SimulationError("singular circuit matrix in the steady-state analysis (a loop "
+                              "of voltage sources / inductors, or a cut-set of current "
+                              "sources)", device=name, hint="check the component's wiring")
+    return x
+
+
+def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_col,
+                     src_rf_cols, yrows, driven, ysrc_t, yemf_t, pairs, bp):
+    trip, n, aux = _stamp(c, els, 0.0, bp)
+    first = els[c.elements[0][0]].name
+    # DC inputs: source DC values and junction EMFs
+    dc_cols = []   # ('src', global col) / ('emf', junction pos)
+    rhs_cols = []
+    emf_of = {}
+    for ei, role, nets in c.elements:
+        el = els[ei]
+        kind = el.kind.upper()
+        nd = [c.node(x) for x in nets]
+        if kind in "VI" and role == "main":
+            v = np.zeros(n)
+            if kind == "V":
+                v[aux[(ei, role)]] = 1.0
+            else:  # SPICE: the current flows from n+ through the source to n-
+                if nd[0] >= 0:
+                    v[nd[0]] -= 1.0
+                if nd[1] >= 0:
+                    v[nd[1]] += 1.0
+            dc_cols.append(("src", src_dc_col[ei]))
+            rhs_cols.append(v)
+        elif role == "junction":
+            r0 = bp[ei]["r0"]
+            v = np.zeros(n)
+            # EMF in series with r0, measured a -> b: Norton current v/r0 into a
+            if nd[0] >= 0:
+                v[nd[0]] += 1.0 / r0
+            if nd[1] >= 0:
+                v[nd[1]] -= 1.0 / r0
+            emf_of[ei] = len(dc_cols)
+            dc_cols.append(("emf", int(jpos[junction_of[ei]])))
+            rhs_cols.append(v)
+    # y rows as vectors over [x | dc inputs]
+    ncols = len(dc_cols)
+    X = _solve(trip, n, np.stack(rhs_cols, axis=1), first) if ncols else np.zeros((n, 0))
+    for row, req in yrows:
+        sel = np.zeros(n)
+        direct = np.zeros(ncols)
+        kind_req = req[0]
+        if kind_req == "v":
+            sel[c.node(req[1])] = 1.0
+        else:
+            ei = req[2] if kind_req in ("stno", "fline") else req[1]
+            _current_row(els[ei], ei, c, aux, sel, direct, dc_cols, emf_of, src_dc_col, bp)
+        vec = sel @ X + direct if ncols else direct
+        for col, val in zip(dc_cols, vec, strict=True):
+            if val == 0.0:
+                continue
+            t = ysrc_t if col[0] == "src" else yemf_t
+            t[0].append(row)
+            t[1].append(col[1])
+            t[2].append(float(val))
+    if not driven:
+        return
+    # RF: tone entries of this component
+    entries = []   # (kind, freq, [(rhs vector, global col)])
+    by_freq: dict[float, list] = {}
+    stno_entries = []
+    for ei, role, nets in c.elements:
+        el = els[ei]
+        kind = el.kind.upper()
+        nd = [c.node(x) for x in nets]
+        if kind in "VI" and role == "main":
+            for col, f in src_rf_cols.get(ei, []):
+                by_freq.setdefault(f, []).append((ei, role, nd, col))
+        elif el.kind.upper() == "N" and (el.model_type or "").lower() == "stno":
+            stno_entries.append((ei, nd))
+    for f, lst in by_freq.items():
+        entries.append(("src", f, lst))
+    for ei, nd in stno_entries:
+        f0 = bp[ei]["f0"]
+        entries.append(("stno", f0, [(ei, "stno", nd, stno_index[ei])]))
+    if not entries:
+        return
+    cache = {}
+    for kind, f, lst in entries:
+        omega = 2 * np.pi * f if c.reactive else 0.0
+        if c.reactive and kind == "stno" and bp[lst[0][0]]["n"] != 0.0:
+            raise SimulationError(
+                "an oscillator whose frequency depends on its power (n != 0) drives a "
+                "component with C, L or T elements: the steady state needs its frequency "
+                "before solving", device=els[lst[0][0]].name, hint="set n=0 or use .tran")
+        if omega not in cache:
+            cache[omega] = _stamp(c, els, omega, bp)
+        trip_f, n_f, aux_f = cache[omega]
+        rhs = np.zeros((n_f, len(lst)), dtype=complex)
+        for q, (ei, role, nd, _col) in enumerate(lst):
+            el = els[ei]
+            if el.kind.upper() == "V":
+                rhs[aux_f[(ei, role)], q] = 1.0
+            elif el.kind.upper() == "I":
+                if nd[0] >= 0:
+                    rhs[nd[0], q] -= 1.0
+                if nd[1] >= 0:
+                    rhs[nd[1], q] += 1.0
+            else:  # oscillator EMF in series with r
+                r = bp[ei]["r"]
+                if nd[0] >= 0:
+                    rhs[nd[0], q] += 1.0 / r
+                if nd[1] >= 0:
+                    rhs[nd[1], q] -= 1.0 / r
+        X = _solve(trip_f, n_f, rhs, first)
+        for j, ej in driven:
+            el = els[ej]
+            nets = [x for x in c.elements if x[0] == ej]
+            if len(el.nodes) == 4:
+                cur = X[aux_f[(ej, "line")]]
+            else:
+                nd = [c.node(x) for x in el.nodes[:2]]
+                r0 = bp[ej]["r0"]
+                va = X[nd[0]] if nd[0] >= 0 else 0.0
+                vb = X[nd[1]] if nd[1] >= 0 else 0.0
+                cur = (va - vb) / r0
+            del nets
+            cur = np.broadcast_to(cur, (len(lst),))
+            if kind == "src":
+                pairs.append((int(jpos[j]), "src", [x[3] for x in lst], list(cur), f,
+                              c.level))
+            else:
+                pairs.append((int(jpos[j]), "stno", lst[0][3], [complex(cur[0])], f,
+                              c.level))
+
+
+def _current_row(el, ei, c, aux, sel, direct, dc_cols, emf_of, src_dc_col, bp):
+    """DC current of element ``el`` (a -> b through it) as ``sel @ x + direct @ inputs``."""
+    kind = el.kind.upper()
+    mt = (el.model_type or "").lower()
+    nd = [c.node(n) for n in el.nodes]
+
+    def vdiff(scale):
+        if nd[0] >= 0:
+            sel[nd[0]] += scale
+        if nd[1] >= 0:
+            sel[nd[1]] -= scale
+
+    if kind == "R":
+        vdiff(1.0 / _scalar_value(el))
+    elif kind in "LVET" or (kind == "N" and mt == "fline"):
+        sel[aux[(ei, "main" if kind != "N" else "fline")]] = 1.0
+    elif kind == "I":
+        direct[dc_cols.index(("src", src_dc_col[ei]))] = 1.0
+    elif kind == "G":
+        gm = _scalar_value(el)
+        for k, s in ((2, 1.0), (3, -1.0)):
+            if nd[k] >= 0:
+                sel[nd[k]] += s * gm
+    elif kind == "N" and mt == "stno":
+        vdiff(1.0 / bp[ei]["r"])
+    elif kind == "N" and mt == "sdr":
+        r0 = bp[ei]["r0"]
+        vdiff(1.0 / r0)
+        direct[emf_of[ei]] = -1.0 / r0
+    # C: no DC current

@@ -1,0 +1,81 @@
+"""Device parameters and steady-state laws as the steady-state analysis uses them.
+
+The device modules in :mod:`spinnet.devices` own the physics and the parameter ranges; this
+module binds a flat element's parameters through :func:`spinnet.devices.registry.bind_element`
+(model defaults < model card < instance values, range-checked) and calls the device
+steady-state functions named in ``docs/architecture.md`` (``resonator.weight``,
+``stno.p0``, ``stno.frequency``, ``fieldline.shift``).  Only the scalar-parameter check
+(source amplitudes are the only values a batch may vary in ``.steady``) lives here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..devices import fieldline, resonator, stno
+from ..errors import ParameterError
+
+
+def _scalar(el, name: str, value) -> float:
+    arr = np.asarray(value)
+    if arr.ndim != 0:
+        if arr.size and np.all(arr == arr.reshape(-1)[0]):
+            return float(arr.reshape(-1)[0])
+        raise ParameterError(el.name, name, "array", "",
+                             "a scalar (in .steady only source amplitudes may vary across "
+                             "a batch)")
+    return float(arr)
+
+
+def bound(el) -> dict:
+    """Bound, range-checked, scalar parameters of spintronic element ``el``."""
+    try:
+        from ..devices.registry import bind_element
+        p = bind_element(el.name, el.model_type, el.model_params, el.params)
+    except ImportError:  # registry not importable yet (a sibling module missing)
+        module = {"sdr": resonator, "stno": stno, "fline": fieldline}.get(el.model_type)
+        if module is None:
+            raise ParameterError(el.name, "model type", el.model_type, "",
+                                 "sdr, stno, fline") from None
+        given = {str(k).lower(): v for k, v in (el.model_params or {}).items()}
+        given.update({str(k).lower(): v for k, v in (el.params or {}).items()
+                      if str(k).lower() not in getattr(module, "STRING_PARAMS", ())})
+        if module is resonator:  # resonator.bind needs macrospin for level-2 parameters
+            from ..devices.params import bind as _bind
+            p = _bind(el.name, resonator.SPECS, given)
+        else:
+            p = module.bind(el.name, given)
+    return {k: _scalar(el, k, v) for k, v in p.items()}
+
+
+def weight(f, fr, alpha, k, s, o):
+    """Rectified volts per watt of one tone at ``f`` (``resonator.weight``)."""
+    return resonator.weight(f, fr, alpha, k, s, o)
+
+
+def p0(current, ith, q):
+    """Stationary normalised oscillator power (``stno.p0``)."""
+    return stno.p0(current, ith, q)
+
+
+def emission(current, p: dict):
+    """``(amplitude, frequency, p0)`` of the tone an oscillator emits for DC ``current``.
+
+    The EMF amplitude in series with the oscillator's resistance is ``I dr sqrt(p0(I))``
+    (physics.md §2) with ``I`` clamped to ``imax`` (the activation clamp of the paper's
+    network; set ``imax`` large to disable it).  The frequency is ``f0 + n p0``.
+    """
+    i = np.minimum(np.asarray(current, dtype=float), p["imax"])
+    pw = stno.p0(i, p["ith"], p["q"])
+    amp = i * p["dr"] * np.sqrt(pw)
+    freq = stno.frequency(i, p["f0"], p["n"], p["ith"], p["q"])
+    return amp, freq, pw
+
+
+def shift(current, p: dict):
+    """Resonance shift (Hz) of the targets of a field line carrying ``current``."""
+    return fieldline.shift(current, p["w"], p["dfdh"], p["h0"], p["ms"], p["mode"])
+
+
+def is_linear_shift(p: dict) -> bool:
+    return int(p["mode"]) == 0
