@@ -1,0 +1,26 @@
+"""Simulation engine: elaboration, transient (numba), steady state, sweeps, results.
+
+``elaborate`` and ``tran`` are the time-domain side; ``steady`` and ``sweep`` are imported
+lazily (they live in their own modules and pull in more code).
+"""
+
+from __future__ import annotations
+
+from .elaborate import System, elaborate
+from .result import Result
+from .tran import tran
+
+__all__ = ["System", "elaborate", "tran", "Result", "steady", "sweep", "run"]
+
+
+def __getattr__(name):
+    if name == "steady":
+        from .steady import steady
+        return steady
+    if name == "sweep":
+        from .sweep import sweep
+        return sweep
+    if name == "run":
+        from .run import run
+        return run
+    raise AttributeError(name)

@@ -1,0 +1,478 @@
+"""Elaboration: a :class:`~spinnet.netlist.flatten.FlatCircuit` -> a :class:`System`.
+
+The system is one unknown vector ``[node voltages | branch currents | device states]``
+(see :mod:`spinnet.engine.mna`), flat numpy arrays per element kind, a reverse
+Cuthill-McKee ordering that gives the matrix a narrow band, the independent connected
+components of the circuit graph, and probe maps from names such as ``v(out)``,
+``v(a,b)``, ``i(R1)``, ``state(N1,r)`` to what the solver records.
+
+Spintronic resonators (level 1) are taken from :mod:`spinnet.devices.resonator`: its
+``pack`` gives the parameter rows and its compiled ``resistance``/``deriv`` kernels are
+evaluated here on unit vectors to obtain the (exactly linear) state equations, so the
+engine integrates the devices module's model, not a copy of it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+from ..errors import NetlistError, ParameterError, SimulationError
+from . import mna
+
+GROUND = "0"
+_I64 = np.int64
+
+
+@dataclass
+class System:
+    """The elaborated circuit: arrays for the compiled kernels plus the name maps."""
+
+    arrays: mna.Arrays
+    nets: list[str]                       # node index -> net name
+    unknown_names: list[str]              # unknown index -> "v(net)", "i(V1)", "state(N1,x)"
+    elements: dict[str, object]           # lower-case name -> FlatElement
+    owner: list[str]                      # unknown index -> element/net that owns it
+    components: list[list[str]]           # independent connected components (net names)
+    resonators: list[str]                 # resonator names, in state order
+    state_scale: np.ndarray               # physical state = internal state * scale
+    probes: dict[str, tuple] = field(default_factory=dict)
+    nonlinear: bool = False
+    has_dynamic_matrix: bool = False      # explicit methods must refactor every stage
+    n_states: int = 0                     # length of the explicit state vector
+
+    @property
+    def n(self) -> int:
+        return int(self.arrays.n)
+
+
+def _name(el) -> str:
+    return str(el.name)
+
+
+def _fail(el, message: str) -> NetlistError:
+    return NetlistError(f"{_name(el)}: {message}", getattr(el, "loc", None))
+
+
+def _num(el, value, what: str) -> float:
+    arr = np.asarray(value, dtype=float) if value is not None else None
+    if arr is None or arr.ndim != 0:
+        raise _fail(el, f"{what} must be a single number for a transient "
+                        f"(got {value!r}; batched bindings are for .steady)")
+    v = float(arr)
+    if not math.isfinite(v):
+        raise ParameterError(_name(el), what, v, "", "a finite number")
+    return v
+
+
+def _param(el, key: str, default=None):
+    for k, v in (getattr(el, "params", None) or {}).items():
+        if str(k).lower() == key:
+            return v
+    return default
+
+
+_SIN_DEFAULTS = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+def _source_row(el, tstep: float, tstop: float) -> tuple[int, float, list[float]]:
+    src = getattr(el, "source", None)
+    if src is None:
+        v = el.value if el.value is not None else 0.0
+        return mna.SRC_DC, _num(el, v, "value"), []
+    kind = str(src.kind).lower()
+    dc = _num(el, src.dc if src.dc is not None else 0.0, "dc")
+    args = [_num(el, a, f"{kind} argument {i + 1}") for i, a in enumerate(src.args)]
+    if kind == "dc":
+        return mna.SRC_DC, dc, []
+    if kind == "sin":
+        if len(args) < 3:
+            raise _fail(el, "SIN needs VO VA FREQ")
+        full = args + list(_SIN_DEFAULTS[len(args):])
+        if full[2] == 0.0:
+            full[2] = 1.0 / tstop  # ngspice: FREQ 0 means 1/TSTOP
+        return mna.SRC_SIN, dc, full[:6]
+    if kind == "pulse":
+        if len(args) < 2:
+            raise _fail(el, "PULSE needs V1 V2")
+        # SPICE defaults: TD 0, TR/TF = TSTEP, PW/PER = TSTOP
+        dflt = [0.0, 0.0, 0.0, tstep, tstep, tstop, tstop]
+        full = args + dflt[len(args):]
+        if full[3] <= 0:
+            full[3] = tstep
+        if full[4] <= 0:
+            full[4] = tstep
+        return mna.SRC_PULSE, dc, full[:7]
+    if kind == "pwl":
+        if len(args) < 2 or len(args) % 2:
+            raise _fail(el, "PWL needs pairs T1 V1 T2 V2 ...")
+        ts = args[0::2]
+        if any(b < a for a, b in zip(ts, ts[1:], strict=False)):
+            raise _fail(el, "PWL times must not decrease")
+        return mna.SRC_PWL, dc, args
+    if kind == "tones":
+        if len(args) % 3:
+            raise _fail(el, "TONES needs (F A PH) triples")
+        return mna.SRC_TONES, dc, args
+    raise _fail(el, f"source waveform {kind!r} is not supported by .tran")
+
+
+def _resonator_rows(els) -> tuple[np.ndarray, np.ndarray]:
+    """Linear models (mna.Q_* columns) and state scales from the devices kernel."""
+    from ..devices import resonator
+
+    bound = []
+    for el in els:
+        given = dict(el.model_params or {})
+        given.update({k: v for k, v in (el.params or {}).items() if not isinstance(v, str)})
+        p = resonator.bind(_name(el), given)
+        for key, val in p.items():
+            if np.ndim(val) != 0:
+                raise _fail(el, f"parameter {key} must be a single number for a transient")
+        if float(p.get("level", 1.0)) != 1.0:
+            raise SimulationError("level-2 (macrospin) resonators are not supported by "
+                                  ".tran yet", device=_name(el),
+                                  hint="level=1, or .steady")
+        if len(el.nodes) == 2:
+            p = dict(p, kappa=1.0)  # a 2-terminal junction is driven by its own current
+        bound.append(p)
+    rows = resonator.pack(bound) if bound else np.zeros((0, 6))
+    out = np.zeros((len(bound), mna.Q_NCOL))
+    scale = np.ones((len(bound), 2))
+    zero = np.zeros(2)
+    d = np.zeros(2)
+    for k, row in enumerate(rows):
+        row = np.ascontiguousarray(row, dtype=float)
+        w = 2.0 * math.pi * float(bound[k]["fr"])
+        scale[k] = (1.0, w)  # internal u2 = x'/w keeps both states in amperes
+        rb = resonator.resistance(row, zero)
+        rx = resonator.resistance(row, np.array([1.0, 0.0])) - rb
+        rv = (resonator.resistance(row, np.array([0.0, 1.0])) - rb) * w
+        cols = []
+        for e in (np.array([1.0, 0.0]), np.array([0.0, 1.0])):
+            resonator.deriv(row, e, 0.0, 0.0, d)
+            cols.append(d.copy())
+        resonator.deriv(row, zero, 1.0, 0.0, d)
+        bvec = d.copy()
+        F = np.array([[cols[0][0], cols[1][0]], [cols[0][1], cols[1][1]]])
+        # u = S^-1 y with S = diag(1, w)
+        Fu = np.array([[F[0, 0], F[0, 1] * w], [F[1, 0] / w, F[1, 1]]])
+        bu = np.array([bvec[0], bvec[1] / w])
+        out[k] = (rb, rx, rv, Fu[0, 0], Fu[0, 1], Fu[1, 0], Fu[1, 1], bu[0], bu[1])
+    return out, scale
+
+
+def _diode_row(el) -> tuple[np.ndarray, float]:
+    mp = {str(k).lower(): v for k, v in (el.model_params or {}).items()}
+    try:
+        from ..devices import diode as _diode  # noqa: F401  (validates when present)
+        if hasattr(_diode, "bind"):
+            mp = {str(k).lower(): v for k, v in _diode.bind(_name(el), mp).items()}
+    except ImportError:
+        pass
+
+    def g(key, default):
+        return _num(el, mp.get(key, default), key)
+
+    par = np.zeros(mna.D_NCOL)
+    par[mna.D_IS] = g("is", 1e-14)
+    par[mna.D_N] = g("n", 1.0)
+    par[mna.D_CJO] = g("cjo", g("cj0", 0.0))
+    par[mna.D_VJ] = g("vj", g("pb", 1.0))
+    par[mna.D_M] = g("m", 0.5)
+    par[mna.D_FC] = g("fc", 0.5)
+    par[mna.D_TT] = g("tt", 0.0)
+    area = _num(el, _param(el, "area", 1.0), "area")
+    par[mna.D_IS] *= area
+    par[mna.D_CJO] *= area
+    rs = g("rs", 0.0) / area
+    for key, lo in (("is", 0.0), ("n", 0.0), ("vj", 0.0)):
+        col = {"is": mna.D_IS, "n": mna.D_N, "vj": mna.D_VJ}[key]
+        if not par[col] > lo:
+            raise ParameterError(_name(el), key, par[col], "", "> 0")
+    if not 0.0 <= par[mna.D_M] < 1.0:
+        raise ParameterError(_name(el), "m", par[mna.D_M], "", "[0, 1)")
+    if not 0.0 <= par[mna.D_FC] < 1.0:
+        raise ParameterError(_name(el), "fc", par[mna.D_FC], "", "[0, 1)")
+    if par[mna.D_CJO] < 0 or par[mna.D_TT] < 0 or rs < 0:
+        raise ParameterError(_name(el), "cjo/tt/rs", (par[mna.D_CJO], par[mna.D_TT], rs), "",
+                             ">= 0")
+    return par, rs
+
+
+def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
+    """Lay ``flat`` out as arrays for the compiled solvers.
+
+    Parameters
+    ----------
+    flat : FlatCircuit
+        From :func:`spinnet.netlist.flatten` (anything with an ``elements`` list of
+        ``FlatElement``-like objects works).
+    tstep, tstop : float
+        Used only for SPICE's PULSE defaults (rise time = TSTEP, width = TSTOP).
+
+    Raises
+    ------
+    NetlistError, ParameterError, SimulationError
+        An element kind or value the transient cannot handle.
+    """
+    els = list(flat.elements.values()) if isinstance(flat.elements, dict) else \
+        list(flat.elements)
+    nets: list[str] = []
+    net_idx: dict[str, int] = {}
+
+    def node(name) -> int:
+        name = str(name).lower()
+        if name in (GROUND, "gnd"):
+            return -1
+        if name not in net_idx:
+            net_idx[name] = len(nets)
+            nets.append(name)
+        return net_idx[name]
+
+    by_kind: dict[str, list] = {k: [] for k in "RCLVIGEDTNQ"}
+    elements: dict[str, object] = {}
+    for el in els:
+        kind = str(el.kind).upper()
+        elements[_name(el).lower()] = el
+        for nd in el.nodes:
+            node(nd)
+        if kind == "N":
+            mt = (el.model_type or "").lower()
+            if mt == "sdr":
+                if len(el.nodes) not in (2, 4):
+                    raise _fail(el, "a resonator has 2 or 4 terminals")
+                by_kind["Q"].append(el)
+                continue
+            raise SimulationError(f"device model type {mt!r} is not supported by .tran yet",
+                                  device=_name(el), hint=".steady for stno/fline networks")
+        if kind not in by_kind or kind == "Q":
+            raise _fail(el, f"element kind {kind!r} is not supported by .tran")
+        by_kind[kind].append(el)
+
+    # diodes with series resistance get an internal node
+    diodes = []
+    extra_r = []
+    for el in by_kind["D"]:
+        par, rs = _diode_row(el)
+        a_, k_ = node(el.nodes[0]), node(el.nodes[1])
+        if rs > 0:
+            a_int = node(f"{_name(el).lower()}#a")
+            extra_r.append((a_, a_int, 1.0 / rs))
+            a_ = a_int
+        diodes.append((a_, k_, par))
+    n_nodes = len(nets)
+
+    names = [f"v({n})" for n in nets]
+    owner = list(nets)
+    nbr = 0
+
+    def branch(el, label=None) -> int:
+        nonlocal nbr
+        idx = n_nodes + nbr
+        nbr += 1
+        names.append(label or f"i({_name(el).lower()})")
+        owner.append(_name(el))
+        return idx
+
+    def two(el):
+        return node(el.nodes[0]), node(el.nodes[1])
+
+    r_rows = []
+    for el in by_kind["R"]:
+        r = _num(el, el.value, "resistance")
+        if r == 0:
+            raise ParameterError(_name(el), "value", r, "ohm", "non-zero")
+        r_rows.append((*two(el), 1.0 / r))
+    r_rows += extra_r
+
+    def val_pos(el, what, unit):
+        v = _num(el, el.value, what)
+        if not v > 0:
+            raise ParameterError(_name(el), what, v, unit, "> 0")
+        return v
+
+    c_rows = [(*two(el), val_pos(el, "capacitance", "F"), branch(el)) for el in by_kind["C"]]
+    l_rows = [(*two(el), val_pos(el, "inductance", "H"), branch(el)) for el in by_kind["L"]]
+
+    src_rows: list[tuple[int, float, list[float]]] = []
+
+    def source(el) -> int:
+        src_rows.append(_source_row(el, tstep, tstop))
+        return len(src_rows) - 1
+
+    v_rows = [(*two(el), branch(el), source(el)) for el in by_kind["V"]]
+    i_rows = [(*two(el), source(el)) for el in by_kind["I"]]
+
+    def four(el):
+        if len(el.nodes) != 4:
+            raise _fail(el, "needs four nodes")
+        return tuple(node(n) for n in el.nodes)
+
+    g_rows = [(*four(el), _num(el, el.value, "transconductance")) for el in by_kind["G"]]
+    e_rows = [(*four(el), _num(el, el.value, "gain"), branch(el)) for el in by_kind["E"]]
+
+    t_rows = []
+    for el in by_kind["T"]:
+        z0 = _num(el, _param(el, "z0", 50.0), "z0")
+        td = _param(el, "td")
+        if td is None:
+            f = _param(el, "f")
+            if f is None:
+                raise _fail(el, "transmission line needs TD= (or F= [NL=])")
+            td = _num(el, _param(el, "nl", 0.25), "nl") / _num(el, f, "f")
+        td = _num(el, td, "td")
+        if not z0 > 0 or not td > 0:
+            raise ParameterError(_name(el), "z0/td", (z0, td), "ohm/s", "> 0")
+        br = branch(el, f"i({_name(el).lower()})")
+        branch(el, f"i({_name(el).lower()},2)")
+        t_rows.append((*four(el), z0, td, br))
+
+    # resonators: own branch (current through the junction) + ammeter on the drive line
+    q_rows = []
+    am_rows = []
+    for el in by_kind["Q"]:
+        a_, b_ = two(el)
+        br = branch(el)
+        if len(el.nodes) == 4:
+            ia, ib = node(el.nodes[2]), node(el.nodes[3])
+            drv = branch(el, f"i({_name(el).lower()},drive)")
+            am_rows.append((ia, ib, drv))
+        else:
+            drv = br
+        q_rows.append([a_, b_, br, drv])
+    n_unk_br = n_nodes + nbr
+    res_names = []
+    for k, el in enumerate(by_kind["Q"]):
+        st = n_unk_br + 2 * k
+        q_rows[k].append(st)
+        nm = _name(el).lower()
+        names += [f"state({nm},x)", f"state({nm},dx)"]
+        owner += [_name(el), _name(el)]
+        res_names.append(_name(el))
+    q_par, q_scale = _resonator_rows(by_kind["Q"])
+    n = n_unk_br + 2 * len(q_rows)
+
+    def arr(rows, col, dtype=float):
+        return np.array([r[col] for r in rows], dtype=dtype)
+
+    src_off, src_args = [], []
+    for _kind, _dc, args in src_rows:
+        src_off.append(len(src_args))
+        src_args += args
+
+    # sparsity pattern -> reverse Cuthill-McKee -> band widths
+    pairs: list[tuple[int, int]] = [(i, i) for i in range(n)]
+
+    def link(*idx):
+        idx = [i for i in idx if i >= 0]
+        pairs.extend((i, j) for i in idx for j in idx)
+
+    for a_, b_, _g in r_rows:
+        link(a_, b_)
+    for a_, b_, _v, br in c_rows + l_rows:
+        link(a_, b_, br)
+    for a_, b_, br, _s in v_rows:
+        link(a_, b_, br)
+    for a_, b_, br in am_rows:
+        link(a_, b_, br)
+    for a_, b_, c_, d_, _g in g_rows:
+        link(a_, b_, c_, d_)
+    for a_, b_, c_, d_, _g, br in e_rows:
+        link(a_, b_, br)
+        link(br, c_, d_)
+    for a_, k_, _p in diodes:
+        link(a_, k_)
+    for a_, b_, c_, d_, _z, _t, br in t_rows:
+        link(a_, b_, c_, d_, br, br + 1)
+    for a_, b_, br, drv, st in q_rows:
+        link(a_, b_, br)
+        link(br, st, st + 1, drv)
+    rows_, cols_ = zip(*pairs, strict=True)
+    pat = sp.coo_matrix((np.ones(len(rows_)), (rows_, cols_)), shape=(n, n)).tocsr()
+    pat = (pat + pat.T).tocsr()
+    order = reverse_cuthill_mckee(pat, symmetric_mode=True)
+    perm = np.empty(n, dtype=_I64)
+    perm[order] = np.arange(n)
+    coo = pat.tocoo()
+    diff = perm[coo.row] - perm[coo.col]
+    kl = int(max(diff.max(initial=0), 1))
+    ku = int(max((-diff).max(initial=0), 1))
+
+    i64 = _I64
+    a = mna.Arrays(
+        n=n, n_nodes=n_nodes, perm=perm, kl=kl, ku=ku,
+        r_a=arr(r_rows, 0, i64), r_b=arr(r_rows, 1, i64), r_g=arr(r_rows, 2),
+        c_a=arr(c_rows, 0, i64), c_b=arr(c_rows, 1, i64), c_val=arr(c_rows, 2),
+        c_br=arr(c_rows, 3, i64),
+        l_a=arr(l_rows, 0, i64), l_b=arr(l_rows, 1, i64), l_val=arr(l_rows, 2),
+        l_br=arr(l_rows, 3, i64),
+        v_a=arr(v_rows, 0, i64), v_b=arr(v_rows, 1, i64), v_br=arr(v_rows, 2, i64),
+        v_src=arr(v_rows, 3, i64),
+        i_a=arr(i_rows, 0, i64), i_b=arr(i_rows, 1, i64), i_src=arr(i_rows, 2, i64),
+        g_a=arr(g_rows, 0, i64), g_b=arr(g_rows, 1, i64), g_c=arr(g_rows, 2, i64),
+        g_d=arr(g_rows, 3, i64), g_val=arr(g_rows, 4),
+        e_a=arr(e_rows, 0, i64), e_b=arr(e_rows, 1, i64), e_c=arr(e_rows, 2, i64),
+        e_d=arr(e_rows, 3, i64), e_val=arr(e_rows, 4), e_br=arr(e_rows, 5, i64),
+        am_a=arr(am_rows, 0, i64), am_b=arr(am_rows, 1, i64), am_br=arr(am_rows, 2, i64),
+        d_a=arr(diodes, 0, i64), d_k=arr(diodes, 1, i64),
+        d_par=np.array([d[2] for d in diodes]).reshape(len(diodes), mna.D_NCOL),
+        t_a=arr(t_rows, 0, i64), t_b=arr(t_rows, 1, i64), t_c=arr(t_rows, 2, i64),
+        t_d=arr(t_rows, 3, i64), t_z0=arr(t_rows, 4), t_td=arr(t_rows, 5),
+        t_br=arr(t_rows, 6, i64),
+        q_a=arr(q_rows, 0, i64), q_b=arr(q_rows, 1, i64), q_br=arr(q_rows, 2, i64),
+        q_drv=arr(q_rows, 3, i64), q_st=arr(q_rows, 4, i64),
+        q_par=np.ascontiguousarray(q_par.reshape(len(q_rows), mna.Q_NCOL)),
+        src_kind=np.array([r[0] for r in src_rows], dtype=i64),
+        src_dc=np.array([r[1] for r in src_rows], dtype=float),
+        src_off=np.array(src_off, dtype=i64),
+        src_len=np.array([len(r[2]) for r in src_rows], dtype=i64),
+        src_args=np.array(src_args, dtype=float),
+    )
+
+    # independent connected components (ground does not join them: it is the reference)
+    g = nx.Graph()
+    g.add_nodes_from(nets)
+    for el in els:
+        nds = [str(x).lower() for x in el.nodes if str(x).lower() not in (GROUND, "gnd")]
+        for u, v in zip(nds, nds[1:], strict=False):
+            g.add_edge(u, v)
+    comps = [sorted(c) for c in nx.connected_components(g)]
+
+    state_scale = np.ones(n)
+    for k, row in enumerate(q_rows):
+        state_scale[row[4]] = q_scale[k, 0]
+        state_scale[row[4] + 1] = q_scale[k, 1]
+
+    sys_ = System(
+        arrays=a, nets=nets, unknown_names=names, elements=elements, owner=owner,
+        components=comps, resonators=res_names, state_scale=state_scale,
+        nonlinear=bool(diodes) or bool(q_rows),
+        has_dynamic_matrix=bool(q_rows),
+        n_states=len(c_rows) + len(l_rows) + 2 * len(q_rows),
+    )
+    sys_.probes = _probe_map(sys_)
+    return sys_
+
+
+def _probe_map(s: System) -> dict[str, tuple]:
+    """Probe name -> recipe: ("x", i) | ("diff", i, j) | ("r", i, j, ohm) | ("res", k)."""
+    probes: dict[str, tuple] = {}
+    for i, nm in enumerate(s.unknown_names):
+        probes[nm] = ("x", i)
+    a = s.arrays
+    nidx = {n: i for i, n in enumerate(s.nets)}
+    for el in s.elements.values():
+        if str(el.kind).upper() == "R":
+            ia = nidx.get(str(el.nodes[0]).lower(), -1)
+            ib = nidx.get(str(el.nodes[1]).lower(), -1)
+            probes[f"i({_name(el).lower()})"] = ("r", ia, ib, float(el.value))
+    for k, nm in enumerate(s.resonators):
+        probes[f"state({nm.lower()},r)"] = ("res", k)
+        probes[f"state({nm.lower()},v)"] = ("diff", int(a.q_a[k]), int(a.q_b[k]))
+    return probes

@@ -1,0 +1,454 @@
+"""Compiled time loops: theta-method (trapezoidal / backward Euler) with Newton, RK4,
+stochastic Heun and adaptive Dormand-Prince 5(4).
+
+Each loop is one ``@njit(cache=True)`` function: no Python runs per step.  They return a
+status tuple ``(code, index, time)`` that :mod:`spinnet.engine.tran` turns into a
+:class:`~spinnet.errors.SimulationError` naming the device:
+
+- ``OK``; ``BLOWUP`` (non-finite or beyond ``vmax``: ``index`` = unknown or state);
+  ``NEWTON`` (no convergence: ``index`` = unknown that moved most); ``SINGULAR`` (zero
+  pivot: ``index`` = unknown); ``STEP`` (adaptive step below its minimum).
+
+Explicit methods integrate the state vector ``s = [vC | iL | resonator states]``; the
+circuit around the states is solved algebraically at every stage (MODE_ALG), so Kirchhoff's
+laws hold at every stage and a junction's resistance feeds back through the whole circuit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .mna import (
+    MODE_ALG,
+    MODE_DC,
+    MODE_TRAN,
+    assemble,
+    band_lu,
+    band_solve,
+    diode_iv,
+    diode_qc,
+    pnjlim,
+    unpermute,
+)
+
+OK, BLOWUP, NEWTON, SINGULAR, STEP = 0, 1, 2, 3, 4
+
+
+@njit(cache=True)
+def _work(a):
+    n = a.n
+    w = 2 * a.kl + a.ku + 1
+    return (np.zeros((n, w)), np.zeros(n), np.zeros(n, np.int64),
+            np.zeros((n, max(a.kl, 1))), np.zeros(n))
+
+
+@njit(cache=True)
+def _vd(x, a, k):
+    va = x[a.d_a[k]] if a.d_a[k] >= 0 else 0.0
+    vk = x[a.d_k[k]] if a.d_k[k] >= 0 else 0.0
+    return va - vk
+
+
+@njit(cache=True)
+def _port(x, i, j):
+    vi = x[i] if i >= 0 else 0.0
+    vj = x[j] if j >= 0 else 0.0
+    return vi - vj
+
+
+@njit(cache=True)
+def _converged(a, xn, xo, reltol, vntol, abstol):
+    """SPICE-style test; returns -1 or the unknown that still moves."""
+    worst = -1
+    wv = 0.0
+    for i in range(a.n):
+        tol = reltol * max(abs(xn[i]), abs(xo[i])) + (vntol if i < a.n_nodes else abstol)
+        d = abs(xn[i] - xo[i])
+        if d > tol and d / tol > wv:
+            wv = d / tol
+            worst = i
+    return worst
+
+
+@njit(cache=True)
+def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
+           maxiter, reltol, vntol, abstol, nonlinear, work):
+    """Solve one time point (or the operating point) in place in ``x``.
+
+    ``work``: scratch arrays from ``_work``.  Returns ``(code, index)``.
+    """
+    B, rhs, piv, lm, xn = work
+    nd = a.d_a.shape[0]
+    for k in range(nd):
+        vd_lin[k] = _vd(x, a, k)
+    worst = 0
+    for _ in range(maxiter):
+        assemble(a, B, rhs, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2)
+        bad = band_lu(B, a.kl, a.ku, piv, lm)
+        if bad >= 0:
+            for i in range(a.n):
+                if a.perm[i] == bad:
+                    return SINGULAR, i
+            return SINGULAR, 0
+        band_solve(B, a.kl, a.ku, piv, lm, rhs)
+        unpermute(a, rhs, xn)
+        limited = False
+        for k in range(nd):
+            vnew = _vd(xn, a, k)
+            vl = pnjlim(vnew, vd_lin[k], a.d_par[k])
+            if vl != vnew:
+                limited = True
+            vd_lin[k] = vl
+        worst = _converged(a, xn, x, reltol, vntol, abstol)
+        for i in range(a.n):
+            x[i] = xn[i]
+        if not nonlinear:
+            return OK, -1
+        if worst < 0 and not limited:
+            return OK, -1
+    return NEWTON, max(worst, 0)
+
+
+@njit(cache=True)
+def _finite_check(x, vmax):
+    for i in range(x.shape[0]):
+        if not math.isfinite(x[i]) or abs(x[i]) > vmax:
+            return i
+    return -1
+
+
+@njit(cache=True)
+def dc_op(a, t, x, maxiter, reltol, vntol, abstol, nonlinear):
+    """Operating point at time ``t`` (sources at their value then), into ``x``."""
+    nd = a.d_a.shape[0]
+    nt = a.t_a.shape[0]
+    z = np.zeros(max(nd, 1))
+    e = np.zeros(max(nt, 1))
+    vd = np.zeros(max(nd, 1))
+    xp = x.copy()
+    return newton(a, MODE_DC, t, 1.0, 1.0, xp, x, vd, z, z, e, e,
+                  maxiter, reltol, vntol, abstol, nonlinear, _work(a))
+
+
+@njit(cache=True)
+def _line_wave(hist, k, port, step, z0, delay_steps):
+    """v + z0 i of port ``port`` of line ``k`` at (fractional) step ``step - delay``."""
+    s = step - delay_steps
+    if s <= 0.0:
+        j0 = 0
+        j1 = 0
+        fr = 0.0
+    else:
+        j0 = int(math.floor(s))
+        j1 = j0 + 1
+        fr = s - j0
+    v0 = hist[k, 2 * port, j0] + z0 * hist[k, 2 * port + 1, j0]
+    v1 = hist[k, 2 * port, j1] + z0 * hist[k, 2 * port + 1, j1]
+    return v0 + fr * (v1 - v0)
+
+
+@njit(cache=True)
+def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
+               vmax, nonlinear, out):
+    """Fixed-step theta method from the operating point ``x`` (modified in place).
+
+    Records ``x[rec_idx]`` every ``every`` steps (and at step 0) into ``out``.
+    """
+    nd = a.d_a.shape[0]
+    nt = a.t_a.shape[0]
+    dq = np.zeros(max(nd, 1))
+    dic = np.zeros(max(nd, 1))
+    vd = np.zeros(max(nd, 1))
+    e1 = np.zeros(max(nt, 1))
+    e2 = np.zeros(max(nt, 1))
+    hist = np.zeros((max(nt, 1), 4, nsteps + 2 if nt > 0 else 1))
+    # junction charge at the operating point (its current is zero there)
+    for k in range(nd):
+        v = _vd(x, a, k)
+        idd, gd = diode_iv(a.d_par[k], v)
+        dq[k], _c = diode_qc(a.d_par[k], v, idd, gd)
+    for k in range(nt):
+        hist[k, 0, 0] = _port(x, a.t_a[k], a.t_b[k])
+        hist[k, 1, 0] = x[a.t_br[k]]
+        hist[k, 2, 0] = _port(x, a.t_c[k], a.t_d[k])
+        hist[k, 3, 0] = x[a.t_br[k] + 1]
+    m = 0
+    for j in range(rec_idx.shape[0]):
+        out[0, j] = x[rec_idx[j]]
+    m = 1
+    x_prev = x.copy()
+    work = _work(a)
+    for step in range(1, nsteps + 1):
+        t = t0 + step * h
+        for k in range(nt):
+            ds = a.t_td[k] / h
+            e1[k] = _line_wave(hist, k, 1, step, a.t_z0[k], ds)
+            e2[k] = _line_wave(hist, k, 0, step, a.t_z0[k], ds)
+        code, idx = newton(a, MODE_TRAN, t, h, theta, x_prev, x, vd, dq, dic, e1, e2,
+                           maxiter, reltol, vntol, abstol, nonlinear, work)
+        if code != OK:
+            return code, idx, t
+        bad = _finite_check(x, vmax)
+        if bad >= 0:
+            return BLOWUP, bad, t
+        for k in range(nd):
+            v = _vd(x, a, k)
+            idd, gd = diode_iv(a.d_par[k], v)
+            q, _c = diode_qc(a.d_par[k], v, idd, gd)
+            dic[k] = (q - dq[k]) / (theta * h) - (1.0 / theta - 1.0) * dic[k]
+            dq[k] = q
+        for k in range(nt):
+            hist[k, 0, step] = _port(x, a.t_a[k], a.t_b[k])
+            hist[k, 1, step] = x[a.t_br[k]]
+            hist[k, 2, step] = _port(x, a.t_c[k], a.t_d[k])
+            hist[k, 3, step] = x[a.t_br[k] + 1]
+        for i in range(a.n):
+            x_prev[i] = x[i]
+        if step % every == 0 and m < out.shape[0]:
+            for j in range(rec_idx.shape[0]):
+                out[m, j] = x[rec_idx[j]]
+            m += 1
+    return OK, -1, t0 + nsteps * h
+
+
+# ---------------------------------------------------------------------------------------
+# explicit methods on the state vector
+
+
+@njit(cache=True)
+def n_states(a):
+    return a.c_a.shape[0] + a.l_a.shape[0] + 2 * a.q_a.shape[0]
+
+
+@njit(cache=True)
+def state_from_x(a, x, s):
+    nC = a.c_a.shape[0]
+    nL = a.l_a.shape[0]
+    for k in range(nC):
+        s[k] = _port(x, a.c_a[k], a.c_b[k])
+    for k in range(nL):
+        s[nC + k] = x[a.l_br[k]]
+    for k in range(a.q_a.shape[0]):
+        s[nC + nL + 2 * k] = x[a.q_st[k]]
+        s[nC + nL + 2 * k + 1] = x[a.q_st[k] + 1]
+
+
+@njit(cache=True)
+def rhs_eval(a, t, s, ds, x, B, Bs, rhs, piv, lm, refactor):
+    """State derivative ``ds`` at ``(t, s)``; the circuit solution lands in ``x``.
+
+    ``refactor`` False reuses the factors in ``B`` (linear circuit without junctions).
+    Returns -1 or the unknown at a zero pivot.
+    """
+    nC = a.c_a.shape[0]
+    nL = a.l_a.shape[0]
+    if refactor:
+        assemble(a, B, rhs, MODE_ALG, t, 1.0, 1.0, x, s, x[:0], x[:0], x[:0], x[:0], x[:0])
+        bad = band_lu(B, a.kl, a.ku, piv, lm)
+        if bad >= 0:
+            for i in range(a.n):
+                if a.perm[i] == bad:
+                    return i
+            return 0
+    else:
+        # only the right-hand side changes: assemble into the scratch matrix Bs
+        assemble(a, Bs, rhs, MODE_ALG, t, 1.0, 1.0, x, s, x[:0], x[:0], x[:0], x[:0], x[:0])
+    band_solve(B, a.kl, a.ku, piv, lm, rhs)
+    unpermute(a, rhs, x)
+    # states inside x are the frozen ones; write them so probes see the current state
+    for k in range(a.q_a.shape[0]):
+        x[a.q_st[k]] = s[nC + nL + 2 * k]
+        x[a.q_st[k] + 1] = s[nC + nL + 2 * k + 1]
+    for k in range(nC):
+        ds[k] = x[a.c_br[k]] / a.c_val[k]
+    for k in range(nL):
+        ds[nC + k] = _port(x, a.l_a[k], a.l_b[k]) / a.l_val[k]
+    for k in range(a.q_a.shape[0]):
+        par = a.q_par[k]
+        o = nC + nL + 2 * k
+        u1, u2 = s[o], s[o + 1]
+        idr = x[a.q_drv[k]]
+        ds[o] = par[3] * u1 + par[4] * u2 + par[7] * idr
+        ds[o + 1] = par[5] * u1 + par[6] * u2 + par[8] * idr
+    return -1
+
+
+@njit(cache=True)
+def _record(out, m, x, rec_idx):
+    for j in range(rec_idx.shape[0]):
+        out[m, j] = x[rec_idx[j]]
+
+
+@njit(cache=True)
+def explicit_loop(a, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, seed, const,
+                  out):
+    """Fixed-step RK4 (``method`` 0) or stochastic Heun (1) from the state in ``x``.
+
+    ``sigma``: additive noise intensity per state (Heun; ``ds = f dt + sigma dW``).
+    ``const``: the circuit matrix does not depend on the state (factor once).
+    """
+    ns = n_states(a)
+    B = np.zeros((a.n, 2 * a.kl + a.ku + 1))
+    Bs = np.zeros((a.n, 2 * a.kl + a.ku + 1))
+    rhs = np.zeros(a.n)
+    piv = np.zeros(a.n, np.int64)
+    lm = np.zeros((a.n, max(a.kl, 1)))
+    s = np.zeros(ns)
+    state_from_x(a, x, s)
+    k1 = np.zeros(ns)
+    k2 = np.zeros(ns)
+    k3 = np.zeros(ns)
+    k4 = np.zeros(ns)
+    tmp = np.zeros(ns)
+    dw = np.zeros(ns)
+    np.random.seed(seed)
+    bad = rhs_eval(a, t0, s, k1, x, B, Bs, rhs, piv, lm, True)
+    if bad >= 0:
+        return SINGULAR, bad, t0
+    _record(out, 0, x, rec_idx)
+    m = 1
+    ref = not const
+    sq = math.sqrt(h)
+    for step in range(1, nsteps + 1):
+        t = t0 + (step - 1) * h
+        # k1 holds f(t, s) already (from the previous step's last evaluation)
+        if method == 0:
+            for i in range(ns):
+                tmp[i] = s[i] + 0.5 * h * k1[i]
+            rhs_eval(a, t + 0.5 * h, tmp, k2, x, B, Bs, rhs, piv, lm, ref)
+            for i in range(ns):
+                tmp[i] = s[i] + 0.5 * h * k2[i]
+            rhs_eval(a, t + 0.5 * h, tmp, k3, x, B, Bs, rhs, piv, lm, ref)
+            for i in range(ns):
+                tmp[i] = s[i] + h * k3[i]
+            rhs_eval(a, t + h, tmp, k4, x, B, Bs, rhs, piv, lm, ref)
+            for i in range(ns):
+                s[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+        else:
+            for i in range(ns):
+                dw[i] = sigma[i] * sq * np.random.standard_normal() if sigma[i] != 0.0 \
+                    else 0.0
+                tmp[i] = s[i] + h * k1[i] + dw[i]
+            rhs_eval(a, t + h, tmp, k2, x, B, Bs, rhs, piv, lm, ref)
+            for i in range(ns):
+                s[i] += 0.5 * h * (k1[i] + k2[i]) + dw[i]
+        bad = rhs_eval(a, t + h, s, k1, x, B, Bs, rhs, piv, lm, ref)
+        if bad >= 0:
+            return SINGULAR, bad, t + h
+        for i in range(ns):
+            if not math.isfinite(s[i]) or abs(s[i]) > vmax:
+                return BLOWUP, a.n + i, t + h
+        if step % every == 0 and m < out.shape[0]:
+            _record(out, m, x, rec_idx)
+            m += 1
+    return OK, -1, t0 + nsteps * h
+
+
+# Dormand-Prince 5(4) tableau
+_C2, _C3, _C4, _C5 = 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0
+_A21 = 1.0 / 5.0
+_A31, _A32 = 3.0 / 40.0, 9.0 / 40.0
+_A41, _A42, _A43 = 44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0
+_A51, _A52, _A53, _A54 = 19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, \
+    -212.0 / 729.0
+_A61, _A62, _A63, _A64, _A65 = 9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0, \
+    49.0 / 176.0, -5103.0 / 18656.0
+_B1, _B3, _B4, _B5, _B6 = 35.0 / 384.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, \
+    11.0 / 84.0
+_E1, _E3, _E4, _E5, _E6, _E7 = 71.0 / 57600.0, -71.0 / 16695.0, 71.0 / 1920.0, \
+    -17253.0 / 339200.0, 22.0 / 525.0, -1.0 / 40.0
+
+
+@njit(cache=True)
+def dopri_loop(a, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx, vmax, const,
+               out, stats):
+    """Adaptive Dormand-Prince 5(4); outputs land exactly on ``t0 + k dt_out``.
+
+    ``atol``: per-state absolute tolerance array.  ``stats``: [accepted, rejected].
+    """
+    ns = n_states(a)
+    B = np.zeros((a.n, 2 * a.kl + a.ku + 1))
+    Bs = np.zeros((a.n, 2 * a.kl + a.ku + 1))
+    rhs = np.zeros(a.n)
+    piv = np.zeros(a.n, np.int64)
+    lm = np.zeros((a.n, max(a.kl, 1)))
+    s = np.zeros(ns)
+    state_from_x(a, x, s)
+    k1 = np.zeros(ns)
+    k2 = np.zeros(ns)
+    k3 = np.zeros(ns)
+    k4 = np.zeros(ns)
+    k5 = np.zeros(ns)
+    k6 = np.zeros(ns)
+    k7 = np.zeros(ns)
+    tmp = np.zeros(ns)
+    snew = np.zeros(ns)
+    bad = rhs_eval(a, t0, s, k1, x, B, Bs, rhs, piv, lm, True)
+    if bad >= 0:
+        return SINGULAR, bad, t0
+    _record(out, 0, x, rec_idx)
+    ref = not const
+    t = t0
+    h = min(h0, hmax)
+    for m in range(1, n_out):
+        t_target = t0 + m * dt_out
+        while t < t_target * (1.0 - 1e-15) - 1e-30:
+            last = False
+            h_try = h
+            if t + h >= t_target:
+                h = t_target - t
+                last = True
+            for i in range(ns):
+                tmp[i] = s[i] + h * _A21 * k1[i]
+            rhs_eval(a, t + _C2 * h, tmp, k2, x, B, Bs, rhs, piv, lm, ref)
+            for i in range(ns):
+                tmp[i] = s[i] + h * (_A31 * k1[i] + _A32 * k2[i])
+            rhs_eval(a, t + _C3 * h, tmp, k3, x, B, Bs, rhs, piv, lm, ref)
+            for i in range(ns):
+                tmp[i] = s[i] + h * (_A41 * k1[i] + _A42 * k2[i] + _A43 * k3[i])
+            rhs_eval(a, t + _C4 * h, tmp, k4, x, B, Bs, rhs, piv, lm, ref)
+            for i in range(ns):
+                tmp[i] = s[i] + h * (_A51 * k1[i] + _A52 * k2[i] + _A53 * k3[i]
+                                     + _A54 * k4[i])
+            rhs_eval(a, t + _C5 * h, tmp, k5, x, B, Bs, rhs, piv, lm, ref)
+            for i in range(ns):
+                tmp[i] = s[i] + h * (_A61 * k1[i] + _A62 * k2[i] + _A63 * k3[i]
+                                     + _A64 * k4[i] + _A65 * k5[i])
+            rhs_eval(a, t + h, tmp, k6, x, B, Bs, rhs, piv, lm, ref)
+            for i in range(ns):
+                snew[i] = s[i] + h * (_B1 * k1[i] + _B3 * k3[i] + _B4 * k4[i]
+                                      + _B5 * k5[i] + _B6 * k6[i])
+            rhs_eval(a, t + h, snew, k7, x, B, Bs, rhs, piv, lm, ref)
+            err = 0.0
+            for i in range(ns):
+                e = h * (_E1 * k1[i] + _E3 * k3[i] + _E4 * k4[i] + _E5 * k5[i]
+                         + _E6 * k6[i] + _E7 * k7[i])
+                sc = atol[i] + rtol * max(abs(s[i]), abs(snew[i]))
+                err += (e / sc) ** 2
+            err = math.sqrt(err / max(ns, 1))
+            if not math.isfinite(err):
+                err = 1e10
+            if err <= 1.0:
+                t = t_target if last else t + h
+                for i in range(ns):
+                    s[i] = snew[i]
+                    k1[i] = k7[i]
+                stats[0] += 1
+                for i in range(ns):
+                    if not math.isfinite(s[i]) or abs(s[i]) > vmax:
+                        return BLOWUP, a.n + i, t
+                fac = 0.9 * err ** (-0.2) if err > 0.0 else 5.0
+                h = (h_try if last else h) * min(5.0, max(0.2, fac)) if err > 0.0 \
+                    else h_try
+            else:
+                stats[1] += 1
+                h = h * max(0.2, 0.9 * err ** (-0.2))
+            h = min(h, hmax)
+            if h < hmin:
+                return STEP, -1, t
+        # x holds the circuit at the last k7 evaluation, i.e. at (t_target, s)
+        _record(out, m, x, rec_idx)
+    return OK, -1, t

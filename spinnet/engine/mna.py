@@ -1,0 +1,453 @@
+"""Modified nodal analysis in numba: source waveforms, stamps, banded LU, Newton.
+
+One unknown vector serves every analysis: ``[node voltages | branch currents | device
+states]``.  Every capacitor and inductor owns a branch current, so the same layout (and the
+same band structure) holds for the three assembly modes:
+
+- ``MODE_TRAN``: implicit step (trapezoidal ``theta=0.5`` or backward Euler ``theta=1``):
+  companion models for C, L and the device state equations; Newton on diodes and on the
+  state-dependent junction resistances.
+- ``MODE_ALG``: the algebraic network of an explicit method: a capacitor is a voltage
+  source of its state voltage, an inductor a current source of its state current and a
+  spintronic junction a resistor ``R(y)`` with frozen state ``y``; state rows are identities.
+- ``MODE_DC``: operating point: capacitors open, inductors shorted, states frozen.
+
+The matrix is kept in band storage after a reverse Cuthill-McKee permutation (done in
+:mod:`spinnet.engine.elaborate`) so that a chain of N resonators costs O(N) per solve.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+from numba import njit
+
+MODE_TRAN, MODE_ALG, MODE_DC = 0, 1, 2
+
+# source waveform kinds
+SRC_DC, SRC_SIN, SRC_PULSE, SRC_PWL, SRC_TONES = 0, 1, 2, 3, 4
+
+# diode parameter columns (SPICE level-1 diode; Rs is an explicit resistor)
+D_IS, D_N, D_CJO, D_VJ, D_M, D_FC, D_TT, D_NCOL = 0, 1, 2, 3, 4, 5, 6, 7
+# resonator (level 1) linear model, extracted from the device kernel by elaborate():
+#   R = RB + RX u1 + RV u2,   u' = F u + Bv i_drive   (u2 scaled to the units of u1)
+Q_RB, Q_RX, Q_RV, Q_F00, Q_F01, Q_F10, Q_F11, Q_B0, Q_B1, Q_NCOL = range(10)
+
+VT_300 = 1.380649e-23 * 300.15 / 1.602176634e-19  # thermal voltage at SPICE's 27 degC
+GMIN = 1e-12  # SPICE's default conductance across every junction (keeps matrices regular)
+
+Arrays = namedtuple("Arrays", [
+    "n", "n_nodes",
+    "perm", "kl", "ku",
+    "r_a", "r_b", "r_g",
+    "c_a", "c_b", "c_val", "c_br",
+    "l_a", "l_b", "l_val", "l_br",
+    "v_a", "v_b", "v_br", "v_src",
+    "i_a", "i_b", "i_src",
+    "g_a", "g_b", "g_c", "g_d", "g_val",
+    "e_a", "e_b", "e_c", "e_d", "e_val", "e_br",
+    "am_a", "am_b", "am_br",
+    "d_a", "d_k", "d_par",
+    "t_a", "t_b", "t_c", "t_d", "t_z0", "t_td", "t_br",
+    "q_a", "q_b", "q_br", "q_drv", "q_st", "q_par",
+    "src_kind", "src_dc", "src_off", "src_len", "src_args",
+])
+"""Every array the compiled kernels need (node/unknown indices, -1 = ground)."""
+
+
+# ---------------------------------------------------------------------------------------
+# sources
+
+
+@njit(cache=True)
+def src_value(a, k, t):
+    """Value of source ``k`` at time ``t`` (SPICE conventions for SIN, PULSE, PWL)."""
+    kind = a.src_kind[k]
+    dc = a.src_dc[k]
+    o = a.src_off[k]
+    m = a.src_len[k]
+    p = a.src_args
+    if kind == SRC_DC:
+        return dc
+    if kind == SRC_SIN:
+        vo, va, f = p[o], p[o + 1], p[o + 2]
+        td, theta, ph = p[o + 3], p[o + 4], p[o + 5]
+        phr = ph * math.pi / 180.0
+        if t < td:
+            return dc + vo + va * math.sin(phr)
+        tt = t - td
+        return dc + vo + va * math.exp(-tt * theta) * math.sin(2.0 * math.pi * f * tt + phr)
+    if kind == SRC_PULSE:
+        v1, v2, td, tr, tf, pw, per = p[o], p[o + 1], p[o + 2], p[o + 3], p[o + 4], \
+            p[o + 5], p[o + 6]
+        if t < td:
+            return v1
+        tt = t - td
+        if per > 0.0:
+            tt = tt - per * math.floor(tt / per)
+        if tt < tr:
+            return v1 + (v2 - v1) * tt / tr
+        if tt < tr + pw:
+            return v2
+        if tt < tr + pw + tf:
+            return v2 + (v1 - v2) * (tt - tr - pw) / tf
+        return v1
+    if kind == SRC_PWL:
+        npt = m // 2
+        if t <= p[o]:
+            return p[o + 1]
+        for j in range(1, npt):
+            t1 = p[o + 2 * j]
+            if t <= t1:
+                t0 = p[o + 2 * j - 2]
+                v0 = p[o + 2 * j - 1]
+                v1 = p[o + 2 * j + 1]
+                if t1 == t0:
+                    return v1
+                return v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+        return p[o + m - 1]
+    # tones: dc + sum a sin(2 pi f t + ph), like a sum of SPICE SIN sources
+    s = dc
+    for j in range(m // 3):
+        f, amp, ph = p[o + 3 * j], p[o + 3 * j + 1], p[o + 3 * j + 2]
+        s += amp * math.sin(2.0 * math.pi * f * t + ph * math.pi / 180.0)
+    return s
+
+
+# ---------------------------------------------------------------------------------------
+# banded LU with partial pivoting (LAPACK gbtf2 layout: row i holds columns
+# i-kl .. i+kl+ku, the extra kl for the fill that row swaps bring in)
+
+
+@njit(cache=True)
+def band_add(B, a, i, j, val):
+    if i < 0 or j < 0:
+        return
+    pi = a.perm[i]
+    pj = a.perm[j]
+    B[pi, pj - pi + a.kl] += val
+
+
+@njit(cache=True)
+def band_lu(B, kl, ku, piv, lm):
+    """Factor the band matrix in place; return -1 or the (permuted) row of a zero pivot."""
+    n = B.shape[0]
+    for k in range(n):
+        p = k
+        best = abs(B[k, kl])
+        last = min(n - 1, k + kl)
+        for i in range(k + 1, last + 1):
+            v = abs(B[i, k - i + kl])
+            if v > best:
+                best = v
+                p = i
+        if best == 0.0 or not math.isfinite(best):
+            return k
+        piv[k] = p
+        jlast = min(n - 1, k + kl + ku)
+        if p != k:
+            for j in range(k, jlast + 1):
+                tmp = B[k, j - k + kl]
+                B[k, j - k + kl] = B[p, j - p + kl]
+                B[p, j - p + kl] = tmp
+        d = B[k, kl]
+        for i in range(k + 1, last + 1):
+            m = B[i, k - i + kl] / d
+            lm[k, i - k - 1] = m
+            if m != 0.0:
+                for j in range(k + 1, jlast + 1):
+                    B[i, j - i + kl] -= m * B[k, j - k + kl]
+    return -1
+
+
+@njit(cache=True)
+def band_solve(B, kl, ku, piv, lm, b):
+    """Solve with the factors of :func:`band_lu`; ``b`` (permuted order) is overwritten."""
+    n = B.shape[0]
+    for k in range(n):
+        p = piv[k]
+        if p != k:
+            tmp = b[k]
+            b[k] = b[p]
+            b[p] = tmp
+        last = min(n - 1, k + kl)
+        bk = b[k]
+        for i in range(k + 1, last + 1):
+            b[i] -= lm[k, i - k - 1] * bk
+    for i in range(n - 1, -1, -1):
+        s = b[i]
+        jlast = min(n - 1, i + kl + ku)
+        for j in range(i + 1, jlast + 1):
+            s -= B[i, j - i + kl] * b[j]
+        b[i] = s / B[i, kl]
+
+
+# ---------------------------------------------------------------------------------------
+# diode (SPICE level 1)
+
+
+@njit(cache=True)
+def diode_iv(par, v):
+    """Current and conductance of the junction (GMIN included)."""
+    nvt = par[D_N] * VT_300
+    is_ = par[D_IS]
+    if v > -5.0 * nvt:
+        e = math.exp(v / nvt)
+        i = is_ * (e - 1.0) + GMIN * v
+        g = is_ * e / nvt + GMIN
+    else:  # reverse: SPICE's form, no exp underflow games
+        i = -is_ + GMIN * v
+        g = GMIN
+    return i, g
+
+
+@njit(cache=True)
+def diode_qc(par, v, idiode, gdiode):
+    """Depletion + diffusion charge and its capacitance (SPICE formulas)."""
+    cjo, vj, m, fc, tt = par[D_CJO], par[D_VJ], par[D_M], par[D_FC], par[D_TT]
+    q = tt * idiode
+    c = tt * gdiode
+    if cjo > 0.0:
+        if v < fc * vj:
+            arg = 1.0 - v / vj
+            sarg = arg ** (-m)
+            q += cjo * vj * (1.0 - arg * sarg) / (1.0 - m)
+            c += cjo * sarg
+        else:
+            f1 = vj * (1.0 - (1.0 - fc) ** (1.0 - m)) / (1.0 - m)
+            f2 = (1.0 - fc) ** (1.0 + m)
+            f3 = 1.0 - fc * (1.0 + m)
+            vf = fc * vj
+            q += cjo * f1 + cjo / f2 * (f3 * (v - vf) + m / (2.0 * vj) * (v * v - vf * vf))
+            c += cjo / f2 * (f3 + m * v / vj)
+    return q, c
+
+
+@njit(cache=True)
+def pnjlim(vnew, vold, par):
+    """SPICE junction voltage limiting: keeps Newton from overshooting the exponential."""
+    nvt = par[D_N] * VT_300
+    vcrit = nvt * math.log(nvt / (math.sqrt(2.0) * par[D_IS]))
+    if vnew > vcrit and abs(vnew - vold) > 2.0 * nvt:
+        if vold > 0.0:
+            arg = 1.0 + (vnew - vold) / nvt
+            if arg > 0.0:
+                return vold + nvt * math.log(arg)
+            return vcrit
+        return nvt * math.log(vnew / nvt)
+    return vnew
+
+
+# ---------------------------------------------------------------------------------------
+# assembly
+
+
+@njit(cache=True)
+def _vdiff(x, a, b):
+    va = x[a] if a >= 0 else 0.0
+    vb = x[b] if b >= 0 else 0.0
+    return va - vb
+
+
+@njit(cache=True)
+def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_prev,
+             t_hist1, t_hist2):
+    """Stamp the linearised system ``B x = rhs`` (both in permuted order).
+
+    ``x_prev``: unknowns at the previous time point (MODE_TRAN history).  ``ys``: in
+    MODE_TRAN and MODE_DC the current Newton iterate of the unknowns (junction terms are
+    linearised there); in MODE_ALG the ODE state vector ``[vC | iL | 2 states per
+    resonator]``.  ``vd_lin``: diode voltages to linearise at (already limited).
+    ``d_q_prev``/``d_i_prev``: junction charge and its current at the previous point.
+    ``t_hist1``/``t_hist2``: the delayed wave each T-line port sees.
+    """
+    B[:, :] = 0.0
+    rhs[:] = 0.0
+    nC = a.c_a.shape[0]
+    nL = a.l_a.shape[0]
+    # resistors
+    for k in range(a.r_a.shape[0]):
+        i, j, g = a.r_a[k], a.r_b[k], a.r_g[k]
+        band_add(B, a, i, i, g)
+        band_add(B, a, j, j, g)
+        band_add(B, a, i, j, -g)
+        band_add(B, a, j, i, -g)
+    # GMIN from every node to ground keeps floating nodes (DC through C) solvable
+    for i in range(a.n_nodes):
+        band_add(B, a, i, i, GMIN)
+    # capacitors: branch current ic leaves a, enters b
+    c2 = (1.0 / theta) if mode == MODE_TRAN else 0.0
+    for k in range(nC):
+        i, j, br = a.c_a[k], a.c_b[k], a.c_br[k]
+        band_add(B, a, i, br, 1.0)
+        band_add(B, a, j, br, -1.0)
+        pb = a.perm[br]
+        if mode == MODE_TRAN:
+            geq = a.c_val[k] / (theta * h)
+            # ic - geq (va - vb) = -geq v_n - (1/theta - 1) ic_n
+            band_add(B, a, br, br, 1.0)
+            band_add(B, a, br, i, -geq)
+            band_add(B, a, br, j, geq)
+            rhs[pb] += -geq * _vdiff(x_prev, i, j) - (c2 - 1.0) * x_prev[br]
+        elif mode == MODE_ALG:
+            band_add(B, a, br, i, 1.0)
+            band_add(B, a, br, j, -1.0)
+            rhs[pb] += ys[k]
+        else:
+            band_add(B, a, br, br, 1.0)  # open circuit: ic = 0
+    # inductors: branch current il flows a -> b through the coil
+    for k in range(nL):
+        i, j, br = a.l_a[k], a.l_b[k], a.l_br[k]
+        band_add(B, a, i, br, 1.0)
+        band_add(B, a, j, br, -1.0)
+        pb = a.perm[br]
+        if mode == MODE_TRAN:
+            req = a.l_val[k] / (theta * h)
+            # (va - vb) - req il = -req il_n - (1/theta - 1) v_n
+            band_add(B, a, br, i, 1.0)
+            band_add(B, a, br, j, -1.0)
+            band_add(B, a, br, br, -req)
+            rhs[pb] += -req * x_prev[br] - (c2 - 1.0) * _vdiff(x_prev, i, j)
+        elif mode == MODE_ALG:
+            band_add(B, a, br, br, 1.0)
+            rhs[pb] += ys[nC + k]
+        else:
+            band_add(B, a, br, i, 1.0)
+            band_add(B, a, br, j, -1.0)
+    # voltage sources (branch current flows a -> b inside the source, SPICE sign)
+    for k in range(a.v_a.shape[0]):
+        i, j, br = a.v_a[k], a.v_b[k], a.v_br[k]
+        band_add(B, a, i, br, 1.0)
+        band_add(B, a, j, br, -1.0)
+        band_add(B, a, br, i, 1.0)
+        band_add(B, a, br, j, -1.0)
+        rhs[a.perm[br]] += src_value(a, a.v_src[k], t)
+    # ammeters (0 V) in the drive lines of 4-terminal resonators
+    for k in range(a.am_a.shape[0]):
+        i, j, br = a.am_a[k], a.am_b[k], a.am_br[k]
+        band_add(B, a, i, br, 1.0)
+        band_add(B, a, j, br, -1.0)
+        band_add(B, a, br, i, 1.0)
+        band_add(B, a, br, j, -1.0)
+    # current sources: current flows from a through the source to b
+    for k in range(a.i_a.shape[0]):
+        val = src_value(a, a.i_src[k], t)
+        if a.i_a[k] >= 0:
+            rhs[a.perm[a.i_a[k]]] -= val
+        if a.i_b[k] >= 0:
+            rhs[a.perm[a.i_b[k]]] += val
+    # VCCS: gm (vc - vd) from a to b
+    for k in range(a.g_a.shape[0]):
+        gm = a.g_val[k]
+        band_add(B, a, a.g_a[k], a.g_c[k], gm)
+        band_add(B, a, a.g_a[k], a.g_d[k], -gm)
+        band_add(B, a, a.g_b[k], a.g_c[k], -gm)
+        band_add(B, a, a.g_b[k], a.g_d[k], gm)
+    # VCVS
+    for k in range(a.e_a.shape[0]):
+        i, j, br = a.e_a[k], a.e_b[k], a.e_br[k]
+        band_add(B, a, i, br, 1.0)
+        band_add(B, a, j, br, -1.0)
+        band_add(B, a, br, i, 1.0)
+        band_add(B, a, br, j, -1.0)
+        band_add(B, a, br, a.e_c[k], -a.e_val[k])
+        band_add(B, a, br, a.e_d[k], a.e_val[k])
+    # diodes: companion of the exponential and of the junction charge
+    for k in range(a.d_a.shape[0]):
+        i, j = a.d_a[k], a.d_k[k]
+        par = a.d_par[k]
+        v0 = vd_lin[k]
+        idd, gd = diode_iv(par, v0)
+        geq = gd
+        ieq = idd - gd * v0
+        if mode == MODE_TRAN:
+            q0, cq = diode_qc(par, v0, idd, gd)
+            if cq > 0.0:
+                gc = cq / (theta * h)
+                geq += gc
+                # ic = (q - q_n)/(theta h) - (1/theta - 1) ic_n, linearised at v0
+                ieq += (q0 - cq * v0 - d_q_prev[k]) / (theta * h) - (c2 - 1.0) * d_i_prev[k]
+        band_add(B, a, i, i, geq)
+        band_add(B, a, j, j, geq)
+        band_add(B, a, i, j, -geq)
+        band_add(B, a, j, i, -geq)
+        if i >= 0:
+            rhs[a.perm[i]] -= ieq
+        if j >= 0:
+            rhs[a.perm[j]] += ieq
+    # lossless lines: port currents i1 (a->b through port 1) and i2 (c->d)
+    for k in range(a.t_a.shape[0]):
+        z0 = a.t_z0[k]
+        ia, ib, ic, idd, br = a.t_a[k], a.t_b[k], a.t_c[k], a.t_d[k], a.t_br[k]
+        band_add(B, a, ia, br, 1.0)
+        band_add(B, a, ib, br, -1.0)
+        band_add(B, a, ic, br + 1, 1.0)
+        band_add(B, a, idd, br + 1, -1.0)
+        band_add(B, a, br, ia, 1.0)
+        band_add(B, a, br, ib, -1.0)
+        if mode == MODE_DC:
+            # a lossless line at DC is a pair of wires: v1 = v2, i1 = -i2
+            band_add(B, a, br, ic, -1.0)
+            band_add(B, a, br, idd, 1.0)
+            band_add(B, a, br + 1, br, 1.0)
+            band_add(B, a, br + 1, br + 1, 1.0)
+        else:
+            # method of characteristics: v1 - z0 i1 = v2(t-TD) + z0 i2(t-TD), and 1<->2
+            band_add(B, a, br, br, -z0)
+            band_add(B, a, br + 1, ic, 1.0)
+            band_add(B, a, br + 1, idd, -1.0)
+            band_add(B, a, br + 1, br + 1, -z0)
+            rhs[a.perm[br]] += t_hist1[k]
+            rhs[a.perm[br + 1]] += t_hist2[k]
+    # spintronic resonators: va - vb - R(u) i = 0; states driven by the drive current
+    for k in range(a.q_a.shape[0]):
+        i, j, br, st, drv = a.q_a[k], a.q_b[k], a.q_br[k], a.q_st[k], a.q_drv[k]
+        par = a.q_par[k]
+        rb, rx, rv = par[Q_RB], par[Q_RX], par[Q_RV]
+        band_add(B, a, i, br, 1.0)
+        band_add(B, a, j, br, -1.0)
+        band_add(B, a, br, i, 1.0)
+        band_add(B, a, br, j, -1.0)
+        ps1 = a.perm[st]
+        ps2 = a.perm[st + 1]
+        if mode == MODE_TRAN:
+            # Newton linearisation of the bilinear R(u) i at the iterate held in ys
+            u1, u2, i0 = ys[st], ys[st + 1], ys[br]
+            r = rb + rx * u1 + rv * u2
+            band_add(B, a, br, br, -r)
+            band_add(B, a, br, st, -rx * i0)
+            band_add(B, a, br, st + 1, -rv * i0)
+            rhs[a.perm[br]] += -(r - rb) * i0
+            # theta-method on u' = F u + Bv i_drive
+            th = theta * h
+            om = (1.0 - theta) * h
+            f00, f01, f10, f11 = par[Q_F00], par[Q_F01], par[Q_F10], par[Q_F11]
+            b0, b1 = par[Q_B0], par[Q_B1]
+            u1n, u2n, idn = x_prev[st], x_prev[st + 1], x_prev[drv]
+            band_add(B, a, st, st, 1.0 - th * f00)
+            band_add(B, a, st, st + 1, -th * f01)
+            band_add(B, a, st, drv, -th * b0)
+            rhs[ps1] += u1n + om * (f00 * u1n + f01 * u2n + b0 * idn)
+            band_add(B, a, st + 1, st, -th * f10)
+            band_add(B, a, st + 1, st + 1, 1.0 - th * f11)
+            band_add(B, a, st + 1, drv, -th * b1)
+            rhs[ps2] += u2n + om * (f10 * u1n + f11 * u2n + b1 * idn)
+        else:
+            # frozen states: MODE_ALG takes them from the ODE state vector, DC from ys
+            if mode == MODE_ALG:
+                off = nC + nL + 2 * k
+            else:
+                off = st
+            u1, u2 = ys[off], ys[off + 1]
+            band_add(B, a, br, br, -(rb + rx * u1 + rv * u2))
+            band_add(B, a, st, st, 1.0)
+            band_add(B, a, st + 1, st + 1, 1.0)
+            rhs[ps1] += u1
+            rhs[ps2] += u2
+
+
+@njit(cache=True)
+def unpermute(a, bperm, x):
+    for i in range(x.shape[0]):
+        x[i] = bperm[a.perm[i]]

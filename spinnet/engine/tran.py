@@ -1,0 +1,328 @@
+"""Transient analysis (``.tran``): the Python front of the compiled time loops.
+
+Methods (see docs/analyses.md for how to choose):
+
+- ``"trap"`` (default) / ``"be"``: implicit trapezoidal / backward Euler with Newton at
+  every step (companion models); handles everything: diodes, stiff RC read-outs next to GHz
+  precession, lossless lines, junctions.
+- ``"rk4"``: fixed-step classical Runge-Kutta on the circuit states.
+- ``"dopri"``: adaptive Dormand-Prince 5(4) with ``rtol``/``atol``.
+- ``"heun"``: stochastic Heun (forced, with a warning, when a device has thermal noise).
+
+Explicit methods need every non-linearity to sit in the states: circuits with diodes or
+lossless lines must use ``"trap"``/``"be"``.
+"""
+
+from __future__ import annotations
+
+import math
+import time as _time
+import warnings
+
+import numpy as np
+
+from ..errors import NetlistError, ParameterError, SimulationError, SpinnetError
+from . import integrators as it
+from .elaborate import System, elaborate
+from .result import Result
+
+METHODS = ("trap", "be", "rk4", "dopri", "heun")
+_HINT_STEP = "a smaller tstep, or method='trap'"
+
+
+def _as_flat(netlist_or_flat, bindings=None):
+    if hasattr(netlist_or_flat, "elements") and not hasattr(netlist_or_flat, "subckts"):
+        return netlist_or_flat
+    from ..netlist import flatten
+    return flatten(netlist_or_flat, bindings)
+
+
+def _positive(name: str, value, unit: str = "s") -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(".tran", name, value, unit, "a positive number") from None
+    if not (math.isfinite(v) and v > 0):
+        raise ParameterError(".tran", name, v, unit, "(0, inf)")
+    return v
+
+
+def _probe_columns(sys_: System, probes: list[str]) -> tuple[list[int], list[tuple]]:
+    """Unknown columns to record and, per probe, how to build it from them."""
+    cols: dict[int, int] = {}
+
+    def col(i: int) -> int:
+        if i < 0:
+            return -1
+        if i not in cols:
+            cols[i] = len(cols)
+        return cols[i]
+
+    nidx = {n: i for i, n in enumerate(sys_.nets)}
+    recipes = []
+    for p in probes:
+        key = "".join(str(p).split()).lower()
+        if key.startswith("v(") and key.endswith(")") and "," in key:
+            a, b = key[2:-1].split(",", 1)
+            ia = -1 if a in ("0", "gnd") else nidx.get(a)
+            ib = -1 if b in ("0", "gnd") else nidx.get(b)
+            if ia is None or ib is None:
+                raise NetlistError(f"probe {p}: unknown net {a if ia is None else b!r}")
+            recipes.append((key, "diff", col(ia), col(ib)))
+            continue
+        r = sys_.probes.get(key)
+        if r is None:
+            raise NetlistError(f"unknown probe {p!r} (probes: v(net), v(a,b), i(elem), "
+                               "state(dev,x|dx|r|v))")
+        if r[0] == "x":
+            recipes.append((key, "x", col(r[1]), float(sys_.state_scale[r[1]])))
+        elif r[0] in ("diff",):
+            recipes.append((key, "diff", col(r[1]), col(r[2])))
+        elif r[0] == "r":
+            recipes.append((key, "r", col(r[1]), col(r[2]), r[3]))
+        elif r[0] == "res":
+            k = r[1]
+            a = sys_.arrays
+            st = int(a.q_st[k])
+            recipes.append((key, "res", col(st), col(st + 1), a.q_par[k].copy()))
+    order = sorted(cols, key=cols.get)
+    return order, recipes
+
+
+def _default_probes(sys_: System) -> list[str]:
+    out = list(sys_.unknown_names)
+    out += [k for k, r in sys_.probes.items() if r[0] in ("r", "res")]
+    return out
+
+
+def _build_signals(recipes, rec: np.ndarray) -> dict[str, np.ndarray]:
+    def c(j):
+        return rec[:, j] if j >= 0 else np.zeros(rec.shape[0])
+
+    sig = {}
+    for r in recipes:
+        key, kind = r[0], r[1]
+        if kind == "x":
+            sig[key] = c(r[2]) * r[3]
+        elif kind == "diff":
+            sig[key] = c(r[2]) - c(r[3])
+        elif kind == "r":
+            sig[key] = (c(r[2]) - c(r[3])) / r[4]
+        elif kind == "res":
+            par = r[4]
+            sig[key] = par[0] + par[1] * c(r[2]) + par[2] * c(r[3])
+    return sig
+
+
+def _noisy(flat) -> bool:
+    for el in flat.elements if not isinstance(flat.elements, dict) else flat.elements.values():
+        for d in (getattr(el, "model_params", None) or {}, getattr(el, "params", None) or {}):
+            for k in ("temperature", "temp", "noise"):
+                v = d.get(k)
+                if v is not None and not isinstance(v, str) and np.ndim(v) == 0 and v > 0:
+                    return True
+    return False
+
+
+def _raise(sys_: System, code: int, idx: int, t: float, method: str):
+    names = sys_.unknown_names
+    if code == it.BLOWUP:
+        if idx >= sys_.n:  # explicit state vector index
+            k = idx - sys_.n
+            a = sys_.arrays
+            nC, nL = len(a.c_a), len(a.l_a)
+            if k < nC:
+                dev = sys_.owner[int(a.c_br[k])]
+            elif k < nC + nL:
+                dev = sys_.owner[int(a.l_br[k - nC])]
+            else:
+                dev = sys_.resonators[(k - nC - nL) // 2]
+        else:
+            dev = sys_.owner[idx]
+        raise SimulationError("transient diverged (non-finite or exploding value)",
+                              device=dev, time=t,
+                              hint=_HINT_STEP if method != "trap" else
+                              "a smaller tstep; check the device parameters and sources")
+    if code == it.NEWTON:
+        raise SimulationError(f"Newton iteration did not converge at {names[idx]}",
+                              device=sys_.owner[idx], time=t,
+                              hint="a smaller tstep, or method='be' near sharp edges")
+    if code == it.SINGULAR:
+        raise SimulationError(f"singular circuit matrix at {names[idx]} (a floating net, a "
+                              "loop of voltage sources/inductors, or with an explicit method "
+                              "a loop of capacitors and voltage sources)",
+                              device=sys_.owner[idx], time=t,
+                              hint="check the connections; method='trap'")
+    if code == it.STEP:
+        raise SimulationError("adaptive step fell below its minimum", time=t,
+                              hint="looser rtol/atol, method='trap', or a smaller hmin")
+    raise SimulationError(f"solver failed with code {code}", time=t)
+
+
+def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
+         tstart: float = 0.0, *, dt: float | None = None, rtol: float = 1e-6,
+         atol: float = 1e-9, hmin: float | None = None, save: list[str] | None = None,
+         uic: bool = False, seed: int = 0, maxiter: int = 100, reltol: float = 1e-6,
+         vntol: float = 1e-9, abstol: float = 1e-15, vmax: float = 1e6,
+         bindings: dict | None = None, system: System | None = None) -> Result:
+    """Run a transient analysis.
+
+    Parameters
+    ----------
+    netlist_or_flat : Netlist or FlatCircuit
+    tstep : float
+        Output interval (s); also the internal step of the fixed-step methods unless
+        ``dt`` is given (then ``tstep`` is rounded to a whole number of ``dt``).
+    tstop : float
+        End time (s).
+    method : {"trap", "be", "rk4", "dopri", "heun"}
+    tstart : float
+        Samples before ``tstart`` are simulated but not returned.
+    dt : float, optional
+        Internal step of the fixed-step methods; initial step of ``dopri``.
+    rtol, atol : float
+        ``dopri`` tolerances; ``atol`` is in volts for capacitor voltages and
+        ``atol/1000`` amperes for currents and junction states (a 1 kOhm scale).
+    hmin : float, optional
+        ``dopri``'s smallest step (default ``1e-9 tstep``).
+    save : list of str, optional
+        Probes to record (default: the netlist's ``.save`` cards, else everything).
+    uic : bool
+        Start from zero (capacitors discharged, inductors without current) instead of
+        the DC operating point.
+    seed : int
+        Noise seed of ``heun``.
+    maxiter, reltol, vntol, abstol : Newton limits and SPICE-style tolerances.
+    vmax : float
+        Any unknown beyond this magnitude counts as divergence.
+
+    Returns
+    -------
+    Result
+        ``time`` and ``signals``; ``meta`` has the method, step, timings and counters.
+
+    Raises
+    ------
+    ParameterError, NetlistError, SimulationError
+    """
+    t_begin = _time.perf_counter()
+    method = str(method).lower()
+    if method not in METHODS:
+        raise ParameterError(".tran", "method", method, "", "one of " + ", ".join(METHODS))
+    tstep = _positive("tstep", tstep)
+    tstop = _positive("tstop", tstop)
+    if not 0 <= float(tstart) < tstop:
+        raise ParameterError(".tran", "tstart", tstart, "s", f"[0, tstop={tstop:g})")
+    if tstep > tstop:
+        raise ParameterError(".tran", "tstep", tstep, "s", f"(0, tstop={tstop:g}]")
+    flat = _as_flat(netlist_or_flat, bindings)
+    if _noisy(flat) and method != "heun":
+        warnings.warn(f"thermal noise is on: method {method!r} replaced by 'heun' "
+                      "(adaptive or implicit stepping with noise is wrong)", stacklevel=2)
+        method = "heun"
+    if dt is not None:
+        dt = _positive("dt", dt)
+        every = max(1, int(round(tstep / dt)))
+    else:
+        every = 1
+    h = tstep / every
+    nsteps = int(math.ceil(tstop / h - 1e-9))
+    if nsteps > 50_000_000:
+        raise ParameterError(".tran", "tstop/tstep", nsteps, "steps", "<= 5e7")
+    sys_ = system if system is not None else elaborate(flat, tstep=tstep, tstop=tstop)
+    a = sys_.arrays
+    explicit = method in ("rk4", "dopri", "heun")
+    if explicit and (len(a.d_a) or len(a.t_a)):
+        raise SimulationError(f"method {method!r} cannot integrate diodes or transmission "
+                              "lines (their non-linearity/delay is not a state)",
+                              hint="method='trap'")
+    if len(a.t_a) and float(np.min(a.t_td)) < h * (1 - 1e-9):
+        raise ParameterError(".tran", "tstep", h, "s",
+                             f"<= the shortest line delay TD = {float(np.min(a.t_td)):g} s")
+    probes = save if save is not None else (list(getattr(flat, "saves", []) or [])
+                                           or _default_probes(sys_))
+    cols, recipes = _probe_columns(sys_, probes)
+    rec_idx = np.array(cols, dtype=np.int64)
+
+    x = np.zeros(sys_.n)
+    t_elab = _time.perf_counter()
+    if not uic:
+        code, idx = it.dc_op(a, 0.0, x, maxiter, reltol, vntol, abstol, sys_.nonlinear)
+        if code != it.OK:
+            _raise(sys_, code, idx, 0.0, method)
+    meta = {"method": method, "tstep": tstep, "tstop": tstop, "dt": h, "uic": bool(uic),
+            "unknowns": sys_.n, "bandwidth": int(a.kl + a.ku + 1),
+            "components": len(sys_.components)}
+    if method in ("trap", "be"):
+        n_out = nsteps // every + 1
+        out = np.zeros((n_out, len(rec_idx)))
+        theta = 0.5 if method == "trap" else 1.0
+        code, idx, t = it.theta_loop(a, x, 0.0, h, nsteps, theta, rec_idx, every, maxiter,
+                                     reltol, vntol, abstol, vmax, sys_.nonlinear, out)
+        times = np.arange(n_out) * (h * every)
+    elif method in ("rk4", "heun"):
+        n_out = nsteps // every + 1
+        out = np.zeros((n_out, len(rec_idx)))
+        sigma = np.zeros(it.n_states(a))
+        code, idx, t = it.explicit_loop(a, x, 0.0, h, nsteps, 0 if method == "rk4" else 1,
+                                        rec_idx, every, vmax, sigma, int(seed),
+                                        not sys_.has_dynamic_matrix, out)
+        times = np.arange(n_out) * (h * every)
+        meta["seed"] = int(seed)
+    else:
+        n_out = int(math.ceil(tstop / tstep - 1e-9)) + 1
+        out = np.zeros((n_out, len(rec_idx)))
+        ns = it.n_states(a)
+        atol_v = np.full(ns, float(atol) * 1e-3)
+        atol_v[:len(a.c_a)] = float(atol)
+        stats = np.zeros(2, dtype=np.int64)
+        h0 = dt if dt is not None else tstep / 10
+        hmin_ = hmin if hmin is not None else tstep * 1e-9
+        code, idx, t = it.dopri_loop(a, x, 0.0, tstep, n_out, h0, hmin_, tstep, float(rtol),
+                                     atol_v, rec_idx, vmax, not sys_.has_dynamic_matrix,
+                                     out, stats)
+        times = np.arange(n_out) * tstep
+        meta.update(rtol=float(rtol), atol=float(atol), accepted=int(stats[0]),
+                    rejected=int(stats[1]))
+    if code != it.OK:
+        _raise(sys_, code, idx, t, method)
+    keep = times >= tstart - 1e-12 * tstop
+    signals = _build_signals(recipes, out[keep])
+    t_end = _time.perf_counter()
+    meta.update(elapsed_s=t_end - t_begin, solve_s=t_end - t_elab)
+    return Result("tran", times[keep], signals, meta)
+
+
+def tran_card(flat, card, **overrides) -> Result:
+    """Run one ``.tran TSTEP TSTOP [TSTART [TMAX]] [UIC] [method=..] ...`` card."""
+    nums = [a for a in card.args if not isinstance(a, str)]
+    words = {str(a).lower() for a in card.args if isinstance(a, str)}
+    if len(nums) < 2:
+        raise NetlistError(".tran needs TSTEP and TSTOP", getattr(card, "loc", None))
+    kw = {}
+    for k, v in (card.params or {}).items():
+        kk = str(k).lower()
+        if kk in ("method", "save"):
+            kw[kk] = str(v)
+        elif kk in ("rtol", "atol", "dt", "hmin", "seed", "maxiter", "reltol", "vntol",
+                    "abstol", "vmax"):
+            try:
+                kw[kk] = int(v) if kk in ("seed", "maxiter") else float(v)
+            except (TypeError, ValueError):
+                raise ParameterError(".tran", kk, v, "", "a number") from None
+        else:
+            raise NetlistError(f".tran: unknown option {k!r}", getattr(card, "loc", None))
+    if len(nums) >= 4:
+        kw.setdefault("dt", float(nums[3]))
+    if "uic" in words:
+        kw["uic"] = True
+    unknown = words - {"uic"}
+    if unknown:
+        raise NetlistError(f".tran: unknown word {sorted(unknown)[0]!r}",
+                           getattr(card, "loc", None))
+    kw.update(overrides)
+    try:
+        return tran(flat, float(nums[0]), float(nums[1]),
+                    tstart=float(nums[2]) if len(nums) >= 3 else 0.0, **kw)
+    except SpinnetError:
+        raise
