@@ -1,0 +1,5 @@
+"""Data sets: the MNIST idx loader (:mod:`spinnet.data.mnist`)."""
+
+from . import mnist
+
+__all__ = ["mnist"]

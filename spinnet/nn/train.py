@@ -277,4 +277,7 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
     meta = {"kind": kind, "epochs": epochs, "batch": batch, "lr": lr, "seed": seed,
             "spread_train": spread_train if kind == "hardware" else 0.0,
             "max_shift": max_shift, "window": window, "n_train": int(n), "history": hist}
-    return net.to_model(meta)
+    model = net.to_model(meta)
+    if test is not None:
+        model.arch["training"]["test_accuracy"] = model.accuracy(*test)
+    return model
