@@ -106,19 +106,23 @@ class _Parser:
             raise ExprError(f"unexpected {tok[1]!r} in expression", tok[2])
         return node
 
+    # a chain ``a + b - c`` is one flat node, so that a long sum does not make a deep tree
+    # (evaluation recursion stays bounded by MAX_DEPTH, whatever the length)
     def expr(self):
-        node = self.term()
+        first = self.term()
+        rest = []
         while self.peek()[1] in ("+", "-"):
             op = self.take()
-            node = ("bin", op[1], node, self.term(), op[2])
-        return node
+            rest.append((op[1], self.term(), op[2]))
+        return ("chain", first, tuple(rest)) if rest else first
 
     def term(self):
-        node = self.unary()
+        first = self.unary()
+        rest = []
         while self.peek()[1] in ("*", "/"):
             op = self.take()
-            node = ("bin", op[1], node, self.unary(), op[2])
-        return node
+            rest.append((op[1], self.unary(), op[2]))
+        return ("chain", first, tuple(rest)) if rest else first
 
     def unary(self):
         tok = self.peek()
@@ -197,6 +201,9 @@ def names(text: str) -> set[str]:
                 found.add(node[1])
         elif tag == "bin":
             stack.extend((node[2], node[3]))
+        elif tag == "chain":
+            stack.append(node[1])
+            stack.extend(item[1] for item in node[2])
         elif tag == "neg":
             stack.append(node[1])
         elif tag == "call":
@@ -217,20 +224,24 @@ def _eval(node, env: Mapping[str, object]):
         raise ExprError(f"undefined parameter {name!r}", node[2])
     if tag == "neg":
         return np.negative(_eval(node[1], env))
-    if tag == "bin":
+    if tag == "chain":
+        acc = _eval(node[1], env)
+        for op, sub, pos in node[2]:
+            b = _eval(sub, env)
+            if op == "+":
+                acc = np.add(acc, b)
+            elif op == "-":
+                acc = np.subtract(acc, b)
+            elif op == "*":
+                acc = np.multiply(acc, b)
+            else:
+                if np.any(np.asarray(b) == 0):
+                    raise ExprError("division by zero in expression", pos)
+                acc = np.divide(acc, b)
+        return acc
+    if tag == "bin":  # power
         a = _eval(node[2], env)
         b = _eval(node[3], env)
-        op = node[1]
-        if op == "+":
-            return np.add(a, b)
-        if op == "-":
-            return np.subtract(a, b)
-        if op == "*":
-            return np.multiply(a, b)
-        if op == "/":
-            if np.any(np.asarray(b) == 0):
-                raise ExprError("division by zero in expression", node[4])
-            return np.divide(a, b)
         return np.power(np.asarray(a, dtype=float), b)
     # call
     fname, args, pos = node[1], node[2], node[3]
