@@ -1,0 +1,101 @@
+"""Run every analysis card of a netlist (``spinnet run``).
+
+``.tran`` cards run here (:mod:`spinnet.engine.tran`); ``.steady`` and ``.sweep`` are
+delegated to :mod:`spinnet.engine.steady` and :mod:`spinnet.engine.sweep`, imported only
+when a netlist has such a card.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import NetlistError, SpinnetError
+from .result import Result
+from .tran import tran_card
+
+
+def _flatten(netlist, bindings):
+    if hasattr(netlist, "elements") and not hasattr(netlist, "subckts"):
+        return netlist
+    from ..netlist import check, flatten
+
+    problems = check(netlist)
+    if problems:
+        from ..errors import NetlistErrors
+        raise NetlistErrors(problems)
+    flat = flatten(netlist, bindings)
+    try:
+        from ..devices.registry import validate_flat
+    except ImportError:  # devices layer absent: the solvers' own checks still apply
+        validate_flat = None
+    if validate_flat is not None:
+        errs = validate_flat(flat)
+        if errs:
+            raise errs[0]
+    return flat
+
+
+def _steady_result(flat) -> Result:
+    from .steady import steady
+
+    res = steady(flat, keep="all")
+    signals = res.signals()
+    meta = {"iterations": int(res.iterations), "batch": int(res.batch)}
+    meta.update({k: v for k, v in (res.info or {}).items()
+                 if isinstance(v, int | float | str | bool)})
+    return Result("steady", None, signals, meta)
+
+
+def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None = None,
+        **tran_overrides) -> dict[str, Result]:
+    """Run each analysis card in order; with ``outdir`` write ``<analysis>.npz`` there.
+
+    Several cards of one kind are named ``tran``, ``tran2``, ...  A netlist without any
+    analysis card raises :class:`~spinnet.errors.NetlistError`.
+
+    Returns
+    -------
+    dict
+        Name -> :class:`Result`, in card order.
+    """
+    analyses = list(getattr(netlist, "analyses", []) or [])
+    if not analyses:
+        raise NetlistError("no analysis card (.tran, .steady or .sweep) in the netlist")
+    if outdir is not None:
+        outdir = Path(outdir)
+        if outdir.exists() and not outdir.is_dir():
+            raise SpinnetError(f"output path {outdir} exists and is not a folder")
+        outdir.mkdir(parents=True, exist_ok=True)
+        if not os.access(outdir, os.W_OK):
+            raise SpinnetError(f"output folder {outdir} is not writable")
+    sweeps = [c for c in analyses if str(c.kind).lower() == "sweep"]
+    if sweeps:
+        try:
+            from . import sweep as _sweep
+        except ImportError:
+            raise NetlistError(".sweep is not available in this build",
+                               getattr(sweeps[0], "loc", None)) from None
+        fn = getattr(_sweep, "run_cards", None)
+        if fn is None:
+            raise NetlistError(".sweep is not available in this build",
+                               getattr(sweeps[0], "loc", None))
+        return fn(netlist, outdir=outdir, bindings=bindings)
+    flat = _flatten(netlist, bindings)
+    results: dict[str, Result] = {}
+    counts: dict[str, int] = {}
+    for card in analyses:
+        kind = str(card.kind).lower()
+        if kind == "tran":
+            res = tran_card(flat, card, **tran_overrides)
+        elif kind == "steady":
+            res = _steady_result(flat)
+        else:
+            raise NetlistError(f"analysis .{kind} is not supported by spinnet run",
+                               getattr(card, "loc", None))
+        counts[kind] = counts.get(kind, 0) + 1
+        name = kind if counts[kind] == 1 else f"{kind}{counts[kind]}"
+        results[name] = res
+        if outdir is not None:
+            res.save(outdir / f"{name}.npz")
+    return results
