@@ -17,6 +17,7 @@ its first character, plus the whole physical line for caret display).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..errors import NetlistError, SourceLocation
@@ -26,6 +27,7 @@ MAX_CARD_TOKENS = 100_000
 
 WORD, EXPR, QEXPR, STRING, PUNCT = "word", "expr", "qexpr", "string", "punct"
 _PUNCT = "()=,;"
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 _SPECIAL = _PUNCT + "{}'\""
 
 
@@ -115,7 +117,9 @@ def lex(text: str, file: str = "<string>", title: bool = True
     Lexical errors (an unterminated quote, a ``+`` line with nothing to continue) are
     collected, not raised, so that a checker can report every problem of a file.
     """
-    lines = text.splitlines()
+    # only CR/LF end a line (str.splitlines would also split on \f, \x1c, \u2028, ...,
+    # giving line numbers that no editor shows)
+    lines = _NEWLINE.split(text)
     errors: list[NetlistError] = []
     cards: list[Card] = []
     title_text = ""
