@@ -8,7 +8,8 @@ by the driver; the kernel also projects out the radial part of ``dm/dt``), fixed
     torques (per ampere):  -gamma' aj I m x (m x p)  -  gamma' bj I m x p
     R(m) = rp + (rap - rp) (1 - m.p) / 2
 
-``gamma' = gamma mu0 = 2.211e5 m/(A s)`` (the value cmtj uses).  Angles are in degrees:
+``gamma' = gamma_e mu0 = 2.2128e5 m/(A s)`` (CODATA; cmtj's default is 2.2088e5, the
+comparison test sets cmtj's constants to spinnet's).  Angles are in degrees:
 ``theta`` from +z, ``phi`` from +x in the plane.
 """
 
@@ -22,8 +23,8 @@ from numba import njit
 from .params import ParamSpec
 from .params import bind as _bind
 
-#: gamma*mu0 (m/(A s)), the value cmtj uses, so that both simulators share it.
-GYRO = 2.211e5
+#: gamma_e*mu0 (m/(A s)) from CODATA 2018 (gamma_e = 1.76085963e11 rad/(s T)).
+GYRO = 1.76085963023e11 * 4e-7 * np.pi
 MU0 = 4e-7 * np.pi
 
 SPECS = (
