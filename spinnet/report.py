@@ -1,0 +1,304 @@
+"""Report folders: every output of a job in one place, each file written atomically, with a
+``README.md`` index that says what each file is and a ``summary.json`` for scripts.
+
+Used by ``spinnet mnist``; any job can use it::
+
+    rep = ReportFolder("spinnet-out")
+    rep.text("accuracy.txt", table, "accuracy and hardware table")
+    rep.figure("confusion", fig, "confusion matrix of the netlist's predictions")
+    rep.finish("MNIST through the compiled netlist", summary)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ParameterError
+from .io import save_npz, write_text
+
+
+def prepare_folder(path: str | os.PathLike) -> Path:
+    """Create ``path`` (and parents) and check that it is a writable folder.
+
+    Raises :class:`ParameterError` (exit 1 on the command line) before any long work starts.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ParameterError("report", "output folder", str(path), "",
+                             "a folder (this is an existing file)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ParameterError("report", "output folder", str(path), "",
+                             f"a folder that can be created ({exc.strerror})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ParameterError("report", "output folder", str(path), "", "a writable folder")
+    return path
+
+
+def _jsonable(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+class ReportFolder:
+    """A folder of results with an index.
+
+    Parameters
+    ----------
+    path : path-like
+        Created if missing; must be writable.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = prepare_folder(path)
+        self.entries: list[tuple[str, str]] = []
+
+    def _add(self, name: str, what: str) -> Path:
+        if os.sep in name or name.startswith("."):
+            raise ParameterError("report", "file name", name, "", "a plain file name")
+        self.entries = [e for e in self.entries if e[0] != name] + [(name, what)]
+        return self.path / name
+
+    def text(self, name: str, text: str, what: str) -> Path:
+        """Write a text file."""
+        p = self._add(name, what)
+        write_text(p, text)
+        return p
+
+    def json(self, name: str, obj, what: str) -> Path:
+        """Write ``obj`` as indented JSON (numpy scalars and arrays converted)."""
+        return self.text(name, json.dumps(obj, indent=1, sort_keys=True, default=_jsonable)
+                         + "\n", what)
+
+    def arrays(self, name: str, what: str, **arrays) -> Path:
+        """Write arrays as ``.npz`` (no pickles)."""
+        p = self._add(name, what)
+        save_npz(p, **arrays)
+        return p
+
+    def figure(self, stem: str, fig, what: str, formats=(".png", ".svg")) -> list[Path]:
+        """Write a matplotlib figure in each format (PNG and SVG by default)."""
+        from .plot import save_figure
+        out = []
+        for fmt in formats:
+            p = self._add(stem + fmt, what)
+            out.append(save_figure(fig, p))
+        return out
+
+    def finish(self, title: str, summary: dict, notes: list[str] = ()) -> Path:
+        """Write ``summary.json`` and the ``README.md`` index; returns the index path."""
+        self.json("summary.json", summary, "the numbers of this report, for scripts")
+        lines = [f"# {title}", ""]
+        lines += [f"- {n}" for n in notes]
+        if notes:
+            lines.append("")
+        lines += ["| file | what it is |", "|---|---|"]
+        lines += [f"| [{n}]({n}) | {w} |" for n, w in self.entries]
+        p = self.path / "README.md"
+        write_text(p, "\n".join(lines) + "\n")
+        return p
+
+
+# ----------------------------------------------------------------------------------------
+# the main job: MNIST through the compiled netlist
+# ----------------------------------------------------------------------------------------
+
+class _Null:
+    def write(self, _text):
+        pass
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+
+def _fingerprint(netlist_text: str, images: np.ndarray) -> str:
+    import hashlib
+    h = hashlib.sha256(netlist_text.encode())
+    h.update(np.ascontiguousarray(images).tobytes())
+    return h.hexdigest()
+
+
+def evaluate_resumable(netlist, netlist_text: str, images: np.ndarray, checkpoint: Path,
+                       chunk: int = 1000, batch: int = 500, quiet: bool = False
+                       ) -> tuple[np.ndarray, int]:
+    """Scores of ``images`` through the netlist, saving progress after every ``chunk``.
+
+    An interrupted run resumes from ``checkpoint`` when it was made for the same netlist
+    and images (a SHA-256 fingerprint of both); returns ``(scores, images_resumed)``.
+    """
+    from .compiler import evaluate
+    from .errors import DataError
+    from .progress import Progress
+
+    n = len(images)
+    fp = _fingerprint(netlist_text, images)
+    done = np.zeros((0, len(netlist.outputs)))
+    if checkpoint.is_file():
+        try:
+            with np.load(checkpoint, allow_pickle=False) as z:
+                if str(z["fingerprint"]) == fp:
+                    done = np.array(z["scores"], dtype=float)
+        except (OSError, ValueError, KeyError, EOFError) as exc:
+            raise DataError(f"{checkpoint}: unreadable evaluation checkpoint ({exc}); "
+                            "delete it to start over") from None
+    resumed = len(done)
+    parts = [done]
+    with Progress(n, "evaluating the netlist", unit="images",
+                  stream=_Null() if quiet else None) as bar:
+        bar.update(resumed)
+        for start in range(resumed, n, chunk):
+            stop = min(start + chunk, n)
+            parts.append(evaluate(netlist, images[start:stop], batch=min(batch, chunk)))
+            save_npz(checkpoint, fingerprint=np.array(fp), scores=np.concatenate(parts))
+            bar.update(stop)
+    return np.concatenate(parts), resumed
+
+
+def chain_resonances(netlist, layer: int = 1, chain: int = 0) -> tuple[list[str], np.ndarray,
+                                                                      np.ndarray]:
+    """Names, tuned resonances (Hz) and orientations of one compiled chain's resonators
+    (compiler naming ``N<layer>_<chain>_<tap>``, field-line shifts included)."""
+    from .compiler.realised import resonances
+    fr = resonances(netlist)
+    prefix = f"N{layer}_{chain}_"
+    names = [n for n in fr if n.upper().startswith(prefix.upper())]
+    o = np.array([float(netlist.elements[n.lower()].params.get("o", 1.0)) for n in names])
+    return names, np.array([fr[n] for n in names]), o
+
+
+def mnist_report(out: str | os.PathLike, *, limit: int | None = None, model_path=None,
+                 batch: int = 500, tran: bool = True, quiet: bool = False) -> dict:
+    """Compile the shipped model, evaluate MNIST through the netlist, write a report folder.
+
+    Returns the summary dict (also written as ``summary.json``).
+    """
+    import time
+
+    from . import plot as P
+    from .compiler import compile_model
+    from .data import mnist
+    from .netlist import write
+    from .nn import HardwareModel
+
+    t_all = time.monotonic()
+    rep = ReportFolder(out)
+    timings = {}
+
+    def timed(key, label):
+        class _T:
+            def __enter__(self_inner):
+                self_inner.t = time.monotonic()
+                if not quiet:
+                    print(f"{label} ...", flush=True)
+
+            def __exit__(self_inner, *exc):
+                timings[key] = round(time.monotonic() - self_inner.t, 3)
+        return _T()
+
+    with timed("load", "loading the model and MNIST"):
+        model = HardwareModel.load(model_path)
+        images, labels = mnist.load("test")
+        if limit is not None:
+            images, labels = images[:limit], labels[:limit]
+    with timed("compile", "compiling the network to a netlist"):
+        netlist, crep = compile_model(model)
+        text = write(netlist)
+    rep.text("network.cir", text, "the compiled netlist (spinnet netlist language)")
+    rep.text("hardware.txt", crep.table() + "\n", "hardware summary of the compiled netlist")
+    rep.json("hardware.json", crep.to_dict(), "hardware summary, machine-readable")
+
+    with timed("evaluate", "evaluating through the netlist (engine.steady)"):
+        scores, resumed = evaluate_resumable(netlist, text, images,
+                                             rep.path / ".evaluation-checkpoint.npz",
+                                             batch=batch, quiet=quiet)
+    with timed("software", "software forward pass (nn)"):
+        soft = model.forward(images)
+    pred, pred_sw = scores.argmax(axis=1), soft.argmax(axis=1)
+    cm = P.confusion_matrix(labels, pred, scores.shape[1])
+    acc, acc_sw = P.accuracy(cm), float(np.mean(pred_sw == labels))
+    agree = float(np.mean(pred == pred_sw))
+    dev = float(np.max(np.abs(scores - soft))) if len(soft) else 0.0
+    tot = crep.totals
+    table = P.format_table([
+        ["netlist (engine.steady)", len(labels), int(np.sum(pred == labels)), 100 * acc],
+        ["software model (nn.forward)", len(labels), int(np.sum(pred_sw == labels)),
+         100 * acc_sw],
+    ], ["evaluated by", "images", "correct", "accuracy %"])
+    table += (f"\nnetlist and software agree on {100 * agree:.2f} % of predictions; largest "
+              f"score difference {dev:.3g} V\n\n" + crep.table() + "\n")
+    rep.text("accuracy.txt", table, "accuracy (netlist vs software) and hardware table")
+    rep.text("per_class.txt", P.per_class_table(cm), "per-class recall of the netlist")
+    rep.arrays("scores.npz", "class scores (V) of every image: netlist and software",
+               netlist=scores, software=soft, labels=labels)
+    rep.figure("confusion", P.confusion(cm), "confusion matrix of the netlist's predictions")
+
+    with timed("curve", "rectification curve of a chain"):
+        names, frs, o = chain_resonances(netlist, 1, 0)
+        ph = model.phys
+        f_in = float(model.layers[0]["f_in"])
+        a = ph["alpha"] * frs
+        f = np.linspace(float(np.min(frs - 3 * a)), float(np.max(frs + 3 * a)), 1201)
+        from .devices import resonator
+        v = np.array([resonator.rectified(f[:, None], ph["p_in"], r, ph["alpha"], ph["K"],
+                                          ph["s"], oo) for r, oo in zip(frs, o, strict=True)])
+        fig = P.rectification_curve(
+            f, v.sum(axis=0)[None], labels=[f"chain N1_0_* ({len(names)} resonators)"],
+            tones=[f_in], title="layer-1 chain 0: series sum of rectified voltages, "
+            f"{ph['p_in']:g} W per junction")
+    rep.figure("chain_curve", fig, "rectified voltage of one layer-1 chain vs frequency")
+
+    layout = _layout_figure(netlist, crep, quiet)
+    if layout is not None:
+        rep.figure("conv_layout", layout, "one convolution's chains and field lines")
+
+    spot = None
+    if tran:
+        with timed("tran", "time-domain spot check (engine.tran)"):
+            spot = spot_check(model, images, rep)
+    summary = {
+        "images": int(len(labels)), "accuracy_netlist": acc, "accuracy_software": acc_sw,
+        "agreement": agree, "max_score_difference_v": dev, "resumed_images": resumed,
+        "hardware": tot, "timings_s": timings, "spot_check": spot,
+        "model": str(model_path or "spinnet/models/default.npz"),
+    }
+    summary["timings_s"]["total"] = round(time.monotonic() - t_all, 3)
+    rep.finish("spinnet mnist: the shipped network compiled to a netlist", summary, notes=[
+        f"{len(labels)} MNIST test images: netlist accuracy {100 * acc:.2f} %, software "
+        f"{100 * acc_sw:.2f} %, agreement {100 * agree:.2f} %",
+        f"{tot['resonators']} resonators in {tot['chains']} chains, {tot['oscillators']} "
+        f"oscillators, {tot['field_lines']} field lines",
+    ])
+    (rep.path / ".evaluation-checkpoint.npz").unlink(missing_ok=True)
+    return summary
+
+
+def _layout_figure(netlist, crep, quiet):
+    """The compiler's drawing of one convolution, when :mod:`spinnet.plot.layout` exists."""
+    try:
+        from .plot import layout
+    except ImportError:
+        if not quiet:
+            print("note: spinnet.plot.layout not available; no layout drawing")
+        return None
+    draw = getattr(layout, "conv_layout", None) or getattr(layout, "draw", None)
+    if draw is None:
+        return None
+    return draw(netlist, crep)
+
+
+def spot_check(model, images, rep) -> dict | None:
+    """Placeholder replaced below once the engine's transient lands."""
+    return None
