@@ -112,3 +112,21 @@ def test_offline_download_gives_data_error(tmp_path, monkeypatch):
 def test_unknown_split():
     with pytest.raises(DataError, match="split"):
         mnist.load("validation")
+
+
+def test_download_with_wrong_checksum_is_refused(tmp_path, monkeypatch):
+    """A mirror serving altered bytes is rejected and nothing is written to the cache."""
+    import io
+
+    monkeypatch.setenv("SPINNET_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    name = "t10k-labels-idx1-ubyte.gz"
+    size, _ = mnist.FILES[name]
+
+    def fake_urlopen(url, timeout=None):
+        return io.BytesIO(b"\x00" * size)  # right length, wrong bytes
+
+    monkeypatch.setattr(mnist.urllib.request, "urlopen", fake_urlopen)
+    with pytest.raises(DataError, match="checksum mismatch"):
+        mnist.locate(name)
+    assert not (mnist.cache_dir() / name).exists()
