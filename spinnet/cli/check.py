@@ -82,11 +82,20 @@ def check_file(path: str) -> list[NetlistError]:
     return errors
 
 
+def _sorted(path: str, errors: list[NetlistError]) -> list[NetlistError]:
+    """In reading order: this file's problems by line and column, then included files'."""
+    def key(e: NetlistError):
+        if e.loc is None:
+            return (0, "", 0, 0)
+        return (1 if e.loc.file == path else 2, e.loc.file, e.loc.line, e.loc.col)
+    return sorted(errors, key=key)
+
+
 def run(args) -> int:
     report = {}
     n_bad = 0
     for path in args.files:
-        errors = check_file(path)
+        errors = _sorted(path, check_file(path))
         n_bad += bool(errors)
         report[path] = errors
         if not args.json:
