@@ -151,3 +151,18 @@ def test_sigkill_at_random_moments_of_npz_saves(tmp_path):
         with np.load(target, allow_pickle=False) as z:
             x = z["x"]
         assert np.array_equal(x, a) or np.array_equal(x, -a)
+
+
+def test_atomic_files_get_normal_permissions(tmp_path):
+    """mkstemp's 0600 must not leak: new files follow the umask, replaced ones keep theirs."""
+    from spinnet.io import write_text
+    mask = os.umask(0o022)
+    try:
+        p = tmp_path / "new.txt"
+        write_text(p, "a")
+        assert p.stat().st_mode & 0o777 == 0o644
+        p.chmod(0o640)
+        write_text(p, "b")
+        assert p.stat().st_mode & 0o777 == 0o640 and p.read_text() == "b"
+    finally:
+        os.umask(mask)
