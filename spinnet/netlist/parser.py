@@ -8,6 +8,7 @@ every card is documented in ``docs/netlist.md``.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from ..errors import NetlistError, NetlistErrors, SourceLocation
@@ -726,9 +727,17 @@ def _ident(text: str) -> bool:
         c.isalnum() or c in "_." for c in text)
 
 
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Largest netlist or include file read (a bound against /dev/zero and the like)."""
+
+
 def _read(path: Path) -> str:
     with open(path, "rb") as fh:
-        data = fh.read()
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise OSError(0, "not a regular file")
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise OSError(0, f"larger than {MAX_FILE_BYTES} bytes")
     return data.decode("utf-8")
 
 

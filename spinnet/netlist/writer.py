@@ -14,12 +14,13 @@ from ..errors import NetlistError
 from ..units import format_number
 from .model import Circuit, Element, Expr, Netlist, Subckt
 
-_BAD_NAME_CHARS = set(" \t\r\n(){}=,;'\"")
+_BAD_NAME_CHARS = set(" \t\r\n\f\v(){}=,;'\"")
 
 
 def _name(text: str, what: str) -> str:
-    if (not text or any(c in _BAD_NAME_CHARS for c in text) or text[0] in "*+.;$"
-            or "//" in text):
+    # exactly what the lexer could not read back as one word
+    if (not text or any(c in _BAD_NAME_CHARS for c in text) or text[0] == "$"
+            or text.startswith("//")):
         raise NetlistError(f"cannot write {what} {text!r}: not a valid netlist name")
     return text
 

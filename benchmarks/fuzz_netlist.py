@@ -1,0 +1,280 @@
+"""Fuzz the netlist front end: every input parses or fails with spinnet's own located error.
+
+Inputs come from two sources:
+
+- a *mutation corpus*: the example netlists in ``netlists/``, the broken corpus in
+  ``tests/netlist_corpus/`` and the SPICE decks, mutated by seeded byte/line/token edits
+  (delete, insert, replace, duplicate, swap, splice, truncate, hostile tokens such as deep
+  parentheses, long expressions, ``.include`` cycles, recursive sub-circuits);
+- *hypothesis*: a card grammar (element letters, nodes, values, expressions, dot cards)
+  and raw text drawn by hypothesis strategies.
+
+Each input goes through ``parse`` -> ``check`` -> ``flatten`` -> ``write``/``parse`` (as far
+as it gets).  Counted: inputs tried, inputs accepted, distinct error messages, *escapes*
+(any exception that is not a :class:`~spinnet.errors.SpinnetError`), *unlocated* errors (a
+netlist error without file:line:col), *round-trip failures* and *hangs* (an input that takes
+longer than ``--bound`` seconds, interrupted by a timer signal).
+
+Run:  python benchmarks/fuzz_netlist.py [-n 100000] [--seed 1] [--bound 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HOSTILE = [
+    "{", "}", "(", ")", "=", ";", ",", "'", '"', "+", "*", "$ ", "//", "\t", "\n", "\n+ ",
+    "0", "gnd", "1e999", "-1e-999", "1meg", "nan", "inf", "1k2", ".5", "1e", "µ", "\x00",
+    "params:", "targets=\"N1 N2\"", "TONES(", "SIN(", "PULSE(", "PWL(", "DC", "AC",
+    ".subckt s a b\n", ".ends\n", ".ends s\n", "X1 a b s\n", "Xr a b r\n",
+    ".subckt r a b\nXr a b r\n.ends\n", ".include fuzz_inc_a.cir\n",
+    ".include fuzz_self.cir\n", ".include /dev/zero\n", ".include /nonexistent\n",
+    ".param p={p}\n", ".param p=1 q={p*2}\n", ".model m sdr(fr=1g)\n", ".model m d\n",
+    ".model fl fline(w=1u)\n", "NFL a 0 fl targets=\"N1\"\n", ".input x\n",
+    ".output o v(a,b)\n", ".save v(zz) i(R9)\n", ".tran 1n\n", ".sweep p lin 1 2\n",
+    ".control\n", ".endc\n", ".end\n", "{" + "(" * 200 + "1" + ")" * 200 + "}",
+    "{" + "-" * 500 + "1}", "{" + "1+" * 3000 + "1}", "{2**2**2**2**2**2}", "{1/0}",
+    "{log(-1)}", "{sqrt(x)}", "{max()}", "{foo(1)}", "{a.b}", "{__import__('os')}",
+    "R" * 300, " a" * 500,
+]
+
+
+def seed_corpus() -> list[str]:
+    texts = []
+    for folder in (ROOT / "netlists", ROOT / "tests" / "netlist_corpus"):
+        for p in sorted(folder.glob("*.cir")):
+            texts.append(p.read_text())
+    try:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from test_netlist_spice import DECKS  # noqa: PLC0415 - optional extra seeds
+        texts.extend(DECKS.values())
+    except Exception:  # noqa: BLE001 - the decks are a bonus, not a requirement
+        pass
+    finally:
+        if sys.path and sys.path[0] == str(ROOT / "tests"):
+            sys.path.pop(0)
+    return texts
+
+
+def mutate(text: str, rng: random.Random, corpus: list[str]) -> str:
+    """One to four random edits of ``text``."""
+    for _ in range(rng.randint(1, 4)):
+        op = rng.randrange(11)
+        n = len(text)
+        pos = rng.randint(0, n)
+        if op == 0 and n:                                   # delete a span
+            text = text[:pos] + text[pos + rng.randint(1, 8):]
+        elif op == 1:                                       # insert a hostile token
+            text = text[:pos] + rng.choice(HOSTILE) + text[pos:]
+        elif op == 2 and n:                                 # replace a character
+            text = text[:pos] + chr(rng.choice([rng.randint(32, 126), rng.randint(0, 0x3000)])
+                                    ) + text[pos + 1:]
+        elif op in (3, 4, 5):                               # line edits
+            lines = text.split("\n")
+            i, j = rng.randrange(len(lines)), rng.randrange(len(lines))
+            if op == 3:
+                lines.insert(j, lines[i])
+            elif op == 4:
+                lines[i], lines[j] = lines[j], lines[i]
+            else:
+                del lines[i]
+            text = "\n".join(lines)
+        elif op == 6:                                       # splice with another input
+            other = rng.choice(corpus)
+            text = text[:pos] + other[rng.randint(0, len(other)):]
+        elif op == 7:                                       # truncate
+            text = text[:pos]
+        elif op == 8 and n:                                 # repeat a segment
+            seg = text[pos:pos + rng.randint(1, 40)]
+            text = text[:pos] + seg * rng.randint(2, 50) + text[pos:]
+        elif op == 9:                                       # flip case of a span
+            end = pos + rng.randint(1, 30)
+            text = text[:pos] + text[pos:end].swapcase() + text[end:]
+        else:                                               # change a number
+            nums = list(re.finditer(r"\d+(\.\d+)?", text))
+            if nums:
+                m = rng.choice(nums)
+                new = rng.choice(["0", "-1", "1e308", "1e-308", "999999999999", "0.0"])
+                text = text[:m.start()] + new + text[m.end():]
+    return text
+
+
+class Hang(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise Hang
+
+
+def run_one(text: str, stats: Counter, messages: Counter, failures: list, bound: float):
+    """Drive one input through the whole front end and classify what happened."""
+    from spinnet.errors import NetlistError, NetlistErrors, SpinnetError
+    from spinnet.netlist import check, flatten, parse, write
+
+    t0 = time.perf_counter()
+    signal.setitimer(signal.ITIMER_REAL, bound)
+    stage = "parse"
+    try:
+        try:
+            n = parse(text, "fuzz.cir")
+            stage = "check"
+            problems = check(n)
+            stage = "write"
+            if write(n) and parse(write(n), "fuzz.cir") != n:
+                stats["roundtrip_failures"] += 1
+                failures.append(("roundtrip", text, ""))
+            if problems:
+                raise NetlistErrors(problems)
+            stage = "flatten"
+            flatten(n)
+            stats["accepted"] += 1
+        except NetlistErrors as exc:
+            stats["rejected"] += 1
+            for e in exc.errors:
+                messages[e.message] += 1
+                if e.loc is None or e.loc.line < 1 or e.loc.col < 1:
+                    stats["unlocated"] += 1
+                    failures.append(("unlocated", text, e.message))
+        except NetlistError as exc:
+            if stage == "write":  # a netlist the writer cannot express: not a parse result
+                stats["unwritable"] += 1
+                failures.append(("unwritable", text, exc.message))
+            else:
+                stats["rejected"] += 1
+                messages[exc.message] += 1
+        except SpinnetError as exc:
+            stats["rejected"] += 1
+            messages[str(exc)] += 1
+    except Hang:
+        stats["hangs"] += 1
+        failures.append(("hang", text, stage))
+    except RecursionError as exc:
+        stats["escapes"] += 1
+        failures.append(("escape", text, f"{stage}: RecursionError {exc}"))
+    except Exception as exc:  # noqa: BLE001 - that is exactly what we count
+        stats["escapes"] += 1
+        failures.append(("escape", text, f"{stage}: {type(exc).__name__}: {exc}"))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    dt = time.perf_counter() - t0
+    stats["tried"] += 1
+    if dt > stats.get("max_ms", 0) / 1e3:
+        stats["max_ms"] = int(dt * 1e3)
+
+
+def hypothesis_inputs(count: int, seed: int):
+    """``count`` inputs drawn by hypothesis from a card grammar and from raw text."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    name = st.sampled_from(list("RCLVIDGETXNQ")).flatmap(
+        lambda c: st.integers(0, 9).map(lambda i: f"{c}{i}"))
+    node = st.sampled_from(["0", "gnd", "a", "b", "c", "x.y", "1"])
+    value = st.one_of(
+        st.sampled_from(["1k", "2.2u", "1meg", "-3", "0", "1e400", "{a*2}", "{(1}", "'b+1'",
+                         "{sqrt(-1)}", "{p}"]),
+        st.floats(allow_nan=True, allow_infinity=True).map(repr))
+    kv = st.tuples(st.sampled_from(["fr", "alpha", "r", "z0", "td", "targets", "area", "g"]),
+                   value).map(lambda t: f"{t[0]}={t[1]}")
+    element = st.tuples(name, st.lists(node, max_size=5), st.lists(
+        st.one_of(value, kv, st.sampled_from(["m", "s", "TONES(1g 1m; 2g 2m)", "SIN(0 1 1k)",
+                                              "params:", "DC", "(", ")", ";"])),
+        max_size=4)).map(lambda t: " ".join([t[0], *t[1], *t[2]]))
+    dot = st.sampled_from([".model m sdr(fr=1g)", ".model s d", ".subckt s a b", ".ends",
+                           ".param p=1", ".param a={p*2}", ".tran 1n 10n", ".steady",
+                           ".sweep p lin 1 2 3", ".input a", ".output o v(a)", ".save v(b)",
+                           ".options x=1", ".end", ".include fuzz_inc_a.cir", ".foo",
+                           "+ 1k", "* comment"])
+    card = st.one_of(element, dot)
+    deck = st.lists(card, max_size=12).map(lambda cs: "title\n" + "\n".join(cs) + "\n")
+    raw = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200)
+    out: list[str] = []
+
+    @given(st.one_of(deck, deck, raw))
+    @settings(max_examples=count, database=None, deadline=None, derandomize=False,
+              suppress_health_check=list(HealthCheck))
+    def collect(text):
+        out.append(text)
+
+    import hypothesis
+    hypothesis.seed(seed)(collect)()
+    return out[:count]
+
+
+def fuzz(n: int = 100_000, seed: int = 1, bound: float = 2.0, hypothesis_share: float = 0.1,
+         verbose: bool = True) -> dict:
+    """Run ``n`` inputs; return the statistics (see the module docstring)."""
+    rng = random.Random(seed)
+    corpus = seed_corpus()
+    stats: Counter = Counter()
+    messages: Counter = Counter()
+    failures: list = []
+    old = signal.signal(signal.SIGALRM, _alarm)
+    cwd = os.getcwd()
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        # files that mutated .include cards can find: a chain, a self-include, a cycle
+        Path(tmp, "fuzz_inc_a.cir").write_text(".include fuzz_inc_b.cir\nR9 a 0 1k\n")
+        Path(tmp, "fuzz_inc_b.cir").write_text(".include fuzz_inc_a.cir\n")
+        Path(tmp, "fuzz_self.cir").write_text(".include fuzz_self.cir\n")
+        os.chdir(tmp)
+        try:
+            n_hyp = int(n * hypothesis_share)
+            inputs_h = hypothesis_inputs(n_hyp, seed) if n_hyp else []
+            for text in inputs_h:
+                run_one(text, stats, messages, failures, bound)
+            pool = list(corpus)
+            while stats["tried"] < n:
+                base = rng.choice(pool)
+                text = mutate(base, rng, corpus)
+                run_one(text, stats, messages, failures, bound)
+                if len(pool) < 2000 and rng.random() < 0.05:
+                    pool.append(text)  # keep some mutants: edits compound
+                if verbose and stats["tried"] % 10_000 == 0:
+                    print(f"  {stats['tried']} inputs, {stats['escapes']} escapes, "
+                          f"{stats['hangs']} hangs", file=sys.stderr)
+        finally:
+            os.chdir(cwd)
+            signal.signal(signal.SIGALRM, old)
+    elapsed = time.perf_counter() - t0
+    return {"tried": stats["tried"], "accepted": stats["accepted"],
+            "rejected": stats["rejected"], "distinct_messages": len(messages),
+            "escapes": stats["escapes"], "hangs": stats["hangs"],
+            "unlocated": stats["unlocated"], "roundtrip_failures": stats["roundtrip_failures"],
+            "unwritable": stats["unwritable"], "max_ms": stats["max_ms"],
+            "seconds": round(elapsed, 1), "hypothesis_inputs": int(n * hypothesis_share),
+            "failures": failures, "messages": messages}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=100_000, help="inputs to try")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--bound", type=float, default=2.0, help="seconds per input (hang)")
+    args = ap.parse_args(argv)
+    r = fuzz(args.n, args.seed, args.bound)
+    for key in ("tried", "hypothesis_inputs", "accepted", "rejected", "distinct_messages",
+                "escapes", "hangs", "unlocated", "roundtrip_failures", "unwritable", "max_ms",
+                "seconds"):
+        print(f"{key:>20}: {r[key]}")
+    print(f"{'inputs/s':>20}: {r['tried'] / max(r['seconds'], 1e-9):.0f}")
+    for kind, text, info in r["failures"][:10]:
+        print(f"--- {kind}: {info}\n{text[:500]!r}")
+    bad = r["escapes"] + r["hangs"] + r["unlocated"] + r["roundtrip_failures"]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
