@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
-from ..errors import ParameterError
+from ..errors import DataError, ParameterError
 
 
 def add_parser(sub) -> None:
@@ -20,6 +22,8 @@ def add_parser(sub) -> None:
     p.add_argument("--spread-train", type=float, default=0.01,
                    help="relative fr noise injected during training (hardware models)")
     p.add_argument("--limit", type=int, default=None, help="train on the first N images only")
+    p.add_argument("--test-limit", type=int, default=None,
+                   help="report accuracy on the first N test images only")
     p.add_argument("--baseline", action="store_true",
                    help="train the float-weight ReLU baseline of the same architecture")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
@@ -32,10 +36,19 @@ def run(args) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise ParameterError("train", "--limit", args.limit, "", "integer >= 1")
+    out_dir = Path(args.output).resolve().parent
+    # fail before minutes of training, not after
+    if not out_dir.is_dir() or not os.access(out_dir, os.W_OK):
+        raise DataError(f"{args.output}: output folder {out_dir} does not exist or is not "
+                        f"writable")
     x, y = mnist.load("train")
     xt, yt = mnist.load("test")
     if args.limit is not None:
         x, y = x[: args.limit], y[: args.limit]
+    if args.test_limit is not None:
+        if args.test_limit < 1:
+            raise ParameterError("train", "--test-limit", args.test_limit, "", "integer >= 1")
+        xt, yt = xt[: args.test_limit], yt[: args.test_limit]
 
     def log(line: str) -> None:
         if not args.json:
@@ -46,7 +59,8 @@ def run(args) -> int:
                   spread_train=args.spread_train, log=log)
     acc = model.accuracy(xt, yt)
     model.save(args.output)
-    summary = {"model": args.output, "kind": model.kind, "test_accuracy": acc,
+    summary = {"model": args.output, "kind": model.kind, "test_images": len(yt),
+               "test_accuracy": acc,
                "resonators": model.counts()["resonators"],
                "oscillators": model.counts()["oscillators"]}
     if model.kind == "hardware":
