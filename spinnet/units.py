@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 
 SCALE = {
     "t": 1e12,
@@ -24,6 +25,9 @@ SCALE = {
     "f": 1e-15,
     "a": 1e-18,
 }
+
+_DECADE = {"t": 12, "g": 9, "meg": 6, "k": 3, "m": -3, "u": -6, "µ": -6, "n": -9, "p": -12,
+           "f": -15, "a": -18}
 
 _NUMBER = re.compile(
     r"""^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)   # mantissa and exponent
@@ -45,7 +49,13 @@ def parse_number(text: str) -> float:
     mant, suffix, _unit = m.groups()
     value = float(mant)
     if suffix:
-        value *= SCALE[suffix.lower()]
+        scale = suffix.lower()
+        if scale in _DECADE and 1e-280 < abs(value) < 1e280:
+            # scale in decimal so that "1.005g" is the double nearest 1.005e9 (a binary
+            # multiply by 1e9 would be one ulp off, and "100n" would not equal 1e-7)
+            value = float(Decimal(mant).scaleb(_DECADE[scale]))
+        else:
+            value *= SCALE[scale]
     if not math.isfinite(value):
         raise ValueError(f"number out of range: {text!r}")
     return value
