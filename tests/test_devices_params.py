@@ -26,7 +26,7 @@ BAD = [
     (resonator, "k", 0.0, "V/W"),
     (resonator, "o", 0.5, "one of {-1, 1}"),
     (resonator, "r0", 0.0, "ohm"),
-    (resonator, "s", 2.0, "[0, 1]"),
+    (resonator, "s", 2.0, "[-1, 1]"),
     (resonator, "damping", -0.01, "(0, 1]"),              # level-2 stack parameter
     (resonator, "ms", float("-inf"), "A/m"),
     (stno, "ith", 0.0, "(0, 1] A"),

@@ -136,10 +136,11 @@ def calibrate(params_or_row, amplitude=1e-4, n_freqs=41, span=6.0, freqs=None) -
                         gtol=1e-14)
     fr, a = f0 + fit.x[0] * hw, hw * np.exp(fit.x[1])
     basis, (c1, c2, b) = amplitudes(fr, a)
-    k = abs(c1) + abs(c2)
-    dominant = c2 if abs(c2) >= abs(c1) else c1
-    o = 1.0 if dominant >= 0 else -1.0
-    s = abs(c1) / k if k > 0 else 0.0
+    # c1 = o K s and c2 = o K (1 - s): K = o (c1 + c2), s = c1 / (c1 + c2)
+    total = c1 + c2
+    o = 1.0 if total >= 0 else -1.0
+    k = abs(total)
+    s = c1 / total if total != 0 else 0.0
     resid = float(np.sqrt(np.mean((basis @ [c1, c2, b] - v) ** 2)))
     return Calibration(fr=float(fr), linewidth=float(a), alpha=float(a / fr), k=float(k),
                        s=float(s), o=o, background=float(b), r0=r0, rms_residual=resid,

@@ -1,0 +1,155 @@
+"""Level-2 resonator (macrospin LLGS): cmtj comparison, closed forms, calibration, |m| drift.
+
+The stack is a perpendicular free layer (easy axis and bias field along z, Hk > Ms) with a
+fixed layer tilted 45 degrees in the x-z plane and an Oersted field along x: circular
+precession, so the linearised resonance has the closed form
+f = gamma' Heff / (2 pi (1 + alpha^2)), HWHM = alpha f, Heff = H + Hk - Ms.
+"""
+
+import numpy as np
+import pytest
+
+from spinnet.devices import calibrate, drive, macrospin, resonator
+
+MU0 = macrospin.MU0
+STACK = dict(ms=1e6, ku=0.5 * MU0 * 1e6 * 1.05e6, theta_k=0, phi_k=0, hext=5e4, theta_h=0,
+             phi_h=0, theta_p=45, phi_p=0, damping=0.02, hoe=50.0, theta_oe=90, phi_oe=0,
+             rp=1000.0, rap=2000.0)
+
+
+@pytest.fixture(scope="module")
+def row():
+    return macrospin.pack([macrospin.bind("N1", STACK)])[0]
+
+
+def test_linearised_resonance_closed_form(row):
+    f, hw = macrospin.small_signal(row)
+    heff = STACK["hext"] + 2 * STACK["ku"] / (MU0 * STACK["ms"]) - STACK["ms"]
+    a = STACK["damping"]
+    f_th = macrospin.GYRO * heff / (2 * np.pi * (1 + a * a))
+    # finite-difference Jacobian (eps = 1e-6): relative error ~1e-10
+    assert f == pytest.approx(f_th, rel=1e-7)
+    assert hw == pytest.approx(a * f_th, rel=1e-6)
+    np.testing.assert_allclose(row[macrospin.MX0:macrospin.MZ0 + 1], [0, 0, 1], atol=1e-9)
+
+
+def test_kernel_matches_numpy_reference():
+    rng = np.random.default_rng(11)
+    p = macrospin.bind("N", {**STACK, "aj": 3e5, "bj": -1e5, "theta_h": 30, "phi_h": 20})
+    r = macrospin.pack([p])[0]
+    out = np.zeros(3)
+    for _ in range(10):
+        m = rng.normal(size=3)
+        m /= np.linalg.norm(m)
+        cur, dfr = rng.normal() * 1e-3, rng.normal() * 1e7
+        macrospin.deriv(r, m, cur, dfr, out)
+        np.testing.assert_allclose(out, macrospin.deriv_ref(r, m, cur, dfr), rtol=1e-10,
+                                   atol=1e-10 * np.linalg.norm(out))
+        assert abs(out @ m) < 1e-9 * np.linalg.norm(out)     # dm/dt is tangent to the sphere
+        assert macrospin.resistance(r, m) == pytest.approx(macrospin.resistance_ref(r, m))
+
+
+def test_norm_drift_bounded_without_projection(row):
+    # RK4 alone (no renormalisation) keeps |m| = 1 to ~(dt)^4 per period: after 20 ns at
+    # 64 steps per period the drift must stay below 1e-6.
+    f, _ = macrospin.small_signal(row)
+    dt = 1 / (64 * f)
+    n = int(20e-9 / dt)
+    m0 = np.array([np.sin(0.3), 0.0, np.cos(0.3)])
+    _, _, tr = drive.rk4(macrospin.deriv, macrospin.resistance, drive._noop, row, m0,
+                         *_wave(("sin", (0.0, 1e-3, f), 0.0)), 0.0, dt, n, 0, 16)
+    norms = np.linalg.norm(tr[:, :3], axis=1)
+    assert np.max(np.abs(norms - 1)) < 1e-6
+
+
+def _wave(w):
+    from spinnet.devices.sources import pack
+    return pack(w)
+
+
+def test_free_precession_is_damped_and_energy_decreases(row):
+    f, _ = macrospin.small_signal(row)
+    dt = 1 / (64 * f)
+    m0 = np.array([np.sin(0.2), 0.0, np.cos(0.2)])
+    _, _, tr = drive.run_rk4(macrospin, row, ("dc", (), 0.0), dt, 4000, 0, stride=64,
+                             state0=m0)
+    e = np.array([macrospin.energy_ref(row, m) for m in tr[:, :3]])
+    assert np.all(np.diff(e) < 0)
+
+
+def test_rk4_convergence_order(row):
+    f, _ = macrospin.small_signal(row)
+    m0 = np.array([np.sin(0.2), 0.0, np.cos(0.2)])
+    T = 3.3e-9
+    finals = []
+    for spp in (16, 32, 64):
+        n = int(round(T * f * spp))
+        _, s, _ = drive.run_rk4(macrospin, row, ("sin", (0.0, 1e-2, 1.1 * f), 0.0), T / n, n,
+                                0, stride=n, state0=m0)
+        finals.append(s)
+    d = np.linalg.norm(np.diff(finals, axis=0), axis=1)
+    assert 14 < d[0] / d[1] < 18
+
+
+def test_calibration_recovers_resonance_and_linewidth(row):
+    cal = calibrate.calibrate(row, amplitude=1e-3, n_freqs=25, span=5.0)
+    f_th, hw_th = macrospin.small_signal(row)
+    assert cal.fr == pytest.approx(f_th, rel=1e-2)
+    assert cal.linewidth == pytest.approx(hw_th, rel=1e-2)
+    # the fitted steady-state model reproduces the simulated spectrum within 1 % of its peak
+    P = cal.r0 * (1e-3) ** 2 / 2
+    fit = np.array([resonator.rectified(f, P, cal.fr, cal.alpha, cal.k, cal.s, cal.o)
+                    for f in cal.freqs]) + cal.background
+    assert np.max(np.abs(fit - cal.vdc)) < 1e-2 * np.max(np.abs(cal.vdc))
+    params = resonator.bind("N1", cal.params())       # usable as a model card
+    assert params["fr"] == cal.fr
+
+
+@pytest.mark.cmtj
+def test_vdc_matches_cmtj_spin_diode_procedure(row):
+    cmtj = pytest.importorskip("cmtj")
+    from cmtj.utils.constants import Constants
+    from cmtj.utils.procedures import VSD_procedure
+    from cmtj.utils.resistance import compute_sd
+
+    # cmtj's defaults differ slightly (gamma mu0 = 2.2088e5, mu0 = 12.566e-7): share ours
+    old = Constants.gyromagnetic_ratio(), Constants.mu0()
+    Constants.set_gyromagnetic_ratio(macrospin.GYRO)
+    Constants.set_mu0(MU0)
+    try:
+        m0 = row[macrospin.MX0:macrospin.MZ0 + 1]
+        layer = cmtj.Layer("free", mag=cmtj.CVector(*m0), anis=cmtj.CVector(0, 0, 1),
+                           Ms=MU0 * STACK["ms"], thickness=1e-9, cellSurface=1e-14,
+                           demagTensor=[cmtj.CVector(0, 0, 0), cmtj.CVector(0, 0, 0),
+                                        cmtj.CVector(0, 0, 1)],
+                           damping=STACK["damping"])
+        layer.setAnisotropyDriver(cmtj.ScalarDriver.getConstantDriver(STACK["ku"]))
+        layer.setReferenceLayer(cmtj.CVector(*row[macrospin.PX:macrospin.PZ + 1]))
+        junction = cmtj.Junction([layer], STACK["rp"], STACK["rap"])
+        H = row[macrospin.HX:macrospin.HZ + 1]
+        f0, hw = macrospin.small_signal(row)
+        freqs = np.linspace(f0 - 5 * hw, f0 + 5 * hw, 15)
+        dt, dur = 1e-12, 20e-9
+        n = int(round(dur / dt))
+        ref, ours, base = [], [], []
+        for f in freqs:
+            junction.setLayerMagnetisation("free", cmtj.CVector(*m0))
+            ref.append(VSD_procedure(junction, np.array([H]), np.array([f]), dt,
+                                     Hoe_direction=cmtj.Axis.xaxis, Hoe_excitation=50.0,
+                                     simulation_duration=dur, disturbance=0,
+                                     disable_tqdm=True)[0, 0])
+            # our junction, same drive: Oersted field hoe * I(t) with I = sin(2 pi f t) A
+            _, _, tr = drive.run_rk4(macrospin, row, ("sin", (0.0, 1.0, f), 0.0), dt, n, 0,
+                                     stride=1)
+            t = np.arange(n) * dt          # cmtj pairs R after step k+1 with I(k dt)
+            current = np.sin(2 * np.pi * f * t)
+            ours.append(compute_sd(tr[1:, 3], current, dt))
+            # the procedure's low-pass start-up leaves R0 * I in its output: take it out
+            base.append(compute_sd(np.full(n, tr[0, 3]), current, dt))
+    finally:
+        Constants.set_gyromagnetic_ratio(old[0])
+        Constants.set_mu0(old[1])
+    ref, ours, base = np.array(ref), np.array(ours), np.array(base)
+    peak = np.max(np.abs(ref - base))
+    assert peak > 1e-3                                     # a resonance was really seen
+    assert np.max(np.abs(ours - ref)) < 0.03 * peak
