@@ -36,10 +36,11 @@ def test_default_model_accuracy(model, test_set):
     x, y = test_set
     acc = model.accuracy(x, y)
     assert acc >= 0.990, acc
-    # the figure recorded at training time is what we measure now (same float64 forward)
+    # the figure recorded at training time is what we measure now (same float64 forward);
+    # 2 images of slack: another BLAS may round a near-tie of two class scores differently
     recorded = model.arch["training"].get("test_accuracy")
     if recorded is not None:
-        assert acc == pytest.approx(recorded, abs=1e-12)
+        assert acc == pytest.approx(recorded, abs=2e-4)
 
 
 @needs_data
