@@ -25,7 +25,7 @@ import networkx as nx
 
 from ..errors import NetlistError, NetlistErrors, SourceLocation
 from .flatten import GROUND, FlatCircuit, flatten_collect, net_name
-from .graph import dc_graph
+from .graph import dc_branches
 from .model import Circuit, Element, Netlist
 from .scope import definitions, lookup
 
@@ -149,12 +149,14 @@ class _Checker:
             self.error("no ground: no element connects to node 0 (or gnd)",
                        flat.elements[0].loc)
             return
-        g = dc_graph(flat)
+        dc = nx.utils.UnionFind(flat.nets)
         first_use: dict[str, SourceLocation | None] = {}
         for el in flat.elements:
             for n, loc in zip(el.nodes, el.node_locs or (el.loc,) * len(el.nodes), strict=True):
                 first_use.setdefault(n, loc)
-        for comp in nx.connected_components(g):
+            for a, b in dc_branches(el.kind, len(el.nodes), el.model_type):
+                dc.union(el.nodes[a], el.nodes[b])
+        for comp in dc.to_sets():
             if GROUND in comp:
                 continue
             ordered = [n for n in flat.nets if n in comp]

@@ -110,6 +110,7 @@ class Flattener:
         self.elements: list[FlatElement] = []
         self.nets: dict[str, None] = {}
         self._seen_err: set = set()
+        self._model_cache: dict = {}  # values hold the env too, so its id stays unique
 
     def error(self, message: str, loc: SourceLocation | None) -> None:
         key = (message, str(loc))
@@ -191,7 +192,8 @@ class Flattener:
             args = tuple(self.eval(v, env, a.loc, f".{a.kind}") for v in a.args)
             params = {k: self.eval(v, env, a.loc, f".{a.kind} {k}") for k, v in a.params.items()}
             analyses.append(Analysis(a.kind, args, params, loc=a.loc))
-        options = {k: self.eval(v, env, loc0, f".options {k}") for k, v in nl.options.items()}
+        options = {k: self.eval(v, env, nl.locs.get("option:" + k, loc0), f".options {k}")
+                   for k, v in nl.options.items()}
         return FlatCircuit(nl.title, self.elements, nets, list(nl.inputs), dict(nl.outputs),
                            list(nl.saves), analyses, options, params=env)
 
@@ -307,10 +309,17 @@ class Flattener:
                 fe.locs.update({"m:" + k[2:]: v for k, v in model.locs.items()
                                 if k.startswith("p:")})
                 menv = stack[depth].env
-                fe.model_params = {
-                    k: self.eval(v, menv, model.locs.get("p:" + k, model.loc),
-                                 f"model {model.name} {k}")
-                    for k, v in model.params.items()}
+                key = (id(model), id(menv))
+                cached = self._model_cache.get(key)
+                if cached is None:  # evaluate a model once per scope, not once per use
+                    cached = {
+                        k: self.eval(v, menv, model.locs.get("p:" + k, model.loc),
+                                     f"model {model.name} {k}")
+                        for k, v in model.params.items()}
+                    self._model_cache[key] = (cached, menv)
+                else:
+                    cached = cached[0]
+                fe.model_params = dict(cached)
         self.elements.append(fe)
 
 

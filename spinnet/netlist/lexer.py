@@ -26,9 +26,7 @@ MAX_CARD_TOKENS = 100_000
 """A card longer than this is refused (bounds memory and time on hostile input)."""
 
 WORD, EXPR, QEXPR, STRING, PUNCT = "word", "expr", "qexpr", "string", "punct"
-_PUNCT = "()=,;"
 _NEWLINE = re.compile(r"\r\n|\r|\n")
-_SPECIAL = _PUNCT + "{}'\""
 
 
 @dataclass(frozen=True)
@@ -58,55 +56,53 @@ class Card:
         return self.tokens[0].loc
 
 
+_TOKEN = re.compile(r"""
+    (?P<ws>[ \t\r\f\v]+)
+  | (?P<expr>\{[^{}]*\})
+  | (?P<qexpr>'[^']*')
+  | (?P<string>"[^"]*")
+  | (?P<punct>[()=,;])
+  | (?P<word>[^ \t\r\f\v(){}=,;'"]+)
+  | (?P<other>.)
+""", re.VERBOSE | re.DOTALL)
+_KIND = {"expr": EXPR, "qexpr": QEXPR, "string": STRING}
+
+
 def _tokenize_line(line: str, lineno: int, file: str, depth: int,
                    out: list[Token], errors: list[NetlistError]) -> int:
     """Append the tokens of one physical line to ``out``; return the paren depth after it."""
-    n = len(line)
-    i = 0
-    while i < n:
-        ch = line[i]
-        if ch in " \t\r\f\v":
-            i += 1
+    for m in _TOKEN.finditer(line):
+        kind = m.lastgroup
+        if kind == "ws":
             continue
+        i = m.start()
+        text = m.group()
         loc = SourceLocation(file, lineno, i + 1, line)
-        if ch == ";" and depth == 0:
-            break
-        if ch == "$" and (i == 0 or line[i - 1] in " \t"):
-            break
-        if ch == "/" and line.startswith("//", i):
-            break
-        if ch in "{'\"":
-            close = {"{": "}", "'": "'", '"': '"'}[ch]
-            j = line.find(close, i + 1)
-            if j < 0:
-                errors.append(NetlistError(f"unterminated {ch}: missing {close!r} on this line",
-                                           loc))
-                return depth
-            text = line[i + 1:j]
-            if ch == "{" and "{" in text:
-                errors.append(NetlistError("nested '{' in expression", loc))
-                return depth
-            kind = {"{": EXPR, "'": QEXPR, '"': STRING}[ch]
-            out.append(Token(kind, text, loc))
-            i = j + 1
-            continue
-        if ch == "}":
-            errors.append(NetlistError("unmatched '}'", loc))
-            i += 1
-            continue
-        if ch in _PUNCT:
-            if ch == "(":
+        if kind == "word":
+            if text.startswith("//") or (text[0] == "$" and (i == 0 or line[i - 1] in " \t")):
+                break  # ngspice end-of-line comments
+            out.append(Token(WORD, text, loc))
+        elif kind == "punct":
+            if text == ";" and depth == 0:
+                break
+            if text == "(":
                 depth += 1
-            elif ch == ")":
+            elif text == ")":
                 depth = max(depth - 1, 0)
-            out.append(Token(PUNCT, ch, loc))
-            i += 1
-            continue
-        j = i
-        while j < n and line[j] not in " \t\r\f\v" and line[j] not in _SPECIAL:
-            j += 1
-        out.append(Token(WORD, line[i:j], loc))
-        i = j
+            out.append(Token(PUNCT, text, loc))
+        elif kind in _KIND:
+            out.append(Token(_KIND[kind], text[1:-1], loc))
+        elif text == "}":
+            errors.append(NetlistError("unmatched '}'", loc))
+        else:  # an opening { ' " with no closing one, or a '{' inside braces
+            close = {"{": "}", "'": "'", '"': '"'}.get(text, "")
+            j = line.find(close, i + 1) if close else -1
+            if text == "{" and j >= 0:
+                errors.append(NetlistError("nested '{' in expression", loc))
+            else:
+                errors.append(NetlistError(
+                    f"unterminated {text}: missing {close!r} on this line", loc))
+            return depth
     return depth
 
 

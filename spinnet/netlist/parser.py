@@ -486,7 +486,11 @@ class Parser:
         elif low in (".include", ".inc"):
             self.include(cur, first)
         elif low in (".options", ".option", ".opt"):
-            nl.options.update(self.kvs(cur, allow_str=True, flags=True))
+            olocs: dict = {}
+            opts = self.kvs(cur, allow_str=True, flags=True, locs=olocs)
+            nl.options.update(opts)
+            for k in opts:
+                nl.locs["option:" + k] = olocs.get("p:" + k, first.loc)
         elif low == ".tran":
             args: list[Value | str] = []
             while not cur.done() and not cur.at_kv():
