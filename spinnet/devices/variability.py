@@ -1,11 +1,11 @@
 """Device-to-device variability: seeded relative Gaussian spread of parameters.
 
-``apply(flat, {"fr": 0.01, "k": 0.05}, seed=1)`` multiplies each named parameter of every
-spintronic element (and ``value`` of R/C/L when ``"r"``/``"c"``/``"l"`` with the element
-letter as key, e.g. ``"R"``) by ``1 + sigma * N(0, 1)``, drawn from
+``apply(flat, {"fr": 0.01, "k": 0.05, "R": 0.02}, seed=1)`` multiplies each named parameter
+of every device that has it (and the ``value`` of R/C/L elements under the upper-case keys
+``"R"``, ``"C"``, ``"L"``) by ``1 + sigma * N(0, 1)``, drawn from
 ``numpy.random.default_rng(seed)`` in element order, so the same seed gives the same
-circuit.  Parameters not written on a model are filled from the device defaults first, so
-that a spread applies even to a defaulted value.  The input is not modified.
+circuit.  A parameter not written on a model starts from the device default, so a spread
+applies even to a defaulted value.  The input is not modified.
 """
 
 from __future__ import annotations
@@ -49,8 +49,9 @@ def apply(flat, spread: dict[str, float], seed: int):
             raise ParameterError("variability", k, s, "", "[0, 0.5) (relative sigma)")
     rng = np.random.default_rng(seed)
     out = copy.deepcopy(flat)
-    spread_l = {str(k).lower(): float(v) for k, v in spread.items() if len(str(k)) > 1}
-    values = {str(k).upper(): float(v) for k, v in spread.items() if len(str(k)) == 1}
+    # upper-case R, C, L address element values; anything else is a device parameter name
+    values = {k: float(v) for k, v in spread.items() if k in ("R", "C", "L")}
+    spread_l = {str(k).lower(): float(v) for k, v in spread.items() if k not in values}
     for el in _elements(out):
         kind = str(getattr(el, "kind", getattr(el, "name", "?")[:1])).upper()
         if kind in values and getattr(el, "value", None) is not None:
