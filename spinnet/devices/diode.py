@@ -41,6 +41,8 @@ SPECS = (
     ParamSpec("bv", "V", math.inf, 0.0, math.inf, "reverse breakdown voltage (inf: none)",
               lo_open=True),
     ParamSpec("ibv", "A", 1e-3, 0.0, 1e3, "current at breakdown voltage", lo_open=True),
+    ParamSpec("area", "", 1.0, 0.0, 1e6, "area factor (instance): scales is, cjo; divides rs",
+              lo_open=True),
     ParamSpec("eg", "eV", 1.11, 0.1, 10.0, "band gap (accepted; no temperature scaling)"),
     ParamSpec("xti", "", 3.0, -100.0, 100.0, "Is temperature exponent (accepted, unused)"),
     ParamSpec("kf", "", 0.0, 0.0, 1.0, "flicker noise coefficient (accepted, unused)"),
