@@ -101,7 +101,7 @@ def evaluate(netlist, images, batch: int = 2000, progress=None) -> np.ndarray:
         Images solved per call of :func:`spinnet.engine.steady`.
     progress : callable(done, total), optional
     """
-    from ..engine import steady
+    from ..engine.steady import steady
     x = _pixels(images)
     n = x.shape[0]
     names = list(netlist.inputs)

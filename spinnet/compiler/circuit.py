@@ -27,18 +27,7 @@ which the compiler writes into each oscillator's model card (per device under sp
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-
-
-def fieldline_slope(width: float = 1e-6, h0: float = 8e4, ms: float = 8e5) -> float:
-    """Resonance shift per ampere (Hz/A) of a strip of ``width`` under an in-plane junction.
-
-    Field of a wide strip ``H = I / (2 width)`` (physics.md §1) and the linearised Kittel
-    law ``f = (gamma mu0 / 2 pi) sqrt(H (H + Ms))`` around the bias field ``h0``.
-    """
-    gamma_mu0_2pi = 28.0e9 * 4e-7 * math.pi     # Hz per (A/m)
-    dfdh = gamma_mu0_2pi * (2 * h0 + ms) / (2 * math.sqrt(h0 * (h0 + ms)))
-    return dfdh / (2 * width)
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -52,8 +41,20 @@ class Design:
     c_couple: float = 1e-9    # F, DC block between an oscillator and its line
     l_tee: float = 1e-6       # H, bias-tee choke of each chain's DC read-out
     c_tee: float = 1e-12      # F, RF shunt at each chain's read-out node
-    dfdi: float = field(default_factory=fieldline_slope)  # Hz/A, field-line tuning slope
-    r_fline: float = 1.0      # ohm, field-line strip resistance
+    fl_w: float = 1e-6        # m, field-line strip width (field I / (2 w))
+    fl_h0: float = 800.0      # A/m, bias field of the tuned junctions (Kittel slope there)
+    fl_ms: float = 1e6        # A/m, saturation magnetisation
+    r_fline: float = 10.0     # ohm, field-line strip resistance
+
+    def fline_model(self) -> dict:
+        """``.model ... fline(...)`` parameters (linearised Kittel tuning)."""
+        return {"w": self.fl_w, "h0": self.fl_h0, "ms": self.fl_ms, "mode": 0.0,
+                "r": self.r_fline}
+
+    def fline_current(self, df):
+        """Field-line current (A) that shifts its resonators by ``df`` (Hz)."""
+        from ..devices import fieldline
+        return fieldline.current_for_shift(df, self.fl_w, 0.0, self.fl_h0, self.fl_ms)
     settle_tau: float = 5.0   # latency per layer in units of the slowest relaxation time
 
     def tone_amplitude(self, power: float) -> float:

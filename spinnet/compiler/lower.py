@@ -52,7 +52,9 @@ class _Lines:
 
 
 def _res(nl: Netlist, name, a, b, ia, ib, model, fr, o):
-    nl.add(Element(name, (a, b, ia, ib), model=model, params={"fr": float(fr), "o": float(o)}))
+    # the rectified EMF appears as v(first node) - v(second node): written (b, a) so that
+    # the chain voltage grows from its start a towards its end b
+    nl.add(Element(name, (b, a, ia, ib), model=model, params={"fr": float(fr), "o": float(o)}))
 
 
 def layer_taps(spec: NetSpec):
@@ -108,8 +110,8 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
         nominal = np.broadcast_to(f_tap, (lay.c_out, ntap))            # fabricated fr (conv)
         nominal_b = np.full(lay.c_out, float(lay.bias_f))
         # field-line currents: one per shared weight, solved from the linear tuning law
-        i_fl = (fr_tr - nominal) / d.dfdi if shared else None
-        i_flb = (lay.bias_fr - nominal_b) / d.dfdi if shared else None
+        i_fl = d.fline_current(fr_tr - nominal) if shared else None
+        i_flb = d.fline_current(lay.bias_fr - nominal_b) if shared else None
         targets: dict[tuple[int, int], list[str]] = {}
         btargets: dict[int, list[str]] = {}
         # bias tone line of this layer
@@ -171,7 +173,7 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
         nl.add(Element(f"RLB{l}", (lines.end(bline), "0"), value=d.r_term))
         n_fl = 0
         if shared:
-            nl.add_model(Model(f"fl{l}", "fline", {"dfdi": d.dfdi, "r": d.r_fline}))
+            nl.add_model(Model(f"fl{l}", "fline", d.fline_model()))
             for (co, t), names in targets.items():
                 _fieldline(nl, f"{l}_{co}_{t}", l, float(i_fl[co, t]), names)
                 n_fl += 1

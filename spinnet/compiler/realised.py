@@ -1,14 +1,16 @@
 """Weights as the compiled netlist realises them, read back from its elements.
 
 A resonator's resonance is its instance ``fr`` plus the shift of every field line that
-targets it (``dfdi * I`` of the line's DC current source).  This reads the netlist, not
-the compiler's intentions, so the weight-sharing error it reports is what was built.
+targets it (:func:`spinnet.devices.fieldline.shift` of the DC current of the line's
+source).  This reads the netlist, not the compiler's intentions, so the weight-sharing
+error it reports is what was built.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..devices import fieldline
 from ..netlist.model import Netlist
 from .spec import NetSpec
 
@@ -21,9 +23,11 @@ def resonances(nl: Netlist) -> dict[str, float]:
             fr[el.name] = float(el.params["fr"])
     for el in nl.elements.values():
         if el.kind == "N" and "targets" in el.params:
-            model = nl.models[el.model.lower()]
+            mp = {k.lower(): float(v) for k, v in nl.models[el.model.lower()].params.items()}
             src = nl.elements[("I" + el.name[1:]).lower()]
-            shift = float(model.params["dfdi"]) * float(src.source.dc)
+            shift = float(fieldline.shift(float(src.source.dc), mp.get("w", 1e-6),
+                                          mp.get("dfdh", 0.0), mp.get("h0", 800.0),
+                                          mp.get("ms", 1e6), mp.get("mode", 0.0)))
             for t in str(el.params["targets"]).split():
                 fr[t] += shift
     return fr
