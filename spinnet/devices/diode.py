@@ -171,11 +171,14 @@ IS, N, RS, CJO, VJ, M, TT, FC, BVP = range(len(COLS))
 
 
 def pack(params_list) -> np.ndarray:
-    """Rows of packed parameters (see :data:`COLS`; ``bvp`` is the adjusted breakdown)."""
+    """Rows of packed parameters (see :data:`COLS`): ``area`` applied as in ngspice (``is``,
+    ``cjo`` times area, ``rs`` divided), ``bvp`` the adjusted breakdown voltage."""
     rows = np.zeros((len(params_list), len(COLS)))
     for i, p in enumerate(params_list):
-        bvp = breakdown_voltage(p["is"], p["n"], p["bv"], p["ibv"])
-        rows[i] = (p["is"], p["n"], p["rs"], p["cjo"], p["vj"], p["m"], p["tt"], p["fc"], bvp)
+        area = p.get("area", 1.0)
+        bvp = breakdown_voltage(p["is"] * area, p["n"], p["bv"], p["ibv"])
+        rows[i] = (p["is"] * area, p["n"], p["rs"] / area, p["cjo"] * area, p["vj"], p["m"],
+                   p["tt"], p["fc"], bvp)
     return rows
 
 
