@@ -110,6 +110,8 @@ def test_exponential_blowup_is_refused_quickly():
     (".model fl fline\nN1 a 0 fl\n", "needs targets"),
     (".subckt s p params: g=1\n.ends\nX1 a s h=2\nR1 a 0 1\n", "has no parameter 'h'"),
     ("R1 a 0 1\n.output o v(zz)\n", "no net 'zz'"),
+    (".subckt s p P\n.ends\nR1 a 0 1\n", "port 'P' appears twice"),
+    (".subckt s p gnd\n.ends\nR1 a 0 1\n", "port 'gnd' is ground"),
     ("R1 a 0 1\n.save bogus(1)\n", "expected v(net)"),
     ("R1 a 0 1\n.steady\n.sweep nope lin 1 2 3\n", "no .param or .input"),
 ])

@@ -26,7 +26,7 @@ import networkx as nx
 from ..errors import NetlistError, NetlistErrors, SourceLocation
 from .flatten import GROUND, FlatCircuit, flatten_collect, net_name
 from .graph import dc_branches
-from .model import Circuit, Element, Netlist
+from .model import Circuit, Element, Netlist, Subckt
 from .scope import definitions, lookup
 
 MODEL_TYPES = {"d": "D", "sdr": "N", "stno": "N", "fline": "N"}
@@ -52,6 +52,15 @@ class _Checker:
                 if m.type not in MODEL_TYPES:
                     self.error(f"model {m.name!r}: unknown type {m.type!r}; spinnet knows "
                                + ", ".join(sorted(MODEL_TYPES)), m.locs.get("type", m.loc))
+            if isinstance(circ, Subckt):
+                seen_ports: set[str] = set()
+                for port in circ.ports:
+                    low = port.lower()
+                    if low in seen_ports or low in ("0", "gnd"):
+                        why = "is ground" if low in ("0", "gnd") else "appears twice"
+                        self.error(f"sub-circuit {circ.name!r}: port {port!r} {why}",
+                                   circ.loc)
+                    seen_ports.add(low)
             calls[id(circ)] = []
             for el in circ.elements.values():
                 self.element(el, circ, chain, calls[id(circ)])
