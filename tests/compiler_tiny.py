@@ -1,0 +1,66 @@
+"""A tiny seeded hardware-aware network for the compiler tests, and an independent reference.
+
+The reference forward pass below is written from physics.md §1-3 directly (not through
+spinnet.nn or spinnet.devices), so a test comparing the compiled netlist's steady state
+with it checks the compiler + engine against the closed-form equations.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from spinnet.compiler import LayerSpec, NetSpec
+
+K_PAPER = 1.0 / (8 * np.sqrt(2)) / 10e-6     # physics.md: (dR/R) tan(pi/4)/(8 sqrt2)/Ith
+
+
+def closed_form_weight(f, fr, alpha, K, s=0.0, o=1.0):
+    """physics.md §1: w = o K [s L + (1-s) A], L = a²/(a²+Δ²), A = 2aΔ/(a²+Δ²)."""
+    a = alpha * np.asarray(fr, float)
+    d = np.asarray(f, float) - fr
+    return o * K * (s * a * a / (a * a + d * d) + (1 - s) * 2 * a * d / (a * a + d * d))
+
+
+def closed_form_activation(V, gm, vbias, A, R, Q, Ith, imax):
+    """physics.md §2: P = A p0(I) R I², I = gm (V + vbias) clamped to [Ith, imax]."""
+    current = np.clip(gm * (V + vbias), Ith, imax)
+    z = current / Ith
+    return A * (z - 1) / (z + Q) * R * current ** 2
+
+
+PHYS = SimpleNamespace(weight=closed_form_weight, activation=closed_form_activation)
+
+
+def tiny_spec(seed=0, h=6, c1=2, k=3, stride=1, n_out=3, c_in=1) -> NetSpec:
+    """conv (c_in -> c1, k x k, stride) -> STNO -> dense (-> n_out), random resonances."""
+    rng = np.random.default_rng(seed)
+    res = {"alpha": 0.2, "K": K_PAPER, "s": 0.0}
+    # window of the trained models (spinnet/nn/model.py layer_design): gm maps 2 K p_in
+    # onto [Ith, imax]; vbias puts the threshold at V = 0
+    gm = (40e-6 - 10e-6) / (2 * K_PAPER * 1e-6)
+    act = {"gm": gm, "vbias": 10e-6 / gm, "A": 1.25, "R": 1e3, "Q": 2.0, "Ith": 10e-6,
+           "imax": 40e-6}
+    f1, f2 = 1e9, 1.5e9
+    fr1 = f1 * (1 + 0.2 * rng.uniform(-1, 1, (c1, k, k, c_in)))
+    ho = (h - k) // stride + 1
+    n2 = ho * ho * c1
+    fr2 = f2 * (1 + 0.2 * rng.uniform(-1, 1, (n_out, n2)))
+
+    def sign(shape):
+        return np.where(rng.uniform(size=shape) < 0.5, -1.0, 1.0)
+
+    l1 = LayerSpec("conv", fr1, sign(fr1.shape), np.full(c_in, f1),
+                   f1 * (1 + 0.1 * rng.uniform(-1, 1, c1)), sign(c1), f1, 1e-6, dict(res),
+                   dict(act), stride)
+    l2 = LayerSpec("dense", fr2, sign(fr2.shape), np.full(n2, f2),
+                   f2 * (1 + 0.1 * rng.uniform(-1, 1, n_out)), sign(n_out), f2, 1e-6,
+                   dict(res), None, 1)
+    return NetSpec((h, h, c_in), 1e-6, [l1, l2], name="tiny")
+
+
+def images(n, h=6, c_in=1, seed=1):
+    rng = np.random.default_rng(seed)
+    shape = (n, h, h) if c_in == 1 else (n, h, h, c_in)
+    return rng.integers(0, 256, shape).astype(np.uint8)
