@@ -218,26 +218,56 @@ def _batch_size(els) -> int:
     return n
 
 
-def _static(op: Operator) -> bool:
-    """Weights are batch-independent: no field lines, oscillator frequencies fixed."""
-    return not op.fline_names and all(p["n"] == 0.0 for p in op.stno_params)
+def _static_shifts(op: Operator, dc: np.ndarray):
+    """Per-junction resonance shifts when every field-line current is batch-independent.
+
+    A field line fed only by sources whose values are the same for the whole batch (and not
+    by any rectified EMF) carries a constant current; then the weights are constant and the
+    collapsed operators apply.  Returns an array (n_junctions,) or None.
+    """
+    if not op.fline_names:
+        return np.zeros(len(op.junction_names))
+    i_fl = np.zeros(len(op.fline_names))
+    for lv in op.levels:
+        rows = lv["fline_rows"]
+        if not len(rows):
+            continue
+        ys, ye = lv["Ysrc"][rows], lv["Yemf"][rows]
+        if ye.nnz:
+            return None
+        cols = np.unique(ys.indices)
+        if cols.size and not np.all(dc[cols] == dc[cols, :1]):
+            return None
+        i_fl[lv["fline_here"]] = (ys @ dc[:, :1])[:, 0]
+    shifts = np.array([dev.shift(i_fl[f], op.fline_params[f]) for f in range(len(i_fl))],
+                      dtype=float)
+    out = np.zeros(len(op.junction_names))
+    for lv in op.levels:
+        j0, j1 = lv["j"]
+        if lv["flj"].nnz:
+            out[j0:j1] = lv["flj"] @ shifts
+    return out
 
 
-def _level_fast(op: Operator, lv: dict) -> None:
+def _level_fast(op: Operator, lv: dict, dfr) -> None:
     """Precompute the collapsed operators of a level with static weights and single tones.
 
     With one source per pair, ``|I|^2 = |H|^2 |a|^2``, so tone powers, rectification and
-    the DC solve collapse into real sparse matrices acting on the source powers.
+    the DC solve collapse into real sparse matrices acting on the source powers.  ``dfr``
+    are the (static) resonance shifts of all junctions, or None when they vary.
     """
-    if "G" in lv:
+    key = None if dfr is None else hashlib.blake2b(dfr.tobytes(), digest_size=8).digest()
+    if "G" in lv and lv.get("G_key") == key:
         return
+    lv["G_key"] = key
     Hs, Hn = lv["Hs"], lv["Hn"]
-    single = np.all(np.diff(Hs.indptr) + np.diff(Hn.indptr) <= 1)
-    lv["single"] = bool(single) and _static(op)
-    if not lv["single"]:
+    single = bool(np.all(np.diff(Hs.indptr) + np.diff(Hn.indptr) <= 1))
+    stnos = np.unique(lv["stno"][lv["stno"] >= 0])
+    fixed_f = all(op.stno_params[s]["n"] == 0.0 for s in stnos)
+    if not (single and fixed_f and dfr is not None):
         lv["G"] = None
         return
-    w = lv["scale"] * _weights_static(op, lv)
+    w = lv["scale"] * _weights_static(op, lv, dfr)
     wagg = lv["agg"] @ sp.diags(w)
     Ps = sp.csr_matrix((np.abs(Hs.data) ** 2, Hs.indices, Hs.indptr), shape=Hs.shape)
     Pn = sp.csr_matrix((np.abs(Hn.data) ** 2, Hn.indices, Hn.indptr), shape=Hn.shape)
@@ -250,13 +280,14 @@ def _level_fast(op: Operator, lv: dict) -> None:
     lv["G"] = True
 
 
-def _weights_static(op: Operator, lv: dict) -> np.ndarray:
+def _weights_static(op: Operator, lv: dict, dfr) -> np.ndarray:
     f = lv["freq"].copy()
     st = lv["stno"]
     if np.any(st >= 0):
         f[st >= 0] = np.array([op.stno_params[s]["f0"] for s in st[st >= 0]])
     wp, pj = lv["wpar"], lv["pj"]
-    return dev.weight(f, wp["fr"][pj], wp["alpha"][pj], wp["k"][pj], wp["s"][pj], wp["o"][pj])
+    fr = wp["fr"][pj] + dfr[lv["j"][0] + pj]
+    return dev.weight(f, fr, wp["alpha"][pj], wp["k"][pj], wp["s"][pj], wp["o"][pj])
 
 
 def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
@@ -309,8 +340,9 @@ def evaluate(op: Operator, flat, keep_all: bool = False, tol: float = 1e-9,
              maxiter: int = 200, chunk: int | None = None) -> SteadyResult:
     """Apply a prepared operator to the (possibly batched) sources of ``flat``."""
     dc, amp, phase, B = _batch_values(op, flat)
+    dfr = _static_shifts(op, dc)
     for lv in op.levels:
-        _level_fast(op, lv)
+        _level_fast(op, lv, dfr)
     nj, n_st, n_fl = len(op.junction_names), len(op.stno_names), len(op.fline_names)
     rows = max([op.n_y + nj + n_st + dc.shape[0] + amp.shape[0]]
                + [(lv["p"][1] - lv["p"][0]) * 3 for lv in op.levels if not lv["G"]])

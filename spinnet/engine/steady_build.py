@@ -41,13 +41,13 @@ from . import steady_devices as dev
 
 GROUND = ("0", "gnd")
 GMIN = 1e-12  # S from every net to ground, as SPICE: keeps floating components regular
-DENSE_MAX = 400  # components up to this many unknowns are solved with dense LU
+DENSE_MAX = 40  # up to this many unknowns dense LU; above, sparse LU (chains are banded)
 
 _PROBE = re.compile(r"^\s*([vi])\s*\(\s*([^,()\s]+)\s*(?:,\s*([^,()\s]+)\s*)?\)\s*$", re.I)
 
 
 def _is_ground(net: str) -> bool:
-    return net.lower() in GROUND
+    return net == "0" or net.lower() == "gnd"
 
 
 def _scalar_value(el, what: str = "value") -> float:
@@ -742,7 +742,7 @@ def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_
             t = ysrc_t if col[0] == "src" else yemf_t
             t[0].append(row)
             t[1].append(col[1])
-            t[2].append(float(val))
+            t[2].append(float(np.real(val)))
     if not driven:
         return
     # RF: tone entries of this component

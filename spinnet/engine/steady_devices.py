@@ -27,8 +27,50 @@ def _scalar(el, name: str, value) -> float:
     return float(arr)
 
 
+_MODEL_CACHE: dict = {}
+
+
 def bound(el) -> dict:
-    """Bound, range-checked, scalar parameters of spintronic element ``el``."""
+    """Bound, range-checked, scalar parameters of spintronic element ``el``.
+
+    Resonators (the many devices) bind their model card once and check only their own
+    instance parameters; anything unusual goes through the full registry binding.
+    """
+    if (el.model_type or "").lower() == "sdr":
+        fast = _bound_resonator(el)
+        if fast is not None:
+            return fast
+    return _bound_full(el)
+
+
+def _bound_resonator(el):
+    specs = {s.name: s for s in resonator.SPECS}
+    inst = {str(k).lower(): v for k, v in (el.params or {}).items()}
+    mp = el.model_params or {}
+    if any(k not in specs for k in inst) or any(str(k).lower() not in specs for k in mp):
+        return None
+    try:
+        key = tuple(sorted((str(k).lower(), float(v)) for k, v in mp.items()))
+    except (TypeError, ValueError):
+        return None
+    base = _MODEL_CACHE.get(key)
+    if base is None:
+        from ..devices.params import bind as _bind
+        base = {k: _scalar(el, k, v) for k, v in _bind(el.name, resonator.SPECS,
+                                                       dict(key)).items()}
+        if len(_MODEL_CACHE) > 1024:
+            _MODEL_CACHE.clear()
+        _MODEL_CACHE[key] = base
+    out = dict(base)
+    from ..devices.params import check_value
+    for k, v in inst.items():
+        out[k] = _scalar(el, k, check_value(el.name, specs[k], v))
+    if out.get("level", 1.0) != 1.0:
+        return None
+    return out
+
+
+def _bound_full(el) -> dict:
     try:
         from ..devices.registry import bind_element
         p = bind_element(el.name, el.model_type, el.model_params, el.params)
