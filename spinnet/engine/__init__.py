@@ -16,11 +16,16 @@ __all__ = ["System", "elaborate", "tran", "Result", "steady", "sweep", "run"]
 def __getattr__(name):
     if name == "steady":
         from .steady import steady
+        # importing the submodule bound the *module* to this package's name ``steady``;
+        # rebind the function so the next ``from spinnet.engine import steady`` gets it
+        globals()["steady"] = steady
         return steady
     if name == "sweep":
         from .sweep import sweep
+        globals()["sweep"] = sweep
         return sweep
     if name == "run":
         from .run import run
+        globals()["run"] = run
         return run
     raise AttributeError(name)
