@@ -105,11 +105,17 @@ def evaluate(netlist, images, batch: int = 2000, progress=None) -> np.ndarray:
     x = _pixels(images)
     n = x.shape[0]
     names = list(netlist.inputs)
-    if x.shape[1] != len(names):
+    if str(netlist.options.get("scheme", "")).lower() == "sequential":
+        pass
+    elif x.shape[1] != len(names):
         raise DataError(f"images have {x.shape[1]} pixels but the netlist has {len(names)} "
                         ".input parameters")
     if not isinstance(batch, int | np.integer) or batch < 1:
         raise ParameterError("evaluate", "batch", batch, "", "an integer >= 1")
+    if str(netlist.options.get("scheme", "")).lower() == "sequential":
+        from .sequential import evaluate_sequential
+        shape = _input_shape(netlist, x.shape[1])
+        return evaluate_sequential(netlist, x, shape, batch, progress)
     order = _input_order(names)
     out = []
     for start in range(0, n, batch):
@@ -122,6 +128,17 @@ def evaluate(netlist, images, batch: int = 2000, progress=None) -> np.ndarray:
     if not out:
         return np.zeros((0, len(netlist.outputs)))
     return np.concatenate(out, axis=0)
+
+
+def _input_shape(netlist, n_pix: int) -> tuple[int, int, int]:
+    shp = str(netlist.options.get("input_shape", ""))
+    try:
+        h, w, c = (int(v) for v in shp.split(":"))
+    except ValueError:
+        raise DataError(f"netlist option input_shape = {shp!r} is not H:W:C") from None
+    if h * w * c != n_pix:
+        raise DataError(f"images have {n_pix} pixels but the netlist expects {h}x{w}x{c}")
+    return h, w, c
 
 
 def _input_order(names: list[str]) -> list[int]:

@@ -80,7 +80,9 @@ def _stno_params(nl: Netlist, l: int, lay, npos: int) -> dict | None:
     out = {k: np.empty((npos, lay.c_out)) for k in keys}
     for q in range(npos):
         for co in range(lay.c_out):
-            el = nl.elements[f"no{l}_{q * lay.c_out + co}"]
+            el = nl.elements.get(f"no{l}_{q * lay.c_out + co}")
+            if el is None:   # sequential scheme: the oscillator replaying channel co (tap co)
+                el = nl.elements[f"nu{l + 1}_{co}"]
             for k, pk in keys.items():
                 out[k][q, co] = float(el.params[pk])
     return out

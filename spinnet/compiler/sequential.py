@@ -1,0 +1,239 @@
+"""Sequential scheme: one chain per kernel, input patches streamed over time steps.
+
+Each layer is a *stage*: ``C_out`` chains of ``K*K*C_in`` resonators (+ bias resonator) on
+``K*K*C_in`` tap lines (one per kernel tap; arrangement B: every resonator sees the one
+tone of its tap's line).  At each of the ``H_out*W_out`` time steps the sequencer presents
+one patch to the tap lines and samples the chains' read-out voltages; the next stage
+reads its patches from those held samples.
+
+Stage inputs (``.input``):
+
+- layer 1: ``p1_<t>``, the pixel (0..1) of tap ``t``: a tone source ``{ain*sqrt(p1_t)}``
+  behind ``r_src``, exactly as a pixel line of the parallel scheme;
+- layer l > 1: ``u<l>_<t>``, the held read-out voltage (chain voltage + vbias) of the
+  previous layer's neuron at tap ``t``; it drives a transconductance stage and an STNO
+  (the previous layer's channel's oscillator parameters) that emits onto the tap line.  The
+  hold stores a DC voltage only: the activation is computed by that STNO in the netlist.
+
+Stage outputs (``.output``): ``h<l>_<c>`` = read-out voltage of chain ``c`` (hidden
+layers), ``y<c>`` class scores (last layer).  All stages are disconnected parts of one
+netlist; :func:`evaluate_sequential` solves them stage by stage.  Every element name is
+``<letters><layer>_...`` so a stage's elements can be selected by name.
+
+Each weight has exactly one resonator, so no field line is needed (each is fabricated or
+trimmed at its trained resonance); spread is drawn per device with ``P = 1``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from ..netlist.model import Analysis, Element, Expr, Model, Netlist, Waveform
+from .circuit import Design
+from .lower import _res, layer_taps
+from .report import CompileReport, LayerReport
+from .spec import NetSpec
+
+_STAGE = re.compile(r"^[a-z]+(\d+)_", re.IGNORECASE)
+
+
+def lower_sequential(spec: NetSpec, draw: list[dict] | None = None,
+                     design: Design | None = None) -> tuple[Netlist, CompileReport]:
+    d = design or Design()
+    nl = Netlist(title=f"spinnet compiled {spec.name}: sequential scheme, arrangement B")
+    nl.options["scheme"] = "sequential"
+    nl.options["input_shape"] = ":".join(str(v) for v in spec.in_shape)
+    rep = CompileReport(scheme="sequential", arrangement="B", model=spec.name)
+    nl.params["ain"] = d.tone_amplitude(spec.p_in)
+    taps = layer_taps(spec)
+    for li, lay in enumerate(spec.layers):
+        l = li + 1
+        sin, sout, idx = taps[li]
+        npos, ntap = idx.shape
+        real = draw[li] if draw is not None else None
+        last = lay.act is None
+        r = lay.res
+        mname = f"sdr{l}"
+        nl.add_model(Model(mname, "sdr", {"alpha": float(r["alpha"]), "k": float(r["K"]),
+                                         "s": float(r.get("s", 0.0)), "r0": d.r0,
+                                         "kappa": d.kappa}))
+        fr_tr = lay.fr.reshape(lay.c_out, ntap)
+        o_tr = lay.o.reshape(lay.c_out, ntap)
+        c_prev = sin[-1]
+        # tap line sources
+        for t in range(ntap):
+            line = f"L{l}_{t}"
+            f_tone = float(lay.f_in[t % lay.c_in] if lay.kind == "conv" else lay.f_in[t])
+            if li == 0:
+                nl.inputs.append(f"p1_{t}")
+                nl.add(Element(f"VX{l}_{t}", (f"xa{l}_{t}", "0"),
+                               source=Waveform("tones", (f_tone, Expr(f"ain*sqrt(p1_{t})"),
+                                                         0.0))))
+                nl.add(Element(f"RX{l}_{t}", (f"xa{l}_{t}", f"{line}_0"), value=d.r_src))
+            else:
+                prev = spec.layers[li - 1]
+                ch = t % c_prev if lay.kind == "conv" else t % c_prev
+                nl.inputs.append(f"u{l}_{t}")
+                nl.add(Element(f"VU{l}_{t}", (f"uu{l}_{t}", "0"),
+                               source=Waveform("dc", (), Expr(f"u{l}_{t}"))))
+                s = f"su{l}_{t}"
+                nl.add(Element(f"GU{l}_{t}", ("0", s, f"uu{l}_{t}", "0"),
+                               value=float(prev.act["gm"])))
+                preal = draw[li - 1] if draw is not None else None
+                _replay_stno(nl, f"NU{l}_{t}", s, l, prev.act, preal, ch, d, f_tone)
+                nl.add(Element(f"CU{l}_{t}", (s, f"{line}_0"), value=d.c_couple))
+            seg = 0
+            for co in range(lay.c_out):
+                fr_dev = fr_tr[co, t] if real is None else real["fr"][0, co, t]
+                a, b = f"c{l}_{co}_{t}", f"c{l}_{co}_{t + 1}"
+                if t == 0 and last:
+                    a = "0"
+                _res(nl, f"N{l}_{co}_{t}", a, b, f"{line}_{seg}", f"{line}_{seg + 1}", mname,
+                     fr_dev, o_tr[co, t])
+                seg += 1
+            nl.add(Element(f"RL{l}_{t}", (f"{line}_{seg}", "0"), value=d.r_term))
+        # bias line
+        bl = f"B{l}"
+        nl.add(Element(f"VB{l}_0", (f"ba{l}", "0"),
+                       source=Waveform("tones", (float(lay.bias_f),
+                                                 d.tone_amplitude(lay.bias_p), 0.0))))
+        nl.add(Element(f"RB{l}_0", (f"ba{l}", f"{bl}_0"), value=d.r_src))
+        for co in range(lay.c_out):
+            frb = lay.bias_fr[co] if real is None else real["fr_bias"][0, co]
+            end = f"c{l}_{co}_e"
+            _res(nl, f"N{l}_{co}_b", f"c{l}_{co}_{ntap}", end, f"{bl}_{co}", f"{bl}_{co + 1}",
+                 mname, frb, lay.bias_o[co])
+            if last:
+                nl.outputs[f"y{co}"] = f"v({end})"
+                continue
+            nl.add(Element(f"VC{l}_{co}", (f"c{l}_{co}_0", "0"),
+                           source=Waveform("dc", (), float(lay.act["vbias"]))))
+            nl.add(Element(f"LT{l}_{co}", (end, f"r{l}_{co}"), value=d.l_tee))
+            nl.add(Element(f"CT{l}_{co}", (end, f"t{l}_{co}"), value=d.c_tee))
+            nl.add(Element(f"RT{l}_{co}", (f"t{l}_{co}", "0"), value=d.r_term))
+            nl.outputs[f"h{l}_{co}"] = f"v(r{l}_{co})"
+        nl.add(Element(f"RLB{l}_0", (f"{bl}_{lay.c_out}", "0"), value=d.r_term))
+        nl.options[f"stage{l}"] = f"{lay.kind}:{lay.k}:{lay.stride}:{lay.c_out}"
+        rep.layers.append(_report(spec, li, lay, npos, ntap, d))
+    nl.analyses.append(Analysis("steady"))
+    rep.inputs, rep.outputs = len(nl.inputs), len(nl.outputs)
+    rep.notes.append("sequential: one chain per kernel, patches streamed; every weight one "
+                     "resonator at its trained resonance (no field lines); stage inputs are "
+                     "held read-out voltages re-emitted by STNOs in the next stage")
+    return nl, rep
+
+
+def _replay_stno(nl, name, node, l, act, preal, ch, d: Design, f_emit):
+    if preal is not None:
+        A, R, Q, Ith = (float(preal[k][0, ch]) for k in ("A", "R", "Q", "Ith"))
+    else:
+        A, R, Q, Ith = (float(act[k]) for k in ("A", "R", "Q", "Ith"))
+    mname = f"oscu{l}"
+    if mname not in nl.models:
+        nl.add_model(Model(mname, "stno", {"n": 0.0, "imax": float(act["imax"]),
+                                           "gm": float(act["gm"]),
+                                           "vbias": float(act["vbias"])}))
+    nl.add(Element(name, (node, "0"), model=mname,
+                   params={"f0": f_emit, "q": Q, "ith": Ith, "r": R, "a": A,
+                           "dr": d.stno_dr(A, R)}))
+
+
+def _report(spec, li, lay, npos, ntap, d: Design) -> LayerReport:
+    r = lay.res
+    fr_all = np.concatenate([lay.fr.ravel(), lay.bias_fr.ravel()])
+    tones = sorted(set(float(f) for f in lay.f_in) | {float(lay.bias_f)})
+    tau = 1.0 / (2 * math.pi * r["alpha"] * float(fr_all.min()))
+    if li > 0:
+        prev = spec.layers[li - 1].act
+        zeta = 0.5 * (1.0 + prev["imax"] / prev["Ith"])
+        tau = max(tau, 1.0 / (1e8 * (zeta - 1.0)))     # replayed STNOs settle too
+    chains = lay.c_out
+    p_lines = d.source_power(lay.bias_p)
+    if li == 0:
+        p_lines += ntap * d.source_power(spec.p_in)
+    else:
+        prev = spec.layers[li - 1].act
+        p_lines += ntap * (prev["imax"] ** 2 * prev["R"] * (1 + prev["A"]))
+    return LayerReport(
+        name=f"L{li + 1}:{lay.kind}", kind=lay.kind, chains=chains,
+        resonators=chains * (ntap + 1), resonators_per_chain=ntap + 1,
+        oscillators=ntap if li > 0 else 0, field_lines=0, frequencies=len(tones),
+        tones_hz=tones, fr_range_hz=(float(fr_all.min()), float(fr_all.max())),
+        linewidth_hz=r["alpha"] * float(fr_all.min()), min_spacing_over_linewidth=math.inf,
+        latency_s=npos * d.settle_tau * tau, power_w=p_lines, time_steps=npos)
+
+
+def _stage_of(name: str) -> int | None:
+    m = _STAGE.match(name)
+    return int(m.group(1)) if m else None
+
+
+def n_stages(nl: Netlist) -> int:
+    return max(_stage_of(n) or 0 for n in nl.inputs + list(nl.outputs) + ["x1_"])
+
+
+def stage_netlist(nl: Netlist, l: int) -> Netlist:
+    """The elements, models and I/O of stage ``l`` of a sequential netlist."""
+    sub = Netlist(title=f"{nl.title} [stage {l}]", params=dict(nl.params),
+                  models=dict(nl.models))
+    for key, el in nl.elements.items():
+        if _stage_of(el.name) == l:
+            sub.elements[key] = el
+    sub.inputs = [n for n in nl.inputs if _stage_of(n) == l]
+    hidden = {k: v for k, v in nl.outputs.items() if k.lower().startswith(f"h{l}_")}
+    sub.outputs = hidden or {k: v for k, v in nl.outputs.items() if k.lower().startswith("y")}
+    return sub
+
+
+def evaluate_sequential(nl: Netlist, x: np.ndarray, shape: tuple[int, int, int],
+                        batch: int, progress=None) -> np.ndarray:
+    """Scores of pixel rows ``x`` (n, H*W*C) through the stages of a sequential netlist.
+
+    Between stages only data movement happens (the sequencer): patches of the held
+    read-out voltages are gathered with the layer's tap map and bound to the next stage.
+    """
+    from ..engine.steady import steady
+
+    n = x.shape[0]
+    vals = x
+    h, w, c = shape
+    for l in range(1, n_stages(nl) + 1):
+        sub = stage_netlist(nl, l)
+        ntap = len(sub.inputs)
+        kind, k, stride, c_out = _geometry(nl, l)
+        if kind == "conv":
+            ho, wo = (h - k) // stride + 1, (w - k) // stride + 1
+            oy, ox = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
+            ky, kx, ch = np.meshgrid(np.arange(k), np.arange(k), np.arange(c), indexing="ij")
+            idx = ((oy.reshape(-1, 1) * stride + ky.reshape(1, -1)) * w
+                   + ox.reshape(-1, 1) * stride + kx.reshape(1, -1)) * c + ch.reshape(1, -1)
+        else:
+            ho = wo = 1
+            idx = np.arange(vals.shape[1])[None, :]
+        patches = vals[:, idx].reshape(n * idx.shape[0], ntap)     # (n*npos, taps)
+        outs = []
+        per = max(1, batch * 8)
+        for s0 in range(0, patches.shape[0], per):
+            pb = patches[s0:s0 + per]
+            res = steady(sub, {name: pb[:, t] for t, name in enumerate(sub.inputs)})
+            outs.append(np.asarray(res.outputs, float).reshape(len(pb), -1))
+        vals = np.concatenate(outs).reshape(n, ho * wo * c_out)
+        h, w, c = ho, wo, c_out
+        if progress is not None:
+            progress(l, n_stages(nl))
+    return vals
+
+
+def _geometry(nl: Netlist, l: int):
+    """(kind, k, stride, c_out) of stage ``l`` from the ``.options stage<l>=...`` card."""
+    from ..errors import DataError
+    g = nl.options.get(f"stage{l}")
+    try:
+        kind, k, stride, c_out = str(g).split(":")
+        return kind, int(k), int(stride), int(c_out)
+    except ValueError:
+        raise DataError(f"sequential netlist: option stage{l} = {g!r} is not "
+                        "kind:k:stride:c_out") from None
