@@ -27,9 +27,10 @@ def test_console_script_end_to_end(tmp_path):
     assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0] == f"{bad}:3:8: error: R1 value: division by zero in expression"
+    # the caret points at the '/' inside the expression
+    assert lines[0] == f"{bad}:3:10: error: R1 value: division by zero in expression"
     assert lines[1] == "    R1 a 0 {1/0}"
-    assert lines[2] == "           ^"
+    assert lines[2] == "             ^"
     assert f"{bad}:4:6: error: X1: unknown sub-circuit 'nosub'" in lines
     assert "2 file(s) checked: 2 problem(s) in 1 file(s)" in proc.stderr
 

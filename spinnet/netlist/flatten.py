@@ -119,22 +119,38 @@ class Flattener:
             self.errors.append(NetlistError(message, loc))
 
     # -- parameters ----------------------------------------------------------------------
-    def eval(self, value, env: dict, loc: SourceLocation | None, what: str):
+    def eval(self, value, env: dict, loc: SourceLocation | None, what: str,
+             precise: bool = False):
+        """Evaluate a value; ``precise`` says ``loc`` is where the expression text starts,
+        so that an error points at the offending character inside it."""
         if isinstance(value, Expr):
             try:
                 return evaluate(value.text, env)
             except ExprError as exc:
-                if loc is not None:
-                    loc = SourceLocation(loc.file, loc.line, loc.col, loc.text)
+                if _uses_failed(value.text, env):
+                    return float("nan")  # the failing parameter was reported already
+                if loc is not None and precise:
+                    loc = SourceLocation(loc.file, loc.line, loc.col + exc.pos, loc.text)
                 self.error(f"{what}: {exc.message}", loc)
                 return float("nan")
         return value
 
-    def scope_params(self, params: dict, env: dict, loc_of, overrides=()) -> None:
+    def eval_at(self, value, env: dict, locs: dict, key: str, fallback, what: str):
+        """``eval`` located by ``locs[key]`` (a value location) or else ``fallback``."""
+        loc = locs.get(key)
+        if loc is None:
+            return self.eval(value, env, fallback, what)
+        return self.eval(value, env, loc, what, precise=True)
+
+    def scope_params(self, params: dict, env: dict, loc_of, overrides=(),
+                     value_loc=None) -> None:
         """Evaluate ``.param`` definitions into ``env`` in dependency order (cycles -> error).
 
         Names in ``overrides`` are already bound (bindings) and are not redefined.
         """
+        if value_loc is None:
+            def value_loc(k):
+                return loc_of(k), False
         todo = {k: v for k, v in params.items() if k not in overrides}
         deps = {}
         for k, v in todo.items():
@@ -157,7 +173,8 @@ class Flattener:
                 if deps[k] - done:
                     rest.append(k)
                     continue
-                env[k] = self.eval(todo[k], env, loc_of(k), f"parameter {k!r}")
+                loc, precise = value_loc(k)
+                env[k] = self.eval(todo[k], env, loc, f"parameter {k!r}", precise)
                 done.add(k)
                 progress = True
             if not progress:
@@ -182,7 +199,7 @@ class Flattener:
         env.update(self.bindings)
         loc0 = _first_loc(nl)
         self.scope_params(nl.params, env, lambda k: nl.locs.get("param:" + k, loc0),
-                          overrides=self.bindings)
+                          overrides=self.bindings, value_loc=_value_loc(nl, "pval:", loc0))
         top = _Frame(nl, env, "", {})
         self.circuit([top])
         nets = [GROUND] if GROUND in self.nets else []
@@ -250,18 +267,19 @@ class Flattener:
         env = dict(stack[depth].env)
         def_loc = sub.loc
         for k, v in sub.defaults.items():
-            env[k] = self.eval(v, env, sub.locs.get("default:" + k, def_loc),
-                               f"sub-circuit {sub.name} parameter {k!r}")
+            env[k] = self.eval_at(v, env, sub.locs, "dval:" + k,
+                                  sub.locs.get("default:" + k, def_loc),
+                                  f"sub-circuit {sub.name} parameter {k!r}")
         for k, v in el.params.items():
             if isinstance(v, str):
                 self.error(f"{el.name}: parameter {k!r} must be a number or {{expression}}",
                            el.locs.get("p:" + k, el.loc))
                 continue
-            env[k] = self.eval(v, frame.env, el.locs.get("p:" + k, el.loc),
-                               f"{el.name} parameter {k!r}")
+            env[k] = self.eval_at(v, frame.env, el.locs, "v:" + k,
+                                  el.locs.get("p:" + k, el.loc), f"{el.name} parameter {k!r}")
         overridden = set(el.params)
         self.scope_params(sub.params, env, lambda k: sub.locs.get("param:" + k, def_loc),
-                          overrides=overridden)
+                          overrides=overridden, value_loc=_value_loc(sub, "pval:", def_loc))
         prefix = frame.prefix + el.name + "."
         netmap = {}
         for port, node in zip(sub.ports, el.nodes, strict=True):
@@ -281,22 +299,23 @@ class Flattener:
                                          for i in range(len(nodes))),
                          locs=dict(el.locs))
         if el.value is not None:
-            fe.value = self.eval(el.value, env, el.locs.get("value", el.loc),
+            fe.value = self.eval_at(el.value, env, el.locs, "value", el.loc,
                                  f"{el.name} value")
         params = {}
         for k, v in el.params.items():
             if k == "targets" and el.kind == "N":
                 params[k] = tuple(frame.prefix + t for t in str(v).split())
                 continue
-            params[k] = self.eval(v, env, el.locs.get("p:" + k, el.loc), f"{el.name} {k}")
+            params[k] = self.eval_at(v, env, el.locs, "v:" + k, el.locs.get("p:" + k, el.loc),
+                                     f"{el.name} {k}")
         fe.params = params
         if el.source is not None:
             w = el.source
             fe.source = FlatWaveform(
                 w.kind,
-                tuple(self.eval(a, env, el.locs.get("source", el.loc), f"{el.name} source")
-                      for a in w.args),
-                self.eval(w.dc, env, el.loc, f"{el.name} DC value"))
+                tuple(self.eval_at(a, env, el.locs, f"arg{i}", el.locs.get("source", el.loc),
+                                   f"{el.name} source") for i, a in enumerate(w.args)),
+                self.eval_at(w.dc, env, el.locs, "dc", el.loc, f"{el.name} DC value"))
         if el.kind in "DN" and el.model is not None:
             depth, model = self.lookup(stack, "model", el.model)
             if model is None:
@@ -313,14 +332,36 @@ class Flattener:
                 cached = self._model_cache.get(key)
                 if cached is None:  # evaluate a model once per scope, not once per use
                     cached = {
-                        k: self.eval(v, menv, model.locs.get("p:" + k, model.loc),
-                                     f"model {model.name} {k}")
+                        k: self.eval_at(v, menv, model.locs, "v:" + k,
+                                        model.locs.get("p:" + k, model.loc),
+                                        f"model {model.name} {k}")
                         for k, v in model.params.items()}
                     self._model_cache[key] = (cached, menv)
                 else:
                     cached = cached[0]
                 fe.model_params = dict(cached)
         self.elements.append(fe)
+
+
+def _uses_failed(text: str, env: dict) -> bool:
+    """True when the expression uses a parameter whose own evaluation failed (NaN: every
+    value that evaluated is finite, and bindings are checked to be)."""
+    try:
+        used = names(text)
+    except ExprError:
+        return False
+    for n in used:
+        v = env.get(n)
+        if v is not None and np.any(np.isnan(np.asarray(v, dtype=float))):
+            return True
+    return False
+
+
+def _value_loc(circ: Circuit, prefix: str, fallback):
+    def value_loc(k):
+        loc = circ.locs.get(prefix + k)
+        return (loc, True) if loc is not None else (fallback, False)
+    return value_loc
 
 
 def _first_loc(nl: Netlist) -> SourceLocation | None:

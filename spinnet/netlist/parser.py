@@ -140,7 +140,8 @@ class Parser:
             if cur.at_kv():
                 key = cur.take()
                 eq = cur.take()
-                val = self.pvalue(cur.take(), allow_str, eq)
+                vtok = cur.take()
+                val = self.pvalue(vtok, allow_str, eq)
                 k = key.low
                 if k in out:
                     self.error(f"parameter {key.text!r} given twice", key.loc)
@@ -148,6 +149,7 @@ class Parser:
                     out[k] = val
                     if locs is not None:
                         locs["p:" + k] = key.loc
+                        locs["v:" + k] = _inner(vtok)
                 continue
             if flags and tok.kind == WORD:
                 cur.take()
@@ -258,13 +260,13 @@ class Parser:
                 if kv_val is not None:
                     self.error(f"{name.text}: value given twice", pos[2].loc)
                 el.value = self.value(pos[2], "a value")
-                el.locs["value"] = pos[2].loc
+                el.locs["value"] = _inner(pos[2])
             elif kv_val is not None:
                 if isinstance(kv_val, str):
                     self.error(f"{name.text}: value must be a number or {{expression}}",
                                el.locs.get("p:" + key, name.loc))
                 el.value = kv_val
-                el.locs["value"] = el.locs.get("p:" + key, el.locs.get("p:" + alias, name.loc))
+                el.locs["value"] = el.locs.get("v:" + key, el.locs.get("v:" + alias, name.loc))
             else:
                 self.error(f"{name.text}: missing value", cur.end_loc())
         elif letter == "D":
@@ -280,6 +282,7 @@ class Parser:
                         self.error(f"{name.text}: area given twice", pos[3].loc)
                     params["area"] = area
                     el.locs["p:area"] = pos[3].loc
+                    el.locs["v:area"] = _inner(pos[3])
             if len(pos) > 4:
                 self.error(f"unexpected {pos[4].text!r}", pos[4].loc)
         elif letter in "GE":
@@ -291,12 +294,12 @@ class Parser:
             for k in keys:
                 if k in params:
                     kv_val = params.pop(k)
-                    el.locs["value"] = el.locs["p:" + k]
+                    el.locs["value"] = el.locs["v:" + k]
             if len(pos) > 5:
                 self.error(f"unexpected {pos[5].text!r}", pos[5].loc)
             if len(pos) >= 5:
                 el.value = self.value(pos[4], "a gain")
-                el.locs["value"] = pos[4].loc
+                el.locs["value"] = _inner(pos[4])
             elif kv_val is not None and not isinstance(kv_val, str):
                 el.value = kv_val
             else:
@@ -352,14 +355,17 @@ class Parser:
             if tok.is_punct(","):
                 continue
             if low == "dc":
-                v = self.value(cur.take() or None, "the DC value") if cur.peek() else None
-                if v is None and cur.done():
+                vt = cur.take()
+                if vt is None:
                     self.error("missing value after DC", cur.end_loc())
+                    continue
+                v = self.value(vt, "the DC value")
                 if have_dc:
                     self.error(f"{el.name}: DC value given twice", tok.loc)
                 have_dc = True
                 if v is not None:
                     wave.dc = v
+                    el.locs["dc"] = _inner(vt)
                 continue
             if low == "ac":
                 mag = self.value(cur.take(), "the AC magnitude") if cur.peek() else 1.0
@@ -377,7 +383,7 @@ class Parser:
                     self.error(f"{el.name}: more than one waveform function", tok.loc)
                 have_fn = True
                 el.locs["source"] = tok.loc
-                self.source_fn(cur, tok, wave)
+                self.source_fn(cur, tok, wave, el.locs)
                 continue
             if low in ("exp", "sffm", "am", "trrandom", "trnoise"):
                 self.error(f"source function {tok.text.upper()} is not supported; use DC, "
@@ -390,18 +396,20 @@ class Parser:
                 v = self.value(tok, "a value")
                 if v is not None:
                     wave.dc = v
+                    el.locs["dc"] = _inner(tok)
                 continue
             self.error(f"unexpected {tok.text!r} in source specification (expected DC, AC, "
                        "SIN, PULSE, PWL or TONES)", tok.loc)
             return
         el.source = wave
 
-    def source_fn(self, cur: _Cursor, fn: Token, wave: Waveform) -> None:
+    def source_fn(self, cur: _Cursor, fn: Token, wave: Waveform, locs: dict) -> None:
         kind = fn.low
         paren = cur.peek() is not None and cur.peek().is_punct("(")
         if paren:
             cur.take()
         groups: list[list[Value]] = [[]]
+        arg_locs: list[list[SourceLocation]] = [[]]
         group_locs = [fn.loc]
         closed = False
         while not cur.done():
@@ -419,23 +427,27 @@ class Parser:
                 if kind != "tones":
                     self.error("';' separates tones only in TONES(...)", tok.loc)
                 groups.append([])
+                arg_locs.append([])
                 group_locs.append(tok.loc)
                 continue
             v = self.value(tok, f"a {kind.upper()} argument")
             if v is None:
                 return
             groups[-1].append(v)
+            arg_locs[-1].append(_inner(tok))
         if paren and not closed:
             self.error(f"missing ')' to close {fn.text}(", cur.end_loc())
             return
         lo, hi = _SOURCE_FUNCS[kind]
         if kind == "tones":
             args: list[Value] = []
-            for g, gl in zip(groups, group_locs, strict=True):
+            for g, gl, al in zip(groups, group_locs, arg_locs, strict=True):
                 if len(g) not in (2, 3):
                     self.error(f"each tone is 'frequency amplitude [phase_deg]'; found "
                                f"{len(g)} value(s)", gl)
                     return
+                for i, loc in enumerate(al):
+                    locs[f"arg{len(args) + i}"] = loc
                 args.extend(g if len(g) == 3 else (*g, 0.0))
             wave.kind, wave.args = "tones", tuple(args)
             return
@@ -447,6 +459,8 @@ class Parser:
         if kind == "pwl" and len(args) % 2:
             self.error("PWL takes time/value pairs: an even number of arguments", fn.loc)
             return
+        for i, loc in enumerate(arg_locs[0]):
+            locs[f"arg{i}"] = loc
         wave.kind, wave.args = kind, tuple(args)
 
     # -- dot cards -----------------------------------------------------------------------
@@ -471,6 +485,7 @@ class Parser:
                     continue
                 scope.params[k] = v
                 scope.locs["param:" + k] = locs["p:" + k]
+                scope.locs["pval:" + k] = locs["v:" + k]
         elif low == ".model":
             self.model(cur, first)
         elif low == ".subckt":
@@ -634,6 +649,7 @@ class Parser:
         sub.defaults = self.kvs(cur, allow_str=False, locs=dlocs)
         for k in sub.defaults:
             sub.locs["default:" + k] = dlocs["p:" + k]
+            sub.locs["dval:" + k] = dlocs["v:" + k]
         scope = self.scopes[-1]
         if sub.key in scope.subckts:
             prev = scope.subckts[sub.key].loc
@@ -716,6 +732,15 @@ class Parser:
         if self.errors:
             raise NetlistErrors(self.errors)
         return self.netlist
+
+
+def _inner(tok: Token) -> SourceLocation:
+    """Where the text of a value starts: inside ``{`` or ``'``, so that an expression
+    error's offset lands on the right character."""
+    loc = tok.loc
+    if tok.kind in (EXPR, QEXPR):
+        return SourceLocation(loc.file, loc.line, loc.col + 1, loc.text)
+    return loc
 
 
 def _is_num(text: str) -> bool:
