@@ -48,7 +48,16 @@ class System:
 
     @property
     def n(self) -> int:
-        return int(self.arrays.n)
+        return int(self.arrays.dims[mna.DN])
+
+    def count(self, kind: int) -> int:
+        """Number of elements of kind ``mna.K_*``."""
+        return int(self.arrays.kr[kind, 1] - self.arrays.kr[kind, 0])
+
+    def rows(self, kind: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(ix, fx)`` table rows of kind ``mna.K_*``."""
+        lo, hi = self.arrays.kr[kind]
+        return self.arrays.ix[lo:hi], self.arrays.fx[lo:hi]
 
 
 def _name(el) -> str:
@@ -358,9 +367,6 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     q_par, q_scale = _resonator_rows(by_kind["Q"])
     n = n_unk_br + 2 * len(q_rows)
 
-    def arr(rows, col, dtype=float):
-        return np.array([r[col] for r in rows], dtype=dtype)
-
     src_off, src_args = [], []
     for _kind, _dc, args in src_rows:
         src_off.append(len(src_args))
@@ -404,35 +410,41 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     kl = int(max(diff.max(initial=0), 1))
     ku = int(max((-diff).max(initial=0), 1))
 
-    i64 = _I64
+    # element tables: one row per element, kinds in mna.K_* order
+    ix_rows: list[list[int]] = []
+    fx_rows: list[list[float]] = []
+    kr = np.zeros((mna.N_KINDS, 2), dtype=_I64)
+
+    def table(kind, rows):
+        kr[kind, 0] = len(ix_rows)
+        for ints, floats in rows:
+            ix_rows.append(list(ints) + [-1] * (mna.N_ICOL - len(ints)))
+            fx_rows.append(list(floats) + [0.0] * (mna.N_FCOL - len(floats)))
+        kr[kind, 1] = len(ix_rows)
+
+    table(mna.K_R, [((a_, b_), (g_,)) for a_, b_, g_ in r_rows])
+    table(mna.K_C, [((a_, b_, -1, -1, br), (v,)) for a_, b_, v, br in c_rows])
+    table(mna.K_L, [((a_, b_, -1, -1, br), (v,)) for a_, b_, v, br in l_rows])
+    table(mna.K_V, [((a_, b_, -1, -1, br, s_), ()) for a_, b_, br, s_ in v_rows])
+    table(mna.K_I, [((a_, b_, -1, -1, -1, s_), ()) for a_, b_, s_ in i_rows])
+    table(mna.K_G, [((a_, b_, c_, d_), (g_,)) for a_, b_, c_, d_, g_ in g_rows])
+    table(mna.K_E, [((a_, b_, c_, d_, br), (g_,)) for a_, b_, c_, d_, g_, br in e_rows])
+    table(mna.K_AM, [((a_, b_, -1, -1, br), ()) for a_, b_, br in am_rows])
+    table(mna.K_D, [((a_, k_), tuple(p_)) for a_, k_, p_ in diodes])
+    table(mna.K_T, [((a_, b_, c_, d_, br), (z, td_)) for a_, b_, c_, d_, z, td_, br
+                    in t_rows])
+    table(mna.K_Q, [((a_, b_, st, drv, br), tuple(q_par[k]))
+                    for k, (a_, b_, br, drv, st) in enumerate(q_rows)])
     a = mna.Arrays(
-        n=n, n_nodes=n_nodes, perm=perm, kl=kl, ku=ku,
-        r_a=arr(r_rows, 0, i64), r_b=arr(r_rows, 1, i64), r_g=arr(r_rows, 2),
-        c_a=arr(c_rows, 0, i64), c_b=arr(c_rows, 1, i64), c_val=arr(c_rows, 2),
-        c_br=arr(c_rows, 3, i64),
-        l_a=arr(l_rows, 0, i64), l_b=arr(l_rows, 1, i64), l_val=arr(l_rows, 2),
-        l_br=arr(l_rows, 3, i64),
-        v_a=arr(v_rows, 0, i64), v_b=arr(v_rows, 1, i64), v_br=arr(v_rows, 2, i64),
-        v_src=arr(v_rows, 3, i64),
-        i_a=arr(i_rows, 0, i64), i_b=arr(i_rows, 1, i64), i_src=arr(i_rows, 2, i64),
-        g_a=arr(g_rows, 0, i64), g_b=arr(g_rows, 1, i64), g_c=arr(g_rows, 2, i64),
-        g_d=arr(g_rows, 3, i64), g_val=arr(g_rows, 4),
-        e_a=arr(e_rows, 0, i64), e_b=arr(e_rows, 1, i64), e_c=arr(e_rows, 2, i64),
-        e_d=arr(e_rows, 3, i64), e_val=arr(e_rows, 4), e_br=arr(e_rows, 5, i64),
-        am_a=arr(am_rows, 0, i64), am_b=arr(am_rows, 1, i64), am_br=arr(am_rows, 2, i64),
-        d_a=arr(diodes, 0, i64), d_k=arr(diodes, 1, i64),
-        d_par=np.array([d[2] for d in diodes]).reshape(len(diodes), mna.D_NCOL),
-        t_a=arr(t_rows, 0, i64), t_b=arr(t_rows, 1, i64), t_c=arr(t_rows, 2, i64),
-        t_d=arr(t_rows, 3, i64), t_z0=arr(t_rows, 4), t_td=arr(t_rows, 5),
-        t_br=arr(t_rows, 6, i64),
-        q_a=arr(q_rows, 0, i64), q_b=arr(q_rows, 1, i64), q_br=arr(q_rows, 2, i64),
-        q_drv=arr(q_rows, 3, i64), q_st=arr(q_rows, 4, i64),
-        q_par=np.ascontiguousarray(q_par.reshape(len(q_rows), mna.Q_NCOL)),
-        src_kind=np.array([r[0] for r in src_rows], dtype=i64),
-        src_dc=np.array([r[1] for r in src_rows], dtype=float),
-        src_off=np.array(src_off, dtype=i64),
-        src_len=np.array([len(r[2]) for r in src_rows], dtype=i64),
-        src_args=np.array(src_args, dtype=float),
+        perm=perm,
+        dims=np.array([n, n_nodes, kl, ku], dtype=_I64),
+        kr=kr,
+        ix=np.array(ix_rows, dtype=_I64).reshape(len(ix_rows), mna.N_ICOL),
+        fx=np.array(fx_rows, dtype=float).reshape(len(fx_rows), mna.N_FCOL),
+        si=np.array([[r[0], o, len(r[2])] for r, o in zip(src_rows, src_off, strict=True)],
+                    dtype=_I64).reshape(len(src_rows), 3),
+        sf=np.array([r[1] for r in src_rows], dtype=float),
+        sa=np.array(src_args + [0.0], dtype=float),
     )
 
     # independent connected components (ground does not join them: it is the reference)
@@ -465,7 +477,7 @@ def _probe_map(s: System) -> dict[str, tuple]:
     probes: dict[str, tuple] = {}
     for i, nm in enumerate(s.unknown_names):
         probes[nm] = ("x", i)
-    a = s.arrays
+    qix, _qfx = s.rows(mna.K_Q)
     nidx = {n: i for i, n in enumerate(s.nets)}
     for el in s.elements.values():
         if str(el.kind).upper() == "R":
@@ -474,5 +486,6 @@ def _probe_map(s: System) -> dict[str, tuple]:
             probes[f"i({_name(el).lower()})"] = ("r", ia, ib, float(el.value))
     for k, nm in enumerate(s.resonators):
         probes[f"state({nm.lower()},r)"] = ("res", k)
-        probes[f"state({nm.lower()},v)"] = ("diff", int(a.q_a[k]), int(a.q_b[k]))
+        probes[f"state({nm.lower()},v)"] = ("diff", int(qix[k, mna.IA]),
+                                            int(qix[k, mna.IB]))
     return probes

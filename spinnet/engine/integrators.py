@@ -22,6 +22,20 @@ import numpy as np
 from numba import njit
 
 from .mna import (
+    DKL,
+    DKU,
+    DN,
+    DNODES,
+    IA,
+    IB,
+    IBR,
+    IC,
+    ID,
+    K_C,
+    K_D,
+    K_L,
+    K_Q,
+    K_T,
     MODE_ALG,
     MODE_DC,
     MODE_TRAN,
@@ -38,21 +52,6 @@ OK, BLOWUP, NEWTON, SINGULAR, STEP = 0, 1, 2, 3, 4
 
 
 @njit(cache=True)
-def _work(a):
-    n = a.n
-    w = 2 * a.kl + a.ku + 1
-    return (np.zeros((n, w)), np.zeros(n), np.zeros(n, np.int64),
-            np.zeros((n, max(a.kl, 1))), np.zeros(n))
-
-
-@njit(cache=True)
-def _vd(x, a, k):
-    va = x[a.d_a[k]] if a.d_a[k] >= 0 else 0.0
-    vk = x[a.d_k[k]] if a.d_k[k] >= 0 else 0.0
-    return va - vk
-
-
-@njit(cache=True)
 def _port(x, i, j):
     vi = x[i] if i >= 0 else 0.0
     vj = x[j] if j >= 0 else 0.0
@@ -60,14 +59,42 @@ def _port(x, i, j):
 
 
 @njit(cache=True)
+def _work(a):
+    n = a.dims[DN]
+    w = 2 * a.dims[DKL] + a.dims[DKU] + 1
+    return (np.zeros((n, w)), np.zeros(n), np.zeros(n, np.int64),
+            np.zeros((n, max(a.dims[DKL], 1))), np.zeros(n))
+
+
+@njit(cache=True)
+def _cnt(a, kind):
+    return a.kr[kind, 1] - a.kr[kind, 0]
+
+
+@njit(cache=True)
+def _vd(x, a, k):
+    r = a.kr[K_D, 0] + k
+    return _port(x, a.ix[r, IA], a.ix[r, IB])
+
+
+@njit(cache=True)
+def _dpar(a, k):
+    return a.fx[a.kr[K_D, 0] + k]
+
+
+@njit(cache=True)
 def _converged(a, xn, xo, reltol, vntol, abstol):
-    """SPICE-style test; returns -1 or the unknown that still moves."""
+    """SPICE-style test; returns -1 or the unknown that still moves most (a node voltage
+    when any node still moves, so that failures name nets)."""
     worst = -1
     wv = 0.0
-    for i in range(a.n):
-        tol = reltol * max(abs(xn[i]), abs(xo[i])) + (vntol if i < a.n_nodes else abstol)
+    nn = a.dims[DNODES]
+    for i in range(a.dims[DN]):
+        tol = reltol * max(abs(xn[i]), abs(xo[i])) + (vntol if i < nn else abstol)
         d = abs(xn[i] - xo[i])
         if d > tol and d / tol > wv:
+            if worst >= 0 and worst < nn and i >= nn:
+                continue
             wv = d / tol
             worst = i
     return worst
@@ -81,34 +108,40 @@ def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
     ``work``: scratch arrays from ``_work``.  Returns ``(code, index)``.
     """
     B, rhs, piv, lm, xn = work
-    nd = a.d_a.shape[0]
+    nd = _cnt(a, K_D)
+    n = a.dims[DN]
+    kl = a.dims[DKL]
+    ku = a.dims[DKU]
     for k in range(nd):
         vd_lin[k] = _vd(x, a, k)
     worst = 0
     for _ in range(maxiter):
         assemble(a, B, rhs, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2)
-        bad = band_lu(B, a.kl, a.ku, piv, lm)
+        bad = band_lu(B, kl, ku, piv, lm)
         if bad >= 0:
-            for i in range(a.n):
+            for i in range(n):
                 if a.perm[i] == bad:
                     return SINGULAR, i
             return SINGULAR, 0
-        band_solve(B, a.kl, a.ku, piv, lm, rhs)
+        band_solve(B, kl, ku, piv, lm, rhs)
         unpermute(a, rhs, xn)
-        limited = False
+        limited = -1
         for k in range(nd):
             vnew = _vd(xn, a, k)
-            vl = pnjlim(vnew, vd_lin[k], a.d_par[k])
+            vl = pnjlim(vnew, vd_lin[k], _dpar(a, k))
             if vl != vnew:
-                limited = True
+                limited = k
             vd_lin[k] = vl
         worst = _converged(a, xn, x, reltol, vntol, abstol)
-        for i in range(a.n):
+        for i in range(n):
             x[i] = xn[i]
         if not nonlinear:
             return OK, -1
-        if worst < 0 and not limited:
+        if worst < 0 and limited < 0:
             return OK, -1
+    if worst < 0 and limited >= 0:  # still limiting a junction step: name its anode
+        r = a.kr[K_D, 0] + limited
+        worst = a.ix[r, IA] if a.ix[r, IA] >= 0 else a.ix[r, IB]
     return NEWTON, max(worst, 0)
 
 
@@ -123,8 +156,8 @@ def _finite_check(x, vmax):
 @njit(cache=True)
 def dc_op(a, t, x, maxiter, reltol, vntol, abstol, nonlinear):
     """Operating point at time ``t`` (sources at their value then), into ``x``."""
-    nd = a.d_a.shape[0]
-    nt = a.t_a.shape[0]
+    nd = _cnt(a, K_D)
+    nt = _cnt(a, K_T)
     z = np.zeros(max(nd, 1))
     e = np.zeros(max(nt, 1))
     vd = np.zeros(max(nd, 1))
@@ -151,14 +184,25 @@ def _line_wave(hist, k, port, step, z0, delay_steps):
 
 
 @njit(cache=True)
+def _line_store(a, hist, k, step, x):
+    r = a.kr[K_T, 0] + k
+    br = a.ix[r, IBR]
+    hist[k, 0, step] = _port(x, a.ix[r, IA], a.ix[r, IB])
+    hist[k, 1, step] = x[br]
+    hist[k, 2, step] = _port(x, a.ix[r, IC], a.ix[r, ID])
+    hist[k, 3, step] = x[br + 1]
+
+
+@njit(cache=True)
 def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
                vmax, nonlinear, out):
     """Fixed-step theta method from the operating point ``x`` (modified in place).
 
     Records ``x[rec_idx]`` every ``every`` steps (and at step 0) into ``out``.
     """
-    nd = a.d_a.shape[0]
-    nt = a.t_a.shape[0]
+    nd = _cnt(a, K_D)
+    nt = _cnt(a, K_T)
+    t0r = a.kr[K_T, 0]
     dq = np.zeros(max(nd, 1))
     dic = np.zeros(max(nd, 1))
     vd = np.zeros(max(nd, 1))
@@ -168,13 +212,10 @@ def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vnto
     # junction charge at the operating point (its current is zero there)
     for k in range(nd):
         v = _vd(x, a, k)
-        idd, gd = diode_iv(a.d_par[k], v)
-        dq[k], _c = diode_qc(a.d_par[k], v, idd, gd)
+        idd, gd = diode_iv(_dpar(a, k), v)
+        dq[k], _c = diode_qc(_dpar(a, k), v, idd, gd)
     for k in range(nt):
-        hist[k, 0, 0] = _port(x, a.t_a[k], a.t_b[k])
-        hist[k, 1, 0] = x[a.t_br[k]]
-        hist[k, 2, 0] = _port(x, a.t_c[k], a.t_d[k])
-        hist[k, 3, 0] = x[a.t_br[k] + 1]
+        _line_store(a, hist, k, 0, x)
     m = 0
     for j in range(rec_idx.shape[0]):
         out[0, j] = x[rec_idx[j]]
@@ -184,9 +225,9 @@ def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vnto
     for step in range(1, nsteps + 1):
         t = t0 + step * h
         for k in range(nt):
-            ds = a.t_td[k] / h
-            e1[k] = _line_wave(hist, k, 1, step, a.t_z0[k], ds)
-            e2[k] = _line_wave(hist, k, 0, step, a.t_z0[k], ds)
+            ds = a.fx[t0r + k, 1] / h
+            e1[k] = _line_wave(hist, k, 1, step, a.fx[t0r + k, 0], ds)
+            e2[k] = _line_wave(hist, k, 0, step, a.fx[t0r + k, 0], ds)
         code, idx = newton(a, MODE_TRAN, t, h, theta, x_prev, x, vd, dq, dic, e1, e2,
                            maxiter, reltol, vntol, abstol, nonlinear, work)
         if code != OK:
@@ -196,16 +237,13 @@ def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vnto
             return BLOWUP, bad, t
         for k in range(nd):
             v = _vd(x, a, k)
-            idd, gd = diode_iv(a.d_par[k], v)
-            q, _c = diode_qc(a.d_par[k], v, idd, gd)
+            idd, gd = diode_iv(_dpar(a, k), v)
+            q, _c = diode_qc(_dpar(a, k), v, idd, gd)
             dic[k] = (q - dq[k]) / (theta * h) - (1.0 / theta - 1.0) * dic[k]
             dq[k] = q
         for k in range(nt):
-            hist[k, 0, step] = _port(x, a.t_a[k], a.t_b[k])
-            hist[k, 1, step] = x[a.t_br[k]]
-            hist[k, 2, step] = _port(x, a.t_c[k], a.t_d[k])
-            hist[k, 3, step] = x[a.t_br[k] + 1]
-        for i in range(a.n):
+            _line_store(a, hist, k, step, x)
+        for i in range(x.shape[0]):
             x_prev[i] = x[i]
         if step % every == 0 and m < out.shape[0]:
             for j in range(rec_idx.shape[0]):
@@ -220,20 +258,23 @@ def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vnto
 
 @njit(cache=True)
 def n_states(a):
-    return a.c_a.shape[0] + a.l_a.shape[0] + 2 * a.q_a.shape[0]
+    return _cnt(a, K_C) + _cnt(a, K_L) + 2 * _cnt(a, K_Q)
 
 
 @njit(cache=True)
 def state_from_x(a, x, s):
-    nC = a.c_a.shape[0]
-    nL = a.l_a.shape[0]
+    nC = _cnt(a, K_C)
+    nL = _cnt(a, K_L)
+    ix = a.ix
     for k in range(nC):
-        s[k] = _port(x, a.c_a[k], a.c_b[k])
+        r = a.kr[K_C, 0] + k
+        s[k] = _port(x, ix[r, IA], ix[r, IB])
     for k in range(nL):
-        s[nC + k] = x[a.l_br[k]]
-    for k in range(a.q_a.shape[0]):
-        s[nC + nL + 2 * k] = x[a.q_st[k]]
-        s[nC + nL + 2 * k + 1] = x[a.q_st[k] + 1]
+        s[nC + k] = x[ix[a.kr[K_L, 0] + k, IBR]]
+    for k in range(_cnt(a, K_Q)):
+        st = ix[a.kr[K_Q, 0] + k, IC]
+        s[nC + nL + 2 * k] = x[st]
+        s[nC + nL + 2 * k + 1] = x[st + 1]
 
 
 @njit(cache=True)
@@ -243,34 +284,41 @@ def rhs_eval(a, t, s, ds, x, B, Bs, rhs, piv, lm, refactor):
     ``refactor`` False reuses the factors in ``B`` (linear circuit without junctions).
     Returns -1 or the unknown at a zero pivot.
     """
-    nC = a.c_a.shape[0]
-    nL = a.l_a.shape[0]
+    nC = _cnt(a, K_C)
+    nL = _cnt(a, K_L)
+    nQ = _cnt(a, K_Q)
+    kl = a.dims[DKL]
+    ku = a.dims[DKU]
+    ix = a.ix
+    fx = a.fx
     if refactor:
         assemble(a, B, rhs, MODE_ALG, t, 1.0, 1.0, x, s, x[:0], x[:0], x[:0], x[:0], x[:0])
-        bad = band_lu(B, a.kl, a.ku, piv, lm)
+        bad = band_lu(B, kl, ku, piv, lm)
         if bad >= 0:
-            for i in range(a.n):
+            for i in range(a.dims[DN]):
                 if a.perm[i] == bad:
                     return i
             return 0
     else:
         # only the right-hand side changes: assemble into the scratch matrix Bs
         assemble(a, Bs, rhs, MODE_ALG, t, 1.0, 1.0, x, s, x[:0], x[:0], x[:0], x[:0], x[:0])
-    band_solve(B, a.kl, a.ku, piv, lm, rhs)
+    band_solve(B, kl, ku, piv, lm, rhs)
     unpermute(a, rhs, x)
-    # states inside x are the frozen ones; write them so probes see the current state
-    for k in range(a.q_a.shape[0]):
-        x[a.q_st[k]] = s[nC + nL + 2 * k]
-        x[a.q_st[k] + 1] = s[nC + nL + 2 * k + 1]
     for k in range(nC):
-        ds[k] = x[a.c_br[k]] / a.c_val[k]
+        r = a.kr[K_C, 0] + k
+        ds[k] = x[ix[r, IBR]] / fx[r, 0]
     for k in range(nL):
-        ds[nC + k] = _port(x, a.l_a[k], a.l_b[k]) / a.l_val[k]
-    for k in range(a.q_a.shape[0]):
-        par = a.q_par[k]
+        r = a.kr[K_L, 0] + k
+        ds[nC + k] = _port(x, ix[r, IA], ix[r, IB]) / fx[r, 0]
+    for k in range(nQ):
+        r = a.kr[K_Q, 0] + k
+        par = fx[r]
         o = nC + nL + 2 * k
         u1, u2 = s[o], s[o + 1]
-        idr = x[a.q_drv[k]]
+        # states inside x are the frozen ones; write them so probes see the current state
+        x[ix[r, IC]] = u1
+        x[ix[r, IC] + 1] = u2
+        idr = x[ix[r, ID]]
         ds[o] = par[3] * u1 + par[4] * u2 + par[7] * idr
         ds[o + 1] = par[5] * u1 + par[6] * u2 + par[8] * idr
     return -1
@@ -291,11 +339,8 @@ def explicit_loop(a, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, seed
     ``const``: the circuit matrix does not depend on the state (factor once).
     """
     ns = n_states(a)
-    B = np.zeros((a.n, 2 * a.kl + a.ku + 1))
-    Bs = np.zeros((a.n, 2 * a.kl + a.ku + 1))
-    rhs = np.zeros(a.n)
-    piv = np.zeros(a.n, np.int64)
-    lm = np.zeros((a.n, max(a.kl, 1)))
+    B, rhs, piv, lm, _xn = _work(a)
+    Bs = B.copy()
     s = np.zeros(ns)
     state_from_x(a, x, s)
     k1 = np.zeros(ns)
@@ -340,7 +385,7 @@ def explicit_loop(a, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, seed
             return SINGULAR, bad, t + h
         for i in range(ns):
             if not math.isfinite(s[i]) or abs(s[i]) > vmax:
-                return BLOWUP, a.n + i, t + h
+                return BLOWUP, a.dims[DN] + i, t + h
         if step % every == 0 and m < out.shape[0]:
             _record(out, m, x, rec_idx)
             m += 1
@@ -370,11 +415,8 @@ def dopri_loop(a, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx, vma
     ``atol``: per-state absolute tolerance array.  ``stats``: [accepted, rejected].
     """
     ns = n_states(a)
-    B = np.zeros((a.n, 2 * a.kl + a.ku + 1))
-    Bs = np.zeros((a.n, 2 * a.kl + a.ku + 1))
-    rhs = np.zeros(a.n)
-    piv = np.zeros(a.n, np.int64)
-    lm = np.zeros((a.n, max(a.kl, 1)))
+    B, rhs, piv, lm, _xn = _work(a)
+    Bs = B.copy()
     s = np.zeros(ns)
     state_from_x(a, x, s)
     k1 = np.zeros(ns)
@@ -439,7 +481,7 @@ def dopri_loop(a, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx, vma
                 stats[0] += 1
                 for i in range(ns):
                     if not math.isfinite(s[i]) or abs(s[i]) > vmax:
-                        return BLOWUP, a.n + i, t
+                        return BLOWUP, a.dims[DN] + i, t
                 fac = 0.9 * err ** (-0.2) if err > 0.0 else 5.0
                 h = (h_try if last else h) * min(5.0, max(0.2, fac)) if err > 0.0 \
                     else h_try

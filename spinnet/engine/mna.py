@@ -37,37 +37,37 @@ Q_RB, Q_RX, Q_RV, Q_F00, Q_F01, Q_F10, Q_F11, Q_B0, Q_B1, Q_NCOL = range(10)
 VT_300 = 1.380649e-23 * 300.15 / 1.602176634e-19  # thermal voltage at SPICE's 27 degC
 GMIN = 1e-12  # SPICE's default conductance across every junction (keeps matrices regular)
 
-Arrays = namedtuple("Arrays", [
-    "n", "n_nodes",
-    "perm", "kl", "ku",
-    "r_a", "r_b", "r_g",
-    "c_a", "c_b", "c_val", "c_br",
-    "l_a", "l_b", "l_val", "l_br",
-    "v_a", "v_b", "v_br", "v_src",
-    "i_a", "i_b", "i_src",
-    "g_a", "g_b", "g_c", "g_d", "g_val",
-    "e_a", "e_b", "e_c", "e_d", "e_val", "e_br",
-    "am_a", "am_b", "am_br",
-    "d_a", "d_k", "d_par",
-    "t_a", "t_b", "t_c", "t_d", "t_z0", "t_td", "t_br",
-    "q_a", "q_b", "q_br", "q_drv", "q_st", "q_par",
-    "src_kind", "src_dc", "src_off", "src_len", "src_args",
-])
-"""Every array the compiled kernels need (node/unknown indices, -1 = ground)."""
+# element kinds: rows kr[kind] = (start, stop) of the element tables ix/fx
+K_R, K_C, K_L, K_V, K_I, K_G, K_E, K_AM, K_D, K_T, K_Q, N_KINDS = range(12)
+# integer columns of ix: nodes a b c d (-1 = ground), branch unknown, extra (source index
+# of V/I).  Resonators keep their first state unknown in c and the drive current in d.
+IA, IB, IC, ID, IBR, IX5 = range(6)
+N_ICOL, N_FCOL = 6, 10
+# dims
+DN, DNODES, DKL, DKU = range(4)
+
+Arrays = namedtuple("Arrays", ["perm", "dims", "kr", "ix", "fx", "si", "sf", "sa"])
+"""What the compiled kernels need, in a few arrays (a small tuple: numba copies a large
+heterogeneous tuple at every field access, which cost microseconds per stamp).
+
+``perm``: unknown -> row of the band matrix; ``dims``: ``[n, n_nodes, kl, ku]``;
+``kr``: (N_KINDS, 2) row ranges; ``ix``/``fx``: per-element integer/float columns;
+``si``: per-source ``[kind, offset, length]``, ``sf``: DC values, ``sa``: arguments.
+"""
 
 
 # ---------------------------------------------------------------------------------------
 # sources
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def src_value(a, k, t):
     """Value of source ``k`` at time ``t`` (SPICE conventions for SIN, PULSE, PWL)."""
-    kind = a.src_kind[k]
-    dc = a.src_dc[k]
-    o = a.src_off[k]
-    m = a.src_len[k]
-    p = a.src_args
+    kind = a.si[k, 0]
+    dc = a.sf[k]
+    o = a.si[k, 1]
+    m = a.si[k, 2]
+    p = a.sa
     if kind == SRC_DC:
         return dc
     if kind == SRC_SIN:
@@ -120,13 +120,15 @@ def src_value(a, k, t):
 # i-kl .. i+kl+ku, the extra kl for the fill that row swaps bring in)
 
 
-@njit(cache=True)
-def band_add(B, a, i, j, val):
+@njit(cache=True, inline="always")
+def band_add(B, perm, kl, i, j, val):
+    # perm/kl passed alone: passing the whole Arrays tuple would touch the reference
+    # counts of every array in it at each call
     if i < 0 or j < 0:
         return
-    pi = a.perm[i]
-    pj = a.perm[j]
-    B[pi, pj - pi + a.kl] += val
+    pi = perm[i]
+    pj = perm[j]
+    B[pi, pj - pi + kl] += val
 
 
 @njit(cache=True)
@@ -264,99 +266,103 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
     """
     B[:, :] = 0.0
     rhs[:] = 0.0
-    nC = a.c_a.shape[0]
-    nL = a.l_a.shape[0]
+    perm = a.perm
+    kl = a.dims[DKL]
+    ix = a.ix
+    fx = a.fx
+    kr = a.kr
+    nC = kr[K_C, 1] - kr[K_C, 0]
+    nL = kr[K_L, 1] - kr[K_L, 0]
+    inv = (1.0 / theta) if mode == MODE_TRAN else 0.0
     # resistors
-    for k in range(a.r_a.shape[0]):
-        i, j, g = a.r_a[k], a.r_b[k], a.r_g[k]
-        band_add(B, a, i, i, g)
-        band_add(B, a, j, j, g)
-        band_add(B, a, i, j, -g)
-        band_add(B, a, j, i, -g)
+    for r in range(kr[K_R, 0], kr[K_R, 1]):
+        i, j, g = ix[r, IA], ix[r, IB], fx[r, 0]
+        band_add(B, perm, kl, i, i, g)
+        band_add(B, perm, kl, j, j, g)
+        band_add(B, perm, kl, i, j, -g)
+        band_add(B, perm, kl, j, i, -g)
     # GMIN from every node to ground keeps floating nodes (DC through C) solvable
-    for i in range(a.n_nodes):
-        band_add(B, a, i, i, GMIN)
+    for i in range(a.dims[DNODES]):
+        band_add(B, perm, kl, i, i, GMIN)
     # capacitors: branch current ic leaves a, enters b
-    c2 = (1.0 / theta) if mode == MODE_TRAN else 0.0
     for k in range(nC):
-        i, j, br = a.c_a[k], a.c_b[k], a.c_br[k]
-        band_add(B, a, i, br, 1.0)
-        band_add(B, a, j, br, -1.0)
-        pb = a.perm[br]
+        r = kr[K_C, 0] + k
+        i, j, br, c = ix[r, IA], ix[r, IB], ix[r, IBR], fx[r, 0]
+        band_add(B, perm, kl, i, br, 1.0)
+        band_add(B, perm, kl, j, br, -1.0)
+        pb = perm[br]
         if mode == MODE_TRAN:
-            geq = a.c_val[k] / (theta * h)
+            geq = c / (theta * h)
             # ic - geq (va - vb) = -geq v_n - (1/theta - 1) ic_n
-            band_add(B, a, br, br, 1.0)
-            band_add(B, a, br, i, -geq)
-            band_add(B, a, br, j, geq)
-            rhs[pb] += -geq * _vdiff(x_prev, i, j) - (c2 - 1.0) * x_prev[br]
+            band_add(B, perm, kl, br, br, 1.0)
+            band_add(B, perm, kl, br, i, -geq)
+            band_add(B, perm, kl, br, j, geq)
+            rhs[pb] += -geq * _vdiff(x_prev, i, j) - (inv - 1.0) * x_prev[br]
         elif mode == MODE_ALG:
-            band_add(B, a, br, i, 1.0)
-            band_add(B, a, br, j, -1.0)
+            band_add(B, perm, kl, br, i, 1.0)
+            band_add(B, perm, kl, br, j, -1.0)
             rhs[pb] += ys[k]
         else:
-            band_add(B, a, br, br, 1.0)  # open circuit: ic = 0
+            band_add(B, perm, kl, br, br, 1.0)  # open circuit: ic = 0
     # inductors: branch current il flows a -> b through the coil
     for k in range(nL):
-        i, j, br = a.l_a[k], a.l_b[k], a.l_br[k]
-        band_add(B, a, i, br, 1.0)
-        band_add(B, a, j, br, -1.0)
-        pb = a.perm[br]
+        r = kr[K_L, 0] + k
+        i, j, br, ind = ix[r, IA], ix[r, IB], ix[r, IBR], fx[r, 0]
+        band_add(B, perm, kl, i, br, 1.0)
+        band_add(B, perm, kl, j, br, -1.0)
+        pb = perm[br]
         if mode == MODE_TRAN:
-            req = a.l_val[k] / (theta * h)
+            req = ind / (theta * h)
             # (va - vb) - req il = -req il_n - (1/theta - 1) v_n
-            band_add(B, a, br, i, 1.0)
-            band_add(B, a, br, j, -1.0)
-            band_add(B, a, br, br, -req)
-            rhs[pb] += -req * x_prev[br] - (c2 - 1.0) * _vdiff(x_prev, i, j)
+            band_add(B, perm, kl, br, i, 1.0)
+            band_add(B, perm, kl, br, j, -1.0)
+            band_add(B, perm, kl, br, br, -req)
+            rhs[pb] += -req * x_prev[br] - (inv - 1.0) * _vdiff(x_prev, i, j)
         elif mode == MODE_ALG:
-            band_add(B, a, br, br, 1.0)
+            band_add(B, perm, kl, br, br, 1.0)
             rhs[pb] += ys[nC + k]
         else:
-            band_add(B, a, br, i, 1.0)
-            band_add(B, a, br, j, -1.0)
-    # voltage sources (branch current flows a -> b inside the source, SPICE sign)
-    for k in range(a.v_a.shape[0]):
-        i, j, br = a.v_a[k], a.v_b[k], a.v_br[k]
-        band_add(B, a, i, br, 1.0)
-        band_add(B, a, j, br, -1.0)
-        band_add(B, a, br, i, 1.0)
-        band_add(B, a, br, j, -1.0)
-        rhs[a.perm[br]] += src_value(a, a.v_src[k], t)
+            band_add(B, perm, kl, br, i, 1.0)
+            band_add(B, perm, kl, br, j, -1.0)
+    # voltage sources (branch current flows a -> b inside the source, SPICE sign) and
     # ammeters (0 V) in the drive lines of 4-terminal resonators
-    for k in range(a.am_a.shape[0]):
-        i, j, br = a.am_a[k], a.am_b[k], a.am_br[k]
-        band_add(B, a, i, br, 1.0)
-        band_add(B, a, j, br, -1.0)
-        band_add(B, a, br, i, 1.0)
-        band_add(B, a, br, j, -1.0)
+    for kind in (K_V, K_AM):
+        for r in range(kr[kind, 0], kr[kind, 1]):
+            i, j, br = ix[r, IA], ix[r, IB], ix[r, IBR]
+            band_add(B, perm, kl, i, br, 1.0)
+            band_add(B, perm, kl, j, br, -1.0)
+            band_add(B, perm, kl, br, i, 1.0)
+            band_add(B, perm, kl, br, j, -1.0)
+            if kind == K_V:
+                rhs[perm[br]] += src_value(a, ix[r, IX5], t)
     # current sources: current flows from a through the source to b
-    for k in range(a.i_a.shape[0]):
-        val = src_value(a, a.i_src[k], t)
-        if a.i_a[k] >= 0:
-            rhs[a.perm[a.i_a[k]]] -= val
-        if a.i_b[k] >= 0:
-            rhs[a.perm[a.i_b[k]]] += val
+    for r in range(kr[K_I, 0], kr[K_I, 1]):
+        val = src_value(a, ix[r, IX5], t)
+        if ix[r, IA] >= 0:
+            rhs[perm[ix[r, IA]]] -= val
+        if ix[r, IB] >= 0:
+            rhs[perm[ix[r, IB]]] += val
     # VCCS: gm (vc - vd) from a to b
-    for k in range(a.g_a.shape[0]):
-        gm = a.g_val[k]
-        band_add(B, a, a.g_a[k], a.g_c[k], gm)
-        band_add(B, a, a.g_a[k], a.g_d[k], -gm)
-        band_add(B, a, a.g_b[k], a.g_c[k], -gm)
-        band_add(B, a, a.g_b[k], a.g_d[k], gm)
+    for r in range(kr[K_G, 0], kr[K_G, 1]):
+        gm = fx[r, 0]
+        band_add(B, perm, kl, ix[r, IA], ix[r, IC], gm)
+        band_add(B, perm, kl, ix[r, IA], ix[r, ID], -gm)
+        band_add(B, perm, kl, ix[r, IB], ix[r, IC], -gm)
+        band_add(B, perm, kl, ix[r, IB], ix[r, ID], gm)
     # VCVS
-    for k in range(a.e_a.shape[0]):
-        i, j, br = a.e_a[k], a.e_b[k], a.e_br[k]
-        band_add(B, a, i, br, 1.0)
-        band_add(B, a, j, br, -1.0)
-        band_add(B, a, br, i, 1.0)
-        band_add(B, a, br, j, -1.0)
-        band_add(B, a, br, a.e_c[k], -a.e_val[k])
-        band_add(B, a, br, a.e_d[k], a.e_val[k])
+    for r in range(kr[K_E, 0], kr[K_E, 1]):
+        i, j, br, gain = ix[r, IA], ix[r, IB], ix[r, IBR], fx[r, 0]
+        band_add(B, perm, kl, i, br, 1.0)
+        band_add(B, perm, kl, j, br, -1.0)
+        band_add(B, perm, kl, br, i, 1.0)
+        band_add(B, perm, kl, br, j, -1.0)
+        band_add(B, perm, kl, br, ix[r, IC], -gain)
+        band_add(B, perm, kl, br, ix[r, ID], gain)
     # diodes: companion of the exponential and of the junction charge
-    for k in range(a.d_a.shape[0]):
-        i, j = a.d_a[k], a.d_k[k]
-        par = a.d_par[k]
+    for k in range(kr[K_D, 1] - kr[K_D, 0]):
+        r = kr[K_D, 0] + k
+        i, j = ix[r, IA], ix[r, IB]
+        par = fx[r]
         v0 = vd_lin[k]
         idd, gd = diode_iv(par, v0)
         geq = gd
@@ -364,90 +370,88 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
         if mode == MODE_TRAN:
             q0, cq = diode_qc(par, v0, idd, gd)
             if cq > 0.0:
-                gc = cq / (theta * h)
-                geq += gc
+                geq += cq / (theta * h)
                 # ic = (q - q_n)/(theta h) - (1/theta - 1) ic_n, linearised at v0
-                ieq += (q0 - cq * v0 - d_q_prev[k]) / (theta * h) - (c2 - 1.0) * d_i_prev[k]
-        band_add(B, a, i, i, geq)
-        band_add(B, a, j, j, geq)
-        band_add(B, a, i, j, -geq)
-        band_add(B, a, j, i, -geq)
+                ieq += (q0 - cq * v0 - d_q_prev[k]) / (theta * h) - (inv - 1.0) * d_i_prev[k]
+        band_add(B, perm, kl, i, i, geq)
+        band_add(B, perm, kl, j, j, geq)
+        band_add(B, perm, kl, i, j, -geq)
+        band_add(B, perm, kl, j, i, -geq)
         if i >= 0:
-            rhs[a.perm[i]] -= ieq
+            rhs[perm[i]] -= ieq
         if j >= 0:
-            rhs[a.perm[j]] += ieq
-    # lossless lines: port currents i1 (a->b through port 1) and i2 (c->d)
-    for k in range(a.t_a.shape[0]):
-        z0 = a.t_z0[k]
-        ia, ib, ic, idd, br = a.t_a[k], a.t_b[k], a.t_c[k], a.t_d[k], a.t_br[k]
-        band_add(B, a, ia, br, 1.0)
-        band_add(B, a, ib, br, -1.0)
-        band_add(B, a, ic, br + 1, 1.0)
-        band_add(B, a, idd, br + 1, -1.0)
-        band_add(B, a, br, ia, 1.0)
-        band_add(B, a, br, ib, -1.0)
+            rhs[perm[j]] += ieq
+    # lossless lines: port currents i1 (into a, out of b) and i2 (into c, out of d)
+    for k in range(kr[K_T, 1] - kr[K_T, 0]):
+        r = kr[K_T, 0] + k
+        z0 = fx[r, 0]
+        ia, ib, ic, idd, br = ix[r, IA], ix[r, IB], ix[r, IC], ix[r, ID], ix[r, IBR]
+        band_add(B, perm, kl, ia, br, 1.0)
+        band_add(B, perm, kl, ib, br, -1.0)
+        band_add(B, perm, kl, ic, br + 1, 1.0)
+        band_add(B, perm, kl, idd, br + 1, -1.0)
+        band_add(B, perm, kl, br, ia, 1.0)
+        band_add(B, perm, kl, br, ib, -1.0)
         if mode == MODE_DC:
             # a lossless line at DC is a pair of wires: v1 = v2, i1 = -i2
-            band_add(B, a, br, ic, -1.0)
-            band_add(B, a, br, idd, 1.0)
-            band_add(B, a, br + 1, br, 1.0)
-            band_add(B, a, br + 1, br + 1, 1.0)
+            band_add(B, perm, kl, br, ic, -1.0)
+            band_add(B, perm, kl, br, idd, 1.0)
+            band_add(B, perm, kl, br + 1, br, 1.0)
+            band_add(B, perm, kl, br + 1, br + 1, 1.0)
         else:
             # method of characteristics: v1 - z0 i1 = v2(t-TD) + z0 i2(t-TD), and 1<->2
-            band_add(B, a, br, br, -z0)
-            band_add(B, a, br + 1, ic, 1.0)
-            band_add(B, a, br + 1, idd, -1.0)
-            band_add(B, a, br + 1, br + 1, -z0)
-            rhs[a.perm[br]] += t_hist1[k]
-            rhs[a.perm[br + 1]] += t_hist2[k]
+            band_add(B, perm, kl, br, br, -z0)
+            band_add(B, perm, kl, br + 1, ic, 1.0)
+            band_add(B, perm, kl, br + 1, idd, -1.0)
+            band_add(B, perm, kl, br + 1, br + 1, -z0)
+            rhs[perm[br]] += t_hist1[k]
+            rhs[perm[br + 1]] += t_hist2[k]
     # spintronic resonators: va - vb - R(u) i = 0; states driven by the drive current
-    for k in range(a.q_a.shape[0]):
-        i, j, br, st, drv = a.q_a[k], a.q_b[k], a.q_br[k], a.q_st[k], a.q_drv[k]
-        par = a.q_par[k]
+    for k in range(kr[K_Q, 1] - kr[K_Q, 0]):
+        r = kr[K_Q, 0] + k
+        i, j, br, st, drv = ix[r, IA], ix[r, IB], ix[r, IBR], ix[r, IC], ix[r, ID]
+        par = fx[r]
         rb, rx, rv = par[Q_RB], par[Q_RX], par[Q_RV]
-        band_add(B, a, i, br, 1.0)
-        band_add(B, a, j, br, -1.0)
-        band_add(B, a, br, i, 1.0)
-        band_add(B, a, br, j, -1.0)
-        ps1 = a.perm[st]
-        ps2 = a.perm[st + 1]
+        band_add(B, perm, kl, i, br, 1.0)
+        band_add(B, perm, kl, j, br, -1.0)
+        band_add(B, perm, kl, br, i, 1.0)
+        band_add(B, perm, kl, br, j, -1.0)
+        ps1 = perm[st]
+        ps2 = perm[st + 1]
         if mode == MODE_TRAN:
             # Newton linearisation of the bilinear R(u) i at the iterate held in ys
             u1, u2, i0 = ys[st], ys[st + 1], ys[br]
-            r = rb + rx * u1 + rv * u2
-            band_add(B, a, br, br, -r)
-            band_add(B, a, br, st, -rx * i0)
-            band_add(B, a, br, st + 1, -rv * i0)
-            rhs[a.perm[br]] += -(r - rb) * i0
+            rr = rb + rx * u1 + rv * u2
+            band_add(B, perm, kl, br, br, -rr)
+            band_add(B, perm, kl, br, st, -rx * i0)
+            band_add(B, perm, kl, br, st + 1, -rv * i0)
+            rhs[perm[br]] += -(rr - rb) * i0
             # theta-method on u' = F u + Bv i_drive
             th = theta * h
             om = (1.0 - theta) * h
             f00, f01, f10, f11 = par[Q_F00], par[Q_F01], par[Q_F10], par[Q_F11]
             b0, b1 = par[Q_B0], par[Q_B1]
             u1n, u2n, idn = x_prev[st], x_prev[st + 1], x_prev[drv]
-            band_add(B, a, st, st, 1.0 - th * f00)
-            band_add(B, a, st, st + 1, -th * f01)
-            band_add(B, a, st, drv, -th * b0)
+            band_add(B, perm, kl, st, st, 1.0 - th * f00)
+            band_add(B, perm, kl, st, st + 1, -th * f01)
+            band_add(B, perm, kl, st, drv, -th * b0)
             rhs[ps1] += u1n + om * (f00 * u1n + f01 * u2n + b0 * idn)
-            band_add(B, a, st + 1, st, -th * f10)
-            band_add(B, a, st + 1, st + 1, 1.0 - th * f11)
-            band_add(B, a, st + 1, drv, -th * b1)
+            band_add(B, perm, kl, st + 1, st, -th * f10)
+            band_add(B, perm, kl, st + 1, st + 1, 1.0 - th * f11)
+            band_add(B, perm, kl, st + 1, drv, -th * b1)
             rhs[ps2] += u2n + om * (f10 * u1n + f11 * u2n + b1 * idn)
         else:
             # frozen states: MODE_ALG takes them from the ODE state vector, DC from ys
-            if mode == MODE_ALG:
-                off = nC + nL + 2 * k
-            else:
-                off = st
+            off = nC + nL + 2 * k if mode == MODE_ALG else st
             u1, u2 = ys[off], ys[off + 1]
-            band_add(B, a, br, br, -(rb + rx * u1 + rv * u2))
-            band_add(B, a, st, st, 1.0)
-            band_add(B, a, st + 1, st + 1, 1.0)
+            band_add(B, perm, kl, br, br, -(rb + rx * u1 + rv * u2))
+            band_add(B, perm, kl, st, st, 1.0)
+            band_add(B, perm, kl, st + 1, st + 1, 1.0)
             rhs[ps1] += u1
             rhs[ps2] += u2
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def unpermute(a, bperm, x):
     for i in range(x.shape[0]):
         x[i] = bperm[a.perm[i]]

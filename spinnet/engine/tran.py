@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import NetlistError, ParameterError, SimulationError, SpinnetError
 from . import integrators as it
+from . import mna
 from .elaborate import System, elaborate
 from .result import Result
 
@@ -82,9 +83,9 @@ def _probe_columns(sys_: System, probes: list[str]) -> tuple[list[int], list[tup
             recipes.append((key, "r", col(r[1]), col(r[2]), r[3]))
         elif r[0] == "res":
             k = r[1]
-            a = sys_.arrays
-            st = int(a.q_st[k])
-            recipes.append((key, "res", col(st), col(st + 1), a.q_par[k].copy()))
+            qix, qfx = sys_.rows(mna.K_Q)
+            st = int(qix[k, mna.IC])
+            recipes.append((key, "res", col(st), col(st + 1), qfx[k].copy()))
     order = sorted(cols, key=cols.get)
     return order, recipes
 
@@ -129,12 +130,11 @@ def _raise(sys_: System, code: int, idx: int, t: float, method: str):
     if code == it.BLOWUP:
         if idx >= sys_.n:  # explicit state vector index
             k = idx - sys_.n
-            a = sys_.arrays
-            nC, nL = len(a.c_a), len(a.l_a)
+            nC, nL = sys_.count(mna.K_C), sys_.count(mna.K_L)
             if k < nC:
-                dev = sys_.owner[int(a.c_br[k])]
+                dev = sys_.owner[int(sys_.rows(mna.K_C)[0][k, mna.IBR])]
             elif k < nC + nL:
-                dev = sys_.owner[int(a.l_br[k - nC])]
+                dev = sys_.owner[int(sys_.rows(mna.K_L)[0][k - nC, mna.IBR])]
             else:
                 dev = sys_.resonators[(k - nC - nL) // 2]
         else:
@@ -144,8 +144,15 @@ def _raise(sys_: System, code: int, idx: int, t: float, method: str):
                               hint=_HINT_STEP if method != "trap" else
                               "a smaller tstep; check the device parameters and sources")
     if code == it.NEWTON:
-        raise SimulationError(f"Newton iteration did not converge at {names[idx]}",
-                              device=sys_.owner[idx], time=t,
+        if idx < len(sys_.nets):
+            where = f"net {sys_.nets[idx]!r}"
+        else:
+            el = sys_.elements.get(sys_.owner[idx].lower())
+            nets = ", ".join(str(n) for n in getattr(el, "nodes", ()))
+            where = f"{names[idx]} (between nets {nets})"
+        raise SimulationError(f"Newton iteration did not converge at {where}",
+                              device=None if idx < len(sys_.nets) else sys_.owner[idx],
+                              time=t,
                               hint="a smaller tstep, or method='be' near sharp edges")
     if code == it.SINGULAR:
         raise SimulationError(f"singular circuit matrix at {names[idx]} (a floating net, a "
@@ -232,13 +239,14 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     sys_ = system if system is not None else elaborate(flat, tstep=tstep, tstop=tstop)
     a = sys_.arrays
     explicit = method in ("rk4", "dopri", "heun")
-    if explicit and (len(a.d_a) or len(a.t_a)):
+    if explicit and (sys_.count(mna.K_D) or sys_.count(mna.K_T)):
         raise SimulationError(f"method {method!r} cannot integrate diodes or transmission "
                               "lines (their non-linearity/delay is not a state)",
                               hint="method='trap'")
-    if len(a.t_a) and float(np.min(a.t_td)) < h * (1 - 1e-9):
+    tds = sys_.rows(mna.K_T)[1][:, 1]
+    if len(tds) and float(np.min(tds)) < h * (1 - 1e-9):
         raise ParameterError(".tran", "tstep", h, "s",
-                             f"<= the shortest line delay TD = {float(np.min(a.t_td)):g} s")
+                             f"<= the shortest line delay TD = {float(np.min(tds)):g} s")
     probes = save if save is not None else (list(getattr(flat, "saves", []) or [])
                                            or _default_probes(sys_))
     cols, recipes = _probe_columns(sys_, probes)
@@ -251,7 +259,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         if code != it.OK:
             _raise(sys_, code, idx, 0.0, method)
     meta = {"method": method, "tstep": tstep, "tstop": tstop, "dt": h, "uic": bool(uic),
-            "unknowns": sys_.n, "bandwidth": int(a.kl + a.ku + 1),
+            "unknowns": sys_.n, "bandwidth": int(a.dims[mna.DKL] + a.dims[mna.DKU] + 1),
             "components": len(sys_.components)}
     if method in ("trap", "be"):
         n_out = nsteps // every + 1
@@ -274,7 +282,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         out = np.zeros((n_out, len(rec_idx)))
         ns = it.n_states(a)
         atol_v = np.full(ns, float(atol) * 1e-3)
-        atol_v[:len(a.c_a)] = float(atol)
+        atol_v[:sys_.count(mna.K_C)] = float(atol)
         stats = np.zeros(2, dtype=np.int64)
         h0 = dt if dt is not None else tstep / 10
         hmin_ = hmin if hmin is not None else tstep * 1e-9
