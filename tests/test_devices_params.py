@@ -144,3 +144,28 @@ def test_spec_table_lists_every_parameter():
     table = spec_table(resonator.SPECS)
     for s in resonator.SPECS:
         assert f"`{s.name}`" in table
+
+
+def test_validate_flat_on_a_parsed_netlist():
+    from spinnet.netlist import flatten, parse
+    text = """t
+V1 a 0 TONES(1g 0.1 0; 1.01g 0.05 0)
+R1 a b 0
+N1 b c res1 fr=1
+N2 c 0 res1 o=-1
+N5 d 0 osc1
+R2 d 0 1k
+NFL1 e 0 fl1 targets="N1 N2"
+R3 e 0 10
+D1 a 0 dm area=2
+.model res1 sdr(alpha=0.01 k=8.8k)
+.model osc1 stno(ith=-1u)
+.model fl1 fline(w=1u)
+.model dm D(is=1e-14 cj0=1p)
+.end
+"""
+    problems = registry.validate_flat(flatten(parse(text, file="t.cir")))
+    assert [(p.device, p.name) for p in problems] == [("R1", "value"), ("N1", "fr"),
+                                                       ("N5", "ith")]
+    assert all(p.loc is not None and p.loc.file == "t.cir" for p in problems)
+    assert [p.loc.line for p in problems] == [3, 4, 6]

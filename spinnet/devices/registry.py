@@ -55,20 +55,24 @@ def validate_flat(flat) -> list[ParameterError]:
     """Check every device parameter of a flattened circuit; return all problems found.
 
     Checks R/C/L values and the bound parameters of every element whose model type is in
-    :data:`MODEL_TYPES` (``d``, ``sdr``, ``stno``, ``fline``).  Nothing is raised.
+    :data:`MODEL_TYPES` (``d``, ``sdr``, ``stno``, ``fline``).  Nothing is raised; each
+    error carries ``.loc`` (the element's source location, or None).
     """
     problems: list[ParameterError] = []
     for el in _elements(flat):
         name = getattr(el, "name", "?")
+        loc = getattr(el, "loc", None)
         kind = str(getattr(el, "kind", name[:1])).upper()
-        err = _check_value(name, kind, getattr(el, "value", None))
-        if err is not None:
-            problems.append(err)
+        found = [_check_value(name, kind, getattr(el, "value", None))]
         mtype = getattr(el, "model_type", None)
         if mtype:
             try:
                 bind_element(name, mtype, getattr(el, "model_params", None),
                              getattr(el, "params", None))
             except ParameterError as exc:
-                problems.append(exc)
+                found.append(exc)
+        for err in found:
+            if err is not None:
+                err.loc = loc        # where the element was written, for the caller to show
+                problems.append(err)
     return problems
