@@ -3,7 +3,7 @@ r"""Spin-torque nano-oscillator (neuron): universal auto-oscillator model.
 Slavin & Tiberkevich, IEEE Trans. Magn. 45, 1875 (2009); physics.md §2.  Complex amplitude
 ``c``, power ``p = |c|^2``::
 
-    dc/dt = -i w(p) c - G+(p) c + G-(p) c + kinj * I(t) + noise
+    dc/dt = -i w(p) c - G+(p) c + G-(p) c + kinj * (I(t) - Ilp(t)) + noise
     w(p)  = 2 pi (f0 + n p)          G+(p) = gamma_g (1 + Q p)
     G-(p) = sigma I (1 - p)          sigma = gamma_g / ith
 
@@ -14,6 +14,10 @@ convention of the resonators (``P = |V|^2/(2 r)``) that tone carries ``I^2 dr^2 
 
 The paper's activation is a separate steady-state parameter set:
 ``P = A p0(I) R I^2`` with ``I = gm (V + vbias)`` clamped to ``[ith, imax]``.
+
+Injection: ``Ilp`` is the current through a first-order low-pass at ``f0/20`` (a third state),
+so only the RF part of the current is injected (a DC bias would otherwise act as a constant
+force on ``c``).
 
 Thermal noise: complex white noise of diffusion ``D = gamma_g kB T / e0`` added to ``dc/dt``
 (``<|dc|^2> = 2 D dt``); ``e0`` is the energy of the oscillation at ``p = 1``.
@@ -121,7 +125,10 @@ def threshold(Ith=10e-6):
 # time-domain kernel
 # ----------------------------------------------------------------------------------------
 
-N_STATES = 2
+N_STATES = 3
+#: Corner of the low-pass that separates the DC bias from an injected RF current, in units
+#: of f0: far below the oscillation, so the RF passes (|H| <= 1/20 at f0).
+INJ_CORNER = 1.0 / 20.0
 COLS = ("f0", "n", "q", "ith", "gamma_g", "r", "dr", "kinj", "diff", "c0")
 F0, NSHIFT, Q_, ITH, GG, RR, DR, KINJ, DIFF, C0 = range(len(COLS))
 
@@ -138,7 +145,7 @@ def pack(params_list) -> np.ndarray:
 
 @njit(cache=True)
 def initial_state(row):
-    """``c = c0`` (real): a seed so that a noiseless oscillator can start."""
+    """``c = c0`` (real): a seed so that a noiseless oscillator can start; ``Ilp = 0``."""
     s = np.zeros(N_STATES)
     s[0] = row[C0]
     return s
@@ -163,16 +170,19 @@ def deriv(row, state, current, dfr, out):
     gm = row[GG] / row[ITH] * current * (1.0 - p)
     lam = gm - gp
     # -i w c = -i w (x + i y) = w y - i w x
-    out[0] = w * y + lam * x + row[KINJ] * current
+    out[0] = w * y + lam * x + row[KINJ] * (current - state[2])
     out[1] = -w * x + lam * y
+    out[2] = 2.0 * np.pi * INJ_CORNER * row[F0] * (current - state[2])
 
 
 @njit(cache=True)
 def noise(row, state, out):
-    """Diffusion of each real state component: ``sqrt(D)`` (additive complex white noise)."""
+    """Diffusion of each state component: ``sqrt(D)`` on ``Re c, Im c`` (additive complex
+    white noise), none on the filter state."""
     s = np.sqrt(row[DIFF])
     out[0] = s
     out[1] = s
+    out[2] = 0.0
 
 
 def deriv_ref(row, state, current, dfr=0.0):
@@ -183,8 +193,9 @@ def deriv_ref(row, state, current, dfr=0.0):
     w = 2 * np.pi * (row[..., F0] + dfr + row[..., NSHIFT] * p)
     gp = row[..., GG] * (1 + row[..., Q_] * p)
     gm = row[..., GG] / row[..., ITH] * current * (1 - p)
-    dc = -1j * w * c - gp * c + gm * c + row[..., KINJ] * current
-    return np.stack([dc.real, dc.imag], axis=-1)
+    dc = -1j * w * c - gp * c + gm * c + row[..., KINJ] * (current - state[..., 2])
+    dlp = 2 * np.pi * INJ_CORNER * row[..., F0] * (current - state[..., 2])
+    return np.stack([dc.real, dc.imag, dlp], axis=-1)
 
 
 def resistance_ref(row, state):
