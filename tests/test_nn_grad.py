@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from spinnet.nn import physics
+from spinnet.nn.layers import fan_in, n_out, positions
 from spinnet.nn.model import DEFAULT_PHYS
 from spinnet.nn.train import Net, build_specs, softmax_xent
 
@@ -20,17 +21,19 @@ def _net(kind, seed=1):
     return net, rng
 
 
-@pytest.mark.parametrize("kind", ["hardware", "baseline"])
-def test_backprop_matches_finite_differences(kind):
+@pytest.mark.parametrize("kind, scope", [("hardware", "weight"), ("hardware", "device"),
+                                         ("hardware", None), ("baseline", None)])
+def test_backprop_matches_finite_differences(kind, scope):
     net, rng = _net(kind)
     x = rng.random((4, 28, 28))
     y = rng.integers(0, 10, 4)
     noise = None
-    if kind == "hardware":  # the fr-noise path of variability-aware training is checked too
-        noise = [(0.01 * rng.standard_normal((s.get("out_ch", s.get("n_out")),
-                                              net.theta[f"{s['name']}.u"].shape[1])),
-                  0.01 * rng.standard_normal(s.get("out_ch", s.get("n_out"))))
-                 for s in net.specs]
+    if scope is not None:  # the fr-noise paths of variability-aware training are checked too
+        noise = []
+        for s in net.specs:
+            shape = (n_out(s),) if scope == "weight" else (positions(s), n_out(s))
+            noise.append((0.01 * rng.standard_normal(shape + (fan_in(s),)),
+                          0.01 * rng.standard_normal(shape)))
 
     def loss():
         return softmax_xent(net.forward(x, noise)[0], y)[0]

@@ -26,7 +26,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import ParameterError
 from . import physics
-from .layers import col2im, fan_in, layer_inputs, make_specs, n_out
+from .layers import col2im, fan_in, layer_inputs, make_specs, n_out, positions
 from .model import (
     DEFAULT_ARCH,
     DEFAULT_F_IN,
@@ -91,10 +91,18 @@ class Net:
             shp = cols.shape
             c2 = cols.reshape(-1, shp[-1])
             nm = spec["name"]
+            per_pos = False
             if hw:
                 e = noise[li] if noise is not None else (None, None)
                 W, dW, wb, dwb = self._weights(spec, *e)
-                v = c2 @ W.T.astype(self.dt) + self.dt(p["p_bias"]) * wb.astype(self.dt)
+                per_pos = W.ndim == 3
+                if per_pos:  # every position's chain has its own devices: (P, n, k) @ (P, k, o)
+                    c2 = cols.reshape(shp[0], -1, shp[-1]).transpose(1, 0, 2)
+                    v = np.matmul(c2, W.transpose(0, 2, 1).astype(self.dt))
+                    v = v + self.dt(p["p_bias"]) * wb[:, None, :].astype(self.dt)
+                    v = v.transpose(1, 0, 2).reshape(-1, W.shape[1])
+                else:
+                    v = c2 @ W.T.astype(self.dt) + self.dt(p["p_bias"]) * wb.astype(self.dt)
             else:
                 W, wb = self.theta[f"{nm}.w"], self.theta[f"{nm}.b"]
                 dW = dwb = None
@@ -128,17 +136,26 @@ class Net:
             g = g.reshape(-1, n_out(spec))
             if dact is not None:
                 g = g * dact
-            gW = (g.T @ c2).astype(np.float64)
-            gb = g.sum(0).astype(np.float64)
             nm = spec["name"]
-            if hw:
-                grads[f"{nm}.u"] = gW * dW
-                grads[f"{nm}.ub"] = gb * p["p_bias"] * dwb
+            if W.ndim == 3:
+                gP = g.reshape(c2.shape[1], c2.shape[0], -1).transpose(1, 0, 2)  # (P, n, o)
+                gW = np.matmul(gP.transpose(0, 2, 1), c2).astype(np.float64)
+                grads[f"{nm}.u"] = np.sum(gW * dW, axis=0)
+                grads[f"{nm}.ub"] = np.sum(gP.sum(1).astype(np.float64) * p["p_bias"] * dwb, 0)
+                if li == 0:
+                    break
+                gc = np.matmul(gP, W.astype(self.dt)).transpose(1, 0, 2)
             else:
-                grads[f"{nm}.w"], grads[f"{nm}.b"] = gW, gb
-            if li == 0:
-                break
-            gc = g @ W.astype(self.dt)
+                gW = (g.T @ c2).astype(np.float64)
+                gb = g.sum(0).astype(np.float64)
+                if hw:
+                    grads[f"{nm}.u"] = gW * dW
+                    grads[f"{nm}.ub"] = gb * p["p_bias"] * dwb
+                else:
+                    grads[f"{nm}.w"], grads[f"{nm}.b"] = gW, gb
+                if li == 0:
+                    break
+                gc = g @ W.astype(self.dt)
             if spec["type"] == "conv":
                 n = in_shape[0]
                 ho, wo = spec["out_hw"]
@@ -199,7 +216,8 @@ def build_specs(arch=None, phys=None, f_in=DEFAULT_F_IN, window=DEFAULT_WINDOW):
 
 def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
           epochs: int = 8, batch: int = 128, lr: float = 5e-3, seed: int = 0,
-          spread_train: float = 0.01, max_shift: int = 1, arch: list[dict] | None = None,
+          spread_train: float = 0.01, noise_scope: str = "device", max_shift: int = 1,
+          arch: list[dict] | None = None,
           phys: dict | None = None, window: float = DEFAULT_WINDOW,
           test: tuple[np.ndarray, np.ndarray] | None = None,
           log: Callable[[str], None] | None = None) -> HardwareModel:
@@ -214,6 +232,10 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
         Seeds initialisation, shuffling, augmentation and fr noise: same seed, same model.
     spread_train : float
         Relative fr noise injected while training hardware models (0 disables).
+    noise_scope : {"device", "weight"}
+        ``"device"``: an independent draw for every physical resonator (each position of a
+        convolution has its own chain, as in the parallel scheme); ``"weight"``: one draw
+        per trained weight, shared by all positions (harsher, cheaper).
     max_shift : int
         Random-translation augmentation in pixels (0 disables).
     test : optional (images, labels) evaluated after every epoch for the log.
@@ -226,6 +248,8 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
             raise ParameterError("train", name, v, "", f"integer >= {lo}")
     if not (isinstance(lr, int | float) and 0 < lr < 1):
         raise ParameterError("train", "lr", lr, "", "(0, 1)")
+    if noise_scope not in ("device", "weight"):
+        raise ParameterError("train", "noise_scope", noise_scope, "", "'device' or 'weight'")
     if not (0 <= spread_train < 0.5):
         raise ParameterError("train", "spread_train", spread_train, "(relative)", "[0, 0.5)")
     phys = {**DEFAULT_PHYS, **(phys or {})}
@@ -250,8 +274,12 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
             yb = labels[idx].astype(np.int64)
             noise = None
             if kind == "hardware" and spread_train > 0:
-                noise = [(spread_train * rng.standard_normal((n_out(sp), fan_in(sp))),
-                          spread_train * rng.standard_normal(n_out(sp))) for sp in specs]
+                noise = []
+                for sp in specs:
+                    npos = positions(sp) if noise_scope == "device" else 1
+                    shape = (npos, n_out(sp)) if noise_scope == "device" else (n_out(sp),)
+                    noise.append((spread_train * rng.standard_normal(shape + (fan_in(sp),)),
+                                  spread_train * rng.standard_normal(shape)))
             scores, cache = net.forward(xb, noise)
             loss, ds = softmax_xent(scores.astype(np.float64), yb)
             grads = net.backward(ds.astype(np.float32), cache)
@@ -276,6 +304,7 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
             log(json.dumps(rec))
     meta = {"kind": kind, "epochs": epochs, "batch": batch, "lr": lr, "seed": seed,
             "spread_train": spread_train if kind == "hardware" else 0.0,
+            "noise_scope": noise_scope,
             "max_shift": max_shift, "window": window, "n_train": int(n), "history": hist}
     model = net.to_model(meta)
     if test is not None:
