@@ -29,13 +29,16 @@ WORD, EXPR, QEXPR, STRING, PUNCT = "word", "expr", "qexpr", "string", "punct"
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass(frozen=True)
 class Token:
     """One token: ``kind`` is word/expr/qexpr/string/punct; ``text`` excludes delimiters."""
 
-    kind: str
-    text: str
-    loc: SourceLocation
+    __slots__ = ("kind", "text", "loc")
+
+    def __init__(self, kind: str, text: str, loc: SourceLocation):
+        self.kind, self.text, self.loc = kind, text, loc
+
+    def __repr__(self) -> str:
+        return f"Token({self.kind!r}, {self.text!r}, {self.loc})"
 
     @property
     def low(self) -> str:
@@ -43,6 +46,21 @@ class Token:
 
     def is_punct(self, ch: str) -> bool:
         return self.kind == PUNCT and self.text == ch
+
+
+_new = object.__new__
+
+
+def _loc(file: str, line: int, col: int, text: str) -> SourceLocation:
+    """``SourceLocation(file, line, col, text)`` without the frozen-dataclass ``__init__``
+    (one location per token: this is the lexer's hot path, ~2.5x cheaper)."""
+    loc = _new(SourceLocation)
+    d = loc.__dict__
+    d["file"] = file
+    d["line"] = line
+    d["col"] = col
+    d["text"] = text
+    return loc
 
 
 @dataclass
@@ -71,18 +89,20 @@ _KIND = {"expr": EXPR, "qexpr": QEXPR, "string": STRING}
 def _tokenize_line(line: str, lineno: int, file: str, depth: int,
                    out: list[Token], errors: list[NetlistError]) -> int:
     """Append the tokens of one physical line to ``out``; return the paren depth after it."""
+    append = out.append
     for m in _TOKEN.finditer(line):
         kind = m.lastgroup
         if kind == "ws":
             continue
         i = m.start()
         text = m.group()
-        loc = SourceLocation(file, lineno, i + 1, line)
+        loc = _loc(file, lineno, i + 1, line)
         if kind == "word":
             if text.startswith("//") or (text[0] == "$" and (i == 0 or line[i - 1] in " \t")):
                 break  # ngspice end-of-line comments
-            out.append(Token(WORD, text, loc))
-        elif kind == "punct":
+            append(Token(WORD, text, loc))
+            continue
+        if kind == "punct":
             if text == ";" and depth == 0:
                 break
             if text == "(":
