@@ -111,9 +111,15 @@ def weight(f, fr, alpha, K, s=0.0, o=1.0):
 
     Returns ``o*K*(s*L + (1-s)*A)`` in V/W.
     """
-    s = np.asarray(s, float)
-    return np.asarray(o, float) * np.asarray(K, float) * (
-        s * lorentzian(f, fr, alpha) + (1.0 - s) * antilorentzian(f, fr, alpha))
+    f, fr = np.asarray(f, float), np.asarray(fr, float)
+    a = np.asarray(alpha, float) * fr
+    d = f - fr
+    num = 2.0 * a * d
+    if np.any(s):
+        s = np.asarray(s, float)
+        num = s * a * a + (1.0 - s) * num
+    # one division for both shapes: (s a^2 + (1-s) 2 a d) / (a^2 + d^2)
+    return (np.asarray(o, float) * np.asarray(K, float)) * num / (a * a + d * d)
 
 
 def rectified(f, P, fr, alpha, K, s=0.0, o=1.0):
