@@ -169,12 +169,7 @@ class Parser:
         for card in cards:
             if self.ended:
                 break
-            try:
-                self.card(card)
-            except _TooMany:
-                raise
-            except (ValueError, IndexError, TypeError) as exc:  # a bug must not hide input
-                self.error(f"cannot parse card ({type(exc).__name__}: {exc})", card.loc)
+            self.card(card)
 
     def card(self, card: Card) -> None:
         first = card.tokens[0]
