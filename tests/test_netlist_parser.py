@@ -205,3 +205,10 @@ def test_error_locations(text, line, col, msg):
 def test_all_errors_reported_not_just_first():
     errs = _errors("t\nQ1 a b c\nR1 a 0\n.bogus\nV1 a 0 SIN(1)\n")
     assert [e.loc.line for e in errs] == [2, 3, 4, 5]
+
+
+def test_error_count_is_bounded():
+    from spinnet.netlist.parser import MAX_ERRORS
+    errs = _errors("t\n" + "Q1 a b c\n" * (3 * MAX_ERRORS))
+    assert len(errs) == MAX_ERRORS + 1
+    assert "too many errors" in errs[-1].message and errs[-1].loc.line == MAX_ERRORS + 1

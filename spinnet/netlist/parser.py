@@ -778,7 +778,9 @@ def parse(text: str, file: str = "<string>") -> Netlist:
     try:
         p.feed(text, file, title=True)
     except _TooMany:
-        pass
+        last = p.errors[-1].loc
+        p.errors.append(NetlistError(f"too many errors ({MAX_ERRORS}); stopped reading here",
+                                     last))
     nl = p.finish()
     nl.source = None if file.startswith("<") else file
     return nl
