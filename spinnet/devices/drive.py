@@ -20,7 +20,10 @@ def _noop(state):
     pass
 
 
-@njit(cache=True)
+# No cache=True on the two drivers: they take other compiled functions as arguments, and
+# numba's on-disk cache of such specialisations can fail to load once a kernel module has
+# changed ("underlying object has vanished").  They compile once per process instead.
+@njit
 def rk4(deriv, resistance, post, row, state0, code, coeffs, dfr, dt, n_steps, n_skip,
         stride):
     """Integrate ``n_steps`` RK4 steps of one current-driven device.
@@ -94,7 +97,7 @@ def rk4(deriv, resistance, post, row, state0, code, coeffs, dfr, dt, n_steps, n_
     return (acc / count if count > 0 else 0.0), s, trace
 
 
-@njit(cache=True)
+@njit
 def heun(deriv, noise, resistance, row, state0, code, coeffs, dfr, dt, n_steps, stride,
          seed):
     """Stochastic Heun (Stratonovich) integration with diagonal noise ``noise(row, s, out)``.
