@@ -161,3 +161,41 @@ def test_vdc_matches_cmtj_spin_diode_procedure(row):
     assert peak > 1e-3                                     # a resonance was really seen
     print(f"cmtj VSD agreement: max|diff|/peak = {np.max(np.abs(ours - ref)) / peak:.2e}")
     assert np.max(np.abs(ours - ref)) < 0.03 * peak
+
+
+@pytest.mark.cmtj
+def test_spin_torques_match_cmtj():
+    # cmtj's SOT layer with static damping-like / field-like torques (A/m) scaled by its
+    # current driver is the same equation as spinnet's aj/bj (A/m per A) at I = 1 A.
+    cmtj = pytest.importorskip("cmtj")
+    from cmtj.utils.constants import Constants
+
+    old = Constants.gyromagnetic_ratio(), Constants.mu0()
+    Constants.set_gyromagnetic_ratio(macrospin.GYRO)
+    Constants.set_mu0(MU0)
+    try:
+        aj, bj = 2e3, -1.5e3
+        r = macrospin.pack([macrospin.bind("N", {**STACK, "hoe": 0.0, "aj": aj, "bj": bj})])[0]
+        m0 = np.array([np.sin(0.2), 0.0, np.cos(0.2)])
+        layer = cmtj.Layer.createSOTLayer(
+            "free", mag=cmtj.CVector(*m0), anis=cmtj.CVector(0, 0, 1), Ms=MU0 * STACK["ms"],
+            thickness=1e-9, cellSurface=1e-14,
+            demagTensor=[cmtj.CVector(0, 0, 0), cmtj.CVector(0, 0, 0), cmtj.CVector(0, 0, 1)],
+            damping=STACK["damping"], fieldLikeTorque=bj, dampingLikeTorque=aj)
+        layer.setAnisotropyDriver(cmtj.ScalarDriver.getConstantDriver(STACK["ku"]))
+        layer.setReferenceLayer(cmtj.CVector(*r[macrospin.PX:macrospin.PZ + 1]))
+        junction = cmtj.Junction([layer], STACK["rp"], STACK["rap"])
+        const = cmtj.ScalarDriver.getConstantDriver
+        junction.setLayerExternalFieldDriver(
+            "all", cmtj.AxialDriver(const(0.0), const(0.0), const(STACK["hext"])))
+        junction.setLayerCurrentDriver("free", const(1.0))
+        dt, n = 1e-12, 3000
+        junction.runSimulation(n * dt, dt, dt)
+        log = junction.getLog()
+    finally:
+        Constants.set_gyromagnetic_ratio(old[0])
+        Constants.set_mu0(old[1])
+    _, _, tr = drive.run_rk4(macrospin, r, ("dc", (), 1.0), dt, n, 0, stride=1, state0=m0)
+    for k, key in enumerate(("free_mx", "free_my", "free_mz")):
+        np.testing.assert_allclose(np.asarray(log[key]), tr[1:, k], rtol=0, atol=1e-9)
+    assert np.ptp(tr[:, 0]) > 0.05        # the torques really moved m
