@@ -169,3 +169,17 @@ D1 a 0 dm area=2
                                                        ("N5", "ith")]
     assert all(p.loc is not None and p.loc.file == "t.cir" for p in problems)
     assert [p.loc.line for p in problems] == [3, 4, 6]
+
+
+def test_generated_device_tables_are_current():
+    # docs/netlist.md and docs/devices.md carry tables generated from the ParamSpecs; a
+    # parameter change without `python -m spinnet.devices.doc` must fail here
+    from pathlib import Path
+
+    from spinnet.devices import doc
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    assert doc.main(["--check", "--docs", str(docs)]) == 0
+    text = (docs / "devices.md").read_text(encoding="utf-8")
+    for _, specs in doc.SECTIONS:
+        for s in specs:
+            assert f"`{s.name}`" in text
