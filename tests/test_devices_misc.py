@@ -64,6 +64,10 @@ def test_variability_is_seeded_and_has_the_requested_spread():
     # the input is untouched and alpha (no spread asked) is unchanged
     assert all(e.params == {} for e in flat if e.kind == "N")
     assert all("alpha" not in e.params for e in a if e.kind == "N")
+    # level-2 stack parameters of a resonator can carry a spread too
+    d = variability.apply(flat[:50], {"damping": 0.1}, seed=2)
+    damp = np.array([e.params["damping"] for e in d])
+    assert np.all(damp != 0.01) and abs(np.mean(damp) / 0.01 - 1) < 0.1
     with pytest.raises(ParameterError):
         variability.apply(flat, {"fr": -0.1}, seed=1)
     with pytest.raises(ParameterError):

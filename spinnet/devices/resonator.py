@@ -58,6 +58,13 @@ SPECS = (
 STRING_PARAMS: tuple[str, ...] = ()
 
 
+def all_specs() -> tuple[ParamSpec, ...]:
+    """Every parameter an ``sdr`` model accepts: :data:`SPECS` plus the macrospin stack."""
+    from . import macrospin
+
+    return SPECS + macrospin.SPECS
+
+
 def _relations(device: str, p: dict) -> None:
     # The level-2 (macrospin) parameters live in macrospin.SPECS; bind() there.
     del device, p

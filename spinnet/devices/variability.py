@@ -62,9 +62,8 @@ def apply(flat, spread: dict[str, float], seed: int):
         module = MODEL_TYPES.get(str(mtype).lower()) if mtype else None
         if module is None or not spread_l:
             continue
-        names = {s.name: s for s in module.SPECS}
-        if hasattr(module, "macrospin_specs"):
-            names.update({s.name: s for s in module.macrospin_specs()})
+        specs = module.all_specs() if hasattr(module, "all_specs") else module.SPECS
+        names = {s.name: s for s in specs}
         params = dict(el.params or {})
         for name, sigma in spread_l.items():
             if name not in names or sigma == 0.0:
