@@ -75,13 +75,13 @@ class Card:
 
 
 _TOKEN = re.compile(r"""
-    (?P<ws>[ \t\r\f\v]+)
-  | (?P<expr>\{[^{}]*\})
+    [ \t\r\f\v]*                   # leading blanks belong to the match, not the token
+    (?: (?P<expr>\{[^{}]*\})
   | (?P<qexpr>'[^']*')
   | (?P<string>"[^"]*")
   | (?P<punct>[()=,;])
   | (?P<word>[^ \t\r\f\v(){}=,;'"]+)
-  | (?P<other>.)
+  | (?P<other>.) )
 """, re.VERBOSE | re.DOTALL)
 _KIND = {"expr": EXPR, "qexpr": QEXPR, "string": STRING}
 
@@ -92,10 +92,10 @@ def _tokenize_line(line: str, lineno: int, file: str, depth: int,
     append = out.append
     for m in _TOKEN.finditer(line):
         kind = m.lastgroup
-        if kind == "ws":
+        if kind is None:  # trailing blanks
             continue
-        i = m.start()
-        text = m.group()
+        i = m.start(kind)
+        text = m.group(kind)
         loc = _loc(file, lineno, i + 1, line)
         if kind == "word":
             if text.startswith("//") or (text[0] == "$" and (i == 0 or line[i - 1] in " \t")):

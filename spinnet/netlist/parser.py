@@ -132,31 +132,37 @@ class Parser:
             flags: bool = False) -> dict[str, Value | str]:
         """``key=value`` pairs up to the end of the card (commas and parens tolerated)."""
         out: dict[str, Value | str] = {}
-        while not cur.done():
-            tok = cur.peek()
-            if tok.kind == PUNCT and tok.text in ",()":
-                cur.take()
+        toks = cur.toks
+        n = len(toks)
+        i = cur.i
+        # index arithmetic rather than cursor calls: this loop runs for every parameter of
+        # every card of a 100 000-element netlist
+        while i < n:
+            tok = toks[i]
+            kind = tok.kind
+            if kind == PUNCT and tok.text in ",()":
+                i += 1
                 continue
-            if cur.at_kv():
-                key = cur.take()
-                eq = cur.take()
-                vtok = cur.take()
-                val = self.pvalue(vtok, allow_str, eq)
-                k = key.low
+            nxt = toks[i + 1] if i + 1 < n else None
+            if kind == WORD and nxt is not None and nxt.kind == PUNCT and nxt.text == "=":
+                vtok = toks[i + 2] if i + 2 < n else None
+                i += 3
+                val = self.pvalue(vtok, allow_str, nxt)
+                k = tok.text.lower()
                 if k in out:
-                    self.error(f"parameter {key.text!r} given twice", key.loc)
+                    self.error(f"parameter {tok.text!r} given twice", tok.loc)
                 elif val is not None:
                     out[k] = val
                     if locs is not None:
-                        locs["p:" + k] = key.loc
+                        locs["p:" + k] = tok.loc
                         locs["v:" + k] = _inner(vtok)
                 continue
-            if flags and tok.kind == WORD:
-                cur.take()
-                out[tok.low] = ""
+            i += 1
+            if flags and kind == WORD:
+                out[tok.text.lower()] = ""
                 continue
             self.error(f"expected key=value, found {tok.text!r}", tok.loc)
-            cur.take()
+        cur.i = n
         return out
 
     # -- driving -------------------------------------------------------------------------
@@ -212,15 +218,25 @@ class Parser:
             self.source(card, el)
             return el if len(self.errors) == n_err else None
         cur = _Cursor(toks)
-        cur.take()
         pos: list[Token] = []
-        while not cur.done() and not cur.at_kv():
-            tok = cur.take()
-            if tok.kind == WORD and tok.low == "params:":
-                break
-            if tok.is_punct(","):
-                continue
+        n = len(toks)
+        i = 1
+        while i < n:
+            tok = toks[i]
+            if tok.kind == PUNCT:
+                if tok.text == ",":
+                    i += 1
+                    continue
+            elif tok.kind == WORD:
+                nxt = toks[i + 1] if i + 1 < n else None
+                if nxt is not None and nxt.kind == PUNCT and nxt.text == "=":
+                    break
+                if tok.text.lower() == "params:":
+                    i += 1
+                    break
             pos.append(tok)
+            i += 1
+        cur.i = i
         params = self.kvs(cur, allow_str=True, locs=el.locs)
         for tok in pos:
             if tok.kind == PUNCT or tok.kind == STRING:
