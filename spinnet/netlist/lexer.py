@@ -81,7 +81,7 @@ _TOKEN = re.compile(r"""
   | (?P<string>"[^"]*")
   | (?P<punct>[()=,;])
   | (?P<word>[^ \t\r\f\v(){}=,;'"]+)
-  | (?P<other>.) )
+  | (?P<other>[^ \t\r\f\v]) )
 """, re.VERBOSE | re.DOTALL)
 _KIND = {"expr": EXPR, "qexpr": QEXPR, "string": STRING}
 
