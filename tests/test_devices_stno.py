@@ -176,3 +176,19 @@ def test_injection_locking():
         got.append(-np.polyfit(np.arange(len(c)) * 5 * dt, ph, 1)[0] / (2 * np.pi))
     assert got[0] == pytest.approx(f_free, rel=1e-5)
     assert got[1] == pytest.approx(f_inj, rel=1e-6)
+
+
+def test_heun_driver_is_second_order_without_noise():
+    # with D = 0 the stochastic Heun scheme is the explicit trapezoidal rule: ratio 2^2 = 4
+    p = stno.bind("N5", BASE)
+    row = stno.pack([p])[0]
+    s0 = np.array([0.3, 0.1, 0.0])
+    T = 7.3e-9
+    finals = []
+    for spp in (80, 160, 320):
+        n = int(round(T * p["f0"] * spp))
+        tr = drive.run_heun(stno, row, ("dc", (), 2.5 * p["ith"]), T / n, n, seed=0, stride=n,
+                            state0=s0)
+        finals.append(tr[-1, :2])
+    d = np.linalg.norm(np.diff(finals, axis=0), axis=1)
+    assert 3.5 < d[0] / d[1] < 4.5
