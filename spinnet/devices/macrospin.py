@@ -137,6 +137,37 @@ def equilibrium(row, start=None) -> np.ndarray:
     return m
 
 
+def _tangent(m0):
+    a = np.cross(m0, [1.0, 0.0, 0.0])
+    if np.linalg.norm(a) < 0.5:
+        a = np.cross(m0, [0.0, 1.0, 0.0])
+    a /= np.linalg.norm(a)
+    return a, np.cross(m0, a)
+
+
+def linearise(row, m0=None, eps=1e-6):
+    """Linearised LLGS at equilibrium in the tangent plane ``(a, b)`` of ``m0``.
+
+    Returns ``(J, B, g, m0)``: ``du/dt = J u + B I`` for the tangent coordinates ``u`` and the
+    current ``I`` (torques and Oersted field), and ``g = dR/du`` (ohm).  Central differences
+    with step ``eps`` (relative error ~eps^2).
+    """
+    row = np.asarray(row, float)
+    m0 = equilibrium(row) if m0 is None else np.asarray(m0, float)
+    a, b = _tangent(m0)
+    J = np.zeros((2, 2))
+    g = np.zeros(2)
+    for j, d in enumerate((a, b)):
+        mp, mm = m0 + eps * d, m0 - eps * d
+        mp, mm = mp / np.linalg.norm(mp), mm / np.linalg.norm(mm)
+        df = (deriv_ref(row, mp, 0.0) - deriv_ref(row, mm, 0.0)) / (2 * eps)
+        J[0, j], J[1, j] = df @ a, df @ b
+        g[j] = (resistance_ref(row, mp) - resistance_ref(row, mm)) / (2 * eps)
+    di = 1e-6
+    db = (deriv_ref(row, m0, di) - deriv_ref(row, m0, -di)) / (2 * di)
+    return J, np.array([db @ a, db @ b]), g, m0
+
+
 def small_signal(row, dh=0.0) -> tuple[float, float]:
     """Resonance frequency (Hz) and linewidth HWHM (Hz) of the linearised LLG at equilibrium.
 
@@ -150,25 +181,24 @@ def small_signal(row, dh=0.0) -> tuple[float, float]:
         nh = np.linalg.norm(row[HX:HZ + 1])
         row[HX:HZ + 1] *= 1.0 + dh / nh
         m0 = equilibrium(row, m0)
-    # tangent basis
-    a = np.cross(m0, [1.0, 0.0, 0.0])
-    if np.linalg.norm(a) < 0.5:
-        a = np.cross(m0, [0.0, 1.0, 0.0])
-    a /= np.linalg.norm(a)
-    b = np.cross(m0, a)
-    eps = 1e-6
-    J = np.zeros((2, 2))
-    for j, d in enumerate((a, b)):
-        mp = m0 + eps * d
-        mm = m0 - eps * d
-        fp = deriv_ref(row, mp / np.linalg.norm(mp), 0.0)
-        fm = deriv_ref(row, mm / np.linalg.norm(mm), 0.0)
-        df = (fp - fm) / (2 * eps)
-        J[0, j], J[1, j] = df @ a, df @ b
+    J, _, _, _ = linearise(row, m0)
     lam = np.linalg.eigvals(J)
-    w = abs(lam[0].imag)
-    g = -lam[0].real
-    return w / (2 * np.pi), g / (2 * np.pi)
+    return abs(lam[0].imag) / (2 * np.pi), -lam[0].real / (2 * np.pi)
+
+
+def linear_vdc(row, freqs, amplitude):
+    """Rectified voltage (V) of a weak drive ``amplitude sin(2 pi f t)`` from linear response.
+
+    Frequency-domain counterpart of the time-domain ``<R(t) I(t)>``: with
+    ``U = (i w - J)^-1 B amplitude``, ``V_dc = amplitude/2 Re(g . U)``; exact to second order
+    in the amplitude.
+    """
+    J, B, g, _ = linearise(row)
+    out = []
+    for f in np.atleast_1d(np.asarray(freqs, float)):
+        U = np.linalg.solve(2j * np.pi * f * np.eye(2) - J, B * amplitude)
+        out.append(0.5 * amplitude * np.real(g @ U))
+    return np.array(out)
 
 
 def pack(params_list) -> np.ndarray:
