@@ -117,23 +117,39 @@ def energy_ref(row, m):
 def equilibrium(row, start=None) -> np.ndarray:
     """Equilibrium direction nearest to ``start`` (default: the bias field direction).
 
-    Found by relaxing the damped precession-free LLG (steepest descent on the unit sphere),
-    which converges to the local minimum an LLG simulation starting at ``start`` would reach.
+    A local minimum of :func:`energy_ref` found from ``start`` (quasi-Newton in the tangent
+    plane of the current estimate, re-centred until the torque ``m x H`` vanishes), i.e.
+    the state an LLG simulation starting at ``start`` relaxes to.
     """
+    from scipy.optimize import minimize
+
     row = np.asarray(row, float)
     m = np.asarray(start if start is not None else row[HX:HZ + 1], float).copy()
     if np.linalg.norm(m) == 0:
         m = row[EX:EZ + 1].copy()
+    if np.linalg.norm(m) == 0:
+        m = np.array([0.0, 0.0, 1.0])
     m = m / np.linalg.norm(m)
     scale = row[HK] + row[MS] + np.linalg.norm(row[HX:HZ + 1]) + 1.0
-    step = 0.2 / scale
-    for _ in range(200000):
-        h = field_ref(row, m)
-        torque = h - (m @ h) * m
-        if np.linalg.norm(torque) < 1e-12 * scale:
-            break
-        m = m + step * torque
+    for _ in range(20):
+        a, b = _tangent(m)
+
+        def energy(x, m=m, a=a, b=b):
+            v = m + x[0] * a + x[1] * b
+            nv = np.linalg.norm(v)
+            u = v / nv
+            # dE/dm = -H_eff(m); chain rule through the normalisation
+            h = field_ref(row, u)
+            grad = [-(h @ (d - u * (u @ d))) / nv for d in (a, b)]
+            return energy_ref(row, u) / scale, np.array(grad) / scale
+
+        x = minimize(energy, np.zeros(2), jac=True, method="BFGS",
+                     options={"gtol": 1e-14}).x
+        m = m + x[0] * a + x[1] * b
         m /= np.linalg.norm(m)
+        h = field_ref(row, m)
+        if np.linalg.norm(np.cross(m, h)) < 1e-10 * scale:
+            break
     return m
 
 
@@ -177,8 +193,8 @@ def small_signal(row, dh=0.0) -> tuple[float, float]:
     """
     row = np.asarray(row, float).copy()
     m0 = equilibrium(row)
-    if dh:
-        nh = np.linalg.norm(row[HX:HZ + 1])
+    nh = np.linalg.norm(row[HX:HZ + 1])
+    if dh and nh > 0:
         row[HX:HZ + 1] *= 1.0 + dh / nh
         m0 = equilibrium(row, m0)
     J, _, _, _ = linearise(row, m0)
@@ -211,10 +227,12 @@ def pack(params_list) -> np.ndarray:
     for i, p in enumerate(params_list):
         row = _row_base(p)
         row[MX0:MZ0 + 1] = equilibrium(row)
-        h = max(float(p["hext"]), 1.0) * 1e-3
-        f1, _ = small_signal(row, -h)
-        f2, _ = small_signal(row, h)
-        row[DHDF] = 2 * h / (f2 - f1) if f2 != f1 else 0.0
+        row[DHDF] = 0.0                # no bias field: a field line has no direction to act
+        if p["hext"] > 0:
+            h = float(p["hext"]) * 1e-3
+            f1, _ = small_signal(row, -h)
+            f2, _ = small_signal(row, h)
+            row[DHDF] = 2 * h / (f2 - f1) if f2 != f1 else 0.0
         rows[i] = row
     return rows
 
