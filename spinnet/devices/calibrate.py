@@ -111,6 +111,10 @@ def calibrate(params_or_row, amplitude=1e-4, n_freqs=41, span=6.0, freqs=None) -
     else:
         row = np.asarray(params_or_row, float)
     f0, hw = macrospin.small_signal(row)
+    if not (f0 > 0 and hw > 0):
+        raise SimulationError(f"no damped precession resonance at equilibrium (f = {f0:g} Hz, "
+                              f"half-width = {hw:g} Hz)", device="calibration",
+                              hint="a bias field or anisotropy that gives a stable state")
     if freqs is None:
         freqs = np.linspace(f0 - span * hw, f0 + span * hw, n_freqs)
     freqs = np.asarray(freqs, float)
