@@ -25,17 +25,53 @@ def _numeric(params: dict) -> dict:
     return {k: v for k, v in params.items() if not isinstance(v, (str, tuple, list))}
 
 
+def _matches(name: str, pattern: str) -> bool:
+    """``pattern`` names the device, an instance holding it, or is a glob (``N1_0_*``)."""
+    import fnmatch
+    low, pat = name.lower(), pattern.lower()
+    if any(ch in pat for ch in "*?["):
+        return fnmatch.fnmatchcase(low, pat)
+    return low == pat or low.startswith(pat + ".")
+
+
 def _devices(flat, name: str, model_type: str, what: str):
-    want = name.lower()
     devs = [el for el in flat.elements if el.model_type == model_type
-            and (el.name.lower() == want or el.name.lower().startswith(want + "."))]
+            and _matches(el.name, name)]
     if not devs:
         known = sorted({el.name.split(".")[0] for el in flat.elements
                         if el.model_type == model_type})
         raise ParameterError("plot", what, name, "",
-                             f"a {model_type} device or a sub-circuit instance holding some: "
+                             f"a {model_type} device, a sub-circuit instance holding some, "
+                             "or a glob such as N1_0_*: "
                              + (", ".join(known[:20]) or "this netlist has none"))
     return devs
+
+
+def tuning_shifts(flat, names) -> dict[str, float]:
+    """Resonance shift (Hz) that the field lines' DC currents give each named resonator.
+
+    The currents come from one steady-state solve of the circuit with its inputs at 0
+    (field lines are DC circuits, independent of the RF inputs).
+    """
+    from ..devices import fieldline
+    wanted = {n.lower() for n in names}
+    lines = [e for e in flat.elements if e.model_type == "fline"
+             and wanted & {str(t).lower() for t in e.params.get("targets", ())}]
+    if not lines:
+        return {}
+    from ..engine import steady
+    res = steady(flat)
+    current = dict(zip([str(n).lower() for n in res.fline_names],
+                       np.asarray(res.fline_current, dtype=float).reshape(-1), strict=True))
+    out: dict[str, float] = {}
+    for e in lines:
+        fp = fieldline.bind(e.name, _numeric({**e.model_params, **e.params}))
+        df = float(fieldline.shift(current[e.name.lower()],
+                                   **{k: fp[k] for k in ("w", "dfdh", "h0", "ms", "mode")}))
+        for t in e.params.get("targets", ()):
+            if str(t).lower() in wanted:
+                out[str(t).lower()] = out.get(str(t).lower(), 0.0) + df
+    return out
 
 
 def resonator_params(flat, name: str) -> tuple[list, list[dict]]:
@@ -58,13 +94,19 @@ def chain_curve(circuit, name: str, *, power: float = 1e-6, points: int = 801,
                 fmin: float | None = None, fmax: float | None = None) -> Figure:
     """Rectified voltage of resonator ``name`` or of every resonator in instance ``name``
     (plus their series sum, which is what a chain reads out), each junction driven by one
-    tone of ``power`` watts swept over frequency."""
+    tone of ``power`` watts swept over frequency.  ``name`` may be a glob (``N1_0_*``).
+    Resonances include the shifts of the field lines that target them, at the DC
+    currents of a steady-state solve."""
     from ..devices import resonator
     if not (np.isfinite(power) and power > 0):
         raise ParameterError("plot", "power", power, "W", "> 0")
     if not 2 <= points <= 100_000:
         raise ParameterError("plot", "points", points, "", "2 .. 100000")
-    devs, params = resonator_params(_flat(circuit), name)
+    flat = _flat(circuit)
+    devs, params = resonator_params(flat, name)
+    shifts = tuning_shifts(flat, [el.name for el in devs])
+    for el, p in zip(devs, params, strict=True):
+        p["fr"] = p["fr"] + shifts.get(el.name.lower(), 0.0)  # tuned by its field lines
     frs = np.array([p["fr"] for p in params])
     widths = np.array([p["alpha"] * p["fr"] for p in params])
     lo, hi = _range(fmin, fmax, frs, widths)
