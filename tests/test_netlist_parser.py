@@ -168,6 +168,11 @@ def test_include_cycle_and_depth(tmp_path):
 
 
 def test_unreadable_files(tmp_path):
+    # found by the fuzzer: a NUL in an include name made open() raise ValueError
+    errs = _errors('t\n.include "a\x00b.cir"\n')
+    assert "NUL" in errs[0].message and (errs[0].loc.line, errs[0].loc.col) == (2, 10)
+    with pytest.raises(NetlistErrors, match="NUL"):
+        parse_file("x\x00y.cir")
     with pytest.raises(NetlistErrors, match="cannot read"):
         parse_file(tmp_path / "missing.cir")
     bad = tmp_path / "bin.cir"

@@ -772,6 +772,8 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 def _read(path: Path) -> str:
+    if "\x00" in str(path):  # open() would raise ValueError, not OSError
+        raise OSError(0, "the file name contains a NUL character")
     with open(path, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
             raise OSError(0, "not a regular file")
