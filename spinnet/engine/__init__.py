@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from .elaborate import System, elaborate
 from .result import Result
+
+# ``steady`` is imported eagerly: it is both a submodule and the function.  Imported lazily,
+# whichever code first loaded the submodule bound the *module* to ``spinnet.engine.steady``
+# (then ``from spinnet.engine import steady`` returned a module).
+from .steady import steady
 from .tran import tran
 
 __all__ = ["System", "elaborate", "tran", "Result", "steady", "sweep", "run"]
