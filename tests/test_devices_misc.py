@@ -116,3 +116,15 @@ def test_lc_tank_trapezoidal_conserves_energy():
     for kind, bad in (("R", 0.0), ("C", -1e-12), ("L", 0.0), ("R", float("inf"))):
         with pytest.raises(ParameterError):
             passive.check("X1", kind, bad)
+
+
+def test_divergence_and_no_resonance_are_clear_errors():
+    from spinnet.devices import calibrate, drive, macrospin, resonator
+    from spinnet.errors import SimulationError
+
+    row = resonator.pack([resonator.bind("N1", {})])[0]
+    # w dt = 3.8 is outside RK4's stability interval (2.83 on the imaginary axis)
+    with pytest.raises(SimulationError, match=r"diverged.*device resonator.*at t = .*try"):
+        drive.run_rk4(resonator, row, ("tones", (1e9, 1e-3, 0.0), 0.0), 0.6e-9, 100_000)
+    with pytest.raises(SimulationError, match="no damped precession resonance"):
+        calibrate.calibrate(macrospin.bind("N", {"hext": 0.0, "ku": 0.0}))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..errors import SimulationError
 from .sources import value_nb
 
 
@@ -50,6 +51,8 @@ def rk4(deriv, resistance, post, row, state0, code, coeffs, dfr, dt, n_steps, n_
         Final state.
     trace : float64 array (n_steps // stride + 1, n_states + 2)
         ``state, R, I`` every ``stride`` steps.
+    n_done : int
+        Steps completed: less than ``n_steps`` when the state stopped being finite.
     """
     ns = state0.shape[0]
     s = state0.copy()
@@ -83,6 +86,12 @@ def rk4(deriv, resistance, post, row, state0, code, coeffs, dfr, dt, n_steps, n_
         for j in range(ns):
             s[j] += dt / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
         post(s)
+        finite = True
+        for j in range(ns):
+            if not np.isfinite(s[j]):
+                finite = False
+        if not finite:
+            return acc, s, trace, n
         r = resistance(row, s)
         v = r * ic
         if n >= n_skip:
@@ -94,7 +103,7 @@ def rk4(deriv, resistance, post, row, state0, code, coeffs, dfr, dt, n_steps, n_
             trace[k, ns] = r
             trace[k, ns + 1] = ic
     count = n_steps - n_skip
-    return (acc / count if count > 0 else 0.0), s, trace
+    return (acc / count if count > 0 else 0.0), s, trace, n_steps
 
 
 @njit
@@ -152,8 +161,12 @@ def run_rk4(module, row, wave, dt, n_steps, n_skip=0, stride=1, dfr=0.0, state0=
     row = np.ascontiguousarray(row, dtype=np.float64)
     s0 = module.initial_state(row) if state0 is None else np.asarray(state0, np.float64)
     post = getattr(module, "renormalise", _noop)
-    return rk4(module.deriv, module.resistance, post, row, s0, code, coeffs, float(dfr),
-               float(dt), int(n_steps), int(n_skip), int(stride))
+    vmean, s, trace, done = rk4(module.deriv, module.resistance, post, row, s0, code, coeffs,
+                                float(dfr), float(dt), int(n_steps), int(n_skip), int(stride))
+    if done < n_steps:
+        raise SimulationError("state diverged (non-finite)", device=_kind(module),
+                              time=(done + 1) * dt, hint="a smaller time step")
+    return vmean, s, trace
 
 
 def run_heun(module, row, wave, dt, n_steps, seed, stride=1, dfr=0.0, state0=None):
@@ -163,5 +176,14 @@ def run_heun(module, row, wave, dt, n_steps, seed, stride=1, dfr=0.0, state0=Non
     code, coeffs = pack_wave(wave, dt, n_steps * dt)
     row = np.ascontiguousarray(row, dtype=np.float64)
     s0 = module.initial_state(row) if state0 is None else np.asarray(state0, np.float64)
-    return heun(module.deriv, module.noise, module.resistance, row, s0, code, coeffs,
-                float(dfr), float(dt), int(n_steps), int(stride), int(seed))
+    trace = heun(module.deriv, module.noise, module.resistance, row, s0, code, coeffs,
+                 float(dfr), float(dt), int(n_steps), int(stride), int(seed))
+    if not np.all(np.isfinite(trace)):
+        bad = int(np.argmax(~np.all(np.isfinite(trace), axis=1)))
+        raise SimulationError("state diverged (non-finite)", device=_kind(module),
+                              time=bad * stride * dt, hint="a smaller time step")
+    return trace
+
+
+def _kind(module) -> str:
+    return module.__name__.rsplit(".", 1)[-1]
