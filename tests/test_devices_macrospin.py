@@ -211,3 +211,14 @@ def test_time_domain_rectification_equals_linear_response():
     lin = macrospin.linear_vdc(r, freqs, 1e-4)
     sim = calibrate.vdc_spectrum(r, freqs, 1e-4)
     assert np.max(np.abs(sim - lin)) < 1e-3 * np.max(np.abs(lin))
+
+
+def test_field_line_shift_maps_to_resonance_shift(row):
+    # pack stores dH/dfr; applying dfr through the kernel's bias-field change must move the
+    # linearised resonance by dfr (1 % tolerance: the Kittel law is linearised over 10 MHz)
+    f0, _ = macrospin.small_signal(row)
+    dfr = 10e6
+    f1, _ = macrospin.small_signal(row, dh=dfr * row[macrospin.DHDF])
+    assert f1 - f0 == pytest.approx(dfr, rel=1e-2)
+    assert resonator.kernel_module(2) is macrospin
+    assert resonator.kernel_module(1) is resonator

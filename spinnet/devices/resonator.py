@@ -65,6 +65,21 @@ def all_specs() -> tuple[ParamSpec, ...]:
     return SPECS + macrospin.SPECS
 
 
+def kernel_module(level: float):
+    """The module whose kernel simulates a resonator of ``level`` (1: this one, 2: macrospin).
+
+    Both export the same interface (``N_STATES``, ``pack``, ``initial_state``,
+    ``resistance``, ``deriv``); the macrospin kernel also needs ``renormalise`` after each
+    step.
+    """
+    import sys
+
+    if int(level) == 2:
+        from . import macrospin
+        return macrospin
+    return sys.modules[__name__]
+
+
 def _relations(device: str, p: dict) -> None:
     # The level-2 (macrospin) parameters live in macrospin.SPECS; bind() there.
     del device, p
