@@ -51,6 +51,10 @@ HOSTILE = [
     "{" + "-" * 500 + "1}", "{" + "1+" * 3000 + "1}", "{2**2**2**2**2**2}", "{1/0}",
     "{log(-1)}", "{sqrt(x)}", "{max()}", "{foo(1)}", "{a.b}", "{__import__('os')}",
     "R" * 300, " a" * 500,
+    # deep structures: definitions nested past the bound, instance chains past the bound
+    ".subckt dd p\n" * 40 + "R1 p 0 1\n" + ".ends\n" * 40,
+    "".join(f".subckt c{i} p\nX1 p c{i + 1}\n.ends\n" for i in range(40))
+    + ".subckt c40 p\nR1 p 0 1\n.ends\nXc a c0\n",
 ]
 
 

@@ -150,3 +150,25 @@ def test_graph_is_bipartite_with_terminal_edges():
     assert nx.is_connected(g)
     # one edge per terminal in total
     assert g.number_of_edges() == sum(len(e.nodes) for e in flatten(parse(HIER)).elements)
+
+
+def _chain(n):
+    lines = ["t"]
+    for i in range(n):
+        lines += [f".subckt s{i} p", f"X1 p s{i + 1}" if i < n - 1 else "R1 p 0 1", ".ends"]
+    return "\n".join(lines + ["V1 a 0 1", "X1 a s0"]) + "\n"
+
+
+def test_instance_depth_is_bounded_without_recursion_error():
+    from spinnet.netlist.flatten import MAX_DEPTH
+    assert check(parse(_chain(MAX_DEPTH - 1))) == []
+    errs = check(parse(_chain(3000)))   # would overflow Python's stack if unbounded
+    assert [e.message for e in errs] == [f"X1: sub-circuits nested deeper than {MAX_DEPTH}"]
+
+
+def test_definition_nesting_is_bounded():
+    from spinnet.netlist.parser import MAX_SUBCKT_NESTING
+    deep = ["t"] + [f".subckt s{i} p" for i in range(3000)] + ["R1 p 0 1"]
+    with pytest.raises(NetlistErrors, match="nested deeper") as exc:
+        parse("\n".join(deep + [".ends"] * 3000) + "\n")
+    assert exc.value.errors[0].loc.line == MAX_SUBCKT_NESTING + 2

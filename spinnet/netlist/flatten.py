@@ -188,7 +188,7 @@ class Flattener:
     # -- driving -------------------------------------------------------------------------
     def run(self) -> FlatCircuit:
         nl = self.nl
-        size = flat_size(nl)
+        size = flat_size(nl, MAX_DEPTH + 1)
         if size > MAX_ELEMENTS:
             raise NetlistErrors(self.errors + [NetlistError(
                 f"the flattened circuit would have {size} elements (limit {MAX_ELEMENTS})",
@@ -253,7 +253,7 @@ class Flattener:
                        f"(recursion through {' -> '.join(frame.parent_names + (sub.key,))})",
                        mloc)
             return
-        if len(stack) > MAX_DEPTH:
+        if len(frame.parent_names) >= MAX_DEPTH:  # instance depth (the stack is lexical)
             self.error(f"{el.name}: sub-circuits nested deeper than {MAX_DEPTH}", el.loc)
             return
         if len(el.nodes) != len(sub.ports):

@@ -19,6 +19,8 @@ from .model import Analysis, Circuit, Element, Expr, Model, Netlist, Subckt, Val
 
 MAX_INCLUDE_DEPTH = 16
 """Deepest chain of ``.include`` files accepted."""
+MAX_SUBCKT_NESTING = 32
+"""Deepest nesting of ``.subckt`` definitions accepted (keeps every later pass shallow)."""
 MAX_ERRORS = 200
 """A file with more problems than this stops being parsed (the rest would be noise)."""
 
@@ -644,6 +646,11 @@ class Parser:
         name = cur.take()
         if name is None or name.kind != WORD:
             self.error(".subckt needs a name", first.loc)
+            return
+        if len(self.scopes) > MAX_SUBCKT_NESTING:
+            self.error(f".subckt definitions nested deeper than {MAX_SUBCKT_NESTING}",
+                       first.loc)
+            self.ended = True  # the .ends that follow would all be errors too: stop here
             return
         sub = Subckt(name=name.text, loc=first.loc)
         ports = []

@@ -34,8 +34,9 @@ def lookup(chain: list[Circuit], kind: str, name: str | None):
     return None, None
 
 
-def flat_size(netlist: Netlist) -> int:
-    """Number of primitive elements flattening would produce (recursion counts as 0).
+def flat_size(netlist: Netlist, max_depth: int = 64) -> int:
+    """Number of primitive elements flattening would produce (recursion counts as 0, and
+    so does anything deeper than ``max_depth`` instances, which flattening refuses).
 
     Cheap (one pass over the definitions), so that a hostile netlist nesting 10 instances
     10 levels deep is refused before any work is done.
@@ -44,18 +45,18 @@ def flat_size(netlist: Netlist) -> int:
     memo: dict[int, int] = {}
     busy: set[int] = set()
 
-    def size(circ: Circuit) -> int:
+    def size(circ: Circuit, depth: int = 0) -> int:
         if id(circ) in memo:
             return memo[id(circ)]
-        if id(circ) in busy:
-            return 0
+        if id(circ) in busy or depth > max_depth:
+            return 0  # recursion depth of this function stays bounded too
         busy.add(id(circ))
         total = 0
         for el in circ.elements.values():
             if el.kind == "X":
                 _, sub = lookup(chains[id(circ)], "subckt", el.model)
                 if sub is not None:
-                    total += size(sub)
+                    total += size(sub, depth + 1)
                     if total > 10**15:
                         break
             else:
