@@ -33,8 +33,9 @@ def closed_form_activation(V, gm, vbias, A, R, Q, Ith, imax):
 PHYS = SimpleNamespace(weight=closed_form_weight, activation=closed_form_activation)
 
 
-def tiny_spec(seed=0, h=6, c1=2, k=3, stride=1, n_out=3, c_in=1) -> NetSpec:
-    """conv (c_in -> c1, k x k, stride) -> STNO -> dense (-> n_out), random resonances."""
+def tiny_spec(seed=0, h=6, c1=2, k=3, stride=1, n_out=3, c_in=1, conv2=None) -> NetSpec:
+    """conv (c_in -> c1, k x k, stride) -> STNO [-> conv2 (c2, k2, s2) -> STNO] -> dense
+    (-> n_out), random resonances."""
     rng = np.random.default_rng(seed)
     res = {"alpha": 0.2, "K": K_PAPER, "s": 0.0}
     # window of the trained models (spinnet/nn/model.py layer_design): gm maps 2 K p_in
@@ -45,19 +46,29 @@ def tiny_spec(seed=0, h=6, c1=2, k=3, stride=1, n_out=3, c_in=1) -> NetSpec:
     f1, f2 = 1e9, 1.5e9
     fr1 = f1 * (1 + 0.2 * rng.uniform(-1, 1, (c1, k, k, c_in)))
     ho = (h - k) // stride + 1
-    n2 = ho * ho * c1
-    fr2 = f2 * (1 + 0.2 * rng.uniform(-1, 1, (n_out, n2)))
 
     def sign(shape):
         return np.where(rng.uniform(size=shape) < 0.5, -1.0, 1.0)
 
-    l1 = LayerSpec("conv", fr1, sign(fr1.shape), np.full(c_in, f1),
-                   f1 * (1 + 0.1 * rng.uniform(-1, 1, c1)), sign(c1), f1, 1e-6, dict(res),
-                   dict(act), stride)
-    l2 = LayerSpec("dense", fr2, sign(fr2.shape), np.full(n2, f2),
-                   f2 * (1 + 0.1 * rng.uniform(-1, 1, n_out)), sign(n_out), f2, 1e-6,
-                   dict(res), None, 1)
-    return NetSpec((h, h, c_in), 1e-6, [l1, l2], name="tiny")
+    layers = [LayerSpec("conv", fr1, sign(fr1.shape), np.full(c_in, f1),
+                        f1 * (1 + 0.1 * rng.uniform(-1, 1, c1)), sign(c1), f1, 1e-6,
+                        dict(res), dict(act), stride)]
+    c_last = c1
+    if conv2 is not None:
+        c2, k2, s2 = conv2
+        f15 = 1.25e9
+        fr = f15 * (1 + 0.2 * rng.uniform(-1, 1, (c2, k2, k2, c1)))
+        layers.append(LayerSpec("conv", fr, sign(fr.shape), np.full(c1, f15),
+                                f15 * (1 + 0.1 * rng.uniform(-1, 1, c2)), sign(c2), f15, 1e-6,
+                                dict(res), dict(act), s2))
+        ho = (ho - k2) // s2 + 1
+        c_last = c2
+    n2 = ho * ho * c_last
+    fr2 = f2 * (1 + 0.2 * rng.uniform(-1, 1, (n_out, n2)))
+    layers.append(LayerSpec("dense", fr2, sign(fr2.shape), np.full(n2, f2),
+                            f2 * (1 + 0.1 * rng.uniform(-1, 1, n_out)), sign(n_out), f2, 1e-6,
+                            dict(res), None, 1))
+    return NetSpec((h, h, c_in), 1e-6, layers, name="tiny")
 
 
 def images(n, h=6, c_in=1, seed=1):
