@@ -83,8 +83,9 @@ def resonator_params(flat, name: str) -> tuple[list, list[dict]]:
 
 
 def _range(lo, hi, frs, widths):
-    lo = float(np.min(frs - 8 * widths)) if lo is None else float(lo)
-    hi = float(np.max(frs + 8 * widths)) if hi is None else float(hi)
+    # +-6 half-widths shows the tails; broad lines (alpha ~ 0.2) would reach 0 Hz
+    lo = float(max(np.min(frs - 6 * widths), 0.05 * np.min(frs))) if lo is None else float(lo)
+    hi = float(np.max(frs + 6 * widths)) if hi is None else float(hi)
     if not hi > lo > 0:
         raise ParameterError("plot", "frequency range", (lo, hi), "Hz", "0 < fmin < fmax")
     return lo, hi
