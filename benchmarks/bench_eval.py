@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     p.add_argument("--arrangement", default="B")
     p.add_argument("--spread", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--batch", type=int, default=2000)
+    p.add_argument("--batch", type=int, default=10000)
     p.add_argument("--model", default=None)
     p.add_argument("--json", default=None)
     p.add_argument("--predictions", default=None)

@@ -24,7 +24,8 @@ def add_parser(sub) -> None:
     p.add_argument("--limit", type=int, default=None, help="first N test images only")
     p.add_argument("--predictions", metavar="FILE.npy", default=None,
                    help="write one predicted class per image (test-set order)")
-    p.add_argument("--batch", type=int, default=2000, help="images per steady-state solve")
+    p.add_argument("--batch", type=int, default=10000,
+                   help="images per steady-state call (the engine chunks internally)")
     p.add_argument("--time-domain", type=int, default=0, metavar="K",
                    help="also run K images through the transient engine")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -86,7 +86,7 @@ def _sharing(nl, spec: NetSpec, rep: CompileReport) -> None:
         lr.sharing_error_max = float(np.max(np.abs(err)))
 
 
-def evaluate(netlist, images, batch: int = 2000, progress=None) -> np.ndarray:
+def evaluate(netlist, images, batch: int = 10000, progress=None) -> np.ndarray:
     """Class scores of ``images`` computed by the netlist's steady-state analysis.
 
     Each image is bound to the netlist's ``.input`` parameters ``x<i>`` (pixel / 255, in
