@@ -233,3 +233,30 @@ def test_cli_run_writes_npz_and_json(tmp_path, capsys):
     res = Result.load(out / "tran.npz")
     np.testing.assert_allclose(res["v(out)"], rc_exact(res.time), atol=1e-4)
     assert main(["run", str(tmp_path / "missing.cir")]) == 1
+
+
+def test_four_terminal_chain_tran_matches_steady():
+    """Output chain c0-c1-0 driven by the field of a line l0-l1-l2 (4-terminal junctions):
+    the junctions rectify the line current into an EMF seen by the read-out resistor."""
+    from spinnet.engine.steady import steady
+
+    tones = "; ".join(f"{f!r} {I_AMP!r} 0" for f in TONES)
+    text = "\n".join([
+        "4t", f"I1 0 l0 TONES({tones})", ".model res sdr(alpha=0.01 r0=1k kappa=0.8)",
+        f"N1 c0 c1 l0 l1 res fr={FR[0]!r}", f"N2 c1 0 l1 l2 res fr={FR[2]!r} o=-1",
+        "RL l2 0 50", "RO c0 0 10k", ".end"])
+    net = parse(text)
+    r = tran(net, 2e-12, 250e-9, save=["v(c0)", "v(c1)"])
+    st = steady(net, keep="all")
+    got = [r.dc(p, 150e-9, 250e-9) for p in ("v(c0)", "v(c1)")]
+    want = [float(st.v("c0")[0]), float(st.v("c1")[0])]
+    big = max(abs(v) for v in want)
+    assert big > 0
+    # issue 4: within 2 % of the largest chain voltage
+    np.testing.assert_allclose(got, want, atol=0.02 * big)
+
+
+def test_adaptive_step_collapse_is_reported():
+    # a minimum step far above what rtol = 1e-12 needs: the controller must give up
+    with pytest.raises(SimulationError, match="below its minimum"):
+        tran(parse(RC), 10e-9, 1e-6, method="dopri", rtol=1e-12, atol=1e-15, hmin=5e-9)

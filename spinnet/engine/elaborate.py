@@ -172,7 +172,8 @@ def _resonator_rows(els) -> tuple[np.ndarray, np.ndarray]:
         # u = S^-1 y with S = diag(1, w)
         Fu = np.array([[F[0, 0], F[0, 1] * w], [F[1, 0] / w, F[1, 1]]])
         bu = np.array([bvec[0], bvec[1] / w])
-        out[k] = (rb, rx, rv, Fu[0, 0], Fu[0, 1], Fu[1, 0], Fu[1, 1], bu[0], bu[1])
+        kap = float(bound[k]["kappa"]) if len(els[k].nodes) == 4 else 0.0
+        out[k] = (rb, rx, rv, Fu[0, 0], Fu[0, 1], Fu[1, 0], Fu[1, 1], bu[0], bu[1], kap)
     return out, scale
 
 

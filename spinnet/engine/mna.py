@@ -14,6 +14,10 @@ same band structure) holds for the three assembly modes:
 
 The matrix is kept in band storage after a reverse Cuthill-McKee permutation (done in
 :mod:`spinnet.engine.elaborate`) so that a chain of N resonators costs O(N) per solve.
+
+Developers: numba's on-disk cache does not track calls across files; after editing this
+module, touch ``integrators.py`` (or delete ``spinnet/engine/__pycache__/*.nb*``) or the
+cached time loops keep running the old stamps.
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ SRC_DC, SRC_SIN, SRC_PULSE, SRC_PWL, SRC_TONES = 0, 1, 2, 3, 4
 D_IS, D_N, D_CJO, D_VJ, D_M, D_FC, D_TT, D_NCOL = 0, 1, 2, 3, 4, 5, 6, 7
 # resonator (level 1) linear model, extracted from the device kernel by elaborate():
 #   R = RB + RX u1 + RV u2,   u' = F u + Bv i_drive   (u2 scaled to the units of u1)
-Q_RB, Q_RX, Q_RV, Q_F00, Q_F01, Q_F10, Q_F11, Q_B0, Q_B1, Q_NCOL = range(10)
+# 4-terminal junctions also see the drive-line current: an EMF (R - RB) kappa i_drive in
+# series (Q_KAP = kappa; 0 for 2-terminal ones, whose own current is the drive)
+Q_RB, Q_RX, Q_RV, Q_F00, Q_F01, Q_F10, Q_F11, Q_B0, Q_B1, Q_KAP, Q_NCOL = range(11)
 
 VT_300 = 1.380649e-23 * 300.15 / 1.602176634e-19  # thermal voltage at SPICE's 27 degC
 GMIN = 1e-12  # SPICE's default conductance across every junction (keeps matrices regular)
@@ -42,7 +48,7 @@ K_R, K_C, K_L, K_V, K_I, K_G, K_E, K_AM, K_D, K_T, K_Q, N_KINDS = range(12)
 # integer columns of ix: nodes a b c d (-1 = ground), branch unknown, extra (source index
 # of V/I).  Resonators keep their first state unknown in c and the drive current in d.
 IA, IB, IC, ID, IBR, IX5 = range(6)
-N_ICOL, N_FCOL = 6, 10
+N_ICOL, N_FCOL = 6, 11
 # dims
 DN, DNODES, DKL, DKU = range(4)
 
@@ -426,6 +432,14 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
             band_add(B, perm, kl, br, st, -rx * i0)
             band_add(B, perm, kl, br, st + 1, -rv * i0)
             rhs[perm[br]] += -(rr - rb) * i0
+            kap = par[Q_KAP]
+            if kap != 0.0:
+                # EMF kappa (R - RB) i_drive, linearised like R i
+                idr0 = ys[drv]
+                band_add(B, perm, kl, br, drv, -kap * (rr - rb))
+                band_add(B, perm, kl, br, st, -kap * rx * idr0)
+                band_add(B, perm, kl, br, st + 1, -kap * rv * idr0)
+                rhs[perm[br]] += -kap * (rr - rb) * idr0
             # theta-method on u' = F u + Bv i_drive
             th = theta * h
             om = (1.0 - theta) * h
@@ -445,6 +459,8 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
             off = nC + nL + 2 * k if mode == MODE_ALG else st
             u1, u2 = ys[off], ys[off + 1]
             band_add(B, perm, kl, br, br, -(rb + rx * u1 + rv * u2))
+            if par[Q_KAP] != 0.0:
+                band_add(B, perm, kl, br, drv, -par[Q_KAP] * (rx * u1 + rv * u2))
             band_add(B, perm, kl, st, st, 1.0)
             band_add(B, perm, kl, st + 1, st + 1, 1.0)
             rhs[ps1] += u1
