@@ -267,7 +267,7 @@ def mnist_report(out: str | os.PathLike, *, limit: int | None = None, model_path
     spot = None
     if tran:
         with timed("tran", "time-domain spot check (engine.tran)"):
-            spot = spot_check(model, images, rep)
+            spot = spot_check(model, images[0], rep)
     summary = {
         "images": int(len(labels)), "accuracy_netlist": acc, "accuracy_software": acc_sw,
         "agreement": agree, "max_score_difference_v": dev, "resumed_images": resumed,
@@ -299,6 +299,93 @@ def _layout_figure(netlist, crep, quiet):
     return draw(netlist, crep)
 
 
-def spot_check(model, images, rep) -> dict | None:
-    """Placeholder replaced below once the engine's transient lands."""
-    return None
+def chain_model(model, layer: int = 0, channel: int = 0, at: tuple[int, int] = (0, 0)):
+    """A one-chain hardware model: output ``channel`` of convolution ``layer`` of ``model``
+    at patch position ``at`` (pixel row, column of the patch's corner), written as a dense
+    784 -> 1 layer whose taps outside the patch read pixels that will be bound to 0.
+
+    Compiled, it is the exact circuit of one chain of the first layer (its resonances,
+    orientations, bias resonator and RF lines) at a size a transient can afford.
+    """
+    from .errors import ParameterError
+    from .nn import HardwareModel
+    lay = model.layers[layer]
+    if lay["type"] != "conv" or layer != 0:
+        raise ParameterError("spot check", "layer", layer, "", "0 (the first convolution)")
+    k, h, w = lay["k"], *model.arch["input"]["shape"]
+    y0, x0 = at
+    taps = np.array([(y0 + i) * w + (x0 + j) for i in range(k) for j in range(k)])
+    nm = lay["name"]
+    fr = np.full((1, h * w), float(lay["f_in"]))
+    o = np.ones((1, h * w))
+    fr[0, taps] = model.params[f"{nm}.fr"][channel]
+    o[0, taps] = model.params[f"{nm}.o"][channel]
+    arch = {"format": model.arch.get("format", "spinnet-model"), "version":
+            model.arch.get("version", 1), "input": {"shape": [h, w]}, "kind": "hardware",
+            "phys": dict(model.phys), "layers": [
+                {"type": "dense", "name": "chain", "n_in": h * w, "n_out": 1,
+                 "activation": False, "f_in": float(lay["f_in"])}]}
+    params = {"chain.fr": fr, "chain.o": o,
+              "chain.fr_bias": model.params[f"{nm}.fr_bias"][channel:channel + 1],
+              "chain.o_bias": model.params[f"{nm}.o_bias"][channel:channel + 1]}
+    tiny = HardwareModel(arch, params)
+    tiny.validate("spot-check chain")
+    return tiny, taps
+
+
+def spot_check(model, image: np.ndarray, rep: ReportFolder | None = None, *,
+               tstop: float = 30e-9, tstep: float = 10e-12) -> dict:
+    """Time-domain spot check of one compiled chain of the first layer on one image.
+
+    The chain (output channel 0 of the first convolution, at the patch with the most ink)
+    is compiled on its own; its rectified read-out is computed three ways: the trained
+    model's equations, the netlist's steady state, and a transient (``engine.tran``)
+    averaged over its second half.  Writes the RF line's waveform and spectrum and the
+    chain output's waveform into ``rep``.
+    """
+    import time
+
+    from . import plot as P
+    from .compiler import compile_model
+    from .engine import steady, tran
+
+    lay = model.layers[0]
+    k, stride = lay["k"], lay["stride"]
+    x = np.asarray(image, dtype=float).reshape(model.arch["input"]["shape"]) / 255.0
+    corners = [(r, c) for r in range(0, x.shape[0] - k + 1, stride)
+               for c in range(0, x.shape[1] - k + 1, stride)]
+    at = max(corners, key=lambda rc: x[rc[0]:rc[0] + k, rc[1]:rc[1] + k].sum())
+    tiny, taps = chain_model(model, 0, 0, at)
+    netlist, _ = compile_model(tiny)
+    xi = np.zeros(x.size)
+    xi[taps] = x.reshape(-1)[taps]
+    v_model = float(tiny.forward(xi.reshape(1, *x.shape))[0, 0])
+    bind = {f"x{i}": float(xi[i]) for i in range(x.size)}
+    v_steady = float(steady(netlist, {n: np.array([v]) for n, v in bind.items()})
+                     .outputs[0, 0])
+    out = next(iter(netlist.outputs.values()))
+    brightest = int(taps[np.argmax(xi[taps])])
+    line = f"v(l1_{brightest}_0)"
+    t0 = time.monotonic()
+    res = tran(netlist, tstep, tstop, bindings=bind, save=[out, line])
+    elapsed = time.monotonic() - t0
+    v_tran = res.dc(out, tstop / 2, tstop)
+    f_in = float(lay["f_in"])
+    if rep is not None:
+        z = (tstop - 3.0 / f_in, tstop)
+        rep.figure("rf_waveform", P.waveform(res, line, zoom=[z], title=(
+            f"RF input line of pixel {brightest} (layer 1, chain 0), {tstop * 1e9:g} ns")),
+            "waveform of one RF input line of a layer-1 chain (engine.tran)")
+        rep.figure("rf_spectrum", P.spectrum(res, line, tones={"f_in": f_in},
+                                             t_start=tstop / 2),
+                   "spectrum of that RF line in dBm, tone grid marked")
+        rep.figure("chain_output", P.waveform(res, out, zoom=[z], title=(
+            f"chain read-out {out}: transient average {v_tran * 1e3:.3f} mV, steady "
+            f"{v_steady * 1e3:.3f} mV")), "the chain's read-out node in the time domain")
+        res.save(rep._add("spot_check_tran.npz", "the spot check's transient (Result file)"))
+    rel = abs(v_tran - v_steady) / abs(v_steady) if v_steady else float("nan")
+    return {"patch_corner": list(at), "line": line, "output": out, "v_model": v_model,
+            "v_steady": v_steady, "v_tran": v_tran, "tran_vs_steady_rel": rel,
+            "steady_vs_model_rel": abs(v_steady - v_model) / abs(v_model) if v_model
+            else float("nan"), "tstop_s": tstop, "tstep_s": tstep,
+            "tran_seconds": round(elapsed, 2)}
