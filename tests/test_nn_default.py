@@ -22,6 +22,11 @@ def model():
     return HardwareModel.load()
 
 
+@pytest.fixture(scope="module")
+def predictions(model, test_set):
+    return model.predict(test_set[0])
+
+
 def test_default_model_is_hardware_and_small(model):
     assert model.kind == "hardware"
     c = model.counts()
@@ -32,9 +37,9 @@ def test_default_model_is_hardware_and_small(model):
 
 
 @needs_data
-def test_default_model_accuracy(model, test_set):
+def test_default_model_accuracy(model, test_set, predictions):
     x, y = test_set
-    acc = model.accuracy(x, y)
+    acc = np.mean(predictions == y)
     assert acc >= 0.990, acc
     # the figure recorded at training time is what we measure now (same float64 forward);
     # 2 images of slack: another BLAS may round a near-tie of two class scores differently
@@ -51,12 +56,14 @@ def test_default_model_accuracy_with_device_spread(model, test_set):
 
 
 @needs_data
-def test_default_model_within_half_point_of_baseline(model, test_set):
+def test_default_model_within_half_point_of_baseline(model, test_set, predictions):
     path = default_model_path().with_name("baseline.npz")
     if not path.exists():
         pytest.skip("baseline model not shipped")
     base = HardwareModel.load(path)
     assert base.kind == "baseline"
     x, y = test_set
-    assert base.accuracy(x, y) - model.accuracy(x, y) <= 0.005
-    assert np.mean(base.predict(x) == model.predict(x)) > 0.98
+    pb = base.predict(x)
+    assert np.mean(pb == y) - np.mean(predictions == y) <= 0.005
+    # the two networks solve the task the same way on almost every image
+    assert np.mean(pb == predictions) > 0.98

@@ -46,7 +46,7 @@ VERSION = 1
 #: Default physical parameters (SI).  alpha = 0.2 is the choice argued in docs/training.md.
 DEFAULT_PHYS = {
     "p_in": 1e-6,        # W, tone power of a white pixel (physics.md: 1 µW scale)
-    "p_bias": 1e-6,      # W, bias tone power
+    "p_bias": 2e-6,      # W, bias tone power (2x p_in: room for thresholds above one pixel)
     "alpha": 0.2,        # resonator linewidth: HWHM = alpha * fr
     "K": physics.K_DEFAULT,  # V/W, resonator sensitivity (physics.md §1)
     "s": 0.0,            # pure anti-Lorentzian (the paper group's choice)
@@ -63,7 +63,7 @@ DEFAULT_ARCH = [
 #: Input frequency of each layer (Hz) and the width D of each activation window in units of
 #: K*p_in (the chain voltage that takes the STNO current from Ith to imax).
 DEFAULT_F_IN = (1.0e9, 1.5e9, 2.0e9)
-DEFAULT_WINDOW = 2.0
+DEFAULT_WINDOW = 3.0
 
 SPREAD_KEYS = ("A", "R", "Q", "Ith")  # STNO parameters given a device-to-device spread
 

@@ -215,7 +215,7 @@ def build_specs(arch=None, phys=None, f_in=DEFAULT_F_IN, window=DEFAULT_WINDOW):
 
 
 def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
-          epochs: int = 8, batch: int = 128, lr: float = 5e-3, seed: int = 0,
+          epochs: int = 20, batch: int = 128, lr: float = 5e-3, seed: int = 0,
           spread_train: float = 0.01, noise_scope: str = "device", max_shift: int = 1,
           arch: list[dict] | None = None,
           phys: dict | None = None, window: float = DEFAULT_WINDOW,
