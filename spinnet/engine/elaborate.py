@@ -34,6 +34,7 @@ class System:
     """The elaborated circuit: arrays for the compiled kernels plus the name maps."""
 
     arrays: mna.Arrays
+    arrays_alg: mna.Arrays                # same tables, band order of MODE_ALG
     nets: list[str]                       # node index -> net name
     unknown_names: list[str]              # unknown index -> "v(net)", "i(V1)", "state(N1,x)"
     elements: dict[str, object]           # lower-case name -> FlatElement
@@ -397,19 +398,15 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
         link(a_, k_)
     for a_, b_, c_, d_, _z, _t, br in t_rows:
         link(a_, b_, c_, d_, br, br + 1)
-    for a_, b_, br, drv, st in q_rows:
+    for a_, b_, br, drv, _st in q_rows:
         link(a_, b_, br)
+        link(br, drv)
+    # the explicit methods' algebraic network has the junction states frozen (identity
+    # rows): without the state couplings its band is narrower, so it gets its own order
+    perm_alg, kl_alg, ku_alg = _band_order(pairs, n)
+    for _a, _b, br, drv, st in q_rows:
         link(br, st, st + 1, drv)
-    rows_, cols_ = zip(*pairs, strict=True)
-    pat = sp.coo_matrix((np.ones(len(rows_)), (rows_, cols_)), shape=(n, n)).tocsr()
-    pat = (pat + pat.T).tocsr()
-    order = reverse_cuthill_mckee(pat, symmetric_mode=True)
-    perm = np.empty(n, dtype=_I64)
-    perm[order] = np.arange(n)
-    coo = pat.tocoo()
-    diff = perm[coo.row] - perm[coo.col]
-    kl = int(max(diff.max(initial=0), 1))
-    ku = int(max((-diff).max(initial=0), 1))
+    perm, kl, ku = _band_order(pairs, n)
 
     # element tables: one row per element, kinds in mna.K_* order
     ix_rows: list[list[int]] = []
@@ -463,7 +460,10 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
         state_scale[row[4] + 1] = q_scale[k, 1]
 
     sys_ = System(
-        arrays=a, nets=nets, unknown_names=names, elements=elements, owner=owner,
+        arrays=a,
+        arrays_alg=a._replace(perm=perm_alg,
+                              dims=np.array([n, n_nodes, kl_alg, ku_alg], dtype=_I64)),
+        nets=nets, unknown_names=names, elements=elements, owner=owner,
         components=comps, resonators=res_names, state_scale=state_scale,
         nonlinear=bool(diodes) or bool(q_rows),
         has_dynamic_matrix=bool(q_rows),
@@ -471,6 +471,19 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     )
     sys_.probes = _probe_map(sys_)
     return sys_
+
+
+def _band_order(pairs, n: int) -> tuple[np.ndarray, int, int]:
+    """Reverse Cuthill-McKee permutation of the symmetric pattern and its band widths."""
+    rows_, cols_ = zip(*pairs, strict=True)
+    pat = sp.coo_matrix((np.ones(len(rows_)), (rows_, cols_)), shape=(n, n)).tocsr()
+    pat = (pat + pat.T).tocsr()
+    order = reverse_cuthill_mckee(pat, symmetric_mode=True)
+    perm = np.empty(n, dtype=_I64)
+    perm[order] = np.arange(n)
+    coo = pat.tocoo()
+    diff = perm[coo.row] - perm[coo.col]
+    return perm, int(max(diff.max(initial=0), 1)), int(max((-diff).max(initial=0), 1))
 
 
 def _probe_map(s: System) -> dict[str, tuple]:

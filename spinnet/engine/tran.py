@@ -272,7 +272,8 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         n_out = nsteps // every + 1
         out = np.zeros((n_out, len(rec_idx)))
         sigma = np.zeros(it.n_states(a))
-        code, idx, t = it.explicit_loop(a, x, 0.0, h, nsteps, 0 if method == "rk4" else 1,
+        code, idx, t = it.explicit_loop(sys_.arrays_alg, x, 0.0, h, nsteps,
+                                        0 if method == "rk4" else 1,
                                         rec_idx, every, vmax, sigma, int(seed),
                                         not sys_.has_dynamic_matrix, out)
         times = np.arange(n_out) * (h * every)
@@ -286,7 +287,8 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         stats = np.zeros(2, dtype=np.int64)
         h0 = dt if dt is not None else tstep / 10
         hmin_ = hmin if hmin is not None else tstep * 1e-9
-        code, idx, t = it.dopri_loop(a, x, 0.0, tstep, n_out, h0, hmin_, tstep, float(rtol),
+        code, idx, t = it.dopri_loop(sys_.arrays_alg, x, 0.0, tstep, n_out, h0, hmin_,
+                                     tstep, float(rtol),
                                      atol_v, rec_idx, vmax, not sys_.has_dynamic_matrix,
                                      out, stats)
         times = np.arange(n_out) * tstep
