@@ -276,6 +276,23 @@ def fuzz(n: int = 100_000, seed: int = 1, bound: float = 2.0, hypothesis_share: 
             "failures": failures, "messages": messages}
 
 
+def message_kinds(messages) -> int:
+    """Distinct messages once names, quoted text and numbers are blanked out (``unknown
+    model 'a'`` and ``unknown model 'b'`` are one kind)."""
+    subs = [(re.compile(r"^[^\s:]+: "), "_: "),                     # "R1: ..." prefix
+            (re.compile(r"(\.subckt|\.ends|\.ends) \S+"), r"\1 _"),
+            (re.compile(r"net\(s\) .*? \("), "net(s) _ ("),
+            (re.compile(r"\(recursion through .*\)"), "(recursion through _)"),
+            (re.compile(r"'[^']*'|\"[^\"]*\"|\([^()]*\)"), "_"),
+            (re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?|\b[A-Za-z]\w*\d\w*"), "_")]
+    kinds = set()
+    for m in messages:
+        for pat, rep in subs:
+            m = pat.sub(rep, m)
+        kinds.add(m)
+    return len(kinds)
+
+
 def merge(paths: list[str]) -> int:
     """Print the figures of several ``--out`` runs added up (messages as a union)."""
     import json
@@ -292,6 +309,7 @@ def merge(paths: list[str]) -> int:
     for k in ("tried", "hypothesis_inputs", "accepted", "rejected"):
         print(f"{k:>20}: {total[k]}")
     print(f"{'distinct_messages':>20}: {len(messages)}")
+    print(f"{'message_kinds':>20}: {message_kinds(messages)}")
     for k in ("escapes", "hangs", "unlocated", "roundtrip_failures", "unwritable"):
         print(f"{k:>20}: {total[k]}")
     print(f"{'max_ms':>20}: {max_ms}\n{'seconds':>20}: {round(total['seconds'], 1)}")
@@ -323,6 +341,7 @@ def main(argv=None) -> int:
                 "escapes", "hangs", "unlocated", "roundtrip_failures", "unwritable", "max_ms",
                 "seconds"):
         print(f"{key:>20}: {r[key]}")
+    print(f"{'message_kinds':>20}: {message_kinds(r['messages'])}")
     print(f"{'inputs/s':>20}: {r['tried'] / max(r['seconds'], 1e-9):.0f}")
     print(f"{'slowest input':>20}: {SLOWEST[0]:.3f} s CPU, {len(SLOWEST[1])} chars, "
           f"starts {SLOWEST[1][:80]!r}")
