@@ -71,6 +71,8 @@ def test_netlist_agrees_with_software_on_mnist_slice(model):
     nl = parse(write(nl))             # what `spinnet compile` writes and `eval` reads
     got = evaluate(nl, images, batch=100)
     want = model.forward(images)
-    # steady engine vs software: GMIN and coupling reactances, ~1e-7 of the score range
-    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6 * np.max(np.abs(want)))
+    # steady engine vs software: the engine's GMIN (1e-12 S per node, as SPICE) leaks
+    # current out of the 801-junction output chains (1 kOhm each): ~ r0 N^2 GMIN V / 2 =
+    # 3e-5 V of a 0.2 V score range (measured 2.5e-4 relative); 1e-3 leaves margin
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-3 * np.max(np.abs(want)))
     assert np.array_equal(got.argmax(1), want.argmax(1))
