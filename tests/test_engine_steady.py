@@ -8,13 +8,15 @@ the GMIN leak to ground (1e-12 S, as SPICE) perturbs a floating node: there 1e-6
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
 from spinnet.devices import fieldline, resonator, stno
+from spinnet.engine.steady import prepare, steady
 from spinnet.errors import NetlistError, ParameterError, SimulationError
 from spinnet.netlist import parse
-from spinnet.engine.steady import prepare, steady
 
 K = resonator.K_DEFAULT
 RTOL = 1e-9
@@ -288,7 +290,7 @@ R1 m 0 2k
 
 def test_operator_is_cached_and_reused():
     nl = _single()
-    from spinnet.engine import steady as mod
+    mod = importlib.import_module("spinnet.engine.steady")
     mod._CACHE.clear()
     steady(nl, {"amp": np.array([0.01, 0.02])}, keep="outputs")
     steady(nl, {"amp": np.array([0.03, 0.04, 0.05])}, keep="outputs")

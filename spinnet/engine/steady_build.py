@@ -129,7 +129,7 @@ class _UnionFind:
         return p
 
     def union(self, nets) -> None:
-        nets = [n for n in nets if not _is_ground(n)]
+        nets = [n for n in nets if n != "0" and not _is_ground(n)]
         if not nets:
             return
         r = self.find(nets[0])
@@ -151,7 +151,12 @@ class _Comp:
     level: int = 0
 
     def node(self, net: str) -> int:
-        return -1 if _is_ground(net) else self.net_index[net]
+        i = self.net_index.get(net)
+        if i is None:
+            if _is_ground(net):
+                return -1
+            raise KeyError(net)
+        return i
 
 
 @dataclass
@@ -665,104 +670,131 @@ def _stamp(c: _Comp, els, omega: float, bp):
     return (rows, cols, vals), nxt, aux
 
 
-def _solve(trip, n, rhs, name):
-    rows, cols, vals = trip
-    dtype = complex if any(isinstance(v, complex) for v in vals) or np.iscomplexobj(rhs) \
-        else float
-    if n <= DENSE_MAX:
-        M = np.zeros((n, n), dtype=dtype)
-        np.add.at(M, (np.asarray(rows, int), np.asarray(cols, int)), np.asarray(vals, dtype))
-        try:
-            x = np.linalg.solve(M, rhs.astype(dtype))
-        except np.linalg.LinAlgError:
-            x = None
-    else:
-        M = sp.csc_matrix((np.asarray(vals, dtype), (rows, cols)), shape=(n, n))
-        try:
-            x = spla.splu(M).solve(np.ascontiguousarray(rhs.astype(dtype)))
-        except RuntimeError:
-            x = None
-    if x is None or not np.all(np.isfinite(x)):
+class _Factor:
+    """LU of one component matrix: dense for small, SuperLU for large; ``solve(b, trans)``."""
+
+    def __init__(self, trip, n, name):
+        rows, cols, vals = trip
+        self.name = name
+        vals = np.asarray(vals)
+        if vals.dtype == complex and not np.any(vals.imag):
+            vals = vals.real
+        self.dtype = vals.dtype
+        self.n = n
+        self.dense = n <= DENSE_MAX
+        if self.dense:
+            M = np.zeros((n, n), dtype=vals.dtype)
+            np.add.at(M, (np.asarray(rows, int), np.asarray(cols, int)), vals)
+            self.M = M
+        else:
+            M = sp.csc_matrix((vals, (rows, cols)), shape=(n, n))
+            try:
+                self.lu = spla.splu(M)
+            except RuntimeError:
+                self._singular()
+
+    def _singular(self):
         raise SimulationError("singular circuit matrix in the steady-state analysis (a loop "
                               "of voltage sources / inductors, or a cut-set of current "
-                              "sources)", device=name, hint="check the component's wiring")
-    return x
+                              "sources)", device=self.name, hint="check the component's wiring")
+
+    def solve(self, rhs, trans: bool = False):
+        dtype = np.result_type(self.dtype, rhs.dtype)
+        try:
+            if self.dense:
+                M = self.M.T if trans else self.M
+                x = np.linalg.solve(M.astype(dtype), rhs.astype(dtype))
+            else:
+                r = np.ascontiguousarray(rhs.astype(dtype))
+                if dtype != self.dtype:  # SuperLU needs matching types: split real/imag
+                    x = (self.lu.solve(np.ascontiguousarray(r.real), trans="T" if trans else "N")
+                         + 1j * self.lu.solve(np.ascontiguousarray(r.imag),
+                                              trans="T" if trans else "N"))
+                else:
+                    x = self.lu.solve(r, trans="T" if trans else "N")
+        except np.linalg.LinAlgError:
+            self._singular()
+        if not np.all(np.isfinite(x)):
+            self._singular()
+        return x
 
 
 def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_col,
                      src_rf_cols, yrows, driven, ysrc_t, yemf_t, pairs, bp):
-    trip, n, aux = _stamp(c, els, 0.0, bp)
     first = els[c.elements[0][0]].name
-    # DC inputs: source DC values and junction EMFs
-    dc_cols = []   # ('src', global col) / ('emf', junction pos)
-    rhs_cols = []
-    emf_of = {}
-    for ei, role, nets in c.elements:
-        el = els[ei]
-        kind = el.kind.upper()
-        nd = [c.node(x) for x in nets]
-        if kind in "VI" and role == "main":
-            v = np.zeros(n)
-            if kind == "V":
-                v[aux[(ei, role)]] = 1.0
-            else:  # SPICE: the current flows from n+ through the source to n-
-                if nd[0] >= 0:
-                    v[nd[0]] -= 1.0
-                if nd[1] >= 0:
-                    v[nd[1]] += 1.0
-            dc_cols.append(("src", src_dc_col[ei]))
-            rhs_cols.append(v)
-        elif role == "junction":
-            r0 = bp[ei]["r0"]
-            v = np.zeros(n)
-            # EMF in series with r0, measured a -> b: Norton current v/r0 into a
-            if nd[0] >= 0:
-                v[nd[0]] += 1.0 / r0
-            if nd[1] >= 0:
-                v[nd[1]] -= 1.0 / r0
-            emf_of[ei] = len(dc_cols)
-            dc_cols.append(("emf", int(jpos[junction_of[ei]])))
-            rhs_cols.append(v)
-    # y rows as vectors over [x | dc inputs]
-    ncols = len(dc_cols)
-    X = _solve(trip, n, np.stack(rhs_cols, axis=1), first) if ncols else np.zeros((n, 0))
-    for row, req in yrows:
-        sel = np.zeros(n)
-        direct = np.zeros(ncols)
-        kind_req = req[0]
-        if kind_req == "v":
-            sel[c.node(req[1])] = 1.0
+    if yrows:
+        trip, n, aux = _stamp(c, els, 0.0, bp)
+        fac = _Factor(trip, n, first)
+        # DC inputs (columns of J): source DC values and junction EMFs
+        dc_cols = []   # ('src', global col) / ('emf', junction pos)
+        jr, jc, jv = [], [], []
+        emf_of = {}
+        for ei, role, nets in c.elements:
+            el = els[ei]
+            kind = el.kind.upper()
+            if kind in "VI" and role == "main":
+                col = len(dc_cols)
+                if kind == "V":
+                    jr.append(aux[(ei, role)])
+                    jc.append(col)
+                    jv.append(1.0)
+                else:  # SPICE: the current flows from n+ through the source to n-
+                    for nd, sgn in ((c.node(nets[0]), -1.0), (c.node(nets[1]), 1.0)):
+                        if nd >= 0:
+                            jr.append(nd)
+                            jc.append(col)
+                            jv.append(sgn)
+                dc_cols.append(("src", src_dc_col[ei]))
+            elif role == "junction":
+                col = len(dc_cols)
+                g = 1.0 / bp[ei]["r0"]
+                # EMF in series with r0, v(a) - v(b) = EMF open-circuit: Norton g*EMF into a
+                for nd, sgn in ((c.node(nets[0]), 1.0), (c.node(nets[1]), -1.0)):
+                    if nd >= 0:
+                        jr.append(nd)
+                        jc.append(col)
+                        jv.append(sgn * g)
+                emf_of[ei] = col
+                dc_cols.append(("emf", int(jpos[junction_of[ei]])))
+        ncols = len(dc_cols)
+        J = sp.csr_matrix((jv, (jr, jc)), shape=(n, ncols))
+        k = len(yrows)
+        S = np.zeros((k, n))
+        D = np.zeros((k, ncols))
+        for q, (_row, req) in enumerate(yrows):
+            if req[0] == "v":
+                S[q, c.node(req[1])] = 1.0
+            else:
+                ei = req[2] if req[0] in ("stno", "fline") else req[1]
+                _current_row(els[ei], ei, c, aux, S[q], D[q], dc_cols, emf_of, src_dc_col, bp)
+        if ncols:
+            Z = fac.solve(S.T.copy(), trans=True)          # adjoint: n x k
+            T = np.asarray((J.T @ Z).T).real + D             # k x ncols
         else:
-            ei = req[2] if kind_req in ("stno", "fline") else req[1]
-            _current_row(els[ei], ei, c, aux, sel, direct, dc_cols, emf_of, src_dc_col, bp)
-        vec = sel @ X + direct if ncols else direct
-        for col, val in zip(dc_cols, vec, strict=True):
-            if val == 0.0:
-                continue
-            t = ysrc_t if col[0] == "src" else yemf_t
-            t[0].append(row)
-            t[1].append(col[1])
-            t[2].append(float(np.real(val)))
+            T = D
+        qq, cc = np.nonzero(T)
+        for q, col in zip(qq.tolist(), cc.tolist(), strict=True):
+            kind_c, gcol = dc_cols[col]
+            t = ysrc_t if kind_c == "src" else yemf_t
+            t[0].append(yrows[q][0])
+            t[1].append(gcol)
+            t[2].append(float(T[q, col]))
     if not driven:
         return
     # RF: tone entries of this component
-    entries = []   # (kind, freq, [(rhs vector, global col)])
+    entries = []   # (kind, freq, [(ei, role, node indices, global col)])
     by_freq: dict[float, list] = {}
-    stno_entries = []
     for ei, role, nets in c.elements:
         el = els[ei]
         kind = el.kind.upper()
-        nd = [c.node(x) for x in nets]
-        if kind in "VI" and role == "main":
-            for col, f in src_rf_cols.get(ei, []):
+        if kind in "VI" and role == "main" and src_rf_cols.get(ei):
+            nd = [c.node(x) for x in nets]
+            for col, f in src_rf_cols[ei]:
                 by_freq.setdefault(f, []).append((ei, role, nd, col))
-        elif el.kind.upper() == "N" and (el.model_type or "").lower() == "stno":
-            stno_entries.append((ei, nd))
-    for f, lst in by_freq.items():
-        entries.append(("src", f, lst))
-    for ei, nd in stno_entries:
-        f0 = bp[ei]["f0"]
-        entries.append(("stno", f0, [(ei, "stno", nd, stno_index[ei])]))
+        elif role == "stno":
+            nd = [c.node(x) for x in nets]
+            entries.append(("stno", bp[ei]["f0"], [(ei, role, nd, stno_index[ei])]))
+    entries = [("src", f, lst) for f, lst in by_freq.items()] + entries
     if not entries:
         return
     cache = {}
@@ -774,8 +806,9 @@ def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_
                 "component with C, L or T elements: the steady state needs its frequency "
                 "before solving", device=els[lst[0][0]].name, hint="set n=0 or use .tran")
         if omega not in cache:
-            cache[omega] = _stamp(c, els, omega, bp)
-        trip_f, n_f, aux_f = cache[omega]
+            trip_f, n_f, aux_f = _stamp(c, els, omega, bp)
+            cache[omega] = (_Factor(trip_f, n_f, first), n_f, aux_f)
+        fac_f, n_f, aux_f = cache[omega]
         rhs = np.zeros((n_f, len(lst)), dtype=complex)
         for q, (ei, role, nd, _col) in enumerate(lst):
             el = els[ei]
@@ -792,26 +825,21 @@ def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_
                     rhs[nd[0], q] += 1.0 / r
                 if nd[1] >= 0:
                     rhs[nd[1], q] -= 1.0 / r
-        X = _solve(trip_f, n_f, rhs, first)
+        X = fac_f.solve(rhs)
+        cols = [x[3] for x in lst]
         for j, ej in driven:
             el = els[ej]
-            nets = [x for x in c.elements if x[0] == ej]
             if len(el.nodes) == 4:
                 cur = X[aux_f[(ej, "line")]]
             else:
-                nd = [c.node(x) for x in el.nodes[:2]]
-                r0 = bp[ej]["r0"]
-                va = X[nd[0]] if nd[0] >= 0 else 0.0
-                vb = X[nd[1]] if nd[1] >= 0 else 0.0
-                cur = (va - vb) / r0
-            del nets
-            cur = np.broadcast_to(cur, (len(lst),))
+                na, nb = c.node(el.nodes[0]), c.node(el.nodes[1])
+                va = X[na] if na >= 0 else 0.0
+                vb = X[nb] if nb >= 0 else 0.0
+                cur = (va - vb) / bp[ej]["r0"]
             if kind == "src":
-                pairs.append((int(jpos[j]), "src", [x[3] for x in lst], list(cur), f,
-                              c.level))
+                pairs.append((int(jpos[j]), "src", cols, cur.tolist(), f, c.level))
             else:
-                pairs.append((int(jpos[j]), "stno", lst[0][3], [complex(cur[0])], f,
-                              c.level))
+                pairs.append((int(jpos[j]), "stno", cols[0], [complex(cur[0])], f, c.level))
 
 
 def _current_row(el, ei, c, aux, sel, direct, dc_cols, emf_of, src_dc_col, bp):

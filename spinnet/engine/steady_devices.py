@@ -43,18 +43,21 @@ def bound(el) -> dict:
     return _bound_full(el)
 
 
+_RES_SPECS = {s.name: s for s in resonator.SPECS}
+
+
 def _bound_resonator(el):
-    specs = {s.name: s for s in resonator.SPECS}
-    inst = {str(k).lower(): v for k, v in (el.params or {}).items()}
+    """Fast binding of the many resonators: the model card is bound once per distinct card,
+    then only the instance parameters are range-checked (same specs, same errors)."""
     mp = el.model_params or {}
-    if any(k not in specs for k in inst) or any(str(k).lower() not in specs for k in mp):
-        return None
     try:
-        key = tuple(sorted((str(k).lower(), float(v)) for k, v in mp.items()))
+        key = tuple((k, float(v)) for k, v in mp.items())
     except (TypeError, ValueError):
         return None
     base = _MODEL_CACHE.get(key)
     if base is None:
+        if any(str(k).lower() not in _RES_SPECS for k, _ in key):
+            return None
         from ..devices.params import bind as _bind
         base = {k: _scalar(el, k, v) for k, v in _bind(el.name, resonator.SPECS,
                                                        dict(key)).items()}
@@ -62,10 +65,19 @@ def _bound_resonator(el):
             _MODEL_CACHE.clear()
         _MODEL_CACHE[key] = base
     out = dict(base)
-    from ..devices.params import check_value
-    for k, v in inst.items():
-        out[k] = _scalar(el, k, check_value(el.name, specs[k], v))
-    if out.get("level", 1.0) != 1.0:
+    for k, v in (el.params or {}).items():
+        spec = _RES_SPECS.get(k) or _RES_SPECS.get(str(k).lower())
+        if spec is None:
+            return None
+        try:
+            fv = float(v)
+        except (TypeError, ValueError):
+            from ..devices.params import check_value
+            fv = _scalar(el, spec.name, check_value(el.name, spec, v))
+        if not spec.ok(fv):
+            raise ParameterError(el.name, spec.name, fv, spec.unit, spec.allowed())
+        out[spec.name] = fv
+    if out["level"] != 1.0:
         return None
     return out
 
