@@ -152,6 +152,7 @@ def test_tones_and_bad_waveforms():
     np.testing.assert_allclose(f, [1e9, 2e9])
     for bad in [("sin", (0.0,), 0.0), ("pulse", (0, 1, -1e-9), 0.0),
                 ("pwl", (0, 0, 2e-9, 1, 1e-9, 0), 0.0), ("tones", (1e9, 1.0), 0.0),
-                ("sin", (0.0, float("nan"), 1e9), 0.0), ("square", (1,), 0.0)]:
+                ("sin", (0.0, float("nan"), 1e9), 0.0), ("square", (1,), 0.0),
+                ("sin", (0.0, np.array([1.0, 2.0]), 1e9), 0.0), ("dc", (), "x")]:
         with pytest.raises(ParameterError):
             sources.pack(bad, 1e-9, 1e-6)

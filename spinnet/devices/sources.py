@@ -29,12 +29,21 @@ DC, SIN, PULSE, PWL, TONES = range(5)
 CODES = {"dc": DC, "sin": SIN, "pulse": PULSE, "pwl": PWL, "tones": TONES}
 
 
-def _parts(wave):
+def _parts(wave, name):
     if isinstance(wave, tuple | list):
         kind, args, dc = wave
     else:
         kind, args, dc = wave.kind, wave.args, wave.dc
-    return str(kind).lower(), [float(a) for a in args], float(dc or 0.0)
+
+    def scalar(v, what):
+        try:
+            return float(np.asarray(v, dtype=float).item())
+        except (TypeError, ValueError):
+            raise ParameterError(name, what, v, "", "a single number (a transient takes no "
+                                 "batch of source values)") from None
+
+    args = [scalar(a, f"{kind} argument {i + 1}") for i, a in enumerate(args)]
+    return str(kind).lower(), args, scalar(dc if dc is not None else 0.0, "dc")
 
 
 def pack(wave, tstep: float = 0.0, tstop: float = 0.0, name: str = "source"
@@ -47,7 +56,7 @@ def pack(wave, tstep: float = 0.0, tstop: float = 0.0, name: str = "source"
         Unknown kind, wrong argument count, non-finite values, negative times or
         non-increasing PWL times.
     """
-    kind, a, dc = _parts(wave)
+    kind, a, dc = _parts(wave, name)
     if kind not in CODES:
         raise ParameterError(name, "waveform", kind, "", "dc, sin, pulse, pwl, tones")
     for i, v in enumerate(a + [dc]):
