@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from spinnet.errors import NetlistErrors
-from spinnet.netlist import check, flatten, graph, parse
+from spinnet.netlist import check, flatten, graph, parse, write
 
 HIER = """hierarchy
 .param gain=2 base={gain*1k}
@@ -172,3 +172,10 @@ def test_definition_nesting_is_bounded():
     with pytest.raises(NetlistErrors, match="nested deeper") as exc:
         parse("\n".join(deep + [".ends"] * 3000) + "\n")
     assert exc.value.errors[0].loc.line == MAX_SUBCKT_NESTING + 2
+
+
+def test_netlist_view_methods():
+    n = parse(HIER)
+    assert n.check() == [] and n.text() == write(n)
+    assert len(n.flatten().elements) == 6
+    assert n.graph().number_of_nodes() == len(n.flatten().nets) + 6

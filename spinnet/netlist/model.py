@@ -271,6 +271,27 @@ class Netlist(Circuit):
     outputs: dict[str, str] = field(default_factory=dict)
     source: str | None = field(default=None, compare=False, repr=False)  # file it came from
 
+    # -- views (thin wrappers; imported lazily: those modules import this one) -----------
+    def graph(self):
+        """The networkx view of the flattened circuit (see :func:`spinnet.netlist.graph`)."""
+        from .graph import graph
+        return graph(self)
+
+    def flatten(self, bindings=None):
+        """See :func:`spinnet.netlist.flatten`."""
+        from .flatten import flatten
+        return flatten(self, bindings)
+
+    def check(self):
+        """Every structural problem (see :func:`spinnet.netlist.check`)."""
+        from .checks import check
+        return check(self)
+
+    def text(self) -> str:
+        """The netlist as text (see :func:`spinnet.netlist.write`)."""
+        from .writer import write
+        return write(self)
+
     # -- builder (top-level cards) ------------------------------------------------------
     def tran(self, tstep, tstop, **params) -> Analysis:
         """``.tran tstep tstop``."""
