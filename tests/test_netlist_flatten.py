@@ -179,3 +179,31 @@ def test_netlist_view_methods():
     assert n.check() == [] and n.text() == write(n)
     assert len(n.flatten().elements) == 6
     assert n.graph().number_of_nodes() == len(n.flatten().nets) + 6
+
+
+def test_flatten_invariants_on_random_hierarchies():
+    """Random valid hierarchies: the flat element count equals the product-sum that
+    flat_size predicts, names are unique, every terminal's net is listed."""
+    import random
+
+    from spinnet.netlist.scope import flat_size
+    rng = random.Random(5)
+    for _ in range(40):
+        n_sub = rng.randint(1, 5)
+        lines = ["t"]
+        for s in range(n_sub):
+            lines.append(f".subckt s{s} a b")
+            for k in range(rng.randint(1, 3)):
+                lines.append(f"R{k} a n{k} 1")
+                lines.append(f"Rg{k} n{k} b 1")
+            for k in range(rng.randint(0, 3) if s else 0):   # only lower-numbered subs
+                lines.append(f"X{k} a b s{rng.randrange(s)}")
+            lines.append(".ends")
+        lines += ["V1 top 0 1"] + [f"X{k} top 0 s{rng.randrange(n_sub)}"
+                                   for k in range(rng.randint(1, 4))]
+        nl = parse("\n".join(lines) + "\n")
+        flat = flatten(nl)
+        names = [e.name.lower() for e in flat.elements]
+        assert len(names) == flat_size(nl) and len(set(names)) == len(names)
+        assert {n for e in flat.elements for n in e.nodes} == set(flat.nets)
+        assert check(nl) == []
