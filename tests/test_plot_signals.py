@@ -26,6 +26,18 @@ def test_tone_on_bin_reads_its_power_in_dbm(window):
     assert level[k] == pytest.approx(-10.0, abs=1e-9)
 
 
+def test_current_signal_power_is_i2r_over_2():
+    n, dt = 4096, 1e-11
+    t, i = _sine(50 / (n * dt), 1e-3, n, dt)
+    f, level = power_spectrum(t, i, r_load=50.0, current=True)
+    # 1 mA in 50 ohm: I²R/2 = 25 µW = 10 log10(0.025) dBm
+    assert level.max() == pytest.approx(10 * np.log10(0.025), abs=1e-9)
+    fig = spectrum((t, {"i(R1)": i}))
+    assert fig.axes[0].lines[0].get_ydata().max() == pytest.approx(10 * np.log10(0.025),
+                                                                    abs=1e-9)
+    assert "in 50 Ω" in fig.axes[0].get_ylabel()
+
+
 def test_flattop_reads_off_bin_tone_within_its_scalloping():
     t, x = _sine(1.0e9, 0.1)  # 40.96 cycles: between bins
     f, level = power_spectrum(t, x, window="flattop")

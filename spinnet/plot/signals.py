@@ -161,15 +161,15 @@ def _window(name: str, n: int) -> np.ndarray:
 
 
 def power_spectrum(time, x, *, window: str = "hann", r_load: float = 50.0,
-                   mode: str = "power", t_start: float | None = None
-                   ) -> tuple[np.ndarray, np.ndarray]:
+                   mode: str = "power", t_start: float | None = None,
+                   current: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """One-sided spectrum of a voltage (or current) into a load, in dBm (or dBm/Hz).
 
     Parameters
     ----------
     time, x : array
         Sample times (s; resampled linearly to a uniform grid if uneven) and values
-        (V; a current in A works with ``r_load`` read as the resistance it flows in).
+        (V, or A with ``current=True``).
     window : {"hann", "blackman", "flattop", "rect"}
         Taper against leakage; its coherent gain is divided out.
     r_load : float
@@ -181,6 +181,9 @@ def power_spectrum(time, x, *, window: str = "hann", r_load: float = 50.0,
         power.
     t_start : float, optional
         Drop samples before this time (start-up transients), seconds.
+    current : bool
+        ``x`` is a current flowing in ``r_load``: a tone of amplitude I reads
+        ``I² R / 2``.
 
     Returns
     -------
@@ -202,6 +205,8 @@ def power_spectrum(time, x, *, window: str = "hann", r_load: float = 50.0,
         time, x = time[keep], x[keep]
     if not np.all(np.isfinite(x)):
         raise DataError("the signal holds NaN or infinite samples")
+    if current:
+        x = x * r_load  # the voltage it makes across the load: same formulas below
     xs, dt = _uniform(time, x)
     n = xs.size
     w = _window(window, n)
@@ -236,7 +241,7 @@ def spectrum(result, name: str | None = None, *, window: str = "hann", r_load: f
     time, sigs = _as_signals(result, name)
     key, x = next(iter(sigs.items()))
     f, level = power_spectrum(time, x, window=window, r_load=r_load, mode=mode,
-                              t_start=t_start)
+                              t_start=t_start, current=_signal_unit(key) == "A")
     fig, axes = new_figure(1, 1)
     ax = axes[0, 0]
     tone_items = list(tones.items()) if isinstance(tones, Mapping) else [
@@ -262,7 +267,9 @@ def spectrum(result, name: str | None = None, *, window: str = "hann", r_load: f
     ax.set_ylim(top - floor_db, top + 5.0)
     ax.set_xlim(lo / fscale, hi / fscale)
     ax.set_xlabel(f"frequency ({fprefix}Hz)")
-    ax.set_ylabel("power (dBm/Hz)" if mode == "psd" else f"power into {r_load:g} Ω (dBm)")
+    where = "in" if _signal_unit(key) == "A" else "into"
+    ax.set_ylabel(f"power {where} {r_load:g} Ω (dBm/Hz)" if mode == "psd"
+                  else f"power {where} {r_load:g} Ω (dBm)")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper right", fontsize="small")
     ax.set_title(title or f"spectrum of {key} ({window} window)", fontsize="medium")
