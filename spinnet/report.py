@@ -206,6 +206,8 @@ def mnist_report(out: str | os.PathLike, *, limit: int | None = None, model_path
 
             def __exit__(self_inner, *exc):
                 timings[key] = round(time.monotonic() - self_inner.t, 3)
+                if not quiet and exc[0] is None:
+                    print(f"    done in {timings[key]:.1f} s", flush=True)
         return _T()
 
     with timed("load", "loading the model and MNIST"):
