@@ -1,12 +1,12 @@
 """``spinnet plot``: figures from a saved result or from a netlist.
 
-From a result (``.npz`` written by ``spinnet run``)::
+From a result (``.npz`` written by ``spinnet run``):
 
     spinnet plot RESULT.npz --signal "v(out)" [--zoom 10n:12n] -o wave.png
     spinnet plot RESULT.npz --signal "v(out)" --spectrum [--tones 1g,1.1g] -o spec.svg
     spinnet plot RESULT.npz --list
 
-From a netlist::
+From a netlist:
 
     spinnet plot NETLIST.cir --graph -o graph.png
     spinnet plot NETLIST.cir --curve X1 [--fmin 0.9g --fmax 1.1g --power 1u] -o curve.png
@@ -15,7 +15,7 @@ From a netlist::
 
 ``--curve NAME`` draws the rectified voltage against frequency of the spin-diode resonator
 ``NAME``, or of every resonator inside the sub-circuit instance ``NAME`` together with their
-series sum (a chain's multiply-and-accumulate response).
+series sum (a chain's multiply-and-accumulate response); NAME may be a glob (N1_0_*).
 """
 
 from __future__ import annotations
@@ -32,9 +32,11 @@ NETLIST_SUFFIXES = (".cir", ".sp", ".spi", ".net", ".spice", ".ckt", ".txt")
 
 
 def add_parser(sub):
+    import argparse
     p = sub.add_parser(
         "plot", help="plot waveforms, spectra, device curves or the netlist graph",
-        description=__doc__.split("\n\n")[0],
+        description=__doc__.replace("``", "'"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Numbers take SPICE suffixes (1g, 10n, 1u).  The output format follows the "
                "suffix of -o: .png, .svg or .pdf.")
     p.add_argument("input", help="a result file (.npz) or a netlist")
