@@ -262,14 +262,24 @@ def mnist_report(out: str | os.PathLike, *, limit: int | None = None, model_path
             f"{ph['p_in']:g} W per junction")
     rep.figure("chain_curve", fig, "rectified voltage of one layer-1 chain vs frequency")
 
-    layout = _layout_figure(netlist, crep, quiet)
+    notes = []
+    with timed("layout", "drawing one convolution's chains and field lines"):
+        layout, note = _layout_figure(netlist, quiet)
     if layout is not None:
-        rep.figure("conv_layout", layout, "one convolution's chains and field lines")
+        rep.figure("conv_layout", layout, "layer-1 convolution: chains, input lines and "
+                   "field lines (first 8 chains)")
+    if note:
+        notes.append(note)
 
     spot = None
     if tran:
         with timed("tran", "time-domain spot check (engine.tran)"):
             spot = spot_check(model, images[0], rep)
+        notes.append(
+            f"time-domain spot check (one layer-1 chain, test image 0, "
+            f"{spot['tstop_s'] * 1e9:g} ns): read-out {spot['v_tran'] * 1e3:.3f} mV "
+            f"(engine.tran, average of the second half) vs {spot['v_steady'] * 1e3:.3f} mV "
+            f"(engine.steady) vs {spot['v_model'] * 1e3:.3f} mV (model equations)")
     summary = {
         "images": int(len(labels)), "accuracy_netlist": acc, "accuracy_software": acc_sw,
         "agreement": agree, "max_score_difference_v": dev, "resumed_images": resumed,
@@ -282,23 +292,27 @@ def mnist_report(out: str | os.PathLike, *, limit: int | None = None, model_path
         f"{100 * acc_sw:.2f} %, agreement {100 * agree:.2f} %",
         f"{tot['resonators']} resonators in {tot['chains']} chains, {tot['oscillators']} "
         f"oscillators, {tot['field_lines']} field lines",
-    ])
+    ] + notes)
     (rep.path / ".evaluation-checkpoint.npz").unlink(missing_ok=True)
     return summary
 
 
-def _layout_figure(netlist, crep, quiet):
-    """The compiler's drawing of one convolution, when :mod:`spinnet.plot.layout` exists."""
+def _layout_figure(netlist, quiet: bool):
+    """The compiler's drawing of the first convolution (:mod:`spinnet.plot.layout`).
+
+    Returns ``(figure or None, note or None)``: a drawing that fails must not cost the
+    report everything else, so the failure becomes a note in its index instead.
+    """
     try:
-        from .plot import layout
+        from .plot.layout import draw_layer
     except ImportError:
+        return None, "no layout drawing: spinnet.plot.layout is not available"
+    try:
+        return draw_layer(netlist, 1, max_chains=8), None
+    except Exception as exc:  # noqa: BLE001 - reported in the README, see docstring
         if not quiet:
-            print("note: spinnet.plot.layout not available; no layout drawing")
-        return None
-    draw = getattr(layout, "conv_layout", None) or getattr(layout, "draw", None)
-    if draw is None:
-        return None
-    return draw(netlist, crep)
+            print(f"note: the layout drawing failed: {exc!r}")
+        return None, f"the layout drawing failed: {exc!r} (please report)"
 
 
 def chain_model(model, layer: int = 0, channel: int = 0, at: tuple[int, int] = (0, 0)):

@@ -44,7 +44,7 @@ def test_mnist_job_writes_a_complete_report(small_model, tmp_path, capsys, monke
     assert summary["accuracy_netlist"] == pytest.approx(acc)
     for name in ("README.md", "summary.json", "network.cir", "accuracy.txt", "per_class.txt",
                  "hardware.txt", "hardware.json", "confusion.png", "confusion.svg",
-                 "chain_curve.png", "chain_curve.svg"):
+                 "chain_curve.png", "chain_curve.svg", "conv_layout.png", "conv_layout.svg"):
         assert (out / name).stat().st_size > 0, name
     index = (out / "README.md").read_text()
     assert "confusion.svg" in index and "network.cir" in index
