@@ -344,10 +344,13 @@ def evaluate(op: Operator, flat, keep_all: bool = False, tol: float = 1e-9,
     for lv in op.levels:
         _level_fast(op, lv, dfr)
     nj, n_st, n_fl = len(op.junction_names), len(op.stno_names), len(op.fline_names)
-    rows = max([op.n_y + nj + n_st + dc.shape[0] + amp.shape[0]]
-               + [(lv["p"][1] - lv["p"][0]) * 3 for lv in op.levels if not lv["G"]])
+    # float64 rows alive per batch column: y, sources, oscillators (+ junction arrays
+    # when kept); a level without collapsed operators also holds its pairs (complex)
+    rows = max([op.n_y + 3 * dc.shape[0] + 3 * amp.shape[0] + 6 * n_st + 2 * n_fl
+                + (2 * nj if keep_all else 0)]
+               + [(lv["p"][1] - lv["p"][0]) * 6 for lv in op.levels if not lv["G"]])
     if chunk is None:
-        chunk = max(1, min(B, CHUNK_BYTES // (16 * max(rows, 1))))
+        chunk = max(1, min(B, CHUNK_BYTES // (8 * max(rows, 1))))
     outputs = np.empty((B, len(op.output_names)))
     res = SteadyResult(outputs=outputs, output_names=list(op.output_names),
                        nets=list(op.net_names), junction_names=list(op.junction_names),
@@ -378,6 +381,31 @@ def evaluate(op: Operator, flat, keep_all: bool = False, tol: float = 1e-9,
     return res
 
 
+def _stno_arrays(op: Operator) -> dict:
+    """Oscillator parameters as column arrays (for vectorised emission)."""
+    arr = getattr(op, "_stno_arr", None)
+    if arr is None:
+        keys = ("ith", "q", "dr", "f0", "n", "imax")
+        arr = {k: np.array([p[k] for p in op.stno_params], dtype=float)[:, None] for k in keys}
+        op._stno_arr = arr
+    return arr
+
+
+def _fline_shifts(op: Operator, i_fl: np.ndarray) -> np.ndarray:
+    """Resonance shift of every field line's targets, (n_fl, b), grouped by parameter set."""
+    groups = getattr(op, "_fl_groups", None)
+    if groups is None:
+        groups = {}
+        for f, p in enumerate(op.fline_params):
+            groups.setdefault(tuple(sorted(p.items())), []).append(f)
+        groups = [(dict(k), np.array(v)) for k, v in groups.items()]
+        op._fl_groups = groups
+    out = np.empty_like(i_fl)
+    for p, idx in groups:
+        out[idx] = dev.shift(i_fl[idx], p)
+    return out
+
+
 def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
     b = dc.shape[1]
     nj, n_st, n_fl = len(op.junction_names), len(op.stno_names), len(op.fline_names)
@@ -386,9 +414,9 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
     y = np.zeros((op.n_y, b))
     vrect = np.zeros((nj, b)) if keep_all else None
     power = np.zeros((nj, b)) if keep_all else None
+    sa = _stno_arrays(op)
     e_st = np.zeros((n_st, b))       # emitted EMF amplitude
-    f_st = np.array([p["f0"] for p in op.stno_params], dtype=float)[:, None] \
-        * np.ones((1, b))
+    f_st = np.repeat(sa["f0"], b, axis=1) if n_st else np.zeros((0, b))
     i_st = np.zeros((n_st, b))
     p_st = np.zeros((n_st, b))
     i_fl = np.zeros((n_fl, b))
@@ -398,9 +426,10 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
         y0, y1 = lv["y"]
         base = lv["Ysrc"] @ dc if lv["Ysrc"].nnz else np.zeros((y1 - y0, b))
         dfr = None
-        if n_fl and lv["flj"].nnz:
-            shifts = np.stack([dev.shift(i_fl[f], op.fline_params[f]) for f in range(n_fl)])
-            dfr = lv["flj"] @ shifts
+        if n_fl and lv["flj"].nnz and not lv["G"]:
+            dfr = lv["flj"] @ _fline_shifts(op, i_fl)
+        sh = lv["stno_here"]
+        prm = {k: v[sh] for k, v in sa.items()} if len(sh) else None
         prev = None
         for it in range(1, maxiter + 1):
             if lv["G"]:
@@ -428,11 +457,10 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
                     vrect[j0:j1] = v
                     power[j0:j1] = lv["agg"] @ P
             y[y0:y1] = yl
-            sh = lv["stno_here"]
-            for s, r in zip(sh, lv["stno_rows"], strict=True):
-                i_st[s] = yl[r]
-                e, fq, pw = dev.emission(yl[r], op.stno_params[s])
-                e_st[s], f_st[s], p_st[s] = e, fq, pw
+            if prm is not None:
+                cur_dc = yl[lv["stno_rows"]]
+                e, fq, pw = dev.emission(cur_dc, prm)
+                i_st[sh], e_st[sh], f_st[sh], p_st[sh] = cur_dc, e, fq, pw
             fh = lv["fline_here"]
             if len(fh):
                 i_fl[fh] = yl[lv["fline_rows"]]
