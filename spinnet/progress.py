@@ -86,3 +86,41 @@ class Progress:
                                   f"in {dt:.1f} s{end}\n")
             self.stream.flush()
         return dt
+
+
+def progress(iterable, total: int | None = None, desc: str = "", disable: bool = False,
+             unit: str = "it", stream=None):
+    """Iterate over ``iterable`` drawing a :class:`Progress` bar (tqdm-like).
+
+    Silent when ``disable`` is true, when ``SPINNET_PROGRESS=0`` and when the stream is
+    not a terminal (unless ``SPINNET_PROGRESS=1``).
+
+    Parameters
+    ----------
+    iterable : iterable
+    total : int, optional
+        Number of items (default ``len(iterable)`` when it has one).
+    desc : str
+        Label of the bar.
+    disable : bool
+        Draw nothing at all.
+    """
+    if total is None:
+        try:
+            total = len(iterable)
+        except TypeError:
+            total = None
+    if disable:
+        yield from iterable
+        return
+    bar = Progress(total, desc or "progress", unit=unit, stream=stream)
+    if not bar.live:
+        bar.quiet = True   # not a terminal: say nothing (logs stay clean)
+    ok = False
+    try:
+        for k, item in enumerate(iterable, 1):
+            yield item
+            bar.update(k)
+        ok = True
+    finally:
+        bar.close(ok=ok)
