@@ -84,10 +84,11 @@ def _ratio_for(w_target, res, o, phys):
 
 
 def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
-                     design: Design | None = None, spacing: float = 2.0
+                     design: Design | None = None, spacing: float | None = None
                      ) -> tuple[Netlist, CompileReport]:
     from ..nn import physics
     d = design or Design()
+    spacing = d.tone_spacing if spacing is None else spacing
     nl = Netlist(title=f"spinnet compiled {spec.name}: parallel scheme, arrangement A")
     rep = CompileReport(scheme="parallel", arrangement="A", model=spec.name)
     taps = layer_taps(spec)

@@ -56,6 +56,7 @@ class Design:
         from ..devices import fieldline
         return fieldline.current_for_shift(df, self.fl_w, 0.0, self.fl_h0, self.fl_ms)
     settle_tau: float = 5.0   # latency per layer in units of the slowest relaxation time
+    tone_spacing: float = 0.5  # arrangement A: grid ratio r = 1 + tone_spacing * alpha
 
     def tone_amplitude(self, power: float) -> float:
         """Source amplitude (V) giving ``power`` (W) in every junction of a line."""
