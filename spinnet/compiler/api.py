@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError, ParameterError
+from ..errors import DataError, ParameterError, SimulationError
 from .circuit import Design
 from .reference import device_physics
 from .report import CompileReport
@@ -121,7 +121,13 @@ def evaluate(netlist, images, batch: int = 10000, progress=None) -> np.ndarray:
     for start in range(0, n, batch):
         xb = x[start:start + batch]
         bindings = {names[k]: xb[:, order[k]] for k in range(len(names))}
-        res = steady(netlist, bindings)
+        try:
+            res = steady(netlist, bindings)
+        except MemoryError:
+            raise SimulationError(
+                f"the steady-state analysis of {netlist.title!r} ran out of memory",
+                hint="a smaller --batch; arrangement-A netlists of full-size models couple "
+                     "every loop through their VCVS buffers into one component") from None
         out.append(np.asarray(res.outputs, dtype=float).reshape(len(xb), -1))
         if progress is not None:
             progress(min(start + batch, n), n)
