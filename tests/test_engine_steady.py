@@ -316,3 +316,39 @@ N1 a 0 r fr={f}
         steady(nl, {"f": np.array([1e9, 1.1e9])})
     with pytest.raises(ParameterError):
         steady(_single(), {"amp": np.array([0.01, 0.02])}, keep="some")
+
+
+def test_reactive_network_series_capacitor_and_transmission_line():
+    """RF through C and a lossless line against the phasor closed forms."""
+    f, amp, rs, r0 = 1.003e9, 0.03, 50.0, 1000.0
+    w = 2 * np.pi * f
+    nl = parse(f"""series C
+V1 in 0 TONES({f} {amp} 0)
+R1 in b {rs}
+C1 b a 2p
+N1 a 0 r fr=1g
+.model r sdr(alpha=0.01 r0=1k)
+.steady
+""")
+    i = amp / np.abs(rs + r0 + 1 / (1j * w * 2e-12))
+    res = steady(nl, keep="all")
+    assert res.power[0, 0] == pytest.approx(r0 * i ** 2 / 2, rel=1e-9)
+    # mismatched 50-ohm line (0.3 ns) into the 1k junction: ABCD of a lossless line
+    z0, td = 50.0, 0.3e-9
+    nl = parse(f"""line
+V1 in 0 TONES({f} {amp} 0)
+R1 in b {rs}
+T1 b 0 a 0 z0={z0} td={td}
+N1 a 0 r fr=1g
+.model r sdr(alpha=0.01 r0=1k)
+.output va v(a)
+.steady
+""")
+    th = w * td
+    zin = z0 * (r0 + 1j * z0 * np.tan(th)) / (z0 + 1j * r0 * np.tan(th))
+    v1 = amp * zin / (rs + zin)
+    v2 = v1 / (np.cos(th) + 1j * z0 / r0 * np.sin(th))
+    res = steady(nl, keep="all")
+    assert res.power[0, 0] == pytest.approx(np.abs(v2 / r0) ** 2 * r0 / 2, rel=1e-9)
+    # at DC the line is a short: the EMF sees the 50 ohm source resistance
+    assert res.output("va")[0] == pytest.approx(res.rectified[0, 0] * rs / (rs + r0), rel=1e-6)

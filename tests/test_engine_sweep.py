@@ -123,3 +123,14 @@ def test_cli_sweep(tmp_path, capsys):
     assert (tmp_path / "out" / "sweep.npz").exists()
     rc = main(["sweep", str(path), "--param", "zz", "--list", "1"])
     assert rc == 1
+
+
+def test_run_executes_sweep_cards(tmp_path):
+    from spinnet.engine.run import run
+    nl = parse(NET)
+    out = run(nl, outdir=tmp_path)
+    res = out["sweep"]
+    f = np.linspace(0.97e9, 1.03e9, 7)
+    np.testing.assert_allclose(res.signals["f"], f)
+    np.testing.assert_allclose(res.signals["va"], _expected(f), rtol=1e-9)
+    assert (tmp_path / "sweep" / "sweep.npz").exists()
