@@ -352,3 +352,37 @@ N1 a 0 r fr=1g
     assert res.power[0, 0] == pytest.approx(np.abs(v2 / r0) ** 2 * r0 / 2, rel=1e-9)
     # at DC the line is a short: the EMF sees the 50 ohm source resistance
     assert res.output("va")[0] == pytest.approx(res.rectified[0, 0] * rs / (rs + r0), rel=1e-6)
+
+
+def test_power_dependent_oscillator_frequency_and_save(tmp_path):
+    """n != 0: the emitted tone moves with p0, so weights vary across the batch (general
+    path); and the result file round-trips without pickles."""
+    nl = parse("""agile oscillator
+.input ib
+I1 0 s {ib}
+N1 s 0 osc
+R1 s l0 1meg
+N2 c0 0 l0 l1 res fr=2.02g
+R2 l1 0 50
+Rc c0 0 1meg
+.model osc stno(f0=2g n=40meg r=1k dr=500 imax=1)
+.model res sdr(alpha=0.01 r0=1k)
+.steady
+""")
+    ib = np.array([15e-6, 30e-6, 60e-6])
+    res = steady(nl, {"ib": ib}, keep="all")
+    # DC: ib splits between the oscillator (1k) and 1 Meg + 50 to ground
+    i_osc = ib * (1e6 + 50.0) / (1e6 + 50.0 + 1000.0)
+    np.testing.assert_allclose(res.stno_current[:, 0], i_osc, rtol=1e-6)
+    p0 = stno.p0(i_osc, 10e-6, 2.0)
+    f_osc = 2e9 + 40e6 * p0
+    emf = i_osc * 500.0 * np.sqrt(p0)
+    i_line = emf / (1000.0 + 1e6 + 50.0)
+    p = 1000.0 * i_line ** 2 / 2
+    np.testing.assert_allclose(res.rectified[:, 0], p * resonator.weight(f_osc, 2.02e9, 0.01, K),
+                               rtol=1e-6)
+    path = tmp_path / "s.npz"
+    res.save(path)
+    with np.load(path, allow_pickle=False) as z:
+        np.testing.assert_array_equal(z["rectified"], res.rectified)
+        assert list(z["junction_names"]) == ["N2"]

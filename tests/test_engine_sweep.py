@@ -134,3 +134,21 @@ def test_run_executes_sweep_cards(tmp_path):
     np.testing.assert_allclose(res.signals["f"], f)
     np.testing.assert_allclose(res.signals["va"], _expected(f), rtol=1e-9)
     assert (tmp_path / "sweep" / "sweep.npz").exists()
+
+
+def test_sweep_over_tran_points():
+    pytest.importorskip("spinnet.engine.tran")
+    nl = parse("""divider
+.param r=1k
+V1 in 0 DC 1
+R1 in b {r}
+R2 b 0 1k
+C1 b 0 1p
+.output vb v(b)
+.tran 0.1n 5n
+""")
+    r = np.array([1e3, 3e3])
+    res = sweep(nl, "r", r, analysis="tran", workers=1, progress=False)
+    # from the DC operating point the node stays at the divider value (1e-6: Newton and
+    # GMIN tolerances of the transient solver)
+    np.testing.assert_allclose(res.output("vb"), 1e3 / (r + 1e3), rtol=1e-6)

@@ -40,6 +40,7 @@ _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 4
 CHUNK_BYTES = 128 * 2**20   # working memory per batch chunk
 KEEP_LIMIT = 20_000_000     # keep per-net / per-junction arrays when batch*count is below
+KEEP_MAX_SIZE = 50_000      # ... and the circuit has fewer nets + elements than this
 
 
 @dataclass
@@ -303,8 +304,9 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
         Parameter values (``.input`` names); arrays of shape (B,) evaluate a batch.
         Ignored when a FlatCircuit is given (it is already bound).
     keep : {"auto", "all", "outputs"}
-        Whether to keep DC node voltages and per-junction arrays ("auto": when the batch
-        times their count is below ``KEEP_LIMIT``).
+        Whether to keep DC node voltages and per-junction arrays ("auto": for circuits
+        below ``KEEP_MAX_SIZE`` nets + elements when the batch times that count is below
+        ``KEEP_LIMIT``).
     tol : float
         Relative tolerance of the fixed-point iteration of levels with feedback.
     maxiter : int
@@ -328,8 +330,11 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
         raise ParameterError(".steady", "tol/maxiter", (tol, maxiter), "", "tol > 0, maxiter >= 1")
     els = _elements(flat)
     if keep == "auto":
+        # keep everything for small circuits only: a big one (the compiled MNIST network)
+        # would otherwise build a second operator with a row for every net
         B = _batch_size(els)
-        keep_all = B * (len(getattr(flat, "nets", [])) + len(els)) <= KEEP_LIMIT
+        size = len(getattr(flat, "nets", [])) + len(els)
+        keep_all = size <= KEEP_MAX_SIZE and B * size <= KEEP_LIMIT
     else:
         keep_all = keep == "all"
     op = prepare(flat, keep_nets=keep_all, cache=cache)
