@@ -41,6 +41,9 @@ def main(argv=None) -> int:
                    help="score with the weights read back from the netlist (numpy) instead "
                         "of solving the netlist: for arrangement A on the full model, whose "
                         "VCVS-coupled loops form one component too large for engine.steady")
+    p.add_argument("--own-tone-only", action="store_true",
+                   help="with --realised-reference and arrangement A: junctions rectify only "
+                        "their own input's tone (sharing error without crosstalk)")
     a = p.parse_args(argv)
 
     from spinnet.compiler import compile_model, evaluate, load_model
@@ -69,7 +72,14 @@ def main(argv=None) -> int:
     if a.realised_reference:
         from spinnet.compiler import from_model, reference
         t = time.perf_counter()
-        hw = reference.forward(from_model(model), images, weights=rep.realised)
+        weights = rep.realised
+        if a.own_tone_only:
+            from spinnet.compiler.arrangement_a import own_tone_weights
+            from spinnet.compiler.realised import resonances
+            weights = own_tone_weights(net, from_model(model), reference.device_physics(),
+                                       resonances(net))
+            out["own_tone_only"] = True
+        hw = reference.forward(from_model(model), images, weights=weights)
         out["evaluated_by"] = "realised-weight reference (numpy), not the netlist"
         out["reference_s"] = time.perf_counter() - t
         out["sharing_error_rms"] = [r.sharing_error_rms for r in rep.layers]

@@ -316,3 +316,38 @@ def realised_weights(nl, spec: NetSpec, phys, npos_list, fr: dict):
                 b[q, co] = lay.bias_p * tot[-1]
         out.append((W, b, _stno_params(nl, l, lay, npos)))
     return out
+
+
+def own_tone_weights(nl, spec: NetSpec, phys, fr: dict):
+    """As :func:`realised_weights` but each junction rectifying only its own input's tone.
+
+    Separates the weight-sharing error of arrangement A (one absolute field-line shift for
+    junctions at different resonances) from its crosstalk (every tone of a loop in every
+    junction).  Biases are the trained ones.
+    """
+    from .reference import layer_matrix
+    full = realised_weights(nl, spec, phys, None, fr)
+    out = []
+    taps = layer_taps(spec)
+    for li, lay in enumerate(spec.layers):
+        if lay.kind != "conv":
+            out.append(full[li])
+            continue
+        l = li + 1
+        idx = taps[li][2]
+        npos, ntap = idx.shape
+        _, b0 = layer_matrix(lay, phys)
+        o = lay.o.reshape(lay.c_out, ntap)
+        W = np.empty((npos, lay.c_out, ntap))
+        for q in range(npos):
+            if li == 0:
+                f_t = np.array([float(nl.elements[f"vx{i}"].source.args[0]) for i in idx[q]])
+            else:
+                f_t = np.array([float(nl.elements[f"no{li}_{i}"].params["f0"]) for i in idx[q]])
+            for co in range(lay.c_out):
+                j = q * lay.c_out + co
+                frs = np.array([fr[f"N{l}_{j}_{t}"] for t in range(ntap)])
+                W[q, co] = phys.weight(f_t, frs, lay.res["alpha"], lay.res["K"],
+                                       lay.res.get("s", 0.0), o[co])
+        out.append((W, np.broadcast_to(b0, (npos, lay.c_out)), full[li][2]))
+    return out
