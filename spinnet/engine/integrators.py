@@ -222,14 +222,24 @@ def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vnto
     m = 1
     x_prev = x.copy()
     work = _work(a)
+    scratch = work[0].copy()
     for step in range(1, nsteps + 1):
         t = t0 + step * h
         for k in range(nt):
             ds = a.fx[t0r + k, 1] / h
             e1[k] = _line_wave(hist, k, 1, step, a.fx[t0r + k, 0], ds)
             e2[k] = _line_wave(hist, k, 0, step, a.fx[t0r + k, 0], ds)
-        code, idx = newton(a, MODE_TRAN, t, h, theta, x_prev, x, vd, dq, dic, e1, e2,
-                           maxiter, reltol, vntol, abstol, nonlinear, work)
+        if nonlinear or step == 1:
+            code, idx = newton(a, MODE_TRAN, t, h, theta, x_prev, x, vd, dq, dic, e1, e2,
+                               maxiter, reltol, vntol, abstol, nonlinear, work)
+        else:
+            # linear circuit, fixed step: the matrix factored at step 1 still holds; only
+            # the right-hand side (sources, history) changes
+            B, rhs, piv, lm, xn = work
+            assemble(a, scratch, rhs, MODE_TRAN, t, h, theta, x_prev, x, vd, dq, dic, e1, e2)
+            band_solve(B, a.dims[DKL], a.dims[DKU], piv, lm, rhs)
+            unpermute(a, rhs, x)
+            code, idx = OK, -1
         if code != OK:
             return code, idx, t
         bad = _finite_check(x, vmax)
