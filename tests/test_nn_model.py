@@ -257,3 +257,29 @@ def test_counts_formula(small):
     assert c["oscillators"] == 144 * 2 + 25 * 3
     s = small.counts("sequential")
     assert s["layers"][0]["chains"] == 2 and s["layers"][0]["time_steps"] == 144
+
+
+N_FLIPS = int(__import__("os").environ.get("SPINNET_FLIPS", 200))
+
+
+def test_byte_flipped_model_files_never_escape(small, tmp_path):
+    """Random corruption of a model file: it loads (and validates) or raises DataError."""
+    good = tmp_path / "good.npz"
+    small.save(good)
+    raw = bytearray(good.read_bytes())
+    rng = np.random.default_rng(0)
+    bad = tmp_path / "bad.npz"
+    outcomes = {"loaded": 0, "DataError": 0}
+    for _ in range(N_FLIPS):
+        data = bytearray(raw)
+        for pos in rng.integers(0, len(data), rng.integers(1, 4)):
+            data[pos] = rng.integers(0, 256)
+        if rng.random() < 0.3:
+            data = data[: rng.integers(0, len(data))]
+        bad.write_bytes(bytes(data))
+        try:
+            HardwareModel.load(bad)
+            outcomes["loaded"] += 1
+        except DataError:
+            outcomes["DataError"] += 1
+    assert outcomes["DataError"] > 100  # most corruptions are caught (zip CRCs, validation)

@@ -29,7 +29,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import struct
+import tokenize
 import zipfile
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -273,8 +276,11 @@ class HardwareModel:
                 arrays = {k: z[k] for k in z.files}
         except FileNotFoundError:
             raise DataError(f"{path}: model file not found") from None
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError,
-                zipfile.LargeZipFile, NotImplementedError) as exc:
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, zlib.error,
+                struct.error, zipfile.LargeZipFile, NotImplementedError, SyntaxError,
+                tokenize.TokenError, MemoryError, RuntimeError) as exc:
+            # numpy parses each member's header text; a corrupted header can fail in zlib,
+            # in the tokenizer or in literal_eval; zipfile raises RuntimeError for "encrypted"
             raise DataError(f"{path}: not a valid spinnet model file ({exc})") from None
         if "arch" not in arrays:
             raise DataError(f"{path}: no 'arch' entry (not a spinnet model file)")
