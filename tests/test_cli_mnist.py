@@ -97,11 +97,12 @@ def test_spot_check_chain_agrees_with_the_model(small_model, tmp_path):
     model, _ = small_model
     image = mnist.load("test")[0][0]
     rep = ReportFolder(tmp_path)
-    got = spot_check(model, image, rep, tstop=3e-9, tstep=10e-12)
+    got = spot_check(model, image, rep, tstop=5e-9, tstep=10e-12)
     # steady state of the compiled chain vs the model's equations: the compiler's line and
     # read-out design reproduces them to 1e-3 (1.3e-4 measured on the shipped model)
     assert got["v_steady"] == pytest.approx(got["v_model"], rel=1e-3)
-    assert np.isfinite(got["v_tran"])  # 3 ns is too short to settle: only the plumbing
-    for name in ("rf_waveform.png", "rf_spectrum.svg", "chain_output.png",
-                 "spot_check_tran.npz"):
+    # the RF line in the transient vs its closed form: a flat-top window reads a tone to
+    # < 0.02 dB (scalloping); the line is resistive, so nothing else is approximate
+    assert got["line_tone_dbm"] == pytest.approx(got["line_tone_expected_dbm"], abs=0.02)
+    for name in ("rf_waveform.png", "rf_spectrum.svg", "spot_check_tran.npz"):
         assert (tmp_path / name).stat().st_size > 0
