@@ -386,3 +386,29 @@ Rc c0 0 1meg
     with np.load(path, allow_pickle=False) as z:
         np.testing.assert_array_equal(z["rectified"], res.rectified)
         assert list(z["junction_names"]) == ["N2"]
+
+
+def test_dc_network_with_controlled_sources_and_spice_current_signs():
+    nl = parse("""dc
+V1 a 0 DC 2
+R1 a b 1k
+R2 b 0 3k
+I1 0 b 1m
+E1 e 0 b 0 2
+Re e 0 1k
+G1 0 g b 0 1m
+Rg g 0 1k
+.output vb v(b)
+.output ie i(E1)
+.output vg v(g)
+.output iv i(V1)
+.steady
+""")
+    res = steady(nl)
+    vb = 3e-3 / (1 / 1e3 + 1 / 3e3)          # KCL at b: (2 - vb)/1k + 1m = vb/3k
+    # SPICE signs: i(V) and i(E) flow into the + terminal through the source
+    expect = [vb, -2 * vb / 1e3, 1e-3 * vb * 1e3, -(2 - vb) / 1e3]
+    np.testing.assert_allclose(res.outputs[0], expect, rtol=1e-6)   # GMIN: 1e-6
+    with pytest.raises(ParameterError, match="bindings"):
+        from spinnet.netlist import flatten
+        steady(flatten(nl), {"x": 1.0})

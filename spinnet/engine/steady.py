@@ -302,7 +302,7 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
         A :class:`~spinnet.netlist.model.Netlist` is flattened with ``bindings``.
     bindings : dict, optional
         Parameter values (``.input`` names); arrays of shape (B,) evaluate a batch.
-        Ignored when a FlatCircuit is given (it is already bound).
+        Not allowed with a FlatCircuit (it is already bound).
     keep : {"auto", "all", "outputs"}
         Whether to keep DC node voltages and per-junction arrays ("auto": for circuits
         below ``KEEP_MAX_SIZE`` nets + elements when the batch times that count is below
@@ -324,6 +324,10 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
     if not hasattr(flat, "nets") or not hasattr(flat, "elements") or hasattr(flat, "subckts"):
         from ..netlist import flatten
         flat = flatten(netlist_or_flat, bindings)
+    elif bindings:
+        raise ParameterError(".steady", "bindings", sorted(bindings), "",
+                             "none for a FlatCircuit (it is already bound; flatten the "
+                             "Netlist with the bindings instead)")
     if keep not in ("auto", "all", "outputs"):
         raise ParameterError(".steady", "keep", keep, "", "auto, all, outputs")
     if not (tol > 0 and maxiter >= 1):
