@@ -130,3 +130,25 @@ def test_download_with_wrong_checksum_is_refused(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="checksum mismatch"):
         mnist.locate(name)
     assert not (mnist.cache_dir() / name).exists()
+
+
+def test_byte_flipped_idx_files_never_escape(tmp_path):
+    """Random corruption of a gzipped idx file: it decodes (and validates) or DataError."""
+    data = np.random.default_rng(1).integers(0, 256, 3 * 28 * 28).astype(np.uint8).tobytes()
+    raw = gzip.compress(_idx(2051, (3, 28, 28), data))
+    rng = np.random.default_rng(0)
+    path = tmp_path / "x.gz"
+    caught = 0
+    for _ in range(300):
+        b = bytearray(raw)
+        for pos in rng.integers(0, len(b), rng.integers(1, 4)):
+            b[pos] = rng.integers(0, 256)
+        if rng.random() < 0.3:
+            b = b[: rng.integers(0, len(b))]
+        path.write_bytes(bytes(b))
+        try:
+            out = mnist.read_idx(path, 2051)
+            assert out.shape == (3, 28, 28)
+        except DataError:
+            caught += 1
+    assert caught > 150  # gzip CRC + idx validation catch most corruptions
