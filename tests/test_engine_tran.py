@@ -260,3 +260,26 @@ def test_adaptive_step_collapse_is_reported():
     # a minimum step far above what rtol = 1e-12 needs: the controller must give up
     with pytest.raises(SimulationError, match="below its minimum"):
         tran(parse(RC), 10e-9, 1e-6, method="dopri", rtol=1e-12, atol=1e-15, hmin=5e-9)
+
+
+def test_cli_run_sweep_card(tmp_path):
+    from spinnet.cli.main import main
+
+    f = tmp_path / "sw.cir"
+    f.write_text("sweep\n.param amp=0.05\nV1 in 0 TONES(1.0g {amp} 0)\nR1 in n0 50\n"
+                 "N1 n0 0 r fr=1.006g\n.model r sdr(alpha=0.01 r0=1k)\n.output o v(n0)\n"
+                 ".steady\n.sweep amp list 0.01 0.02\n.end\n")
+    assert main(["run", str(f), "-o", str(tmp_path / "out")]) == 0
+    res = Result.load(tmp_path / "out" / "sweep_steady.npz")
+    np.testing.assert_array_equal(res["param(amp)"], [0.01, 0.02])
+    # rectified voltage is quadratic in the tone amplitude (P = R0 |I|^2 / 2)
+    assert res["o"][1] == pytest.approx(4 * res["o"][0], rel=1e-6)
+
+
+def test_cli_run_output_is_a_file(tmp_path):
+    from spinnet.cli.main import main
+
+    f = tmp_path / "rc.cir"
+    f.write_text(RC.replace(".end", ".tran 10n 100n\n.end"))
+    (tmp_path / "taken").write_text("x")
+    assert main(["run", str(f), "-o", str(tmp_path / "taken")]) == 1

@@ -1,36 +1,19 @@
 """Simulation engine: elaboration, transient (numba), steady state, sweeps, results.
 
-``elaborate`` and ``tran`` are the time-domain side; ``steady`` and ``sweep`` are imported
-lazily (they live in their own modules and pull in more code).
+``spinnet.engine.tran``, ``.steady``, ``.sweep`` and ``.run`` are the *functions* (imported
+here eagerly so that the names never flip to the sub-modules of the same name); reach a
+sub-module with ``importlib.import_module("spinnet.engine.sweep")`` or ``from
+spinnet.engine.sweep import ...``.
 """
 
 from __future__ import annotations
 
 from .elaborate import System, elaborate
 from .result import Result
-
-# ``steady`` is imported eagerly: it is both a submodule and the function.  Imported lazily,
-# whichever code first loaded the submodule bound the *module* to ``spinnet.engine.steady``
-# (then ``from spinnet.engine import steady`` returned a module).
-from .steady import steady
+from .run import run
+from .steady import SteadyResult, steady
+from .sweep import SweepResult, sweep
 from .tran import tran
 
-__all__ = ["System", "elaborate", "tran", "Result", "steady", "sweep", "run"]
-
-
-def __getattr__(name):
-    if name == "steady":
-        from .steady import steady
-        # importing the submodule bound the *module* to this package's name ``steady``;
-        # rebind the function so the next ``from spinnet.engine import steady`` gets it
-        globals()["steady"] = steady
-        return steady
-    if name == "sweep":
-        from .sweep import sweep
-        globals()["sweep"] = sweep
-        return sweep
-    if name == "run":
-        from .run import run
-        globals()["run"] = run
-        return run
-    raise AttributeError(name)
+__all__ = ["System", "elaborate", "tran", "Result", "steady", "SteadyResult", "sweep",
+           "SweepResult", "run"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import NetlistError, SpinnetError
 from .result import Result
 from .tran import tran_card
@@ -47,6 +49,37 @@ def _steady_result(flat) -> Result:
     return Result("steady", None, signals, meta)
 
 
+def _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides):
+    """Each ``.sweep`` card re-runs every other analysis card (see engine/sweep.py)."""
+    import importlib
+
+    _sweep = importlib.import_module("spinnet.engine.sweep")  # the module, not the function
+
+    others = [str(c.kind).lower() for c in analyses if str(c.kind).lower() != "sweep"]
+    if not others:
+        raise NetlistError(".sweep needs another analysis card (.steady or .tran) to re-run",
+                           getattr(sweeps[0], "loc", None))
+    results: dict[str, Result] = {}
+    for k, card in enumerate(sweeps):
+        name, values = _sweep.parse_card(card)
+        for kind in others:
+            key = f"sweep_{kind}" if len(sweeps) == 1 else f"sweep{k + 1}_{kind}"
+            sub = None if outdir is None else Path(outdir) / key
+            opts = dict(tran_overrides) if kind == "tran" else {}
+            sres = _sweep.sweep(netlist, name, values, analysis=kind, outdir=sub,
+                                bindings=bindings, **opts)
+            outs = np.asarray(sres.outputs, dtype=float).reshape(len(sres.values), -1)
+            signals = {str(n).lower(): outs[:, j] for j, n in enumerate(sres.output_names)}
+            signals[f"param({name.lower()})"] = np.asarray(sres.values, dtype=float)
+            res = Result(f"sweep_{kind}", None, signals,
+                         {"parameter": name, "points": int(len(sres.values)),
+                          "reused": int(getattr(sres, "reused", 0))})
+            results[key] = res
+            if outdir is not None:
+                res.save(Path(outdir) / f"{key}.npz")
+    return results
+
+
 def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None = None,
         **tran_overrides) -> dict[str, Result]:
     """Run each analysis card in order; with ``outdir`` write ``<analysis>.npz`` there.
@@ -71,16 +104,7 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
             raise SpinnetError(f"output folder {outdir} is not writable")
     sweeps = [c for c in analyses if str(c.kind).lower() == "sweep"]
     if sweeps:
-        try:
-            from . import sweep as _sweep
-        except ImportError:
-            raise NetlistError(".sweep is not available in this build",
-                               getattr(sweeps[0], "loc", None)) from None
-        fn = getattr(_sweep, "run_cards", None)
-        if fn is None:
-            raise NetlistError(".sweep is not available in this build",
-                               getattr(sweeps[0], "loc", None))
-        return fn(netlist, outdir=outdir, bindings=bindings)
+        return _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides)
     flat = _flatten(netlist, bindings)
     results: dict[str, Result] = {}
     counts: dict[str, int] = {}
