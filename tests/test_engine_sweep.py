@@ -129,11 +129,11 @@ def test_run_executes_sweep_cards(tmp_path):
     from spinnet.engine.run import run
     nl = parse(NET)
     out = run(nl, outdir=tmp_path)
-    res = out["sweep"]
+    res = out["sweep_steady"]
     f = np.linspace(0.97e9, 1.03e9, 7)
-    np.testing.assert_allclose(res.signals["f"], f)
+    np.testing.assert_allclose(res.signals["param(f)"], f)
     np.testing.assert_allclose(res.signals["va"], _expected(f), rtol=1e-9)
-    assert (tmp_path / "sweep" / "sweep.npz").exists()
+    assert (tmp_path / "sweep_steady" / "sweep.npz").exists()
 
 
 def test_sweep_over_tran_points():

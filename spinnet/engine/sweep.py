@@ -300,37 +300,3 @@ def load(outdir) -> SweepResult:
     except (KeyError, ValueError) as exc:
         raise DataError(f"{path}: not a sweep result ({exc})") from None
 
-
-def run_cards(netlist, outdir=None, bindings: dict | None = None, workers: int | None = None,
-              seed: int = 0, progress: bool = True) -> dict:
-    """Run every ``.sweep`` card (what ``spinnet run`` does with them).
-
-    Each card re-runs the netlist's ``.steady`` (preferred) or ``.tran`` for each value;
-    with ``outdir`` the points of card ``k`` are kept in ``outdir/sweep[k]`` (resumable).
-
-    Returns
-    -------
-    dict
-        ``"sweep"``, ``"sweep2"``, ... -> :class:`~spinnet.engine.result.Result` whose
-        signals are the swept values (under the parameter's name) and every output.
-    """
-    from .result import Result
-
-    kinds = [c.kind.lower() for c in netlist.analyses]
-    analysis = "steady" if "steady" in kinds or "tran" not in kinds else "tran"
-    out = {}
-    cards = [c for c in netlist.analyses if c.kind.lower() == "sweep"]
-    for k, card in enumerate(cards, 1):
-        key = "sweep" if k == 1 else f"sweep{k}"
-        name, values = parse_card(card)
-        sub = None if outdir is None else Path(outdir) / key
-        res = sweep(netlist, name, values, analysis=analysis, workers=workers, seed=seed,
-                    outdir=sub, bindings=bindings, progress=progress)
-        outs = res.outputs.reshape(res.outputs.shape[0], -1)
-        signals = {name: res.values}
-        if outs.shape[1] == len(res.output_names):
-            signals.update({nm: outs[:, i] for i, nm in enumerate(res.output_names)})
-        out[key] = Result("sweep", None, signals,
-                          {"parameter": name, "analysis": analysis, "points": len(values),
-                           "reused": res.reused})
-    return out
