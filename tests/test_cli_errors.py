@@ -93,3 +93,45 @@ def test_help_and_version_exit_0(capsys):
     assert "spinnet" in out and "--spectrum" in out and "--zoom" in out
     assert main([]) == 1  # no command: the help, and a non-zero status
     assert set(cli_main.COMMANDS) >= {"plot", "info", "mnist"}
+
+
+def test_random_plot_command_lines_never_crash(tmp_path, monkeypatch):
+    """Fuzz ``spinnet plot``'s options: every command line exits 0 or 1, never 2."""
+    import numpy as np
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from spinnet.engine.result import Result
+
+    monkeypatch.chdir(tmp_path)
+    t = np.arange(512) * 1e-11
+    Result("tran", t, {"v(out)": np.sin(2e9 * np.pi * t), "i(r1)": 1e-3 * np.cos(t * 1e9)}
+           ).save(tmp_path / "r.npz")
+    (tmp_path / "c.cir").write_text(
+        "* fuzz\n.model res1 sdr(fr=1g alpha=0.01)\n.model osc stno()\n.model fl fline()\n"
+        "I1 0 a TONES(1g 50u)\nN1 a 0 res1\nN5 a 0 osc\nNFL1 b 0 fl targets=\"N1\"\n"
+        "Ib 0 b DC 1m\nR1 a 0 1k\n.end\n")
+    inputs = st.sampled_from(["r.npz", "c.cir", "missing.npz", ".", "c.cir"])
+    flags = st.sampled_from(["--spectrum", "--psd", "--list", "--graph", "--json"])
+    valued = st.tuples(
+        st.sampled_from(["--signal", "--zoom", "--window", "--rload", "--tones", "--t-start",
+                         "--curve", "--map", "--line", "--oscillator", "--current", "--power",
+                         "--points", "--fmin", "--fmax", "-o"]),
+        st.sampled_from(["v(out)", "i(r1)", "v(x)", "1n:2n", "2n:1n", "0:48u", "-1m:1m",
+                         "hann", "kaiser", "50", "0", "-5", "1g,2g", "abc", "N1", "N5",
+                         "NFL1", "N*", "1u", "1g", "10", "out.png", "out.svg", "out.jpg",
+                         "nodir/out.png", "1e400", "nan"]))
+    argv_st = st.tuples(inputs, st.lists(st.one_of(flags, valued), max_size=4))
+
+    @settings(max_examples=80, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(argv_st)
+    def run(case):
+        inp, opts = case
+        argv = ["plot", inp]
+        for o in opts:
+            argv += [o] if isinstance(o, str) else [f"{o[0]}={o[1]}"]
+        code = main(argv)
+        assert code in (0, 1), argv
+
+    run()
