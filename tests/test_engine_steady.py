@@ -298,8 +298,11 @@ def test_operator_is_cached_and_reused():
 
 
 def test_errors_are_spinnet_errors():
-    with pytest.raises(SimulationError, match="diode"):
-        steady(parse("d\nV1 a 0 1\nD1 a 0 dm\n.model dm d(is=1e-14)\n.steady\n"))
+    with pytest.raises(NetlistError, match="diode current"):
+        steady(parse("d\nV1 a 0 1\nD1 a 0 dm\n.model dm d(is=1e-14)\n.output i i(D1)\n"
+                     ".steady\n"))
+    with pytest.raises(SimulationError, match="singular"):
+        steady(parse("loop\nV1 a 0 1\nV2 a 0 2\n.output v v(a)\n.steady\n"))
     with pytest.raises(NetlistError):
         steady(_single(extra=".output bad p(N1)"))
     with pytest.raises(ParameterError):
@@ -412,3 +415,50 @@ Rg g 0 1k
     with pytest.raises(ParameterError, match="bindings"):
         from spinnet.netlist import flatten
         steady(flatten(nl), {"x": 1.0})
+
+
+def test_diode_dc_operating_point_newton():
+    """Components with diodes: DC by Newton (ngspice's junction law from devices.diode),
+    checked against a scalar root of KVL; a resonator's EMF biasing a diode."""
+    from scipy.optimize import brentq
+
+    from spinnet.devices import diode
+    nl = parse("""diode divider
+.input v
+V1 a 0 DC {v}
+R1 a b 1k
+D1 b c dm
+R2 c 0 100
+.model dm d(is=1e-14 n=1.5 rs=20)
+.output vb v(b)
+.steady
+""")
+    v = np.array([-1.0, 0.3, 1.0, 5.0])
+    res = steady(nl, {"v": v})
+    for k, vv in enumerate(v):
+        vd = brentq(lambda x, vv=vv: vv - x - 1120.0 * diode.current(x, 1e-14, 1.5), -10, 10,
+                    xtol=1e-15)
+        # Newton stops at 1e-9 relative
+        assert res.outputs[k, 0] == pytest.approx(vv - 1e3 * diode.current(vd, 1e-14, 1.5),
+                                                  rel=1e-8, abs=1e-12)
+    nl = parse("""resonator biases a diode
+V1 in 0 TONES(0.995g 0.5 0)
+R1 in a 50
+N1 a b r fr=1g
+D1 b 0 dm
+C1 b 0 100p
+.model r sdr(alpha=0.01 r0=1k)
+.model dm d(is=1e-14)
+.output vb v(b)
+.steady
+""")
+    res = steady(nl, keep="all")
+    w = 2 * np.pi * 0.995e9
+    g0 = 1e-14 / diode.VT + diode.GMIN          # the diode at zero bias, for RF
+    i_rf = 0.5 / np.abs(1050.0 + 1.0 / (g0 + 1j * w * 100e-12))
+    emf = 1000.0 * i_rf ** 2 / 2 * resonator.weight(0.995e9, 1e9, 0.01, K)
+    assert res.rectified[0, 0] == pytest.approx(emf, rel=1e-9)
+    assert emf < -0.3     # forward-biases the diode
+    # DC: v(a) = -50 i, v(a) - v(b) = 1000 i + emf, i = I_d(v(b))
+    vd = brentq(lambda x: -emf - x - 1050.0 * diode.current(x), -5, 5, xtol=1e-15)
+    assert res.output("vb")[0] == pytest.approx(vd, rel=1e-8)

@@ -9,6 +9,12 @@ shift the resonances of their targets), every oscillator emits a tone of amplitu
 iterated to consistency.  Components that depend on each other in a DAG are resolved in one
 ordered pass (by level); feedback inside a level is iterated to a fixed point.
 
+Sign convention (the same as ``.tran``): a resonator's rectified voltage is an EMF in series
+with ``r0`` such that ``v(a) - v(b) = V_rect`` on open circuit.  Diodes: the DC operating
+point of their components is found by Newton (junction law of :mod:`spinnet.devices.diode`);
+at RF a diode is its zero-bias admittance, so diode rectification itself is not modelled
+here (use ``.tran`` for diode detectors).
+
 Everything linear is precomputed once per circuit structure into sparse operators (see
 :mod:`spinnet.engine.steady_build`); a batch of input vectors (source amplitudes given as
 arrays through ``bindings``) is then evaluated with sparse-dense products, level by level,
@@ -265,7 +271,7 @@ def _level_fast(op: Operator, lv: dict, dfr) -> None:
     single = bool(np.all(np.diff(Hs.indptr) + np.diff(Hn.indptr) <= 1))
     stnos = np.unique(lv["stno"][lv["stno"] >= 0])
     fixed_f = all(op.stno_params[s]["n"] == 0.0 for s in stnos)
-    if not (single and fixed_f and dfr is not None):
+    if not (single and fixed_f and dfr is not None) or lv.get("force_general"):
         lv["G"] = None
         return
     w = lv["scale"] * _weights_static(op, lv, dfr)
@@ -465,6 +471,14 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
                 if keep_all:
                     vrect[j0:j1] = v
                     power[j0:j1] = lv["agg"] @ P
+            for rec in lv["nonlin"]:
+                u = np.zeros((len(rec["src"]), b))
+                m = rec["src"] >= 0
+                u[m] = dc[rec["src"][m]]
+                m = rec["emf"] >= 0
+                if np.any(m):
+                    u[m] = v[rec["emf"][m]]
+                yl[rec["rows"]] = _newton(rec, u)
             y[y0:y1] = yl
             if prm is not None:
                 cur_dc = yl[lv["stno_rows"]]
@@ -491,3 +505,42 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
         if not np.all(np.isfinite(y[y0:y1])):
             raise SimulationError("non-finite steady-state value", device=f"level {L}")
     return y, vrect, power, i_st, p_st, i_fl, iters
+
+
+def _newton(rec: dict, u: np.ndarray, maxiter: int = 200) -> np.ndarray:
+    """DC read-outs of a component with diodes for a batch of inputs ``u`` (ncols, b).
+
+    Damped Newton on ``M x + A i_d(A^T x) = J u`` for every batch column at once (the
+    junction voltage moves at most 0.1 V per step, like SPICE's junction limiting).
+    """
+    from ..devices import diode
+
+    M, J = rec["M"], rec["J"]
+    n, b = M.shape[0], u.shape[1]
+    rhs = (J @ u).T                                  # (b, n)
+    A = np.zeros((n, len(rec["diodes"])))
+    for k, (a, c, *_rest) in enumerate(rec["diodes"]):
+        if a >= 0:
+            A[a, k] += 1.0
+        if c >= 0:
+            A[c, k] -= 1.0
+    x = np.zeros((b, n))
+    for _ in range(maxiter):
+        vd = x @ A                                   # (b, n_d)
+        i_d = np.empty_like(vd)
+        g_d = np.empty_like(vd)
+        for k, (_a, _c, is_, nn, bv, ibv, _name) in enumerate(rec["diodes"]):
+            i_d[:, k] = diode.current(vd[:, k], is_, nn, bv, ibv)
+            g_d[:, k] = diode.conductance(vd[:, k], is_, nn, bv, ibv)
+        F = x @ M.T + i_d @ A.T - rhs
+        jac = M[None, :, :] + np.einsum("ik,bk,jk->bij", A, g_d, A)
+        dx = -np.linalg.solve(jac, F[:, :, None])[:, :, 0]
+        dv = np.max(np.abs(dx @ A), axis=1, initial=0.0)
+        step = np.minimum(1.0, 0.1 / np.maximum(dv, 1e-300))
+        x += step[:, None] * dx
+        if np.all(np.abs(dx) <= 1e-12 + 1e-9 * np.abs(x)) and np.all(step == 1.0):
+            break
+    else:
+        raise SimulationError("Newton iteration of the DC operating point did not converge",
+                              device=rec["diodes"][0][6], hint="check the diode bias")
+    return (x @ rec["S"].T + u.T @ rec["D"].T).T

@@ -148,6 +148,7 @@ class _Comp:
     elements: list = field(default_factory=list)   # (element, role)
     n_aux: int = 0
     reactive: bool = False
+    nonlinear: bool = False   # holds diodes: DC by Newton at evaluation time
     level: int = 0
 
     def node(self, net: str) -> int:
@@ -209,10 +210,8 @@ def build(flat, keep_nets: bool = False) -> Operator:
             _need(el, nodes, 4)
             r = [("main", nodes[:4])]
         elif kind == "D":
-            raise SimulationError(
-                "diodes are not supported by the steady-state analysis (their DC operating "
-                "point needs Newton iterations the reduced operator does not do)",
-                device=el.name, hint="use .tran for circuits with diodes")
+            _need(el, nodes, 2)
+            r = [("diode", nodes[:2])]
         elif kind == "N":
             if mt == "sdr":
                 if len(nodes) == 2:
@@ -236,7 +235,7 @@ def build(flat, keep_nets: bool = False) -> Operator:
         for _, nets in r:
             uf.union(list(nets))
         roles.append(r)
-    bp = {ei: dev.bound(el) for ei, el in enumerate(els) if el.kind.upper() == "N"}
+    bp = {ei: dev.bound(el) for ei, el in enumerate(els) if el.kind.upper() in "ND"}
 
     # components
     comps: dict[str, _Comp] = {}
@@ -298,8 +297,10 @@ def build(flat, keep_nets: bool = False) -> Operator:
         for role, nets, c in placed:
             if c is not None:
                 c.elements.append((ei, role, nets))
-                if el.kind.upper() in "CLT":
-                    c.reactive = True
+                if el.kind.upper() in "CLTD":
+                    c.reactive = True   # a diode's RF admittance (Cj) depends on f
+                if el.kind.upper() == "D":
+                    c.nonlinear = True
 
     # field-line targets
     name_to_junction = {n.lower(): j for j, n in enumerate(jn_names)}
@@ -455,10 +456,11 @@ def build(flat, keep_nets: bool = False) -> Operator:
     # --- per component solves ---------------------------------------------------------
     ysrc_t, yemf_t = ([], [], []), ([], [], [])
     pairs = []   # (junction pos, entry kind, src cols (list) / stno idx, coefs, freq)
+    nonlin = []  # DC records of components with diodes (Newton at evaluation)
     for c in comp_list:
         _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_col,
                          src_rf_cols, y_rows_by_comp[c.index], driven_by[c.index], ysrc_t,
-                         yemf_t, pairs, bp)
+                         yemf_t, pairs, bp, nonlin)
 
     n_dc, n_rf, n_st = len(dc_sources), len(rf_sources), len(stno_index)
     Ysrc = sp.csr_matrix((ysrc_t[2], (ysrc_t[0], ysrc_t[1])), shape=(ny, n_dc))
@@ -518,7 +520,10 @@ def build(flat, keep_nets: bool = False) -> Operator:
             flj=flj[j0:j1].tocsr(),
             wpar={k: jp[k][jdx] for k in ("fr", "alpha", "k", "s", "o")},
             feedback=bool(np.any(p_drvlevel[p0_:p1] == L)),
+            nonlin=[_local_record(r, y0, j0) for r in nonlin if r["level"] == L],
         ))
+        levels[-1]["force_general"] = any(
+            np.any(r["emf"] >= 0) for r in levels[-1]["nonlin"])
 
     # outputs as rows over y (current of a source through I value: handled in Ysrc)
     o_r, o_c, o_v = [], [], []
@@ -548,6 +553,14 @@ def build(flat, keep_nets: bool = False) -> Operator:
                   largest_component=max((len(c.nets) + c.n_aux for c in comp_list),
                                         default=0),
                   feedback_levels=sum(lv["feedback"] for lv in levels)))
+
+
+def _local_record(r: dict, y0: int, j0: int) -> dict:
+    """A diode component's DC record with level-local row / junction indices."""
+    src = np.array([g if k == "src" else -1 for k, g in r["cols"]], dtype=int)
+    emf = np.array([g - j0 if k == "emf" else -1 for k, g in r["cols"]], dtype=int)
+    return dict(M=r["M"], J=r["J"], S=r["S"], D=r["D"], src=src, emf=emf,
+                rows=np.asarray(r["rows"], dtype=int) - y0, diodes=r["diodes"])
 
 
 def _need(el, nodes, n):
@@ -649,6 +662,21 @@ def _stamp(c: _Comp, els, omega: float, bp):
             add(k2, nd[2], -1j * np.sin(th) / z0)
             add(k2, nd[3], 1j * np.sin(th) / z0)
             add(k2, k2, np.cos(th))
+        elif kind == "D":
+            p = bp[ei]
+            area = p["area"]
+            a = nd[0]
+            if p["rs"] > 0:
+                k = nxt       # internal anode node behind the series resistance
+                nxt += 1
+                g2(nd[0], k, area / p["rs"])
+                a = k
+            aux[(ei, role)] = (a, nd[1])
+            if omega:
+                # RF sees the junction at zero bias: conductance is/(n vt) and cjo
+                from ..devices import diode as _diode
+                g0 = area * p["is"] / (p["n"] * _diode.VT) + _diode.GMIN
+                g2(a, nd[1], g0 + 1j * omega * area * p["cjo"])
         elif kind == "N":
             mt = el.model_type.lower()
             if role == "junction":
@@ -720,11 +748,11 @@ class _Factor:
 
 
 def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_col,
-                     src_rf_cols, yrows, driven, ysrc_t, yemf_t, pairs, bp):
+                     src_rf_cols, yrows, driven, ysrc_t, yemf_t, pairs, bp, nonlin):
     first = els[c.elements[0][0]].name
     if yrows:
         trip, n, aux = _stamp(c, els, 0.0, bp)
-        fac = _Factor(trip, n, first)
+        fac = None if c.nonlinear else _Factor(trip, n, first)
         # DC inputs (columns of J): source DC values and junction EMFs
         dc_cols = []   # ('src', global col) / ('emf', junction pos)
         jr, jc, jv = [], [], []
@@ -767,6 +795,21 @@ def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_
             else:
                 ei = req[2] if req[0] in ("stno", "fline") else req[1]
                 _current_row(els[ei], ei, c, aux, S[q], D[q], dc_cols, emf_of, src_dc_col, bp)
+        if c.nonlinear:
+            M = np.zeros((n, n))
+            np.add.at(M, (np.asarray(trip[0], int), np.asarray(trip[1], int)),
+                      np.real(np.asarray(trip[2], complex)))
+            diodes = []
+            for ei, role, _nets in c.elements:
+                if role == "diode":
+                    p = bp[ei]
+                    a_, k_ = aux[(ei, role)]
+                    diodes.append((a_, k_, p["area"] * p["is"], p["n"], p["bv"], p["ibv"],
+                                   els[ei].name))
+            nonlin.append(dict(level=c.level, M=M, J=J.toarray(), cols=list(dc_cols), S=S,
+                               D=D, rows=[r for r, _ in yrows], diodes=diodes))
+            return _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp,
+                                 first)
         if ncols:
             Z = fac.solve(S.T.copy(), trans=True)          # adjoint: n x k
             T = np.asarray((J.T @ Z).T).real + D             # k x ncols
@@ -779,6 +822,10 @@ def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_
             t[0].append(yrows[q][0])
             t[1].append(gcol)
             t[2].append(float(T[q, col]))
+    _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, first)
+
+
+def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, first):
     if not driven:
         return
     # RF: tone entries of this component
@@ -865,6 +912,9 @@ def _current_row(el, ei, c, aux, sel, direct, dc_cols, emf_of, src_dc_col, bp):
         for k, s in ((2, 1.0), (3, -1.0)):
             if nd[k] >= 0:
                 sel[nd[k]] += s * gm
+    elif kind == "D":
+        raise NetlistError(f"i({el.name}): a diode current is not a .steady output (probe "
+                           "the voltage across a series resistor instead)", el.loc)
     elif kind == "N" and mt == "stno":
         vdiff(1.0 / bp[ei]["r"])
     elif kind == "N" and mt == "sdr":
