@@ -263,15 +263,18 @@ N2 a 0 res fr=2.01g
                                rel=1e-6)
 
 
-def test_feedback_through_dc_path_iterates():
-    """The rectified EMF changes the oscillator's own DC current (true feedback)."""
-    nl = parse("""dc feedback
+@pytest.mark.parametrize("kres", [200e3, 20e6])
+def test_feedback_through_dc_path_iterates(kres):
+    """The rectified EMF changes the oscillator's own DC current (true feedback); at
+    k = 20 MV/W the plain fixed point oscillates and diverges, the under-relaxed one
+    converges."""
+    nl = parse(f"""dc feedback
 I1 0 n 25u
 N1 n 0 osc
 N2 n m res fr=2.01g
 R1 m 0 2k
 .model osc stno(f0=2g r=1k dr=3k imax=1)
-.model res sdr(alpha=0.01 r0=500 k=200k)
+.model res sdr(alpha=0.01 r0=500 k={kres})
 .steady
 """)
     res = steady(nl, keep="all", tol=1e-12)
@@ -284,7 +287,7 @@ R1 m 0 2k
     p0 = stno.p0(i_st, 10e-6, 2.0)
     i_rf = i_st * 3000.0 * np.sqrt(p0) / 3500.0
     assert vr == pytest.approx(500.0 * i_rf ** 2 / 2 * resonator.weight(2e9, 2.01e9, 0.01,
-                                                                         200e3), rel=1e-6)
+                                                                         kres), rel=1e-6)
     assert abs(vr) > 1e-4   # the feedback is not negligible
 
 

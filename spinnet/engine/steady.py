@@ -446,6 +446,7 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
         sh = lv["stno_here"]
         prm = {k: v[sh] for k, v in sa.items()} if len(sh) else None
         prev = None
+        prev_res, beta = np.inf, 1.0
         for it in range(1, maxiter + 1):
             if lv["G"]:
                 e2 = e_st * e_st
@@ -480,21 +481,37 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
                     u[m] = v[rec["emf"][m]]
                 yl[rec["rows"]] = _newton(rec, u)
             y[y0:y1] = yl
+            # the iterated quantities are the oscillator and field-line DC currents; with
+            # feedback they are under-relaxed (beta halves whenever a pass fails to
+            # contract), which tames the oscillating divergence of strong feedback
+            fb = lv["feedback"]
+            res = 0.0
             if prm is not None:
-                cur_dc = yl[lv["stno_rows"]]
-                e, fq, pw = dev.emission(cur_dc, prm)
-                i_st[sh], e_st[sh], f_st[sh], p_st[sh] = cur_dc, e, fq, pw
+                new = yl[lv["stno_rows"]]
+                if fb:
+                    res = max(res, _rel(new, i_st[sh]))
+                    if it > 1:
+                        new = i_st[sh] + beta * (new - i_st[sh])
+                e, fq, pw = dev.emission(new, prm)
+                i_st[sh], e_st[sh], f_st[sh], p_st[sh] = new, e, fq, pw
             fh = lv["fline_here"]
             if len(fh):
-                i_fl[fh] = yl[lv["fline_rows"]]
-            if not lv["feedback"]:
+                new = yl[lv["fline_rows"]]
+                if fb:
+                    res = max(res, _rel(new, i_fl[fh]))
+                    if it > 1:
+                        new = i_fl[fh] + beta * (new - i_fl[fh])
+                i_fl[fh] = new
+            if not fb:
                 break
-            state = np.concatenate([e_st[sh].ravel(), i_fl[fh].ravel(), yl.ravel()])
             if prev is not None:
-                scale = max(np.max(np.abs(state), initial=0.0), 1e-30)
-                if np.max(np.abs(state - prev), initial=0.0) <= tol * scale:
+                res = max(res, _rel(yl, prev))
+                if res <= tol:
                     break
-            prev = state
+                if res > 0.9 * prev_res:
+                    beta = max(0.5 * beta, 1.0 / 1024)
+                prev_res = res
+            prev = yl.copy()
             if it == maxiter:
                 worst = op.stno_names[sh[0]] if len(sh) else f"level {L}"
                 raise SimulationError(
@@ -505,6 +522,14 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
         if not np.all(np.isfinite(y[y0:y1])):
             raise SimulationError("non-finite steady-state value", device=f"level {L}")
     return y, vrect, power, i_st, p_st, i_fl, iters
+
+
+def _rel(new: np.ndarray, old: np.ndarray) -> float:
+    """Largest change relative to the largest magnitude (0 for empty arrays)."""
+    if new.size == 0:
+        return 0.0
+    scale = max(float(np.max(np.abs(new))), 1e-300)
+    return float(np.max(np.abs(new - old))) / scale
 
 
 def _newton(rec: dict, u: np.ndarray, maxiter: int = 200) -> np.ndarray:
