@@ -131,3 +131,17 @@ def test_fence_parser_and_tags(tmp_path):
     md.write_text("```python\nx\n")
     with pytest.raises(AssertionError, match="never closed"):
         blocks(md)
+
+
+def test_relative_links_resolve():
+    """Every relative link in README.md and docs/ points at a file that exists."""
+    link = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+    broken = []
+    for page in doc_files():
+        for m in link.finditer(page.read_text(encoding="utf-8")):
+            target = m.group(1)
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            if not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)} -> {target}")
+    assert not broken, broken
