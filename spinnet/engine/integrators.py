@@ -322,15 +322,14 @@ def rhs_eval(a, t, s, ds, x, B, Bs, rhs, piv, lm, refactor):
         ds[nC + k] = _port(x, ix[r, IA], ix[r, IB]) / fx[r, 0]
     for k in range(nQ):
         r = a.kr[K_Q, 0] + k
-        par = fx[r]
         o = nC + nL + 2 * k
         u1, u2 = s[o], s[o + 1]
         # states inside x are the frozen ones; write them so probes see the current state
         x[ix[r, IC]] = u1
         x[ix[r, IC] + 1] = u2
         idr = x[ix[r, ID]]
-        ds[o] = par[3] * u1 + par[4] * u2 + par[7] * idr
-        ds[o + 1] = par[5] * u1 + par[6] * u2 + par[8] * idr
+        ds[o] = fx[r, 3] * u1 + fx[r, 4] * u2 + fx[r, 7] * idr
+        ds[o + 1] = fx[r, 5] * u1 + fx[r, 6] * u2 + fx[r, 8] * idr
     return -1
 
 

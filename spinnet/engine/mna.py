@@ -416,8 +416,8 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
     for k in range(kr[K_Q, 1] - kr[K_Q, 0]):
         r = kr[K_Q, 0] + k
         i, j, br, st, drv = ix[r, IA], ix[r, IB], ix[r, IBR], ix[r, IC], ix[r, ID]
-        par = fx[r]
-        rb, rx, rv = par[Q_RB], par[Q_RX], par[Q_RV]
+        # scalar reads (a row view per junction would cost reference counting)
+        rb, rx, rv, kap = fx[r, Q_RB], fx[r, Q_RX], fx[r, Q_RV], fx[r, Q_KAP]
         band_add(B, perm, kl, i, br, 1.0)
         band_add(B, perm, kl, j, br, -1.0)
         band_add(B, perm, kl, br, i, 1.0)
@@ -432,7 +432,6 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
             band_add(B, perm, kl, br, st, -rx * i0)
             band_add(B, perm, kl, br, st + 1, -rv * i0)
             rhs[perm[br]] += -(rr - rb) * i0
-            kap = par[Q_KAP]
             if kap != 0.0:
                 # EMF kappa (R - RB) i_drive, linearised like R i
                 idr0 = ys[drv]
@@ -443,8 +442,8 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
             # theta-method on u' = F u + Bv i_drive
             th = theta * h
             om = (1.0 - theta) * h
-            f00, f01, f10, f11 = par[Q_F00], par[Q_F01], par[Q_F10], par[Q_F11]
-            b0, b1 = par[Q_B0], par[Q_B1]
+            f00, f01, f10, f11 = fx[r, Q_F00], fx[r, Q_F01], fx[r, Q_F10], fx[r, Q_F11]
+            b0, b1 = fx[r, Q_B0], fx[r, Q_B1]
             u1n, u2n, idn = x_prev[st], x_prev[st + 1], x_prev[drv]
             band_add(B, perm, kl, st, st, 1.0 - th * f00)
             band_add(B, perm, kl, st, st + 1, -th * f01)
@@ -459,8 +458,8 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
             off = nC + nL + 2 * k if mode == MODE_ALG else st
             u1, u2 = ys[off], ys[off + 1]
             band_add(B, perm, kl, br, br, -(rb + rx * u1 + rv * u2))
-            if par[Q_KAP] != 0.0:
-                band_add(B, perm, kl, br, drv, -par[Q_KAP] * (rx * u1 + rv * u2))
+            if kap != 0.0:
+                band_add(B, perm, kl, br, drv, -kap * (rx * u1 + rv * u2))
             band_add(B, perm, kl, st, st, 1.0)
             band_add(B, perm, kl, st + 1, st + 1, 1.0)
             rhs[ps1] += u1
