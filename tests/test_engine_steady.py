@@ -487,3 +487,24 @@ def test_rectified_voltages_scale_with_power_and_tones_superpose(frs, gain, seed
     only0 = steady(nl, {"a0": amps["a0"], "a1": 0 * amps["a1"]}, keep="all").rectified
     only1 = steady(nl, {"a0": 0 * amps["a0"], "a1": amps["a1"]}, keep="all").rectified
     np.testing.assert_allclose(only0 + only1, base, rtol=1e-9, atol=1e-15)
+
+
+def test_steady_card_options():
+    from spinnet.engine.steady import steady_card
+    from spinnet.netlist.model import Analysis
+    nl = _single()
+    res = steady_card(nl, Analysis("steady", (), {"tol": 1e-12, "maxiter": 5,
+                                                  "keep": "outputs"}), {"amp": 0.01})
+    assert res.dc is None and res.outputs.shape == (1, 2)
+    with pytest.raises(ParameterError):
+        steady_card(nl, Analysis("steady", (), {"speed": 3}), {"amp": 0.01})
+    with pytest.raises(SimulationError, match="did not converge"):
+        steady(parse("""feedback
+I1 0 n 25u
+N1 n 0 osc
+N2 n m res fr=2.01g
+R1 m 0 2k
+.model osc stno(f0=2g r=1k dr=3k imax=1)
+.model res sdr(alpha=0.01 r0=500 k=20meg)
+.steady
+"""), maxiter=3)

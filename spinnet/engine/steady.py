@@ -569,3 +569,20 @@ def _newton(rec: dict, u: np.ndarray, maxiter: int = 200) -> np.ndarray:
         raise SimulationError("Newton iteration of the DC operating point did not converge",
                               device=rec["diodes"][0][6], hint="check the diode bias")
     return (x @ rec["S"].T + u.T @ rec["D"].T).T
+
+
+def steady_card(netlist_or_flat, card, bindings: dict | None = None) -> SteadyResult:
+    """Run a ``.steady [tol=..] [maxiter=..] [keep=auto|all|outputs]`` card."""
+    kw = {}
+    for k, v in (getattr(card, "params", None) or {}).items():
+        kk = str(k).lower()
+        if kk in ("tol", "maxiter"):
+            try:
+                kw[kk] = int(v) if kk == "maxiter" else float(v)
+            except (TypeError, ValueError):
+                raise ParameterError(".steady", kk, v, "", "a number") from None
+        elif kk == "keep":
+            kw[kk] = str(v).lower()
+        else:
+            raise ParameterError(".steady", kk, v, "", "tol, maxiter, keep")
+    return steady(netlist_or_flat, bindings, **kw)
