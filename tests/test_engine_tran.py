@@ -283,3 +283,34 @@ def test_cli_run_output_is_a_file(tmp_path):
     f.write_text(RC.replace(".end", ".tran 10n 100n\n.end"))
     (tmp_path / "taken").write_text("x")
     assert main(["run", str(f), "-o", str(tmp_path / "taken")]) == 1
+
+
+def test_extracted_junction_model_matches_devices_reference():
+    """The engine's linear junction model (from the compiled kernel) against the devices
+    module's pure-numpy reference, on random states and currents."""
+    from spinnet.devices import resonator as res
+    from spinnet.engine import mna
+    from spinnet.engine.elaborate import elaborate
+    from spinnet.netlist import flatten
+
+    net = parse("j\nI1 0 a DC 0\nN1 a 0 r fr=1.3g s=0.3 o=-1\n"
+                ".model r sdr(alpha=0.02 r0=700)\n.end\n")
+    sys_ = elaborate(flatten(net))
+    _ix, fx = sys_.rows(mna.K_Q)
+    q = fx[0]
+    row = res.pack([res.bind("N1", {"fr": 1.3e9, "s": 0.3, "o": -1, "alpha": 0.02,
+                                    "r0": 700.0, "kappa": 1.0})])[0]
+    w = 2 * np.pi * 1.3e9
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        y = rng.normal(size=2) * np.array([1e-5, 1e-5 * w])   # physical (x, x')
+        i = rng.normal() * 1e-5
+        u = y / np.array([1.0, w])                            # engine's scaled states
+        du = np.array([q[mna.Q_F00] * u[0] + q[mna.Q_F01] * u[1] + q[mna.Q_B0] * i,
+                       q[mna.Q_F10] * u[0] + q[mna.Q_F11] * u[1] + q[mna.Q_B1] * i])
+        ref = res.deriv_ref(row, y, i)
+        # linear algebra on O(1e10) coefficients: agreement to rounding (1e-9 relative)
+        np.testing.assert_allclose(du * np.array([1.0, w]), ref, rtol=1e-9,
+                                   atol=1e-9 * np.max(np.abs(ref)))
+        r = q[mna.Q_RB] + q[mna.Q_RX] * u[0] + q[mna.Q_RV] * u[1]
+        assert r == pytest.approx(float(res.resistance_ref(row, y)), rel=1e-12)

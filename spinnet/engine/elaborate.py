@@ -162,7 +162,8 @@ def _resonator_rows(els) -> tuple[np.ndarray, np.ndarray]:
         scale[k] = (1.0, w)  # internal u2 = x'/w keeps both states in amperes
         rb = resonator.resistance(row, zero)
         rx = resonator.resistance(row, np.array([1.0, 0.0])) - rb
-        rv = (resonator.resistance(row, np.array([0.0, 1.0])) - rb) * w
+        # evaluate at x' = w (u2 = 1): no cancellation against R0
+        rv = resonator.resistance(row, np.array([0.0, w])) - rb
         cols = []
         for e in (np.array([1.0, 0.0]), np.array([0.0, 1.0])):
             resonator.deriv(row, e, 0.0, 0.0, d)
