@@ -323,12 +323,10 @@ def build(flat, keep_nets: bool = False) -> Operator:
     # dependency graph and levels
     g = nx.DiGraph()
     g.add_nodes_from(range(len(comp_list)))
-    for j in range(len(jn_names)):
-        if jn_drv_comp[j] != jn_out_comp[j]:
-            g.add_edge(jn_drv_comp[j], jn_out_comp[j])
-    for f_i, j in fl_targets:
-        if fline_comp[f_i] >= 0 and fline_comp[f_i] != jn_out_comp[j]:
-            g.add_edge(fline_comp[f_i], jn_out_comp[j])
+    edges = {(d, o) for d, o in zip(jn_drv_comp, jn_out_comp, strict=True) if d != o}
+    edges |= {(fline_comp[f_i], jn_out_comp[j]) for f_i, j in fl_targets
+              if fline_comp[f_i] >= 0 and fline_comp[f_i] != jn_out_comp[j]}
+    g.add_edges_from(edges)
     cond = nx.condensation(g)
     level_of_scc = {}
     for s in nx.topological_sort(cond):
