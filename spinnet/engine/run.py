@@ -38,10 +38,10 @@ def _flatten(netlist, bindings):
     return flat
 
 
-def _steady_result(flat) -> Result:
-    from .steady import steady
+def _steady_result(flat, card) -> Result:
+    from .steady import steady_card
 
-    res = steady(flat, keep="all")
+    res = steady_card(flat, card)  # .steady [tol=..] [maxiter=..] [keep=..]
     signals = res.signals()
     meta = {"iterations": int(res.iterations), "batch": int(res.batch)}
     meta.update({k: v for k, v in (res.info or {}).items()
@@ -113,7 +113,7 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
         if kind == "tran":
             res = tran_card(flat, card, **tran_overrides)
         elif kind == "steady":
-            res = _steady_result(flat)
+            res = _steady_result(flat, card)
         else:
             raise NetlistError(f"analysis .{kind} is not supported by spinnet run",
                                getattr(card, "loc", None))
