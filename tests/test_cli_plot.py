@@ -71,3 +71,43 @@ def test_missing_and_corrupt_inputs_exit_1(tmp_path, capsys):
     assert "torn.npz" in err and "Traceback" not in err
     assert main(["plot", str(tmp_path)]) == 1
     assert "folder" in capsys.readouterr().err
+
+
+def test_sweep_result_plots_output_against_parameter(tmp_path, capsys):
+    f = np.linspace(0.99e9, 1.01e9, 5)
+    v = 1e-3 * np.sin(f / 1e9)
+    Result("sweep_steady", None, {"param(f)": f, "vdc": v}, {"parameter": "f"}).save(
+        tmp_path / "s.npz")
+    out = tmp_path / "sweep.png"
+    assert main(["plot", str(tmp_path / "s.npz"), "-o", str(out)]) == 0
+    from spinnet.plot import sweep_curve
+    fig = sweep_curve(Result.load(tmp_path / "s.npz"))
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "f (GHz)"
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), f / 1e9)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), v)
+    capsys.readouterr()
+    assert main(["plot", str(tmp_path / "s.npz"), "--spectrum", "--signal", "vdc"]) == 1
+    assert "sweep" in capsys.readouterr().err
+
+
+def test_sweep_from_spinnet_run_matches_the_closed_form(tmp_path, capsys, monkeypatch):
+    """``.sweep`` through ``spinnet run``, then ``spinnet plot``: the curve is V_dc(f)."""
+    from spinnet.devices import resonator
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SPINNET_PROGRESS", "0")
+    (tmp_path / "sd.cir").write_text(
+        "sweep\n.param f=1g\n.model r1 sdr(fr=1g alpha=0.01 r0=1k)\n"
+        "I1 0 a TONES({f} 50u)\nN1 a 0 r1\n.output vdc v(a)\n.steady\n"
+        ".sweep f lin 0.98g 1.02g 5\n.end\n")
+    assert main(["run", "sd.cir", "-o", "out"]) == 0
+    files = sorted((tmp_path / "out").glob("sweep*.npz"))
+    assert len(files) == 1
+    assert main(["plot", str(files[0]), "--signal", "vdc", "-o", "c.svg"]) == 0
+    from spinnet.plot import sweep_curve
+    line = sweep_curve(Result.load(files[0]), "vdc").axes[0].lines[0]
+    f = line.get_xdata() * 1e9
+    expect = resonator.rectified(f[:, None], 1e3 * (50e-6) ** 2 / 2, 1e9, 0.01,
+                                 resonator.K_DEFAULT)
+    # the steady state solves the same equations: 1e-6 relative leaves room for rounding
+    np.testing.assert_allclose(line.get_ydata(), expect, rtol=1e-6, atol=1e-12)

@@ -5,6 +5,7 @@ From a result (``.npz`` written by ``spinnet run``):
     spinnet plot RESULT.npz --signal "v(out)" [--zoom 10n:12n] -o wave.png
     spinnet plot RESULT.npz --signal "v(out)" --spectrum [--tones 1g,1.1g] -o spec.svg
     spinnet plot RESULT.npz --list
+    spinnet plot SWEEP.npz [--signal vdc] -o curve.png     (a .sweep result: output vs parameter)
 
 From a netlist:
 
@@ -174,13 +175,20 @@ def run(args) -> int:
     if inp.suffix.lower() == ".npz":
         _conflict(args, netlist_opts, "a result file (.npz)")
         res = load_result(inp)
-        if getattr(res, "time", None) is None:
+        is_sweep = getattr(res, "time", None) is None and "parameter" in (
+            getattr(res, "meta", None) or {})
+        if getattr(res, "time", None) is None and not is_sweep:
             raise DataError(f"{inp}: holds no time-domain signals (not a transient result)")
         if args.list:
             names = sorted(res.signals)
             print(json.dumps({"signals": names}) if args.json else "\n".join(names))
             return 0
-        if args.spectrum:
+        if is_sweep:
+            _conflict(args, ["--zoom", "--spectrum", "--psd", "--tones", "--t-start"],
+                      "a sweep result (it has no time axis)")
+            fig = P.sweep_curve(res, args.signal, title=inp.name)
+            kind = "sweep"
+        elif args.spectrum:
             if not args.signal or len(args.signal) != 1:
                 raise ParameterError("plot", "--signal", args.signal, "",
                                      "exactly one --signal with --spectrum")

@@ -274,3 +274,49 @@ def spectrum(result, name: str | None = None, *, window: str = "hann", r_load: f
     ax.legend(loc="upper right", fontsize="small")
     ax.set_title(title or f"spectrum of {key} ({window} window)", fontsize="medium")
     return fig
+
+
+def sweep_curve(result, names: str | Sequence[str] | None = None, *,
+                title: str | None = None) -> Figure:
+    """Outputs of a ``.sweep`` (a ``sweep_*`` Result) against the swept parameter.
+
+    The parameter's values are the signal ``param(NAME)``; a parameter whose name starts
+    with ``f`` is read as a frequency (Hz), anything else is shown in SI units.
+    """
+    meta = getattr(result, "meta", {}) or {}
+    pname = meta.get("parameter")
+    sigs = getattr(result, "signals", {}) or {}
+    key = f"param({pname})" if pname else None
+    if key not in sigs:
+        raise DataError("the result is not a sweep (no swept parameter recorded)")
+    x = np.asarray(sigs[key], dtype=float)
+    avail = {k.lower(): k for k in sigs if k != key}
+    if names is None:
+        names = list(avail.values())
+    elif isinstance(names, str):
+        names = [names]
+    ys = {}
+    for n in names:
+        k = avail.get(str(n).lower().replace(" ", ""))
+        if k is None:
+            raise DataError(f"no signal {n!r} in the sweep; saved: " + ", ".join(sorted(avail)))
+        y = np.asarray(sigs[k], dtype=float)
+        if y.shape != x.shape:
+            raise DataError(f"signal {k!r} has shape {y.shape}, the sweep has {x.shape} points")
+        ys[k] = y
+    xs, xp = engineering_scale(x) if pname.lower().startswith("f") else (1.0, "")
+    xunit = f" ({xp}Hz)" if pname.lower().startswith("f") else " (SI units)"
+    fig, axes = new_figure(1, 1)
+    ax = axes[0, 0]
+    units = {_signal_unit(k) for k in ys}
+    unit = units.pop() if len(units) == 1 else ""
+    scale, prefix = engineering_scale(np.concatenate(list(ys.values()))) if unit else (1.0, "")
+    for k, y in ys.items():
+        ax.plot(x / xs, y / scale, marker=".", lw=1.0, label=k)
+    ax.set_xlabel(f"{pname}{xunit}")
+    ax.set_ylabel(f"output ({prefix}{unit})" if unit else "output (SI units of each probe)")
+    ax.grid(True, alpha=0.3)
+    if len(ys) > 1:
+        ax.legend(fontsize="small")
+    ax.set_title(title or f"sweep of {pname}: {len(x)} points", fontsize="medium")
+    return fig
