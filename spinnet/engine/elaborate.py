@@ -46,6 +46,11 @@ class System:
     nonlinear: bool = False
     has_dynamic_matrix: bool = False      # explicit methods must refactor every stage
     n_states: int = 0                     # length of the explicit state vector
+    dev: tuple = ()                       # device tables of the explicit loops (see below)
+    x0: np.ndarray | None = None          # initial unknowns (junction/oscillator states)
+    sigma: np.ndarray | None = None       # additive noise intensity per explicit state
+    kernel_devices: bool = False          # STNO/macrospin/field line: explicit methods only
+    qkind: np.ndarray | None = None       # per junction: QK_* code
 
     @property
     def n(self) -> int:
@@ -132,33 +137,104 @@ def _source_row(el, tstep: float, tstop: float) -> tuple[int, float, list[float]
     raise _fail(el, f"source waveform {kind!r} is not supported by .tran")
 
 
-def _resonator_rows(els) -> tuple[np.ndarray, np.ndarray]:
-    """Linear models (mna.Q_* columns) and state scales from the devices kernel."""
-    from ..devices import resonator
+QK_LIN, QK_RES, QK_STNO, QK_MAC = 0, 1, 2, 3
+"""Junction kinds of the explicit loops: level-1 resonator on its extracted linear model;
+level-1 resonator through its kernel (its resonance is shifted by a field line); STNO;
+level-2 macrospin resonator."""
 
-    bound = []
-    for el in els:
+
+def _bind_params(el, module, given=None):
+    if given is None:
         given = dict(el.model_params or {})
-        given.update({k: v for k, v in (el.params or {}).items() if not isinstance(v, str)})
-        p = resonator.bind(_name(el), given)
-        for key, val in p.items():
-            if np.ndim(val) != 0:
-                raise _fail(el, f"parameter {key} must be a single number for a transient")
-        if float(p.get("level", 1.0)) != 1.0:
-            raise SimulationError("level-2 (macrospin) resonators are not supported by "
-                                  ".tran yet", device=_name(el),
-                                  hint="level=1, or .steady")
-        if len(el.nodes) == 2:
-            p = dict(p, kappa=1.0)  # a 2-terminal junction is driven by its own current
-        bound.append(p)
-    rows = resonator.pack(bound) if bound else np.zeros((0, 6))
-    out = np.zeros((len(bound), mna.Q_NCOL))
-    scale = np.ones((len(bound), 2))
+        given.update({k: v for k, v in (el.params or {}).items() if not isinstance(v, str)
+                      and k != "targets"})
+    p = module.bind(_name(el), given)
+    for key, val in p.items():
+        if np.ndim(val) != 0:
+            raise _fail(el, f"parameter {key} must be a single number for a transient")
+    return p
+
+
+def _junction_kind(el) -> int:
+    mt = (el.model_type or "").lower()
+    if mt == "stno":
+        return QK_STNO
+    lv = _param(el, "level", (el.model_params or {}).get("level", 1.0))
+    try:
+        lv = float(lv)
+    except (TypeError, ValueError):
+        raise _fail(el, f"level must be 1 or 2 (got {lv!r})") from None
+    return QK_MAC if lv == 2.0 else QK_LIN
+
+
+def _resonator_rows(els, kinds=None):
+    """Per junction: the ``mna.Q_*`` row, state scales, the device-kernel row, the number
+    of extra explicit states (outside the MNA) and their initial values, the initial
+    MNA states and the noise intensity of the two MNA states.
+
+    Level-1 resonators: the linear model extracted from the devices kernel.  STNO: the
+    resistance ``r + dr Re(c)`` is linear in its states ``(Re c, Im c)`` (the MNA ones),
+    its low-pass state is an extra one.  Macrospin: the MNA state ``u1`` carries ``R(m)``
+    (written from the extra states ``m`` before every circuit solve).
+    """
+    from ..devices import macrospin, resonator, stno
+
+    kinds = [QK_LIN] * len(els) if kinds is None else list(kinds)
+    out = np.zeros((len(els), mna.Q_NCOL))
+    scale = np.ones((len(els), 2))
+    dev_rows: list[np.ndarray] = []
+    n_ext: list[int] = []
+    ext0: list[np.ndarray] = []
+    u0 = np.zeros((len(els), 2))
+    sig = np.zeros((len(els), 2))
     zero = np.zeros(2)
     d = np.zeros(2)
-    for k, row in enumerate(rows):
-        row = np.ascontiguousarray(row, dtype=float)
-        w = 2.0 * math.pi * float(bound[k]["fr"])
+    for k, el in enumerate(els):
+        kind = kinds[k]
+        if kind == QK_STNO:
+            if len(el.nodes) != 2:
+                raise _fail(el, "an STNO has 2 terminals")
+            p = _bind_params(el, stno)
+            row = stno.pack([p])[0]
+            s0 = stno.initial_state(row)
+            out[k, mna.Q_RB] = row[stno.RR]
+            out[k, mna.Q_RX] = row[stno.DR]
+            u0[k] = s0[:2]
+            sig[k] = math.sqrt(row[stno.DIFF])
+            dev_rows.append(row)
+            n_ext.append(1)
+            ext0.append(s0[2:])
+            continue
+        if kind == QK_MAC:
+            if len(el.nodes) != 2:
+                raise SimulationError("a 4-terminal level-2 (macrospin) resonator is not "
+                                      "supported by .tran", device=_name(el),
+                                      hint="2 terminals, level=1, or .steady")
+            given = dict(el.model_params or {})
+            given.update({kk: v for kk, v in (el.params or {}).items()
+                          if not isinstance(v, str)})
+            mp = {kk: v for kk, v in given.items()
+                  if kk in {sp_.name for sp_ in macrospin.SPECS}}
+            p = _bind_params(el, macrospin, mp)
+            row = macrospin.pack([p])[0]
+            m0 = macrospin.initial_state(row)
+            out[k, mna.Q_RX] = 1.0  # R = u1, written from m before every solve
+            u0[k, 0] = macrospin.resistance(row, m0)
+            dev_rows.append(row)
+            n_ext.append(3)
+            ext0.append(m0)
+            continue
+        p = _bind_params(el, resonator)
+        if float(p.get("level", 1.0)) != 1.0:
+            raise SimulationError("level-2 resonator reached the level-1 path",
+                                  device=_name(el))
+        if len(el.nodes) == 2:
+            p = dict(p, kappa=1.0)  # a 2-terminal junction is driven by its own current
+        row = np.ascontiguousarray(resonator.pack([p])[0], dtype=float)
+        dev_rows.append(row)
+        n_ext.append(0)
+        ext0.append(np.zeros(0))
+        w = 2.0 * math.pi * float(p["fr"])
         scale[k] = (1.0, w)  # internal u2 = x'/w keeps both states in amperes
         rb = resonator.resistance(row, zero)
         rx = resonator.resistance(row, np.array([1.0, 0.0])) - rb
@@ -174,9 +250,27 @@ def _resonator_rows(els) -> tuple[np.ndarray, np.ndarray]:
         # u = S^-1 y with S = diag(1, w)
         Fu = np.array([[F[0, 0], F[0, 1] * w], [F[1, 0] / w, F[1, 1]]])
         bu = np.array([bvec[0], bvec[1] / w])
-        kap = float(bound[k]["kappa"]) if len(els[k].nodes) == 4 else 0.0
+        kap = float(p["kappa"]) if len(el.nodes) == 4 else 0.0
         out[k] = (rb, rx, rv, Fu[0, 0], Fu[0, 1], Fu[1, 0], Fu[1, 1], bu[0], bu[1], kap)
-    return out, scale
+    width = max([len(r) for r in dev_rows] + [1])
+    qp = np.zeros((len(els), width))
+    for k, r in enumerate(dev_rows):
+        qp[k, :len(r)] = r
+    return out, scale, qp, n_ext, ext0, u0, sig
+
+
+def _fline_row(el) -> tuple[float, list[float]]:
+    """Conductance and shift parameters ``(w, slope, h0, ms, mode)`` of a field line."""
+    from ..devices import fieldline
+
+    if len(el.nodes) != 2:
+        raise _fail(el, "a field line has 2 terminals")
+    p = _bind_params(el, fieldline)
+    slope = float(fieldline.shift(1.0, 2.0, p["dfdh"], p["h0"], p["ms"], 0))
+    # shift(I=1, w=2) = slope * 1/(2*2) -> slope
+    slope *= 4.0
+    return 1.0 / float(p["r"]), [float(p["w"]), slope, float(p["h0"]), float(p["ms"]),
+                                 float(p["mode"])]
 
 
 def _diode_row(el) -> tuple[np.ndarray, float]:
@@ -248,6 +342,7 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
         return net_idx[name]
 
     by_kind: dict[str, list] = {k: [] for k in "RCLVIGEDTNQ"}
+    flines: list = []
     elements: dict[str, object] = {}
     for el in els:
         kind = str(el.kind).upper()
@@ -256,13 +351,16 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
             node(nd)
         if kind == "N":
             mt = (el.model_type or "").lower()
-            if mt == "sdr":
+            if mt in ("sdr", "stno"):
                 if len(el.nodes) not in (2, 4):
                     raise _fail(el, "a resonator has 2 or 4 terminals")
                 by_kind["Q"].append(el)
                 continue
-            raise SimulationError(f"device model type {mt!r} is not supported by .tran yet",
-                                  device=_name(el), hint=".steady for stno/fline networks")
+            if mt == "fline":
+                flines.append(el)
+                continue
+            raise SimulationError(f"device model type {mt!r} is not supported by .tran",
+                                  device=_name(el), hint="sdr, stno or fline models")
         if kind not in by_kind or kind == "Q":
             raise _fail(el, f"element kind {kind!r} is not supported by .tran")
         by_kind[kind].append(el)
@@ -302,6 +400,11 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
             raise ParameterError(_name(el), "value", r, "ohm", "non-zero")
         r_rows.append((*two(el), 1.0 / r))
     r_rows += extra_r
+    fl_rows = []
+    for el in flines:
+        g_fl, fpar = _fline_row(el)
+        fl_rows.append((*two(el), g_fl, fpar))
+        r_rows.append((*two(el), g_fl))
 
     def val_pos(el, what, unit):
         v = _num(el, el.value, what)
@@ -360,14 +463,30 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
         q_rows.append([a_, b_, br, drv])
     n_unk_br = n_nodes + nbr
     res_names = []
+    qkinds = [_junction_kind(el) for el in by_kind["Q"]]
+    q_index = {_name(el).lower(): k for k, el in enumerate(by_kind["Q"])}
+    targets = []
+    for f, el in enumerate(flines):
+        tg = _param(el, "targets", ())
+        if isinstance(tg, str):
+            tg = tuple(tg.split())
+        for t_name in tg:
+            q = q_index.get(str(t_name).lower())
+            if q is None:
+                raise _fail(el, f"target {t_name!r} is not a resonator or oscillator of "
+                                "this circuit")
+            targets.append((f, q))
+            if qkinds[q] == QK_LIN:
+                qkinds[q] = QK_RES
     for k, el in enumerate(by_kind["Q"]):
         st = n_unk_br + 2 * k
         q_rows[k].append(st)
         nm = _name(el).lower()
-        names += [f"state({nm},x)", f"state({nm},dx)"]
+        lab = {QK_STNO: ("re", "im"), QK_MAC: ("rm", "0")}.get(qkinds[k], ("x", "dx"))
+        names += [f"state({nm},{lab[0]})", f"state({nm},{lab[1]})"]
         owner += [_name(el), _name(el)]
         res_names.append(_name(el))
-    q_par, q_scale = _resonator_rows(by_kind["Q"])
+    q_par, q_scale, q_dev, q_next, q_ext0, q_u0, q_sig = _resonator_rows(by_kind["Q"], qkinds)
     n = n_unk_br + 2 * len(q_rows)
 
     src_off, src_args = [], []
@@ -460,6 +579,28 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
         state_scale[row[4]] = q_scale[k, 0]
         state_scale[row[4] + 1] = q_scale[k, 1]
 
+    # device tables of the explicit loops: (qk, qp, qe, flix, flfx, tgt, dfr, scratch)
+    n_base = len(c_rows) + len(l_rows) + 2 * len(q_rows)
+    qe = np.zeros(len(q_rows), dtype=_I64)
+    off = n_base
+    for k, ne in enumerate(q_next):
+        qe[k] = off
+        off += ne
+    n_states = off
+    ext0 = np.concatenate([np.zeros(0)] + [np.asarray(e, float) for e in q_ext0])
+    dev = (np.array(qkinds, dtype=_I64), np.ascontiguousarray(q_dev), qe,
+           np.array([[r[0], r[1]] for r in fl_rows], dtype=_I64).reshape(len(fl_rows), 2),
+           np.array([[r[2], *r[3]] for r in fl_rows], dtype=float).reshape(len(fl_rows), 6),
+           np.array(targets, dtype=_I64).reshape(len(targets), 2),
+           np.zeros(max(len(q_rows), 1)), np.zeros(8), ext0)
+    x0 = np.zeros(n)
+    sigma = np.zeros(n_states)
+    for k, row in enumerate(q_rows):
+        x0[row[4]] = q_u0[k, 0]
+        x0[row[4] + 1] = q_u0[k, 1]
+        o = len(c_rows) + len(l_rows) + 2 * k
+        sigma[o:o + 2] = q_sig[k]
+
     sys_ = System(
         arrays=a,
         arrays_alg=a._replace(perm=perm_alg,
@@ -468,7 +609,9 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
         components=comps, resonators=res_names, state_scale=state_scale,
         nonlinear=bool(diodes) or bool(q_rows),
         has_dynamic_matrix=bool(q_rows),
-        n_states=len(c_rows) + len(l_rows) + 2 * len(q_rows),
+        n_states=n_states, dev=dev, x0=x0, sigma=sigma,
+        kernel_devices=bool(fl_rows) or any(k != QK_LIN for k in qkinds),
+        qkind=np.array(qkinds, dtype=_I64),
     )
     sys_.probes = _probe_map(sys_)
     return sys_
@@ -499,8 +642,14 @@ def _probe_map(s: System) -> dict[str, tuple]:
             ia = nidx.get(str(el.nodes[0]).lower(), -1)
             ib = nidx.get(str(el.nodes[1]).lower(), -1)
             probes[f"i({_name(el).lower()})"] = ("r", ia, ib, float(el.value))
+        elif str(el.kind).upper() == "N" and (el.model_type or "").lower() == "fline":
+            ia = nidx.get(str(el.nodes[0]).lower(), -1)
+            ib = nidx.get(str(el.nodes[1]).lower(), -1)
+            probes[f"i({_name(el).lower()})"] = ("r", ia, ib, 1.0 / _fline_row(el)[0])
     for k, nm in enumerate(s.resonators):
         probes[f"state({nm.lower()},r)"] = ("res", k)
         probes[f"state({nm.lower()},v)"] = ("diff", int(qix[k, mna.IA]),
                                             int(qix[k, mna.IB]))
+        if s.qkind is not None and s.qkind[k] == QK_STNO:
+            probes[f"state({nm.lower()},p)"] = ("pow", k)
     return probes

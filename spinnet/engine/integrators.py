@@ -21,6 +21,10 @@ import math
 import numpy as np
 from numba import njit
 
+from ..devices import macrospin as _mac
+from ..devices import resonator as _res
+from ..devices import stno as _stno
+from ..devices.fieldline import GAMMA_MU0_2PI
 from .mna import (
     DKL,
     DKU,
@@ -49,6 +53,8 @@ from .mna import (
 )
 
 OK, BLOWUP, NEWTON, SINGULAR, STEP = 0, 1, 2, 3, 4
+# junction kinds (spinnet.engine.elaborate.QK_*)
+_QK_LIN, _QK_RES, _QK_STNO, _QK_MAC = 0, 1, 2, 3
 
 
 @njit(cache=True)
@@ -268,7 +274,60 @@ def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vnto
 
 @njit(cache=True)
 def n_states(a):
+    """States held by the MNA layout (without the devices' extra states)."""
     return _cnt(a, K_C) + _cnt(a, K_L) + 2 * _cnt(a, K_Q)
+
+
+def empty_dev(a):
+    """Device tables for a system with only level-1 resonators on their linear model."""
+    nq = int(a.kr[K_Q, 1] - a.kr[K_Q, 0])
+    i64 = np.int64
+    return (np.zeros(nq, i64), np.zeros((nq, 1)), np.zeros(nq, i64), np.zeros((0, 2), i64),
+            np.zeros((0, 6)), np.zeros((0, 2), i64), np.zeros(max(nq, 1)), np.zeros(8),
+            np.zeros(0))
+
+
+@njit(cache=True)
+def n_states_dev(a, dv):
+    """Length of the explicit state vector: MNA states plus the devices' extra states."""
+    return n_states(a) + dv[8].shape[0]
+
+
+@njit(cache=True)
+def fline_shift(f, current):
+    """Resonance shift (Hz) of a field line's targets; ``f`` = ``(g, w, slope, h0, ms,
+    mode)`` (mirrors :func:`spinnet.devices.fieldline.shift`)."""
+    hf = current / (2.0 * f[1])
+    if f[5] == 1.0:
+        tot = max(f[3] + hf, 0.0)
+        return GAMMA_MU0_2PI * (math.sqrt(tot * (tot + f[4]))
+                                - math.sqrt(f[3] * (f[3] + f[4])))
+    return f[2] * hf
+
+
+@njit(cache=True)
+def _renorm(a, dv, s):
+    qk, qe = dv[0], dv[2]
+    for k in range(qk.shape[0]):
+        if qk[k] == _QK_MAC:
+            _mac.renormalise(s[qe[k]:qe[k] + 3])
+
+
+@njit(cache=True)
+def _has_mac(dv):
+    for k in range(dv[0].shape[0]):
+        if dv[0][k] == _QK_MAC:
+            return True
+    return False
+
+
+@njit(cache=True)
+def state_from_x_dev(a, dv, x, s):
+    state_from_x(a, x, s)
+    nb = n_states(a)
+    ext0 = dv[8]
+    for i in range(ext0.shape[0]):
+        s[nb + i] = ext0[i]
 
 
 @njit(cache=True)
@@ -288,12 +347,16 @@ def state_from_x(a, x, s):
 
 
 @njit(cache=True)
-def rhs_eval(a, t, s, ds, x, B, Bs, rhs, piv, lm, refactor):
+def rhs_eval(a, dv, t, s, ds, x, B, Bs, rhs, piv, lm, refactor):
     """State derivative ``ds`` at ``(t, s)``; the circuit solution lands in ``x``.
 
-    ``refactor`` False reuses the factors in ``B`` (linear circuit without junctions).
-    Returns -1 or the unknown at a zero pivot.
+    ``dv``: device tables from :func:`spinnet.engine.elaborate.elaborate` (``System.dev``):
+    junction kinds, device-kernel rows, offsets of extra states, field lines and targets,
+    scratch.  ``refactor`` False reuses the factors in ``B`` (linear circuit without
+    junctions).  Returns -1 or the unknown at a zero pivot.
     """
+    qk, qp, qe, flix, flfx, tgt, dfr, sc = dv[0], dv[1], dv[2], dv[3], dv[4], dv[5], \
+        dv[6], dv[7]
     nC = _cnt(a, K_C)
     nL = _cnt(a, K_L)
     nQ = _cnt(a, K_Q)
@@ -301,6 +364,11 @@ def rhs_eval(a, t, s, ds, x, B, Bs, rhs, piv, lm, refactor):
     ku = a.dims[DKU]
     ix = a.ix
     fx = a.fx
+    for k in range(nQ):
+        if qk[k] == _QK_MAC:
+            # the junction's resistance is a function of m: put it where the stamp reads it
+            s[nC + nL + 2 * k] = _mac.resistance(qp[k], s[qe[k]:qe[k] + 3])
+            s[nC + nL + 2 * k + 1] = 0.0
     if refactor:
         assemble(a, B, rhs, MODE_ALG, t, 1.0, 1.0, x, s, x[:0], x[:0], x[:0], x[:0], x[:0])
         bad = band_lu(B, kl, ku, piv, lm)
@@ -320,6 +388,13 @@ def rhs_eval(a, t, s, ds, x, B, Bs, rhs, piv, lm, refactor):
     for k in range(nL):
         r = a.kr[K_L, 0] + k
         ds[nC + k] = _port(x, ix[r, IA], ix[r, IB]) / fx[r, 0]
+    if tgt.shape[0] > 0:
+        for k in range(nQ):
+            dfr[k] = 0.0
+        for j in range(tgt.shape[0]):
+            f = tgt[j, 0]
+            i_f = flfx[f, 0] * _port(x, flix[f, 0], flix[f, 1])
+            dfr[tgt[j, 1]] += fline_shift(flfx[f], i_f)
     for k in range(nQ):
         r = a.kr[K_Q, 0] + k
         o = nC + nL + 2 * k
@@ -328,8 +403,34 @@ def rhs_eval(a, t, s, ds, x, B, Bs, rhs, piv, lm, refactor):
         x[ix[r, IC]] = u1
         x[ix[r, IC] + 1] = u2
         idr = x[ix[r, ID]]
-        ds[o] = fx[r, 3] * u1 + fx[r, 4] * u2 + fx[r, 7] * idr
-        ds[o + 1] = fx[r, 5] * u1 + fx[r, 6] * u2 + fx[r, 8] * idr
+        kind = qk[k]
+        if kind == _QK_LIN:
+            ds[o] = fx[r, 3] * u1 + fx[r, 4] * u2 + fx[r, 7] * idr
+            ds[o + 1] = fx[r, 5] * u1 + fx[r, 6] * u2 + fx[r, 8] * idr
+            continue
+        df = dfr[k] if tgt.shape[0] > 0 else 0.0
+        if kind == _QK_RES:
+            # the kernel's state is (x, x'); the MNA's is (x, x'/w) with w = 2 pi fr
+            w = 2.0 * math.pi * qp[k, _res.FR]
+            sc[0] = u1
+            sc[1] = u2 * w
+            _res.deriv(qp[k], sc[0:2], idr, df, sc[4:6])
+            ds[o] = sc[4]
+            ds[o + 1] = sc[5] / w
+        elif kind == _QK_STNO:
+            e = qe[k]
+            sc[0] = u1
+            sc[1] = u2
+            sc[2] = s[e]
+            _stno.deriv(qp[k], sc[0:3], idr, df, sc[4:7])
+            ds[o] = sc[4]
+            ds[o + 1] = sc[5]
+            ds[e] = sc[6]
+        else:
+            e = qe[k]
+            ds[o] = 0.0
+            ds[o + 1] = 0.0
+            _mac.deriv(qp[k], s[e:e + 3], idr, df, ds[e:e + 3])
     return -1
 
 
@@ -340,18 +441,18 @@ def _record(out, m, x, rec_idx):
 
 
 @njit(cache=True)
-def explicit_loop(a, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, seed, const,
-                  out):
+def explicit_loop(a, dv, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, seed,
+                  const, out):
     """Fixed-step RK4 (``method`` 0) or stochastic Heun (1) from the state in ``x``.
 
     ``sigma``: additive noise intensity per state (Heun; ``ds = f dt + sigma dW``).
     ``const``: the circuit matrix does not depend on the state (factor once).
     """
-    ns = n_states(a)
+    ns = n_states_dev(a, dv)
     B, rhs, piv, lm, _xn = _work(a)
     Bs = B.copy()
     s = np.zeros(ns)
-    state_from_x(a, x, s)
+    state_from_x_dev(a, dv, x, s)
     k1 = np.zeros(ns)
     k2 = np.zeros(ns)
     k3 = np.zeros(ns)
@@ -359,7 +460,7 @@ def explicit_loop(a, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, seed
     tmp = np.zeros(ns)
     dw = np.zeros(ns)
     np.random.seed(seed)
-    bad = rhs_eval(a, t0, s, k1, x, B, Bs, rhs, piv, lm, True)
+    bad = rhs_eval(a, dv, t0, s, k1, x, B, Bs, rhs, piv, lm, True)
     if bad >= 0:
         return SINGULAR, bad, t0
     _record(out, 0, x, rec_idx)
@@ -372,13 +473,13 @@ def explicit_loop(a, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, seed
         if method == 0:
             for i in range(ns):
                 tmp[i] = s[i] + 0.5 * h * k1[i]
-            rhs_eval(a, t + 0.5 * h, tmp, k2, x, B, Bs, rhs, piv, lm, ref)
+            rhs_eval(a, dv, t + 0.5 * h, tmp, k2, x, B, Bs, rhs, piv, lm, ref)
             for i in range(ns):
                 tmp[i] = s[i] + 0.5 * h * k2[i]
-            rhs_eval(a, t + 0.5 * h, tmp, k3, x, B, Bs, rhs, piv, lm, ref)
+            rhs_eval(a, dv, t + 0.5 * h, tmp, k3, x, B, Bs, rhs, piv, lm, ref)
             for i in range(ns):
                 tmp[i] = s[i] + h * k3[i]
-            rhs_eval(a, t + h, tmp, k4, x, B, Bs, rhs, piv, lm, ref)
+            rhs_eval(a, dv, t + h, tmp, k4, x, B, Bs, rhs, piv, lm, ref)
             for i in range(ns):
                 s[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
         else:
@@ -386,10 +487,11 @@ def explicit_loop(a, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, seed
                 dw[i] = sigma[i] * sq * np.random.standard_normal() if sigma[i] != 0.0 \
                     else 0.0
                 tmp[i] = s[i] + h * k1[i] + dw[i]
-            rhs_eval(a, t + h, tmp, k2, x, B, Bs, rhs, piv, lm, ref)
+            rhs_eval(a, dv, t + h, tmp, k2, x, B, Bs, rhs, piv, lm, ref)
             for i in range(ns):
                 s[i] += 0.5 * h * (k1[i] + k2[i]) + dw[i]
-        bad = rhs_eval(a, t + h, s, k1, x, B, Bs, rhs, piv, lm, ref)
+        _renorm(a, dv, s)  # macrospin: back onto |m| = 1
+        bad = rhs_eval(a, dv, t + h, s, k1, x, B, Bs, rhs, piv, lm, ref)
         if bad >= 0:
             return SINGULAR, bad, t + h
         for i in range(ns):
@@ -417,17 +519,17 @@ _E1, _E3, _E4, _E5, _E6, _E7 = 71.0 / 57600.0, -71.0 / 16695.0, 71.0 / 1920.0, \
 
 
 @njit(cache=True)
-def dopri_loop(a, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx, vmax, const,
-               out, stats):
+def dopri_loop(a, dv, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx, vmax,
+               const, out, stats):
     """Adaptive Dormand-Prince 5(4); outputs land exactly on ``t0 + k dt_out``.
 
     ``atol``: per-state absolute tolerance array.  ``stats``: [accepted, rejected].
     """
-    ns = n_states(a)
+    ns = n_states_dev(a, dv)
     B, rhs, piv, lm, _xn = _work(a)
     Bs = B.copy()
     s = np.zeros(ns)
-    state_from_x(a, x, s)
+    state_from_x_dev(a, dv, x, s)
     k1 = np.zeros(ns)
     k2 = np.zeros(ns)
     k3 = np.zeros(ns)
@@ -437,7 +539,7 @@ def dopri_loop(a, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx, vma
     k7 = np.zeros(ns)
     tmp = np.zeros(ns)
     snew = np.zeros(ns)
-    bad = rhs_eval(a, t0, s, k1, x, B, Bs, rhs, piv, lm, True)
+    bad = rhs_eval(a, dv, t0, s, k1, x, B, Bs, rhs, piv, lm, True)
     if bad >= 0:
         return SINGULAR, bad, t0
     _record(out, 0, x, rec_idx)
@@ -454,25 +556,25 @@ def dopri_loop(a, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx, vma
                 last = True
             for i in range(ns):
                 tmp[i] = s[i] + h * _A21 * k1[i]
-            rhs_eval(a, t + _C2 * h, tmp, k2, x, B, Bs, rhs, piv, lm, ref)
+            rhs_eval(a, dv, t + _C2 * h, tmp, k2, x, B, Bs, rhs, piv, lm, ref)
             for i in range(ns):
                 tmp[i] = s[i] + h * (_A31 * k1[i] + _A32 * k2[i])
-            rhs_eval(a, t + _C3 * h, tmp, k3, x, B, Bs, rhs, piv, lm, ref)
+            rhs_eval(a, dv, t + _C3 * h, tmp, k3, x, B, Bs, rhs, piv, lm, ref)
             for i in range(ns):
                 tmp[i] = s[i] + h * (_A41 * k1[i] + _A42 * k2[i] + _A43 * k3[i])
-            rhs_eval(a, t + _C4 * h, tmp, k4, x, B, Bs, rhs, piv, lm, ref)
+            rhs_eval(a, dv, t + _C4 * h, tmp, k4, x, B, Bs, rhs, piv, lm, ref)
             for i in range(ns):
                 tmp[i] = s[i] + h * (_A51 * k1[i] + _A52 * k2[i] + _A53 * k3[i]
                                      + _A54 * k4[i])
-            rhs_eval(a, t + _C5 * h, tmp, k5, x, B, Bs, rhs, piv, lm, ref)
+            rhs_eval(a, dv, t + _C5 * h, tmp, k5, x, B, Bs, rhs, piv, lm, ref)
             for i in range(ns):
                 tmp[i] = s[i] + h * (_A61 * k1[i] + _A62 * k2[i] + _A63 * k3[i]
                                      + _A64 * k4[i] + _A65 * k5[i])
-            rhs_eval(a, t + h, tmp, k6, x, B, Bs, rhs, piv, lm, ref)
+            rhs_eval(a, dv, t + h, tmp, k6, x, B, Bs, rhs, piv, lm, ref)
             for i in range(ns):
                 snew[i] = s[i] + h * (_B1 * k1[i] + _B3 * k3[i] + _B4 * k4[i]
                                       + _B5 * k5[i] + _B6 * k6[i])
-            rhs_eval(a, t + h, snew, k7, x, B, Bs, rhs, piv, lm, ref)
+            rhs_eval(a, dv, t + h, snew, k7, x, B, Bs, rhs, piv, lm, ref)
             err = 0.0
             for i in range(ns):
                 e = h * (_E1 * k1[i] + _E3 * k3[i] + _E4 * k4[i] + _E5 * k5[i]
@@ -487,6 +589,10 @@ def dopri_loop(a, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx, vma
                 for i in range(ns):
                     s[i] = snew[i]
                     k1[i] = k7[i]
+                if _has_mac(dv):
+                    # |m| = 1 again; k1 must then be re-evaluated at the projected state
+                    _renorm(a, dv, s)
+                    rhs_eval(a, dv, t, s, k1, x, B, Bs, rhs, piv, lm, ref)
                 stats[0] += 1
                 for i in range(ns):
                     if not math.isfinite(s[i]) or abs(s[i]) > vmax:

@@ -81,18 +81,18 @@ def _probe_columns(sys_: System, probes: list[str]) -> tuple[list[int], list[tup
             recipes.append((key, "diff", col(r[1]), col(r[2])))
         elif r[0] == "r":
             recipes.append((key, "r", col(r[1]), col(r[2]), r[3]))
-        elif r[0] == "res":
+        elif r[0] in ("res", "pow"):
             k = r[1]
             qix, qfx = sys_.rows(mna.K_Q)
             st = int(qix[k, mna.IC])
-            recipes.append((key, "res", col(st), col(st + 1), qfx[k].copy()))
+            recipes.append((key, r[0], col(st), col(st + 1), qfx[k].copy()))
     order = sorted(cols, key=cols.get)
     return order, recipes
 
 
 def _default_probes(sys_: System) -> list[str]:
     out = list(sys_.unknown_names)
-    out += [k for k, r in sys_.probes.items() if r[0] in ("r", "res")]
+    out += [k for k, r in sys_.probes.items() if r[0] in ("r", "res", "pow")]
     return out
 
 
@@ -112,6 +112,8 @@ def _build_signals(recipes, rec: np.ndarray) -> dict[str, np.ndarray]:
         elif kind == "res":
             par = r[4]
             sig[key] = par[0] + par[1] * c(r[2]) + par[2] * c(r[3])
+        elif kind == "pow":
+            sig[key] = c(r[2]) ** 2 + c(r[3]) ** 2
     return sig
 
 
@@ -135,8 +137,11 @@ def _raise(sys_: System, code: int, idx: int, t: float, method: str):
                 dev = sys_.owner[int(sys_.rows(mna.K_C)[0][k, mna.IBR])]
             elif k < nC + nL:
                 dev = sys_.owner[int(sys_.rows(mna.K_L)[0][k - nC, mna.IBR])]
-            else:
+            elif k < nC + nL + 2 * sys_.count(mna.K_Q):
                 dev = sys_.resonators[(k - nC - nL) // 2]
+            else:  # a device's extra state (oscillator filter, macrospin m)
+                qe = sys_.dev[2]
+                dev = sys_.resonators[int(np.searchsorted(qe, k, side="right")) - 1]
         else:
             dev = sys_.owner[idx]
         raise SimulationError("transient diverged (non-finite or exploding value)",
@@ -238,6 +243,13 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         raise ParameterError(".tran", "tstop/tstep", nsteps, "steps", "<= 5e7")
     sys_ = system if system is not None else elaborate(flat, tstep=tstep, tstop=tstop)
     a = sys_.arrays
+    if sys_.kernel_devices and method in ("trap", "be"):
+        # oscillators, macrospin junctions and field-line tuning are integrated through
+        # their device kernels, which only the explicit loops call
+        warnings.warn(f"STNO/macrospin/field-line devices: method {method!r} replaced by "
+                      "'rk4' (they are integrated by the explicit methods)", stacklevel=2)
+        method = "rk4"
+    dv = sys_.dev if sys_.dev else it.empty_dev(a)
     explicit = method in ("rk4", "dopri", "heun")
     if explicit and (sys_.count(mna.K_D) or sys_.count(mna.K_T)):
         raise SimulationError(f"method {method!r} cannot integrate diodes or transmission "
@@ -252,7 +264,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     cols, recipes = _probe_columns(sys_, probes)
     rec_idx = np.array(cols, dtype=np.int64)
 
-    x = np.zeros(sys_.n)
+    x = sys_.x0.copy() if sys_.x0 is not None else np.zeros(sys_.n)
     t_elab = _time.perf_counter()
     if not uic:
         code, idx = it.dc_op(a, 0.0, x, maxiter, reltol, vntol, abstol, sys_.nonlinear)
@@ -271,8 +283,10 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     elif method in ("rk4", "heun"):
         n_out = nsteps // every + 1
         out = np.zeros((n_out, len(rec_idx)))
-        sigma = np.zeros(it.n_states(a))
-        code, idx, t = it.explicit_loop(sys_.arrays_alg, x, 0.0, h, nsteps,
+        sigma = np.zeros(it.n_states_dev(a, dv))
+        if method == "heun" and sys_.sigma is not None:
+            sigma[:len(sys_.sigma)] = sys_.sigma
+        code, idx, t = it.explicit_loop(sys_.arrays_alg, dv, x, 0.0, h, nsteps,
                                         0 if method == "rk4" else 1,
                                         rec_idx, every, vmax, sigma, int(seed),
                                         not sys_.has_dynamic_matrix, out)
@@ -281,13 +295,13 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     else:
         n_out = int(math.ceil(tstop / tstep - 1e-9)) + 1
         out = np.zeros((n_out, len(rec_idx)))
-        ns = it.n_states(a)
+        ns = it.n_states_dev(a, dv)
         atol_v = np.full(ns, float(atol) * 1e-3)
         atol_v[:sys_.count(mna.K_C)] = float(atol)
         stats = np.zeros(2, dtype=np.int64)
         h0 = dt if dt is not None else tstep / 10
         hmin_ = hmin if hmin is not None else tstep * 1e-9
-        code, idx, t = it.dopri_loop(sys_.arrays_alg, x, 0.0, tstep, n_out, h0, hmin_,
+        code, idx, t = it.dopri_loop(sys_.arrays_alg, dv, x, 0.0, tstep, n_out, h0, hmin_,
                                      tstep, float(rtol),
                                      atol_v, rec_idx, vmax, not sys_.has_dynamic_matrix,
                                      out, stats)
