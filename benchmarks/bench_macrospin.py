@@ -4,9 +4,11 @@ The stack is the one the cmtj comparison test uses (perpendicular free layer, ti
 layer, Oersted drive along x): both codes integrate the same LLGS equation with RK4 at the
 same step (the test shows the trajectories coincide to 1e-9).  One junction: spinnet's
 single-device driver (``spinnet.devices.drive.run_rk4``) vs ``cmtj.Junction.runSimulation``.
-Many junctions: one compiled loop over all of them (``many_rk4`` below, built on the
-devices kernel) vs cmtj run once per junction (timed on ``--cmtj-sample`` junctions and
-scaled linearly, which is exact for independent runs).
+Many junctions: one compiled parallel loop over all of them
+(``spinnet.devices.drive.run_macrospin_many``, the same arithmetic as the single driver)
+vs cmtj run once per junction (timed on ``--cmtj-sample`` junctions and scaled linearly,
+which is exact for independent runs).  cmtj logs its state every ``--cmtj-write``
+seconds (default: once per run, its cheapest setting; spinnet keeps only the average).
 
     python benchmarks/bench_macrospin.py [--n 1000] [--dur 20e-9] [--dt 1e-12]
 """
@@ -17,7 +19,6 @@ import argparse
 import time
 
 import numpy as np
-from numba import njit, prange
 
 from spinnet.devices import drive, macrospin
 
@@ -27,43 +28,7 @@ STACK = dict(ms=1e6, ku=0.5 * MU0 * 1e6 * 1.05e6, theta_k=0, phi_k=0, hext=5e4, 
              rp=1000.0, rap=2000.0)
 
 
-@njit(cache=True, parallel=True)
-def many_rk4(rows, freqs, dt, n):
-    """RK4 of many independent junctions, each driven by I = sin(2 pi f t) A; returns the
-    time-averaged R(t) I(t) of each (the spin-diode voltage)."""
-    out = np.zeros(rows.shape[0])
-    for j in prange(rows.shape[0]):
-        row = rows[j]
-        s = macrospin.initial_state(row)
-        k1 = np.zeros(3)
-        k2 = np.zeros(3)
-        k3 = np.zeros(3)
-        k4 = np.zeros(3)
-        tmp = np.zeros(3)
-        w = 2 * np.pi * freqs[j]
-        acc = 0.0
-        for step in range(n):
-            t = step * dt
-            macrospin.deriv(row, s, np.sin(w * t), 0.0, k1)
-            for i in range(3):
-                tmp[i] = s[i] + 0.5 * dt * k1[i]
-            ih = np.sin(w * (t + 0.5 * dt))
-            macrospin.deriv(row, tmp, ih, 0.0, k2)
-            for i in range(3):
-                tmp[i] = s[i] + 0.5 * dt * k2[i]
-            macrospin.deriv(row, tmp, ih, 0.0, k3)
-            for i in range(3):
-                tmp[i] = s[i] + dt * k3[i]
-            macrospin.deriv(row, tmp, np.sin(w * (t + dt)), 0.0, k4)
-            for i in range(3):
-                s[i] += dt / 6.0 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i])
-            macrospin.renormalise(s)
-            acc += macrospin.resistance(row, s) * np.sin(w * (t + dt))
-        out[j] = acc / n
-    return out
-
-
-def cmtj_run(row, f, dt, dur):
+def cmtj_run(row, f, dt, dur, write=None):
     import cmtj
 
     m0 = row[macrospin.MX0:macrospin.MZ0 + 1]
@@ -81,7 +46,7 @@ def cmtj_run(row, f, dt, dur):
         cmtj.ScalarDriver.getSineDriver(0, STACK["hoe"], f, 0), cmtj.NullDriver(),
         cmtj.NullDriver()))
     t0 = time.perf_counter()
-    j.runSimulation(dur, dt, dt)
+    j.runSimulation(dur, dt, dur if write is None else write)
     return time.perf_counter() - t0
 
 
@@ -91,6 +56,8 @@ def main(argv=None):
     ap.add_argument("--dur", type=float, default=20e-9)
     ap.add_argument("--dt", type=float, default=1e-12)
     ap.add_argument("--cmtj-sample", type=int, default=20)
+    ap.add_argument("--cmtj-write", type=float, default=None,
+                    help="cmtj log interval (s); default once per run")
     args = ap.parse_args(argv)
     try:
         import cmtj  # noqa: F401
@@ -105,19 +72,20 @@ def main(argv=None):
     drive.run_rk4(macrospin, row, ("sin", (0.0, 1.0, f0), 0.0), args.dt, n_steps, 0,
                   stride=n_steps)
     t_sp1 = time.perf_counter() - t0
-    t_cm1 = min(cmtj_run(row, f0, args.dt, args.dur) for _ in range(3))
+    t_cm1 = min(cmtj_run(row, f0, args.dt, args.dur, args.cmtj_write) for _ in range(3))
     print(f"one junction, {n_steps} RK4 steps: spinnet {t_sp1 * 1e3:.2f} ms, cmtj "
           f"{t_cm1 * 1e3:.2f} ms, ratio {t_cm1 / t_sp1:.2f}x")
     rows = np.repeat(row[None, :], args.n, axis=0)
     freqs = f0 * (1 + 0.05 * np.linspace(-1, 1, args.n))
-    many_rk4(rows[:2], freqs[:2], args.dt, 10)  # compile
+    waves = [("sin", (0.0, 1.0, float(f)), 0.0) for f in freqs]
+    drive.run_macrospin_many(rows[:2], waves[:2], args.dt, 10)  # compile / load cache
     t0 = time.perf_counter()
-    many_rk4(rows, freqs, args.dt, n_steps)
+    drive.run_macrospin_many(rows, waves, args.dt, n_steps)
     t_spn = time.perf_counter() - t0
     k = min(args.cmtj_sample, args.n)
     t0 = time.perf_counter()
     for f in freqs[:k]:
-        cmtj_run(row, f, args.dt, args.dur)
+        cmtj_run(row, f, args.dt, args.dur, args.cmtj_write)
     t_cmn = (time.perf_counter() - t0) * args.n / k
     print(f"{args.n} junctions: spinnet {t_spn:.3f} s (one compiled parallel loop), cmtj "
           f"looped {t_cmn:.3f} s (from {k} runs), ratio {t_cmn / t_spn:.1f}x")
