@@ -207,3 +207,11 @@ def test_four_terminal_macrospin_refused():
     net = f"m\n.model mj sdr(level=2 {pstr})\nI1 0 a 1m\nN1 a 0 b 0 mj\nR1 b 0 1\n.end\n"
     with pytest.raises(SimulationError, match="4-terminal"):
         _tran(parse(net), 1e-12, 1e-9)
+
+
+def test_output_probes_recorded_even_when_save_cards_omit_them():
+    # netlists/stno_resonator.cir reads `.output vdc v(out)` but saves only v(s), v(l):
+    # spinnet run and .sweep read the output from the transient result
+    net = STNO_RES.replace(".end", ".save v(s)\n.output vl v(l)\n.end")
+    r = _tran(parse(net), 2e-12, 2e-9)
+    assert set(r.signals) == {"v(s)", "v(l)"}

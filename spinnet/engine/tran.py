@@ -261,6 +261,16 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
                              f"<= the shortest line delay TD = {float(np.min(tds)):g} s")
     probes = save if save is not None else (list(getattr(flat, "saves", []) or [])
                                            or _default_probes(sys_))
+    if save is None and getattr(flat, "saves", None):
+        # .output expressions are read from the result (spinnet run, sweeps): record them
+        # even when the .save cards leave them out
+        outs = getattr(flat, "outputs", None) or {}
+        have = {"".join(str(p).split()).lower() for p in probes}
+        for expr in (outs.values() if isinstance(outs, dict) else outs):
+            key = "".join(str(expr).split()).lower()
+            if key not in have and (key in sys_.probes or key.startswith("v(")):
+                probes.append(str(expr))
+                have.add(key)
     cols, recipes = _probe_columns(sys_, probes)
     rec_idx = np.array(cols, dtype=np.int64)
 
