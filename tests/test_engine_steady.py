@@ -208,7 +208,8 @@ def test_batch_equals_loop_of_single_evaluations():
 
 
 def test_neuron_layer_end_to_end():
-    """Chain -> G -> STNO -> line -> next resonator: one ordered pass through 3 levels."""
+    """Chain -> G -> STNO -> line -> next resonator: one ordered pass through 4 levels
+    (source line, chain, oscillator behind its one-way VCCS, next chain)."""
     nl = parse("""two layers
 .input a
 V1 s 0 TONES(1g {a} 0)
@@ -237,7 +238,8 @@ RD d0 0 1meg
     vr = 1000.0 * i_line ** 2 / 2 * resonator.weight(2e9, 2.02e9, 0.01, K)
     np.testing.assert_allclose(res.output("y"), vr * 1e6 / (1e6 + 1e3), rtol=1e-6, atol=1e-15)
     assert np.any(p0 > 0) and np.any(p0 == 0)   # both sides of the threshold are exercised
-    assert res.info["levels"] == 3
+    assert res.info["levels"] == 4
+    assert res.info["feedback_levels"] == 0 and res.info["controlled_couplings"] == 1
 
 
 def test_feedback_converges_to_a_consistent_state():

@@ -240,7 +240,7 @@ def _static_shifts(op: Operator, dc: np.ndarray):
         if not len(rows):
             continue
         ys, ye = lv["Ysrc"][rows], lv["Yemf"][rows]
-        if ye.nnz:
+        if ye.nnz or lv["Yy"][rows].nnz:
             return None
         cols = np.unique(ys.indices)
         if cols.size and not np.all(dc[cols] == dc[cols, :1]):
@@ -440,6 +440,8 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
         j0, j1 = lv["j"]
         y0, y1 = lv["y"]
         base = lv["Ysrc"] @ dc if lv["Ysrc"].nnz else np.zeros((y1 - y0, b))
+        if lv["Yy"].nnz:     # one-way couplings from control voltages of earlier levels
+            base = base + lv["Yy"] @ y[:y0]
         dfr = None
         if n_fl and lv["flj"].nnz and not lv["G"]:
             dfr = lv["flj"] @ _fline_shifts(op, i_fl)
@@ -479,6 +481,8 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
                 m = rec["emf"] >= 0
                 if np.any(m):
                     u[m] = v[rec["emf"][m]]
+                if rec["U"] is not None:
+                    u += rec["U"] @ y
                 yl[rec["rows"]] = _newton(rec, u)
             y[y0:y1] = yl
             # the iterated quantities are the oscillator and field-line DC currents; with

@@ -139,6 +139,53 @@ class _UnionFind:
                 self.parent[s] = r
 
 
+def _controlled_sources(els, roles, ctl_src, uf) -> dict:
+    """Decide which VCVS / VCCS are one-way couplings between components.
+
+    An ideal controlled source draws no current from its control pair, so when the control
+    nets lie in other components than the output it is a one-way dependency (controlling ->
+    controlled) and the components stay apart.  It is stamped inside one component (the
+    control pair joined to the output) when a control net shares the output's component (or
+    when :func:`build` found it closing a dependency cycle and joined its nets).  Fills
+    ``roles[ei]`` of every controlled source and returns ``{ei: [(coefficient, control net),
+    ...]}`` for the one-way couplings; the
+    coupled input is ``sum coefficient * v(net)`` (a voltage for E, a current for G).
+    """
+    if not ctl_src:
+        return {}
+
+    def root(nets):
+        for n in nets:
+            if not _is_ground(n):
+                return uf.find(n)
+        return None
+
+    for nodes in ctl_src.values():
+        if root(nodes[:2]) is None:   # output on ground: inert, kept with its control nets
+            uf.union(list(nodes))
+    changed = True
+    while changed:
+        changed = False
+        for nodes in ctl_src.values():
+            o = root(nodes[:2])
+            cs = {uf.find(n) for n in nodes[2:4] if not _is_ground(n)}
+            if o in cs and len(cs) > 1:
+                uf.union(list(nodes))
+                changed = True
+    terms = {}
+    for ei, nodes in ctl_src.items():
+        o = root(nodes[:2])
+        cs = [n for n in nodes[2:4] if not _is_ground(n)]
+        if o is None or not cs or uf.find(cs[0]) == o:
+            roles[ei] = [("main", nodes[:4])]
+            continue
+        gain = _scalar_value(els[ei])
+        roles[ei] = [("ctrl", nodes[:2])]
+        terms[ei] = [(sg * gain, n) for n, sg in ((nodes[2], 1.0), (nodes[3], -1.0))
+                     if not _is_ground(n)]
+    return terms
+
+
 @dataclass
 class _Comp:
     """One galvanic component: its nets, elements and unknown layout."""
@@ -190,13 +237,19 @@ def _elements(flat):
     return list(els.values()) if isinstance(els, dict) else list(els)
 
 
-def build(flat, keep_nets: bool = False) -> Operator:
-    """Analyse ``flat`` and assemble its steady-state operator (see the module docstring)."""
+def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
+    """Analyse ``flat`` and assemble its steady-state operator (see the module docstring).
+
+    ``_merge``: net groups to join up front (controlled sources found closing a dependency
+    cycle: the build restarts with their control and output nets in one component, where
+    the cycle is solved exactly).
+    """
     els = _elements(flat)
     uf = _UnionFind()
     roles = []  # per element: list of (role, nets)
     jn_names, st_names, fl_names = [], [], []
-    for el in els:
+    ctl_src = {}   # element index -> nodes of a VCVS / VCCS
+    for ei, el in enumerate(els):
         kind = el.kind.upper()
         nodes = tuple(el.nodes)
         mt = (el.model_type or "").lower()
@@ -205,7 +258,8 @@ def build(flat, keep_nets: bool = False) -> Operator:
             r = [("main", nodes[:2])]
         elif kind in "GE":
             _need(el, nodes, 4)
-            r = [("main", nodes[:4])]
+            r = None   # decided below: internal ("main") or one-way coupling ("ctrl")
+            ctl_src[ei] = nodes
         elif kind == "T":
             _need(el, nodes, 4)
             r = [("main", nodes[:4])]
@@ -232,9 +286,15 @@ def build(flat, keep_nets: bool = False) -> Operator:
         else:
             raise NetlistError(f"{el.name}: element kind {kind!r} is not supported by "
                                f".steady", el.loc)
-        for _, nets in r:
-            uf.union(list(nets))
+        if r is None:
+            uf.union(list(nodes[:2]))
+        else:
+            for _, nets in r:
+                uf.union(list(nets))
         roles.append(r)
+    for nets in _merge:
+        uf.union(list(nets))
+    ctl_terms = _controlled_sources(els, roles, ctl_src, uf)
     bp = {ei: dev.bound(el) for ei, el in enumerate(els) if el.kind.upper() in "ND"}
 
     # components
@@ -326,8 +386,28 @@ def build(flat, keep_nets: bool = False) -> Operator:
     edges = {(d, o) for d, o in zip(jn_drv_comp, jn_out_comp, strict=True) if d != o}
     edges |= {(fline_comp[f_i], jn_out_comp[j]) for f_i, j in fl_targets
               if fline_comp[f_i] >= 0 and fline_comp[f_i] != jn_out_comp[j]}
+    # one-way couplings through controlled sources (a control net no element touches
+    # floats at 0 V through GMIN: it drops out)
+    ctl_terms = {ei: [(k, n) for k, n in terms if uf.find(n) in comps]
+                 for ei, terms in ctl_terms.items()}
+    ctl_in: dict[int, list] = {c.index: [] for c in comp_list}   # controlled comp -> ei
+    ctl_nets: dict[int, list] = {c.index: [] for c in comp_list}  # controlling -> nets
+    for ei, terms in ctl_terms.items():
+        out_c = el_comp_roles[ei][0][2]
+        ctl_in[out_c.index].append(ei)
+        for _k, n in terms:
+            u = comps[uf.find(n)].index
+            edges.add((u, out_c.index))
+            if n not in ctl_nets[u]:
+                ctl_nets[u].append(n)
     g.add_edges_from(edges)
     cond = nx.condensation(g)
+    scc_of = cond.graph["mapping"]
+    closing = tuple(tuple(els[ei].nodes) for ei, terms in ctl_terms.items()
+                    if any(scc_of[comps[uf.find(n)].index]
+                           == scc_of[el_comp_roles[ei][0][2].index] for _k, n in terms))
+    if closing:   # controlled sources inside a dependency cycle: solve the cycle exactly
+        return build(flat, keep_nets, _merge + closing)
     level_of_scc = {}
     for s in nx.topological_sort(cond):
         preds = list(cond.predecessors(s))
@@ -402,6 +482,8 @@ def build(flat, keep_nets: bool = False) -> Operator:
         for c in comp_list:
             for n in c.nets:
                 probe_keys.append(("v", n))
+    for nets in ctl_nets.values():       # DC control voltages of one-way couplings
+        probe_keys.extend(("v", n) for n in nets)
     seen = set()
     for key in probe_keys:
         if key in seen:
@@ -452,17 +534,21 @@ def build(flat, keep_nets: bool = False) -> Operator:
         driven_by[jn_drv_comp[j]].append((j, ei))
 
     # --- per component solves ---------------------------------------------------------
-    ysrc_t, yemf_t = ([], [], []), ([], [], [])
+    ysrc_t, yemf_t, yctl_t = ([], [], []), ([], [], []), ([], [], [])
     pairs = []   # (junction pos, entry kind, src cols (list) / stno idx, coefs, freq)
     nonlin = []  # DC records of components with diodes (Newton at evaluation)
-    for c in comp_list:
+    ctl = dict(terms=ctl_terms, y_key=y_key, yctl=yctl_t, rf_out={},
+               comp_of_net={n: c.index for c in comp_list for n in ctl_nets[c.index]})
+    for c in order:   # by level: a controlling component before the ones it controls
+        ctl["inputs"], ctl["exports"] = ctl_in[c.index], ctl_nets[c.index]
         _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_col,
                          src_rf_cols, y_rows_by_comp[c.index], driven_by[c.index], ysrc_t,
-                         yemf_t, pairs, bp, nonlin)
+                         yemf_t, pairs, bp, nonlin, ctl)
 
     n_dc, n_rf, n_st = len(dc_sources), len(rf_sources), len(stno_index)
     Ysrc = sp.csr_matrix((ysrc_t[2], (ysrc_t[0], ysrc_t[1])), shape=(ny, n_dc))
     Yemf = sp.csr_matrix((yemf_t[2], (yemf_t[0], yemf_t[1])), shape=(ny, nj))
+    Yy = sp.csr_matrix((yctl_t[2], (yctl_t[0], yctl_t[1])), shape=(ny, ny))
 
     # pairs sorted by junction position (hence by level)
     pairs.sort(key=lambda p: p[0])
@@ -511,6 +597,7 @@ def build(flat, keep_nets: bool = False) -> Operator:
             Hs=Hs[p0_:p1].tocsr(), Hn=Hn[p0_:p1].tocsr(), scale=p_scale[p0_:p1],
             freq=p_freq[p0_:p1], stno=p_stno[p0_:p1], pj=p_jpos[p0_:p1] - j0,
             agg=agg, Ysrc=Ysrc[y0:y1].tocsr(), Yemf=Yemf[y0:y1, j0:j1].tocsr(),
+            Yy=Yy[y0:y1, :y0].tocsr(),
             stno_here=np.array([s for s, _ in st_here], dtype=int),
             stno_rows=np.array([r for _, r in st_here], dtype=int),
             fline_here=np.array([f for f, _ in fl_here], dtype=int),
@@ -518,7 +605,7 @@ def build(flat, keep_nets: bool = False) -> Operator:
             flj=flj[j0:j1].tocsr(),
             wpar={k: jp[k][jdx] for k in ("fr", "alpha", "k", "s", "o")},
             feedback=bool(np.any(p_drvlevel[p0_:p1] == L)),
-            nonlin=[_local_record(r, y0, j0) for r in nonlin if r["level"] == L],
+            nonlin=[_local_record(r, y0, j0, ny) for r in nonlin if r["level"] == L],
         ))
         levels[-1]["force_general"] = any(
             np.any(r["emf"] >= 0) for r in levels[-1]["nonlin"])
@@ -550,14 +637,23 @@ def build(flat, keep_nets: bool = False) -> Operator:
                   oscillators=n_st, field_lines=len(fl_names), pairs=npairs,
                   largest_component=max((len(c.nets) + c.n_aux for c in comp_list),
                                         default=0),
-                  feedback_levels=sum(lv["feedback"] for lv in levels)))
+                  feedback_levels=sum(lv["feedback"] for lv in levels),
+                  controlled_couplings=len(ctl_terms)))
 
 
-def _local_record(r: dict, y0: int, j0: int) -> dict:
-    """A diode component's DC record with level-local row / junction indices."""
+def _local_record(r: dict, y0: int, j0: int, ny: int) -> dict:
+    """A diode component's DC record with level-local row / junction indices.
+
+    ``U`` maps the global DC read-outs ``y`` (earlier levels) to the component's
+    controlled-source inputs (None without one-way couplings).
+    """
     src = np.array([g if k == "src" else -1 for k, g in r["cols"]], dtype=int)
     emf = np.array([g - j0 if k == "emf" else -1 for k, g in r["cols"]], dtype=int)
-    return dict(M=r["M"], J=r["J"], S=r["S"], D=r["D"], src=src, emf=emf,
+    U = None
+    if r["ctl_rows"]:
+        q, yr, v = zip(*r["ctl_rows"], strict=True)
+        U = sp.csr_matrix((v, (q, yr)), shape=(len(r["cols"]), ny))
+    return dict(M=r["M"], J=r["J"], S=r["S"], D=r["D"], src=src, emf=emf, U=U,
                 rows=np.asarray(r["rows"], dtype=int) - y0, diodes=r["diodes"])
 
 
@@ -603,7 +699,14 @@ def _stamp(c: _Comp, els, omega: float, bp):
         el = els[ei]
         kind = el.kind.upper()
         nd = [c.node(n) for n in nets]
-        if kind == "R":
+        if role == "ctrl":
+            # one-way coupling: the output side only; its value enters as an input
+            if kind == "E":
+                k = branch(nd[0], nd[1])
+                aux[(ei, role)] = k
+                add(k, nd[0], 1.0)
+                add(k, nd[1], -1.0)
+        elif kind == "R":
             r = _scalar_value(el)
             if r == 0:
                 raise ParameterError(el.name, "value", 0.0, "ohm", "nonzero")
@@ -746,7 +849,7 @@ class _Factor:
 
 
 def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_col,
-                     src_rf_cols, yrows, driven, ysrc_t, yemf_t, pairs, bp, nonlin):
+                     src_rf_cols, yrows, driven, ysrc_t, yemf_t, pairs, bp, nonlin, ctl):
     first = els[c.elements[0][0]].name
     if yrows:
         trip, n, aux = _stamp(c, els, 0.0, bp)
@@ -782,6 +885,19 @@ def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_
                         jv.append(sgn * g)
                 emf_of[ei] = col
                 dc_cols.append(("emf", int(jpos[junction_of[ei]])))
+            elif role == "ctrl":
+                col = len(dc_cols)
+                if kind == "E":
+                    jr.append(aux[(ei, role)])
+                    jc.append(col)
+                    jv.append(1.0)
+                else:  # VCCS: like a current source, n+ -> through it -> n-
+                    for nd, sgn in ((c.node(nets[0]), -1.0), (c.node(nets[1]), 1.0)):
+                        if nd >= 0:
+                            jr.append(nd)
+                            jc.append(col)
+                            jv.append(sgn)
+                dc_cols.append(("ctl", ei))
         ncols = len(dc_cols)
         J = sp.csr_matrix((jv, (jr, jc)), shape=(n, ncols))
         k = len(yrows)
@@ -804,10 +920,14 @@ def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_
                     a_, k_ = aux[(ei, role)]
                     diodes.append((a_, k_, p["area"] * p["is"], p["n"], p["bv"], p["ibv"],
                                    els[ei].name))
+            ctl_rows = [(q, ctl["y_key"][("v", n)], k)
+                        for q, (kind_c, g) in enumerate(dc_cols) if kind_c == "ctl"
+                        for k, n in ctl["terms"][g]]
             nonlin.append(dict(level=c.level, M=M, J=J.toarray(), cols=list(dc_cols), S=S,
-                               D=D, rows=[r for r, _ in yrows], diodes=diodes))
+                               D=D, rows=[r for r, _ in yrows], diodes=diodes,
+                               ctl_rows=ctl_rows))
             return _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp,
-                                 first)
+                                 first, ctl)
         if ncols:
             Z = fac.solve(S.T.copy(), trans=True)          # adjoint: n x k
             T = np.asarray((J.T @ Z).T).real + D             # k x ncols
@@ -816,46 +936,90 @@ def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_
         qq, cc = np.nonzero(T)
         for q, col in zip(qq.tolist(), cc.tolist(), strict=True):
             kind_c, gcol = dc_cols[col]
+            if kind_c == "ctl":   # through the control voltages (y rows of earlier levels)
+                for k, n in ctl["terms"][gcol]:
+                    ctl["yctl"][0].append(yrows[q][0])
+                    ctl["yctl"][1].append(ctl["y_key"][("v", n)])
+                    ctl["yctl"][2].append(float(T[q, col]) * k)
+                continue
             t = ysrc_t if kind_c == "src" else yemf_t
             t[0].append(yrows[q][0])
             t[1].append(gcol)
             t[2].append(float(T[q, col]))
-    _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, first)
+    _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, first, ctl)
 
 
-def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, first):
-    if not driven:
+def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, first, ctl):
+    """Tone phasors of one component: junction drive currents and exported control voltages.
+
+    Entries are keyed ``("src", f)`` (every source tone of frequency ``f``, coherent: their
+    phasors add) or ``("stno", s)`` (oscillator ``s``).  Besides its own sources and
+    oscillators, a component receives through each one-way controlled source the control
+    voltage phasors its controlling components exported for the same entry (linear in the
+    same global source phasors), so the response of every entry is a row over global columns.
+    """
+    exports = ctl["exports"]
+    if not driven and not exports:
         return
-    # RF: tone entries of this component
-    entries = []   # (kind, freq, [(ei, role, node indices, global col)])
-    by_freq: dict[float, list] = {}
+    entries: dict = {}   # key -> [freq, own [(ei, role, nd, global col)], inbound]
     for ei, role, nets in c.elements:
         el = els[ei]
         kind = el.kind.upper()
         if kind in "VI" and role == "main" and src_rf_cols.get(ei):
             nd = [c.node(x) for x in nets]
             for col, f in src_rf_cols[ei]:
-                by_freq.setdefault(f, []).append((ei, role, nd, col))
-        elif role == "stno":
+                entries.setdefault(("src", f), [f, [], []])[1].append((ei, role, nd, col))
+    for ei, role, nets in c.elements:
+        if role == "stno":
             nd = [c.node(x) for x in nets]
-            entries.append(("stno", bp[ei]["f0"], [(ei, role, nd, stno_index[ei])]))
-    entries = [("src", f, lst) for f, lst in by_freq.items()] + entries
+            s = stno_index[ei]
+            entries.setdefault(("stno", s), [bp[ei]["f0"], [], []])[1].append(
+                (ei, role, nd, s))
+    for ei in ctl["inputs"]:     # (ei, global cols, control value per global col)
+        for k, n in ctl["terms"][ei]:
+            for key, (f, gcols, vmap) in ctl["rf_out"].get(ctl["comp_of_net"][n], {}).items():
+                entries.setdefault(key, [f, [], []])[2].append((ei, gcols, k * vmap[n]))
     if not entries:
         return
+    # own source entries first, in element order, as before one-way couplings existed
+    keys = [k for k in entries if k[0] == "src"] + [k for k in entries if k[0] == "stno"]
     cache = {}
-    for kind, f, lst in entries:
+    exported = {}
+    for key in keys:
+        f, own, inbound = entries[key]
+        kind = key[0]
         omega = 2 * np.pi * f if c.reactive else 0.0
-        if c.reactive and kind == "stno" and bp[lst[0][0]]["n"] != 0.0:
-            raise SimulationError(
-                "an oscillator whose frequency depends on its power (n != 0) drives a "
-                "component with C, L or T elements: the steady state needs its frequency "
-                "before solving", device=els[lst[0][0]].name, hint="set n=0 or use .tran")
+        if c.reactive and kind == "stno":
+            e_st = _stno_element(els, key[1], own)
+            if bp[e_st]["n"] != 0.0:
+                raise SimulationError(
+                    "an oscillator whose frequency depends on its power (n != 0) drives a "
+                    "component with C, L or T elements: the steady state needs its "
+                    "frequency before solving", device=els[e_st].name,
+                    hint="set n=0 or use .tran")
         if omega not in cache:
             trip_f, n_f, aux_f = _stamp(c, els, omega, bp)
             cache[omega] = (_Factor(trip_f, n_f, first), n_f, aux_f)
         fac_f, n_f, aux_f = cache[omega]
-        rhs = np.zeros((n_f, len(lst)), dtype=complex)
-        for q, (ei, role, nd, _col) in enumerate(lst):
+        gcols = [x[3] for x in own]
+        gidx = {g: i for i, g in enumerate(gcols)}
+        for _ei, gc, _v in inbound:
+            for g in gc:
+                if g not in gidx:
+                    gidx[g] = len(gcols)
+                    gcols.append(g)
+        in_ei = list(dict.fromkeys(x[0] for x in inbound))
+        nloc = len(own) + len(in_ei)
+        rhs = np.zeros((n_f, nloc), dtype=complex)
+        mix = None
+        if inbound:
+            mix = np.zeros((nloc, len(gcols)), dtype=complex)   # local unit -> global
+            for q in range(len(own)):
+                mix[q, q] = 1.0
+            for ei, gc, v in inbound:
+                q = len(own) + in_ei.index(ei)
+                mix[q, [gidx[g] for g in gc]] += v
+        for q, (ei, role, nd, _col) in enumerate(own):
             el = els[ei]
             if el.kind.upper() == "V":
                 rhs[aux_f[(ei, role)], q] = 1.0
@@ -870,8 +1034,19 @@ def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, firs
                     rhs[nd[0], q] += 1.0 / r
                 if nd[1] >= 0:
                     rhs[nd[1], q] -= 1.0 / r
+        for qi, ei in enumerate(in_ei):   # unit control value of a one-way coupling
+            q = len(own) + qi
+            if els[ei].kind.upper() == "E":
+                rhs[aux_f[(ei, "ctrl")], q] = 1.0
+            else:
+                nets = els[ei].nodes
+                for net, sgn in ((nets[0], -1.0), (nets[1], 1.0)):
+                    nd = c.node(net)
+                    if nd >= 0:
+                        rhs[nd, q] += sgn
         X = fac_f.solve(rhs)
-        cols = [x[3] for x in lst]
+        if mix is not None:
+            X = X @ mix
         for j, ej in driven:
             el = els[ej]
             if len(el.nodes) == 4:
@@ -882,16 +1057,35 @@ def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, firs
                 vb = X[nb] if nb >= 0 else 0.0
                 cur = (va - vb) / bp[ej]["r0"]
             if kind == "src":
-                pairs.append((int(jpos[j]), "src", cols, cur.tolist(), f, c.level))
+                pairs.append((int(jpos[j]), "src", list(gcols), cur.tolist(), f, c.level))
             else:
-                pairs.append((int(jpos[j]), "stno", cols[0], [complex(cur[0])], f, c.level))
+                pairs.append((int(jpos[j]), "stno", gcols[0], [complex(cur[0])], f, c.level))
+        if exports:
+            exported[key] = (f, gcols, {n: X[c.node(n)] for n in exports})
+    if exports:
+        ctl["rf_out"][c.index] = exported
+
+
+def _stno_element(els, s, own):
+    """Element index of oscillator ``s`` (own entry, or found by its position)."""
+    if own:
+        return own[0][0]
+    k = -1
+    for ei, el in enumerate(els):
+        if el.kind.upper() == "N" and (el.model_type or "").lower() == "stno":
+            k += 1
+            if k == s:
+                return ei
+    raise KeyError(s)
 
 
 def _current_row(el, ei, c, aux, sel, direct, dc_cols, emf_of, src_dc_col, bp):
     """DC current of element ``el`` (a -> b through it) as ``sel @ x + direct @ inputs``."""
     kind = el.kind.upper()
     mt = (el.model_type or "").lower()
-    nd = [c.node(n) for n in el.nodes]
+    # the control nets of a one-way coupling live in another component
+    nd = [c.node(n) for n in (el.nodes[:2] if (ei, "ctrl") in aux or ("ctl", ei) in dc_cols
+                              else el.nodes)]
 
     def vdiff(scale):
         if nd[0] >= 0:
@@ -901,8 +1095,11 @@ def _current_row(el, ei, c, aux, sel, direct, dc_cols, emf_of, src_dc_col, bp):
 
     if kind == "R":
         vdiff(1.0 / _scalar_value(el))
+    elif kind == "G" and ("ctl", ei) in dc_cols:
+        direct[dc_cols.index(("ctl", ei))] = 1.0
     elif kind in "LVET" or (kind == "N" and mt == "fline"):
-        sel[aux[(ei, "main" if kind != "N" else "fline")]] = 1.0
+        role = "fline" if kind == "N" else ("ctrl" if (ei, "ctrl") in aux else "main")
+        sel[aux[(ei, role)]] = 1.0
     elif kind == "I":
         direct[dc_cols.index(("src", src_dc_col[ei]))] = 1.0
     elif kind == "G":
