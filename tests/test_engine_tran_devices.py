@@ -229,3 +229,9 @@ def test_macrospin_dopri_and_heun_agree_with_rk4():
     # against RK4; measured 1e-10 and 3e-6 relative
     assert dop.dc("v(a)", 15e-9, 30e-9) == pytest.approx(ref, rel=1e-6)
     assert heu.dc("v(a)", 15e-9, 30e-9) == pytest.approx(ref, rel=1e-4)
+
+
+def test_oscillator_blowup_names_device_and_time():
+    # 1 ns steps on a 1 GHz oscillator (w h = 6.3): RK4 is unstable
+    with pytest.raises(SimulationError, match=r"N5.*t = .*smaller tstep"):
+        _tran(parse(STNO_DC), 1e-9, 200e-9, method="rk4")

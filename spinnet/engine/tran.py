@@ -146,7 +146,9 @@ def _raise(sys_: System, code: int, idx: int, t: float, method: str):
             dev = sys_.owner[idx]
         raise SimulationError("transient diverged (non-finite or exploding value)",
                               device=dev, time=t,
-                              hint=_HINT_STEP if method != "trap" else
+                              hint=("a smaller tstep (2 pi f h <~ 0.1 for the fastest "
+                                    "oscillator or junction)" if sys_.kernel_devices else
+                                    _HINT_STEP) if method != "trap" else
                               "a smaller tstep; check the device parameters and sources")
     if code == it.NEWTON:
         if idx < len(sys_.nets):
