@@ -259,6 +259,74 @@ def _vdiff(x, a, b):
 
 
 @njit(cache=True)
+def _stamp_q_tran(perm, kl, ix, fx, kr, B, rhs, h, theta, x_prev, ys):
+    """Resonator stamps of an implicit step: Newton linearisation of R(u) i at the
+    iterate ``ys`` and the theta-method on the two states."""
+    for k in range(kr[K_Q, 1] - kr[K_Q, 0]):
+        r = kr[K_Q, 0] + k
+        i, j, br, st, drv = ix[r, IA], ix[r, IB], ix[r, IBR], ix[r, IC], ix[r, ID]
+        # scalar reads (a row view per junction would cost reference counting)
+        rb, rx, rv, kap = fx[r, Q_RB], fx[r, Q_RX], fx[r, Q_RV], fx[r, Q_KAP]
+        band_add(B, perm, kl, i, br, 1.0)
+        band_add(B, perm, kl, j, br, -1.0)
+        band_add(B, perm, kl, br, i, 1.0)
+        band_add(B, perm, kl, br, j, -1.0)
+        ps1 = perm[st]
+        ps2 = perm[st + 1]
+        # Newton linearisation of the bilinear R(u) i at the iterate held in ys
+        u1, u2, i0 = ys[st], ys[st + 1], ys[br]
+        rr = rb + rx * u1 + rv * u2
+        band_add(B, perm, kl, br, br, -rr)
+        band_add(B, perm, kl, br, st, -rx * i0)
+        band_add(B, perm, kl, br, st + 1, -rv * i0)
+        rhs[perm[br]] += -(rr - rb) * i0
+        if kap != 0.0:
+            # EMF kappa (R - RB) i_drive, linearised like R i
+            idr0 = ys[drv]
+            band_add(B, perm, kl, br, drv, -kap * (rr - rb))
+            band_add(B, perm, kl, br, st, -kap * rx * idr0)
+            band_add(B, perm, kl, br, st + 1, -kap * rv * idr0)
+            rhs[perm[br]] += -kap * (rr - rb) * idr0
+        # theta-method on u' = F u + Bv i_drive
+        th = theta * h
+        om = (1.0 - theta) * h
+        f00, f01, f10, f11 = fx[r, Q_F00], fx[r, Q_F01], fx[r, Q_F10], fx[r, Q_F11]
+        b0, b1 = fx[r, Q_B0], fx[r, Q_B1]
+        u1n, u2n, idn = x_prev[st], x_prev[st + 1], x_prev[drv]
+        band_add(B, perm, kl, st, st, 1.0 - th * f00)
+        band_add(B, perm, kl, st, st + 1, -th * f01)
+        band_add(B, perm, kl, st, drv, -th * b0)
+        rhs[ps1] += u1n + om * (f00 * u1n + f01 * u2n + b0 * idn)
+        band_add(B, perm, kl, st + 1, st, -th * f10)
+        band_add(B, perm, kl, st + 1, st + 1, 1.0 - th * f11)
+        band_add(B, perm, kl, st + 1, drv, -th * b1)
+        rhs[ps2] += u2n + om * (f10 * u1n + f11 * u2n + b1 * idn)
+
+
+@njit(cache=True)
+def _stamp_q_frozen(perm, kl, ix, fx, kr, B, rhs, alg, ys, off0):
+    """Resonator stamps with frozen states (MODE_ALG: from the ODE state vector ``ys``
+    at ``off0``; MODE_DC: from the unknowns ``ys``)."""
+    for k in range(kr[K_Q, 1] - kr[K_Q, 0]):
+        r = kr[K_Q, 0] + k
+        i, j, br, st, drv = ix[r, IA], ix[r, IB], ix[r, IBR], ix[r, IC], ix[r, ID]
+        rb, rx, rv, kap = fx[r, Q_RB], fx[r, Q_RX], fx[r, Q_RV], fx[r, Q_KAP]
+        band_add(B, perm, kl, i, br, 1.0)
+        band_add(B, perm, kl, j, br, -1.0)
+        band_add(B, perm, kl, br, i, 1.0)
+        band_add(B, perm, kl, br, j, -1.0)
+        off = off0 + 2 * k if alg else st
+        u1, u2 = ys[off], ys[off + 1]
+        band_add(B, perm, kl, br, br, -(rb + rx * u1 + rv * u2))
+        if kap != 0.0:
+            band_add(B, perm, kl, br, drv, -kap * (rx * u1 + rv * u2))
+        band_add(B, perm, kl, st, st, 1.0)
+        band_add(B, perm, kl, st + 1, st + 1, 1.0)
+        rhs[perm[st]] += u1
+        rhs[perm[st + 1]] += u2
+
+
+@njit(cache=True)
 def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_prev,
              t_hist1, t_hist2):
     """Stamp the linearised system ``B x = rhs`` (both in permuted order).
@@ -412,58 +480,13 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
             band_add(B, perm, kl, br + 1, br + 1, -z0)
             rhs[perm[br]] += t_hist1[k]
             rhs[perm[br + 1]] += t_hist2[k]
-    # spintronic resonators: va - vb - R(u) i = 0; states driven by the drive current
-    for k in range(kr[K_Q, 1] - kr[K_Q, 0]):
-        r = kr[K_Q, 0] + k
-        i, j, br, st, drv = ix[r, IA], ix[r, IB], ix[r, IBR], ix[r, IC], ix[r, ID]
-        # scalar reads (a row view per junction would cost reference counting)
-        rb, rx, rv, kap = fx[r, Q_RB], fx[r, Q_RX], fx[r, Q_RV], fx[r, Q_KAP]
-        band_add(B, perm, kl, i, br, 1.0)
-        band_add(B, perm, kl, j, br, -1.0)
-        band_add(B, perm, kl, br, i, 1.0)
-        band_add(B, perm, kl, br, j, -1.0)
-        ps1 = perm[st]
-        ps2 = perm[st + 1]
-        if mode == MODE_TRAN:
-            # Newton linearisation of the bilinear R(u) i at the iterate held in ys
-            u1, u2, i0 = ys[st], ys[st + 1], ys[br]
-            rr = rb + rx * u1 + rv * u2
-            band_add(B, perm, kl, br, br, -rr)
-            band_add(B, perm, kl, br, st, -rx * i0)
-            band_add(B, perm, kl, br, st + 1, -rv * i0)
-            rhs[perm[br]] += -(rr - rb) * i0
-            if kap != 0.0:
-                # EMF kappa (R - RB) i_drive, linearised like R i
-                idr0 = ys[drv]
-                band_add(B, perm, kl, br, drv, -kap * (rr - rb))
-                band_add(B, perm, kl, br, st, -kap * rx * idr0)
-                band_add(B, perm, kl, br, st + 1, -kap * rv * idr0)
-                rhs[perm[br]] += -kap * (rr - rb) * idr0
-            # theta-method on u' = F u + Bv i_drive
-            th = theta * h
-            om = (1.0 - theta) * h
-            f00, f01, f10, f11 = fx[r, Q_F00], fx[r, Q_F01], fx[r, Q_F10], fx[r, Q_F11]
-            b0, b1 = fx[r, Q_B0], fx[r, Q_B1]
-            u1n, u2n, idn = x_prev[st], x_prev[st + 1], x_prev[drv]
-            band_add(B, perm, kl, st, st, 1.0 - th * f00)
-            band_add(B, perm, kl, st, st + 1, -th * f01)
-            band_add(B, perm, kl, st, drv, -th * b0)
-            rhs[ps1] += u1n + om * (f00 * u1n + f01 * u2n + b0 * idn)
-            band_add(B, perm, kl, st + 1, st, -th * f10)
-            band_add(B, perm, kl, st + 1, st + 1, 1.0 - th * f11)
-            band_add(B, perm, kl, st + 1, drv, -th * b1)
-            rhs[ps2] += u2n + om * (f10 * u1n + f11 * u2n + b1 * idn)
-        else:
-            # frozen states: MODE_ALG takes them from the ODE state vector, DC from ys
-            off = nC + nL + 2 * k if mode == MODE_ALG else st
-            u1, u2 = ys[off], ys[off + 1]
-            band_add(B, perm, kl, br, br, -(rb + rx * u1 + rv * u2))
-            if kap != 0.0:
-                band_add(B, perm, kl, br, drv, -kap * (rx * u1 + rv * u2))
-            band_add(B, perm, kl, st, st, 1.0)
-            band_add(B, perm, kl, st + 1, st + 1, 1.0)
-            rhs[ps1] += u1
-            rhs[ps2] += u2
+    # spintronic resonators: va - vb - R(u) i = 0; states driven by the drive current.
+    # Separate compiled functions per mode: inside this (large) function the same loop
+    # ran ~3x slower (measured by benchmarks/bench_throughput.py's split of a stage)
+    if mode == MODE_TRAN:
+        _stamp_q_tran(perm, kl, ix, fx, kr, B, rhs, h, theta, x_prev, ys)
+    else:
+        _stamp_q_frozen(perm, kl, ix, fx, kr, B, rhs, mode == MODE_ALG, ys, nC + nL)
 
 
 @njit(cache=True, inline="always")
