@@ -550,29 +550,43 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
     Yemf = sp.csr_matrix((yemf_t[2], (yemf_t[0], yemf_t[1])), shape=(ny, nj))
     Yy = sp.csr_matrix((yctl_t[2], (yctl_t[0], yctl_t[1])), shape=(ny, ny))
 
-    # pairs sorted by junction position (hence by level)
-    pairs.sort(key=lambda p: p[0])
-    npairs = len(pairs)
-    p_jpos = np.array([p[0] for p in pairs], dtype=int)
+    # pairs (one per junction and tone entry) sorted by junction position (hence by level),
+    # stable: within a junction in the order its component produced them
+    sizes = [len(b[0]) for b in pairs]
+    rec_j = np.concatenate([b[0] for b in pairs]) if pairs else np.zeros(0, dtype=int)
+    p_order = np.argsort(rec_j, kind="stable")
+    npairs = len(rec_j)
+    p_jpos = rec_j[p_order]
+    pos = np.empty(npairs, dtype=int)
+    pos[p_order] = np.arange(npairs)
     p_level_bounds = np.searchsorted(p_jpos, j_level_bounds)
     hs_r, hs_c, hs_v, hn_r, hn_c, hn_v = [], [], [], [], [], []
     p_freq = np.full(npairs, np.nan)
     p_stno = np.full(npairs, -1, dtype=int)
     p_drvlevel = np.zeros(npairs, dtype=int)
-    for i, (_jp, kind, cols, coefs, freq, drvlevel) in enumerate(pairs):
-        p_drvlevel[i] = drvlevel
+    off = 0
+    for (_jb, kind, cols, coefs, freq, drvlevel), m in zip(pairs, sizes, strict=True):
+        rows = pos[off:off + m]
+        off += m
+        p_drvlevel[rows] = drvlevel
         if kind == "src":
-            p_freq[i] = freq
-            hs_r.extend([i] * len(cols))
-            hs_c.extend(cols)
-            hs_v.extend(coefs)
+            p_freq[rows] = freq
+            hs_r.append(np.repeat(rows, len(cols)))
+            hs_c.append(np.tile(cols, m))
+            hs_v.append(np.asarray(coefs, complex).ravel())
         else:
-            p_stno[i] = cols
-            hn_r.append(i)
-            hn_c.append(cols)
-            hn_v.append(coefs[0])
-    Hs = sp.csr_matrix((np.asarray(hs_v, complex), (hs_r, hs_c)), shape=(npairs, n_rf))
-    Hn = sp.csr_matrix((np.asarray(hn_v, complex), (hn_r, hn_c)), shape=(npairs, n_st))
+            p_stno[rows] = cols[0]
+            hn_r.append(rows)
+            hn_c.append(np.full(m, cols[0]))
+            hn_v.append(np.asarray(coefs, complex)[:, 0])
+
+    def cat(parts, dtype):
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+    Hs = sp.csr_matrix((cat(hs_v, complex), (cat(hs_r, int), cat(hs_c, int))),
+                       shape=(npairs, n_rf))
+    Hn = sp.csr_matrix((cat(hn_v, complex), (cat(hn_r, int), cat(hn_c, int))),
+                       shape=(npairs, n_st))
     jp = {k: np.asarray(v, float)[jorder] for k, v in jparams.items()}
     p_scale = 0.5 * jp["r0"][p_jpos] * jp["kappa"][p_jpos] ** 2 if npairs else np.zeros(0)
     # field-line -> junction shift map (in junction positions)
@@ -802,8 +816,8 @@ def _stamp(c: _Comp, els, omega: float, bp):
 class _Factor:
     """LU of one component matrix: dense for small, SuperLU for large; ``solve(b, trans)``."""
 
-    def __init__(self, trip, n, name):
-        rows, cols, vals = trip
+    def __init__(self, trip, n, name, csc=None):
+        rows, cols, vals = trip if csc is None else (csc[1], None, csc[0])
         self.name = name
         vals = np.asarray(vals)
         if vals.dtype == complex and not np.any(vals.imag):
@@ -813,10 +827,15 @@ class _Factor:
         self.dense = n <= DENSE_MAX
         if self.dense:
             M = np.zeros((n, n), dtype=vals.dtype)
+            if csc is not None:
+                cols = np.repeat(np.arange(n), np.diff(csc[2]))
             np.add.at(M, (np.asarray(rows, int), np.asarray(cols, int)), vals)
             self.M = M
         else:
-            M = sp.csc_matrix((vals, (rows, cols)), shape=(n, n))
+            if csc is None:
+                M = sp.csc_matrix((vals, (rows, cols)), shape=(n, n))
+            else:
+                M = sp.csc_matrix((vals, csc[1], csc[2]), shape=(n, n))
             try:
                 self.lu = spla.splu(M)
             except RuntimeError:
@@ -949,6 +968,41 @@ def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_
     _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, first, ctl)
 
 
+class _Sweep:
+    """The matrices of one reactive component at many frequencies from two stamps.
+
+    Without transmission lines every entry is affine in ``omega`` (C, L, diode capacitance),
+    so ``M(omega) = base + omega slope``, assembled straight into CSC form; a component with
+    T elements is stamped at every frequency.
+    """
+
+    def __init__(self, c, els, bp):
+        self.c, self.els, self.bp = c, els, bp
+        self.affine = not any(els[ei].kind.upper() == "T" for ei, _r, _n in c.elements)
+        if not self.affine:
+            return
+        t1, n, aux = _stamp(c, els, 1.0, bp)
+        t2, _, _ = _stamp(c, els, 2.0, bp)
+        v1, v2 = np.asarray(t1[2], complex), np.asarray(t2[2], complex)
+        self.slope = v2 - v1
+        self.base = v1 - self.slope
+        key = np.asarray(t1[1], np.int64) * n + np.asarray(t1[0], np.int64)
+        ukey, self.inv = np.unique(key, return_inverse=True)
+        self.n, self.aux, self.nu = n, aux, len(ukey)
+        self.indices = (ukey % n).astype(np.int32)
+        self.indptr = np.searchsorted(ukey // n, np.arange(n + 1)).astype(np.int32)
+
+    def factor(self, omega: float, name: str):
+        if not self.affine:
+            trip, n, aux = _stamp(self.c, self.els, omega, self.bp)
+            return _Factor(trip, n, name), n, aux
+        v = self.base + omega * self.slope
+        data = (np.bincount(self.inv, v.real, self.nu)
+                + 1j * np.bincount(self.inv, v.imag, self.nu))
+        return (_Factor(None, self.n, name, csc=(data, self.indices, self.indptr)), self.n,
+                self.aux)
+
+
 def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, first, ctl):
     """Tone phasors of one component: junction drive currents and exported control voltages.
 
@@ -985,6 +1039,11 @@ def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, firs
     keys = [k for k in entries if k[0] == "src"] + [k for k in entries if k[0] == "stno"]
     cache = {}
     exported = {}
+    # many frequencies in one reactive component (a loop gathering a receptive field's
+    # tones): affine re-assembly instead of a stamp per frequency
+    sweep = _Sweep(c, els, bp) if c.reactive and len({entries[k][0] for k in keys}) > 2 \
+        else None
+    read = None
     for key in keys:
         f, own, inbound = entries[key]
         kind = key[0]
@@ -998,9 +1057,15 @@ def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, firs
                     "frequency before solving", device=els[e_st].name,
                     hint="set n=0 or use .tran")
         if omega not in cache:
-            trip_f, n_f, aux_f = _stamp(c, els, omega, bp)
-            cache[omega] = (_Factor(trip_f, n_f, first), n_f, aux_f)
+            if sweep is not None and omega:
+                cache[omega] = sweep.factor(omega, first)
+            else:
+                trip_f, n_f, aux_f = _stamp(c, els, omega, bp)
+                cache[omega] = (_Factor(trip_f, n_f, first), n_f, aux_f)
         fac_f, n_f, aux_f = cache[omega]
+        if read is None and driven:
+            read = _drive_readout(c, els, driven, aux_f, bp, n_f)
+            jblock = np.array([int(jpos[j]) for j, _ej in driven], dtype=int)
         gcols = [x[3] for x in own]
         gidx = {g: i for i, g in enumerate(gcols)}
         for _ei, gc, _v in inbound:
@@ -1047,23 +1112,31 @@ def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, firs
         X = fac_f.solve(rhs)
         if mix is not None:
             X = X @ mix
-        for j, ej in driven:
-            el = els[ej]
-            if len(el.nodes) == 4:
-                cur = X[aux_f[(ej, "line")]]
-            else:
-                na, nb = c.node(el.nodes[0]), c.node(el.nodes[1])
-                va = X[na] if na >= 0 else 0.0
-                vb = X[nb] if nb >= 0 else 0.0
-                cur = (va - vb) / bp[ej]["r0"]
-            if kind == "src":
-                pairs.append((int(jpos[j]), "src", list(gcols), cur.tolist(), f, c.level))
-            else:
-                pairs.append((int(jpos[j]), "stno", gcols[0], [complex(cur[0])], f, c.level))
+        if driven:   # one block of pairs: (junction positions, kind, cols, currents, f)
+            pairs.append((jblock, kind, np.asarray(gcols, dtype=int), read @ X, f, c.level))
         if exports:
             exported[key] = (f, gcols, {n: X[c.node(n)] for n in exports})
     if exports:
         ctl["rf_out"][c.index] = exported
+
+
+def _drive_readout(c, els, driven, aux, bp, n):
+    """Sparse (n_driven, n) giving each driven junction's drive current from the unknowns."""
+    rr, cc, vv = [], [], []
+    for q, (_j, ej) in enumerate(driven):
+        el = els[ej]
+        if len(el.nodes) == 4:
+            rr.append(q)
+            cc.append(aux[(ej, "line")])
+            vv.append(1.0)
+        else:
+            for net, sgn in ((el.nodes[0], 1.0), (el.nodes[1], -1.0)):
+                nd = c.node(net)
+                if nd >= 0:
+                    rr.append(q)
+                    cc.append(nd)
+                    vv.append(sgn / bp[ej]["r0"])
+    return sp.csr_matrix((vv, (rr, cc)), shape=(len(driven), n))
 
 
 def _stno_element(els, s, own):
