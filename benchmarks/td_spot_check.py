@@ -1,7 +1,7 @@
 """Time-domain spot check of a compiled netlist's last layer against its steady state.
 
     python benchmarks/td_spot_check.py --tiny 50          # tiny conv-conv-dense, 50 images
-    SPINNET_DATA=../shared/data/mnist python benchmarks/td_spot_check.py --start 0 --stop 5
+    SPINNET_DATA=../shared/data/mnist python benchmarks/td_spot_check.py --start 0 --stop 60
 
 The shipped-model form equals ``spinnet eval net.cir --limit K --time-domain K`` for
 images ``start..stop`` of the test set.
