@@ -7,7 +7,10 @@ with those rectified voltages as EMFs in series with the junctions (field-line c
 shift the resonances of their targets), every oscillator emits a tone of amplitude
 ``I dr sqrt(p0(I))`` at ``f0 + n p0`` from the DC current it receives, and all this is
 iterated to consistency.  Components that depend on each other in a DAG are resolved in one
-ordered pass (by level); feedback inside a level is iterated to a fixed point.
+ordered pass (by level); feedback inside a level is iterated to a fixed point.  Controlled
+sources (E, G) whose control nets lie in another component are one-way linear couplings
+between components (DC control voltage and RF control phasor per tone fed forward); only
+when they close a dependency cycle are the components merged and solved together.
 
 Sign convention (the same as ``.tran``): a resonator's rectified voltage is an EMF in series
 with ``r0`` such that ``v(a) - v(b) = V_rect`` on open circuit.  Diodes: the DC operating

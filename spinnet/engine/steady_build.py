@@ -1,10 +1,17 @@
 """Build the reduced operator of the steady-state analysis from a flat circuit.
 
 The circuit is split into *galvanic components*: sets of nets joined by elements (ground
-does not join, it is an ideal reference).  A VCCS/VCVS joins its control nets to its output
-nets, so every linear coupling lives inside one component.  What is left between components
-goes only through the two non-linear couplings of the spintronic devices:
+does not join, it is an ideal reference).  What is left between components goes through
+three kinds of coupling:
 
+- a VCVS / VCCS whose control nets lie in other components than its output: an ideal
+  controlled source draws no current, so it is a one-way, *linear* coupling.  Its output
+  component receives ``gain * v(control)``: at DC through the control voltages' rows of
+  ``y`` (matrix ``Yy``, earlier levels only), at RF as the control voltage *phasor* of
+  every tone entry, composed at build time into the same per-pair rows over global source
+  phasors (so same-frequency contributions of different loops add with their phases).  A
+  controlled source whose control shares its output's component, or that closes a
+  dependency cycle, is stamped inside one (merged) component instead;
 - a 4-terminal resonator: the RF current of its drive line (one component) is rectified
   into a DC EMF of its output junction (another component);
 - a field line: its DC current (one component) shifts the resonance of its targets.
@@ -18,11 +25,13 @@ for large ones) into transfer matrices that are assembled into global sparse ope
 
 - ``H``: source tone phasors / oscillator EMFs -> junction drive currents, one row per
   *pair* (junction, tone entry);
-- ``Y``: DC source values and junction EMFs -> the DC quantities needed (oscillator and
-  field-line currents, probed nets and currents).
+- ``Y``: DC source values and junction EMFs (and, through ``Yy``, the control voltages of
+  earlier levels) -> the DC quantities needed (oscillator and field-line currents, probed
+  nets and currents, control voltages).
 
-A *tone entry* is either all independent-source tones of one frequency in one component
-(coherent: their phasors add) or one oscillator (incoherent with everything else).  Tone
+A *tone entry* is either all independent-source tones of one frequency reaching a component
+(its own, or through controlled sources; coherent: their phasors add) or one oscillator
+(incoherent with everything else).  Tone
 powers of different entries add in a junction (beats average out in the DC read-out).
 """
 
@@ -41,6 +50,7 @@ from . import steady_devices as dev
 
 GROUND = ("0", "gnd")
 GMIN = 1e-12  # S from every net to ground, as SPICE: keeps floating components regular
+PRUNE_RF = 1e-9   # relative control-phasor amplitude below which a coupling is dropped
 DENSE_MAX = 40  # up to this many unknowns dense LU; above, sparse LU (chains are banded)
 
 _PROBE = re.compile(r"^\s*([vi])\s*\(\s*([^,()\s]+)\s*(?:,\s*([^,()\s]+)\s*)?\)\s*$", re.I)
@@ -538,6 +548,7 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
     pairs = []   # (junction pos, entry kind, src cols (list) / stno idx, coefs, freq)
     nonlin = []  # DC records of components with diodes (Newton at evaluation)
     ctl = dict(terms=ctl_terms, y_key=y_key, yctl=yctl_t, rf_out={},
+               stno_el={s: ei for ei, s in stno_index.items()},
                comp_of_net={n: c.index for c in comp_list for n in ctl_nets[c.index]})
     for c in order:   # by level: a controlling component before the ones it controls
         ctl["inputs"], ctl["exports"] = ctl_in[c.index], ctl_nets[c.index]
@@ -1031,8 +1042,10 @@ def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, firs
                 (ei, role, nd, s))
     for ei in ctl["inputs"]:     # (ei, global cols, control value per global col)
         for k, n in ctl["terms"][ei]:
-            for key, (f, gcols, vmap) in ctl["rf_out"].get(ctl["comp_of_net"][n], {}).items():
-                entries.setdefault(key, [f, [], []])[2].append((ei, gcols, k * vmap[n]))
+            for key, (f, per_net) in ctl["rf_out"].get(ctl["comp_of_net"][n], {}).items():
+                if n in per_net:
+                    gc, v = per_net[n]
+                    entries.setdefault(key, [f, [], []])[2].append((ei, gc, k * v))
     if not entries:
         return
     # own source entries first, in element order, as before one-way couplings existed
@@ -1049,7 +1062,7 @@ def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, firs
         kind = key[0]
         omega = 2 * np.pi * f if c.reactive else 0.0
         if c.reactive and kind == "stno":
-            e_st = _stno_element(els, key[1], own)
+            e_st = own[0][0] if own else ctl["stno_el"][key[1]]
             if bp[e_st]["n"] != 0.0:
                 raise SimulationError(
                     "an oscillator whose frequency depends on its power (n != 0) drives a "
@@ -1115,7 +1128,18 @@ def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, firs
         if driven:   # one block of pairs: (junction positions, kind, cols, currents, f)
             pairs.append((jblock, kind, np.asarray(gcols, dtype=int), read @ X, f, c.level))
         if exports:
-            exported[key] = (f, gcols, {n: X[c.node(n)] for n in exports})
+            # a control phasor below PRUNE_RF of the tone's largest node voltage in its own
+            # component (e.g. the RF leaking through a bias tee into a transconductance)
+            # is dropped: it would add < PRUNE_RF^2 relative power downstream
+            scale = np.max(np.abs(X[:len(c.nets)])) if len(c.nets) else 0.0
+            per_net = {}
+            for n in exports:
+                v = X[c.node(n)]
+                keep = np.abs(v) > PRUNE_RF * scale
+                if np.any(keep):
+                    per_net[n] = (np.asarray(gcols)[keep], v[keep])
+            if per_net:
+                exported[key] = (f, per_net)
     if exports:
         ctl["rf_out"][c.index] = exported
 
@@ -1137,19 +1161,6 @@ def _drive_readout(c, els, driven, aux, bp, n):
                     cc.append(nd)
                     vv.append(sgn / bp[ej]["r0"])
     return sp.csr_matrix((vv, (rr, cc)), shape=(len(driven), n))
-
-
-def _stno_element(els, s, own):
-    """Element index of oscillator ``s`` (own entry, or found by its position)."""
-    if own:
-        return own[0][0]
-    k = -1
-    for ei, el in enumerate(els):
-        if el.kind.upper() == "N" and (el.model_type or "").lower() == "stno":
-            k += 1
-            if k == s:
-                return ei
-    raise KeyError(s)
 
 
 def _current_row(el, ei, c, aux, sel, direct, dc_cols, emf_of, src_dc_col, bp):
