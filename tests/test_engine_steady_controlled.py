@@ -208,3 +208,30 @@ def test_tiny_arrangement_a_network_equals_realised_weights():
     n_e = sum(1 for el in nl.elements.values() if el.kind.upper() in "EG")
     assert op.info["controlled_couplings"] == n_e
     assert op.info["components"] > len(names)     # pixel sources, loops, neurons apart
+
+
+@pytest.mark.parametrize("lval, cval, dropped", [("1n", "1p", False), ("1m", "1u", True)])
+def test_control_phasor_behind_a_low_pass(lval, cval, dropped):
+    """The tone reaching a control net through an LC low-pass: kept as the closed form
+    1 / (1 - w^2 L C), or dropped when below PRUNE_RF (1e-9) of the loop's own swing (here
+    2.5e-11: < 1e-21 of the power it would otherwise carry)."""
+    nl = parse(f"""low-pass into a buffer
+V1 s 0 TONES(1g 0.1 0)
+L1 s r {lval}
+C1 r 0 {cval}
+E1 e 0 r 0 1
+R3 e a 100
+N1 a 0 res fr=1.01g
+.model res sdr(alpha=0.01 r0=1k)
+.output va v(a)
+.steady
+""")
+    res = steady(nl, keep="all")
+    w = 2 * np.pi * 1e9
+    lc = {"1n": 1e-9, "1m": 1e-3}[lval] * {"1p": 1e-12, "1u": 1e-6}[cval]
+    v_r = 0.1 / (1.0 - w * w * lc)
+    p = 1000.0 * (v_r / 1100.0) ** 2 / 2
+    if dropped:
+        assert abs(v_r) < 1e-9 * 0.1 and res.power[0, 0] == 0.0
+    else:
+        np.testing.assert_allclose(res.power[0, 0], p, rtol=RTOL)
