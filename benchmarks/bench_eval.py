@@ -39,8 +39,7 @@ def main(argv=None) -> int:
     p.add_argument("--predictions", default=None)
     p.add_argument("--realised-reference", action="store_true",
                    help="score with the weights read back from the netlist (numpy) instead "
-                        "of solving the netlist: for arrangement A on the full model, whose "
-                        "VCVS-coupled loops form one component too large for engine.steady")
+                        "of solving the netlist: a cross-check of the netlist's evaluation")
     p.add_argument("--own-tone-only", action="store_true",
                    help="with --realised-reference and arrangement A: junctions rectify only "
                         "their own input's tone (sharing error without crosstalk)")

@@ -126,8 +126,7 @@ def evaluate(netlist, images, batch: int = 10000, progress=None) -> np.ndarray:
         except MemoryError:
             raise SimulationError(
                 f"the steady-state analysis of {netlist.title!r} ran out of memory",
-                hint="a smaller --batch; arrangement-A netlists of full-size models couple "
-                     "every loop through their VCVS buffers into one component") from None
+                hint="a smaller --batch") from None
         out.append(np.asarray(res.outputs, dtype=float).reshape(len(xb), -1))
         if progress is not None:
             progress(min(start + batch, n), n)
