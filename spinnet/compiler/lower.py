@@ -193,12 +193,15 @@ def _fieldline(nl, tag, l, current, names):
                    params={"targets": " ".join(names)}))
 
 
-def _stno(nl, name, node, l, j, act, real, qd, co, d: Design, f_emit):
+def _stno(nl, name, node, l, j, act, real, qd, co, d: Design, f_emit, prefix="osc"):
+    """Add oscillator ``name`` on ``node``; its A, R, Q, Ith come from the spread draw
+    ``real[k][qd, co]`` when given, else the nominal activation ``act``.  One shared
+    ``.model {prefix}{l}`` per layer carries what every oscillator of the layer shares."""
     if real is not None:
         A, R, Q, Ith = (float(real[k][qd, co]) for k in ("A", "R", "Q", "Ith"))
     else:
         A, R, Q, Ith = (float(act[k]) for k in ("A", "R", "Q", "Ith"))
-    mname = f"osc{l}"
+    mname = f"{prefix}{l}"
     if mname not in nl.models:
         nl.add_model(Model(mname, "stno", {"n": 0.0, "imax": float(act["imax"]),
                                            "gm": float(act["gm"]),

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..netlist.model import Analysis, Element, Expr, Model, Netlist, Waveform
 from .circuit import Design
-from .lower import _res, layer_taps
+from .lower import _res, _stno, layer_taps
 from .report import CompileReport, LayerReport
 from .spec import NetSpec
 
@@ -83,7 +83,7 @@ def lower_sequential(spec: NetSpec, draw: list[dict] | None = None,
                 nl.add(Element(f"GU{l}_{t}", ("0", s, f"uu{l}_{t}", "0"),
                                value=float(prev.act["gm"])))
                 preal = draw[li - 1] if draw is not None else None
-                _replay_stno(nl, f"NU{l}_{t}", s, l, prev.act, preal, ch, d, f_tone)
+                _stno(nl, f"NU{l}_{t}", s, l, t, prev.act, preal, 0, ch, d, f_tone, prefix="oscu")
                 nl.add(Element(f"CU{l}_{t}", (s, f"{line}_0"), value=d.c_couple))
             seg = 0
             for co in range(lay.c_out):
@@ -124,21 +124,6 @@ def lower_sequential(spec: NetSpec, draw: list[dict] | None = None,
                      "resonator at its trained resonance (no field lines); stage inputs are "
                      "held read-out voltages re-emitted by STNOs in the next stage")
     return nl, rep
-
-
-def _replay_stno(nl, name, node, l, act, preal, ch, d: Design, f_emit):
-    if preal is not None:
-        A, R, Q, Ith = (float(preal[k][0, ch]) for k in ("A", "R", "Q", "Ith"))
-    else:
-        A, R, Q, Ith = (float(act[k]) for k in ("A", "R", "Q", "Ith"))
-    mname = f"oscu{l}"
-    if mname not in nl.models:
-        nl.add_model(Model(mname, "stno", {"n": 0.0, "imax": float(act["imax"]),
-                                           "gm": float(act["gm"]),
-                                           "vbias": float(act["vbias"])}))
-    nl.add(Element(name, (node, "0"), model=mname,
-                   params={"f0": f_emit, "q": Q, "ith": Ith, "r": R, "a": A,
-                           "dr": d.stno_dr(A, R)}))
 
 
 def _report(spec, li, lay, npos, ntap, d: Design) -> LayerReport:
