@@ -83,6 +83,17 @@ class Parser:
         if len(self.errors) >= MAX_ERRORS:
             raise _TooMany
 
+    def _define(self, table: dict, obj, what: str, name: str, loc) -> bool:
+        """Store ``obj`` under its key in ``table`` unless the name is taken (then report
+        where it was first defined); True when stored."""
+        if obj.key in table:
+            prev = table[obj.key].loc
+            where = f" (first defined at {prev})" if prev else ""
+            self.error(f"duplicate {what} name {name!r}{where}", loc)
+            return False
+        table[obj.key] = obj
+        return True
+
     def _expr(self, tok: Token) -> Expr | None:
         try:
             parse_expr(tok.text)
@@ -201,13 +212,7 @@ class Parser:
         el = self.element(card, letter)
         if el is None:
             return
-        scope = self.scopes[-1]
-        if el.key in scope.elements:
-            prev = scope.elements[el.key].loc
-            where = f" (first defined at {prev})" if prev else ""
-            self.error(f"duplicate element name {el.name!r}{where}", el.loc)
-            return
-        scope.elements[el.key] = el
+        self._define(self.scopes[-1].elements, el, "element", el.name, el.loc)
 
     # -- elements ------------------------------------------------------------------------
     def element(self, card: Card, letter: str) -> Element | None:
@@ -634,13 +639,7 @@ class Parser:
         m.locs["name"] = name.loc
         m.locs["type"] = typ.loc
         m.params = self.kvs(cur, allow_str=False, locs=m.locs)
-        scope = self.scopes[-1]
-        if m.key in scope.models:
-            prev = scope.models[m.key].loc
-            where = f" (first defined at {prev})" if prev else ""
-            self.error(f"duplicate model name {name.text!r}{where}", name.loc)
-            return
-        scope.models[m.key] = m
+        self._define(self.scopes[-1].models, m, "model", name.text, name.loc)
 
     def subckt(self, cur: _Cursor, first: Token) -> None:
         name = cur.take()
@@ -668,14 +667,8 @@ class Parser:
         for k in sub.defaults:
             sub.locs["default:" + k] = dlocs["p:" + k]
             sub.locs["dval:" + k] = dlocs["v:" + k]
-        scope = self.scopes[-1]
-        if sub.key in scope.subckts:
-            prev = scope.subckts[sub.key].loc
-            where = f" (first defined at {prev})" if prev else ""
-            self.error(f"duplicate sub-circuit name {name.text!r}{where}", name.loc)
-            # still push it so that its .ends matches, but keep it out of the netlist
-        else:
-            scope.subckts[sub.key] = sub
+        # a duplicate is still pushed so that its .ends matches, but kept out of the netlist
+        self._define(self.scopes[-1].subckts, sub, "sub-circuit", name.text, name.loc)
         self.scopes.append(sub)
 
     def sweep(self, cur: _Cursor, first: Token) -> None:
