@@ -1,0 +1,206 @@
+"""Theta-method time loop (trapezoidal / backward Euler) with Newton, the DC operating
+point, and the transmission lines' history (see :mod:`spinnet.engine.integrators`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .loop_util import BLOWUP, NEWTON, OK, SINGULAR, _cnt, _dpar, _finite_check, _port, _vd, _work
+from .mna import (
+    DKL,
+    DKU,
+    DN,
+    DNODES,
+    IA,
+    IB,
+    IBR,
+    IC,
+    ID,
+    K_D,
+    K_T,
+    MODE_DC,
+    MODE_TRAN,
+    assemble,
+    band_lu,
+    band_solve,
+    diode_iv,
+    diode_qc,
+    pnjlim,
+    unpermute,
+)
+
+
+@njit(cache=True)
+def _converged(a, xn, xo, reltol, vntol, abstol):
+    """SPICE-style test; returns -1 or the unknown that still moves most (a node voltage
+    when any node still moves, so that failures name nets)."""
+    worst = -1
+    wv = 0.0
+    nn = a.dims[DNODES]
+    for i in range(a.dims[DN]):
+        tol = reltol * max(abs(xn[i]), abs(xo[i])) + (vntol if i < nn else abstol)
+        d = abs(xn[i] - xo[i])
+        if d > tol and d / tol > wv:
+            if worst >= 0 and worst < nn and i >= nn:
+                continue
+            wv = d / tol
+            worst = i
+    return worst
+
+
+@njit(cache=True)
+def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
+           maxiter, reltol, vntol, abstol, nonlinear, work):
+    """Solve one time point (or the operating point) in place in ``x``.
+
+    ``work``: scratch arrays from ``_work``.  Returns ``(code, index)``.
+    """
+    B, rhs, piv, lm, xn = work
+    nd = _cnt(a, K_D)
+    n = a.dims[DN]
+    kl = a.dims[DKL]
+    ku = a.dims[DKU]
+    for k in range(nd):
+        vd_lin[k] = _vd(x, a, k)
+    worst = 0
+    for _ in range(maxiter):
+        assemble(a, B, rhs, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2)
+        bad = band_lu(B, kl, ku, piv, lm)
+        if bad >= 0:
+            for i in range(n):
+                if a.perm[i] == bad:
+                    return SINGULAR, i
+            return SINGULAR, 0
+        band_solve(B, kl, ku, piv, lm, rhs)
+        unpermute(a, rhs, xn)
+        limited = -1
+        for k in range(nd):
+            vnew = _vd(xn, a, k)
+            vl = pnjlim(vnew, vd_lin[k], _dpar(a, k))
+            if vl != vnew:
+                limited = k
+            vd_lin[k] = vl
+        worst = _converged(a, xn, x, reltol, vntol, abstol)
+        for i in range(n):
+            x[i] = xn[i]
+        if not nonlinear:
+            return OK, -1
+        if worst < 0 and limited < 0:
+            return OK, -1
+    if worst < 0 and limited >= 0:  # still limiting a junction step: name its anode
+        r = a.kr[K_D, 0] + limited
+        worst = a.ix[r, IA] if a.ix[r, IA] >= 0 else a.ix[r, IB]
+    return NEWTON, max(worst, 0)
+
+
+@njit(cache=True)
+def dc_op(a, t, x, maxiter, reltol, vntol, abstol, nonlinear):
+    """Operating point at time ``t`` (sources at their value then), into ``x``."""
+    nd = _cnt(a, K_D)
+    nt = _cnt(a, K_T)
+    z = np.zeros(max(nd, 1))
+    e = np.zeros(max(nt, 1))
+    vd = np.zeros(max(nd, 1))
+    xp = x.copy()
+    return newton(a, MODE_DC, t, 1.0, 1.0, xp, x, vd, z, z, e, e,
+                  maxiter, reltol, vntol, abstol, nonlinear, _work(a))
+
+
+@njit(cache=True)
+def _line_wave(hist, k, port, step, z0, delay_steps):
+    """v + z0 i of port ``port`` of line ``k`` at (fractional) step ``step - delay``."""
+    s = step - delay_steps
+    if s <= 0.0:
+        j0 = 0
+        j1 = 0
+        fr = 0.0
+    else:
+        j0 = int(math.floor(s))
+        j1 = j0 + 1
+        fr = s - j0
+    v0 = hist[k, 2 * port, j0] + z0 * hist[k, 2 * port + 1, j0]
+    v1 = hist[k, 2 * port, j1] + z0 * hist[k, 2 * port + 1, j1]
+    return v0 + fr * (v1 - v0)
+
+
+@njit(cache=True)
+def _line_store(a, hist, k, step, x):
+    r = a.kr[K_T, 0] + k
+    br = a.ix[r, IBR]
+    hist[k, 0, step] = _port(x, a.ix[r, IA], a.ix[r, IB])
+    hist[k, 1, step] = x[br]
+    hist[k, 2, step] = _port(x, a.ix[r, IC], a.ix[r, ID])
+    hist[k, 3, step] = x[br + 1]
+
+
+@njit(cache=True)
+def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
+               vmax, nonlinear, out):
+    """Fixed-step theta method from the operating point ``x`` (modified in place).
+
+    Records ``x[rec_idx]`` every ``every`` steps (and at step 0) into ``out``.
+    """
+    nd = _cnt(a, K_D)
+    nt = _cnt(a, K_T)
+    t0r = a.kr[K_T, 0]
+    dq = np.zeros(max(nd, 1))
+    dic = np.zeros(max(nd, 1))
+    vd = np.zeros(max(nd, 1))
+    e1 = np.zeros(max(nt, 1))
+    e2 = np.zeros(max(nt, 1))
+    hist = np.zeros((max(nt, 1), 4, nsteps + 2 if nt > 0 else 1))
+    # junction charge at the operating point (its current is zero there)
+    for k in range(nd):
+        v = _vd(x, a, k)
+        idd, gd = diode_iv(_dpar(a, k), v)
+        dq[k], _c = diode_qc(_dpar(a, k), v, idd, gd)
+    for k in range(nt):
+        _line_store(a, hist, k, 0, x)
+    m = 0
+    for j in range(rec_idx.shape[0]):
+        out[0, j] = x[rec_idx[j]]
+    m = 1
+    x_prev = x.copy()
+    work = _work(a)
+    scratch = work[0].copy()
+    for step in range(1, nsteps + 1):
+        t = t0 + step * h
+        for k in range(nt):
+            ds = a.fx[t0r + k, 1] / h
+            e1[k] = _line_wave(hist, k, 1, step, a.fx[t0r + k, 0], ds)
+            e2[k] = _line_wave(hist, k, 0, step, a.fx[t0r + k, 0], ds)
+        if nonlinear or step == 1:
+            code, idx = newton(a, MODE_TRAN, t, h, theta, x_prev, x, vd, dq, dic, e1, e2,
+                               maxiter, reltol, vntol, abstol, nonlinear, work)
+        else:
+            # linear circuit, fixed step: the matrix factored at step 1 still holds; only
+            # the right-hand side (sources, history) changes
+            B, rhs, piv, lm, xn = work
+            assemble(a, scratch, rhs, MODE_TRAN, t, h, theta, x_prev, x, vd, dq, dic, e1, e2)
+            band_solve(B, a.dims[DKL], a.dims[DKU], piv, lm, rhs)
+            unpermute(a, rhs, x)
+            code, idx = OK, -1
+        if code != OK:
+            return code, idx, t
+        bad = _finite_check(x, vmax)
+        if bad >= 0:
+            return BLOWUP, bad, t
+        for k in range(nd):
+            v = _vd(x, a, k)
+            idd, gd = diode_iv(_dpar(a, k), v)
+            q, _c = diode_qc(_dpar(a, k), v, idd, gd)
+            dic[k] = (q - dq[k]) / (theta * h) - (1.0 / theta - 1.0) * dic[k]
+            dq[k] = q
+        for k in range(nt):
+            _line_store(a, hist, k, step, x)
+        for i in range(x.shape[0]):
+            x_prev[i] = x[i]
+        if step % every == 0 and m < out.shape[0]:
+            for j in range(rec_idx.shape[0]):
+                out[m, j] = x[rec_idx[j]]
+            m += 1
+    return OK, -1, t0 + nsteps * h
