@@ -32,7 +32,7 @@ import numpy as np
 
 from ..netlist.model import Analysis, Element, Expr, Model, Netlist, Waveform
 from .circuit import Design
-from .lower import _fieldline, _layer_report, _res, _stno, layer_taps
+from .lower import _chain_head, _fieldline, _layer_report, _res, _sdr_model, _stno, layer_taps
 from .report import CompileReport
 from .spec import NetSpec
 
@@ -160,12 +160,7 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
             qd = q if (real is not None and real["fr"].shape[0] > 1) else 0
             for co in range(lay.c_out):
                 j = q * lay.c_out + co
-                node = f"c{l}_{j}_0"
-                if not last:
-                    nl.add(Element(f"VC{l}_{j}", (node, "0"),
-                                   source=Waveform("dc", (), float(lay.act["vbias"]))))
-                else:
-                    node = "0"
+                node = _chain_head(nl, l, j, lay)
                 for t in range(ntap):
                     i_in = int(idx[q, t])
                     sense = f"xa{i_in}" if li == 0 else f"u{l}_{i_in}"
@@ -234,11 +229,7 @@ def _dense_b(nl, spec, li, lay, idx, real, d: Design, tone_of):
     from .lower import _Lines
     l = li + 1
     last = lay.act is None
-    r = lay.res
-    mname = f"sdr{l}"
-    nl.add_model(Model(mname, "sdr", {"alpha": float(r["alpha"]), "k": float(r["K"]),
-                                     "s": float(r.get("s", 0.0)), "r0": d.r0,
-                                     "kappa": d.kappa}))
+    mname = _sdr_model(nl, l, lay, d)
     lines = _Lines()
     bline = f"B{l}"
     nl.add(Element(f"VB{l}", (f"ba{l}", "0"), source=Waveform(

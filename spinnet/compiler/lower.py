@@ -57,6 +57,27 @@ def _res(nl: Netlist, name, a, b, ia, ib, model, fr, o):
     nl.add(Element(name, (b, a, ia, ib), model=model, params={"fr": float(fr), "o": float(o)}))
 
 
+def _sdr_model(nl: Netlist, l: int, lay, d: Design) -> str:
+    """Add layer ``l``'s resonator model card (alpha, K, s of the trained layer; the
+    design's r0 and kappa) and return its name."""
+    r = lay.res
+    name = f"sdr{l}"
+    nl.add_model(Model(name, "sdr", {"alpha": float(r["alpha"]), "k": float(r["K"]),
+                                     "s": float(r.get("s", 0.0)), "r0": d.r0,
+                                     "kappa": d.kappa}))
+    return name
+
+
+def _chain_head(nl: Netlist, l: int, j: int, lay) -> str:
+    """First node of chain ``j`` of layer ``l``: held at the activation's bias voltage by a
+    DC source in hidden layers, ground in the last layer (its outputs are chain ends)."""
+    if lay.act is None:
+        return "0"
+    node = f"c{l}_{j}_0"
+    nl.add(Element(f"VC{l}_{j}", (node, "0"), source=Waveform("dc", (), float(lay.act["vbias"]))))
+    return node
+
+
 def layer_taps(spec: NetSpec):
     """For every layer: ``(shape_in, shape_out, idx)`` with ``idx`` ``(n_pos, taps)`` the flat
     input neuron of each tap (dense: one position reading every input)."""
@@ -99,11 +120,7 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
         npos, ntap = idx.shape
         real = draw[li] if draw is not None else None
         shared = lay.kind == "conv"
-        r = lay.res
-        mname = f"sdr{l}"
-        nl.add_model(Model(mname, "sdr", {"alpha": float(r["alpha"]), "k": float(r["K"]),
-                                         "s": float(r.get("s", 0.0)), "r0": d.r0,
-                                         "kappa": d.kappa}))
+        mname = _sdr_model(nl, l, lay, d)
         fr_tr = lay.fr.reshape(lay.c_out, ntap)
         o_tr = lay.o.reshape(lay.c_out, ntap)
         f_tap = lay.f_in[idx[0] % lay.c_in] if shared else lay.f_in   # (ntap,) tone per tap
@@ -125,12 +142,7 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
             qd = q if (real is not None and real["fr"].shape[0] > 1) else 0
             for co in range(lay.c_out):
                 j = q * lay.c_out + co
-                node = f"c{l}_{j}_0"
-                if not last:
-                    nl.add(Element(f"VC{l}_{j}", (node, "0"),
-                                   source=Waveform("dc", (), float(act["vbias"]))))
-                else:
-                    node = "0"
+                node = _chain_head(nl, l, j, lay)
                 for t in range(ntap):
                     i_in = int(idx[q, t])
                     ia, ib = lines.segment(f"L{l}_{i_in}")

@@ -31,9 +31,9 @@ import re
 
 import numpy as np
 
-from ..netlist.model import Analysis, Element, Expr, Model, Netlist, Waveform
+from ..netlist.model import Analysis, Element, Expr, Netlist, Waveform
 from .circuit import Design
-from .lower import _res, _stno, layer_taps
+from .lower import _res, _sdr_model, _stno, layer_taps
 from .report import CompileReport, LayerReport
 from .spec import NetSpec
 
@@ -55,11 +55,7 @@ def lower_sequential(spec: NetSpec, draw: list[dict] | None = None,
         npos, ntap = idx.shape
         real = draw[li] if draw is not None else None
         last = lay.act is None
-        r = lay.res
-        mname = f"sdr{l}"
-        nl.add_model(Model(mname, "sdr", {"alpha": float(r["alpha"]), "k": float(r["K"]),
-                                         "s": float(r.get("s", 0.0)), "r0": d.r0,
-                                         "kappa": d.kappa}))
+        mname = _sdr_model(nl, l, lay, d)
         fr_tr = lay.fr.reshape(lay.c_out, ntap)
         o_tr = lay.o.reshape(lay.c_out, ntap)
         c_prev = sin[-1]
