@@ -8,9 +8,16 @@ Methods (see docs/analyses.md for how to choose):
 - ``"rk4"``: fixed-step classical Runge-Kutta on the circuit states.
 - ``"dopri"``: adaptive Dormand-Prince 5(4) with ``rtol``/``atol``.
 - ``"heun"``: stochastic Heun (forced, with a warning, when a device has thermal noise).
+- ``"exp4"``: exponential Adams of order 4 (one loop-current evaluation per step);
+  only for circuits that are series loops of R, V and 2-terminal level-1 resonators.
 
-Explicit methods need every non-linearity to sit in the states: circuits with diodes or
-lossless lines must use ``"trap"``/``"be"``.
+Circuits made only of such series loops through ground run ``rk4``/``exp4`` on a fast
+path (:mod:`spinnet.engine.loop`: closed-form loop current, no circuit matrix);
+``Result.meta["path"]`` says which path ran (``"loop"`` or ``"mna"``).
+
+Explicit methods solve the circuit around their states at every stage: diodes by Newton
+(or, with junction charge, with the junction voltage as a state), lossless lines by the
+method of characteristics on a history of the waves (see :mod:`.explicit`).
 """
 
 from __future__ import annotations
@@ -22,12 +29,14 @@ import warnings
 import numpy as np
 
 from ..errors import NetlistError, ParameterError, SimulationError, SpinnetError
+from . import explicit as ex
 from . import integrators as it
+from . import loop as _loop
 from . import mna
 from .elaborate import System, elaborate
 from .result import Result
 
-METHODS = ("trap", "be", "rk4", "dopri", "heun")
+METHODS = ("trap", "be", "rk4", "dopri", "heun", "exp4")
 _HINT_STEP = "a smaller tstep, or method='trap'"
 
 
@@ -127,6 +136,34 @@ def _noisy(flat) -> bool:
     return False
 
 
+def _explicit_index(sys_: System, code: int, idx: int, t: float, n_cap: int):
+    """Map an index of the explicit loops' extended layout (diode charging branches after
+    the unknowns, junction voltages after the states) back for :func:`_raise`; failures
+    at a diode's own branch or state are raised here, naming the diode."""
+    n = sys_.n
+    diodes = [str(el.name) for el in sys_.elements.values() if str(el.kind).upper() == "D"]
+    lo = sys_.arrays.kr[mna.K_D, 0]
+    capped = [k for k in range(len(diodes)) if sys_.arrays.fx[lo + k, mna.D_CJO] > 0
+              or sys_.arrays.fx[lo + k, mna.D_TT] > 0]
+    if code == it.SINGULAR and n <= idx < n + n_cap:
+        raise SimulationError("singular circuit matrix at the junction of a diode with "
+                              "charge (an explicit method holds its junction voltage "
+                              "like a capacitor's: a loop of it with voltage sources or "
+                              "capacitors has no solution)",
+                              device=diodes[capped[idx - n]], time=t,
+                              hint="a series resistance RS on the diode, or method='trap'")
+    if code == it.BLOWUP and idx >= n + n_cap:
+        k = idx - n - n_cap
+        if k >= sys_.n_states:
+            raise SimulationError("transient diverged (non-finite or exploding value)",
+                                  device=diodes[capped[k - sys_.n_states]], time=t,
+                                  hint="a smaller tstep: the junction's time constant "
+                                       "C (RS || 1/g) must be resolved by an explicit "
+                                       "method, or method='trap'")
+        idx = n + k
+    return code, idx
+
+
 def _raise(sys_: System, code: int, idx: int, t: float, method: str):
     names = sys_.unknown_names
     if code == it.BLOWUP:
@@ -173,6 +210,21 @@ def _raise(sys_: System, code: int, idx: int, t: float, method: str):
     raise SimulationError(f"solver failed with code {code}", time=t)
 
 
+def _raise_loop(sys_: System, lp, idx: int, t: float, method: str):
+    if idx >= 0:
+        dev = sys_.resonators[int(lp.qrow[idx])]
+        what = "transient diverged (non-finite or exploding junction state)"
+    else:
+        l = -1 - idx
+        k = lp.qptr[l]
+        dev = sys_.resonators[int(lp.qrow[k])] if k < lp.qptr[l + 1] else None
+        what = ("transient diverged: the loop's total resistance went non-positive or "
+                "its current non-finite")
+    raise SimulationError(what, device=dev, time=t,
+                          hint="a smaller tstep (2 pi f h <~ 0.1 for the fastest "
+                               "junction); check the junction parameters")
+
+
 def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
          tstart: float = 0.0, *, dt: float | None = None, rtol: float = 1e-6,
          atol: float = 1e-9, hmin: float | None = None, save: list[str] | None = None,
@@ -189,7 +241,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         ``dt`` is given (then ``tstep`` is rounded to a whole number of ``dt``).
     tstop : float
         End time (s).
-    method : {"trap", "be", "rk4", "dopri", "heun"}
+    method : {"trap", "be", "rk4", "dopri", "heun", "exp4"}
     tstart : float
         Samples before ``tstart`` are simulated but not returned.
     dt : float, optional
@@ -253,10 +305,10 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         method = "rk4"
     dv = sys_.dev if sys_.dev else it.empty_dev(a)
     explicit = method in ("rk4", "dopri", "heun")
-    if explicit and (sys_.count(mna.K_D) or sys_.count(mna.K_T)):
-        raise SimulationError(f"method {method!r} cannot integrate diodes or transmission "
-                              "lines (their non-linearity/delay is not a state)",
-                              hint="method='trap'")
+    n_cap = 0
+    if explicit:
+        # diodes with junction charge get a state and a branch of their own
+        a_x, dv, n_cap = ex.explicit_setup(sys_.arrays_alg, dv)
     tds = sys_.rows(mna.K_T)[1][:, 1]
     if len(tds) and float(np.min(tds)) < h * (1 - 1e-9):
         raise ParameterError(".tran", "tstep", h, "s",
@@ -278,13 +330,37 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
 
     x = sys_.x0.copy() if sys_.x0 is not None else np.zeros(sys_.n)
     t_elab = _time.perf_counter()
+    lp = _loop.plan(sys_) if method in ("rk4", "exp4") and _loop.ENABLED else None
+    if method == "exp4" and lp is None:
+        raise SimulationError("method 'exp4' needs a circuit of series loops through "
+                              "ground made of resistors, voltage sources and 2-terminal "
+                              "level-1 resonators", hint="method='rk4' or 'dopri'")
+    if lp is not None:
+        # no operating point needed: without C/L the loop current is algebraic and the
+        # junction states start where elaborate() put them
+        n_out = nsteps // every + 1
+        out = np.zeros((n_out, len(rec_idx)))
+        code, idx, t = _loop.run(sys_, lp, x, h, nsteps, method, every, vmax, rec_idx, out)
+        if code != it.OK:
+            _raise_loop(sys_, lp, idx, t, method)
+        times = np.arange(n_out) * (h * every)
+        keep = times >= tstart - 1e-12 * tstop
+        signals = _build_signals(recipes, out[keep])
+        t_end = _time.perf_counter()
+        meta = {"method": method, "tstep": tstep, "tstop": tstop, "dt": h,
+                "uic": bool(uic), "unknowns": sys_.n, "path": "loop",
+                "loops": lp.n_loops, "components": len(sys_.components),
+                "elapsed_s": t_end - t_begin, "solve_s": t_end - t_elab}
+        return Result("tran", times[keep], signals, meta)
     if not uic:
         code, idx = it.dc_op(a, 0.0, x, maxiter, reltol, vntol, abstol, sys_.nonlinear)
         if code != it.OK:
             _raise(sys_, code, idx, 0.0, method)
+    if n_cap:
+        x = np.concatenate([x, np.zeros(n_cap)])  # the junction charging currents
     meta = {"method": method, "tstep": tstep, "tstop": tstop, "dt": h, "uic": bool(uic),
             "unknowns": sys_.n, "bandwidth": int(a.dims[mna.DKL] + a.dims[mna.DKU] + 1),
-            "components": len(sys_.components)}
+            "components": len(sys_.components), "path": "mna"}
     if method in ("trap", "be"):
         n_out = nsteps // every + 1
         out = np.zeros((n_out, len(rec_idx)))
@@ -298,7 +374,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         sigma = np.zeros(it.n_states_dev(a, dv))
         if method == "heun" and sys_.sigma is not None:
             sigma[:len(sys_.sigma)] = sys_.sigma
-        code, idx, t = it.explicit_loop(sys_.arrays_alg, dv, x, 0.0, h, nsteps,
+        code, idx, t = it.explicit_loop(a_x, dv, x, 0.0, h, nsteps,
                                         0 if method == "rk4" else 1,
                                         rec_idx, every, vmax, sigma, int(seed),
                                         not sys_.has_dynamic_matrix, out)
@@ -310,17 +386,22 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         ns = it.n_states_dev(a, dv)
         atol_v = np.full(ns, float(atol) * 1e-3)
         atol_v[:sys_.count(mna.K_C)] = float(atol)
+        atol_v[ns - n_cap:] = float(atol)  # diode junction voltages
         stats = np.zeros(2, dtype=np.int64)
         h0 = dt if dt is not None else tstep / 10
         hmin_ = hmin if hmin is not None else tstep * 1e-9
-        code, idx, t = it.dopri_loop(sys_.arrays_alg, dv, x, 0.0, tstep, n_out, h0, hmin_,
-                                     tstep, float(rtol),
+        # a step longer than the shortest line delay would need waves not yet computed
+        hmax_ = min(tstep, float(np.min(tds))) if len(tds) else tstep
+        code, idx, t = it.dopri_loop(a_x, dv, x, 0.0, tstep, n_out, min(h0, hmax_), hmin_,
+                                     hmax_, float(rtol),
                                      atol_v, rec_idx, vmax, not sys_.has_dynamic_matrix,
                                      out, stats)
         times = np.arange(n_out) * tstep
         meta.update(rtol=float(rtol), atol=float(atol), accepted=int(stats[0]),
                     rejected=int(stats[1]))
     if code != it.OK:
+        if n_cap:
+            code, idx = _explicit_index(sys_, code, idx, t, n_cap)
         _raise(sys_, code, idx, t, method)
     keep = times >= tstart - 1e-12 * tstop
     signals = _build_signals(recipes, out[keep])
