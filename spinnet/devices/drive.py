@@ -9,14 +9,12 @@ compiled whole (no per-step Python).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange, set_num_threads
 
 from ..errors import ParameterError, SimulationError
 from . import macrospin
-from .sources import SIN, value_nb
+from .sources import value_nb
 
 
 @njit(cache=True)
@@ -239,157 +237,20 @@ def rk4_macrospin_many(rows, codes, coeffs, lens, dt, n_steps, n_skip):
     return vmean, states, done
 
 
-_BLOCK = 64  # junctions per vector block: 3 x 7 arrays of 64 doubles stay in L1
-
-
-@njit(cache=True, inline="always")
-def _deriv_block(P, o, nb, mx_, my_, mz_, cur, ox_, oy_, oz_):
-    """:func:`spinnet.devices.macrospin.deriv` (``dfr = 0``) for junctions ``o..o+nb`` in
-    structure-of-arrays form, the same expressions in the same order (so the same
-    rounding), written so that the loop over junctions vectorises."""
-    M = macrospin
-    for j in range(nb):
-        q = o + j
-        mx, my, mz = mx_[j], my_[j], mz_[j]
-        hx, hy, hz = P[M.HX, q], P[M.HY, q], P[M.HZ, q]
-        ex, ey, ez = P[M.EX, q], P[M.EY, q], P[M.EZ, q]
-        me = mx * ex + my * ey + mz * ez
-        c = cur[j]
-        hk, ms, hoe = P[M.HK, q], P[M.MS, q], P[M.HOE, q]
-        hx += hk * me * ex - ms * P[M.NXX, q] * mx + hoe * c * P[M.OX, q]
-        hy += hk * me * ey - ms * P[M.NYY, q] * my + hoe * c * P[M.OY, q]
-        hz += hk * me * ez - ms * P[M.NZZ, q] * mz + hoe * c * P[M.OZ, q]
-        a = P[M.DAMP, q]
-        cx, cy, cz = my * hz - mz * hy, mz * hx - mx * hz, mx * hy - my * hx
-        dx, dy, dz = my * cz - mz * cy, mz * cx - mx * cz, mx * cy - my * cx
-        px, py, pz = P[M.PX, q], P[M.PY, q], P[M.PZ, q]
-        qx, qy, qz = my * pz - mz * py, mz * px - mx * pz, mx * py - my * px
-        rx, ry, rz = my * qz - mz * qy, mz * qx - mx * qz, mx * qy - my * qx
-        ta, tb = M.GYRO * P[M.AJ, q] * c, M.GYRO * P[M.BJ, q] * c
-        tx, ty, tz = -ta * rx - tb * qx, -ta * ry - tb * qy, -ta * rz - tb * qz
-        ux, uy, uz = my * tz - mz * ty, mz * tx - mx * tz, mx * ty - my * tx
-        k = 1.0 / (1.0 + a * a)
-        ox_[j] = k * (-M.GYRO * cx - M.GYRO * a * dx + tx + a * ux)
-        oy_[j] = k * (-M.GYRO * cy - M.GYRO * a * dy + ty + a * uy)
-        oz_[j] = k * (-M.GYRO * cz - M.GYRO * a * dz + tz + a * uz)
-
-
-@njit(cache=True, inline="always")
-def _drive(code, c, t):
-    """``value_nb`` with the undamped sine's ``exp(0) = 1`` factor skipped (exactly the
-    same value: ``va * 1.0`` is ``va``), the exponential costing as much as the sine."""
-    if code == SIN and c[5] == 0.0 and t >= c[4]:
-        phase = 2.0 * math.pi * c[6] / 360.0
-        return c[0] + c[1] + c[2] * math.sin(2.0 * math.pi * c[3] * (t - c[4]) + phase)
-    return value_nb(code, c, t)
-
-
-@njit(cache=True, inline="always")
-def _resistance_block(P, o, nb, mx_, my_, mz_, out):
-    M = macrospin
-    for j in range(nb):
-        q = o + j
-        mx, my, mz = mx_[j], my_[j], mz_[j]
-        nm = np.sqrt(mx * mx + my * my + mz * mz)
-        mp = (mx * P[M.PX, q] + my * P[M.PY, q] + mz * P[M.PZ, q]) / nm
-        out[j] = P[M.RP, q] + (P[M.RAP, q] - P[M.RP, q]) * 0.5 * (1.0 - mp)
-
-
-@njit(cache=True, parallel=True)
-def rk4_macrospin_blocks(P, codes, coeffs, lens, dt, n_steps, n_skip):
-    """:func:`rk4_macrospin_many` with the junctions in vector blocks: ``P`` is the
-    transposed parameter table (ncol, n), every loop over a block's junctions runs in
-    SIMD lanes and blocks are spread over the cores.  Same arithmetic per junction as
-    :func:`rk4` (the drive values are computed one by one, the sine not vectorising).
-    Returns ``(vmean, state, done)`` like :func:`rk4_macrospin_many`."""
-    nj = P.shape[1]
-    nblk = (nj + _BLOCK - 1) // _BLOCK
-    vmean = np.zeros(nj)
-    states = np.zeros((nj, 3))
-    done = np.full(nj, n_steps, dtype=np.int64)
-    count = n_steps - n_skip
-    h2 = 0.5 * dt
-    h6 = dt / 6.0
-    for b in prange(nblk):
-        o = b * _BLOCK
-        nb = min(_BLOCK, nj - o)
-        W = np.zeros((22, _BLOCK))
-        mx, my, mz = W[0], W[1], W[2]
-        t1x, t1y, t1z = W[3], W[4], W[5]
-        t2x, t2y, t2z = W[6], W[7], W[8]
-        t3x, t3y, t3z = W[9], W[10], W[11]
-        t4x, t4y, t4z = W[12], W[13], W[14]
-        sx, sy, sz = W[15], W[16], W[17]
-        ia, ib, ic, rr = W[18], W[19], W[20], W[21]
-        acc = np.zeros(_BLOCK)
-        vprev = np.zeros(_BLOCK)
-        for j in range(nb):
-            q = o + j
-            mx[j], my[j], mz[j] = P[macrospin.MX0, q], P[macrospin.MY0, q], \
-                P[macrospin.MZ0, q]
-            ia[j] = value_nb(codes[q], coeffs[q, :lens[q]], 0.0)
-        _resistance_block(P, o, nb, mx, my, mz, rr)
-        for j in range(nb):
-            vprev[j] = rr[j] * ia[j]
-        for n in range(n_steps):
-            t = n * dt
-            for j in range(nb):
-                q = o + j
-                c = coeffs[q, :lens[q]]
-                ia[j] = _drive(codes[q], c, t)
-                ib[j] = _drive(codes[q], c, t + 0.5 * dt)
-                ic[j] = _drive(codes[q], c, t + dt)
-            _deriv_block(P, o, nb, mx, my, mz, ia, t1x, t1y, t1z)
-            for j in range(nb):
-                sx[j] = mx[j] + h2 * t1x[j]
-                sy[j] = my[j] + h2 * t1y[j]
-                sz[j] = mz[j] + h2 * t1z[j]
-            _deriv_block(P, o, nb, sx, sy, sz, ib, t2x, t2y, t2z)
-            for j in range(nb):
-                sx[j] = mx[j] + h2 * t2x[j]
-                sy[j] = my[j] + h2 * t2y[j]
-                sz[j] = mz[j] + h2 * t2z[j]
-            _deriv_block(P, o, nb, sx, sy, sz, ib, t3x, t3y, t3z)
-            for j in range(nb):
-                sx[j] = mx[j] + dt * t3x[j]
-                sy[j] = my[j] + dt * t3y[j]
-                sz[j] = mz[j] + dt * t3z[j]
-            _deriv_block(P, o, nb, sx, sy, sz, ic, t4x, t4y, t4z)
-            for j in range(nb):
-                x = mx[j] + h6 * (t1x[j] + 2.0 * t2x[j] + 2.0 * t3x[j] + t4x[j])
-                y = my[j] + h6 * (t1y[j] + 2.0 * t2y[j] + 2.0 * t3y[j] + t4y[j])
-                z = mz[j] + h6 * (t1z[j] + 2.0 * t2z[j] + 2.0 * t3z[j] + t4z[j])
-                nm = np.sqrt(x * x + y * y + z * z)
-                mx[j] = x / nm
-                my[j] = y / nm
-                mz[j] = z / nm
-            _resistance_block(P, o, nb, mx, my, mz, rr)
-            for j in range(nb):
-                v = rr[j] * ic[j]
-                if n >= n_skip:
-                    acc[j] += 0.5 * (vprev[j] + v)
-                vprev[j] = v
-            for j in range(nb):
-                # a diverged junction keeps running on NaN (its lanes are independent);
-                # only the first bad step is kept
-                if not np.isfinite(mx[j] + my[j] + mz[j]) and done[o + j] == n_steps:
-                    done[o + j] = n
-        for j in range(nb):
-            vmean[o + j] = acc[j] / count if count > 0 else 0.0
-            states[o + j, 0] = mx[j]
-            states[o + j, 1] = my[j]
-            states[o + j, 2] = mz[j]
-    return vmean, states, done
-
-
 def run_macrospin_many(rows, waves, dt, n_steps, n_skip=0, vector=True):
-    """Python entry point of :func:`rk4_macrospin_blocks` (``vector``) or
-    :func:`rk4_macrospin_many`: ``rows`` (n, ncol) packed macrospin parameters, ``waves``
-    one waveform tuple ``(kind, args, dc)`` per junction.
+    """RK4 of many independent current-driven macrospin junctions: the single-device
+    driver :func:`run_rk4` of each, in one compiled parallel loop.
+
+    ``rows`` (n, ncol) packed macrospin parameters, ``waves`` one waveform tuple ``(kind,
+    args, dc)`` per junction.  ``vector`` (default) runs
+    :func:`spinnet.devices.macrospin_batch.rk4_blocks` (SIMD blocks, sine recurrence,
+    FMA: equal to :func:`run_rk4` to round-off), otherwise :func:`rk4_macrospin_many`
+    (one junction per iteration, the single driver's exact arithmetic).
 
     Returns ``(vmean, final states)``; raises :class:`SimulationError` naming the first
-    junction (by index) whose state diverged.
+    junction (by index) whose state diverged and the time it did.
     """
+    from . import macrospin_batch
     from .sources import pack as pack_wave
 
     rows = np.ascontiguousarray(rows, dtype=np.float64)
@@ -403,13 +264,36 @@ def run_macrospin_many(rows, waves, dt, n_steps, n_skip=0, vector=True):
     coeffs = np.zeros((len(packed), width))
     for k, (_code, c) in enumerate(packed):
         coeffs[k, :len(c)] = c
+    # no more threads than parallel iterations: an idle OpenMP thread costs ~50 ms per
+    # call on a loaded machine (its barrier spin-wait), more than a 1-junction run
+    units = -(-rows.shape[0] // macrospin_batch.BLOCK) if vector else rows.shape[0]
+    nthreads = get_num_threads()
+    set_num_threads(max(1, min(nthreads, units)))
+    try:
+        if vector:
+            split = macrospin_batch.split_drives(codes, coeffs, lens)
+            vmean, states = macrospin_batch.rk4_blocks(np.ascontiguousarray(rows.T),
+                                                       *split, codes, coeffs, lens,
+                                                       float(dt), int(n_steps), int(n_skip))
+        else:
+            vmean, states, done = rk4_macrospin_many(rows, codes, coeffs, lens, float(dt),
+                                                     int(n_steps), int(n_skip))
+    finally:
+        set_num_threads(nthreads)
     if vector:
-        vmean, states, done = rk4_macrospin_blocks(np.ascontiguousarray(rows.T), codes,
-                                                   coeffs, lens, float(dt), int(n_steps),
-                                                   int(n_skip))
-    else:
-        vmean, states, done = rk4_macrospin_many(rows, codes, coeffs, lens, float(dt),
-                                                 int(n_steps), int(n_skip))
+        bad = np.flatnonzero(~np.all(np.isfinite(states), axis=1))
+        if bad.size:
+            # the vector loop does not stop a diverged lane (NaN is sticky); the single
+            # driver on that junction finds the step where it went
+            k = int(bad[0])
+            time = n_steps * dt
+            try:
+                run_rk4(macrospin, rows[k], waves[k], dt, n_steps, n_skip, stride=n_steps)
+            except SimulationError as err:
+                time = err.time
+            raise SimulationError("state diverged (non-finite)", device=f"macrospin #{k}",
+                                  time=time, hint="a smaller time step")
+        return vmean, states
     bad = np.flatnonzero(done < n_steps)
     if bad.size:
         k = int(bad[0])
