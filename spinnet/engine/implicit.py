@@ -25,11 +25,14 @@ from .mna import (
     MODE_DC,
     MODE_TRAN,
     assemble,
+    band_compress,
     band_lu,
     band_solve,
     diode_iv,
     diode_qc,
     pnjlim,
+    rhs_tran,
+    sparse_solve,
     unpermute,
 )
 
@@ -111,8 +114,23 @@ def dc_op(a, t, x, maxiter, reltol, vntol, abstol, nonlinear):
 
 
 @njit(cache=True)
+def line_history_length(a, h):
+    """Slots of the lines' ring buffer: the longest delay in steps plus the two samples
+    that the linear interpolation reads and one for the step being solved (zeroed, as
+    the never-written future was in the unbounded history)."""
+    nt = _cnt(a, K_T)
+    if nt == 0:
+        return 1
+    dmax = 0.0
+    for k in range(nt):
+        dmax = max(dmax, a.fx[a.kr[K_T, 0] + k, 1] / h)
+    return int(math.floor(dmax)) + 3
+
+
+@njit(cache=True)
 def _line_wave(hist, k, port, step, z0, delay_steps):
-    """v + z0 i of port ``port`` of line ``k`` at (fractional) step ``step - delay``."""
+    """v + z0 i of port ``port`` of line ``k`` at (fractional) step ``step - delay``
+    (``hist`` is a ring buffer: step ``j`` lives in slot ``j % L``)."""
     s = step - delay_steps
     if s <= 0.0:
         j0 = 0
@@ -122,6 +140,9 @@ def _line_wave(hist, k, port, step, z0, delay_steps):
         j0 = int(math.floor(s))
         j1 = j0 + 1
         fr = s - j0
+    L = hist.shape[2]
+    j0 %= L
+    j1 %= L
     v0 = hist[k, 2 * port, j0] + z0 * hist[k, 2 * port + 1, j0]
     v1 = hist[k, 2 * port, j1] + z0 * hist[k, 2 * port + 1, j1]
     return v0 + fr * (v1 - v0)
@@ -131,10 +152,11 @@ def _line_wave(hist, k, port, step, z0, delay_steps):
 def _line_store(a, hist, k, step, x):
     r = a.kr[K_T, 0] + k
     br = a.ix[r, IBR]
-    hist[k, 0, step] = _port(x, a.ix[r, IA], a.ix[r, IB])
-    hist[k, 1, step] = x[br]
-    hist[k, 2, step] = _port(x, a.ix[r, IC], a.ix[r, ID])
-    hist[k, 3, step] = x[br + 1]
+    j = step % hist.shape[2]
+    hist[k, 0, j] = _port(x, a.ix[r, IA], a.ix[r, IB])
+    hist[k, 1, j] = x[br]
+    hist[k, 2, j] = _port(x, a.ix[r, IC], a.ix[r, ID])
+    hist[k, 3, j] = x[br + 1]
 
 
 @njit(cache=True)
@@ -152,7 +174,8 @@ def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vnto
     vd = np.zeros(max(nd, 1))
     e1 = np.zeros(max(nt, 1))
     e2 = np.zeros(max(nt, 1))
-    hist = np.zeros((max(nt, 1), 4, nsteps + 2 if nt > 0 else 1))
+    # bounded memory: only the last delay's worth of samples is ever read
+    hist = np.zeros((max(nt, 1), 4, line_history_length(a, h)))
     # junction charge at the operating point (its current is zero there)
     for k in range(nd):
         v = _vd(x, a, k)
@@ -166,10 +189,14 @@ def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vnto
     m = 1
     x_prev = x.copy()
     work = _work(a)
-    scratch = work[0].copy()
+    # linear circuit: the factors of step 1, without their zeros (set at step 2)
+    fac = band_compress(work[0][:0], a.dims[DKL], a.dims[DKU], work[2][:0], work[3][:0])
     for step in range(1, nsteps + 1):
         t = t0 + step * h
+        jcur = step % hist.shape[2]
         for k in range(nt):
+            for c in range(4):
+                hist[k, c, jcur] = 0.0
             ds = a.fx[t0r + k, 1] / h
             e1[k] = _line_wave(hist, k, 1, step, a.fx[t0r + k, 0], ds)
             e2[k] = _line_wave(hist, k, 0, step, a.fx[t0r + k, 0], ds)
@@ -179,9 +206,11 @@ def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vnto
         else:
             # linear circuit, fixed step: the matrix factored at step 1 still holds; only
             # the right-hand side (sources, history) changes
-            B, rhs, piv, lm, xn = work
-            assemble(a, scratch, rhs, MODE_TRAN, t, h, theta, x_prev, x, vd, dq, dic, e1, e2)
-            band_solve(B, a.dims[DKL], a.dims[DKU], piv, lm, rhs)
+            rhs = work[1]
+            if step == 2:
+                fac = band_compress(work[0], a.dims[DKL], a.dims[DKU], work[2], work[3])
+            rhs_tran(a, rhs, t, h, theta, x_prev, e1, e2)
+            sparse_solve(fac, rhs)
             unpermute(a, rhs, x)
             code, idx = OK, -1
         if code != OK:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
+import numpy as np
 from numba import njit
 
 MODE_TRAN, MODE_ALG, MODE_DC = 0, 1, 2
@@ -189,6 +190,78 @@ def band_solve(B, kl, ku, piv, lm, b):
         for j in range(i + 1, jlast + 1):
             s -= B[i, j - i + kl] * b[j]
         b[i] = s / B[i, kl]
+
+
+@njit(cache=True)
+def band_compress(B, kl, ku, piv, lm):
+    """The factors of :func:`band_lu` without their zeros, for repeated solves.
+
+    Circuit bands are sparse inside (an LC ladder keeps ~1 of 5 multipliers and ~1 of 10
+    entries above the diagonal): a loop that reuses one factorisation for thousands of
+    right-hand sides solves ~5x faster on the non-zeros alone.  Returns
+    ``(piv, lptr, lrow, lval, uptr, ucol, uval, udiag)``; :func:`sparse_solve` applies
+    them in the order of :func:`band_solve` (bitwise-identical results: only products
+    with exact zeros are skipped).
+    """
+    n = B.shape[0]
+    nl = 0
+    nu = 0
+    for k in range(n):
+        for i in range(k + 1, min(n - 1, k + kl) + 1):
+            if lm[k, i - k - 1] != 0.0:
+                nl += 1
+        for j in range(k + 1, min(n - 1, k + kl + ku) + 1):
+            if B[k, j - k + kl] != 0.0:
+                nu += 1
+    lptr = np.zeros(n + 1, np.int64)
+    lrow = np.zeros(nl, np.int64)
+    lval = np.zeros(nl)
+    uptr = np.zeros(n + 1, np.int64)
+    ucol = np.zeros(nu, np.int64)
+    uval = np.zeros(nu)
+    udiag = np.zeros(n)
+    p = 0
+    q = 0
+    for k in range(n):
+        lptr[k] = p
+        for i in range(k + 1, min(n - 1, k + kl) + 1):
+            m = lm[k, i - k - 1]
+            if m != 0.0:
+                lrow[p] = i
+                lval[p] = m
+                p += 1
+        uptr[k] = q
+        for j in range(k + 1, min(n - 1, k + kl + ku) + 1):
+            v = B[k, j - k + kl]
+            if v != 0.0:
+                ucol[q] = j
+                uval[q] = v
+                q += 1
+        udiag[k] = B[k, kl]
+    lptr[n] = p
+    uptr[n] = q
+    return piv.copy(), lptr, lrow, lval, uptr, ucol, uval, udiag
+
+
+@njit(cache=True)
+def sparse_solve(f, b):
+    """Solve with the factors of :func:`band_compress`; ``b`` (permuted) is overwritten."""
+    piv, lptr, lrow, lval, uptr, ucol, uval, udiag = f
+    n = b.shape[0]
+    for k in range(n):
+        p = piv[k]
+        if p != k:
+            tmp = b[k]
+            b[k] = b[p]
+            b[p] = tmp
+        bk = b[k]
+        for e in range(lptr[k], lptr[k + 1]):
+            b[lrow[e]] -= lval[e] * bk
+    for i in range(n - 1, -1, -1):
+        s = b[i]
+        for e in range(uptr[i], uptr[i + 1]):
+            s -= uval[e] * b[ucol[e]]
+        b[i] = s / udiag[i]
 
 
 # ---------------------------------------------------------------------------------------
@@ -487,6 +560,40 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
         _stamp_q_tran(perm, kl, ix, fx, kr, B, rhs, h, theta, x_prev, ys)
     else:
         _stamp_q_frozen(perm, kl, ix, fx, kr, B, rhs, mode == MODE_ALG, ys, nC + nL)
+
+
+@njit(cache=True)
+def rhs_tran(a, rhs, t, h, theta, x_prev, t_hist1, t_hist2):
+    """Right-hand side of :func:`assemble` in ``MODE_TRAN`` for a linear circuit (no
+    diodes, no junctions): the matrix of a fixed step does not change, so a time loop
+    that reuses its factors needs only this.  Same terms in the same order as
+    :func:`assemble`, so the result is bitwise identical to its ``rhs``."""
+    rhs[:] = 0.0
+    perm = a.perm
+    ix = a.ix
+    fx = a.fx
+    kr = a.kr
+    inv = 1.0 / theta
+    for r in range(kr[K_C, 0], kr[K_C, 1]):
+        i, j, br, c = ix[r, IA], ix[r, IB], ix[r, IBR], fx[r, 0]
+        geq = c / (theta * h)
+        rhs[perm[br]] += -geq * _vdiff(x_prev, i, j) - (inv - 1.0) * x_prev[br]
+    for r in range(kr[K_L, 0], kr[K_L, 1]):
+        i, j, br, ind = ix[r, IA], ix[r, IB], ix[r, IBR], fx[r, 0]
+        req = ind / (theta * h)
+        rhs[perm[br]] += -req * x_prev[br] - (inv - 1.0) * _vdiff(x_prev, i, j)
+    for r in range(kr[K_V, 0], kr[K_V, 1]):
+        rhs[perm[ix[r, IBR]]] += src_value(a, ix[r, IX5], t)
+    for r in range(kr[K_I, 0], kr[K_I, 1]):
+        val = src_value(a, ix[r, IX5], t)
+        if ix[r, IA] >= 0:
+            rhs[perm[ix[r, IA]]] -= val
+        if ix[r, IB] >= 0:
+            rhs[perm[ix[r, IB]]] += val
+    for k in range(kr[K_T, 1] - kr[K_T, 0]):
+        br = ix[kr[K_T, 0] + k, IBR]
+        rhs[perm[br]] += t_hist1[k]
+        rhs[perm[br + 1]] += t_hist2[k]
 
 
 @njit(cache=True, inline="always")
