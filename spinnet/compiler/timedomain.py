@@ -75,9 +75,91 @@ def _tone(nl: Netlist, layer: int, el) -> float:
     return float(nl.elements[f"vx{i}"].source.args[0])
 
 
+_LAYER_EL = re.compile(r"^(?:NFL|IFL|NO|VC|LT|CT|RT|RL|CC|G|N)(\d+)_", re.IGNORECASE)
+_LAYER_BIAS = re.compile(r"^(?:RLB|VB|RB)(\d+)$", re.IGNORECASE)
+_PIXEL = re.compile(r"^(?:VX|RX)\d+$", re.IGNORECASE)
+
+
+def _layer_of(name: str) -> int | None:
+    """Layer number of a compiled element (names of spinnet/compiler/lower.py), else None."""
+    m = _LAYER_EL.match(name) or _LAYER_BIAS.match(name)
+    return int(m.group(1)) if m else None
+
+
+def cut(nl: Netlist, first: int | None = None):
+    """The layers ``first..last`` of a compiled netlist, as compiled, fed by ideal sources.
+
+    Kept verbatim: every element of those layers (4-terminal junctions with their drive
+    segments, line terminations, bias tone sources and lines, field lines and their
+    current sources, and in hidden layers the chain heads, bias tees, transconductance
+    stages and oscillators) and the coupling capacitors ``CC<first-1>_<i>`` that feed
+    layer ``first``'s input lines.  The interface: each oscillator ``NO<first-1>_<i>``
+    of the layer before (with its transconductance stage ``G<first-1>_<i>``, whose
+    DC current never reaches the line through the coupling capacitor) is replaced by its
+    Thevenin equivalent at RF, the steady state's own oscillator model: a tone source
+    ``VS<i>`` (amplitude ``.input a<i>``; frequency the steady state's ``f0 + n p0``,
+    written per image) behind the oscillator's resistance ``r``.  With ``first = 1`` the
+    cut is the whole netlist (pixel sources included).
+
+    Returns
+    -------
+    (Netlist, list of str)
+        The cut (amplitudes ``.input a<i>`` for the replaced oscillators; pixel inputs
+        ``x<i>`` when ``first = 1``) and the names of the replaced oscillators in input-line
+        order ``i``.
+    """
+    layer, _, outs = last_layer(nl)
+    first = layer if first is None else int(first)
+    if not 1 <= first <= layer:
+        from ..errors import ParameterError
+        raise ParameterError("time-domain cut", "first", first, "", f"1..{layer}")
+    td = Netlist(title=f"time-domain cut of layers {first}-{layer}")
+    stnos: list[str] = []
+    for el in nl.elements.values():
+        lay = _layer_of(el.name)
+        keep = (lay is not None and first <= lay <= layer) or (first == 1 and _PIXEL.match(el.name))
+        if lay == first - 1 and el.name.lower().startswith("cc"):
+            keep = True
+        if lay == first - 1 and el.name.lower().startswith("no"):
+            stnos.append(el.name)
+        if keep:
+            td.add(el)
+            if el.model is not None and el.model.lower() not in td.models:
+                td.add_model(nl.models[el.model.lower()])
+    for i, name in enumerate(stnos):
+        el = nl.elements[name.lower()]
+        td.inputs.append(f"a{i}")
+        td.add(Element(f"VS{i}", (f"u{i}", "0"), source=Waveform(
+            "tones", (float(el.params["f0"]), Expr(f"a{i}"), 0.0))))
+        td.add(Element(f"RS{i}", (f"u{i}", el.nodes[0]), value=float(el.params["r"])))
+    if first == 1:
+        td.inputs.extend(nl.inputs)
+        td.params.update(nl.params)
+    td.outputs.update({name: nl.outputs[name] for name in outs})
+    return td, stnos
+
+
+def _emission(nl: Netlist, stnos: list[str], current: np.ndarray):
+    """Thevenin amplitude and frequency of each oscillator for its steady DC ``current``
+    (batch, n): ``I dr sqrt(p0(I))`` at ``f0 + n p0`` with ``I`` clamped to ``imax``, the
+    law of :func:`spinnet.engine.steady_devices.emission`."""
+    from ..devices import stno
+    amp = np.zeros_like(current)
+    freq = np.zeros_like(current)
+    for k, name in enumerate(stnos):
+        el = nl.elements[name.lower()]
+        mp = {kk.lower(): float(v) for kk, v in nl.models[el.model.lower()].params.items()}
+        pp = {kk.lower(): float(v) for kk, v in el.params.items()}
+        i = np.minimum(current[:, k], mp.get("imax", np.inf))
+        p0 = stno.p0(i, pp["ith"], pp["q"])
+        amp[:, k] = i * pp["dr"] * np.sqrt(p0)
+        freq[:, k] = stno.frequency(i, pp["f0"], mp.get("n", 0.0), pp["ith"], pp["q"])
+    return amp, freq
+
+
 def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
-               points_per_period: int = 20, progress=None) -> dict:
-    """Run ``len(images)`` images through the transient engine (last layer); see module doc.
+               points_per_period: int = 20, progress=None, mode: str = "cut") -> dict:
+    """Run ``len(images)`` images through the transient engine; see the module doc.
 
     Parameters
     ----------
@@ -92,7 +174,12 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
     points_per_period : int
         RK4 steps per period of the highest tone.
     progress : callable, optional
-        ``progress(done, total)`` after each output chain.
+        ``progress(done, total)`` after each image (``cut``) or output chain
+        (``junctions``).
+    mode : {"cut", "junctions"}
+        ``cut``: the last layer as compiled (:func:`cut`), one transient run per image.
+        ``junctions``: the last layer's junctions re-built as 2-terminal junctions on
+        ideal current sources (the earlier, faster check), one run per chain and image.
 
     Returns
     -------
@@ -103,13 +190,112 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
         and that model's own departure from the steady state (``level1_vs_steady_*``).
     """
     from ..engine.steady import steady
-    from ..engine.tran import tran
     from .api import _pixels
 
+    if mode not in ("cut", "junctions"):
+        from ..errors import ParameterError
+        raise ParameterError("spot_check", "mode", mode, "", "'cut' or 'junctions'")
     layer, chains, outs = last_layer(nl)
     x = _pixels(images)
     bind = {n: x[:, int(n[1:])] for n in nl.inputs}
     st = steady(nl, bind, keep="all")
+    if mode == "cut":
+        scores, level1, t_stop, dt = _run_cut(nl, layer, chains, outs, x, st, settle,
+                                              points_per_period, progress)
+        scope = (f"last layer (layer {layer}) as compiled, its input lines fed by the "
+                 "steady state's oscillator tones")
+    else:
+        scores, level1, t_stop, dt = _run_junctions(nl, layer, chains, outs, x, st, settle,
+                                                    points_per_period, progress)
+        scope = (f"last layer (layer {layer}) as current-driven 2-terminal junctions, "
+                 "inputs from steady state")
+    ref = np.asarray(steady_scores)[: len(x)]
+    span = float(np.max(np.abs(ref))) or 1.0
+    span1 = float(np.max(np.abs(level1))) or 1.0
+    agree = int(np.sum(scores.argmax(1) == ref.argmax(1)))
+    return {"images": int(len(x)), "agree": agree, "agreement": agree / max(len(x), 1),
+            "mode": mode, "scope": scope,
+            "max_dev_rel": float(np.max(np.abs(scores - ref)) / span),
+            "mean_dev_rel": float(np.mean(np.abs(scores - ref)) / span),
+            "agree_level1": int(np.sum(scores.argmax(1) == level1.argmax(1))),
+            "max_dev_level1_rel": float(np.max(np.abs(scores - level1)) / span1),
+            "level1_vs_steady_agree": int(np.sum(level1.argmax(1) == ref.argmax(1))),
+            "level1_vs_steady_max_dev_rel": float(np.max(np.abs(level1 - ref)) / span),
+            "t_stop_s": t_stop, "dt_s": dt}
+
+
+def _window(tones, fr_min, alpha, settle, points_per_period):
+    """Step, averaging start and stop: ``points_per_period`` steps per period of the
+    highest tone; ``settle`` relaxation times; a window that resolves every pair of
+    distinct tones/harmonics the DC fit separates."""
+    tones = np.unique(np.round(np.asarray(tones, float), 3))
+    dt = 1.0 / (points_per_period * float(tones.max()))
+    period = 1.0 / float(tones.min())
+    comps = np.unique(np.concatenate([tones, 2 * tones, 3 * tones]))
+    gap = float(np.min(np.diff(comps))) if len(comps) > 1 else float(tones.min())
+    window = max(4 * period, min(2.0 / gap, 400 * period))
+    n_avg = int(math.ceil(window / period))
+    t_start = math.ceil(settle / (2 * math.pi * alpha * fr_min) / period) * period
+    return tones, dt, t_start, t_start + n_avg * period
+
+
+def _run_cut(nl, layer, chains, outs, x, st, settle, points_per_period, progress):
+    from ..engine.tran import tran
+
+    td, stnos = cut(nl)
+    names = list(outs)
+    probes = [nl.outputs[o] for o in names]
+    jnames = {n.lower(): k for k, n in enumerate(st.junction_names)}
+    snames = {n.lower(): k for k, n in enumerate(st.stno_names)}
+    cur = st.stno_current[:, [snames[s.lower()] for s in stnos]] if stnos else \
+        np.zeros((len(x), 0))
+    amp, freq = _emission(nl, stnos, cur)
+    els = [el for j in sorted(chains) for el in chains[j]]
+    f_el = np.array([_tone(nl, layer, el) for el in els])
+    fr = np.array([float(el.params["fr"]) for el in els])
+    mp = {kk.lower(): float(v) for kk, v in nl.models[els[0].model.lower()].params.items()}
+    level1 = _level1_compiled(nl, layer, chains, outs, names, st, jnames)
+    scores = np.zeros((len(x), len(names)))
+    t_stop = dt = 0.0
+    for n in range(len(x)):
+        b = {f"a{k}": float(amp[n, k]) for k in range(len(stnos))}
+        if layer == 1:
+            b.update({name: float(x[n, int(name[1:])]) for name in nl.inputs})
+        for k in range(len(stnos)):     # the tone each oscillator emits for this image
+            old = td.elements[f"vs{k}"]
+            td.elements[f"vs{k}"] = Element(old.name, old.nodes, source=Waveform(
+                "tones", (float(freq[n, k]), Expr(f"a{k}"), 0.0)))
+        tones = np.concatenate([f_el, freq[n]]) if len(stnos) else f_el
+        tones, dt, t_start, t_stop = _window(tones, float(fr.min()), mp.get("alpha", 0.01),
+                                             settle, points_per_period)
+        res = tran(td, dt, t_stop, method="rk4", dt=dt, tstart=t_start, bindings=b,
+                   save=probes, uic=True)
+        t = np.asarray(res.time)
+        for c, p in enumerate(probes):
+            scores[n, c] = _dc_part(t, np.asarray(res.signals[p.lower()]), tones)
+        if progress is not None:
+            progress(n + 1, len(x))
+    return scores, level1, t_stop, dt
+
+
+def _level1_compiled(nl, layer, chains, outs, names, st, jnames):
+    """Chain sums of the level-1 junctions' exact averaged response to the steady state's
+    tone power in each junction of the compiled last layer (no integration)."""
+    from ..devices.resonator import oscillator_vdc
+    out = np.zeros((st.power.shape[0], len(names)))
+    for c, o in enumerate(names):
+        for el in chains[outs[o][1]]:
+            mp = {kk.lower(): float(v) for kk, v in nl.models[el.model.lower()].params.items()}
+            P = st.power[:, jnames[el.name.lower()]]
+            out[:, c] += oscillator_vdc(_tone(nl, layer, el), P, float(el.params["fr"]),
+                                        mp["alpha"], mp["k"], mp.get("s", 0.0),
+                                        float(el.params["o"]))
+    return out
+
+
+def _run_junctions(nl, layer, chains, outs, x, st, settle, points_per_period, progress):
+    from ..engine.tran import tran
+
     jnames = [n.lower() for n in st.junction_names]
     names = list(outs)
     scores = np.zeros((len(x), len(outs)))
@@ -122,16 +308,7 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
         td, keys, f_all, fr_min, alpha = _build(nl, layer, {j: chains[j]}, {o: outs[o]})
         powers = st.power[:, [jnames.index(k) for k in keys]]
         level1[:, c] = _level1_scores(td, keys, f_all, powers, {o: outs[o]}, [o])[:, 0]
-        tones = np.unique(np.round(np.asarray(f_all), 3))
-        dt = 1.0 / (points_per_period * float(tones.max()))
-        period = 1.0 / float(tones.min())
-        # the window resolves every pair of distinct tones/harmonics the DC fit separates
-        comps = np.unique(np.concatenate([tones, 2 * tones, 3 * tones]))
-        gap = float(np.min(np.diff(comps))) if len(comps) > 1 else float(tones.min())
-        window = max(4 * period, min(2.0 / gap, 400 * period))
-        n_avg = int(math.ceil(window / period))
-        t_start = math.ceil(settle / (2 * math.pi * alpha * fr_min) / period) * period
-        t_stop = t_start + n_avg * period
+        tones, dt, t_start, t_stop = _window(f_all, fr_min, alpha, settle, points_per_period)
         probes = [f"v(c{k})" for k in range(len(keys))]
         for n in range(len(x)):
             b = {f"p{k}": float(powers[n, k]) for k in range(len(keys))}
@@ -143,19 +320,7 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
             scores[n, c] = _dc_part(t, v, tones)
         if progress is not None:
             progress(c + 1, len(names))
-    ref = np.asarray(steady_scores)[: len(x)]
-    span = float(np.max(np.abs(ref))) or 1.0
-    span1 = float(np.max(np.abs(level1))) or 1.0
-    agree = int(np.sum(scores.argmax(1) == ref.argmax(1)))
-    return {"images": int(len(x)), "agree": agree, "agreement": agree / max(len(x), 1),
-            "scope": f"last layer (layer {layer}) in the time domain, inputs from steady state",
-            "max_dev_rel": float(np.max(np.abs(scores - ref)) / span),
-            "mean_dev_rel": float(np.mean(np.abs(scores - ref)) / span),
-            "agree_level1": int(np.sum(scores.argmax(1) == level1.argmax(1))),
-            "max_dev_level1_rel": float(np.max(np.abs(scores - level1)) / span1),
-            "level1_vs_steady_agree": int(np.sum(level1.argmax(1) == ref.argmax(1))),
-            "level1_vs_steady_max_dev_rel": float(np.max(np.abs(level1 - ref)) / span),
-            "t_stop_s": t_stop, "dt_s": dt}
+    return scores, level1, t_stop, dt
 
 
 def _dc_part(t, v, tones):
