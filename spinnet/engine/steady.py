@@ -302,7 +302,7 @@ def _weights_static(op: Operator, lv: dict, dfr) -> np.ndarray:
 
 def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
            tol: float = 1e-9, maxiter: int = 200, cache: bool = True,
-           chunk: int | None = None) -> SteadyResult:
+           chunk: int | None = None, solver: str = "anderson") -> SteadyResult:
     """Steady-state (rectified DC) analysis of a netlist for one input or a batch.
 
     Parameters
@@ -317,9 +317,13 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
         below ``KEEP_MAX_SIZE`` nets + elements when the batch times that count is below
         ``KEEP_LIMIT``).
     tol : float
-        Relative tolerance of the fixed-point iteration of levels with feedback.
+        Relative tolerance of the oscillator / field-line currents of levels with feedback.
     maxiter : int
-        Most fixed-point passes per level before a :class:`SimulationError`.
+        Most passes per level before a :class:`SimulationError`.
+    solver : {"anderson", "fixed"}
+        How feedback inside a level is resolved: Anderson acceleration (default; a
+        quasi-Newton method on the coupling currents, restarting to a damped fixed point
+        where it fails) or the under-relaxed fixed point alone.
     cache : bool
         Reuse the operator of a previously seen circuit structure.
     chunk : int, optional
@@ -341,6 +345,8 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
         raise ParameterError(".steady", "keep", keep, "", "auto, all, outputs")
     if not (tol > 0 and maxiter >= 1):
         raise ParameterError(".steady", "tol/maxiter", (tol, maxiter), "", "tol > 0, maxiter >= 1")
+    if solver not in ("anderson", "fixed"):
+        raise ParameterError(".steady", "solver", solver, "", "anderson, fixed")
     els = _elements(flat)
     if keep == "auto":
         # keep everything for small circuits only: a big one (the compiled MNIST network)
@@ -351,11 +357,13 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
     else:
         keep_all = keep == "all"
     op = prepare(flat, keep_nets=keep_all, cache=cache)
-    return evaluate(op, flat, keep_all=keep_all, tol=tol, maxiter=maxiter, chunk=chunk)
+    return evaluate(op, flat, keep_all=keep_all, tol=tol, maxiter=maxiter, chunk=chunk,
+                    solver=solver)
 
 
 def evaluate(op: Operator, flat, keep_all: bool = False, tol: float = 1e-9,
-             maxiter: int = 200, chunk: int | None = None) -> SteadyResult:
+             maxiter: int = 200, chunk: int | None = None,
+             solver: str = "anderson") -> SteadyResult:
     """Apply a prepared operator to the (possibly batched) sources of ``flat``."""
     dc, amp, phase, B = _batch_values(op, flat)
     dfr = _static_shifts(op, dc)
@@ -384,7 +392,8 @@ def evaluate(op: Operator, flat, keep_all: bool = False, tol: float = 1e-9,
     iters = 1
     for b0 in range(0, B, chunk):
         b1 = min(B, b0 + chunk)
-        out = _run_chunk(op, dc[:, b0:b1], amp[:, b0:b1], phase, keep_all, tol, maxiter)
+        out = _run_chunk(op, dc[:, b0:b1], amp[:, b0:b1], phase, keep_all, tol, maxiter,
+                         solver)
         y, vrect, power, i_st, p_st, i_fl, it = out
         iters = max(iters, it)
         outputs[b0:b1] = (op.out_matrix @ y).T
@@ -424,7 +433,7 @@ def _fline_shifts(op: Operator, i_fl: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
+def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter, solver="anderson"):
     b = dc.shape[1]
     nj, n_st, n_fl = len(op.junction_names), len(op.stno_names), len(op.fline_names)
     a = amp * phase[:, None]
@@ -440,7 +449,6 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
     i_fl = np.zeros((n_fl, b))
     iters = 1
     for L, lv in enumerate(op.levels):
-        j0, j1 = lv["j"]
         y0, y1 = lv["y"]
         base = lv["Ysrc"] @ dc if lv["Ysrc"].nnz else np.zeros((y1 - y0, b))
         if lv["Yy"].nnz:     # one-way couplings from control voltages of earlier levels
@@ -449,94 +457,158 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter):
         if n_fl and lv["flj"].nnz and not lv["G"]:
             dfr = lv["flj"] @ _fline_shifts(op, i_fl)
         sh = lv["stno_here"]
-        prm = {k: v[sh] for k, v in sa.items()} if len(sh) else None
-        prev = None
-        prev_res, beta = np.inf, 1.0
-        for it in range(1, maxiter + 1):
-            if lv["G"]:
-                e2 = e_st * e_st
-                yl = base + lv["Gs"] @ a2 + lv["Gn"] @ e2
-                if keep_all:
-                    vrect[j0:j1] = lv["Vs"] @ a2 + lv["Vn"] @ e2
-                    power[j0:j1] = lv["Es"] @ a2 + lv["En"] @ e2
-            else:
-                cur = lv["Hs"] @ a + lv["Hn"] @ e_st
-                P = lv["scale"][:, None] * (cur.real ** 2 + cur.imag ** 2)
-                f = np.broadcast_to(lv["freq"][:, None], P.shape).copy()
-                st = lv["stno"]
-                if np.any(st >= 0):
-                    f[st >= 0] = f_st[st[st >= 0]]
-                wp, pj = lv["wpar"], lv["pj"]
-                fr = wp["fr"][pj][:, None]
-                if dfr is not None:
-                    fr = fr + dfr[pj]
-                w = dev.weight(f, fr, wp["alpha"][pj][:, None], wp["k"][pj][:, None],
-                               wp["s"][pj][:, None], wp["o"][pj][:, None])
-                v = lv["agg"] @ (w * P)
-                yl = base + lv["Yemf"] @ v
-                if keep_all:
-                    vrect[j0:j1] = v
-                    power[j0:j1] = lv["agg"] @ P
-            for rec in lv["nonlin"]:
-                u = np.zeros((len(rec["src"]), b))
-                m = rec["src"] >= 0
-                u[m] = dc[rec["src"][m]]
-                m = rec["emf"] >= 0
-                if np.any(m):
-                    u[m] = v[rec["emf"][m]]
-                if rec["U"] is not None:
-                    u += rec["U"] @ y
-                yl[rec["rows"]] = _newton(rec, u)
-            y[y0:y1] = yl
-            # the iterated quantities are the oscillator and field-line DC currents; with
-            # feedback they are under-relaxed (beta halves whenever a pass fails to
-            # contract), which tames the oscillating divergence of strong feedback
-            fb = lv["feedback"]
-            res = 0.0
-            if prm is not None:
-                new = yl[lv["stno_rows"]]
-                if fb:
-                    res = max(res, _rel(new, i_st[sh]))
-                    if it > 1:
-                        new = i_st[sh] + beta * (new - i_st[sh])
-                e, fq, pw = dev.emission(new, prm)
-                i_st[sh], e_st[sh], f_st[sh], p_st[sh] = new, e, fq, pw
-            fh = lv["fline_here"]
+        fh = lv["fline_here"]
+        ns = len(sh)
+        prm = {k: v[sh] for k, v in sa.items()} if ns else None
+
+        def set_state(x, sh=sh, fh=fh, ns=ns, prm=prm):
+            if ns:
+                i_st[sh] = x[:ns]
+                e_st[sh], f_st[sh], p_st[sh] = dev.emission(x[:ns], prm)
             if len(fh):
-                new = yl[lv["fline_rows"]]
-                if fb:
-                    res = max(res, _rel(new, i_fl[fh]))
-                    if it > 1:
-                        new = i_fl[fh] + beta * (new - i_fl[fh])
-                i_fl[fh] = new
-            if not fb:
-                break
-            if prev is not None:
-                res = max(res, _rel(yl, prev))
-                if res <= tol:
-                    break
-                if res > 0.9 * prev_res:
-                    beta = max(0.5 * beta, 1.0 / 1024)
-                prev_res = res
-            prev = yl.copy()
-            if it == maxiter:
-                worst = op.stno_names[sh[0]] if len(sh) else f"level {L}"
+                i_fl[fh] = x[ns:]
+
+        def one_pass(x, lv=lv, base=base, dfr=dfr, set_state=set_state):
+            """The fixed-point map: the level solved with its oscillator / field-line
+            currents set to ``x``; returns the currents it implies and the level's rows."""
+            set_state(x)
+            yl = _level_pass(op, lv, base, dfr, dc, a, a2, e_st, f_st, vrect, power,
+                             keep_all, y)
+            return _state(yl, lv), yl
+
+        x = np.zeros((ns + len(fh), b))
+        g, yl = one_pass(x)
+        it = 1
+        if lv["feedback"] and x.size:
+            x, yl, it = _solve_feedback(one_pass, x, g, yl, tol, maxiter, solver)
+            if it > maxiter:
+                worst = op.stno_names[sh[0]] if ns else f"level {L}"
                 raise SimulationError(
-                    f"steady state did not converge in {maxiter} fixed-point passes "
-                    "(feedback between oscillators and resonators)", device=worst,
-                    hint="raise maxiter, loosen tol, or run .tran")
+                    f"steady state did not converge in {maxiter} passes (feedback between "
+                    f"oscillators and resonators, solver={solver})", device=worst,
+                    hint="raise maxiter, loosen tol, try the other solver, or run .tran")
+        else:
+            x = g
+        set_state(x)     # the state is the converged currents; yl was solved from them
+        y[y0:y1] = yl
         iters = max(iters, it)
         if not np.all(np.isfinite(y[y0:y1])):
             raise SimulationError("non-finite steady-state value", device=f"level {L}")
     return y, vrect, power, i_st, p_st, i_fl, iters
 
 
-def _rel(new: np.ndarray, old: np.ndarray) -> float:
-    """Largest change relative to the largest magnitude (0 for empty arrays)."""
-    if new.size == 0:
-        return 0.0
-    scale = max(float(np.max(np.abs(new))), 1e-300)
-    return float(np.max(np.abs(new - old))) / scale
+def _state(yl: np.ndarray, lv: dict) -> np.ndarray:
+    """The iterated quantities of a level (oscillator then field-line DC currents)."""
+    return np.concatenate([yl[lv["stno_rows"]], yl[lv["fline_rows"]]], axis=0)
+
+
+def _level_pass(op, lv, base, dfr, dc, a, a2, e_st, f_st, vrect, power, keep_all, y):
+    """One solve of a level for the given oscillator tones: its DC rows ``yl``.
+
+    Fills the level's rows of ``vrect`` / ``power`` when they are kept.
+    """
+    j0, j1 = lv["j"]
+    v = None
+    if lv["G"]:
+        e2 = e_st * e_st
+        yl = base + lv["Gs"] @ a2 + lv["Gn"] @ e2
+        if keep_all:
+            vrect[j0:j1] = lv["Vs"] @ a2 + lv["Vn"] @ e2
+            power[j0:j1] = lv["Es"] @ a2 + lv["En"] @ e2
+    else:
+        cur = lv["Hs"] @ a + lv["Hn"] @ e_st
+        P = lv["scale"][:, None] * (cur.real ** 2 + cur.imag ** 2)
+        f = np.broadcast_to(lv["freq"][:, None], P.shape).copy()
+        st = lv["stno"]
+        if np.any(st >= 0):
+            f[st >= 0] = f_st[st[st >= 0]]
+        wp, pj = lv["wpar"], lv["pj"]
+        fr = wp["fr"][pj][:, None]
+        if dfr is not None:
+            fr = fr + dfr[pj]
+        w = dev.weight(f, fr, wp["alpha"][pj][:, None], wp["k"][pj][:, None],
+                       wp["s"][pj][:, None], wp["o"][pj][:, None])
+        v = lv["agg"] @ (w * P)
+        yl = base + lv["Yemf"] @ v
+        if keep_all:
+            vrect[j0:j1] = v
+            power[j0:j1] = lv["agg"] @ P
+    for rec in lv["nonlin"]:
+        b = dc.shape[1]
+        u = np.zeros((len(rec["src"]), b))
+        m = rec["src"] >= 0
+        u[m] = dc[rec["src"][m]]
+        m = rec["emf"] >= 0
+        if np.any(m):
+            u[m] = v[rec["emf"][m]]
+        if rec["U"] is not None:
+            u += rec["U"] @ y
+        yl[rec["rows"]] = _newton(rec, u)
+    return yl
+
+
+ANDERSON_M = 5   # residuals kept by Anderson acceleration
+
+
+def _colres(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Per batch column: largest change of the iterated currents relative to their size."""
+    scale = np.maximum(np.max(np.abs(g), axis=0), 1e-300)
+    return np.max(np.abs(g - x), axis=0) / scale
+
+
+def _solve_feedback(one_pass, x, g, yl, tol, maxiter, solver):
+    """Solve ``x = g(x)`` (the level's currents) for every batch column.
+
+    ``solver="anderson"``: Anderson acceleration (type II, ``ANDERSON_M`` residuals, least
+    squares per batch column), which converges like a quasi-Newton method on the few
+    coupling currents without a Jacobian; a step that does not bring a column's residual
+    below 0.9 of the previous one (stalling, e.g. creeping along the oscillator threshold's
+    kink) hands that column over to the damped fixed point for the rest of the solve.
+    ``solver="fixed"``: the plain fixed point, under-relaxed (the step halves whenever a
+    pass fails to contract).  Returns ``(x, rows of the level, passes)``; passes
+    ``maxiter + 1`` means no convergence.
+    """
+    b = x.shape[1]
+    res = _colres(x, g)
+    accel = np.full(b, solver == "anderson")
+    beta = np.ones(b)
+    prev_res = np.full(b, np.inf)
+    X, G = [x], [g]
+    it = 1
+    while True:
+        if np.all(res <= tol):
+            return x, yl, it
+        if it >= maxiter:
+            return x, yl, maxiter + 1
+        f = g - x
+        if solver == "anderson" and len(X) > 1 and np.any(accel):
+            xn = g.copy()
+            dF = np.stack([(G[i + 1] - X[i + 1]) - (G[i] - X[i]) for i in range(len(X) - 1)],
+                          axis=1)                                        # (n, m, b)
+            dG = np.stack([G[i + 1] - G[i] for i in range(len(X) - 1)], axis=1)
+            A = np.einsum("imb,ilb->bml", dF, dF)
+            rhs = np.einsum("imb,ib->bm", dF, f)
+            reg = 1e-12 * np.trace(A, axis1=1, axis2=2)[:, None, None] + 1e-300
+            gam = np.linalg.solve(A + reg * np.eye(A.shape[1]), rhs[:, :, None])[:, :, 0]
+            xn = g - np.einsum("imb,bm->ib", dG, gam)
+            # columns where acceleration stalls (a kink such as the oscillator threshold
+            # makes the secant model creep) continue with the damped fixed point
+            accel &= np.all(np.isfinite(xn), axis=0) & (res <= 0.9 * prev_res)
+            worse = ~accel & (res > 0.9 * prev_res)
+            beta[worse] = np.maximum(0.5 * beta[worse], 1.0 / 1024)
+            xn[:, ~accel] = x[:, ~accel] + beta[~accel] * f[:, ~accel]
+        else:
+            worse = res > 0.9 * prev_res
+            beta[worse] = np.maximum(0.5 * beta[worse], 1.0 / 1024)
+            xn = x + beta * f
+        prev_res = res
+        x = xn
+        g, yl = one_pass(x)
+        it += 1
+        res = _colres(x, g)
+        X.append(x)
+        G.append(g)
+        X, G = X[-(ANDERSON_M + 1):], G[-(ANDERSON_M + 1):]
 
 
 def _newton(rec: dict, u: np.ndarray, maxiter: int = 200) -> np.ndarray:
@@ -579,7 +651,8 @@ def _newton(rec: dict, u: np.ndarray, maxiter: int = 200) -> np.ndarray:
 
 
 def steady_card(netlist_or_flat, card, bindings: dict | None = None) -> SteadyResult:
-    """Run a ``.steady [tol=..] [maxiter=..] [keep=auto|all|outputs]`` card."""
+    """Run a ``.steady [tol=..] [maxiter=..] [keep=auto|all|outputs]
+    [solver=anderson|fixed]`` card."""
     kw = {}
     for k, v in (getattr(card, "params", None) or {}).items():
         kk = str(k).lower()
@@ -588,8 +661,8 @@ def steady_card(netlist_or_flat, card, bindings: dict | None = None) -> SteadyRe
                 kw[kk] = int(v) if kk == "maxiter" else float(v)
             except (TypeError, ValueError):
                 raise ParameterError(".steady", kk, v, "", "a number") from None
-        elif kk == "keep":
+        elif kk in ("keep", "solver"):
             kw[kk] = str(v).lower()
         else:
-            raise ParameterError(".steady", kk, v, "", "tol, maxiter, keep")
+            raise ParameterError(".steady", kk, v, "", "tol, maxiter, keep, solver")
     return steady(netlist_or_flat, bindings, **kw)
