@@ -220,31 +220,70 @@ def plan(sys_) -> LoopPlan | None:
 # exponential Adams weights
 
 
-def _phi(z: np.ndarray, pmax: int) -> np.ndarray:
-    """``phi_p(z)`` for p = 0..pmax (``phi_0 = e^z``, ``phi_{p+1} = (phi_p - 1/p!)/z``).
+@njit(cache=True)
+def _phis(z, out):
+    """``phi_p(z)`` for p = 0..4 into ``out`` (``phi_0 = e^z``, ``phi_p = 1/p! + z
+    phi_{p+1}``).  ``|z| <= 1``: Taylor series of ``phi_4``, then the downward recurrence
+    (stable); elsewhere the upward one from ``e^z`` (it loses at most ~4x per level)."""
+    fact = (1.0, 1.0, 2.0, 6.0, 24.0)
+    if abs(z) <= 1.0:
+        term = 1.0 / 24.0 + 0j
+        acc = term
+        for k in range(1, 25):  # tail below 1/29! for |z| <= 1
+            term = term * z / (k + 4)
+            acc += term
+        out[4] = acc
+        for p in range(3, -1, -1):
+            out[p] = 1.0 / fact[p] + z * out[p + 1]
+    else:
+        out[0] = np.exp(z)
+        for p in range(4):
+            out[p + 1] = (out[p] - 1.0 / fact[p]) / z
 
-    Taylor series where ``|z| <= 1`` (the recurrence cancels there), the recurrence
-    elsewhere (it loses at most a factor ~4 per level for ``|z| >= 1``).
-    """
-    z = np.asarray(z, dtype=complex)
-    out = np.empty((pmax + 1,) + z.shape, dtype=complex)
-    small = np.abs(z) <= 1.0
-    zs = np.where(small, z, 0.0)
-    for p in range(pmax + 1):
-        # sum_k z^k / (k + p)!  -- 30 terms: the tail is below 1/30! for |z| <= 1
-        term = np.full(z.shape, 1.0 / math.factorial(p), dtype=complex)
-        acc = term.copy()
-        for k in range(1, 30):
-            term = term * zs / (k + p)
-            acc = acc + term
-        out[p] = acc
-    zl = np.where(small, 1.0, z)
-    big = [np.exp(zl)]
-    for p in range(pmax):
-        big.append((big[-1] - 1.0 / math.factorial(p)) / zl)
-    for p in range(pmax + 1):
-        out[p] = np.where(small, out[p], big[p])
-    return out
+
+@njit(cache=True)
+def _exp4_weights_nb(cf, h, C):
+    """Fill ``cf``'s propagator/weight rows; returns a flag per resonator whose ``F`` is
+    (nearly) defective (Sylvester's formula cancels there: the caller redoes those)."""
+    n = cf.shape[1]
+    bad = np.zeros(n, dtype=np.bool_)
+    ph1 = np.zeros(5, dtype=np.complex128)
+    ph2 = np.zeros(5, dtype=np.complex128)
+    fact = (1.0, 1.0, 2.0, 6.0)
+    for k in range(n):
+        f00, f01, f10, f11 = cf[C_F00, k], cf[C_F01, k], cf[C_F10, k], cf[C_F11, k]
+        b0, b1 = cf[C_B0, k], cf[C_B1, k]
+        ht = 0.5 * (f00 + f11)
+        disc = np.sqrt(complex(0.25 * (f00 - f11) ** 2 + f01 * f10))
+        l1 = ht + disc
+        l2 = ht - disc
+        if abs(l1 - l2) <= 1e-6 * (abs(ht) + abs(disc) + 1e-300):
+            bad[k] = True
+            continue
+        _phis(l1 * h, ph1)
+        _phis(l2 * h, ph2)
+        d = l1 - l2
+        # Sylvester: g(F) = (g(l1) (F - l2) - g(l2) (F - l1)) / (l1 - l2)
+        for p in range(5):
+            ga, gb = ph1[p] / d, ph2[p] / d
+            m00 = (ga * (f00 - l2) - gb * (f00 - l1)).real
+            m01 = ((ga - gb) * f01).real
+            m10 = ((ga - gb) * f10).real
+            m11 = (ga * (f11 - l2) - gb * (f11 - l1)).real
+            if p == 0:
+                cf[C_P00, k], cf[C_P01, k], cf[C_P10, k], cf[C_P11, k] = m00, m01, m10, m11
+                for j in range(4):
+                    cf[C_W + 2 * j, k] = 0.0
+                    cf[C_W + 2 * j + 1, k] = 0.0
+            else:
+                v0 = m00 * b0 + m01 * b1
+                v1 = m10 * b0 + m11 * b1
+                q = p - 1
+                for j in range(4):
+                    c = h * C[q, j] * fact[q]
+                    cf[C_W + 2 * j, k] += c * v0
+                    cf[C_W + 2 * j + 1, k] += c * v1
+    return bad
 
 
 def _lagrange_coefficients(order: int) -> np.ndarray:
@@ -253,6 +292,9 @@ def _lagrange_coefficients(order: int) -> np.ndarray:
     nodes = -np.arange(order, dtype=float)
     V = np.vander(nodes, order, increasing=True)  # V[j, p] = node_j^p
     return np.linalg.inv(V)                       # columns: basis polynomials
+
+
+_C4 = _lagrange_coefficients(4)
 
 
 def exp4_weights(cf: np.ndarray, h: float) -> None:
@@ -265,51 +307,22 @@ def exp4_weights(cf: np.ndarray, h: float) -> None:
     resonator: always distinct); a (near-)defective ``F`` falls back to ``expm`` of the
     augmented matrix (Van Loan).
     """
-    n = cf.shape[1]
-    if n == 0:
+    if cf.shape[1] == 0:
         return
-    f00, f01, f10, f11 = cf[C_F00], cf[C_F01], cf[C_F10], cf[C_F11]
-    b = np.stack([cf[C_B0], cf[C_B1]])           # (2, n)
-    half_tr = 0.5 * (f00 + f11)
-    disc = np.sqrt((0.25 * (f00 - f11) ** 2 + f01 * f10).astype(complex))
-    lam1, lam2 = half_tr + disc, half_tr - disc
-    scale = np.abs(half_tr) + np.abs(disc) + 1e-300
-    good = np.abs(lam1 - lam2) > 1e-6 * scale
-    C = _lagrange_coefficients(4)
-    F = np.array([[f00, f01], [f10, f11]])       # (2, 2, n)
-    eye = np.eye(2)[:, :, None]
-    d = np.where(good, lam1 - lam2, 1.0)
-    # Sylvester: g(F) = g(l1) (F - l2 I)/(l1 - l2) + g(l2) (F - l1 I)/(l2 - l1)
-    A1 = (F - lam2 * eye) / d
-    A2 = -(F - lam1 * eye) / d
-    ph1, ph2 = _phi(lam1 * h, 4), _phi(lam2 * h, 4)
-
-    def matfun(p):
-        return (ph1[p] * A1 + ph2[p] * A2).real   # (2, 2, n)
-
-    P = matfun(0)
-    phib = [np.einsum("ijn,jn->in", matfun(p + 1), b) for p in range(4)]  # phi_{p+1}(Fh) B
-    W = np.zeros((4, 2, n))
-    for j in range(4):
-        for p in range(4):
-            W[j] += h * C[p, j] * math.factorial(p) * phib[p]
-    bad = np.nonzero(~good)[0]
+    bad = np.nonzero(_exp4_weights_nb(cf, float(h), _C4))[0]
     if len(bad):
         from scipy.linalg import expm
         for k in bad:
             M = np.zeros((6, 6))
-            M[:2, :2] = F[:, :, k] * h
-            M[:2, 2] = b[:, k] * h
+            M[:2, :2] = np.array([[cf[C_F00, k], cf[C_F01, k]],
+                                  [cf[C_F10, k], cf[C_F11, k]]]) * h
+            M[:2, 2] = np.array([cf[C_B0, k], cf[C_B1, k]]) * h
             M[2:5, 3:6] = np.eye(3)               # chain s^p/p!: phi_1..phi_4 columns
             E = expm(M)
-            P[:, :, k] = E[:2, :2]
+            cf[C_P00, k], cf[C_P01, k], cf[C_P10, k], cf[C_P11, k] = E[:2, :2].ravel()
             for j in range(4):
-                W[j, :, k] = sum(C[p, j] * math.factorial(p) * E[:2, 2 + p]
-                                 for p in range(4))
-    cf[C_P00], cf[C_P01], cf[C_P10], cf[C_P11] = P[0, 0], P[0, 1], P[1, 0], P[1, 1]
-    for j in range(4):
-        cf[C_W + 2 * j] = W[j, 0]
-        cf[C_W + 2 * j + 1] = W[j, 1]
+                wv = sum(_C4[p, j] * math.factorial(p) * E[:2, 2 + p] for p in range(4))
+                cf[C_W + 2 * j, k], cf[C_W + 2 * j + 1, k] = wv
 
 
 # ---------------------------------------------------------------------------------------
@@ -350,6 +363,7 @@ def _record(a, p, w, u1, u2, cur, t, out, m, colmap):
     """Write sample ``m``: node voltages (partial sums along each loop), branch currents
     and states, to the columns ``colmap[unknown]`` (-1: not recorded)."""
     cf = p[5]
+    rb = p[6]
     sptr, skind, sref, ssign, snode, sbr, sval, ust, qptr = w
     for l in range(sptr.shape[0] - 1):
         v = 0.0
@@ -362,7 +376,7 @@ def _record(a, p, w, u1, u2, cur, t, out, m, colmap):
                 v -= ssign[e] * mna.src_value(a, sref[e], t)
             else:
                 k = sref[e]
-                r = p[6][k] + cf[C_RX, k] * u1[k] + cf[C_RV, k] * u2[k]
+                r = rb[k] + cf[C_RX, k] * u1[k] + cf[C_RV, k] * u2[k]
                 v -= r * i
                 c = colmap[ust[k]]
                 if c >= 0:
@@ -451,28 +465,64 @@ def _exp4_pass(cf, lo, hi, u1, u2, i0, i1, i2, i3):
 
 
 @njit(cache=True)
-def loop_run(a, p, w, u1, u2, h, nsteps, method, every, vmax, colmap, out):
+def _sp_sum(sp, l, t):
+    """``sum_k RX u1p + RV u2p`` of loop ``l``'s particular solution at ``t``."""
+    om, tl, qr, qi = sp[0], sp[1], sp[2], sp[3]
+    s = 0.0
+    for m in range(om.shape[0]):
+        if tl[m] == l:
+            s += qr[m] * math.cos(om[m] * t) - qi[m] * math.sin(om[m] * t)
+    return s
+
+
+@njit(cache=True)
+def _add_particular(sp, t, sign, u1, u2, d1, d2):
+    """``d = u + sign * u_p(t)`` (u_p: the resonators' response to the base currents)."""
+    om, U = sp[0], sp[4]
+    for k in range(u1.shape[0]):
+        d1[k] = u1[k]
+        d2[k] = u2[k]
+    for m in range(om.shape[0]):
+        c = sign * math.cos(om[m] * t)
+        s = sign * math.sin(om[m] * t)
+        for k in range(u1.shape[0]):
+            d1[k] += U[m, 0, k] * c - U[m, 1, k] * s
+            d2[k] += U[m, 2, k] * c - U[m, 3, k] * s
+
+
+@njit(cache=True)
+def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, colmap, out):
     """Fixed-step time loop of the series-loop fast path from ``t = 0``.
 
     ``method``: 0 RK4, 1 exponential Adams order 4 (``p[5]`` must hold its weights).
     ``p = (qptr, rbase, vptr, vsrc, vsign, cf, rb)``, ``w``: recording walk (see
-    :class:`LoopPlan`).  Returns ``(code, index, time)``: ``index`` = resonator
-    position (state blow-up) or ``-1 - loop`` (non-positive loop resistance).
+    :class:`LoopPlan`).  ``sp = (om, tone_loop, Qr, Qi, U, split)``: for the loops with
+    ``split[l]`` (sources that are sums of sinusoids), exp4 integrates only the departure
+    ``z = u - u_p`` from the exact periodic response ``u_p`` to the base current
+    ``E(t)/rbase``, so its polynomial only approximates ``i - E/rbase`` (small: the
+    junctions' resistance changes).  Returns ``(code, index, time)``: ``index`` =
+    resonator position (state blow-up) or ``-1 - loop`` (non-positive loop resistance).
     """
     qptr, rbase, cf = p[0], p[1], p[5]
+    split = sp[5]
     n_l = rbase.shape[0]
     n = u1.shape[0]
     cur = np.zeros(n_l)
     ws = (np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n),
           np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n_l))
+    f1 = np.zeros(n)
+    f2 = np.zeros(n)
+    emf = np.zeros(n_l)
     bad = _currents(a, p, u1, u2, 0.0, cur)
     if bad >= 0:
         return BLOWUP, -1 - bad, 0.0
     _record(a, p, w, u1, u2, cur, 0.0, out, 0, colmap)
     m = 1
-    hist = np.zeros((n_l, 4))  # loop currents i_n, i_n-1, i_n-2, i_n-3
+    hist = np.zeros((n_l, 4))  # loop currents (minus base currents) i_n .. i_n-3
     for l in range(n_l):
-        hist[l, 0] = cur[l]
+        hist[l, 0] = cur[l] - (_emf(a, p[2], p[3], p[4], l, 0.0) / rbase[l]
+                               if split[l] else 0.0)
+    zmode = False  # u1/u2 hold z = u - u_p (exp4 after its start-up)
     for step in range(1, nsteps + 1):
         t = (step - 1) * h
         if method == 0 or step <= 3:
@@ -488,24 +538,116 @@ def loop_run(a, p, w, u1, u2, h, nsteps, method, every, vmax, colmap, out):
                 acc = _exp4_pass(cf, qptr[l], qptr[l + 1], u1, u2, hist[l, 0],
                                  hist[l, 1], hist[l, 2], hist[l, 3])
                 den = rbase[l] + acc
-                cur[l] = _emf(a, p[2], p[3], p[4], l, t + h) / den
+                if split[l]:
+                    den += _sp_sum(sp, l, t + h)
+                emf[l] = _emf(a, p[2], p[3], p[4], l, t + h)
+                cur[l] = emf[l] / den
                 if not (den > 0.0) or not math.isfinite(cur[l]):
                     return BLOWUP, -1 - l, t + h
         for l in range(n_l):
             hist[l, 3] = hist[l, 2]
             hist[l, 2] = hist[l, 1]
             hist[l, 1] = hist[l, 0]
-            hist[l, 0] = cur[l]
+            if split[l]:
+                if method == 0 or step <= 3:
+                    emf[l] = _emf(a, p[2], p[3], p[4], l, t + h)
+                hist[l, 0] = cur[l] - emf[l] / rbase[l]
+            else:
+                hist[l, 0] = cur[l]
         if step % every == 0:
             bad = _check(u1, u2, vmax)
             if bad >= 0:
                 return BLOWUP, bad, t + h
-            _record(a, p, w, u1, u2, cur, t + h, out, m, colmap)
+            if zmode:
+                _add_particular(sp, t + h, 1.0, u1, u2, f1, f2)
+                _record(a, p, w, f1, f2, cur, t + h, out, m, colmap)
+            else:
+                _record(a, p, w, u1, u2, cur, t + h, out, m, colmap)
             m += 1
+        if method == 1 and step == 3 and sp[0].shape[0] > 0:
+            _add_particular(sp, t + h, -1.0, u1, u2, f1, f2)
+            u1[:] = f1
+            u2[:] = f2
+            zmode = True
     bad = _check(u1, u2, vmax)
     if bad >= 0:
         return BLOWUP, bad, nsteps * h
     return OK, 0, nsteps * h
+
+
+def _tone_phasors(a, lp: LoopPlan):
+    """Per loop: its driving EMF ``-sum s V(t)`` as ``{omega: complex A}`` with
+    ``E(t) = sum Re(A e^{i omega t})``, or ``None`` when a source is not a (delay- and
+    damping-free) sum of sinusoids and DC."""
+    out = []
+    for l in range(lp.n_loops):
+        tones: dict[float, complex] = {}
+        ok = True
+
+        def add(om, amp_c, tones=tones):
+            tones[om] = tones.get(om, 0j) + amp_c
+
+        for j in range(lp.vptr[l], lp.vptr[l + 1]):
+            src, sgn = int(lp.vsrc[j]), -float(lp.vsign[j])
+            kind, o, m = (int(v) for v in a.si[src])
+            dc, args = float(a.sf[src]), a.sa[o:o + m]
+            if kind == mna.SRC_DC:
+                add(0.0, sgn * dc)
+            elif kind == mna.SRC_SIN and args[3] == 0.0 and args[4] == 0.0:
+                add(0.0, sgn * (dc + args[0]))
+                # va sin(w t + ph) = Re(-i va e^{i ph} e^{i w t})
+                add(2 * math.pi * args[2], sgn * -1j * args[1] * np.exp(1j * np.radians(args[5])))
+            elif kind == mna.SRC_TONES:
+                add(0.0, sgn * dc)
+                for q in range(m // 3):
+                    f, amp, ph = args[3 * q:3 * q + 3]
+                    add(2 * math.pi * f, sgn * -1j * amp * np.exp(1j * np.radians(ph)))
+            else:
+                ok = False
+        out.append(tones if ok else None)
+    return out
+
+
+_SPLIT_MAX = 20_000_000  # tones x resonators: beyond, the tables cost more than they save
+
+
+def particular(sys_, lp: LoopPlan, cf: np.ndarray):
+    """The ``sp`` tables of :func:`loop_run`: tones of each splittable loop, the
+    resonators' exact periodic response ``U`` to the base current ``E/rbase`` and its
+    resistance sum ``Q`` per tone."""
+    tl, om = [], []
+    split = np.zeros(lp.n_loops, dtype=np.bool_)
+    phas = _tone_phasors(sys_.arrays, lp)
+    amps = []
+    for l, tones in enumerate(phas):
+        if tones is None or lp.rbase[l] <= 0:
+            continue
+        split[l] = True
+        for w_, A in tones.items():
+            tl.append(l)
+            om.append(w_)
+            amps.append(A / lp.rbase[l])
+    n = lp.n_res
+    if len(om) * n > _SPLIT_MAX:
+        split[:] = False
+        tl, om, amps = [], [], []
+    U = np.zeros((len(om), 4, n))
+    qr = np.zeros(len(om))
+    qi = np.zeros(len(om))
+    for m, (l, w_, A) in enumerate(zip(tl, om, amps, strict=True)):
+        lo, hi = lp.qptr[l], lp.qptr[l + 1]
+        f00, f01, f10, f11 = (cf[r, lo:hi] for r in (C_F00, C_F01, C_F10, C_F11))
+        b0, b1 = cf[C_B0, lo:hi] * A, cf[C_B1, lo:hi] * A
+        # (i w - F) U = B A: 2x2 solve by Cramer (F is damped: i w is no eigenvalue)
+        a00, a11 = 1j * w_ - f00, 1j * w_ - f11
+        det = a00 * a11 - f01 * f10
+        x1 = (a11 * b0 + f01 * b1) / det
+        x2 = (f10 * b0 + a00 * b1) / det
+        U[m, 0, lo:hi], U[m, 1, lo:hi] = x1.real, x1.imag
+        U[m, 2, lo:hi], U[m, 3, lo:hi] = x2.real, x2.imag
+        q = np.sum(cf[C_RX, lo:hi] * x1 + cf[C_RV, lo:hi] * x2)
+        qr[m], qi[m] = q.real, q.imag
+    return (np.array(om, dtype=float), np.array(tl, dtype=np.int64), qr, qi, U, split)
 
 
 def run(sys_, lp: LoopPlan, x0: np.ndarray, h: float, nsteps: int, method: str,
@@ -516,6 +658,10 @@ def run(sys_, lp: LoopPlan, x0: np.ndarray, h: float, nsteps: int, method: str,
     if method == "exp4":
         cf = cf.copy()
         exp4_weights(cf, h)
+        sp = particular(sys_, lp, cf)
+    else:
+        sp = (np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0),
+              np.zeros((0, 4, lp.n_res)), np.zeros(lp.n_loops, dtype=np.bool_))
     qfx = sys_.rows(mna.K_Q)[1]
     rb = np.ascontiguousarray(qfx[lp.qrow, mna.Q_RB]) if lp.n_res else np.zeros(0)
     u1 = np.ascontiguousarray(x0[lp.ust]) if lp.n_res else np.zeros(0)
@@ -524,5 +670,5 @@ def run(sys_, lp: LoopPlan, x0: np.ndarray, h: float, nsteps: int, method: str,
     colmap[rec_idx] = np.arange(len(rec_idx))
     p = (lp.qptr, lp.rbase, lp.vptr, lp.vsrc, lp.vsign, np.ascontiguousarray(cf), rb)
     w = (lp.sptr, lp.skind, lp.sref, lp.ssign, lp.snode, lp.sbr, lp.sval, lp.ust, lp.qptr)
-    return loop_run(sys_.arrays, p, w, u1, u2, float(h), int(nsteps),
+    return loop_run(sys_.arrays, p, w, sp, u1, u2, float(h), int(nsteps),
                     0 if method == "rk4" else 1, int(every), float(vmax), colmap, out)
