@@ -151,6 +151,52 @@ def heun(deriv, noise, resistance, row, state0, code, coeffs, dfr, dt, n_steps, 
     return trace
 
 
+@njit(cache=True)
+def heun_macrospin(row, state0, code, coeffs, dfr, dt, n_steps, stride, seed):
+    """Stochastic Heun (Stratonovich) of one macrospin junction with Brown's thermal field.
+
+    Each step draws the thermal field ``h`` (A/m, 3 independent normals times
+    :func:`spinnet.devices.macrospin.thermal_sigma`), holds it over the step (predictor
+    and corrector see the same ``h``: Heun's ``G(m) dW`` terms, the LLGS being linear in
+    the field), then projects ``m`` back onto the unit sphere.  Drive at ``t`` and ``t +
+    dt``.  The same ``seed`` gives the same trajectory; ``temp = 0`` gives deterministic
+    Heun.  Returns the trace ``m, R, I`` every ``stride`` steps (no kernel arguments, so
+    the compiled code is cached on disk).
+    """
+    np.random.seed(seed)
+    mac = macrospin
+    s = state0.copy()
+    f1 = np.zeros(3)
+    f2 = np.zeros(3)
+    pred = np.zeros(3)
+    th = np.zeros(3)
+    sig = mac.thermal_sigma(row, dt)
+    trace = np.zeros((n_steps // stride + 1, 5))
+    trace[0, :3] = s
+    trace[0, 3] = mac.resistance(row, s)
+    trace[0, 4] = value_nb(code, coeffs, 0.0)
+    for n in range(n_steps):
+        t = n * dt
+        ia = value_nb(code, coeffs, t)
+        ib = value_nb(code, coeffs, t + dt)
+        if sig > 0.0:
+            for j in range(3):
+                th[j] = sig * np.random.standard_normal()
+        mac.deriv_th(row, s, ia, dfr, th, f1)
+        for j in range(3):
+            pred[j] = s[j] + dt * f1[j]
+        mac.deriv_th(row, pred, ib, dfr, th, f2)
+        for j in range(3):
+            s[j] += 0.5 * dt * (f1[j] + f2[j])
+        mac.renormalise(s)
+        if (n + 1) % stride == 0:
+            k = (n + 1) // stride
+            trace[k, :3] = s
+            trace[k, 3] = mac.resistance(row, s)
+            trace[k, 4] = ib
+    return trace
+
+
 def run_rk4(module, row, wave, dt, n_steps, n_skip=0, stride=1, dfr=0.0, state0=None):
     """Python entry point of :func:`rk4` for a device ``module`` (resonator, stno, macrospin).
 
@@ -303,14 +349,20 @@ def run_macrospin_many(rows, waves, dt, n_steps, n_skip=0, vector=True):
 
 
 def run_heun(module, row, wave, dt, n_steps, seed, stride=1, dfr=0.0, state0=None):
-    """Python entry point of :func:`heun` (``module`` must export ``noise``)."""
+    """Python entry point of :func:`heun` (``module`` must export ``noise``), or of
+    :func:`heun_macrospin` for ``module`` :mod:`spinnet.devices.macrospin` (its thermal
+    field is not diagonal state noise)."""
     from .sources import pack as pack_wave
 
     code, coeffs = pack_wave(wave, dt, n_steps * dt)
     row = np.ascontiguousarray(row, dtype=np.float64)
     s0 = module.initial_state(row) if state0 is None else np.asarray(state0, np.float64)
-    trace = heun(module.deriv, module.noise, module.resistance, row, s0, code, coeffs,
-                 float(dfr), float(dt), int(n_steps), int(stride), int(seed))
+    if module is macrospin:
+        trace = heun_macrospin(row, s0, code, coeffs, float(dfr), float(dt), int(n_steps),
+                               int(stride), int(seed))
+    else:
+        trace = heun(module.deriv, module.noise, module.resistance, row, s0, code, coeffs,
+                     float(dfr), float(dt), int(n_steps), int(stride), int(seed))
     if not np.all(np.isfinite(trace)):
         bad = int(np.argmax(~np.all(np.isfinite(trace), axis=1)))
         raise SimulationError("state diverged (non-finite)", device=_kind(module),

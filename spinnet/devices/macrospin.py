@@ -8,6 +8,11 @@ by the driver; the kernel also projects out the radial part of ``dm/dt``), fixed
     torques (per ampere):  -gamma' aj I m x (m x p)  -  gamma' bj I m x p
     R(m) = rp + (rap - rp) (1 - m.p) / 2
 
+Thermal noise (``temp > 0``): Brown's random field added to ``H`` (precession and damping
+act on it), each component white with ``<h_i(t) h_j(t')> = 2 alpha kB T / (gamma' mu0 ms V)
+delta_ij delta(t - t')`` (Stratonovich; integrated by stochastic Heun in
+:func:`spinnet.devices.drive.heun_macrospin`); the equilibrium is Boltzmann's.
+
 ``gamma' = gamma_e mu0 = 2.2128e5 m/(A s)`` (CODATA; cmtj's default is 2.2088e5, the
 comparison test sets cmtj's constants to spinnet's).  Angles are in degrees:
 ``theta`` from +z, ``phi`` from +x in the plane.
@@ -26,6 +31,8 @@ from .params import bind as _bind
 #: gamma_e*mu0 (m/(A s)) from CODATA 2018 (gamma_e = 1.76085963e11 rad/(s T)).
 GYRO = 1.76085963023e11 * 4e-7 * np.pi
 MU0 = 4e-7 * np.pi
+#: Boltzmann constant (J/K), exact in the 2019 SI.
+KB = 1.380649e-23
 
 SPECS = (
     ParamSpec("ms", "A/m", 1.0e6, 1e3, 1e7, "saturation magnetisation"),
@@ -48,6 +55,9 @@ SPECS = (
     ParamSpec("hoe", "(A/m)/A", 0.0, -1e12, 1e12, "Oersted field per ampere of RF current"),
     ParamSpec("theta_oe", "deg", 90.0, 0.0, 180.0, "Oersted field polar angle"),
     ParamSpec("phi_oe", "deg", 90.0, -360.0, 360.0, "Oersted field azimuth"),
+    ParamSpec("temp", "K", 0.0, 0.0, 1e4, "temperature of the thermal field (0: none)"),
+    ParamSpec("volume", "m^3", 1e-23, 1e-30, 1e-12,
+              "free-layer volume (sets the thermal field)"),
 )
 
 
@@ -73,9 +83,9 @@ def _unit(theta_deg, phi_deg):
 N_STATES = 3
 COLS = ("ex", "ey", "ez", "hx", "hy", "hz", "px", "py", "pz", "ox", "oy", "oz",
         "ms", "hk", "nxx", "nyy", "nzz", "damping", "rp", "rap", "aj", "bj", "hoe",
-        "mx0", "my0", "mz0", "dhdf")
+        "mx0", "my0", "mz0", "dhdf", "dth")
 (EX, EY, EZ, HX, HY, HZ, PX, PY, PZ, OX, OY, OZ, MS, HK, NXX, NYY, NZZ, DAMP, RP, RAP,
- AJ, BJ, HOE, MX0, MY0, MZ0, DHDF) = range(len(COLS))
+ AJ, BJ, HOE, MX0, MY0, MZ0, DHDF, DTH) = range(len(COLS))
 
 
 def _row_base(p: dict) -> np.ndarray:
@@ -90,7 +100,21 @@ def _row_base(p: dict) -> np.ndarray:
     row[DAMP] = p["damping"]
     row[RP], row[RAP] = p["rp"], p["rap"]
     row[AJ], row[BJ], row[HOE] = p["aj"], p["bj"], p["hoe"]
+    row[DTH] = thermal_diffusion(p)
     return row
+
+
+def thermal_diffusion(p: dict) -> float:
+    """Brown's thermal field strength ``2 alpha kB T / (gamma' mu0 ms V)`` ((A/m)^2 s).
+
+    Each Cartesian component of the thermal field is white noise with
+    ``<h_i(t) h_j(t')> = D delta_ij delta(t - t')``; over a step ``dt`` it is a constant
+    field of standard deviation ``sqrt(D / dt)`` (:func:`thermal_sigma`).  ``gamma' mu0 ms
+    V`` with ``gamma' = gamma_e mu0`` because the field is in A/m.
+    """
+    # .get: parameter dicts bound before temp/volume existed mean no noise
+    return (2.0 * p["damping"] * KB * p.get("temp", 0.0)
+            / (GYRO * MU0 * p["ms"] * p.get("volume", 1e-23)))
 
 
 def field_ref(row, m, current=0.0, dh=0.0):
@@ -254,14 +278,9 @@ def resistance(row, state):
     return row[RP] + (row[RAP] - row[RP]) * 0.5 * (1.0 - mp)
 
 
-@njit(cache=True)
-def deriv(row, state, current, dfr, out):
-    """Write ``dm/dt`` (1/s) of the LLGS equation (Gilbert form solved for dm/dt).
-
-    ``current`` is the current through the junction (A): it drives the spin torques and the
-    Oersted field; ``dfr`` (Hz) is applied as a bias-field change ``dfr * dhdf``.
-    """
-    mx, my, mz = state[0], state[1], state[2]
+@njit(cache=True, inline="always")
+def _llgs(row, mx, my, mz, current, dfr, thx, thy, thz):
+    """``dm/dt`` on scalars, with an extra field ``th`` (A/m) in the field term only."""
     hx, hy, hz = row[HX], row[HY], row[HZ]
     nh = math.sqrt(hx * hx + hy * hy + hz * hz)
     if dfr != 0.0 and nh > 0.0:
@@ -271,6 +290,10 @@ def deriv(row, state, current, dfr, out):
     hx += row[HK] * me * row[EX] - row[MS] * row[NXX] * mx + row[HOE] * current * row[OX]
     hy += row[HK] * me * row[EY] - row[MS] * row[NYY] * my + row[HOE] * current * row[OY]
     hz += row[HK] * me * row[EZ] - row[MS] * row[NZZ] * mz + row[HOE] * current * row[OZ]
+    # (x + 0.0 is x exactly: without a thermal field the values are deriv's of before)
+    hx += thx
+    hy += thy
+    hz += thz
     a = row[DAMP]
     # precession m x H and damping m x (m x H)
     cx, cy, cz = my * hz - mz * hy, mz * hx - mx * hz, mx * hy - my * hx
@@ -284,9 +307,35 @@ def deriv(row, state, current, dfr, out):
     # m x T
     ux, uy, uz = my * tz - mz * ty, mz * tx - mx * tz, mx * ty - my * tx
     k = 1.0 / (1.0 + a * a)
-    out[0] = k * (-GYRO * cx - GYRO * a * dx + tx + a * ux)
-    out[1] = k * (-GYRO * cy - GYRO * a * dy + ty + a * uy)
-    out[2] = k * (-GYRO * cz - GYRO * a * dz + tz + a * uz)
+    return (k * (-GYRO * cx - GYRO * a * dx + tx + a * ux),
+            k * (-GYRO * cy - GYRO * a * dy + ty + a * uy),
+            k * (-GYRO * cz - GYRO * a * dz + tz + a * uz))
+
+
+@njit(cache=True)
+def deriv(row, state, current, dfr, out):
+    """Write ``dm/dt`` (1/s) of the LLGS equation (Gilbert form solved for dm/dt).
+
+    ``current`` is the current through the junction (A): it drives the spin torques and the
+    Oersted field; ``dfr`` (Hz) is applied as a bias-field change ``dfr * dhdf``.
+    """
+    out[0], out[1], out[2] = _llgs(row, state[0], state[1], state[2], current, dfr,
+                                   0.0, 0.0, 0.0)
+
+
+@njit(cache=True)
+def deriv_th(row, state, current, dfr, th, out):
+    """:func:`deriv` with the thermal field ``th`` (A/m, 3 components) added to the
+    effective field (precession and damping act on it, the spin torques do not)."""
+    out[0], out[1], out[2] = _llgs(row, state[0], state[1], state[2], current, dfr,
+                                   th[0], th[1], th[2])
+
+
+@njit(cache=True)
+def thermal_sigma(row, dt):
+    """Standard deviation (A/m) of each thermal-field component held over a step ``dt``:
+    ``sqrt(D / dt)``, ``D`` from :func:`thermal_diffusion` (0 at ``temp = 0``)."""
+    return math.sqrt(row[DTH] / dt)
 
 
 @njit(cache=True)
@@ -298,11 +347,14 @@ def renormalise(state):
     state[2] /= nm
 
 
-def deriv_ref(row, state, current, dfr=0.0):
-    """Pure-numpy reference of :func:`deriv` (vector form of the same equation)."""
+def deriv_ref(row, state, current, dfr=0.0, th=None):
+    """Pure-numpy reference of :func:`deriv` (vector form of the same equation); ``th``:
+    thermal field (A/m) as in :func:`deriv_th`."""
     row, m = np.asarray(row, float), np.asarray(state, float)
     dh = dfr * row[DHDF]
     h = field_ref(row, m, current, dh)
+    if th is not None:
+        h = h + np.asarray(th, float)
     a = row[DAMP]
     p = row[PX:PZ + 1]
     T = -GYRO * row[AJ] * current * np.cross(m, np.cross(m, p)) \
