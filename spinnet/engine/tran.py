@@ -348,8 +348,10 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         signals = _build_signals(recipes, out[keep])
         t_end = _time.perf_counter()
         meta = {"method": method, "tstep": tstep, "tstop": tstop, "dt": h,
-                "uic": bool(uic), "unknowns": sys_.n, "path": "loop",
-                "loops": lp.n_loops, "components": len(sys_.components),
+                "uic": bool(uic), "unknowns": sys_.n,
+                "bandwidth": int(a.dims[mna.DKL] + a.dims[mna.DKU] + 1),
+                "components": len(sys_.components), "path": "loop",
+                "loops": lp.n_loops, "seed": int(seed),
                 "elapsed_s": t_end - t_begin, "solve_s": t_end - t_elab}
         return Result("tran", times[keep], signals, meta)
     if not uic:
