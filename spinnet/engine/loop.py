@@ -465,9 +465,8 @@ def _exp4_pass(cf, lo, hi, u1, u2, i0, i1, i2, i3):
 
 
 @njit(cache=True)
-def _sp_sum(sp, l, t):
+def _sp_sum(om, tl, qr, qi, l, t):
     """``sum_k RX u1p + RV u2p`` of loop ``l``'s particular solution at ``t``."""
-    om, tl, qr, qi = sp[0], sp[1], sp[2], sp[3]
     s = 0.0
     for m in range(om.shape[0]):
         if tl[m] == l:
@@ -476,9 +475,8 @@ def _sp_sum(sp, l, t):
 
 
 @njit(cache=True)
-def _add_particular(sp, t, sign, u1, u2, d1, d2):
+def _add_particular(om, U, t, sign, u1, u2, d1, d2):
     """``d = u + sign * u_p(t)`` (u_p: the resonators' response to the base currents)."""
-    om, U = sp[0], sp[4]
     for k in range(u1.shape[0]):
         d1[k] = u1[k]
         d2[k] = u2[k]
@@ -503,8 +501,8 @@ def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, colmap, out):
     junctions' resistance changes).  Returns ``(code, index, time)``: ``index`` =
     resonator position (state blow-up) or ``-1 - loop`` (non-positive loop resistance).
     """
-    qptr, rbase, cf = p[0], p[1], p[5]
-    split = sp[5]
+    qptr, rbase, vptr, vsrc, vsign, cf = p[0], p[1], p[2], p[3], p[4], p[5]
+    om, tl, qr, qi, U, split = sp[0], sp[1], sp[2], sp[3], sp[4], sp[5]
     n_l = rbase.shape[0]
     n = u1.shape[0]
     cur = np.zeros(n_l)
@@ -520,7 +518,7 @@ def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, colmap, out):
     m = 1
     hist = np.zeros((n_l, 4))  # loop currents (minus base currents) i_n .. i_n-3
     for l in range(n_l):
-        hist[l, 0] = cur[l] - (_emf(a, p[2], p[3], p[4], l, 0.0) / rbase[l]
+        hist[l, 0] = cur[l] - (_emf(a, vptr, vsrc, vsign, l, 0.0) / rbase[l]
                                if split[l] else 0.0)
     zmode = False  # u1/u2 hold z = u - u_p (exp4 after its start-up)
     for step in range(1, nsteps + 1):
@@ -539,8 +537,8 @@ def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, colmap, out):
                                  hist[l, 1], hist[l, 2], hist[l, 3])
                 den = rbase[l] + acc
                 if split[l]:
-                    den += _sp_sum(sp, l, t + h)
-                emf[l] = _emf(a, p[2], p[3], p[4], l, t + h)
+                    den += _sp_sum(om, tl, qr, qi, l, t + h)
+                emf[l] = _emf(a, vptr, vsrc, vsign, l, t + h)
                 cur[l] = emf[l] / den
                 if not (den > 0.0) or not math.isfinite(cur[l]):
                     return BLOWUP, -1 - l, t + h
@@ -550,7 +548,7 @@ def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, colmap, out):
             hist[l, 1] = hist[l, 0]
             if split[l]:
                 if method == 0 or step <= 3:
-                    emf[l] = _emf(a, p[2], p[3], p[4], l, t + h)
+                    emf[l] = _emf(a, vptr, vsrc, vsign, l, t + h)
                 hist[l, 0] = cur[l] - emf[l] / rbase[l]
             else:
                 hist[l, 0] = cur[l]
@@ -559,13 +557,13 @@ def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, colmap, out):
             if bad >= 0:
                 return BLOWUP, bad, t + h
             if zmode:
-                _add_particular(sp, t + h, 1.0, u1, u2, f1, f2)
+                _add_particular(om, U, t + h, 1.0, u1, u2, f1, f2)
                 _record(a, p, w, f1, f2, cur, t + h, out, m, colmap)
             else:
                 _record(a, p, w, u1, u2, cur, t + h, out, m, colmap)
             m += 1
-        if method == 1 and step == 3 and sp[0].shape[0] > 0:
-            _add_particular(sp, t + h, -1.0, u1, u2, f1, f2)
+        if method == 1 and step == 3 and om.shape[0] > 0:
+            _add_particular(om, U, t + h, -1.0, u1, u2, f1, f2)
             u1[:] = f1
             u2[:] = f2
             zmode = True
