@@ -1,25 +1,36 @@
 """Benchmark 1 (+4): a chain of N level-1 resonators on a multi-tone line, 200 ns.
 
-spinnet's compiled transient (general MNA, banded LU every stage) against scipy
+spinnet's compiled transient against scipy
 ``solve_ivp`` integrating the *same* equations written directly for a series chain
 (current = V(t) / (Rs + sum R_k), states from the devices module's linear kernel,
 vectorised numpy), both judged against an independent tight reference (scipy DOP853,
 rtol 1e-10) on the junction DC read-outs (time average over the last 100 ns, the
 quantity a chain computes), relative to the largest one.
 
-Two matched-accuracy pairings, each timed in the same process back to back and repeated
-(best of ``--repeat``):
+Three pairings, each timed in the same process back to back and repeated (best of
+``--repeat``):
 
-- same method: spinnet ``dopri`` (Dormand-Prince 5(4), compiled) vs scipy ``RK45``
-  (the same Dormand-Prince 5(4) pair) at the same rtol: equal step counts, so the
-  ratio is the cost of one right-hand side;
+- headline, matched accuracy: spinnet ``exp4`` (exponential Adams order 4 on the
+  series-loop fast path, ``spinnet.engine.loop``) at the coarsest step of ``--exp4-dts``
+  whose read-out error is <= scipy RK45's (rtol ``--rtol``) -- the step is chosen per N
+  against the reference, scipy's tolerance is fixed;
 - spinnet fixed-step ``rk4`` at ``--dt`` (default 20 ps: its read-out error is then of
-  the order of scipy's at rtol 1e-5) vs scipy RK45.
+  the order of scipy's at rtol 1e-5), which also takes the series-loop fast path;
+- same method: spinnet ``dopri`` (Dormand-Prince 5(4), compiled, general MNA path: the
+  loop fast path serves rk4/exp4 only) vs scipy ``RK45`` (the same pair) at the same
+  rtol: equal step counts, so the ratio is the cost of one right-hand side.
+
+Times: "total" is the whole ``tran()`` call on a parsed netlist (flatten, elaborate,
+integrate, build the signals); "solve" is ``Result.meta["solve_s"]`` (after elaboration)
+-- the like-for-like figure against ``solve_ivp``, whose timed call also excludes the
+setup of its parameter rows.
 
 Also prints throughput in resonator-steps per second (benchmark 4; see
 ``bench_throughput.py`` for the limit estimate).
 
     python benchmarks/bench_chain.py [--sizes 1,10,100,1000] [--dt 2e-11] [--repeat 2]
+                                     [--exp4-dts 1e-10,5e-11,2.5e-11,2e-11,1e-11,5e-12]
+                                     [--no-dopri]
 """
 
 from __future__ import annotations
@@ -98,20 +109,25 @@ def run_scipy(n, method, rtol, atol, t_out):
     return el, dc_of(sol.t, jv(sol.t, sol.y)), sol.nfev
 
 
-def run_spinnet(n, dt, method="rk4", rtol=1e-5):
+def run_spinnet(n, dt, method="rk4", rtol=1e-5, solve=None):
     net = parse(netlist(n))
     saves = [f"v(n{k})" for k in range(n)]
     t0 = time.perf_counter()
-    if method == "rk4":
+    if method in ("rk4", "exp4"):
         # record every 100 ps (10 samples per GHz period: enough for an exact average)
         every = max(1, int(round(100e-12 / dt)))
         r = tran(net, every * dt, TSTOP, method=method, dt=dt, save=saves)
-        nfev = 4 * int(round(TSTOP / dt))
+        steps = int(round(TSTOP / dt))
+        # exp4: one loop-current evaluation per step, after 3 start-up steps of RK4 on
+        # quarter steps (16 evaluations each)
+        nfev = 4 * steps if method == "rk4" else steps - 3 + 3 * 16
     else:
         # atol far below the states (~1e-6 of their scale): rtol governs, as in scipy
         r = tran(net, 100e-12, TSTOP, method="dopri", rtol=rtol, atol=1e-12, save=saves)
         nfev = 6 * (r.meta["accepted"] + r.meta["rejected"])
     el = time.perf_counter() - t0
+    if solve is not None:
+        solve.append((r.meta["solve_s"], r.meta.get("path")))
     v = np.array([r[f"v(n{k})"] for k in range(n)] + [np.zeros_like(r.time)])
     jv = v[:-1] - v[1:]
     return el, dc_of(r.time, jv), nfev
@@ -122,40 +138,70 @@ def best(fn, repeat):
     return min(runs, key=lambda r: r[0])
 
 
+def timed_spinnet(n, dt, method, rtol, repeat):
+    """Best of ``repeat``: (total s, dc, nfev, solve s, path)."""
+    runs = []
+    for _ in range(repeat):
+        sv = []
+        el, dc, nf = run_spinnet(n, dt, method, rtol, solve=sv)
+        runs.append((el, dc, nf, sv[0][0], sv[0][1]))
+    return min(runs, key=lambda r: r[0])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1,10,100,1000")
     ap.add_argument("--dt", type=float, default=2e-11)
+    ap.add_argument("--exp4-dts", default="1e-10,5e-11,2.5e-11,2e-11,1e-11,5e-12")
     ap.add_argument("--rtol", type=float, default=1e-5)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--no-dopri", action="store_true", help="skip the (slow) dopri rows")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
+    ladder = sorted((float(x) for x in args.exp4_dts.split(",")), reverse=True)
     run_spinnet(1, args.dt)  # compile / load the cache outside the timings
+    run_spinnet(1, args.dt, "exp4")
     run_spinnet(1, args.dt, "dopri", args.rtol)
     dt_out = 100e-12
     t_out = np.linspace(0.0, TSTOP, int(round(TSTOP / dt_out)) + 1)
     print(f"chain of N resonators, 3 tones, {TSTOP * 1e9:.0f} ns; errors of the DC "
           "read-outs vs scipy DOP853 rtol 1e-10, relative to the largest; best of "
-          f"{args.repeat}")
-    print(f"{'N':>5} {'pairing':>28} {'spinnet s':>10} {'scipy s':>9} {'ratio':>7} "
-          f"{'err sp':>9} {'err sc':>9} {'rhs sp':>8} {'rhs sc':>8} {'res-st/s':>9}")
+          f"{args.repeat}; ratios = scipy time / spinnet time (total call, and solve only)")
+    print(f"{'N':>5} {'pairing':>26} {'path':>5} {'total s':>8} {'solve s':>8} "
+          f"{'scipy s':>8} {'ratio':>7} {'r.solve':>8} {'err sp':>9} {'err sc':>9} "
+          f"{'rhs sp':>7} {'rhs sc':>7} {'res-st/s':>9}")
     rows = []
     for n in sizes:
         _e, dc_r, _ = run_scipy(n, "DOP853", 1e-10, 1e-14, t_out)
         big = np.max(np.abs(dc_r))
+
+        def err(dc, dc_r=dc_r, big=big):
+            return float(np.max(np.abs(dc - dc_r)) / big)
+
         el_p, dc_p, nf_p = best(lambda n=n: run_scipy(n, "RK45", args.rtol, 1e-12, t_out),
                                 args.repeat)
-        el_d, dc_d, nf_d = best(lambda n=n: run_spinnet(n, None, "dopri", args.rtol),
-                                args.repeat)
-        el_s, dc_s, nf_s = best(lambda n=n: run_spinnet(n, args.dt), args.repeat)
-        err_p = float(np.max(np.abs(dc_p - dc_r)) / big)
-        for label, el, dc, nf in ((f"dopri rtol {args.rtol:g} / RK45", el_d, dc_d, nf_d),
-                                  (f"rk4 {args.dt:g} s / RK45", el_s, dc_s, nf_s)):
-            err = float(np.max(np.abs(dc - dc_r)) / big)
-            thr = n * (nf / 4) / el  # resonator-steps, one step = 4 RHS (RK4 stages)
-            rows.append((n, label, el, el_p, el_p / el, err, err_p, nf, nf_p, thr))
-            print(f"{n:>5} {label:>28} {el:>10.3f} {el_p:>9.3f} {el_p / el:>7.2f} "
-                  f"{err:>9.2e} {err_p:>9.2e} {nf:>8d} {nf_p:>8d} {thr:>9.3g}")
+        err_p = err(dc_p)
+        # coarsest exp4 step meeting scipy's accuracy (one untimed trial run per step)
+        dt_e = ladder[-1]
+        for dt in ladder:
+            if err(run_spinnet(n, dt, "exp4")[1]) <= err_p:
+                dt_e = dt
+                break
+        cases = [(f"exp4 {dt_e:g} s / RK45", dt_e, "exp4"),
+                 (f"rk4 {args.dt:g} s / RK45", args.dt, "rk4")]
+        if not args.no_dopri:
+            cases.append((f"dopri rtol {args.rtol:g} / RK45", None, "dopri"))
+        for label, dt, method in cases:
+            el, dc, nf, sol, path = timed_spinnet(n, dt, method, args.rtol, args.repeat)
+            e = err(dc)
+            steps = nf / 4 if method != "exp4" else round(TSTOP / dt)
+            thr = n * steps / el
+            rows.append(dict(n=n, pairing=label, path=path, total=el, solve=sol,
+                             scipy=el_p, ratio=el_p / el, ratio_solve=el_p / sol,
+                             err=e, err_scipy=err_p, rhs=nf, rhs_scipy=nf_p, thr=thr))
+            print(f"{n:>5} {label:>26} {path:>5} {el:>8.4f} {sol:>8.4f} {el_p:>8.3f} "
+                  f"{el_p / el:>7.1f} {el_p / sol:>8.1f} {e:>9.2e} {err_p:>9.2e} "
+                  f"{nf:>7d} {nf_p:>7d} {thr:>9.3g}", flush=True)
     return rows
 
 

@@ -60,17 +60,25 @@ def test_band_lu_reports_singular_pivot():
     assert mna.band_lu(B, kl, ku, np.zeros(n, np.int64), np.zeros((n, kl))) == 3
 
 
-def test_bench_chain_baseline_integrates_the_same_equations():
-    """scipy's hand-written series-chain RHS vs spinnet's general MNA path, same circuit:
-    junction DC read-outs agree to the two integrators' accuracy."""
+@pytest.mark.parametrize("method,dt,path", [("rk4", 5e-12, "mna"), ("exp4", 2e-11, "loop")])
+def test_bench_chain_baseline_integrates_the_same_equations(monkeypatch, method, dt, path):
+    """scipy's hand-written series-chain RHS vs spinnet's general MNA path (rk4, the
+    series-loop fast path switched off) and vs the fast path (exp4), same circuit:
+    junction DC read-outs agree to the integrators' accuracy."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     import bench_chain as bc
 
+    from spinnet.engine import loop
+
+    monkeypatch.setattr(loop, "ENABLED", path == "loop")
     n = 4
     t_out = np.linspace(0.0, bc.TSTOP, 2001)
     _el, dc_scipy, _nf = bc.run_scipy(n, "DOP853", 1e-10, 1e-14, t_out)
-    _el, dc_sp, _nf = bc.run_spinnet(n, 5e-12)
+    sv = []
+    _el, dc_sp, _nf = bc.run_spinnet(n, dt, method, solve=sv)
+    assert sv[0][1] == path
     big = np.max(np.abs(dc_scipy))
-    # RK4 at 5 ps has a read-out error of ~1e-6 of the largest (bench_chain); 1e-4 leaves
-    # room while still failing for any wrong term (sign, factor, missing kappa: >= 1e-2)
+    # RK4 at 5 ps has a read-out error of ~1e-6 of the largest, exp4 at 20 ps ~1e-9
+    # (bench_chain); 1e-4 leaves room while still failing for any wrong term (sign,
+    # factor, missing kappa: >= 1e-2)
     assert np.max(np.abs(dc_sp - dc_scipy)) < 1e-4 * big
