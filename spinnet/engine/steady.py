@@ -548,6 +548,7 @@ def _level_pass(op, lv, base, dfr, dc, a, a2, e_st, f_st, vrect, power, keep_all
 
 
 ANDERSON_M = 5   # residuals kept by Anderson acceleration
+STALL_PASSES = 4  # accelerated passes without a 10 % better residual before falling back
 
 
 def _colres(x: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -574,6 +575,7 @@ def _solve_feedback(one_pass, x, g, yl, tol, maxiter, solver):
     beta = np.ones(b)
     prev_res = np.full(b, np.inf)
     X, G = [x], [g]
+    hist = [res]
     it = 1
     while True:
         if np.all(res <= tol):
@@ -593,7 +595,12 @@ def _solve_feedback(one_pass, x, g, yl, tol, maxiter, solver):
             xn = g - np.einsum("imb,bm->ib", dG, gam)
             # columns where acceleration stalls (a kink such as the oscillator threshold
             # makes the secant model creep) continue with the damped fixed point
-            accel &= np.all(np.isfinite(xn), axis=0) & (res <= 0.9 * prev_res)
+            hist.append(res)
+            stall = np.zeros(b, dtype=bool)
+            if len(hist) > STALL_PASSES:
+                stall = np.all(np.stack(hist[-STALL_PASSES:]) > 0.9 * np.minimum.reduce(
+                    hist[:-STALL_PASSES]), axis=0)
+            accel &= np.all(np.isfinite(xn), axis=0) & ~stall
             worse = ~accel & (res > 0.9 * prev_res)
             beta[worse] = np.maximum(0.5 * beta[worse], 1.0 / 1024)
             xn[:, ~accel] = x[:, ~accel] + beta[~accel] * f[:, ~accel]
