@@ -3,7 +3,7 @@
 The stack is the one the cmtj comparison test uses (perpendicular free layer, tilted fixed
 layer, Oersted drive along x): both codes integrate the same LLGS equation with RK4 at the
 same step (the test shows the trajectories coincide to 1e-9).  One junction: spinnet's
-generic single-device driver (``spinnet.devices.drive.run_rk4``, any device kernel) and
+single-device driver (``spinnet.devices.drive.run_rk4``, one kernel call per stage) and
 the macrospin batch driver with one junction (``run_macrospin_many``) vs
 ``cmtj.Junction.runSimulation``.  Many junctions: one compiled parallel loop over all of
 them (``spinnet.devices.drive.run_macrospin_many``: SIMD blocks of junctions, sine drive

@@ -90,3 +90,12 @@ def test_sine_recurrence_matches_value_nb():
     # a damped or delayed sine is not recurrence material: value_nb computes it
     _, c = pack(("sin", (0.0, 1.0, 1e9, 1e-9), 0.0), dt, n * dt)
     assert macrospin_batch.split_drives(np.array([1]), c[None, :], np.array([len(c)]))[4][0]
+
+
+def test_single_drivers_name_the_devices_they_integrate():
+    from spinnet.devices import diode
+
+    with pytest.raises(ParameterError, match="resonator, stno or macrospin"):
+        drive.run_rk4(diode, np.zeros(3), ("dc", (), 0.0), 1e-12, 10)
+    with pytest.raises(ParameterError, match="stno or macrospin"):
+        drive.run_heun(drive.resonator, np.zeros(3), ("dc", (), 0.0), 1e-12, 10, seed=0)

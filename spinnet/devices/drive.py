@@ -5,36 +5,68 @@ through it is the waveform), so ``V(t) = R(t) I(t)``.  They serve calibration
 (:func:`spinnet.devices.calibrate.vdc_spectrum`), the validation tests and the plots of
 docs/devices.md.  Fixed-step RK4 (deterministic) and stochastic Heun (with noise), both
 compiled whole (no per-step Python).
+
+:func:`rk4_kind`, :func:`heun_stno` and :func:`heun_macrospin` call the device kernels
+directly (the kind selected by an integer, no functions passed as arguments), so their
+compiled code is cached on disk: a fresh process loads it instead of compiling.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import get_num_threads, njit, prange, set_num_threads
 
 from ..errors import ParameterError, SimulationError
-from . import macrospin
-from .sources import value_nb
+from . import macrospin, resonator, stno
+from .sources import SIN, value_nb
+
+#: device kinds of :func:`rk4_kind`
+RESONATOR, STNO, MACROSPIN = 0, 1, 2
+_KINDS = {resonator: RESONATOR, stno: STNO, macrospin: MACROSPIN}
+
+
+@njit(cache=True, inline="always")
+def _drive(code, c, t):
+    """``value_nb`` with the undamped sine's ``exp(0) = 1`` factor skipped: exactly the
+    same value (``va * 1.0`` is ``va``), the exponential costing as much as the sine."""
+    if code == SIN and c[5] == 0.0 and t >= c[4]:
+        phase = 2.0 * math.pi * c[6] / 360.0
+        return c[0] + c[1] + c[2] * math.sin(2.0 * math.pi * c[3] * (t - c[4]) + phase)
+    return value_nb(code, c, t)
+
+
+@njit(cache=True, inline="always")
+def _k_deriv(kind, row, s, cur, dfr, out):
+    if kind == MACROSPIN:
+        macrospin.deriv(row, s, cur, dfr, out)
+    elif kind == STNO:
+        stno.deriv(row, s, cur, dfr, out)
+    else:
+        resonator.deriv(row, s, cur, dfr, out)
+
+
+@njit(cache=True, inline="always")
+def _k_resistance(kind, row, s):
+    if kind == MACROSPIN:
+        return macrospin.resistance(row, s)
+    if kind == STNO:
+        return stno.resistance(row, s)
+    return resonator.resistance(row, s)
 
 
 @njit(cache=True)
-def _noop(state):
-    pass
-
-
-# No cache=True on the two drivers: they take other compiled functions as arguments, and
-# numba's on-disk cache of such specialisations can fail to load once a kernel module has
-# changed ("underlying object has vanished").  They compile once per process instead.
-@njit
-def rk4(deriv, resistance, post, row, state0, code, coeffs, dfr, dt, n_steps, n_skip,
-        stride):
-    """Integrate ``n_steps`` RK4 steps of one current-driven device.
+def rk4_kind(kind, row, state0, code, coeffs, dfr, dt, n_steps, n_skip, stride):
+    """Integrate ``n_steps`` RK4 steps of one current-driven device of ``kind``
+    (:data:`RESONATOR`, :data:`STNO`, :data:`MACROSPIN`; the macrospin's ``|m|`` is
+    renormalised after every step).
 
     Parameters
     ----------
-    deriv, resistance, post : numba functions
-        The device kernel's ``deriv(row, state, current, dfr, out)``, ``resistance(row,
-        state)`` and a post-step projection ``post(state)`` (e.g. renormalise ``|m|``).
+    kind : int
+        Device kind: selects the module whose ``deriv(row, state, current, dfr, out)``
+        and ``resistance(row, state)`` are integrated.
     row, state0 : float64 arrays
         Packed parameters and initial state.
     code, coeffs : int, float64 array
@@ -65,35 +97,36 @@ def rk4(deriv, resistance, post, row, state0, code, coeffs, dfr, dt, n_steps, n_
     trace = np.zeros((n_steps // stride + 1, ns + 2))
     acc = 0.0
     i0 = value_nb(code, coeffs, 0.0)
-    v_prev = resistance(row, s) * i0
+    v_prev = _k_resistance(kind, row, s) * i0
     trace[0, :ns] = s
-    trace[0, ns] = resistance(row, s)
+    trace[0, ns] = _k_resistance(kind, row, s)
     trace[0, ns + 1] = i0
     for n in range(n_steps):
         t = n * dt
-        ia = value_nb(code, coeffs, t)
-        ib = value_nb(code, coeffs, t + 0.5 * dt)
-        ic = value_nb(code, coeffs, t + dt)
-        deriv(row, s, ia, dfr, k1)
+        ia = _drive(code, coeffs, t)
+        ib = _drive(code, coeffs, t + 0.5 * dt)
+        ic = _drive(code, coeffs, t + dt)
+        _k_deriv(kind, row, s, ia, dfr, k1)
         for j in range(ns):
             tmp[j] = s[j] + 0.5 * dt * k1[j]
-        deriv(row, tmp, ib, dfr, k2)
+        _k_deriv(kind, row, tmp, ib, dfr, k2)
         for j in range(ns):
             tmp[j] = s[j] + 0.5 * dt * k2[j]
-        deriv(row, tmp, ib, dfr, k3)
+        _k_deriv(kind, row, tmp, ib, dfr, k3)
         for j in range(ns):
             tmp[j] = s[j] + dt * k3[j]
-        deriv(row, tmp, ic, dfr, k4)
+        _k_deriv(kind, row, tmp, ic, dfr, k4)
         for j in range(ns):
             s[j] += dt / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
-        post(s)
+        if kind == MACROSPIN:
+            macrospin.renormalise(s)
         finite = True
         for j in range(ns):
             if not np.isfinite(s[j]):
                 finite = False
         if not finite:
             return acc, s, trace, n
-        r = resistance(row, s)
+        r = _k_resistance(kind, row, s)
         v = r * ic
         if n >= n_skip:
             acc += 0.5 * (v_prev + v)
@@ -107,10 +140,10 @@ def rk4(deriv, resistance, post, row, state0, code, coeffs, dfr, dt, n_steps, n_
     return (acc / count if count > 0 else 0.0), s, trace, n_steps
 
 
-@njit
-def heun(deriv, noise, resistance, row, state0, code, coeffs, dfr, dt, n_steps, stride,
-         seed):
-    """Stochastic Heun (Stratonovich) integration with diagonal noise ``noise(row, s, out)``.
+@njit(cache=True)
+def heun_stno(row, state0, code, coeffs, dfr, dt, n_steps, stride, seed):
+    """Stochastic Heun (Stratonovich) of one current-driven STNO with its diagonal
+    ``stno.noise(row, s, out)``.
 
     Returns the trace ``state, R, I`` every ``stride`` steps.  The same ``seed`` gives the
     same trajectory (numba's generator is seeded inside the compiled loop).
@@ -127,7 +160,7 @@ def heun(deriv, noise, resistance, row, state0, code, coeffs, dfr, dt, n_steps, 
     sq = np.sqrt(dt)
     trace = np.zeros((n_steps // stride + 1, ns + 2))
     trace[0, :ns] = s
-    trace[0, ns] = resistance(row, s)
+    trace[0, ns] = stno.resistance(row, s)
     trace[0, ns + 1] = value_nb(code, coeffs, 0.0)
     for n in range(n_steps):
         t = n * dt
@@ -135,18 +168,18 @@ def heun(deriv, noise, resistance, row, state0, code, coeffs, dfr, dt, n_steps, 
         ib = value_nb(code, coeffs, t + dt)
         for j in range(ns):
             dw[j] = sq * np.random.standard_normal()
-        deriv(row, s, ia, dfr, f1)
-        noise(row, s, g1)
+        stno.deriv(row, s, ia, dfr, f1)
+        stno.noise(row, s, g1)
         for j in range(ns):
             pred[j] = s[j] + dt * f1[j] + g1[j] * dw[j]
-        deriv(row, pred, ib, dfr, f2)
-        noise(row, pred, g2)
+        stno.deriv(row, pred, ib, dfr, f2)
+        stno.noise(row, pred, g2)
         for j in range(ns):
             s[j] += 0.5 * dt * (f1[j] + f2[j]) + 0.5 * (g1[j] + g2[j]) * dw[j]
         if (n + 1) % stride == 0:
             k = (n + 1) // stride
             trace[k, :ns] = s
-            trace[k, ns] = resistance(row, s)
+            trace[k, ns] = stno.resistance(row, s)
             trace[k, ns + 1] = ib
     return trace
 
@@ -198,18 +231,24 @@ def heun_macrospin(row, state0, code, coeffs, dfr, dt, n_steps, stride, seed):
 
 
 def run_rk4(module, row, wave, dt, n_steps, n_skip=0, stride=1, dfr=0.0, state0=None):
-    """Python entry point of :func:`rk4` for a device ``module`` (resonator, stno, macrospin).
+    """Python entry point of :func:`rk4_kind` for a device ``module`` (resonator, stno,
+    macrospin).
 
-    ``wave`` is a waveform tuple ``(kind, args, dc)`` of the current (A).
+    ``wave`` is a waveform tuple ``(kind, args, dc)`` of the current (A).  Returns
+    ``(vmean, final state, trace)``; raises :class:`SimulationError` when the state
+    diverges.
     """
     from .sources import pack as pack_wave
+
+    if module not in _KINDS:
+        raise ParameterError("run_rk4", "module", getattr(module, "__name__", module), "",
+                             "spinnet.devices resonator, stno or macrospin")
 
     code, coeffs = pack_wave(wave, dt, n_steps * dt)
     row = np.ascontiguousarray(row, dtype=np.float64)
     s0 = module.initial_state(row) if state0 is None else np.asarray(state0, np.float64)
-    post = getattr(module, "renormalise", _noop)
-    vmean, s, trace, done = rk4(module.deriv, module.resistance, post, row, s0, code, coeffs,
-                                float(dfr), float(dt), int(n_steps), int(n_skip), int(stride))
+    vmean, s, trace, done = rk4_kind(_KINDS[module], row, s0, code, coeffs, float(dfr),
+                                     float(dt), int(n_steps), int(n_skip), int(stride))
     if done < n_steps:
         raise SimulationError("state diverged (non-finite)", device=_kind(module),
                               time=(done + 1) * dt, hint="a smaller time step")
@@ -218,12 +257,12 @@ def run_rk4(module, row, wave, dt, n_steps, n_skip=0, stride=1, dfr=0.0, state0=
 
 @njit(cache=True, parallel=True)
 def rk4_macrospin_many(rows, codes, coeffs, lens, dt, n_steps, n_skip):
-    """:func:`rk4` of many independent current-driven macrospin junctions in one compiled
+    """:func:`rk4_kind` of many independent current-driven macrospin junctions in one compiled
     loop, junctions spread over the cores (``prange``).
 
     Junction ``j`` has parameters ``rows[j]`` and drive waveform ``(codes[j],
     coeffs[j, :lens[j]])`` (:func:`spinnet.devices.sources.pack`).  Each junction runs
-    exactly the arithmetic of :func:`rk4` (same stage times, renormalisation and
+    exactly the arithmetic of :func:`rk4_kind` (same stage times, renormalisation and
     trapezoidal average), so the results are those of the single-device driver.
 
     Returns
@@ -349,20 +388,21 @@ def run_macrospin_many(rows, waves, dt, n_steps, n_skip=0, vector=True):
 
 
 def run_heun(module, row, wave, dt, n_steps, seed, stride=1, dfr=0.0, state0=None):
-    """Python entry point of :func:`heun` (``module`` must export ``noise``), or of
-    :func:`heun_macrospin` for ``module`` :mod:`spinnet.devices.macrospin` (its thermal
-    field is not diagonal state noise)."""
+    """Python entry point of the noisy drivers: :func:`heun_stno` for ``module``
+    :mod:`spinnet.devices.stno`, :func:`heun_macrospin` for
+    :mod:`spinnet.devices.macrospin` (its thermal field is not diagonal state noise)."""
     from .sources import pack as pack_wave
+
+    if module not in (stno, macrospin):
+        raise ParameterError("run_heun", "module", getattr(module, "__name__", module), "",
+                             "spinnet.devices stno or macrospin (the devices with noise)")
 
     code, coeffs = pack_wave(wave, dt, n_steps * dt)
     row = np.ascontiguousarray(row, dtype=np.float64)
     s0 = module.initial_state(row) if state0 is None else np.asarray(state0, np.float64)
-    if module is macrospin:
-        trace = heun_macrospin(row, s0, code, coeffs, float(dfr), float(dt), int(n_steps),
-                               int(stride), int(seed))
-    else:
-        trace = heun(module.deriv, module.noise, module.resistance, row, s0, code, coeffs,
-                     float(dfr), float(dt), int(n_steps), int(stride), int(seed))
+    run = heun_macrospin if module is macrospin else heun_stno
+    trace = run(row, s0, code, coeffs, float(dfr), float(dt), int(n_steps), int(stride),
+                int(seed))
     if not np.all(np.isfinite(trace)):
         bad = int(np.argmax(~np.all(np.isfinite(trace), axis=1)))
         raise SimulationError("state diverged (non-finite)", device=_kind(module),

@@ -1,7 +1,8 @@
 """Many independent current-driven macrospin junctions in one compiled RK4 loop.
 
 The fast path of :func:`spinnet.devices.drive.run_macrospin_many` (benchmark 2).  Every
-junction runs the scheme of the single-device driver :func:`spinnet.devices.drive.rk4`
+junction runs the scheme of the single-device driver
+:func:`spinnet.devices.drive.rk4_kind`
 (classic RK4, drive at ``t, t + dt/2, t + dt``, ``|m|`` renormalised once per step,
 trapezoidal average of ``R I``), so results agree with it junction by junction to
 round-off (``tests/test_engine_perf_macrospin.py``).  What makes it fast:
