@@ -167,6 +167,81 @@ def _junction_kind(el) -> int:
     return QK_MAC if lv == 2.0 else QK_LIN
 
 
+def _lin_batch(els, kinds) -> dict:
+    """Level-1 junctions of ``_resonator_rows`` in groups: one vectorised ``bind`` per
+    group of elements with the same model card and instance parameter names, then the
+    same arithmetic as the per-element path (``resonator.pack``, ``resistance_ref`` and
+    ``deriv_ref``: the kernels' expressions, so the rows are identical).  Returns
+    ``{k: (q_row, scale_row, dev_row)}``; elements it cannot batch (string or array
+    values, parameters outside the level-1 set, a group that fails to bind: the
+    per-element path then raises the element's own error) are left out.
+    """
+    from ..devices import resonator
+
+    own = {sp_.name for sp_ in resonator.SPECS}
+    groups: dict = {}
+    for k, el in enumerate(els):
+        if kinds[k] != QK_LIN or len(el.nodes) not in (2, 4):
+            continue
+        inst = {str(kk).lower(): v for kk, v in (el.params or {}).items() if kk != "targets"}
+        if any(isinstance(v, str) or np.ndim(v) != 0 for v in inst.values()):
+            continue
+        mp = el.model_params or {}
+        if any(isinstance(v, str) or np.ndim(v) != 0 for v in mp.values()):
+            continue
+        # flatten() gives every element its own copy of the model card: group by value
+        key = (tuple(sorted((str(a), float(b)) for a, b in mp.items())),
+               tuple(sorted(inst)), len(el.nodes))
+        groups.setdefault(key, (mp, []))[1].append((k, inst))
+    done: dict = {}
+    coeff_cache: dict = {}
+    for (_mkey, names, nn), (mp, members) in groups.items():
+        if len(members) < 8 or any(str(x).lower() not in own for x in list(mp) + list(names)):
+            continue
+        given = dict(mp)
+        for nm in names:
+            given[nm] = np.array([float(inst[nm]) for _k, inst in members])
+        try:
+            p = resonator.bind(_name(els[members[0][0]]), given)
+        except ParameterError:
+            continue
+        m = len(members)
+        col = {c: np.broadcast_to(np.asarray(p[c], dtype=float), (m,))
+               for c in ("fr", "alpha", "s", "o", "k", "r0", "kappa", "level")}
+        if np.any(col["level"] != 1.0):
+            continue
+        uv = np.empty((m, 2))
+        for i in range(m):
+            ck = (float(col["alpha"][i]), float(col["s"][i]))
+            if ck not in coeff_cache:
+                coeff_cache[ck] = resonator.oscillator_coefficients(*ck)
+            uv[i] = coeff_cache[ck]
+        scale = col["o"] * col["k"] * col["r0"]
+        kap = col["kappa"] if nn == 4 else np.ones(m)
+        rows = np.stack([col["fr"], col["alpha"], scale * uv[:, 0], scale * uv[:, 1],
+                         col["r0"], kap], axis=1)
+        w = 2.0 * math.pi * col["fr"]
+        zero = np.zeros((m, 2))
+        e1 = np.zeros((m, 2))
+        e1[:, 0] = 1.0
+        e2 = np.zeros((m, 2))
+        e2[:, 1] = 1.0
+        ew = np.zeros((m, 2))
+        ew[:, 1] = w
+        rb = resonator.resistance_ref(rows, zero)
+        rx = resonator.resistance_ref(rows, e1) - rb
+        rv = resonator.resistance_ref(rows, ew) - rb
+        c0 = resonator.deriv_ref(rows, e1, 0.0)
+        c1 = resonator.deriv_ref(rows, e2, 0.0)
+        bv = resonator.deriv_ref(rows, zero, 1.0)
+        q = np.stack([rb, rx, rv, c0[:, 0], c1[:, 0] * w, c0[:, 1] / w, c1[:, 1],
+                      bv[:, 0], bv[:, 1] / w, col["kappa"] if nn == 4 else np.zeros(m)],
+                     axis=1)
+        for i, (k, _inst) in enumerate(members):
+            done[k] = (q[i], (1.0, w[i]), rows[i])
+    return done
+
+
 def _resonator_rows(els, kinds=None):
     """Per junction: the ``mna.Q_*`` row, state scales, the device-kernel row, the number
     of extra explicit states (outside the MNA) and their initial values, the initial
@@ -189,8 +264,15 @@ def _resonator_rows(els, kinds=None):
     sig = np.zeros((len(els), 2))
     zero = np.zeros(2)
     d = np.zeros(2)
+    batched = _lin_batch(els, kinds) if len(els) >= 8 else {}
     for k, el in enumerate(els):
         kind = kinds[k]
+        if k in batched:
+            out[k], scale[k], row = batched[k]
+            dev_rows.append(row)
+            n_ext.append(0)
+            ext0.append(np.zeros(0))
+            continue
         if kind == QK_STNO:
             if len(el.nodes) != 2:
                 raise _fail(el, "an STNO has 2 terminals")
