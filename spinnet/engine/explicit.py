@@ -1,6 +1,21 @@
 """Explicit time loops (RK4, stochastic Heun, adaptive Dormand-Prince 5(4)) on the state
-vector ``s = [vC | iL | resonator states | device states]`` (see
+vector ``s = [vC | iL | resonator states | device states | diode junction voltages]`` (see
 :mod:`spinnet.engine.integrators`).
+
+Diodes: a diode with junction charge (``CJO`` or ``TT`` > 0) keeps its junction voltage as
+a state, like a capacitor: in the algebraic network of a stage it is a voltage source on an
+extra branch (the charging current, ``C(v) dv/dt = i``), so its exponential is evaluated at
+a known voltage and no Newton is needed.  A diode without charge is a non-linear resistor
+of the algebraic network: Newton with SPICE's ``pnjlim`` at every stage, warm-started from
+the previous stage.  The charge as a state (instead of the implicit loop's companion model,
+which needs a step size) keeps the stage equations those of an ODE, so RK4 and
+Dormand-Prince keep their order; the price is that the junction's time constant
+``C(v) (Rs || 1/g_d)`` must be resolved by the step (explicit stability).
+
+Lossless lines: method of characteristics; each stage reads the incident waves
+``v + Z0 i`` of the other port at ``t - TD``, interpolated (cubic Lagrange, 4 points) from
+a ring buffer of the waves at accepted steps that holds only the last ``TD`` (bounded
+memory; the buffer grows only when adaptive steps crowd more points into one delay).
 """
 
 from __future__ import annotations
@@ -20,29 +35,41 @@ from .loop_util import (
     _QK_RES,
     _QK_STNO,
     BLOWUP,
+    NEWTON,
     OK,
     SINGULAR,
     STEP,
     _cnt,
+    _dpar,
     _port,
+    _vd,
     _work,
 )
 from .mna import (
+    D_CJO,
+    D_TT,
     DKL,
     DKU,
     DN,
+    DNODES,
     IA,
     IB,
     IBR,
     IC,
     ID,
     K_C,
+    K_D,
     K_L,
     K_Q,
+    K_T,
     MODE_ALG,
     assemble,
+    band_add,
     band_lu,
     band_solve,
+    diode_iv,
+    diode_qc,
+    pnjlim,
     unpermute,
 )
 
@@ -65,10 +92,77 @@ def empty_dev(a):
             np.zeros(0))
 
 
+def explicit_setup(a, dv, maxiter=100):
+    """Layout of the explicit loops: ``(a_exp, dv_exp, n_cap)``.
+
+    ``a``: the MODE_ALG arrays (``System.arrays_alg``); ``dv``: the device tables
+    (``System.dev`` or :func:`empty_dev`).  Every diode with junction charge (``CJO`` or
+    ``TT`` > 0) gets an extra branch unknown after the system's ``n`` (the charging current
+    of its junction, a voltage source of its state voltage) and an extra state after the
+    devices' ones; ``n_cap`` is their number (the unknown vector the loops take has length
+    ``n + n_cap``).  The branches are placed in the band order right after the later of
+    their two nodes, so the band widens only by the branches inside one band width.
+
+    ``dv_exp`` appends to ``dv``: per diode the state offset of its junction voltage
+    (-1: no charge, Newton on the algebraic network) and its branch unknown (-1), and
+    scratch for the linearisation voltages and the lines' delayed waves, and ``maxiter``
+    (Newton iterations per stage).
+    """
+    n = int(a.dims[DN])
+    lo, hi = int(a.kr[K_D, 0]), int(a.kr[K_D, 1])
+    nd = hi - lo
+    nt = int(a.kr[K_T, 1] - a.kr[K_T, 0])
+    cap = [k for k in range(nd) if a.fx[lo + k, D_CJO] > 0.0 or a.fx[lo + k, D_TT] > 0.0]
+    dcs = np.full(nd, -1, np.int64)
+    dbr = np.full(nd, -1, np.int64)
+    ns0 = n_states(a) + dv[8].shape[0]
+    for j, k in enumerate(cap):
+        dcs[k] = ns0 + j
+        dbr[k] = n + j
+    dv_exp = tuple(dv[:9]) + (dcs, dbr, np.zeros(nd), np.zeros(nt), np.zeros(nt),
+                              np.array([max(int(maxiter), 1)], np.int64))
+    if not cap:
+        return a, dv_exp, 0
+    perm = np.asarray(a.perm)
+    order = np.argsort(perm)  # position -> unknown
+    after: dict[int, list[int]] = {}
+    for j, k in enumerate(cap):
+        pos = [int(perm[i]) for i in a.ix[lo + k, :2] if i >= 0]
+        after.setdefault(max(pos) if pos else -1, []).append(n + j)
+    new_order = list(after.get(-1, []))
+    ins = np.zeros(n + 1, np.int64)
+    for p_ in range(n):
+        new_order.append(int(order[p_]))
+        extra = after.get(p_, [])
+        new_order.extend(extra)
+        ins[p_ + 1] = len(extra)
+    perm_new = np.empty(n + len(cap), np.int64)
+    perm_new[np.array(new_order, np.int64)] = np.arange(n + len(cap))
+    # an old coupling spans at most bw positions; the branches inserted inside such a
+    # window widen it (the +1: a branch one past its anchor node)
+    bw = int(max(a.dims[DKL], a.dims[DKU]))
+    c = np.concatenate([[0], np.cumsum(ins)])
+    win = int(np.max(c[np.minimum(np.arange(len(c)) + bw + 1, len(c) - 1)] - c))
+    bw_new = bw + win + 1 + len(after.get(-1, []))
+    a_exp = a._replace(perm=perm_new, dims=np.array([n + len(cap), a.dims[DNODES], bw_new,
+                                                     bw_new], np.int64))
+    return a_exp, dv_exp, len(cap)
+
+
+@njit(cache=True)
+def _n_cap(dv):
+    c = 0
+    for k in range(dv[9].shape[0]):
+        if dv[9][k] >= 0:
+            c += 1
+    return c
+
+
 @njit(cache=True)
 def n_states_dev(a, dv):
-    """Length of the explicit state vector: MNA states plus the devices' extra states."""
-    return n_states(a) + dv[8].shape[0]
+    """Length of the explicit state vector: MNA states, the devices' extra states and the
+    junction voltages of the diodes with charge (``dv`` from :func:`explicit_setup`)."""
+    return n_states(a) + dv[8].shape[0] + _n_cap(dv)
 
 
 @njit(cache=True)
@@ -106,6 +200,126 @@ def state_from_x_dev(a, dv, x, s):
     ext0 = dv[8]
     for i in range(ext0.shape[0]):
         s[nb + i] = ext0[i]
+    dcs = dv[9]
+    for k in range(dcs.shape[0]):
+        if dcs[k] >= 0:
+            s[dcs[k]] = _vd(x, a, k)
+
+
+# ---------------------------------------------------------------------------------------
+# lossless lines: ring buffer of the waves v + Z0 i at accepted steps
+
+
+@njit(cache=True)
+def _hist_new(a):
+    nt = _cnt(a, K_T)
+    cap = 16
+    # (times, waves, [start, count], [time of the first point])
+    return np.zeros(cap), np.zeros((nt, 2, cap)), np.zeros(2, np.int64), np.zeros(1)
+
+
+@njit(cache=True)
+def _hist_push(a, hb, t, x, tdmax):
+    """Store the waves of every line at time ``t`` (from the circuit solution ``x``)."""
+    nt = _cnt(a, K_T)
+    if nt == 0:
+        return hb
+    ht, hw, hm, hf = hb
+    cap = ht.shape[0]
+    st, cnt = hm[0], hm[1]
+    if cnt == 0:
+        hf[0] = t
+    if cnt > 0 and t <= ht[(st + cnt - 1) % cap]:
+        cnt -= 1  # same time again (re-evaluated state): overwrite
+    elif cnt == cap:
+        # the next stages ask for times >= t - tdmax and the cubic needs one point before
+        # its bracket: the oldest point can go when the third is already that old
+        if cnt >= 3 and ht[(st + 2) % cap] <= t - tdmax:
+            st = (st + 1) % cap
+            cnt -= 1
+        else:
+            nht = np.zeros(2 * cap)
+            nhw = np.zeros((nt, 2, 2 * cap))
+            for i in range(cnt):
+                p = (st + i) % cap
+                nht[i] = ht[p]
+                for k in range(nt):
+                    nhw[k, 0, i] = hw[k, 0, p]
+                    nhw[k, 1, i] = hw[k, 1, p]
+            ht, hw = nht, nhw
+            cap *= 2
+            st = 0
+    p = (st + cnt) % cap
+    ht[p] = t
+    for k in range(nt):
+        r = a.kr[K_T, 0] + k
+        z0 = a.fx[r, 0]
+        br = a.ix[r, IBR]
+        hw[k, 0, p] = _port(x, a.ix[r, IA], a.ix[r, IB]) + z0 * x[br]
+        hw[k, 1, p] = _port(x, a.ix[r, IC], a.ix[r, ID]) + z0 * x[br + 1]
+    hm[0] = st
+    hm[1] = cnt + 1
+    return ht, hw, hm, hf
+
+
+@njit(cache=True)
+def _hist_wave(hb, k, port, tq, td):
+    """Wave ``v + Z0 i`` of ``port`` (0, 1) of line ``k`` at ``tq``: cubic Lagrange through
+    the 4 stored points around ``tq`` (constant before the first: the operating point).
+
+    The waves have slope jumps where the start of the run (sources leaving their
+    operating point) arrives after whole round trips: ``t0 + m td``.  A window across one
+    is only second-order accurate, so when the stored points allow it (fixed steps that
+    divide ``td``) the 4 points are taken from one side of it.
+    """
+    ht, hw, hm, hf = hb
+    cap = ht.shape[0]
+    st, cnt = hm[0], hm[1]
+    if cnt == 1 or tq <= ht[st]:
+        return hw[k, port, st]
+    lo = 0
+    hi = cnt - 1
+    if tq >= ht[(st + hi) % cap]:
+        lo = hi
+    else:
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if ht[(st + mid) % cap] <= tq:
+                lo = mid
+            else:
+                hi = mid
+    npt = min(4, cnt)
+    i0 = lo - 1 if npt >= 3 else lo
+    i0 = max(0, min(i0, cnt - npt))
+    if npt == 4 and td > 0.0:
+        m = math.floor((tq - hf[0]) / td)
+        blo = hf[0] + m * td
+        bhi = blo + td
+        eps = 1e-6 * (ht[(st + lo + 1) % cap] - ht[(st + lo) % cap]) if lo + 1 < cnt \
+            else 0.0
+        for c in (lo - 1, lo, lo - 2):
+            c = max(0, min(c, cnt - 4))
+            if ht[(st + c) % cap] >= blo - eps and ht[(st + c + 3) % cap] <= bhi + eps:
+                i0 = c
+                break
+    val = 0.0
+    for u in range(npt):
+        pu = (st + i0 + u) % cap
+        w = 1.0
+        for v in range(npt):
+            if v != u:
+                tv = ht[(st + i0 + v) % cap]
+                w *= (tq - tv) / (ht[pu] - tv)
+        val += w * hw[k, port, pu]
+    return val
+
+
+@njit(cache=True)
+def _td_max(a):
+    m = 0.0
+    for r in range(a.kr[K_T, 0], a.kr[K_T, 1]):
+        m = max(m, a.fx[r, 1])
+    return m
 
 
 @njit(cache=True)
@@ -125,19 +339,59 @@ def state_from_x(a, x, s):
 
 
 @njit(cache=True)
-def rhs_eval(a, dv, t, s, ds, x, B, Bs, rhs, piv, lm, refactor):
+def _stamp_dcap(a, B, rhs, dv, s):
+    """Junction voltage of every diode with charge: a voltage source of its state on the
+    diode's extra branch (branch current = charging current, anode -> cathode)."""
+    dcs, dbr = dv[9], dv[10]
+    perm = a.perm
+    kl = a.dims[DKL]
+    for k in range(dcs.shape[0]):
+        br = dbr[k]
+        if br < 0:
+            continue
+        r = a.kr[K_D, 0] + k
+        i, j = a.ix[r, IA], a.ix[r, IB]
+        band_add(B, perm, kl, i, br, 1.0)
+        band_add(B, perm, kl, j, br, -1.0)
+        band_add(B, perm, kl, br, i, 1.0)
+        band_add(B, perm, kl, br, j, -1.0)
+        rhs[perm[br]] += s[dcs[k]]
+
+
+# a stage's Newton stops when no diode voltage moves by more than this (V) plus the
+# relative part: far below any step's truncation error, and reached in 1-2 iterations
+# once quadratic convergence sets in
+_NEWTON_VTOL = 1e-12
+_NEWTON_RTOL = 1e-10
+
+
+@njit(cache=True)
+def _singular_unknown(a, bad):
+    for i in range(a.dims[DN]):
+        if a.perm[i] == bad:
+            return i
+    return 0
+
+
+@njit(cache=True)
+def rhs_eval(a, dv, t, s, ds, x, B, Bs, rhs, piv, lm, refactor, hb):
     """State derivative ``ds`` at ``(t, s)``; the circuit solution lands in ``x``.
 
-    ``dv``: device tables from :func:`spinnet.engine.elaborate.elaborate` (``System.dev``):
+    ``dv``: device tables from :func:`explicit_setup` (``System.dev`` extended):
     junction kinds, device-kernel rows, offsets of extra states, field lines and targets,
-    scratch.  ``refactor`` False reuses the factors in ``B`` (linear circuit without
-    junctions).  Returns -1 or the unknown at a zero pivot.
+    scratch, diode states and branches.  ``refactor`` False reuses the factors in ``B``
+    (linear circuit without junctions or diodes).  ``hb``: the lines' wave history
+    (:func:`_hist_new`).  Returns -1; the unknown at a zero pivot; or ``-2 - i`` when the
+    Newton iteration on charge-free diodes did not converge (``i``: the worst diode's
+    anode unknown).
     """
     qk, qp, qe, flix, flfx, tgt, dfr, sc = dv[0], dv[1], dv[2], dv[3], dv[4], dv[5], \
         dv[6], dv[7]
+    dcs, vd, e1, e2 = dv[9], dv[11], dv[12], dv[13]
     nC = _cnt(a, K_C)
     nL = _cnt(a, K_L)
     nQ = _cnt(a, K_Q)
+    nD = _cnt(a, K_D)
     kl = a.dims[DKL]
     ku = a.dims[DKU]
     ix = a.ix
@@ -147,19 +401,56 @@ def rhs_eval(a, dv, t, s, ds, x, B, Bs, rhs, piv, lm, refactor):
             # the junction's resistance is a function of m: put it where the stamp reads it
             s[nC + nL + 2 * k] = _mac.resistance(qp[k], s[qe[k]:qe[k] + 3])
             s[nC + nL + 2 * k + 1] = 0.0
-    if refactor:
-        assemble(a, B, rhs, MODE_ALG, t, 1.0, 1.0, x, s, x[:0], x[:0], x[:0], x[:0], x[:0])
-        bad = band_lu(B, kl, ku, piv, lm)
-        if bad >= 0:
-            for i in range(a.dims[DN]):
-                if a.perm[i] == bad:
-                    return i
-            return 0
+    for k in range(_cnt(a, K_T)):
+        # method of characteristics: each port sees the other's wave one delay ago
+        td = fx[a.kr[K_T, 0] + k, 1]
+        e1[k] = _hist_wave(hb, k, 1, t - td, td)
+        e2[k] = _hist_wave(hb, k, 0, t - td, td)
+    newton = False
+    for k in range(nD):
+        if dcs[k] >= 0:
+            vd[k] = s[dcs[k]]  # exact: the companion at vd gives i_d(vd)
+        else:
+            vd[k] = _vd(x, a, k)  # warm start from the previous stage
+            newton = True
+    if refactor or nD > 0:
+        moved = -1
+        for _it in range(dv[14][0]):
+            assemble(a, B, rhs, MODE_ALG, t, 1.0, 1.0, x, s, vd, vd, vd, e1, e2)
+            _stamp_dcap(a, B, rhs, dv, s)
+            bad = band_lu(B, kl, ku, piv, lm)
+            if bad >= 0:
+                return _singular_unknown(a, bad)
+            band_solve(B, kl, ku, piv, lm, rhs)
+            unpermute(a, rhs, x)
+            if not newton:
+                break
+            moved = -1
+            for k in range(nD):
+                if dcs[k] >= 0:
+                    continue
+                vnew = _vd(x, a, k)
+                vl = pnjlim(vnew, vd[k], _dpar(a, k))
+                if vl != vnew or abs(vnew - vd[k]) > _NEWTON_VTOL + _NEWTON_RTOL * abs(vnew):
+                    moved = k
+                vd[k] = vl
+            if moved < 0:
+                break
+        if moved >= 0:
+            r = a.kr[K_D, 0] + moved
+            return -2 - (ix[r, IA] if ix[r, IA] >= 0 else max(ix[r, IB], 0))
     else:
         # only the right-hand side changes: assemble into the scratch matrix Bs
-        assemble(a, Bs, rhs, MODE_ALG, t, 1.0, 1.0, x, s, x[:0], x[:0], x[:0], x[:0], x[:0])
-    band_solve(B, kl, ku, piv, lm, rhs)
-    unpermute(a, rhs, x)
+        assemble(a, Bs, rhs, MODE_ALG, t, 1.0, 1.0, x, s, vd, vd, vd, e1, e2)
+        band_solve(B, kl, ku, piv, lm, rhs)
+        unpermute(a, rhs, x)
+    for k in range(nD):
+        if dcs[k] >= 0:
+            par = _dpar(a, k)
+            v = s[dcs[k]]
+            idd, gd = diode_iv(par, v)
+            _q, cj = diode_qc(par, v, idd, gd)
+            ds[dcs[k]] = x[dv[10][k]] / cj
     for k in range(nC):
         r = a.kr[K_C, 0] + k
         ds[k] = x[ix[r, IBR]] / fx[r, 0]
@@ -238,9 +529,12 @@ def explicit_loop(a, dv, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, 
     tmp = np.zeros(ns)
     dw = np.zeros(ns)
     np.random.seed(seed)
-    bad = rhs_eval(a, dv, t0, s, k1, x, B, Bs, rhs, piv, lm, True)
-    if bad >= 0:
-        return SINGULAR, bad, t0
+    hb = _hist_new(a)
+    tdmax = _td_max(a)
+    bad = rhs_eval(a, dv, t0, s, k1, x, B, Bs, rhs, piv, lm, True, hb)
+    if bad != -1:
+        return _fail(a, bad, s, t0)
+    hb = _hist_push(a, hb, t0, x, tdmax)
     _record(out, 0, x, rec_idx)
     m = 1
     ref = not const
@@ -251,13 +545,19 @@ def explicit_loop(a, dv, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, 
         if method == 0:
             for i in range(ns):
                 tmp[i] = s[i] + 0.5 * h * k1[i]
-            rhs_eval(a, dv, t + 0.5 * h, tmp, k2, x, B, Bs, rhs, piv, lm, ref)
+            bad = rhs_eval(a, dv, t + 0.5 * h, tmp, k2, x, B, Bs, rhs, piv, lm, ref, hb)
+            if bad != -1:
+                return _fail(a, bad, tmp, t + 0.5 * h)
             for i in range(ns):
                 tmp[i] = s[i] + 0.5 * h * k2[i]
-            rhs_eval(a, dv, t + 0.5 * h, tmp, k3, x, B, Bs, rhs, piv, lm, ref)
+            bad = rhs_eval(a, dv, t + 0.5 * h, tmp, k3, x, B, Bs, rhs, piv, lm, ref, hb)
+            if bad != -1:
+                return _fail(a, bad, tmp, t + 0.5 * h)
             for i in range(ns):
                 tmp[i] = s[i] + h * k3[i]
-            rhs_eval(a, dv, t + h, tmp, k4, x, B, Bs, rhs, piv, lm, ref)
+            bad = rhs_eval(a, dv, t + h, tmp, k4, x, B, Bs, rhs, piv, lm, ref, hb)
+            if bad != -1:
+                return _fail(a, bad, tmp, t + h)
             for i in range(ns):
                 s[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
         else:
@@ -265,20 +565,36 @@ def explicit_loop(a, dv, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, 
                 dw[i] = sigma[i] * sq * np.random.standard_normal() if sigma[i] != 0.0 \
                     else 0.0
                 tmp[i] = s[i] + h * k1[i] + dw[i]
-            rhs_eval(a, dv, t + h, tmp, k2, x, B, Bs, rhs, piv, lm, ref)
+            bad = rhs_eval(a, dv, t + h, tmp, k2, x, B, Bs, rhs, piv, lm, ref, hb)
+            if bad != -1:
+                return _fail(a, bad, tmp, t + h)
             for i in range(ns):
                 s[i] += 0.5 * h * (k1[i] + k2[i]) + dw[i]
         _renorm(a, dv, s)  # macrospin: back onto |m| = 1
-        bad = rhs_eval(a, dv, t + h, s, k1, x, B, Bs, rhs, piv, lm, ref)
-        if bad >= 0:
-            return SINGULAR, bad, t + h
+        bad = rhs_eval(a, dv, t + h, s, k1, x, B, Bs, rhs, piv, lm, ref, hb)
+        if bad != -1:
+            return _fail(a, bad, s, t + h)
         for i in range(ns):
             if not math.isfinite(s[i]) or abs(s[i]) > vmax:
                 return BLOWUP, a.dims[DN] + i, t + h
+        hb = _hist_push(a, hb, t + h, x, tdmax)
         if step % every == 0 and m < out.shape[0]:
             _record(out, m, x, rec_idx)
             m += 1
     return OK, -1, t0 + nsteps * h
+
+
+@njit(cache=True)
+def _fail(a, bad, st, t):
+    """Loop status of a failed :func:`rhs_eval` (return value ``bad`` != -1) at the stage
+    state ``st``: a non-finite state (which makes the matrix non-finite too) is a blow-up,
+    not a singular circuit."""
+    for i in range(st.shape[0]):
+        if not math.isfinite(st[i]):
+            return BLOWUP, a.dims[DN] + i, t
+    if bad >= 0:
+        return SINGULAR, bad, t
+    return NEWTON, -2 - bad, t
 
 
 # Dormand-Prince 5(4) tableau
@@ -317,9 +633,12 @@ def dopri_loop(a, dv, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx,
     k7 = np.zeros(ns)
     tmp = np.zeros(ns)
     snew = np.zeros(ns)
-    bad = rhs_eval(a, dv, t0, s, k1, x, B, Bs, rhs, piv, lm, True)
-    if bad >= 0:
-        return SINGULAR, bad, t0
+    hb = _hist_new(a)
+    tdmax = _td_max(a)
+    bad = rhs_eval(a, dv, t0, s, k1, x, B, Bs, rhs, piv, lm, True, hb)
+    if bad != -1:
+        return _fail(a, bad, s, t0)
+    hb = _hist_push(a, hb, t0, x, tdmax)
     _record(out, 0, x, rec_idx)
     ref = not const
     t = t0
@@ -332,27 +651,34 @@ def dopri_loop(a, dv, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx,
             if t + h >= t_target:
                 h = t_target - t
                 last = True
+            stage_bad = -1
             for i in range(ns):
                 tmp[i] = s[i] + h * _A21 * k1[i]
-            rhs_eval(a, dv, t + _C2 * h, tmp, k2, x, B, Bs, rhs, piv, lm, ref)
+            bad = rhs_eval(a, dv, t + _C2 * h, tmp, k2, x, B, Bs, rhs, piv, lm, ref, hb)
+            stage_bad = bad if stage_bad == -1 else stage_bad
             for i in range(ns):
                 tmp[i] = s[i] + h * (_A31 * k1[i] + _A32 * k2[i])
-            rhs_eval(a, dv, t + _C3 * h, tmp, k3, x, B, Bs, rhs, piv, lm, ref)
+            bad = rhs_eval(a, dv, t + _C3 * h, tmp, k3, x, B, Bs, rhs, piv, lm, ref, hb)
+            stage_bad = bad if stage_bad == -1 else stage_bad
             for i in range(ns):
                 tmp[i] = s[i] + h * (_A41 * k1[i] + _A42 * k2[i] + _A43 * k3[i])
-            rhs_eval(a, dv, t + _C4 * h, tmp, k4, x, B, Bs, rhs, piv, lm, ref)
+            bad = rhs_eval(a, dv, t + _C4 * h, tmp, k4, x, B, Bs, rhs, piv, lm, ref, hb)
+            stage_bad = bad if stage_bad == -1 else stage_bad
             for i in range(ns):
                 tmp[i] = s[i] + h * (_A51 * k1[i] + _A52 * k2[i] + _A53 * k3[i]
                                      + _A54 * k4[i])
-            rhs_eval(a, dv, t + _C5 * h, tmp, k5, x, B, Bs, rhs, piv, lm, ref)
+            bad = rhs_eval(a, dv, t + _C5 * h, tmp, k5, x, B, Bs, rhs, piv, lm, ref, hb)
+            stage_bad = bad if stage_bad == -1 else stage_bad
             for i in range(ns):
                 tmp[i] = s[i] + h * (_A61 * k1[i] + _A62 * k2[i] + _A63 * k3[i]
                                      + _A64 * k4[i] + _A65 * k5[i])
-            rhs_eval(a, dv, t + h, tmp, k6, x, B, Bs, rhs, piv, lm, ref)
+            bad = rhs_eval(a, dv, t + h, tmp, k6, x, B, Bs, rhs, piv, lm, ref, hb)
+            stage_bad = bad if stage_bad == -1 else stage_bad
             for i in range(ns):
                 snew[i] = s[i] + h * (_B1 * k1[i] + _B3 * k3[i] + _B4 * k4[i]
                                       + _B5 * k5[i] + _B6 * k6[i])
-            rhs_eval(a, dv, t + h, snew, k7, x, B, Bs, rhs, piv, lm, ref)
+            bad = rhs_eval(a, dv, t + h, snew, k7, x, B, Bs, rhs, piv, lm, ref, hb)
+            stage_bad = bad if stage_bad == -1 else stage_bad
             err = 0.0
             for i in range(ns):
                 e = h * (_E1 * k1[i] + _E3 * k3[i] + _E4 * k4[i] + _E5 * k5[i]
@@ -360,7 +686,10 @@ def dopri_loop(a, dv, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx,
                 sc = atol[i] + rtol * max(abs(s[i]), abs(snew[i]))
                 err += (e / sc) ** 2
             err = math.sqrt(err / max(ns, 1))
-            if not math.isfinite(err):
+            if stage_bad >= 0 and math.isfinite(err):
+                return SINGULAR, stage_bad, t
+            if not math.isfinite(err) or stage_bad != -1:
+                # a stage's diode Newton failed: a smaller step starts it closer
                 err = 1e10
             if err <= 1.0:
                 t = t_target if last else t + h
@@ -370,14 +699,17 @@ def dopri_loop(a, dv, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx,
                 if _has_mac(dv):
                     # |m| = 1 again; k1 must then be re-evaluated at the projected state
                     _renorm(a, dv, s)
-                    rhs_eval(a, dv, t, s, k1, x, B, Bs, rhs, piv, lm, ref)
+                    bad = rhs_eval(a, dv, t, s, k1, x, B, Bs, rhs, piv, lm, ref, hb)
+                    if bad != -1:
+                        return _fail(a, bad, s, t)
                 stats[0] += 1
                 for i in range(ns):
                     if not math.isfinite(s[i]) or abs(s[i]) > vmax:
                         return BLOWUP, a.dims[DN] + i, t
+                hb = _hist_push(a, hb, t, x, tdmax)
+                # err == 0 (no states, e.g. resistors and lines only): grow the step too
                 fac = 0.9 * err ** (-0.2) if err > 0.0 else 5.0
-                h = (h_try if last else h) * min(5.0, max(0.2, fac)) if err > 0.0 \
-                    else h_try
+                h = (h_try if last else h) * min(5.0, max(0.2, fac))
             else:
                 stats[1] += 1
                 h = h * max(0.2, 0.9 * err ** (-0.2))

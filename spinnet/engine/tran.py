@@ -145,12 +145,17 @@ def _explicit_index(sys_: System, code: int, idx: int, t: float, n_cap: int):
     lo = sys_.arrays.kr[mna.K_D, 0]
     capped = [k for k in range(len(diodes)) if sys_.arrays.fx[lo + k, mna.D_CJO] > 0
               or sys_.arrays.fx[lo + k, mna.D_TT] > 0]
-    if code == it.SINGULAR and n <= idx < n + n_cap:
-        raise SimulationError("singular circuit matrix at the junction of a diode with "
-                              "charge (an explicit method holds its junction voltage "
-                              "like a capacitor's: a loop of it with voltage sources or "
-                              "capacitors has no solution)",
-                              device=diodes[capped[idx - n]], time=t,
+    if code == it.SINGULAR:
+        # the pivot can land on any member of the loop: name the charged diodes
+        where = (f"the junction of diode {diodes[capped[idx - n]]}" if idx >= n else
+                 sys_.unknown_names[idx])
+        raise SimulationError(f"singular circuit matrix at {where} (a floating net, a loop "
+                              "of voltage sources/inductors/capacitors, or of diodes with "
+                              "junction charge " + ", ".join(diodes[k] for k in capped) +
+                              ": an explicit method holds their junction voltage like a "
+                              "capacitor's)",
+                              device=diodes[capped[idx - n]] if idx >= n else
+                              sys_.owner[idx], time=t,
                               hint="a series resistance RS on the diode, or method='trap'")
     if code == it.BLOWUP and idx >= n + n_cap:
         k = idx - n - n_cap
@@ -308,7 +313,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     n_cap = 0
     if explicit:
         # diodes with junction charge get a state and a branch of their own
-        a_x, dv, n_cap = ex.explicit_setup(sys_.arrays_alg, dv)
+        a_x, dv, n_cap = ex.explicit_setup(sys_.arrays_alg, dv, maxiter)
     tds = sys_.rows(mna.K_T)[1][:, 1]
     if len(tds) and float(np.min(tds)) < h * (1 - 1e-9):
         raise ParameterError(".tran", "tstep", h, "s",
