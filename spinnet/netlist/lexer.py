@@ -18,7 +18,6 @@ its first character, plus the whole physical line for caret display).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from ..errors import NetlistError, SourceLocation
 
@@ -63,15 +62,43 @@ def _loc(file: str, line: int, col: int, text: str) -> SourceLocation:
     return loc
 
 
-@dataclass
 class Card:
-    """A logical line: its tokens and the location of its first token."""
+    """A logical line: its tokens and the location of its first token.
 
-    tokens: list[Token] = field(default_factory=list)
+    A *plain* card (one physical line of printable ASCII words, none of ``{}'"(),;$`` nor
+    ``//``, nothing continuing it) also keeps ``parts``, its white-space separated words,
+    together with ``line``/``lineno``/``file``: the parser reads most element cards of a
+    large netlist from these without building a token per word.  ``tokens`` is then made on
+    first use, by the same tokenizer as every other line (such a line can hold no lexical
+    error, so nothing is lost by deferring it).
+    """
+
+    __slots__ = ("_tokens", "parts", "line", "lineno", "file")
+
+    def __init__(self, tokens: list[Token] | None = None, parts: list[str] | None = None,
+                 line: str = "", lineno: int = 0, file: str = ""):
+        self._tokens = [] if tokens is None and parts is None else tokens
+        self.parts, self.line, self.lineno, self.file = parts, line, lineno, file
+
+    @property
+    def tokens(self) -> list[Token]:
+        if self._tokens is None:
+            toks: list[Token] = []
+            errors: list[NetlistError] = []
+            _tokenize_line(self.line, self.lineno, self.file, 0, toks, errors)
+            assert not errors, errors  # a plain line cannot hold a lexical error
+            self._tokens = toks
+        return self._tokens
 
     @property
     def loc(self) -> SourceLocation:
         return self.tokens[0].loc
+
+
+# anything that makes a line more than white-space separated words: the lexer's special
+# characters, a possible end-of-line comment, and every character outside printable ASCII
+# and tab (str.split would treat \x1c-\x1f, \x85, \u2028, ... as blanks; the tokenizer not)
+_NOT_PLAIN = re.compile(r"""[^\x20-\x7e\t]|[{}'"(),;$]|//""")
 
 
 _TOKEN = re.compile(r"""
@@ -145,6 +172,7 @@ def lex(text: str, file: str = "<string>", title: bool = True
             title_text = lines[0].strip()
         start = 1
     depth = 0
+    plain = _NOT_PLAIN.search
     for idx in range(start, len(lines)):
         line = lines[idx]
         lineno = idx + 1
@@ -158,6 +186,7 @@ def lex(text: str, file: str = "<string>", title: bool = True
                                            SourceLocation(file, lineno, col, line)))
                 continue
             col0 = len(line) - len(stripped)
+            cards[-1].parts = None  # continued: no longer one plain line
             # blank out the '+' so that columns of the following tokens stay true
             depth = _tokenize_line(line[:col0] + " " + line[col0 + 1:], lineno, file, depth,
                                    cards[-1].tokens, errors)
@@ -166,9 +195,12 @@ def lex(text: str, file: str = "<string>", title: bool = True
                                            cards[-1].loc))
                 cards.pop()
             continue
-        depth = 0
+        if plain(line) is None:
+            cards.append(Card(parts=line.split(), line=line, lineno=lineno, file=file))
+            depth = 0  # a plain line holds no parenthesis
+            continue
         card = Card()
-        depth = _tokenize_line(line, lineno, file, depth, card.tokens, errors)
+        depth = _tokenize_line(line, lineno, file, 0, card.tokens, errors)
         if card.tokens:
             cards.append(card)
     return title_text, cards, errors
