@@ -22,9 +22,11 @@ method of characteristics on a history of the waves (see :mod:`.explicit`).
 
 from __future__ import annotations
 
+import gc
 import math
 import time as _time
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -34,6 +36,7 @@ from . import integrators as it
 from . import loop as _loop
 from . import mna
 from .elaborate import System, elaborate
+from .implicit import run_theta
 from .result import Result
 
 METHODS = ("trap", "be", "rk4", "dopri", "heun", "exp4")
@@ -45,6 +48,20 @@ def _as_flat(netlist_or_flat, bindings=None):
         return netlist_or_flat
     from ..netlist import flatten
     return flatten(netlist_or_flat, bindings)
+
+
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while flattening and elaborating: they allocate
+    ~10 small containers per element, and the collections that triggers (each walking
+    every object alive in the process) cost 2-3x the work itself at 1000 elements."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _positive(name: str, value, unit: str = "s") -> float:
@@ -106,14 +123,18 @@ def _default_probes(sys_: System) -> list[str]:
 
 
 def _build_signals(recipes, rec: np.ndarray) -> dict[str, np.ndarray]:
+    # one transposed copy: every column becomes a contiguous row (a thousand strided
+    # column reads cost more than the whole fast-path integration of a small chain)
+    rec_t = np.ascontiguousarray(rec.T)
+
     def c(j):
-        return rec[:, j] if j >= 0 else np.zeros(rec.shape[0])
+        return rec_t[j] if j >= 0 else np.zeros(rec.shape[0])
 
     sig = {}
     for r in recipes:
         key, kind = r[0], r[1]
         if kind == "x":
-            sig[key] = c(r[2]) * r[3]
+            sig[key] = c(r[2]) * r[3] if r[3] != 1.0 else c(r[2])  # own row of rec_t
         elif kind == "diff":
             sig[key] = c(r[2]) - c(r[3])
         elif kind == "r":
@@ -286,7 +307,8 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         raise ParameterError(".tran", "tstart", tstart, "s", f"[0, tstop={tstop:g})")
     if tstep > tstop:
         raise ParameterError(".tran", "tstep", tstep, "s", f"(0, tstop={tstop:g}]")
-    flat = _as_flat(netlist_or_flat, bindings)
+    with _gc_paused():
+        flat = _as_flat(netlist_or_flat, bindings)
     if _noisy(flat) and method != "heun":
         warnings.warn(f"thermal noise is on: method {method!r} replaced by 'heun' "
                       "(adaptive or implicit stepping with noise is wrong)", stacklevel=2)
@@ -300,14 +322,12 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     nsteps = int(math.ceil(tstop / h - 1e-9))
     if nsteps > 50_000_000:
         raise ParameterError(".tran", "tstop/tstep", nsteps, "steps", "<= 5e7")
-    sys_ = system if system is not None else elaborate(flat, tstep=tstep, tstop=tstop)
+    if system is not None:
+        sys_ = system
+    else:
+        with _gc_paused():
+            sys_ = elaborate(flat, tstep=tstep, tstop=tstop)
     a = sys_.arrays
-    if sys_.kernel_devices and method in ("trap", "be"):
-        # oscillators, macrospin junctions and field-line tuning are integrated through
-        # their device kernels, which only the explicit loops call
-        warnings.warn(f"STNO/macrospin/field-line devices: method {method!r} replaced by "
-                      "'rk4' (they are integrated by the explicit methods)", stacklevel=2)
-        method = "rk4"
     dv = sys_.dev if sys_.dev else it.empty_dev(a)
     explicit = method in ("rk4", "dopri", "heun")
     n_cap = 0
@@ -372,8 +392,9 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         n_out = nsteps // every + 1
         out = np.zeros((n_out, len(rec_idx)))
         theta = 0.5 if method == "trap" else 1.0
-        code, idx, t = it.theta_loop(a, x, 0.0, h, nsteps, theta, rec_idx, every, maxiter,
-                                     reltol, vntol, abstol, vmax, sys_.nonlinear, out)
+        # STNO/macrospin/field-line devices join the theta rule (implicit.run_theta)
+        code, idx, t = run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter,
+                                 reltol, vntol, abstol, vmax, out)
         times = np.arange(n_out) * (h * every)
     elif method in ("rk4", "heun"):
         n_out = nsteps // every + 1
