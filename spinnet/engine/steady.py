@@ -543,7 +543,7 @@ def _level_pass(op, lv, base, dfr, dc, a, a2, e_st, f_st, vrect, power, keep_all
             u[m] = v[rec["emf"][m]]
         if rec["U"] is not None:
             u += rec["U"] @ y
-        yl[rec["rows"]] = _newton(rec, u)
+        yl[rec["rows"]] = _diode_large_signal(rec, u, a)
     return yl
 
 
@@ -618,24 +618,22 @@ def _solve_feedback(one_pass, x, g, yl, tol, maxiter, solver):
         X, G = X[-(ANDERSON_M + 1):], G[-(ANDERSON_M + 1):]
 
 
-def _newton(rec: dict, u: np.ndarray, maxiter: int = 200) -> np.ndarray:
-    """DC read-outs of a component with diodes for a batch of inputs ``u`` (ncols, b).
+def _newton(rec: dict, u: np.ndarray, maxiter: int = 200, logF=None, x0=None):
+    """DC solution of a component with diodes for a batch of inputs ``u`` (ncols, b).
 
     Damped Newton on ``M x + A i_d(A^T x) = J u`` for every batch column at once (the
     junction voltage moves at most 0.1 V per step, like SPICE's junction limiting).
+    ``logF`` (b, n_diodes): log of the time-average factor ``<exp(v_rf / (n Vt))>`` of the
+    RF across each junction; the exponential part of the junction law is multiplied by it
+    (the DC current of a diode with RF on top).  Returns the unknowns ``x`` (b, n).
     """
     from ..devices import diode
 
     M, J = rec["M"], rec["J"]
     n, b = M.shape[0], u.shape[1]
     rhs = (J @ u).T                                  # (b, n)
-    A = np.zeros((n, len(rec["diodes"])))
-    for k, (a, c, *_rest) in enumerate(rec["diodes"]):
-        if a >= 0:
-            A[a, k] += 1.0
-        if c >= 0:
-            A[c, k] -= 1.0
-    x = np.zeros((b, n))
+    A = _incidence(rec, n)
+    x = np.zeros((b, n)) if x0 is None else x0.copy()
     for _ in range(maxiter):
         vd = x @ A                                   # (b, n_d)
         i_d = np.empty_like(vd)
@@ -643,6 +641,13 @@ def _newton(rec: dict, u: np.ndarray, maxiter: int = 200) -> np.ndarray:
         for k, (_a, _c, is_, nn, bv, ibv, _name) in enumerate(rec["diodes"]):
             i_d[:, k] = diode.current(vd[:, k], is_, nn, bv, ibv)
             g_d[:, k] = diode.conductance(vd[:, k], is_, nn, bv, ibv)
+            if logF is not None:
+                # the RF raises the exponential branch by <exp(v_rf/vte)> = prod I0(a_k)
+                vte = nn * diode.VT
+                ex = is_ * (np.exp(np.minimum(vd[:, k] / vte + logF[:, k], 700.0))
+                            - np.exp(np.minimum(vd[:, k] / vte, 700.0)))
+                i_d[:, k] += ex
+                g_d[:, k] += ex / vte
         F = x @ M.T + i_d @ A.T - rhs
         jac = M[None, :, :] + np.einsum("ik,bk,jk->bij", A, g_d, A)
         dx = -np.linalg.solve(jac, F[:, :, None])[:, :, 0]
@@ -654,6 +659,84 @@ def _newton(rec: dict, u: np.ndarray, maxiter: int = 200) -> np.ndarray:
     else:
         raise SimulationError("Newton iteration of the DC operating point did not converge",
                               device=rec["diodes"][0][6], hint="check the diode bias")
+    return x
+
+
+def _incidence(rec: dict, n: int) -> np.ndarray:
+    A = np.zeros((n, len(rec["diodes"])))
+    for k, (a, c, *_rest) in enumerate(rec["diodes"]):
+        if a >= 0:
+            A[a, k] += 1.0
+        if c >= 0:
+            A[c, k] -= 1.0
+    return A
+
+
+def _diode_large_signal(rec: dict, u: np.ndarray, a_src: np.ndarray, tol: float = 1e-10,
+                        maxiter: int = 200) -> np.ndarray:
+    """DC read-outs of a component with diodes, with the rectification of its RF tones.
+
+    With ``v = V0 + sum_k A_k cos(w_k t + phi_k)`` across a junction (incommensurate tones)
+    the average of the exponential law is ``Is (exp(V0/vte) prod_k I0(a_k) - 1)``,
+    ``a_k = A_k / vte``; each tone sees the describing-function admittance
+    ``Is exp(V0/vte) prod_{j != k} I0(a_j) 2 I1(a_k) / (a_k vte) + j w (Cj(V0) + tt g)``.
+    The DC Newton and the per-tone linear solves (per batch column) are iterated until the
+    junction amplitudes agree.  Harmonics of the diode current are neglected (exact when
+    the circuit shorts them, as a detector's smoothing capacitor does).
+    """
+    from scipy.special import i0e, i1e
+
+    from ..devices import diode
+
+    rf = rec["rf"]
+    b = u.shape[1]
+    if not rf or not np.any(np.stack([a_src[t["cols"]] for t in rf])):
+        x = _newton(rec, u)
+        return (x @ rec["S"].T + u.T @ rec["D"].T).T
+    n = rec["M"].shape[0]
+    A = _incidence(rec, n)
+    nd = A.shape[1]
+    is_ = np.array([d[2] for d in rec["diodes"]])
+    vte = np.array([d[3] for d in rec["diodes"]]) * diode.VT
+    cjo = np.array([p["cjo"] for p in rec["dpar"]])
+    vj = np.array([p["vj"] for p in rec["dpar"]])
+    mg = np.array([p["m"] for p in rec["dpar"]])
+    fc = np.array([p["fc"] for p in rec["dpar"]])
+    tt = np.array([p["tt"] for p in rec["dpar"]])
+    amp = np.zeros((len(rf), b, nd))     # junction amplitudes per tone
+    x = None
+    for _it in range(maxiter):
+        aa = amp / vte                                     # a_k
+        log_i0 = aa + np.log(i0e(aa))                      # log I0(a_k), overflow-free
+        logF = np.sum(log_i0, axis=0)                      # (b, nd)
+        x = _newton(rec, u, logF=logF, x0=x)
+        v0 = x @ A                                         # (b, nd)
+        e0 = is_ * np.exp(np.minimum(v0 / vte, 700.0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            df = np.where(aa > 1e-8, 2.0 * i1e(aa) / np.where(aa > 0, aa, 1.0)
+                          * np.exp(aa - log_i0), 1.0)      # 2 I1(a)/(a I0(a)) -> 1
+        # depletion capacitance at the operating point (linear extension above fc vj)
+        vv = np.minimum(v0, fc * vj)
+        cj = cjo * (1.0 - vv / vj) ** (-mg) * np.where(
+            v0 > fc * vj, 1.0 + mg * (v0 - fc * vj) / (vj * (1.0 - fc)), 1.0)
+        new = np.empty_like(amp)
+        for t, rec_f in enumerate(rf):
+            g = e0 * np.exp(logF - log_i0[t]) * df[t] / vte + diode.GMIN
+            y_d = g + 1j * rec_f["omega"] * (cj + tt * g)   # (b, nd)
+            Mb = rec_f["M"][None] + np.einsum("ik,bk,jk->bij", A, y_d, A)
+            rhs = (rec_f["rhs"] @ a_src[rec_f["cols"]]).T   # (b, n)
+            X = np.linalg.solve(Mb, rhs[:, :, None])[:, :, 0]
+            new[t] = np.abs(X @ A)
+        done = np.max(np.abs(new - amp)) <= tol * max(np.max(np.abs(new)), 1e-300) + 1e-15
+        amp = new
+        if done:
+            break
+    else:
+        raise SimulationError("diode rectification did not converge (DC operating point "
+                              "and RF amplitudes)", device=rec["diodes"][0][6],
+                              hint="reduce the RF amplitude or use .tran")
+    aa = amp / vte
+    x = _newton(rec, u, logF=np.sum(aa + np.log(i0e(aa)), axis=0), x0=x)
     return (x @ rec["S"].T + u.T @ rec["D"].T).T
 
 

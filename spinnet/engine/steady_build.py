@@ -759,7 +759,8 @@ def _local_record(r: dict, y0: int, j0: int, ny: int) -> dict:
         q, yr, v = zip(*r["ctl_rows"], strict=True)
         U = sp.csr_matrix((v, (q, yr)), shape=(len(r["cols"]), ny))
     return dict(M=r["M"], J=r["J"], S=r["S"], D=r["D"], src=src, emf=emf, U=U,
-                rows=np.asarray(r["rows"], dtype=int) - y0, diodes=r["diodes"])
+                rows=np.asarray(r["rows"], dtype=int) - y0, diodes=r["diodes"],
+                dpar=r["dpar"], rf=r["rf"])
 
 
 def _need(el, nodes, n):
@@ -767,11 +768,12 @@ def _need(el, nodes, n):
         raise NetlistError(f"{el.name}: needs {n} nodes, has {len(nodes)}", el.loc)
 
 
-def _stamp(c: _Comp, els, omega: float, bp):
+def _stamp(c: _Comp, els, omega: float, bp, diode_rf: bool = True):
     """Triplets of the component's MNA matrix at angular frequency ``omega``.
 
     Also returns the row vectors needed by the caller: for each (ei, role) the unknown
-    index of its auxiliary current (if any).
+    index of its auxiliary current (if any).  ``diode_rf=False`` leaves the junctions of
+    diodes out at RF (their admittance is added per operating point at evaluation).
     """
     n_nodes = len(c.nets)
     rows, cols, vals = [], [], []
@@ -878,7 +880,7 @@ def _stamp(c: _Comp, els, omega: float, bp):
                 g2(nd[0], k, area / p["rs"])
                 a = k
             aux[(ei, role)] = (a, nd[1])
-            if omega:
+            if omega and diode_rf:
                 # RF sees the junction at zero bias: conductance is/(n vt) and cjo
                 from ..devices import diode as _diode
                 g0 = area * p["is"] / (p["n"] * _diode.VT) + _diode.GMIN
@@ -1035,7 +1037,10 @@ def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_
                         for k, n in ctl["terms"][g]]
             nonlin.append(dict(level=c.level, M=M, J=J.toarray(), cols=list(dc_cols), S=S,
                                D=D, rows=[r for r, _ in yrows], diodes=diodes,
-                               ctl_rows=ctl_rows))
+                               ctl_rows=ctl_rows,
+                               dpar=[_diode_rf_params(bp[ei]) for ei, role, _n in c.elements
+                                     if role == "diode"],
+                               rf=_diode_rf_record(c, els, src_rf_cols, bp)))
             return _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp,
                                  first, ctl)
         if ncols:
@@ -1057,6 +1062,46 @@ def _solve_component(c, els, junction_of, jpos, stno_index, fline_index, src_dc_
             t[1].append(gcol)
             t[2].append(float(T[q, col]))
     _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, first, ctl)
+
+
+def _diode_rf_params(p: dict) -> dict:
+    """What the large-signal RF admittance of a diode needs (area applied)."""
+    return dict(cjo=p["area"] * p["cjo"], vj=p["vj"], m=p["m"], fc=p["fc"], tt=p["tt"])
+
+
+def _diode_rf_record(c, els, src_rf_cols, bp) -> list:
+    """Per frequency of the component's own source tones: the dense MNA matrix without the
+    diode junctions and the right-hand sides of its source phasors (unit amplitude).
+
+    At evaluation the junctions are added with their large-signal admittance at each
+    batch column's operating point (:func:`spinnet.engine.steady._diode_large_signal`).
+    Tones that reach the component through one-way controlled sources, and oscillator
+    tones, are not included (they keep the zero-bias linearisation).
+    """
+    by_f: dict = {}
+    for ei, role, nets in c.elements:
+        if els[ei].kind.upper() in "VI" and role == "main":
+            for col, f in src_rf_cols.get(ei, []):
+                by_f.setdefault(f, []).append((ei, role, [c.node(x) for x in nets], col))
+    out = []
+    for f, own in by_f.items():
+        omega = 2 * np.pi * f
+        trip, n, aux = _stamp(c, els, omega, bp, diode_rf=False)
+        M = np.zeros((n, n), dtype=complex)
+        np.add.at(M, (np.asarray(trip[0], int), np.asarray(trip[1], int)),
+                  np.asarray(trip[2], complex))
+        rhs = np.zeros((n, len(own)), dtype=complex)
+        for q, (ei, role, nd, _col) in enumerate(own):
+            if els[ei].kind.upper() == "V":
+                rhs[aux[(ei, role)], q] = 1.0
+            else:
+                if nd[0] >= 0:
+                    rhs[nd[0], q] -= 1.0
+                if nd[1] >= 0:
+                    rhs[nd[1], q] += 1.0
+        out.append(dict(omega=omega, M=M, rhs=rhs,
+                        cols=np.array([x[3] for x in own], dtype=int)))
+    return out
 
 
 class _Sweep:
