@@ -359,36 +359,35 @@ def _currents(a, p, u1, u2, t, cur):
 
 
 @njit(cache=True)
-def _record(a, p, w, u1, u2, cur, t, out, m, colmap):
+def _record(a, p, w, u1, u2, cur, t, out, m, cols):
     """Write sample ``m``: node voltages (partial sums along each loop), branch currents
-    and states, to the columns ``colmap[unknown]`` (-1: not recorded)."""
+    and states into the output columns ``cols = (node, branch, u1, u2)`` (per walk
+    element / per resonator; -1: not recorded)."""
     cf = p[5]
     rb = p[6]
-    sptr, skind, sref, ssign, snode, sbr, sval, ust, qptr = w
+    sptr, skind, sref, ssign, sval = w[0], w[1], w[2], w[3], w[6]
+    cnode, cbr, cu1, cu2 = cols[0], cols[1], cols[2], cols[3]
+    row = out[m]
     for l in range(sptr.shape[0] - 1):
         v = 0.0
         i = cur[l]
         for e in range(sptr[l], sptr[l + 1]):
             kind = skind[e]
-            if kind == E_R:
-                v -= sval[sref[e]] * i
-            elif kind == E_V:
-                v -= ssign[e] * mna.src_value(a, sref[e], t)
-            else:
+            if kind == E_Q:
                 k = sref[e]
-                r = rb[k] + cf[C_RX, k] * u1[k] + cf[C_RV, k] * u2[k]
-                v -= r * i
-                c = colmap[ust[k]]
-                if c >= 0:
-                    out[m, c] = u1[k]
-                c = colmap[ust[k] + 1]
-                if c >= 0:
-                    out[m, c] = u2[k]
-            if sbr[e] >= 0 and colmap[sbr[e]] >= 0:
-                out[m, colmap[sbr[e]]] = ssign[e] * i
-            nd = snode[e]
-            if nd >= 0 and colmap[nd] >= 0:
-                out[m, colmap[nd]] = v
+                v -= (rb[k] + cf[C_RX, k] * u1[k] + cf[C_RV, k] * u2[k]) * i
+                if cu1[k] >= 0:
+                    row[cu1[k]] = u1[k]
+                if cu2[k] >= 0:
+                    row[cu2[k]] = u2[k]
+            elif kind == E_R:
+                v -= sval[sref[e]] * i
+            else:
+                v -= ssign[e] * mna.src_value(a, sref[e], t)
+            if cbr[e] >= 0:
+                row[cbr[e]] = ssign[e] * i
+            if cnode[e] >= 0:
+                row[cnode[e]] = v
 
 
 @njit(cache=True)
@@ -489,7 +488,7 @@ def _add_particular(om, U, t, sign, u1, u2, d1, d2):
 
 
 @njit(cache=True)
-def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, colmap, out):
+def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, cols, out):
     """Fixed-step time loop of the series-loop fast path from ``t = 0``.
 
     ``method``: 0 RK4, 1 exponential Adams order 4 (``p[5]`` must hold its weights).
@@ -514,7 +513,7 @@ def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, colmap, out):
     bad = _currents(a, p, u1, u2, 0.0, cur)
     if bad >= 0:
         return BLOWUP, -1 - bad, 0.0
-    _record(a, p, w, u1, u2, cur, 0.0, out, 0, colmap)
+    _record(a, p, w, u1, u2, cur, 0.0, out, 0, cols)
     m = 1
     hist = np.zeros((n_l, 4))  # loop currents (minus base currents) i_n .. i_n-3
     for l in range(n_l):
@@ -558,9 +557,9 @@ def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, colmap, out):
                 return BLOWUP, bad, t + h
             if zmode:
                 _add_particular(om, U, t + h, 1.0, u1, u2, f1, f2)
-                _record(a, p, w, f1, f2, cur, t + h, out, m, colmap)
+                _record(a, p, w, f1, f2, cur, t + h, out, m, cols)
             else:
-                _record(a, p, w, u1, u2, cur, t + h, out, m, colmap)
+                _record(a, p, w, u1, u2, cur, t + h, out, m, cols)
             m += 1
         if method == 1 and step == 3 and om.shape[0] > 0:
             _add_particular(om, U, t + h, -1.0, u1, u2, f1, f2)
@@ -664,9 +663,10 @@ def run(sys_, lp: LoopPlan, x0: np.ndarray, h: float, nsteps: int, method: str,
     rb = np.ascontiguousarray(qfx[lp.qrow, mna.Q_RB]) if lp.n_res else np.zeros(0)
     u1 = np.ascontiguousarray(x0[lp.ust]) if lp.n_res else np.zeros(0)
     u2 = np.ascontiguousarray(x0[lp.ust + 1]) if lp.n_res else np.zeros(0)
-    colmap = np.full(sys_.n, -1, dtype=np.int64)
+    colmap = np.full(sys_.n + 1, -1, dtype=np.int64)  # index -1 (ground/none) -> -1
     colmap[rec_idx] = np.arange(len(rec_idx))
+    cols = (colmap[lp.snode], colmap[lp.sbr], colmap[lp.ust], colmap[lp.ust + 1])
     p = (lp.qptr, lp.rbase, lp.vptr, lp.vsrc, lp.vsign, np.ascontiguousarray(cf), rb)
     w = (lp.sptr, lp.skind, lp.sref, lp.ssign, lp.snode, lp.sbr, lp.sval, lp.ust, lp.qptr)
     return loop_run(sys_.arrays, p, w, sp, u1, u2, float(h), int(nsteps),
-                    0 if method == "rk4" else 1, int(every), float(vmax), colmap, out)
+                    0 if method == "rk4" else 1, int(every), float(vmax), cols, out)
