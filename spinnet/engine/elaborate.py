@@ -288,10 +288,6 @@ def _resonator_rows(els, kinds=None):
             ext0.append(s0[2:])
             continue
         if kind == QK_MAC:
-            if len(el.nodes) != 2:
-                raise SimulationError("a 4-terminal level-2 (macrospin) resonator is not "
-                                      "supported by .tran", device=_name(el),
-                                      hint="2 terminals, level=1, or .steady")
             given = dict(el.model_params or {})
             given.update({kk: v for kk, v in (el.params or {}).items()
                           if not isinstance(v, str)})
@@ -306,8 +302,19 @@ def _resonator_rows(els, kinds=None):
                                       "resonator is not yet supported by .tran",
                                       device=_name(el), hint="temp=0, or level=1")
             m0 = macrospin.initial_state(row)
-            out[k, mna.Q_RX] = 1.0  # R = u1, written from m before every solve
+            out[k, mna.Q_RX] = 1.0  # R = RB + u1, u1 written from m before every solve
             u0[k, 0] = macrospin.resistance(row, m0)
+            if len(el.nodes) == 4:
+                # like a 4-terminal level-1 junction (H4): kappa times the drive-line
+                # current drives the LLGS, the chain sees R(m) and the EMF
+                # kappa (R(m) - R(m0)) i_line; RB = R(m0) so that u1 = R - R(m0)
+                kap = _num(el, {str(kk).lower(): v for kk, v in given.items()}
+                           .get("kappa", 1.0), "kappa")
+                if not 0.0 <= kap <= 10.0:
+                    raise ParameterError(_name(el), "kappa", kap, "", "[0, 10]")
+                out[k, mna.Q_RB] = u0[k, 0]
+                out[k, mna.Q_KAP] = kap
+                u0[k, 0] = 0.0
             dev_rows.append(row)
             n_ext.append(3)
             ext0.append(m0)

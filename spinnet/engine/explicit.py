@@ -63,6 +63,8 @@ from .mna import (
     K_Q,
     K_T,
     MODE_ALG,
+    Q_KAP,
+    Q_RB,
     assemble,
     band_add,
     band_lu,
@@ -398,8 +400,10 @@ def rhs_eval(a, dv, t, s, ds, x, B, Bs, rhs, piv, lm, refactor, hb):
     fx = a.fx
     for k in range(nQ):
         if qk[k] == _QK_MAC:
-            # the junction's resistance is a function of m: put it where the stamp reads it
-            s[nC + nL + 2 * k] = _mac.resistance(qp[k], s[qe[k]:qe[k] + 3])
+            # the junction's resistance is a function of m: put it where the stamp reads
+            # it (RB = 0, or R(m0) for a 4-terminal junction: see elaborate)
+            s[nC + nL + 2 * k] = _mac.resistance(qp[k], s[qe[k]:qe[k] + 3]) \
+                - fx[a.kr[K_Q, 0] + k, Q_RB]
             s[nC + nL + 2 * k + 1] = 0.0
     for k in range(_cnt(a, K_T)):
         # method of characteristics: each port sees the other's wave one delay ago
@@ -499,6 +503,10 @@ def rhs_eval(a, dv, t, s, ds, x, B, Bs, rhs, piv, lm, refactor, hb):
             e = qe[k]
             ds[o] = 0.0
             ds[o + 1] = 0.0
+            if ix[r, ID] != ix[r, IBR]:
+                # 4-terminal: kappa times the drive-line current is the LLGS's current,
+                # as for a level-1 junction; the chain current only reads R(m)
+                idr *= fx[r, Q_KAP]
             _mac.deriv(qp[k], s[e:e + 3], idr, df, ds[e:e + 3])
     return -1
 
