@@ -202,13 +202,6 @@ def test_macrospin_in_circuit_matches_single_device_driver():
                                    * amp, atol=1e-9 * amp * STACK["rap"])
 
 
-def test_four_terminal_macrospin_refused():
-    pstr = " ".join(f"{k}={v}" for k, v in STACK.items())
-    net = f"m\n.model mj sdr(level=2 {pstr})\nI1 0 a 1m\nN1 a 0 b 0 mj\nR1 b 0 1\n.end\n"
-    with pytest.raises(SimulationError, match="4-terminal"):
-        _tran(parse(net), 1e-12, 1e-9)
-
-
 def test_output_probes_recorded_even_when_save_cards_omit_them():
     # netlists/stno_resonator.cir reads `.output vdc v(out)` but saves only v(s), v(l):
     # spinnet run and .sweep read the output from the transient result
