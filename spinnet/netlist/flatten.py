@@ -14,6 +14,7 @@ both.  Binding values may be numpy arrays; they broadcast through expressions.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,7 @@ MAX_DEPTH = 32
 MAX_ELEMENTS = 5_000_000
 """Most elements a flattened circuit may have (guards against exponential blow-up)."""
 GROUND = "0"
+_NODE_KEYS = tuple(f"node{i}" for i in range(16))
 
 
 @dataclass
@@ -99,6 +101,7 @@ class _Frame:
     def __init__(self, circuit: Circuit, env: dict, prefix: str, netmap: dict,
                  parent_names: tuple[str, ...] = ()):
         self.circuit, self.env, self.prefix, self.netmap = circuit, env, prefix, netmap
+        self.prefix_low = prefix.lower()
         self.parent_names = parent_names  # sub-circuit keys on the instance stack
 
 
@@ -111,6 +114,7 @@ class Flattener:
         self.nets: dict[str, None] = {}
         self._seen_err: set = set()
         self._model_cache: dict = {}  # values hold the env too, so its id stays unique
+        self._model_locs: dict = {}  # id(model) -> (model, its "m:<k>" locations)
 
     def error(self, message: str, loc: SourceLocation | None) -> None:
         key = (message, str(loc))
@@ -228,7 +232,7 @@ class Flattener:
             return GROUND
         if low in frame.netmap:
             return frame.netmap[low]
-        return frame.prefix.lower() + low
+        return frame.prefix_low + low
 
     def circuit(self, stack: list[_Frame]) -> None:
         frame = stack[-1]
@@ -289,24 +293,43 @@ class Flattener:
         self.circuit(stack[:depth + 1] + [new])
 
     def primitive(self, stack: list[_Frame], el: Element) -> None:
+        # runs once per element of a 100 000-element netlist: net() inlined, numbers
+        # (already floats) passed through without a call to eval, names computed once
         frame = stack[-1]
         env = frame.env
-        nodes = tuple(self.net(frame, n) for n in el.nodes)
-        for n in nodes:
-            self.nets.setdefault(n, None)
-        fe = FlatElement(name=frame.prefix + el.name, kind=el.kind, nodes=nodes, loc=el.loc,
-                         node_locs=tuple(el.locs.get(f"node{i}", el.loc)
-                                         for i in range(len(nodes))),
-                         locs=dict(el.locs))
+        netmap = frame.netmap
+        pre = frame.prefix_low
+        nodes = []
+        for n in el.nodes:
+            low = n.lower()
+            if low == "0" or low == "gnd":
+                nodes.append(GROUND)
+            else:
+                mapped = netmap.get(low)
+                nodes.append(pre + low if mapped is None else mapped)
+        nodes = tuple(nodes)
+        self.nets.update(dict.fromkeys(nodes))  # keeps the place of nets seen before
+        locs = el.locs
+        get = locs.get
+        loc = el.loc
+        kind = el.name[0].upper()
+        n_nodes = len(nodes)
+        node_keys = _NODE_KEYS if n_nodes <= len(_NODE_KEYS) else tuple(
+            f"node{i}" for i in range(n_nodes))
+        fe = FlatElement(name=frame.prefix + el.name, kind=kind, nodes=nodes, loc=loc,
+                         node_locs=tuple(get(node_keys[i], loc) for i in range(n_nodes)),
+                         locs=dict(locs))
         if el.value is not None:
-            fe.value = self.eval_at(el.value, env, el.locs, "value", el.loc,
-                                 f"{el.name} value")
+            fe.value = self.eval_at(el.value, env, locs, "value", loc, f"{el.name} value")
         params = {}
         for k, v in el.params.items():
-            if k == "targets" and el.kind == "N":
+            if k == "targets" and kind == "N":
                 params[k] = tuple(frame.prefix + t for t in str(v).split())
                 continue
-            params[k] = self.eval_at(v, env, el.locs, "v:" + k, el.locs.get("p:" + k, el.loc),
+            if not isinstance(v, Expr):
+                params[k] = v  # a number or a string: what eval would give back
+                continue
+            params[k] = self.eval_at(v, env, locs, "v:" + k, get("p:" + k, loc),
                                      f"{el.name} {k}")
         fe.params = params
         if el.source is not None:
@@ -325,8 +348,12 @@ class Flattener:
                 fe.model_type = model.type
                 fe.model_name = model.name
                 fe.model_loc = model.loc
-                fe.locs.update({"m:" + k[2:]: v for k, v in model.locs.items()
-                                if k.startswith("p:")})
+                mlocs = self._model_locs.get(id(model))
+                if mlocs is None or mlocs[0] is not model:
+                    mlocs = (model, {"m:" + k[2:]: v for k, v in model.locs.items()
+                                     if k.startswith("p:")})
+                    self._model_locs[id(model)] = mlocs
+                fe.locs.update(mlocs[1])
                 menv = stack[depth].env
                 key = (id(model), id(menv))
                 cached = self._model_cache.get(key)
@@ -379,7 +406,15 @@ def flatten_collect(netlist: Netlist, bindings: dict | None = None
     report structural problems as well.
     """
     errors: list[NetlistError] = []
-    flat = Flattener(netlist, bindings, errors).run()
+    # as in parse: the objects made here are all kept, so the cyclic collector has nothing
+    # to find and would only rescan them (and the netlist's) while they are made
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        flat = Flattener(netlist, bindings, errors).run()
+    finally:
+        if gc_was_on:
+            gc.enable()
     return flat, errors
 
 
