@@ -77,8 +77,8 @@ N1 l 0 res1
 def test_stno_feeding_resonator_matches_steady():
     nl = parse(STNO_RES)
     vs = float(steady(nl, keep="all").v("l")[0])
-    with pytest.warns(UserWarning, match="rk4"):
-        r = tran(nl, 2e-12, 250e-9, save=["v(l)"])  # default method: switched to rk4
+    r = tran(nl, 2e-12, 250e-9, save=["v(l)"])  # default method: trap, device states too
+    assert r.meta["method"] == "trap"
     vt = r.dc("v(l)", 150e-9, 250e-9)
     # 1.3 % measured: the level-1 oscillator vs the narrow-line formula (~alpha of the
     # peak, resonator.oscillator_vdc) plus the oscillator's RF current drawn through the

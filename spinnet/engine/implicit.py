@@ -9,6 +9,7 @@ import math
 import numpy as np
 from numba import njit
 
+from . import implicit_dev as _dev
 from .loop_util import BLOWUP, NEWTON, OK, SINGULAR, _cnt, _dpar, _finite_check, _port, _vd, _work
 from .mna import (
     DKL,
@@ -21,6 +22,7 @@ from .mna import (
     IC,
     ID,
     K_D,
+    K_Q,
     K_T,
     MODE_DC,
     MODE_TRAN,
@@ -57,12 +59,15 @@ def _converged(a, xn, xo, reltol, vntol, abstol):
 
 @njit(cache=True)
 def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
-           maxiter, reltol, vntol, abstol, nonlinear, work):
+           maxiter, reltol, vntol, abstol, nonlinear, work, dv, kw):
     """Solve one time point (or the operating point) in place in ``x``.
 
-    ``work``: scratch arrays from ``_work``.  Returns ``(code, index)``.
+    ``work``: scratch arrays from ``_work``.  ``dv``/``kw``: device tables and the
+    implicit device workspace (:mod:`.implicit_dev`; kernel devices take part in
+    ``MODE_TRAN`` only, frozen otherwise).  Returns ``(code, index)``.
     """
     B, rhs, piv, lm, xn = work
+    nk = kw[0].shape[0] if mode == MODE_TRAN else 0
     nd = _cnt(a, K_D)
     n = a.dims[DN]
     kl = a.dims[DKL]
@@ -70,8 +75,13 @@ def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
     for k in range(nd):
         vd_lin[k] = _vd(x, a, k)
     worst = 0
+    wdev = -1
     for _ in range(maxiter):
+        if nk > 0:
+            _dev.linearise(a, dv, x, h, theta, kw)
         assemble(a, B, rhs, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2)
+        if nk > 0:
+            _dev.stamp(a, dv, B, rhs, kw)
         bad = band_lu(B, kl, ku, piv, lm)
         if bad >= 0:
             for i in range(n):
@@ -87,13 +97,17 @@ def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
             if vl != vnew:
                 limited = k
             vd_lin[k] = vl
+        if nk > 0:
+            wdev = _dev.update(a, dv, xn, reltol, kw)
         worst = _converged(a, xn, x, reltol, vntol, abstol)
         for i in range(n):
             x[i] = xn[i]
         if not nonlinear:
             return OK, -1
-        if worst < 0 and limited < 0:
+        if worst < 0 and limited < 0 and wdev < 0:
             return OK, -1
+    if worst < 0 and wdev >= 0:  # a device state still moving: name its junction
+        worst = a.ix[a.kr[K_Q, 0] + wdev, IBR]
     if worst < 0 and limited >= 0:  # still limiting a junction step: name its anode
         r = a.kr[K_D, 0] + limited
         worst = a.ix[r, IA] if a.ix[r, IA] >= 0 else a.ix[r, IB]
@@ -109,8 +123,19 @@ def dc_op(a, t, x, maxiter, reltol, vntol, abstol, nonlinear):
     e = np.zeros(max(nt, 1))
     vd = np.zeros(max(nd, 1))
     xp = x.copy()
+    dv = _no_dev()
     return newton(a, MODE_DC, t, 1.0, 1.0, xp, x, vd, z, z, e, e,
-                  maxiter, reltol, vntol, abstol, nonlinear, _work(a))
+                  maxiter, reltol, vntol, abstol, nonlinear, _work(a), dv,
+                  _dev.dev_workspace(a, dv))
+
+
+@njit(cache=True)
+def _no_dev():
+    """Device tables without kernel devices (the layout of ``System.dev``)."""
+    i1 = np.zeros(0, np.int64)
+    i2 = np.zeros((0, 2), np.int64)
+    return (i1, np.zeros((0, 1)), i1, i2, np.zeros((0, 6)), i2, np.zeros(1), np.zeros(8),
+            np.zeros(0))
 
 
 @njit(cache=True)
@@ -162,9 +187,34 @@ def _line_store(a, hist, k, step, x):
 @njit(cache=True)
 def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
                vmax, nonlinear, out):
+    """:func:`theta_loop_dev` without kernel devices (junctions on their linear model)."""
+    return theta_loop_dev(a, _no_dev(), x, t0, h, nsteps, theta, rec_idx, every, maxiter,
+                          reltol, vntol, abstol, vmax, nonlinear, out)
+
+
+def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
+              vmax, out):
+    """Theta method on a :class:`~spinnet.engine.elaborate.System` from the operating
+    point ``x``: STNOs, macrospin junctions and field-line targets are integrated
+    through their device kernels by the same rule (:mod:`.implicit_dev`)."""
+    a = sys_.arrays
+    dv = sys_.dev
+    if sys_.kernel_devices and dv:
+        a = _dev.kernel_arrays(a, dv[0])
+    else:
+        dv = _no_dev()
+    return theta_loop_dev(a, dv, x, 0.0, h, nsteps, theta, rec_idx, every, maxiter,
+                          reltol, vntol, abstol, vmax, sys_.nonlinear, out)
+
+
+@njit(cache=True)
+def theta_loop_dev(a, dv, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
+                   abstol, vmax, nonlinear, out):
     """Fixed-step theta method from the operating point ``x`` (modified in place).
 
-    Records ``x[rec_idx]`` every ``every`` steps (and at step 0) into ``out``.
+    ``dv``: device tables (``System.dev``); ``a`` must then flag the kernel junctions
+    (:func:`.implicit_dev.kernel_arrays`).  Records ``x[rec_idx]`` every ``every`` steps
+    (and at step 0) into ``out``.
     """
     nd = _cnt(a, K_D)
     nt = _cnt(a, K_T)
@@ -189,6 +239,8 @@ def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vnto
     m = 1
     x_prev = x.copy()
     work = _work(a)
+    kw = _dev.dev_workspace(a, dv)
+    _dev.dev_init(a, dv, x, kw)
     # linear circuit: the factors of step 1, without their zeros (set at step 2)
     fac = band_compress(work[0][:0], a.dims[DKL], a.dims[DKU], work[2][:0], work[3][:0])
     for step in range(1, nsteps + 1):
@@ -202,7 +254,7 @@ def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vnto
             e2[k] = _line_wave(hist, k, 0, step, a.fx[t0r + k, 0], ds)
         if nonlinear or step == 1:
             code, idx = newton(a, MODE_TRAN, t, h, theta, x_prev, x, vd, dq, dic, e1, e2,
-                               maxiter, reltol, vntol, abstol, nonlinear, work)
+                               maxiter, reltol, vntol, abstol, nonlinear, work, dv, kw)
         else:
             # linear circuit, fixed step: the matrix factored at step 1 still holds; only
             # the right-hand side (sources, history) changes
@@ -226,6 +278,8 @@ def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vnto
             dq[k] = q
         for k in range(nt):
             _line_store(a, hist, k, step, x)
+        if kw[0].shape[0] > 0:
+            _dev.accept(a, dv, x, kw)
         for i in range(x.shape[0]):
             x_prev[i] = x[i]
         if step % every == 0 and m < out.shape[0]:

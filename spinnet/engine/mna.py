@@ -40,6 +40,9 @@ D_IS, D_N, D_CJO, D_VJ, D_M, D_FC, D_TT, D_NCOL = 0, 1, 2, 3, 4, 5, 6, 7
 # 4-terminal junctions also see the drive-line current: an EMF (R - RB) kappa i_drive in
 # series (Q_KAP = kappa; 0 for 2-terminal ones, whose own current is the drive)
 Q_RB, Q_RX, Q_RV, Q_F00, Q_F01, Q_F10, Q_F11, Q_B0, Q_B1, Q_KAP, Q_NCOL = range(11)
+# set (1.0) by the implicit loop on junctions it integrates through their device kernels
+# (STNO, macrospin, field-line target: spinnet.engine.implicit_dev); _stamp_q_tran skips them
+Q_KERN = Q_NCOL
 
 VT_300 = 1.380649e-23 * 300.15 / 1.602176634e-19  # thermal voltage at SPICE's 27 degC
 GMIN = 1e-12  # SPICE's default conductance across every junction (keeps matrices regular)
@@ -337,6 +340,8 @@ def _stamp_q_tran(perm, kl, ix, fx, kr, B, rhs, h, theta, x_prev, ys):
     iterate ``ys`` and the theta-method on the two states."""
     for k in range(kr[K_Q, 1] - kr[K_Q, 0]):
         r = kr[K_Q, 0] + k
+        if fx[r, Q_KERN] != 0.0:
+            continue
         i, j, br, st, drv = ix[r, IA], ix[r, IB], ix[r, IBR], ix[r, IC], ix[r, ID]
         # scalar reads (a row view per junction would cost reference counting)
         rb, rx, rv, kap = fx[r, Q_RB], fx[r, Q_RX], fx[r, Q_RV], fx[r, Q_KAP]
