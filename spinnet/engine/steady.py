@@ -517,6 +517,8 @@ def _level_pass(op, lv, base, dfr, dc, a, a2, e_st, f_st, vrect, power, keep_all
             power[j0:j1] = lv["Es"] @ a2 + lv["En"] @ e2
     else:
         cur = lv["Hs"] @ a + lv["Hn"] @ e_st
+        for rec in lv["fdep"]:
+            cur[rec["rows"]] += _tone_at(rec, f_st[rec["stno"]]) * e_st[rec["stno"]]
         P = lv["scale"][:, None] * (cur.real ** 2 + cur.imag ** 2)
         f = np.broadcast_to(lv["freq"][:, None], P.shape).copy()
         st = lv["stno"]
@@ -545,6 +547,23 @@ def _level_pass(op, lv, base, dfr, dc, a, a2, e_st, f_st, vrect, power, keep_all
             u += rec["U"] @ y
         yl[rec["rows"]] = _diode_large_signal(rec, u, a)
     return yl
+
+
+def _tone_at(rec: dict, freq: np.ndarray) -> np.ndarray:
+    """Drive currents (n_rows, b) per unit EMF of an oscillator whose frequency depends on
+    its power, re-solved at each batch column's frequency ``freq`` (b,)."""
+    omega = 2 * np.pi * np.asarray(freq, float)
+    if "base" in rec:
+        Mb = rec["base"][None] + omega[:, None, None] * rec["slope"][None]
+    else:
+        Mb = np.stack([rec["stamp"](w) for w in omega])
+    try:
+        X = np.linalg.solve(Mb, np.broadcast_to(rec["rhs"], (len(omega), len(rec["rhs"])))
+                            [:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        raise SimulationError("singular circuit matrix at an oscillator's frequency",
+                              device=f"oscillator {rec['stno']}") from None
+    return rec["read"] @ X.T
 
 
 ANDERSON_M = 5   # residuals kept by Anderson acceleration

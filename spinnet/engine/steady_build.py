@@ -656,10 +656,14 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
     p_stno = np.full(npairs, -1, dtype=int)
     p_drvlevel = np.zeros(npairs, dtype=int)
     off = 0
-    for (_jb, kind, cols, coefs, freq, drvlevel), m in zip(pairs, sizes, strict=True):
+    fdeps = []   # (pair rows, record) of oscillator tones re-solved per frequency
+    for (_jb, kind, cols, coefs, freq, drvlevel, fdep), m in zip(pairs, sizes, strict=True):
         rows = pos[off:off + m]
         off += m
         p_drvlevel[rows] = drvlevel
+        if fdep is not None:
+            fdeps.append((rows, fdep))
+            coefs = np.zeros_like(coefs)   # the evaluation adds them at the right frequency
         if kind == "src":
             p_freq[rows] = freq
             hs_r.append(np.repeat(rows, len(cols)))
@@ -711,8 +715,11 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
             wpar={k: jp[k][jdx] for k in ("fr", "alpha", "k", "s", "o")},
             feedback=bool(np.any(p_drvlevel[p0_:p1] == L)),
             nonlin=[_local_record(r, y0, j0, ny) for r in nonlin if r["level"] == L],
+            fdep=[dict(rec, rows=rows[m] - p0_, read=rec["read"][m])
+                  for rows, rec in fdeps
+                  for m in [(rows >= p0_) & (rows < p1)] if np.any(m)],
         ))
-        levels[-1]["force_general"] = any(
+        levels[-1]["force_general"] = bool(levels[-1]["fdep"]) or any(
             np.any(r["emf"] >= 0) for r in levels[-1]["nonlin"])
 
     # outputs as rows over y (current of a source through I value: handled in Ysrc)
@@ -1186,14 +1193,17 @@ def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, firs
         f, own, inbound = entries[key]
         kind = key[0]
         omega = 2 * np.pi * f if c.reactive else 0.0
+        fdep = None
         if c.reactive and kind == "stno":
             e_st = own[0][0] if own else ctl["stno_el"][key[1]]
             if bp[e_st]["n"] != 0.0:
-                raise SimulationError(
-                    "an oscillator whose frequency depends on its power (n != 0) drives a "
-                    "component with C, L or T elements: the steady state needs its "
-                    "frequency before solving", device=els[e_st].name,
-                    hint="set n=0 or use .tran")
+                if exports or inbound or not own:
+                    raise SimulationError(
+                        "an oscillator whose frequency depends on its power (n != 0) drives "
+                        "a component with C, L or T elements that also feeds a controlled "
+                        "source (or receives its tone through one): not supported",
+                        device=els[e_st].name, hint="set n=0 or use .tran")
+                fdep = "pending"
         if omega not in cache:
             if sweep is not None and omega:
                 cache[omega] = sweep.factor(omega, first)
@@ -1251,7 +1261,10 @@ def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, firs
         if mix is not None:
             X = X @ mix
         if driven:   # one block of pairs: (junction positions, kind, cols, currents, f)
-            pairs.append((jblock, kind, np.asarray(gcols, dtype=int), read @ X, f, c.level))
+            if fdep is not None:   # re-solved at the oscillator's frequency per batch item
+                fdep = _freq_record(c, els, bp, rhs[:, 0], read, key[1])
+            pairs.append((jblock, kind, np.asarray(gcols, dtype=int), read @ X, f, c.level,
+                          fdep))
         if exports:
             # a control phasor below PRUNE_RF of the tone's largest node voltage in its own
             # component (e.g. the RF leaking through a bias tee into a transconductance)
@@ -1267,6 +1280,28 @@ def _rf_component(c, els, jpos, stno_index, src_rf_cols, driven, pairs, bp, firs
                 exported[key] = (f, per_net)
     if exports:
         ctl["rf_out"][c.index] = exported
+
+
+def _freq_record(c, els, bp, rhs, read, s: int) -> dict:
+    """What re-solving oscillator ``s``'s tone at any frequency needs: the component matrix
+    as ``base + omega slope`` (dense; every stamp but a transmission line's is affine in
+    omega) or, with T elements, a stamping function, the unit-EMF right-hand side and the
+    drive read-out of the junctions it reaches."""
+    def dense(omega):
+        trip, n, _aux = _stamp(c, els, omega, bp)
+        M = np.zeros((n, n), dtype=complex)
+        np.add.at(M, (np.asarray(trip[0], int), np.asarray(trip[1], int)),
+                  np.asarray(trip[2], complex))
+        return M
+
+    rec = dict(stno=s, rhs=np.asarray(rhs, complex), read=read.toarray())
+    if any(els[ei].kind.upper() == "T" for ei, _r, _n in c.elements):
+        rec["stamp"] = dense
+    else:
+        m1, m2 = dense(1.0), dense(2.0)
+        rec["slope"] = m2 - m1
+        rec["base"] = m1 - rec["slope"]
+    return rec
 
 
 def _drive_readout(c, els, driven, aux, bp, n):
