@@ -6,9 +6,10 @@ through it is the waveform), so ``V(t) = R(t) I(t)``.  They serve calibration
 docs/devices.md.  Fixed-step RK4 (deterministic) and stochastic Heun (with noise), both
 compiled whole (no per-step Python).
 
-:func:`rk4_kind`, :func:`heun_stno` and :func:`heun_macrospin` call the device kernels
-directly (the kind selected by an integer, no functions passed as arguments), so their
-compiled code is cached on disk: a fresh process loads it instead of compiling.
+The entry points :func:`run_rk4` / :func:`run_heun` call :func:`rk4_resonator`,
+:func:`rk4_stno`, :func:`rk4_macrospin`, :func:`heun_stno` and :func:`heun_macrospin`:
+their signatures hold no functions, so their compiled code is cached on disk and a fresh
+process loads it instead of compiling.
 """
 
 from __future__ import annotations
@@ -22,10 +23,6 @@ from ..errors import ParameterError, SimulationError
 from . import macrospin, resonator, stno
 from .sources import SIN, value_nb
 
-#: device kinds of :func:`rk4_kind`
-RESONATOR, STNO, MACROSPIN = 0, 1, 2
-_KINDS = {resonator: RESONATOR, stno: STNO, macrospin: MACROSPIN}
-
 
 @njit(cache=True, inline="always")
 def _drive(code, c, t):
@@ -37,36 +34,22 @@ def _drive(code, c, t):
     return value_nb(code, c, t)
 
 
-@njit(cache=True, inline="always")
-def _k_deriv(kind, row, s, cur, dfr, out):
-    if kind == MACROSPIN:
-        macrospin.deriv(row, s, cur, dfr, out)
-    elif kind == STNO:
-        stno.deriv(row, s, cur, dfr, out)
-    else:
-        resonator.deriv(row, s, cur, dfr, out)
-
-
-@njit(cache=True, inline="always")
-def _k_resistance(kind, row, s):
-    if kind == MACROSPIN:
-        return macrospin.resistance(row, s)
-    if kind == STNO:
-        return stno.resistance(row, s)
-    return resonator.resistance(row, s)
-
-
-@njit(cache=True)
-def rk4_kind(kind, row, state0, code, coeffs, dfr, dt, n_steps, n_skip, stride):
-    """Integrate ``n_steps`` RK4 steps of one current-driven device of ``kind``
-    (:data:`RESONATOR`, :data:`STNO`, :data:`MACROSPIN`; the macrospin's ``|m|`` is
-    renormalised after every step).
+# No cache=True on the two generic drivers: they take other compiled functions as
+# arguments, and numba's on-disk cache of such specialisations can fail to load once a
+# kernel module has changed ("underlying object has vanished").  The per-kind wrappers
+# below call them with the kernels as globals: those are cached (plain signatures).
+@njit
+def rk4(deriv, resistance, renorm, row, state0, code, coeffs, dfr, dt, n_steps, n_skip,
+        stride):
+    """Integrate ``n_steps`` RK4 steps of one current-driven device.
 
     Parameters
     ----------
-    kind : int
-        Device kind: selects the module whose ``deriv(row, state, current, dfr, out)``
-        and ``resistance(row, state)`` are integrated.
+    deriv, resistance : numba functions
+        The device kernel's ``deriv(row, state, current, dfr, out)`` and
+        ``resistance(row, state)``.
+    renorm : bool
+        Project the state onto ``|m| = 1`` after every step (macrospin).
     row, state0 : float64 arrays
         Packed parameters and initial state.
     code, coeffs : int, float64 array
@@ -97,28 +80,28 @@ def rk4_kind(kind, row, state0, code, coeffs, dfr, dt, n_steps, n_skip, stride):
     trace = np.zeros((n_steps // stride + 1, ns + 2))
     acc = 0.0
     i0 = value_nb(code, coeffs, 0.0)
-    v_prev = _k_resistance(kind, row, s) * i0
+    v_prev = resistance(row, s) * i0
     trace[0, :ns] = s
-    trace[0, ns] = _k_resistance(kind, row, s)
+    trace[0, ns] = resistance(row, s)
     trace[0, ns + 1] = i0
     for n in range(n_steps):
         t = n * dt
         ia = _drive(code, coeffs, t)
         ib = _drive(code, coeffs, t + 0.5 * dt)
         ic = _drive(code, coeffs, t + dt)
-        _k_deriv(kind, row, s, ia, dfr, k1)
+        deriv(row, s, ia, dfr, k1)
         for j in range(ns):
             tmp[j] = s[j] + 0.5 * dt * k1[j]
-        _k_deriv(kind, row, tmp, ib, dfr, k2)
+        deriv(row, tmp, ib, dfr, k2)
         for j in range(ns):
             tmp[j] = s[j] + 0.5 * dt * k2[j]
-        _k_deriv(kind, row, tmp, ib, dfr, k3)
+        deriv(row, tmp, ib, dfr, k3)
         for j in range(ns):
             tmp[j] = s[j] + dt * k3[j]
-        _k_deriv(kind, row, tmp, ic, dfr, k4)
+        deriv(row, tmp, ic, dfr, k4)
         for j in range(ns):
             s[j] += dt / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
-        if kind == MACROSPIN:
+        if renorm:
             macrospin.renormalise(s)
         finite = True
         for j in range(ns):
@@ -126,7 +109,7 @@ def rk4_kind(kind, row, state0, code, coeffs, dfr, dt, n_steps, n_skip, stride):
                 finite = False
         if not finite:
             return acc, s, trace, n
-        r = _k_resistance(kind, row, s)
+        r = resistance(row, s)
         v = r * ic
         if n >= n_skip:
             acc += 0.5 * (v_prev + v)
@@ -140,10 +123,10 @@ def rk4_kind(kind, row, state0, code, coeffs, dfr, dt, n_steps, n_skip, stride):
     return (acc / count if count > 0 else 0.0), s, trace, n_steps
 
 
-@njit(cache=True)
-def heun_stno(row, state0, code, coeffs, dfr, dt, n_steps, stride, seed):
-    """Stochastic Heun (Stratonovich) of one current-driven STNO with its diagonal
-    ``stno.noise(row, s, out)``.
+@njit
+def heun(deriv, noise, resistance, row, state0, code, coeffs, dfr, dt, n_steps, stride,
+         seed):
+    """Stochastic Heun (Stratonovich) integration with diagonal noise ``noise(row, s, out)``.
 
     Returns the trace ``state, R, I`` every ``stride`` steps.  The same ``seed`` gives the
     same trajectory (numba's generator is seeded inside the compiled loop).
@@ -160,7 +143,7 @@ def heun_stno(row, state0, code, coeffs, dfr, dt, n_steps, stride, seed):
     sq = np.sqrt(dt)
     trace = np.zeros((n_steps // stride + 1, ns + 2))
     trace[0, :ns] = s
-    trace[0, ns] = stno.resistance(row, s)
+    trace[0, ns] = resistance(row, s)
     trace[0, ns + 1] = value_nb(code, coeffs, 0.0)
     for n in range(n_steps):
         t = n * dt
@@ -168,20 +151,48 @@ def heun_stno(row, state0, code, coeffs, dfr, dt, n_steps, stride, seed):
         ib = value_nb(code, coeffs, t + dt)
         for j in range(ns):
             dw[j] = sq * np.random.standard_normal()
-        stno.deriv(row, s, ia, dfr, f1)
-        stno.noise(row, s, g1)
+        deriv(row, s, ia, dfr, f1)
+        noise(row, s, g1)
         for j in range(ns):
             pred[j] = s[j] + dt * f1[j] + g1[j] * dw[j]
-        stno.deriv(row, pred, ib, dfr, f2)
-        stno.noise(row, pred, g2)
+        deriv(row, pred, ib, dfr, f2)
+        noise(row, pred, g2)
         for j in range(ns):
             s[j] += 0.5 * dt * (f1[j] + f2[j]) + 0.5 * (g1[j] + g2[j]) * dw[j]
         if (n + 1) % stride == 0:
             k = (n + 1) // stride
             trace[k, :ns] = s
-            trace[k, ns] = stno.resistance(row, s)
+            trace[k, ns] = resistance(row, s)
             trace[k, ns + 1] = ib
     return trace
+
+
+@njit(cache=True)
+def rk4_resonator(row, state0, code, coeffs, dfr, dt, n_steps, n_skip, stride):
+    """:func:`rk4` of a level-1 resonator (cached on disk)."""
+    return rk4(resonator.deriv, resonator.resistance, False, row, state0, code, coeffs, dfr,
+               dt, n_steps, n_skip, stride)
+
+
+@njit(cache=True)
+def rk4_stno(row, state0, code, coeffs, dfr, dt, n_steps, n_skip, stride):
+    """:func:`rk4` of an STNO (cached on disk)."""
+    return rk4(stno.deriv, stno.resistance, False, row, state0, code, coeffs, dfr, dt,
+               n_steps, n_skip, stride)
+
+
+@njit(cache=True)
+def rk4_macrospin(row, state0, code, coeffs, dfr, dt, n_steps, n_skip, stride):
+    """:func:`rk4` of a macrospin junction, ``|m|`` renormalised every step (cached)."""
+    return rk4(macrospin.deriv, macrospin.resistance, True, row, state0,
+               code, coeffs, dfr, dt, n_steps, n_skip, stride)
+
+
+@njit(cache=True)
+def heun_stno(row, state0, code, coeffs, dfr, dt, n_steps, stride, seed):
+    """:func:`heun` of an STNO with its diagonal ``noise`` (cached on disk)."""
+    return heun(stno.deriv, stno.noise, stno.resistance, row, state0, code, coeffs, dfr, dt,
+                n_steps, stride, seed)
 
 
 @njit(cache=True)
@@ -231,7 +242,7 @@ def heun_macrospin(row, state0, code, coeffs, dfr, dt, n_steps, stride, seed):
 
 
 def run_rk4(module, row, wave, dt, n_steps, n_skip=0, stride=1, dfr=0.0, state0=None):
-    """Python entry point of :func:`rk4_kind` for a device ``module`` (resonator, stno,
+    """Python entry point of :func:`rk4` for a device ``module`` (resonator, stno,
     macrospin).
 
     ``wave`` is a waveform tuple ``(kind, args, dc)`` of the current (A).  Returns
@@ -240,15 +251,16 @@ def run_rk4(module, row, wave, dt, n_steps, n_skip=0, stride=1, dfr=0.0, state0=
     """
     from .sources import pack as pack_wave
 
-    if module not in _KINDS:
+    if module not in (resonator, stno, macrospin):
         raise ParameterError("run_rk4", "module", getattr(module, "__name__", module), "",
                              "spinnet.devices resonator, stno or macrospin")
 
     code, coeffs = pack_wave(wave, dt, n_steps * dt)
     row = np.ascontiguousarray(row, dtype=np.float64)
     s0 = module.initial_state(row) if state0 is None else np.asarray(state0, np.float64)
-    vmean, s, trace, done = rk4_kind(_KINDS[module], row, s0, code, coeffs, float(dfr),
-                                     float(dt), int(n_steps), int(n_skip), int(stride))
+    run = {resonator: rk4_resonator, stno: rk4_stno, macrospin: rk4_macrospin}[module]
+    vmean, s, trace, done = run(row, s0, code, coeffs, float(dfr), float(dt), int(n_steps),
+                                int(n_skip), int(stride))
     if done < n_steps:
         raise SimulationError("state diverged (non-finite)", device=_kind(module),
                               time=(done + 1) * dt, hint="a smaller time step")
@@ -257,12 +269,12 @@ def run_rk4(module, row, wave, dt, n_steps, n_skip=0, stride=1, dfr=0.0, state0=
 
 @njit(cache=True, parallel=True)
 def rk4_macrospin_many(rows, codes, coeffs, lens, dt, n_steps, n_skip):
-    """:func:`rk4_kind` of many independent current-driven macrospin junctions in one compiled
+    """:func:`rk4` of many independent current-driven macrospin junctions in one compiled
     loop, junctions spread over the cores (``prange``).
 
     Junction ``j`` has parameters ``rows[j]`` and drive waveform ``(codes[j],
     coeffs[j, :lens[j]])`` (:func:`spinnet.devices.sources.pack`).  Each junction runs
-    exactly the arithmetic of :func:`rk4_kind` (same stage times, renormalisation and
+    exactly the arithmetic of :func:`rk4` (same stage times, renormalisation and
     trapezoidal average), so the results are those of the single-device driver.
 
     Returns
