@@ -358,36 +358,46 @@ def _currents(a, p, u1, u2, t, cur):
     return -1
 
 
+@njit(cache=True, fastmath=_FASTMATH)
+def _drops(cf, rb, u1, u2, i, lo, hi, dq):
+    for k in range(lo, hi):
+        dq[k] = (rb[k] + cf[C_RX, k] * u1[k] + cf[C_RV, k] * u2[k]) * i
+
+
 @njit(cache=True)
 def _record(a, p, w, u1, u2, cur, t, out, m, cols):
     """Write sample ``m``: node voltages (partial sums along each loop), branch currents
-    and states into the output columns ``cols = (node, branch, u1, u2)`` (per walk
-    element / per resonator; -1: not recorded)."""
-    cf = p[5]
-    rb = p[6]
+    and states into the output columns ``cols = (node, branch, u1, u2, dq, any)`` (per
+    walk element / per resonator; -1: not recorded; ``dq`` scratch; ``any[0]``: some
+    state is recorded)."""
+    qptr, cf, rb = p[0], p[5], p[6]
     sptr, skind, sref, ssign, sval = w[0], w[1], w[2], w[3], w[6]
-    cnode, cbr, cu1, cu2 = cols[0], cols[1], cols[2], cols[3]
+    cnode, cbr, cu1, cu2, dq, anyu = cols
     row = out[m]
     for l in range(sptr.shape[0] - 1):
-        v = 0.0
         i = cur[l]
+        _drops(cf, rb, u1, u2, i, qptr[l], qptr[l + 1], dq)
+        v = 0.0
         for e in range(sptr[l], sptr[l + 1]):
             kind = skind[e]
             if kind == E_Q:
-                k = sref[e]
-                v -= (rb[k] + cf[C_RX, k] * u1[k] + cf[C_RV, k] * u2[k]) * i
-                if cu1[k] >= 0:
-                    row[cu1[k]] = u1[k]
-                if cu2[k] >= 0:
-                    row[cu2[k]] = u2[k]
+                v -= dq[sref[e]]
             elif kind == E_R:
                 v -= sval[sref[e]] * i
             else:
                 v -= ssign[e] * mna.src_value(a, sref[e], t)
-            if cbr[e] >= 0:
-                row[cbr[e]] = ssign[e] * i
-            if cnode[e] >= 0:
-                row[cnode[e]] = v
+            c = cnode[e]
+            if c >= 0:
+                row[c] = v
+            c = cbr[e]
+            if c >= 0:
+                row[c] = ssign[e] * i
+    if anyu[0]:
+        for k in range(u1.shape[0]):
+            if cu1[k] >= 0:
+                row[cu1[k]] = u1[k]
+            if cu2[k] >= 0:
+                row[cu2[k]] = u2[k]
 
 
 @njit(cache=True)
@@ -665,7 +675,9 @@ def run(sys_, lp: LoopPlan, x0: np.ndarray, h: float, nsteps: int, method: str,
     u2 = np.ascontiguousarray(x0[lp.ust + 1]) if lp.n_res else np.zeros(0)
     colmap = np.full(sys_.n + 1, -1, dtype=np.int64)  # index -1 (ground/none) -> -1
     colmap[rec_idx] = np.arange(len(rec_idx))
-    cols = (colmap[lp.snode], colmap[lp.sbr], colmap[lp.ust], colmap[lp.ust + 1])
+    cu1, cu2 = colmap[lp.ust], colmap[lp.ust + 1]
+    cols = (colmap[lp.snode], colmap[lp.sbr], cu1, cu2, np.zeros(lp.n_res),
+            np.array([bool(np.any(cu1 >= 0) or np.any(cu2 >= 0))]))
     p = (lp.qptr, lp.rbase, lp.vptr, lp.vsrc, lp.vsign, np.ascontiguousarray(cf), rb)
     w = (lp.sptr, lp.skind, lp.sref, lp.ssign, lp.snode, lp.sbr, lp.sval, lp.ust, lp.qptr)
     return loop_run(sys_.arrays, p, w, sp, u1, u2, float(h), int(nsteps),
