@@ -23,6 +23,10 @@ Arrays of the implicit device workspace ``kw`` (from :func:`dev_workspace`):
 ``kidx`` (junction index per kernel device), ``Y``/``Yn``/``Fn`` (state, previous state, its
 derivative; 3 columns), ``G0``/``G1``, ``lin`` (per device ``[R*, c0, c1, i*, idr*]``),
 ``dfr`` (per junction shift), ``sc`` (scratch).
+
+Developers: the compiled loops of :mod:`.implicit` carry these functions inside their
+numba cache; after editing this module delete ``spinnet/engine/__pycache__/implicit*.nb*``
+(touching ``implicit.py`` was not always enough) or the old code keeps running.
 """
 
 from __future__ import annotations
@@ -104,6 +108,16 @@ def _f(kind, row, y, cur, df, out):
 
 
 @njit(cache=True)
+def _drive(a, r, kind, x):
+    """Current the kernel sees: the drive current; on a 4-terminal macrospin junction
+    ``kappa`` times the drive-line current (as in the explicit loops)."""
+    idr = x[a.ix[r, ID]]
+    if kind == _QK_MAC and a.ix[r, ID] != a.ix[r, IBR]:
+        return idr * a.fx[r, Q_KAP], a.fx[r, Q_KAP]
+    return idr, 1.0
+
+
+@njit(cache=True)
 def _resist(kind, fxr, row, y):
     """Junction resistance from the kernel state (the MNA's R model for STNO/resonator)."""
     if kind == _QK_MAC:
@@ -118,7 +132,8 @@ def _resist(kind, fxr, row, y):
 def _probe(kind, fxr, row, y):
     """Values of the junction's two MNA state unknowns (what the probes read)."""
     if kind == _QK_MAC:
-        return _mac.resistance(row, y), 0.0
+        # u1 = R - RB (RB = R(m0) on a 4-terminal junction, 0 otherwise: see elaborate)
+        return _mac.resistance(row, y) - fxr[Q_RB], 0.0
     if kind == _QK_RES:
         return y[0], y[1] / (2.0 * math.pi * row[_res.FR])
     return y[0], y[1]
@@ -188,7 +203,8 @@ def dev_init(a, dv, x, kw):
             Y[d, 2] = 0.0
         for c in range(3):
             Yn[d, c] = Y[d, c]
-        _f(kind, qp[k], Y[d], x[a.ix[r, ID]], kw[7][k], Fn[d])
+        cur, _s = _drive(a, r, kind, x)
+        _f(kind, qp[k], Y[d], cur, kw[7][k], Fn[d])
 
 
 @njit(cache=True)
@@ -212,9 +228,10 @@ def linearise(a, dv, x, h, theta, kw):
         row = qp[k]
         fxr = a.fx[r]
         idr = x[a.ix[r, ID]]
+        cur, ks = _drive(a, r, kind, x)
         df = dfr[k]
         y = Y[d]
-        _f(kind, row, y, idr, df, f0)
+        _f(kind, row, y, cur, df, f0)
         for c in range(ns):
             G0[d, c] = -(y[c] - Yn[d, c] - om * Fn[d, c] - th * f0[c])
         # Jacobians by forward differences (they only set Newton's rate, not the answer);
@@ -227,11 +244,11 @@ def linearise(a, dv, x, h, theta, kw):
                 yp[c] = y[c]
             ej = _FD * max(abs(y[j]) + abs(Yn[d, j]), 1e-3 * big) + 1e-30
             yp[j] += ej
-            _f(kind, row, yp, idr, df, f1)
+            _f(kind, row, yp, cur, df, f1)
             for c in range(ns):
                 M[c, j] = (1.0 if c == j else 0.0) - th * (f1[c] - f0[c]) / ej
         ei = _FD * abs(idr) + 1e-18
-        _f(kind, row, y, idr + ei, df, f1)
+        _f(kind, row, y, (idr + ei) * ks, df, f1)
         for c in range(ns):
             G1[d, c] = th * (f1[c] - f0[c]) / ei
         M2 = M.copy()
@@ -334,4 +351,5 @@ def accept(a, dv, x, kw):
             x[st], x[st + 1] = _probe(kind, a.fx[r], qp[k], Y[d])
         for c in range(3):
             Yn[d, c] = Y[d, c]
-        _f(kind, qp[k], Y[d], x[a.ix[r, ID]], kw[7][k], Fn[d])
+        cur, _s = _drive(a, r, kind, x)
+        _f(kind, qp[k], Y[d], cur, kw[7][k], Fn[d])
