@@ -332,6 +332,20 @@ def deriv_th(row, state, current, dfr, th, out):
 
 
 @njit(cache=True)
+def thermal_torque(row, mx, my, mz, thx, thy, thz):
+    """The part of ``dm/dt`` (1/s) due to a field ``th`` (A/m) alone,
+    ``-gamma'/(1+alpha^2) [m x th + alpha m x (m x th)]``: the LLGS is linear in the
+    field, so ``deriv_th = deriv + thermal_torque`` (the circuit engine adds it to the
+    noiseless kernel)."""
+    a = row[DAMP]
+    cx, cy, cz = my * thz - mz * thy, mz * thx - mx * thz, mx * thy - my * thx
+    dx, dy, dz = my * cz - mz * cy, mz * cx - mx * cz, mx * cy - my * cx
+    k = 1.0 / (1.0 + a * a)
+    return (k * (-GYRO * cx - GYRO * a * dx), k * (-GYRO * cy - GYRO * a * dy),
+            k * (-GYRO * cz - GYRO * a * dz))
+
+
+@njit(cache=True)
 def thermal_sigma(row, dt):
     """Standard deviation (A/m) of each thermal-field component held over a step ``dt``:
     ``sqrt(D / dt)``, ``D`` from :func:`thermal_diffusion` (0 at ``temp = 0``)."""

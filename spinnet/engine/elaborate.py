@@ -295,12 +295,6 @@ def _resonator_rows(els, kinds=None):
                   if kk in {sp_.name for sp_ in macrospin.SPECS}}
             p = _bind_params(el, macrospin, mp)
             row = macrospin.pack([p])[0]
-            if row[macrospin.DTH] > 0.0:
-                # the thermal field is in the single-device driver only (drive.run_heun);
-                # silently dropping it here would be wrong
-                raise SimulationError("thermal noise (temp > 0) of a level-2 (macrospin) "
-                                      "resonator is not yet supported by .tran",
-                                      device=_name(el), hint="temp=0, or level=1")
             m0 = macrospin.initial_state(row)
             out[k, mna.Q_RX] = 1.0  # R = RB + u1, u1 written from m before every solve
             u0[k, 0] = macrospin.resistance(row, m0)

@@ -188,6 +188,36 @@ def _renorm(a, dv, s):
 
 
 @njit(cache=True)
+def _mac_thermal_draw(dv, h, th):
+    """Brown's thermal field (A/m) of every macrospin junction with ``temp > 0`` for one
+    Heun step, held over the step (as ``drive.heun_macrospin``); True if any."""
+    qk, qp = dv[0], dv[1]
+    noisy = False
+    for k in range(qk.shape[0]):
+        if qk[k] == _QK_MAC and qp[k, _mac.DTH] > 0.0:
+            sig = _mac.thermal_sigma(qp[k], h)
+            for j in range(3):
+                th[k, j] = sig * np.random.standard_normal()
+            noisy = True
+    return noisy
+
+
+@njit(cache=True)
+def _mac_thermal_add(dv, src, th, dst, w):
+    """``dst += w G(m) th`` for every noisy macrospin junction, ``m`` read from ``src``
+    (Heun's noise terms of the Stratonovich LLGS)."""
+    qk, qp, qe = dv[0], dv[1], dv[2]
+    for k in range(qk.shape[0]):
+        if qk[k] == _QK_MAC and qp[k, _mac.DTH] > 0.0:
+            e = qe[k]
+            gx, gy, gz = _mac.thermal_torque(qp[k], src[e], src[e + 1], src[e + 2],
+                                             th[k, 0], th[k, 1], th[k, 2])
+            dst[e] += w * gx
+            dst[e + 1] += w * gy
+            dst[e + 2] += w * gz
+
+
+@njit(cache=True)
 def _has_mac(dv):
     for k in range(dv[0].shape[0]):
         if dv[0][k] == _QK_MAC:
@@ -536,6 +566,8 @@ def explicit_loop(a, dv, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, 
     k4 = np.zeros(ns)
     tmp = np.zeros(ns)
     dw = np.zeros(ns)
+    th = np.zeros((dv[0].shape[0], 3))  # macrospin thermal fields (heun)
+    gc = np.zeros(ns)
     np.random.seed(seed)
     hb = _hist_new(a)
     tdmax = _td_max(a)
@@ -573,11 +605,21 @@ def explicit_loop(a, dv, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, 
                 dw[i] = sigma[i] * sq * np.random.standard_normal() if sigma[i] != 0.0 \
                     else 0.0
                 tmp[i] = s[i] + h * k1[i] + dw[i]
+            noisy = _mac_thermal_draw(dv, h, th)
+            if noisy:  # multiplicative field noise of macrospin junctions: + G(s) th h
+                _mac_thermal_add(dv, s, th, tmp, h)
             bad = rhs_eval(a, dv, t + h, tmp, k2, x, B, Bs, rhs, piv, lm, ref, hb)
             if bad != -1:
                 return _fail(a, bad, tmp, t + h)
+            if noisy:  # corrector: + (G(s) + G(pred)) th h / 2, with the old s
+                gc[:] = 0.0
+                _mac_thermal_add(dv, s, th, gc, 0.5 * h)
+                _mac_thermal_add(dv, tmp, th, gc, 0.5 * h)
             for i in range(ns):
                 s[i] += 0.5 * h * (k1[i] + k2[i]) + dw[i]
+            if noisy:
+                for i in range(ns):
+                    s[i] += gc[i]
         _renorm(a, dv, s)  # macrospin: back onto |m| = 1
         bad = rhs_eval(a, dv, t + h, s, k1, x, B, Bs, rhs, piv, lm, ref, hb)
         if bad != -1:
