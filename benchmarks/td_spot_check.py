@@ -2,6 +2,7 @@
 
     python benchmarks/td_spot_check.py --tiny 50          # tiny conv-conv-dense, 50 images
     SPINNET_DATA=../shared/data/mnist python benchmarks/td_spot_check.py --start 0 --stop 60
+    python benchmarks/td_spot_check.py --tiny 50 --mode junctions   # the earlier check
 
 The shipped-model form equals ``spinnet eval net.cir --limit K --time-domain K`` for
 images ``start..stop`` of the test set.
@@ -21,6 +22,9 @@ def main(argv=None) -> int:
     p.add_argument("--tiny", type=int, default=0, help="images of the tiny test network")
     p.add_argument("--start", type=int, default=0)
     p.add_argument("--stop", type=int, default=5)
+    p.add_argument("--mode", default="cut", choices=("cut", "junctions"),
+                   help="cut: the compiled last layer itself (default); junctions: the "
+                        "earlier current-driven re-build")
     p.add_argument("--json", default=None)
     a = p.parse_args(argv)
     from spinnet.compiler import compile_model, evaluate, load_model
@@ -37,7 +41,7 @@ def main(argv=None) -> int:
         from spinnet.data import mnist
         nl, _ = compile_model(load_model())
         x = mnist.load("test")[0][a.start:a.stop]
-    out = spot_check(nl, x, evaluate(nl, x))
+    out = spot_check(nl, x, evaluate(nl, x), mode=a.mode)
     out["seconds"] = time.perf_counter() - t
     print(json.dumps(out, indent=1))
     if a.json:

@@ -15,7 +15,15 @@ import pytest
 from compiler_tiny import images, tiny_spec
 
 from spinnet.compiler import compile_model, evaluate
-from spinnet.compiler.timedomain import _build, _dc_part, last_layer, spot_check
+from spinnet.compiler.timedomain import (
+    _build,
+    _dc_part,
+    _window,
+    cut,
+    last_layer,
+    split_chains,
+    spot_check,
+)
 from spinnet.devices.resonator import oscillator_vdc
 from spinnet.engine.tran import tran
 from spinnet.errors import DataError
@@ -32,9 +40,10 @@ def tiny():
 
 
 def test_spot_check_matches_level1_closed_form_and_steady_argmax(tiny):
+    """The compiled last layer itself (mode "cut", the default)."""
     nl, x, ref = tiny
     out = spot_check(nl, x, ref)
-    assert out["images"] == 6
+    assert out["images"] == 6 and out["mode"] == "cut"
     # integration + DC-fit error: RK4 at 20 points per period of the tone and 8 relaxation
     # times of settling (transient e^-8 = 3e-4); measured 4e-4 of the range on 50 images,
     # 2e-3 leaves margin while still 30x below the level-1 model's own offset
@@ -83,3 +92,58 @@ def test_junction_at_high_power_is_linear_response_not_runaway():
 def test_netlist_without_compiled_outputs_is_a_data_error():
     with pytest.raises(DataError):
         spot_check(Netlist(title="empty"), images(1, h=9), np.zeros((1, 3)))
+
+
+def test_cut_keeps_the_compiled_elements_and_replaces_only_the_oscillators(tiny):
+    nl, _, _ = tiny
+    td, stnos = cut(nl)
+    layer = last_layer(nl)[0]
+    assert layer == 3
+    # every element of layer 3 and every coupling capacitor into its lines, verbatim
+    for el in nl.elements.values():
+        n = el.name.lower()
+        if n.startswith(("n3_", "rl3_", "cc2_")) or n in ("vb3", "rb3", "rlb3"):
+            assert td.elements[n] == el
+    # nothing of layers 1-2 but the couplers; one Norton source pair per oscillator
+    assert not any(n.startswith(("no", "g", "n2_", "n1_", "vx")) for n in td.elements)
+    assert len(stnos) == sum(n.startswith("no2_") for n in nl.elements) > 0
+    assert sum(n.startswith("is") for n in td.elements) == len(stnos)
+    assert td.outputs == nl.outputs
+
+
+def test_line_copies_per_chain_equal_the_shared_lines(tiny):
+    """split_chains gives every chain its own copy of the lines; the drive segments are
+    0-V ammeters, so the waveforms must equal the whole layer's (same integrator)."""
+    nl, _, _ = tiny
+    td, stnos = cut(nl)
+    layer, chains, _ = last_layer(nl)
+    sp = split_chains(td, chains)
+    assert len(sp.elements) > len(td.elements)
+    b = {f"a{k}": 2e-3 * (1 + k % 3) for k in range(len(stnos))}
+    f = [1.5e9]
+    _, dt, t0, t1 = _window(f, 1.2e9, 0.2, 2.0, 20)
+    probes = list(nl.outputs.values())
+    runs = [tran(n, dt, t1, method="rk4", dt=dt, bindings=b, save=probes, uic=True)
+            for n in (td, sp)]
+    for p in probes:
+        a, c = (np.asarray(r.signals[p]) for r in runs)
+        # same equations in a different unknown order: round-off only
+        np.testing.assert_allclose(c, a, rtol=0, atol=1e-9 * np.max(np.abs(a)))
+
+
+def test_cut_and_current_driven_junctions_agree(tiny):
+    """Two independent builds of the last layer: 4-terminal junctions on their compiled
+    lines vs 2-terminal junctions on ideal current sources of the steady state's power."""
+    nl, x, ref = tiny
+    a = spot_check(nl, x[:2], ref[:2], mode="cut")
+    b = spot_check(nl, x[:2], ref[:2], mode="junctions")
+    # both are within 4e-4 of the same closed form (first test): 1e-3 bounds the pair
+    assert abs(a["max_dev_rel"] - b["max_dev_rel"]) < 1e-3
+    assert a["agree"] == b["agree"] == 2
+
+
+def test_unknown_mode_is_a_parameter_error(tiny):
+    from spinnet.errors import ParameterError
+    nl, x, ref = tiny
+    with pytest.raises(ParameterError, match="mode"):
+        spot_check(nl, x[:1], ref[:1], mode="fast")

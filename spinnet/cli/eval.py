@@ -2,8 +2,9 @@
 
 Binds each test image to the netlist's ``.input`` pixels, runs the steady-state analysis,
 takes the argmax of the ``.output`` scores and compares it with the labels.  ``--time-domain
-K`` also runs K images through the transient engine (the last layer, fed with the steady
-state's oscillator outputs) and reports the argmax agreement with the steady state.
+K`` also runs K images through the transient engine (the last layer as compiled, its input
+lines fed with the steady state's oscillator outputs; ``--time-domain-mode junctions``: the
+faster current-driven re-build) and reports the argmax agreement with the steady state.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def add_parser(sub) -> None:
                    help="images per steady-state call (the engine chunks internally)")
     p.add_argument("--time-domain", type=int, default=0, metavar="K",
                    help="also run K images through the transient engine")
+    p.add_argument("--time-domain-mode", choices=("cut", "junctions"), default="cut",
+                   help="cut: the compiled last layer itself (default); junctions: its "
+                        "junctions on ideal current sources (faster)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -71,7 +75,8 @@ def run(args) -> int:
         out["predictions"] = str(args.predictions)
     if args.time_domain:
         from ..compiler.timedomain import spot_check
-        out["time_domain"] = spot_check(nl, images[: args.time_domain], scores[: args.time_domain])
+        out["time_domain"] = spot_check(nl, images[: args.time_domain], scores[: args.time_domain],
+                                        mode=args.time_domain_mode)
     if args.json:
         print(json.dumps(out, sort_keys=True))
     else:

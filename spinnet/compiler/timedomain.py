@@ -96,9 +96,10 @@ def cut(nl: Netlist, first: int | None = None):
     layer ``first``'s input lines.  The interface: each oscillator ``NO<first-1>_<i>``
     of the layer before (with its transconductance stage ``G<first-1>_<i>``, whose
     DC current never reaches the line through the coupling capacitor) is replaced by its
-    Thevenin equivalent at RF, the steady state's own oscillator model: a tone source
-    ``VS<i>`` (amplitude ``.input a<i>``; frequency the steady state's ``f0 + n p0``,
-    written per image) behind the oscillator's resistance ``r``.  With ``first = 1`` the
+    Thevenin equivalent at RF, the steady state's own oscillator model (a tone of EMF
+    amplitude ``.input a<i>`` at the steady state's ``f0 + n p0``, written per image,
+    behind the oscillator's resistance ``r``), written in Norton form: a tone current
+    source ``IS<i>`` of amplitude ``a<i>/r`` in parallel with ``RS<i> = r``.  With ``first = 1`` the
     cut is the whole netlist (pixel sources included).
 
     Returns
@@ -129,14 +130,96 @@ def cut(nl: Netlist, first: int | None = None):
     for i, name in enumerate(stnos):
         el = nl.elements[name.lower()]
         td.inputs.append(f"a{i}")
-        td.add(Element(f"VS{i}", (f"u{i}", "0"), source=Waveform(
-            "tones", (float(el.params["f0"]), Expr(f"a{i}"), 0.0))))
-        td.add(Element(f"RS{i}", (f"u{i}", el.nodes[0]), value=float(el.params["r"])))
+        # Norton form of the Thevenin source (same circuit, two unknowns fewer per line:
+        # the transient's band is set by how far each line reaches from its junction)
+        r = float(el.params["r"])
+        td.add(Element(f"IS{i}", ("0", el.nodes[0]), source=Waveform(
+            "tones", (float(el.params["f0"]), Expr(f"a{i}/{r!r}"), 0.0))))
+        td.add(Element(f"RS{i}", (el.nodes[0], "0"), value=r))
     if first == 1:
         td.inputs.extend(nl.inputs)
         td.params.update(nl.params)
     td.outputs.update({name: nl.outputs[name] for name in outs})
     return td, stnos
+
+
+_SEGMENT = re.compile(r"^(.+)_(\d+)$")
+
+
+def split_chains(td: Netlist, chains: dict, only=None) -> Netlist:
+    """``td`` (a :func:`cut` of the last layer) with each output chain on its own copy of
+    the input lines, bias line and field lines it uses.
+
+    A line is a source (or coupling capacitor) feeding its first node, the 0-V drive
+    segments of one junction per chain, and a termination at its last node.  The drive
+    segments are ammeters: they add no voltage, so the line current, and with it every
+    junction's drive, is the same when the segments of the other chains are left out.
+    Copy ``x<j>`` of a line for chain ``j`` keeps the feed and the termination, with the
+    junction's own segment nodes as the line's ends.  The circuit then falls apart into
+    one component per chain, whose matrix stays narrow-banded; the whole layer at once
+    couples every chain to every line (the shipped model's last layer: ~1 s per RK4 step).
+    ``only``: the chains to keep (default all).
+    """
+    junction = {el.name.lower() for els in chains.values() for el in els}
+    # the feed / termination / field-line components: union-find over non-junction
+    # elements, ground excluded
+    parent: dict[str, str] = {}
+
+    def find(a):
+        while parent.setdefault(a, a) != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    others = [el for el in td.elements.values() if el.name.lower() not in junction]
+    for el in others:
+        nodes = [n for n in el.nodes if n != "0"]
+        for n in nodes[1:]:
+            parent[find(n)] = find(nodes[0])
+    comp: dict[str, list] = {}
+    for el in others:
+        nodes = [n for n in el.nodes if n != "0"]
+        if nodes:
+            comp.setdefault(find(nodes[0]), []).append(el)
+    last_seg: dict[str, int] = {}
+    for els in chains.values():
+        for el in els:
+            m = _SEGMENT.match(el.nodes[3])
+            last_seg[m.group(1)] = max(last_seg.get(m.group(1), 0), int(m.group(2)))
+    out = Netlist(title=td.title + ", one line copy per chain")
+    out.models.update(td.models)
+    out.inputs.extend(td.inputs)
+    out.params.update(td.params)
+    out.outputs.update(td.outputs)
+
+    def copy(els, tag, rename, targets=None):
+        for el in els:
+            nodes = tuple(n if n == "0" else rename.get(n, f"{n}{tag}") for n in el.nodes)
+            params = dict(el.params)
+            if targets is not None and "targets" in params:
+                params["targets"] = " ".join(t for t in str(params["targets"]).split()
+                                             if t.lower() in targets)
+            out.add(Element(el.name + tag, nodes, value=el.value, model=el.model,
+                            params=params, source=el.source))
+
+    for j, els in chains.items():
+        if only is not None and j not in only:
+            continue
+        tag = f"x{j}"
+        names = {el.name.lower() for el in els}
+        for el in els:
+            out.add(el)
+            ia, ib = el.nodes[2], el.nodes[3]
+            line = _SEGMENT.match(ia).group(1)
+            head, tail = f"{line}_0", f"{line}_{last_seg[line]}"
+            copy(comp.get(find(head), []), tag, {head: ia})
+            copy(comp.get(find(tail), []), tag, {tail: ib})
+        for grp in comp.values():      # field lines tuning this chain's junctions
+            fl = [e for e in grp if "targets" in e.params]
+            tg = {t.lower() for e in fl for t in str(e.params["targets"]).split()}
+            if fl and tg & names:
+                copy(grp, tag, {}, targets=names)
+    return out
 
 
 def _emission(nl: Netlist, stnos: list[str], current: np.ndarray):
@@ -239,10 +322,13 @@ def _window(tones, fr_min, alpha, settle, points_per_period):
     return tones, dt, t_start, t_start + n_avg * period
 
 
-def _run_cut(nl, layer, chains, outs, x, st, settle, points_per_period, progress):
+def _run_cut(nl, layer, chains, outs, x, st, settle, points_per_period, progress,
+             split=True):
     from ..engine.tran import tran
 
     td, stnos = cut(nl)
+    if split:
+        td = split_chains(td, chains)
     names = list(outs)
     probes = [nl.outputs[o] for o in names]
     jnames = {n.lower(): k for k, n in enumerate(st.junction_names)}
@@ -261,10 +347,11 @@ def _run_cut(nl, layer, chains, outs, x, st, settle, points_per_period, progress
         b = {f"a{k}": float(amp[n, k]) for k in range(len(stnos))}
         if layer == 1:
             b.update({name: float(x[n, int(name[1:])]) for name in nl.inputs})
-        for k in range(len(stnos)):     # the tone each oscillator emits for this image
-            old = td.elements[f"vs{k}"]
-            td.elements[f"vs{k}"] = Element(old.name, old.nodes, source=Waveform(
-                "tones", (float(freq[n, k]), Expr(f"a{k}"), 0.0)))
+        for key, old in list(td.elements.items()):   # the tone each oscillator emits
+            m = re.match(r"^is(\d+)", key)
+            if m and float(old.source.args[0]) != float(freq[n, int(m.group(1))]):
+                td.elements[key] = Element(old.name, old.nodes, source=Waveform(
+                    "tones", (float(freq[n, int(m.group(1))]), old.source.args[1], 0.0)))
         tones = np.concatenate([f_el, freq[n]]) if len(stnos) else f_el
         tones, dt, t_start, t_stop = _window(tones, float(fr.min()), mp.get("alpha", 0.01),
                                              settle, points_per_period)
