@@ -157,7 +157,8 @@ def split_chains(td: Netlist, chains: dict, only=None) -> Netlist:
     Copy ``x<j>`` of a line for chain ``j`` keeps the feed and the termination, with the
     junction's own segment nodes as the line's ends.  The circuit then falls apart into
     one component per chain, whose matrix stays narrow-banded; the whole layer at once
-    couples every chain to every line (the shipped model's last layer: ~1 s per RK4 step).
+    couples every chain to every line (the shipped model's last layer: ~1 s per RK4 step,
+    one chain on its copies ~26 ms).
     ``only``: the chains to keep (default all).
     """
     junction = {el.name.lower() for els in chains.values() for el in els}
@@ -322,15 +323,15 @@ def _window(tones, fr_min, alpha, settle, points_per_period):
     return tones, dt, t_start, t_start + n_avg * period
 
 
-def _run_cut(nl, layer, chains, outs, x, st, settle, points_per_period, progress,
-             split=True):
+def _run_cut(nl, layer, chains, outs, x, st, settle, points_per_period, progress):
     from ..engine.tran import tran
 
     td, stnos = cut(nl)
-    if split:
-        td = split_chains(td, chains)
     names = list(outs)
-    probes = [nl.outputs[o] for o in names]
+    # one run per output chain on its own line copies (split_chains): the whole layer in
+    # one system couples every chain to every line and steps far more slowly
+    runs = [(c, split_chains(td, chains, only={outs[o][1]}), nl.outputs[o])
+            for c, o in enumerate(names)]
     jnames = {n.lower(): k for k, n in enumerate(st.junction_names)}
     snames = {n.lower(): k for k, n in enumerate(st.stno_names)}
     cur = st.stno_current[:, [snames[s.lower()] for s in stnos]] if stnos else \
@@ -347,19 +348,19 @@ def _run_cut(nl, layer, chains, outs, x, st, settle, points_per_period, progress
         b = {f"a{k}": float(amp[n, k]) for k in range(len(stnos))}
         if layer == 1:
             b.update({name: float(x[n, int(name[1:])]) for name in nl.inputs})
-        for key, old in list(td.elements.items()):   # the tone each oscillator emits
-            m = re.match(r"^is(\d+)", key)
-            if m and float(old.source.args[0]) != float(freq[n, int(m.group(1))]):
-                td.elements[key] = Element(old.name, old.nodes, source=Waveform(
-                    "tones", (float(freq[n, int(m.group(1))]), old.source.args[1], 0.0)))
         tones = np.concatenate([f_el, freq[n]]) if len(stnos) else f_el
         tones, dt, t_start, t_stop = _window(tones, float(fr.min()), mp.get("alpha", 0.01),
                                              settle, points_per_period)
-        res = tran(td, dt, t_stop, method="rk4", dt=dt, tstart=t_start, bindings=b,
-                   save=probes, uic=True)
-        t = np.asarray(res.time)
-        for c, p in enumerate(probes):
-            scores[n, c] = _dc_part(t, np.asarray(res.signals[p.lower()]), tones)
+        for c, net, probe in runs:
+            for key, old in list(net.elements.items()):   # the tone each oscillator emits
+                m = re.match(r"^is(\d+)x", key)
+                if m and float(old.source.args[0]) != float(freq[n, int(m.group(1))]):
+                    net.elements[key] = Element(old.name, old.nodes, source=Waveform(
+                        "tones", (float(freq[n, int(m.group(1))]), old.source.args[1], 0.0)))
+            res = tran(net, dt, t_stop, method="rk4", dt=dt, tstart=t_start, bindings=b,
+                       save=[probe], uic=True)
+            scores[n, c] = _dc_part(np.asarray(res.time),
+                                    np.asarray(res.signals[probe.lower()]), tones)
         if progress is not None:
             progress(n + 1, len(x))
     return scores, level1, t_stop, dt
