@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from spinnet.compiler import compile_model
 from spinnet.errors import NetlistErrors
-from spinnet.netlist import parse, write
+from spinnet.netlist import flatten, parse, write
 from spinnet.netlist.lexer import lex
 
 ROOT = Path(__file__).parents[1]
@@ -152,3 +152,30 @@ def test_non_ascii_and_odd_blanks_take_the_token_path():
     for text in ("t\nR1 a\x1cb c 1\n", "t\nR1 µ 0 1\n", "t\nR1 a b 1 ; c\n"):
         assert _plain_cards(text) == 0
         _same(text)
+
+
+def test_lazy_locations_behave_as_the_dict_and_tuple_they_replace():
+    text = "t\n.model m sdr(alpha=0.1)\nN1 a b m fr=1g\nR1 a 0 5\n"
+    fast = parse(text)
+    slow = parse(text, _plain=False)
+    lazy, ref = fast.elements["n1"].locs, slow.elements["n1"].locs
+    assert not isinstance(lazy, dict)  # the plain path was taken
+    assert lazy == ref and dict(lazy) == ref and len(lazy) == len(ref)
+    assert "node1" in lazy and "nope" not in lazy and lazy.get("nope", 7) == 7
+    with pytest.raises(KeyError):
+        lazy["nope"]
+    flat_fast, flat_slow = flatten(fast), flatten(slow)
+    for a, b in zip(flat_fast.elements, flat_slow.elements, strict=True):
+        assert a == b  # locs and node_locs take part in FlatElement equality
+        assert list(a.locs.items()) == list(b.locs.items())
+        assert tuple(a.node_locs) == b.node_locs and a.node_locs[-1] == b.node_locs[-1]
+        assert a.node_locs[:1] == b.node_locs[:1]
+    n1 = flat_fast.element("N1")
+    assert n1.locs["m:alpha"] == flat_slow.element("N1").locs["m:alpha"]
+    # a write copies into a private dict: the card's locations are not changed
+    n1.locs["extra"] = n1.loc
+    del n1.locs["name"]
+    assert "extra" in n1.locs and "name" not in n1.locs
+    assert "extra" not in lazy and "name" in lazy
+    lazy["extra"] = n1.loc
+    assert lazy["extra"] == n1.loc and len(lazy) == len(ref) + 1

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import NetlistError, NetlistErrors, SourceLocation
 from .expr import ExprError, evaluate, names
+from .locs import NodeLocs, OverlayLocs
 from .model import Analysis, Circuit, Element, Expr, Model, Netlist, Subckt
 from .scope import flat_size
 
@@ -30,6 +31,7 @@ MAX_ELEMENTS = 5_000_000
 """Most elements a flattened circuit may have (guards against exponential blow-up)."""
 GROUND = "0"
 _NODE_KEYS = tuple(f"node{i}" for i in range(16))
+_NO_LOCS: dict = {}
 
 
 @dataclass
@@ -48,6 +50,9 @@ class FlatElement:
     ``params`` holds evaluated instance parameters (floats/arrays, or strings); for field
     lines ``params["targets"]`` is a tuple of the hierarchical names of the resonators.
     ``node_locs`` gives the source location of each node token (for error messages).
+    For an element read from a plain card, ``locs`` and ``node_locs`` are the on-demand
+    mappings of :mod:`spinnet.netlist.locs`, which behave as the dict and tuple they stand
+    for (equal to them, and a write makes a private copy).
     """
 
     name: str
@@ -316,9 +321,14 @@ class Flattener:
         n_nodes = len(nodes)
         node_keys = _NODE_KEYS if n_nodes <= len(_NODE_KEYS) else tuple(
             f"node{i}" for i in range(n_nodes))
+        if isinstance(locs, dict):
+            node_locs = tuple(get(node_keys[i], loc) for i in range(n_nodes))
+            own_locs = dict(locs)
+        else:  # a plain card's CardLocs: made on demand, and not copied (see .locs)
+            node_locs = NodeLocs(locs, n_nodes, loc)
+            own_locs = OverlayLocs(locs, _NO_LOCS)
         fe = FlatElement(name=frame.prefix + el.name, kind=kind, nodes=nodes, loc=loc,
-                         node_locs=tuple(get(node_keys[i], loc) for i in range(n_nodes)),
-                         locs=dict(locs))
+                         node_locs=node_locs, locs=own_locs)
         if el.value is not None:
             fe.value = self.eval_at(el.value, env, locs, "value", loc, f"{el.name} value")
         params = {}
@@ -353,7 +363,10 @@ class Flattener:
                     mlocs = (model, {"m:" + k[2:]: v for k, v in model.locs.items()
                                      if k.startswith("p:")})
                     self._model_locs[id(model)] = mlocs
-                fe.locs.update(mlocs[1])
+                if isinstance(fe.locs, OverlayLocs):
+                    fe.locs = OverlayLocs(locs, mlocs[1])
+                else:
+                    fe.locs.update(mlocs[1])
                 menv = stack[depth].env
                 key = (id(model), id(menv))
                 cached = self._model_cache.get(key)

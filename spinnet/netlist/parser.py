@@ -15,7 +15,8 @@ from pathlib import Path
 from ..errors import NetlistError, NetlistErrors, SourceLocation
 from ..units import parse_number
 from .expr import ExprError, parse_expr
-from .lexer import EXPR, PUNCT, QEXPR, STRING, WORD, Card, Token, _loc, lex
+from .lexer import EXPR, PUNCT, QEXPR, STRING, WORD, Card, Token, lex
+from .locs import CardLocs, make_loc
 from .model import Analysis, Circuit, Element, Expr, Model, Netlist, Subckt, Value, Waveform
 
 MAX_INCLUDE_DEPTH = 16
@@ -259,11 +260,11 @@ class Parser:
         file, lineno, line = card.file, card.lineno, card.line
         find = line.find
         at = find(name)
-        name_loc = _loc(file, lineno, at + 1, line)
+        name_col = at + 1
         at += len(name)
         pos: list[tuple[str, int]] = []  # positional words and their 0-based columns
         params: dict[str, Value | str] = {}
-        locs = {"name": name_loc}
+        cols = {"name": name_col}  # 1-based columns; CardLocs makes the locations
         for j in range(1, len(parts)):
             part = parts[j]
             at = find(part, at)  # the next word starts at the next non-blank
@@ -284,8 +285,8 @@ class Parser:
                 params[k] = _number(text)
             except ValueError:
                 params[k] = text
-            locs["p:" + k] = _loc(file, lineno, col + 1, line)
-            locs["v:" + k] = _loc(file, lineno, col + len(key) + 2, line)
+            cols["p:" + k] = col + 1
+            cols["v:" + k] = col + len(key) + 2
         if letter in "RCL":
             if not 2 <= len(pos) <= 3:
                 return None
@@ -303,29 +304,29 @@ class Parser:
                     value = _number(text)
                 except ValueError:
                     return None
-                vloc = _loc(file, lineno, col + 1, line)
+                vcol = col + 1
             elif kv_val is None or isinstance(kv_val, str):
                 return None
             else:
                 value = kv_val
-                vloc = locs.get("v:" + key, locs.get("v:" + alias, name_loc))
+                vcol = cols.get("v:" + key, cols.get("v:" + alias, name_col))
         elif letter in "GE":
             if not 4 <= len(pos) <= 5:
                 return None
             nodes = pos[:4]
-            vloc = None
+            vcol = None
             kv_val = None
             for k in _GE_KEYS[letter]:
                 if k in params:
                     kv_val = params.pop(k)
-                    vloc = locs["v:" + k]
+                    vcol = cols["v:" + k]
             if len(pos) == 5:
                 text, col = pos[4]
                 try:
                     value = _number(text)
                 except ValueError:
                     return None
-                vloc = _loc(file, lineno, col + 1, line)
+                vcol = col + 1
             elif kv_val is not None and not isinstance(kv_val, str):
                 value = kv_val
             else:
@@ -336,16 +337,17 @@ class Parser:
             nodes = pos[:-1]
             model, mcol = pos[-1]
         for i, (_, col) in enumerate(nodes):
-            locs[f"node{i}"] = _loc(file, lineno, col + 1, line)
-        el = Element(name=name, nodes=tuple(t for t, _ in nodes), loc=name_loc)
+            cols[_NODE_KEYS[i] if i < len(_NODE_KEYS) else f"node{i}"] = col + 1
+        el = Element(name=name, nodes=tuple(t for t, _ in nodes),
+                     loc=make_loc(file, lineno, name_col, line))
         if letter in "XN":
             el.model = model
-            locs["model"] = _loc(file, lineno, mcol + 1, line)
+            cols["model"] = mcol + 1
         else:
-            locs["value"] = vloc
+            cols["value"] = vcol
             el.value = value
         el.params = params
-        el.locs = locs
+        el.locs = CardLocs(file, lineno, line, cols)
         return el
 
     def element(self, card: Card, letter: str) -> Element | None:
@@ -879,6 +881,7 @@ class Parser:
 
 
 _PLAIN_LETTERS = frozenset("RCLGEXN")
+_NODE_KEYS = tuple(f"node{i}" for i in range(16))
 _RCL_KEYS = {"R": "r", "C": "c", "L": "l"}
 _RCL_ALIAS = {"R": "resistance", "C": "capacitance", "L": "inductance"}
 _GE_KEYS = {"G": ("gm", "value"), "E": ("gain", "value")}
