@@ -21,7 +21,10 @@ STACK = dict(ms=1e6, ku=0.5 * MU0 * 1e6 * 1.05e6, theta_k=0, phi_k=0, hext=5e4, 
 def test_many_equals_single_driver(vector):
     # 70 junctions: more than one vector block (64), the last one partial
     damp = np.resize([0.01, 0.02, 0.03, 0.05], 70)
-    rows = macrospin.pack([macrospin.bind(f"N{k}", dict(STACK, damping=float(d)))
+    # spin torques on in the second block only (the first runs the torque-free lanes)
+    rows = macrospin.pack([macrospin.bind(f"N{k}", dict(STACK, damping=float(d),
+                                                       aj=2e5 if k >= 64 else 0.0,
+                                                       bj=-1e5 if k >= 66 else 0.0))
                            for k, d in enumerate(damp)])
     f0, _ = macrospin.small_signal(rows[1])
     # different waveform kinds and lengths per junction (sin, dc, pwl, sin detuned)
