@@ -4,7 +4,8 @@ and the arithmetic limit.
 For a chain of N level-1 resonators on a 3-tone line (the circuit of
 ``bench_chain.py``) it times, in one process:
 
-- the whole compiled RK4 transient (``tran(..., method="rk4")``), giving resonator-steps/s;
+- the whole compiled RK4 transient on the general MNA path (``tran(..., method="rk4")``
+  with the series-loop fast path switched off), giving resonator-steps/s;
 - the three pieces of one right-hand-side evaluation of the explicit methods, each in a
   compiled loop of ``--reps`` calls: ``assemble`` (MODE_ALG stamps, matrix zeroed first),
   ``band_lu`` (on a copy of the assembled matrix; the copy is timed alone and
@@ -17,7 +18,14 @@ frozen-state identity rows), the two triangular solves, the stamps and the state
 times 4 stages, at ``--gflops`` scalar double-precision operations per second per core
 on ``--cores`` cores (independent components could run in parallel; one chain cannot).
 
-    python benchmarks/bench_throughput.py [--sizes 10,100,1000] [--reps 300]
+A second table times the series-loop fast path (``spinnet.engine.loop``, which rk4 and
+exp4 take on this circuit) in the same process: the compiled loop alone (``loop.run``
+recording only the last sample) and the whole ``tran()`` call recording every node each
+100 ps, against the arithmetic limit of its inner loop (exp4: 26 flop per resonator-step,
+the 2x2 propagator and four history weights per state plus the resistance sum; rk4: ~88)
+at ``--gflops`` per core, times ``--simd`` for the 4-wide vector units the loop can use.
+
+    python benchmarks/bench_throughput.py [--sizes 10,100,1000] [--reps 300] [--simd 4]
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from bench_chain import netlist  # benchmarks/ is the script directory
 from numba import njit
 
 from spinnet.engine import integrators as it
-from spinnet.engine import mna
+from spinnet.engine import loop, mna
 from spinnet.engine.elaborate import elaborate
 from spinnet.engine.tran import tran
 from spinnet.netlist import parse
@@ -96,6 +104,36 @@ def flops_per_step(kl, ku, rows_per_res=4):
     return 4 * (lu + solve + stamps + update)
 
 
+FLOP_LOOP = {"exp4": 26, "rk4": 88}
+
+
+def loop_rows(sizes, gflops, simd, cores, repeat=3):
+    """(n, method, kernel s, tran s, steps) on the series-loop fast path, best of
+    ``repeat``; exp4 at 100 ps (its matched-accuracy step for N >= 10 in bench 1), rk4 at
+    20 ps."""
+    out = []
+    for n in sizes:
+        net = parse(netlist(n))
+        sys_ = elaborate(flatten(net), tstep=1e-10, tstop=2e-7)
+        lp = loop.plan(sys_)
+        saves = [f"v(n{k})" for k in range(n)]
+        for method, dt in (("exp4", 1e-10), ("rk4", 2e-11)):
+            steps = int(round(2e-7 / dt))
+            rec = np.array([sys_.nets.index("n0")])
+            k_best, t_best = 1e9, 1e9
+            for _ in range(repeat):
+                buf = np.zeros((2, 1))
+                t0 = time.perf_counter()
+                loop.run(sys_, lp, sys_.x0.copy(), dt, steps, method, steps, 1e6, rec, buf)
+                k_best = min(k_best, time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                tran(net, 1e-10, 2e-7, method=method, dt=dt, save=saves)
+                t_best = min(t_best, time.perf_counter() - t0)
+            limit = cores * gflops * simd * 1e9 / FLOP_LOOP[method]
+            out.append((n, method, k_best, t_best, steps, limit))
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10,100,1000")
@@ -103,6 +141,7 @@ def main(argv=None):
     ap.add_argument("--gflops", type=float, default=8.0,
                     help="sustained scalar double GFLOP/s per core (2-3 GHz, ~3 flop/cycle)")
     ap.add_argument("--cores", type=int, default=1)
+    ap.add_argument("--simd", type=int, default=4, help="vector lanes of the loop kernel")
     args = ap.parse_args(argv)
     dt = 2e-11
     tran(parse(netlist(1)), 1e-10, 1e-9, method="rk4", dt=dt)  # compile / load cache
@@ -114,9 +153,13 @@ def main(argv=None):
         nunk, kl, ku, t_asm, t_lu, t_sol = stage_breakdown(n, args.reps)
         net = parse(netlist(n))
         tstop = 20e-9
-        t0 = time.perf_counter()
-        tran(net, 1e-10, tstop, method="rk4", dt=dt, save=["v(n0)"])
-        el = time.perf_counter() - t0
+        loop.ENABLED = False  # this table is the general MNA path's
+        try:
+            t0 = time.perf_counter()
+            tran(net, 1e-10, tstop, method="rk4", dt=dt, save=["v(n0)"])
+            el = time.perf_counter() - t0
+        finally:
+            loop.ENABLED = True
         thr = n * round(tstop / dt) / el
         limit = args.cores * args.gflops * 1e9 / flops_per_step(kl, ku)
         per = (t_asm + t_lu + t_sol) / n * 1e9
@@ -126,6 +169,18 @@ def main(argv=None):
               f"{thr / limit:>8.1%}")
     print(f"limit: {flops_per_step(rows[-1][2], rows[-1][3])} flop per resonator-step "
           f"at {args.gflops:g} GFLOP/s x {args.cores} core(s)")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    loop_rows([1], args.gflops, args.simd, args.cores, repeat=1)  # compile / load cache
+    print("series-loop fast path (200 ns; tran records every node each 100 ps)")
+    print(f"{'N':>6} {'method':>6} {'step':>6} {'kernel ms':>9} {'tran ms':>8} "
+          f"{'ns/res-step':>11} {'kernel res-st/s':>15} {'tran res-st/s':>13} "
+          f"{'limit':>9} {'of limit':>8}")
+    for n, method, k, t, steps, limit in loop_rows(sizes, args.gflops, args.simd,
+                                                   args.cores):
+        thr_k, thr_t = n * steps / k, n * steps / t
+        print(f"{n:>6} {method:>6} {2e-7 / steps * 1e12:>4.0f}ps {k * 1e3:>9.2f} "
+              f"{t * 1e3:>8.2f} {k / (n * steps) * 1e9:>11.2f} {thr_k:>15.3g} "
+              f"{thr_t:>13.3g} {limit:>9.3g} {thr_k / limit:>8.1%}")
     return rows
 
 
