@@ -18,6 +18,7 @@ setting; spinnet keeps only the average).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -62,6 +63,8 @@ def main(argv=None):
                     help="cmtj log interval (s); default once per run")
     ap.add_argument("--repeat", type=int, default=3,
                     help="best of this many interleaved runs of each code (shared machine)")
+    ap.add_argument("--repeat1", type=int, default=15,
+                    help="the same for the one-junction runs (milliseconds each)")
     args = ap.parse_args(argv)
     try:
         import cmtj  # noqa: F401
@@ -75,7 +78,7 @@ def main(argv=None):
     wave1 = [("sin", (0.0, 1.0, f0), 0.0)]
     drive.run_macrospin_many(row[None, :], wave1, args.dt, 10)  # compile / load cache
     t_sp1 = t_sb1 = t_cm1 = np.inf
-    for _ in range(args.repeat):
+    for _ in range(args.repeat1):
         t0 = time.perf_counter()
         drive.run_rk4(macrospin, row, wave1[0], args.dt, n_steps, 0, stride=n_steps)
         t_sp1 = min(t_sp1, time.perf_counter() - t0)
@@ -83,7 +86,9 @@ def main(argv=None):
         drive.run_macrospin_many(row[None, :], wave1, args.dt, n_steps)
         t_sb1 = min(t_sb1, time.perf_counter() - t0)
         t_cm1 = min(t_cm1, cmtj_run(row, f0, args.dt, args.dur, args.cmtj_write))
-    print(f"one junction, {n_steps} RK4 steps: cmtj {t_cm1 * 1e3:.2f} ms; spinnet run_rk4 "
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"one junction, {n_steps} RK4 steps (best of {args.repeat1}): cmtj "
+          f"{t_cm1 * 1e3:.2f} ms; spinnet run_rk4 "
           f"{t_sp1 * 1e3:.2f} ms, ratio {t_cm1 / t_sp1:.2f}x; spinnet run_macrospin_many "
           f"{t_sb1 * 1e3:.2f} ms, ratio {t_cm1 / t_sb1:.2f}x")
     rows = np.repeat(row[None, :], args.n, axis=0)
@@ -103,7 +108,8 @@ def main(argv=None):
     print(f"{args.n} junctions: spinnet {t_spn:.3f} s (one compiled parallel loop, "
           f"{t_spn / (args.n * n_steps) * 1e9:.1f} ns per junction-step), cmtj looped "
           f"{t_cmn:.3f} s (from {k} runs, {t_cmn / (args.n * n_steps) * 1e9:.0f} ns per "
-          f"junction-step), ratio {t_cmn / t_spn:.1f}x (best of {args.repeat})")
+          f"junction-step), ratio {t_cmn / t_spn:.1f}x (best of {args.repeat}); load "
+          f"average {os.getloadavg()[0]:.1f}")
     return t_cm1 / t_sp1, t_cmn / t_spn
 
 
