@@ -9,7 +9,20 @@ Current (ngspice ``dioload.c``, thermal voltage ``vte = n kT/q``, ``gmin`` acros
 ``bv'`` is ngspice's breakdown voltage adjusted so that ``I(-bv') = -ibv`` (``diotemp.c``).
 Charge: diffusion ``tt I`` plus the depletion charge of ``cjo, vj, m`` with the linear
 extension above ``fc vj``.  ``rs`` is a series resistance (the circuit adds an internal node).
-Temperature is fixed at TNOM = 27 C (ngspice's default): no temperature scaling.
+
+Temperature (ngspice ``diotemp.c``, ``tlev = tlevc = 0``): the device runs at the circuit
+temperature ``T`` (``.options temp=``, degrees C, default 27) with the model measured at
+``tnom`` (model card, else ``.options tnom=``, default 27)::
+
+    is(T) = is exp((T/Tnom - 1) eg / (n vt(T)) + (xti/n) ln(T/Tnom))
+    vj(T) = pbfact(T) + (T/Tref) (vj - pbfact(Tnom)) / (Tnom/Tref)   (silicon Eg(T))
+    cjo(T) = cjo (1 + m (4e-4 (T - Tref) - gamma(T))) / (1 + m (4e-4 (Tnom - Tref) - gamma(Tnom)))
+
+:func:`at_temperature` returns the parameters at ``T``; its ``n`` is the *effective*
+emission coefficient ``n T / TNOM``, so that every consumer that uses the 27 C thermal
+voltage :data:`VT` (here, the transient's companion models, the steady state's Newton)
+gets ``n k T / q``.  ``bv``, ``rs`` and ``tt`` do not change (ngspice's default zero
+temperature coefficients).
 """
 
 from __future__ import annotations
@@ -43,8 +56,11 @@ SPECS = (
     ParamSpec("ibv", "A", 1e-3, 0.0, 1e3, "current at breakdown voltage", lo_open=True),
     ParamSpec("area", "", 1.0, 0.0, 1e6, "area factor (instance): scales is, cjo; divides rs",
               lo_open=True),
-    ParamSpec("eg", "eV", 1.11, 0.1, 10.0, "band gap (accepted; no temperature scaling)"),
-    ParamSpec("xti", "", 3.0, -100.0, 100.0, "Is temperature exponent (accepted, unused)"),
+    ParamSpec("eg", "eV", 1.11, 0.1, 10.0, "activation energy of is(T)"),
+    ParamSpec("xti", "", 3.0, -100.0, 100.0, "saturation-current temperature exponent"),
+    ParamSpec("tnom", "C", 27.0, -273.15, 1000.0,
+              "temperature the model was measured at (default .options tnom, else 27)",
+              lo_open=True),
     ParamSpec("kf", "", 0.0, 0.0, 1.0, "flicker noise coefficient (accepted, unused)"),
     ParamSpec("af", "", 1.0, 0.0, 10.0, "flicker noise exponent (accepted, unused)"),
 )
@@ -68,9 +84,74 @@ def bind(device: str, given: dict | None) -> dict:
         k = ALIASES.get(str(k).lower(), str(k).lower())
         g[k] = v
     bv = g.pop("bv", None)
+    tnom = g.pop("tnom", None)
     out = _bind(device, SPECS, g, _relations)
     if bv is not None:
         out.update(_bind(device, [s for s in SPECS if s.name == "bv"], {"bv": bv}))
+    # only a tnom written on the card overrides .options tnom (at_temperature)
+    out.pop("tnom", None)
+    if tnom is not None:
+        out.update(_bind(device, [s for s in SPECS if s.name == "tnom"], {"tnom": tnom}))
+    return out
+
+
+CELSIUS0 = 273.15
+_TEMP_SPEC = ParamSpec("temp", "C", 27.0, -273.15, 1000.0, "circuit temperature",
+                       lo_open=True)
+
+
+def circuit_temperature(options: dict | None) -> tuple[float, float]:
+    """``(temp, tnom)`` in degrees C from ``.options temp= tnom=`` (defaults 27, 27).
+
+    Raises
+    ------
+    ParameterError
+        A value outside (-273.15, 1000] C or not a number.
+    """
+    opts = {str(k).lower(): v for k, v in (options or {}).items()}
+    got = {k: opts[k] for k in ("temp", "tnom") if k in opts}
+    out = _bind(".options", [_TEMP_SPEC, ParamSpec("tnom", "C", 27.0, -273.15, 1000.0,
+                                                   "nominal temperature", lo_open=True)],
+                got)
+    return float(out["temp"]), float(out["tnom"])
+
+
+def _pbfact(t: float) -> float:
+    """ngspice's junction-potential temperature term (silicon band gap Eg(T))."""
+    vt = BOLTZ * t / CHARGE
+    egfet = 1.16 - 7.02e-4 * t * t / (t + 1108.0)
+    arg = -egfet / (2.0 * BOLTZ * t) + 1.1150877 / (BOLTZ * 2.0 * TNOM)
+    return -2.0 * vt * (1.5 * math.log(t / TNOM) + CHARGE * arg)
+
+
+def at_temperature(p: dict, options: dict | None = None) -> dict:
+    """Bound parameters ``p`` (:func:`bind`) at the circuit temperature of ``options``.
+
+    ``is``, ``vj``, ``cjo`` scaled as ngspice does (module docstring) and ``n`` replaced by
+    the effective ``n T / TNOM`` (so ``n VT`` is ``n k T / q``); ``temp`` and ``tnom``
+    (degrees C) are added.  At ``T = tnom = 27 C`` the values are returned unchanged.
+    """
+    temp_c, tnom_c = circuit_temperature(options)
+    tnom_c = float(p.get("tnom", tnom_c))
+    out = dict(p, temp=temp_c, tnom=tnom_c)
+    t, tn = temp_c + CELSIUS0, tnom_c + CELSIUS0
+    if t == TNOM and tn == TNOM:
+        return out
+    n = float(p["n"])
+    vt = BOLTZ * t / CHARGE
+    out["is"] = float(p["is"]) * math.exp((t / tn - 1.0) * float(p["eg"]) / (n * vt)
+                                          + float(p["xti"]) / n * math.log(t / tn))
+    out["n"] = n * t / TNOM
+    # junction potential and depletion capacitance (tlevc = 0)
+    m, vj = float(p["m"]), float(p["vj"])
+    fact1, fact2 = tn / TNOM, t / TNOM
+    pbo = (vj - _pbfact(tn)) / fact1
+    gmaold = (vj - pbo) / pbo
+    vj_t = _pbfact(t) + fact2 * pbo
+    gmanew = (vj_t - pbo) / pbo
+    out["vj"] = vj_t
+    out["cjo"] = (float(p["cjo"]) / (1.0 + m * (400e-6 * (tn - TNOM) - gmaold))
+                  * (1.0 + m * (400e-6 * (t - TNOM) - gmanew)))
     return out
 
 

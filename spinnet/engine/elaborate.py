@@ -362,12 +362,14 @@ def _fline_row(el) -> tuple[float, list[float]]:
                                  float(p["mode"])]
 
 
-def _diode_row(el) -> tuple[np.ndarray, float]:
+def _diode_row(el, options=None) -> tuple[np.ndarray, float]:
     mp = {str(k).lower(): v for k, v in (el.model_params or {}).items()}
     try:
         from ..devices import diode as _diode  # noqa: F401  (validates when present)
         if hasattr(_diode, "bind"):
-            mp = {str(k).lower(): v for k, v in _diode.bind(_name(el), mp).items()}
+            # at the circuit temperature (.options temp/tnom; effective n, see diode.py)
+            mp = {str(k).lower(): v for k, v in _diode.at_temperature(
+                _diode.bind(_name(el), mp), options).items()}
     except ImportError:
         pass
 
@@ -458,7 +460,7 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     diodes = []
     extra_r = []
     for el in by_kind["D"]:
-        par, rs = _diode_row(el)
+        par, rs = _diode_row(el, getattr(flat, "options", None))
         a_, k_ = node(el.nodes[0]), node(el.nodes[1])
         if rs > 0:
             a_int = node(f"{_name(el).lower()}#a")

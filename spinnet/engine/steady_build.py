@@ -386,6 +386,10 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
         uf.union(list(nets))
     ctl_terms = _controlled_sources(els, roles, ctl_src, uf)
     bp = {ei: dev.bound(el) for ei, el in enumerate(els) if el.kind.upper() in "ND"}
+    for ei in bp:   # diodes at the circuit temperature (.options temp/tnom)
+        if els[ei].kind.upper() == "D":
+            from ..devices import diode as _diode
+            bp[ei] = _diode.at_temperature(bp[ei], getattr(flat, "options", None))
 
     # components
     comps: dict[str, _Comp] = {}
