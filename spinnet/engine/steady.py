@@ -14,9 +14,16 @@ when they close a dependency cycle are the components merged and solved together
 
 Sign convention (the same as ``.tran``): a resonator's rectified voltage is an EMF in series
 with ``r0`` such that ``v(a) - v(b) = V_rect`` on open circuit.  Diodes: the DC operating
-point of their components is found by Newton (junction law of :mod:`spinnet.devices.diode`);
-at RF a diode is its zero-bias admittance, so diode rectification itself is not modelled
-here (use ``.tran`` for diode detectors).
+point of their components is found by Newton (junction law of :mod:`spinnet.devices.diode`)
+averaged over the tones of the component's own sources (``I0`` of the junction amplitude),
+iterated per batch item with the per-tone linear solves in which each junction is its
+describing-function admittance (:func:`_diode_large_signal`; harmonics of the diode current
+are neglected).  Feedback inside a level is solved by Anderson acceleration with the
+under-relaxed fixed point as fallback (:func:`_solve_feedback`).  An oscillator whose
+frequency depends on its power (``n != 0``) in a component with C, L or T has its tone
+re-solved at its frequency per batch item (:func:`_tone_at`).  A periodic PULSE source is
+its Fourier series, a PWL source its final value
+(:func:`spinnet.engine.steady_build.source_parts`).
 
 Everything linear is precomputed once per circuit structure into sparse operators (see
 :mod:`spinnet.engine.steady_build`); a batch of input vectors (source amplitudes given as
@@ -68,7 +75,7 @@ class SteadyResult:
     stno_names, stno_current, stno_p0 : list, ndarray (batch, n_oscillators)
     fline_names, fline_current : list, ndarray (batch, n_field_lines)
     iterations : int
-        Largest number of fixed-point passes any level needed (1 for a DAG).
+        Largest number of passes any level with feedback needed (1 for a DAG).
     info : dict
         Structure of the operator (components, levels, pairs, ...).
     """
@@ -476,20 +483,28 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter, solver="anderson"):
                              keep_all, y)
             return _state(yl, lv), yl
 
-        x = np.zeros((ns + len(fh), b))
-        g, yl = one_pass(x)
+        # first pass: this level's oscillators are still silent (their state arrays start
+        # as emission(0): no EMF, f0), its field lines carry nothing
+        yl = _level_pass(op, lv, base, dfr, dc, a, a2, e_st, f_st, vrect, power, keep_all, y)
         it = 1
-        if lv["feedback"] and x.size:
-            x, yl, it = _solve_feedback(one_pass, x, g, yl, tol, maxiter, solver)
+        if lv["feedback"] and (ns or len(fh)):
+            x = np.zeros((ns + len(fh), b))
+            x, yl, it = _solve_feedback(one_pass, x, _state(yl, lv), yl, tol, maxiter,
+                                        solver)
             if it > maxiter:
                 worst = op.stno_names[sh[0]] if ns else f"level {L}"
                 raise SimulationError(
                     f"steady state did not converge in {maxiter} passes (feedback between "
                     f"oscillators and resonators, solver={solver})", device=worst,
                     hint="raise maxiter, loosen tol, try the other solver, or run .tran")
-        else:
-            x = g
-        set_state(x)     # the state is the converged currents; yl was solved from them
+            set_state(x)     # the converged currents; yl was solved from them
+        else:                # a DAG level: one pass sets its currents
+            if ns:
+                cur = yl[lv["stno_rows"]]
+                i_st[sh] = cur
+                e_st[sh], f_st[sh], p_st[sh] = dev.emission(cur, prm)
+            if len(fh):
+                i_fl[fh] = yl[lv["fline_rows"]]
         y[y0:y1] = yl
         iters = max(iters, it)
         if not np.all(np.isfinite(y[y0:y1])):
