@@ -160,6 +160,10 @@ def fingerprint(flat) -> str:
         h.update(repr(item).encode())
     outs = flat.outputs if isinstance(flat.outputs, dict) else dict(flat.outputs)
     h.update(repr(sorted(outs.items())).encode())
+    # diodes are bound at the circuit temperature (devices/diode.py at_temperature)
+    opts = getattr(flat, "options", None) or {}
+    h.update(repr(sorted((str(k).lower(), _frozen(v)) for k, v in opts.items()
+                         if str(k).lower() in ("temp", "tnom"))).encode())
     return h.hexdigest()
 
 
