@@ -89,7 +89,7 @@ def bind(device: str, given: dict | None) -> dict:
     if bv is not None:
         out.update(_bind(device, [s for s in SPECS if s.name == "bv"], {"bv": bv}))
     # only a tnom written on the card overrides .options tnom (at_temperature)
-    out.pop("tnom", None)
+    out["tnom_given"] = 0.0 if tnom is None else 1.0
     if tnom is not None:
         out.update(_bind(device, [s for s in SPECS if s.name == "tnom"], {"tnom": tnom}))
     return out
@@ -129,12 +129,14 @@ def at_temperature(p: dict, options: dict | None = None) -> dict:
 
     ``is``, ``vj``, ``cjo`` scaled as ngspice does (module docstring) and ``n`` replaced by
     the effective ``n T / TNOM`` (so ``n VT`` is ``n k T / q``); ``temp`` and ``tnom``
-    (degrees C) are added.  At ``T = tnom = 27 C`` the values are returned unchanged.
+    (degrees C) and ``vt = k T / q`` (for :func:`breakdown_voltage`) are added.  At
+    ``T = tnom = 27 C`` the values are returned unchanged.
     """
     temp_c, tnom_c = circuit_temperature(options)
-    tnom_c = float(p.get("tnom", tnom_c))
-    out = dict(p, temp=temp_c, tnom=tnom_c)
+    if p.get("tnom_given", 1.0 if "tnom" in p else 0.0):
+        tnom_c = float(p["tnom"])
     t, tn = temp_c + CELSIUS0, tnom_c + CELSIUS0
+    out = dict(p, temp=temp_c, tnom=tnom_c, vt=BOLTZ * t / CHARGE)
     if t == TNOM and tn == TNOM:
         return out
     n = float(p["n"])
@@ -155,19 +157,23 @@ def at_temperature(p: dict, options: dict | None = None) -> dict:
     return out
 
 
-def breakdown_voltage(is_=1e-14, n=1.0, bv=math.inf, ibv=1e-3, reltol=1e-3):
-    """ngspice's adjusted breakdown voltage ``bv'`` with ``I(-bv') = -ibv`` (diotemp.c)."""
+def breakdown_voltage(is_=1e-14, n=1.0, bv=math.inf, ibv=1e-3, reltol=1e-3, vt=None):
+    """ngspice's adjusted breakdown voltage ``bv'`` with ``I(-bv') = -ibv`` (diotemp.c).
+
+    ``vt``: the plain thermal voltage ``kT/q`` (default :data:`VT`, 27 C), which ngspice
+    uses beside ``n vt`` in the iteration (give ``at_temperature(...)["vt"]`` at T)."""
     if not math.isfinite(bv):
         return math.inf
-    vt = n * VT
+    vte = n * VT
+    vth = VT if vt is None else float(vt)
     cbv = ibv
-    if cbv < is_ * bv / vt:
+    if cbv < is_ * bv / vth:
         return bv
     tol = reltol * cbv
-    xbv = bv - vt * math.log(1.0 + cbv / is_)
+    xbv = bv - vte * math.log(1.0 + cbv / is_)
     for _ in range(25):
-        xbv = bv - vt * math.log(cbv / is_ + 1.0 - xbv / vt)
-        xcbv = is_ * (math.exp((bv - xbv) / vt) - 1.0 + xbv / vt)
+        xbv = bv - vte * math.log(cbv / is_ + 1.0 - xbv / vth)
+        xcbv = is_ * (math.exp((bv - xbv) / vte) - 1.0 + xbv / vth)
         if abs(xcbv - cbv) <= tol:
             break
     return xbv
@@ -188,11 +194,12 @@ def current_nb(v, is_, n, bvp, gmin):
     return -is_ * e + gmin * v, is_ * e / vte + gmin
 
 
-def current(v, is_=1e-14, n=1.0, bv=math.inf, ibv=1e-3, gmin=GMIN):
-    """Junction current (A) at junction voltage ``v`` (V), vectorised (numpy reference)."""
+def current(v, is_=1e-14, n=1.0, bv=math.inf, ibv=1e-3, gmin=GMIN, vt=None):
+    """Junction current (A) at junction voltage ``v`` (V), vectorised (numpy reference);
+    ``vt`` as in :func:`breakdown_voltage`."""
     v = np.asarray(v, float)
     vte = n * VT
-    bvp = breakdown_voltage(is_, n, bv, ibv)
+    bvp = breakdown_voltage(is_, n, bv, ibv, vt=vt)
     fwd = is_ * (np.exp(np.minimum(v / vte, 700.0)) - 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         arg = (3.0 * vte / (v * math.e)) ** 3
@@ -202,11 +209,11 @@ def current(v, is_=1e-14, n=1.0, bv=math.inf, ibv=1e-3, gmin=GMIN):
     return i + gmin * v
 
 
-def conductance(v, is_=1e-14, n=1.0, bv=math.inf, ibv=1e-3, gmin=GMIN):
+def conductance(v, is_=1e-14, n=1.0, bv=math.inf, ibv=1e-3, gmin=GMIN, vt=None):
     """``dI/dv`` (S) of :func:`current`."""
     v = np.asarray(v, float)
     vte = n * VT
-    bvp = breakdown_voltage(is_, n, bv, ibv)
+    bvp = breakdown_voltage(is_, n, bv, ibv, vt=vt)
     fwd = is_ * np.exp(np.minimum(v / vte, 700.0)) / vte
     with np.errstate(divide="ignore", invalid="ignore"):
         arg = (3.0 * vte / (v * math.e)) ** 3
@@ -257,7 +264,7 @@ def pack(params_list) -> np.ndarray:
     rows = np.zeros((len(params_list), len(COLS)))
     for i, p in enumerate(params_list):
         area = p.get("area", 1.0)
-        bvp = breakdown_voltage(p["is"] * area, p["n"], p["bv"], p["ibv"])
+        bvp = breakdown_voltage(p["is"] * area, p["n"], p["bv"], p["ibv"], vt=p.get("vt"))
         rows[i] = (p["is"] * area, p["n"], p["rs"] / area, p["cjo"] * area, p["vj"], p["m"],
                    p["tt"], p["fc"], bvp)
     return rows
