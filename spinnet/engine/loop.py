@@ -53,6 +53,9 @@ E_R, E_V, E_Q = 0, 1, 2
 ENABLED = True
 
 _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}  # vectorised reductions; keeps NaN checks
+# The small per-step helpers are inlined (inline="always"): a call that passes the
+# kernel tables costs a reference-count round trip per array, which dominated the step
+# of a short chain.  The fastmath passes stay calls so that they keep their flags.
 
 
 @dataclass
@@ -329,7 +332,7 @@ def exp4_weights(cf: np.ndarray, h: float) -> None:
 # compiled kernels
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _emf(a, vptr, vsrc, vsign, l, t):
     """``-sum s V(t)`` of loop ``l``: the voltage that drives its current."""
     s = 0.0
@@ -346,7 +349,7 @@ def _rsum(cf, u1, u2, lo, hi):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _currents(a, p, u1, u2, t, cur):
     """Loop currents at ``t`` for states ``u``; returns the first bad loop or -1."""
     qptr, rbase, vptr, vsrc, vsign, cf = p[0], p[1], p[2], p[3], p[4], p[5]
@@ -415,7 +418,7 @@ def _deriv(cf, lo, hi, u1, u2, i, d1, d2):
         d2[k] = cf[C_F10, k] * u1[k] + cf[C_F11, k] * u2[k] + cf[C_B1, k] * i
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rk4_step(a, p, u1, u2, t, h, cur, ws):
     """One classical RK4 step of every loop (``cur`` holds the currents at ``t`` on
     entry and at ``t + h`` on exit).  Returns the first bad loop or -1."""
@@ -473,7 +476,7 @@ def _exp4_pass(cf, lo, hi, u1, u2, i0, i1, i2, i3):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sp_sum(om, tl, qr, qi, l, t):
     """``sum_k RX u1p + RV u2p`` of loop ``l``'s particular solution at ``t``."""
     s = 0.0
