@@ -162,9 +162,12 @@ def lex(text: str, file: str = "<string>", title: bool = True
         start = 1
     depth = 0
     plain = _NOT_PLAIN.search
-    for idx in range(start, len(lines)):
-        line = lines[idx]
-        lineno = idx + 1
+    for lineno in range(start + 1, len(lines) + 1):
+        line = lines[lineno - 1]
+        if line[:1].isalpha() and plain(line) is None:  # the common case, first
+            cards.append(Card(None, line.split(), line, lineno, file))
+            depth = 0
+            continue
         stripped = line.lstrip()
         if not stripped or stripped[0] == "*":
             continue
@@ -185,7 +188,7 @@ def lex(text: str, file: str = "<string>", title: bool = True
                 cards.pop()
             continue
         if plain(line) is None:
-            cards.append(Card(parts=line.split(), line=line, lineno=lineno, file=file))
+            cards.append(Card(None, line.split(), line, lineno, file))
             depth = 0  # a plain line holds no parenthesis
             continue
         card = Card()

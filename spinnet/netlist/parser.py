@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import stat
+from dataclasses import fields
 from pathlib import Path
 
 from ..errors import NetlistError, NetlistErrors, SourceLocation
@@ -219,7 +220,12 @@ class Parser:
         if card.parts is not None and self.plain and not self.in_control:
             el = self.plain_element(card)
             if el is not None:
-                self._define(self.scopes[-1].elements, el, "element", el.name, el.loc)
+                table = self.scopes[-1].elements
+                key = el.name.lower()
+                if key in table:  # _define says where it was first defined
+                    self._define(table, el, "element", el.name, el.loc)
+                else:
+                    table[key] = el
                 return
         first = card.tokens[0]
         if first.kind != WORD:
@@ -338,16 +344,19 @@ class Parser:
             model, mcol = pos[-1]
         for i, (_, col) in enumerate(nodes):
             cols[_NODE_KEYS[i] if i < len(_NODE_KEYS) else f"node{i}"] = col + 1
-        el = Element(name=name, nodes=tuple(t for t, _ in nodes),
-                     loc=make_loc(file, lineno, name_col, line))
         if letter in "XN":
-            el.model = model
+            value = None
             cols["model"] = mcol + 1
         else:
+            model = None
             cols["value"] = vcol
-            el.value = value
-        el.params = params
-        el.locs = CardLocs(file, lineno, line, cols)
+        # Element's __init__ without its default factories (two dicts made and dropped
+        # per element); _ELEMENT_FIELDS checks at import that every field is set here
+        el = _new(Element)
+        el.__dict__.update(name=name, nodes=tuple([t for t, _ in nodes]), value=value,
+                           model=model, params=params, source=None,
+                           loc=make_loc(file, lineno, name_col, line),
+                           locs=CardLocs(file, lineno, line, cols))
         return el
 
     def element(self, card: Card, letter: str) -> Element | None:
@@ -881,6 +890,10 @@ class Parser:
 
 
 _PLAIN_LETTERS = frozenset("RCLGEXN")
+_new = object.__new__
+_ELEMENT_FIELDS = ("name", "nodes", "value", "model", "params", "source", "loc", "locs")
+assert tuple(f.name for f in fields(Element)) == _ELEMENT_FIELDS, \
+    "Element gained or lost a field: update Parser.plain_element"
 _NODE_KEYS = tuple(f"node{i}" for i in range(16))
 _RCL_KEYS = {"R": "r", "C": "c", "L": "l"}
 _RCL_ALIAS = {"R": "resistance", "C": "capacitance", "L": "inductance"}
