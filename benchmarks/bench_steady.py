@@ -13,9 +13,14 @@ Timed in the same run:
   its junction currents, then tone powers for the batch; per chain: weights times powers
   summed), the straightforward way without the reduced operator.
 
-Prints the agreement of the two and the speed ratio.  Usage::
+Prints the agreement of the two and the speed ratio.  ``--feedback B`` instead times the
+feedback solvers on B items of a level with two oscillator loops (the netlist of
+tests/test_engine_steady_feedback.py, bias swept 5-25 uA, where the fixed point still
+converges): Anderson acceleration against the under-relaxed fixed point (the baseline),
+back to back, best of 3.  Usage::
 
     python benchmarks/bench_steady.py [--batch 10000] [--chains 1000] [--taps 100]
+    python benchmarks/bench_steady.py --feedback 1000
 """
 
 from __future__ import annotations
@@ -101,13 +106,55 @@ def baseline(flat, d) -> np.ndarray:
     return out
 
 
+FEEDBACK = """two feedback loops in one level
+.input ib
+I1 0 n {ib}
+N1 n 0 osc
+N2 n m res fr=1.99g k=6meg
+R1 m 0 2k
+I2 0 p 25u
+N3 p 0 osc
+N4 p q res fr=2.01g k=100meg
+R2 q 0 2k
+.model osc stno(f0=2g r=1k dr=1k imax=1)
+.model res sdr(alpha=0.01 r0=500)
+.steady
+"""
+
+
+def feedback(batch: int) -> None:
+    from spinnet.engine.steady import steady
+    from spinnet.netlist import parse
+
+    nl = parse(FEEDBACK)
+    ib = np.linspace(5e-6, 25e-6, batch)
+    best = {}
+    for _rep in range(3):
+        for solver in ("fixed", "anderson"):
+            t = time.perf_counter()
+            r = steady(nl, {"ib": ib}, keep="outputs", tol=1e-10, maxiter=5000,
+                       solver=solver)
+            dt = time.perf_counter() - t
+            if solver not in best or dt < best[solver][0]:
+                best[solver] = (dt, r)
+    (tf, rf), (ta, ra) = best["fixed"], best["anderson"]
+    dev = np.max(np.abs(ra.stno_current - rf.stno_current)) / np.max(np.abs(rf.stno_current))
+    print(f"feedback level, {batch} items: fixed point {tf:.3f} s ({rf.iterations} passes), "
+          f"Anderson {ta:.3f} s ({ra.iterations} passes); max relative difference {dev:.1e}")
+    print(f"ratio fixed / Anderson: {tf / ta:.1f}x")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=10_000)
     ap.add_argument("--chains", type=int, default=1000)
     ap.add_argument("--taps", type=int, default=100)
     ap.add_argument("--inputs", type=int, default=784)
+    ap.add_argument("--feedback", type=int, default=0)
     a = ap.parse_args(argv)
+    if a.feedback:
+        feedback(a.feedback)
+        return
     t = time.perf_counter()
     flat, d = build(a.inputs, a.chains, a.taps, a.batch)
     t_gen = time.perf_counter() - t
