@@ -76,3 +76,15 @@ def test_anderson_per_batch_column():
     for i, v in enumerate(ib):
         one = steady(nl, {"ib": v}, keep="all", tol=1e-12)
         np.testing.assert_allclose(batch.stno_current[i], one.stno_current[0], rtol=1e-9)
+
+
+def test_solver_option_of_the_card():
+    from spinnet.engine.steady import steady_card
+    from spinnet.errors import ParameterError
+    from spinnet.netlist.model import Analysis
+
+    nl = parse(_loops("6meg"))
+    res = steady_card(nl, Analysis("steady", (), {"solver": "fixed", "maxiter": 1000}))
+    assert res.iterations > 100
+    with pytest.raises(ParameterError, match="solver"):
+        steady(nl, solver="newton")
