@@ -247,7 +247,9 @@ def linearise(a, dv, x, h, theta, kw):
             _f(kind, row, yp, cur, df, f1)
             for c in range(ns):
                 M[c, j] = (1.0 if c == j else 0.0) - th * (f1[c] - f0[c]) / ej
-        ei = _FD * abs(idr) + 1e-18
+        # the kernels are linear in the current, so any step is exact but for rounding:
+        # a floor of 1 nA keeps it away from zero at the RF current's zero crossings
+        ei = _FD * abs(idr) + 1e-9
         _f(kind, row, y, (idr + ei) * ks, df, f1)
         for c in range(ns):
             G1[d, c] = th * (f1[c] - f0[c]) / ei
