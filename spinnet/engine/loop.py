@@ -55,7 +55,9 @@ ENABLED = True
 _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}  # vectorised reductions; keeps NaN checks
 # The small per-step helpers are inlined (inline="always"): a call that passes the
 # kernel tables costs a reference-count round trip per array, which dominated the step
-# of a short chain.  The fastmath passes stay calls so that they keep their flags.
+# of a short chain.  The fastmath passes stay calls so that they keep their flags, and
+# _emf stays one (it inlines the whole source-waveform evaluation: copied into every call
+# site it made the cold compile minutes long).
 
 
 @dataclass
@@ -332,7 +334,7 @@ def exp4_weights(cf: np.ndarray, h: float) -> None:
 # compiled kernels
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _emf(a, vptr, vsrc, vsign, l, t):
     """``-sum s V(t)`` of loop ``l``: the voltage that drives its current."""
     s = 0.0
