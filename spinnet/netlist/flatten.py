@@ -242,7 +242,7 @@ class Flattener:
     def circuit(self, stack: list[_Frame]) -> None:
         frame = stack[-1]
         for el in frame.circuit.elements.values():
-            if el.kind == "X":
+            if el.name[0] in "Xx":  # el.kind, without the property call
                 self.instance(stack, el)
             else:
                 self.primitive(stack, el)
@@ -349,7 +349,7 @@ class Flattener:
                 tuple(self.eval_at(a, env, el.locs, f"arg{i}", el.locs.get("source", el.loc),
                                    f"{el.name} source") for i, a in enumerate(w.args)),
                 self.eval_at(w.dc, env, el.locs, "dc", el.loc, f"{el.name} DC value"))
-        if el.kind in "DN" and el.model is not None:
+        if kind in "DN" and el.model is not None:
             depth, model = self.lookup(stack, "model", el.model)
             if model is None:
                 self.error(f"{el.name}: unknown model {el.model!r}",

@@ -151,7 +151,7 @@ def lex(text: str, file: str = "<string>", title: bool = True
     """
     # only CR/LF end a line (str.splitlines would also split on \f, \x1c, \u2028, ...,
     # giving line numbers that no editor shows)
-    lines = _NEWLINE.split(text)
+    lines = text.split("\n") if "\r" not in text else _NEWLINE.split(text)
     errors: list[NetlistError] = []
     cards: list[Card] = []
     title_text = ""

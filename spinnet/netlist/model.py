@@ -67,6 +67,7 @@ class Element:
     source: Waveform | None = None    # V and I sources
     loc: SourceLocation | None = field(default=None, compare=False, repr=False)
     # where each part was written: "name", "node0".., "model", "value", "source", "p:<key>"
+    # (a dict, or for a plain one-line card a locs.CardLocs that behaves as one)
     locs: dict[str, SourceLocation] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -264,16 +264,23 @@ class Parser:
         if letter not in _PLAIN_LETTERS or "=" in name:
             return None
         file, lineno, line = card.file, card.lineno, card.line
+        # words one blank apart from column 1 (what the writer and compiler emit) need no
+        # search for their columns
+        single = line.startswith(name + " ") and line == " ".join(parts)
         find = line.find
-        at = find(name)
+        at = 0 if single else find(name)
         name_col = at + 1
         at += len(name)
         pos: list[tuple[str, int]] = []  # positional words and their 0-based columns
         params: dict[str, Value | str] = {}
         cols = {"name": name_col}  # 1-based columns; CardLocs makes the locations
+        numbers = _NUMBERS
         for j in range(1, len(parts)):
             part = parts[j]
-            at = find(part, at)  # the next word starts at the next non-blank
+            if single:
+                at += 1
+            else:
+                at = find(part, at)  # the next word starts at the next non-blank
             col = at
             at += len(part)
             if "=" not in part:
@@ -287,10 +294,13 @@ class Parser:
             k = key.lower()
             if k in params:
                 return None  # given twice
-            try:
-                params[k] = _number(text)
-            except ValueError:
-                params[k] = text
+            value = numbers.get(text)  # _number's cache, looked up without a call
+            if value is None:
+                try:
+                    value = _number(text)
+                except ValueError:
+                    value = text
+            params[k] = value
             cols["p:" + k] = col + 1
             cols["v:" + k] = col + len(key) + 2
         if letter in "RCL":
