@@ -1,32 +1,36 @@
 """Time-domain spot check of a compiled netlist's last layer (``spinnet eval --time-domain K``).
 
-The steady state of the whole netlist gives, for each of the K images, the RF power of
-every tone in every junction of the last layer (what the previous layer's oscillators
-deliver).  The last layer is then re-built for the transient engine and integrated:
+The steady state of the whole netlist gives, for each of the K images, the DC current of
+every oscillator of the layer before the last and the RF power of every tone in every
+junction of the last layer.  The last layer is then integrated by the transient engine
+(RK4, ``points_per_period`` steps per period of the highest tone) in one of two forms:
 
-- each junction of the last layer becomes a 2-terminal level-1 junction driven by an
-  ideal current source at its input's frequency with amplitude ``sqrt(2 P / r0)``, the
-  steady state's definition of the power ``P``.  The current source carries no DC
-  current and does not load the junction, so the junction's mean voltage is its rectified
-  ``<R(t) I(t)>`` alone.  (An earlier version drove each junction from a voltage source
-  through a DC-blocking capacitor and 50 ohm resistors: the large resistance swing of the
-  junction near resonance, ``rho_x x`` up to ~r0 at 1-2 uW, then modulated the loop
-  current and the loop's DC path fed the rectified voltage back into the junction's
-  ``x`` (static response = the DC current), which ran away to volts.)  (The 4-terminal
-  drive of the compiled netlist has no time-domain rectification in the engine, whose
-  4-terminal junction is ``v = R(t) i`` on its output side.)
-- each output chain's score is the series sum of its junctions' voltages (recorded
-  node voltages, summed), reduced to its DC part by a least-squares fit of a constant plus
-  every tone and its 2nd/3rd harmonics over whole periods after the junctions have settled
-  (``settle`` relaxation times ``1/(2 pi alpha fr)``).  RK4, ``points_per_period`` steps
-  per period of the highest tone.
+- ``mode="cut"`` (default): the last layer *as compiled* (:func:`cut`): its 4-terminal
+  junctions with their 0-V drive segments, line terminations, bias tone source and line,
+  field lines, and the coupling capacitors into its input lines.  The interface is at the
+  oscillators of the layer before, each replaced by the steady state's own model of it
+  (a tone ``I dr sqrt(p0(I))`` at ``f0 + n p0`` behind its resistance ``r``, for the DC
+  current ``I`` the steady state gives it on that image).  Each output chain runs on its
+  own copy of the lines it uses (:func:`split_chains`; the drive segments are ammeters,
+  so a line's current does not depend on the other chains' segments), and its score is
+  the DC part of the compiled output node.  The open chain end carries no DC current,
+  so the rectified voltage cannot feed back into the junctions.
+- ``mode="junctions"``: each junction of the last layer re-built as a 2-terminal level-1
+  junction driven by an ideal current source of amplitude ``sqrt(2 P / r0)`` (the
+  steady state's definition of the power ``P``); the chain's score is the sum of its
+  junctions' voltages.  (The first version of this check drove each junction from a
+  voltage source through a DC-blocking capacitor: the loop's DC path fed the rectified
+  voltage back into the junction's ``x``, which ran away to volts.)
+
+DC parts come from a least-squares fit of a constant plus every tone and its 2nd/3rd
+harmonics over whole periods after ``settle`` relaxation times ``1/(2 pi alpha fr)``.
 
 Reported: argmax agreement with the steady-state scores and the largest score deviation,
 and the same against the level-1 model's own exact time average
-(:func:`spinnet.devices.resonator.oscillator_vdc`), which separates integration error
-from the model's departure from the steady-state formula.
-The level-1 junction model is a driven damped oscillator whose rectified voltage matches
-the steady-state formula at and around resonance; away from it its counter-rotating
+(:func:`spinnet.devices.resonator.oscillator_vdc` at the steady state's junction powers),
+which separates integration error from the model's departure from the steady-state
+formula: the level-1 junction is a driven damped oscillator whose rectified voltage
+matches the Lorentzian at and around resonance; away from it its counter-rotating
 response adds an offset of order ``alpha`` of the peak (docs/devices.md), so with the
 trained ``alpha = 0.2`` the scores differ by more than the integration error.
 """
