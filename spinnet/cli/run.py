@@ -18,7 +18,7 @@ def add_parser(sub):
                        description=__doc__.splitlines()[0])
     p.add_argument("file", metavar="FILE", help="netlist file")
     p.add_argument("-o", "--outdir", metavar="DIR", help="output folder")
-    p.add_argument("--method", choices=["trap", "be", "rk4", "dopri", "heun"],
+    p.add_argument("--method", choices=["trap", "be", "rk4", "dopri", "heun", "exp4"],
                    help="override the .tran integration method")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     p.set_defaults(func=run)
