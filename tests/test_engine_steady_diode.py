@@ -5,7 +5,7 @@ tone.  ``.steady`` iterates the DC operating point (junction law averaged over t
 ``Is (exp(V0/vte) I0(A/vte) - 1)``) with the tone's linear solve (describing-function
 admittance ``2 I1(a)/a``), and is compared with the time average of ngspice ``-b`` and of
 ``.tran`` (trapezoidal, 8 us = 10 smoothing time constants; average over the last 1 us;
-``.tran``'s Newton fails at 0.1 V with a 0.05 ns step, so it is checked at 20 mV only).
+checked at 20 mV only, for test time).
 
 What ``.steady`` neglects: the harmonics of the diode current.  They drop across the
 source and series resistances (75 ohm here) and lower the junction's peak voltage, so

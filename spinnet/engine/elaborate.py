@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import reverse_cuthill_mckee
 
+from ..devices import diode as _diode
 from ..errors import NetlistError, ParameterError, SimulationError
 from . import mna
 
@@ -364,14 +365,9 @@ def _fline_row(el) -> tuple[float, list[float]]:
 
 def _diode_row(el, options=None) -> tuple[np.ndarray, float]:
     mp = {str(k).lower(): v for k, v in (el.model_params or {}).items()}
-    try:
-        from ..devices import diode as _diode  # noqa: F401  (validates when present)
-        if hasattr(_diode, "bind"):
-            # at the circuit temperature (.options temp/tnom; effective n, see diode.py)
-            mp = {str(k).lower(): v for k, v in _diode.at_temperature(
-                _diode.bind(_name(el), mp), options).items()}
-    except ImportError:
-        pass
+    # at the circuit temperature (.options temp/tnom; effective n, see diode.py)
+    mp = {str(k).lower(): v for k, v in _diode.at_temperature(
+        _diode.bind(_name(el), mp), options).items()}
 
     def g(key, default):
         return _num(el, mp.get(key, default), key)
@@ -399,6 +395,12 @@ def _diode_row(el, options=None) -> tuple[np.ndarray, float]:
     if par[mna.D_CJO] < 0 or par[mna.D_TT] < 0 or rs < 0:
         raise ParameterError(_name(el), "cjo/tt/rs", (par[mna.D_CJO], par[mna.D_TT], rs), "",
                              ">= 0")
+    # ngspice's adjusted breakdown voltage bv' (I(-bv') = -ibv); inf: no breakdown
+    vt = mp.get("vt")
+    par[mna.D_BV] = _diode.breakdown_voltage(par[mna.D_IS], par[mna.D_N],
+                                             float(mp.get("bv", math.inf)),
+                                             float(mp.get("ibv", 1e-3)),
+                                             vt=None if vt is None else float(vt))
     return par, rs
 
 

@@ -28,13 +28,15 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from ..devices import diode as _diode
+
 MODE_TRAN, MODE_ALG, MODE_DC = 0, 1, 2
 
 # source waveform kinds
 SRC_DC, SRC_SIN, SRC_PULSE, SRC_PWL, SRC_TONES = 0, 1, 2, 3, 4
 
 # diode parameter columns (SPICE level-1 diode; Rs is an explicit resistor)
-D_IS, D_N, D_CJO, D_VJ, D_M, D_FC, D_TT, D_NCOL = 0, 1, 2, 3, 4, 5, 6, 7
+D_IS, D_N, D_CJO, D_VJ, D_M, D_FC, D_TT, D_BV, D_NCOL = 0, 1, 2, 3, 4, 5, 6, 7, 8
 # resonator (level 1) linear model, extracted from the device kernel by elaborate():
 #   R = RB + RX u1 + RV u2,   u' = F u + Bv i_drive   (u2 scaled to the units of u1)
 # 4-terminal junctions also see the drive-line current: an EMF (R - RB) kappa i_drive in
@@ -273,17 +275,11 @@ def sparse_solve(f, b):
 
 @njit(cache=True)
 def diode_iv(par, v):
-    """Current and conductance of the junction (GMIN included)."""
-    nvt = par[D_N] * VT_300
-    is_ = par[D_IS]
-    if v > -5.0 * nvt:
-        e = math.exp(v / nvt)
-        i = is_ * (e - 1.0) + GMIN * v
-        g = is_ * e / nvt + GMIN
-    else:  # reverse: SPICE's form, no exp underflow games
-        i = -is_ + GMIN * v
-        g = GMIN
-    return i, g
+    """Current and conductance of the junction (GMIN included): ngspice's law
+    (:func:`spinnet.devices.diode.current_nb`: exponential above -3 n Vt, its cubic
+    reverse tail, breakdown below -bv'), continuous with its derivative, so Newton does
+    not cycle where the pieces meet."""
+    return _diode.current_nb(v, par[D_IS], par[D_N], par[D_BV], GMIN)
 
 
 @njit(cache=True)
@@ -310,9 +306,18 @@ def diode_qc(par, v, idiode, gdiode):
 
 @njit(cache=True)
 def pnjlim(vnew, vold, par):
-    """SPICE junction voltage limiting: keeps Newton from overshooting the exponential."""
+    """SPICE junction voltage limiting: keeps Newton from overshooting the exponential
+    (forward, and mirrored about -bv' in breakdown, as ngspice's dioload.c does)."""
     nvt = par[D_N] * VT_300
     vcrit = nvt * math.log(nvt / (math.sqrt(2.0) * par[D_IS]))
+    bv = par[D_BV]
+    if math.isfinite(bv) and vnew < min(0.0, -bv + 10.0 * nvt):
+        return -_pnjlim_fwd(-(vnew + bv), -(vold + bv), nvt, vcrit) - bv
+    return _pnjlim_fwd(vnew, vold, nvt, vcrit)
+
+
+@njit(cache=True)
+def _pnjlim_fwd(vnew, vold, nvt, vcrit):
     if vnew > vcrit and abs(vnew - vold) > 2.0 * nvt:
         if vold > 0.0:
             arg = 1.0 + (vnew - vold) / nvt
