@@ -240,6 +240,8 @@ def test_diode_operating_point_in_steady_at_temperature_matches_ngspice(tmp_path
     v_ng = float([ln.split()[-1] for ln in out.splitlines()
                   if ln.strip().startswith("v(b)")][0])
     res = steady(parse(f"op\n{body}.options temp=85\n.output vb v(b)\n.steady\n.end\n"))
+    card = steady(parse(f"op\n{body}.temp 85\n.output vb v(b)\n.steady\n.end\n"))
+    assert float(card.outputs[0, 0]) == float(res.outputs[0, 0])   # SPICE's .temp card
     nom = steady(parse(f"op\n{body}.output vb v(b)\n.steady\n.end\n"))
     # Newton to 1e-9 relative on both sides; `print` shows 6-7 digits
     assert float(res.outputs[0, 0]) == pytest.approx(v_ng, rel=1e-5)

@@ -30,7 +30,7 @@ MAX_ERRORS = 200
 ELEMENT_LETTERS = "RCLVIDGETXN"
 _SOURCE_FUNCS = {"sin": (3, 6), "pulse": (2, 7), "pwl": (2, None), "tones": (2, None)}
 _TOP_ONLY = {".options", ".option", ".opt", ".tran", ".steady", ".sweep", ".input",
-             ".output", ".save", ".print", ".plot", ".title", ".end"}
+             ".output", ".save", ".print", ".plot", ".title", ".end", ".temp"}
 KNOWN_DOT_CARDS = sorted({".param", ".model", ".subckt", ".ends", ".include", ".inc",
                           ".control", ".endc"} | _TOP_ONLY)
 
@@ -678,6 +678,18 @@ class Parser:
             nl.options.update(opts)
             for k in opts:
                 nl.locs["option:" + k] = olocs.get("p:" + k, first.loc)
+        elif low == ".temp":
+            # SPICE's circuit temperature (degrees C): the same as .options temp=
+            tok = cur.take()
+            v = self.value(tok, ".temp temperature")
+            if tok is None:
+                self.error(".temp needs a temperature (degrees C)", first.loc)
+            elif v is not None:
+                nl.options["temp"] = v
+                nl.locs["option:temp"] = tok.loc
+            if not cur.done():
+                self.error("one .temp value only (several temperatures are not supported)",
+                           cur.take().loc)
         elif low == ".tran":
             args: list[Value | str] = []
             while not cur.done() and not cur.at_kv():
