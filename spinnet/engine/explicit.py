@@ -264,9 +264,10 @@ def _hist_push(a, hb, t, x, tdmax):
     if cnt > 0 and t <= ht[(st + cnt - 1) % cap]:
         cnt -= 1  # same time again (re-evaluated state): overwrite
     elif cnt == cap:
-        # the next stages ask for times >= t - tdmax and the cubic needs one point before
-        # its bracket: the oldest point can go when the third is already that old
-        if cnt >= 3 and ht[(st + 2) % cap] <= t - tdmax:
+        # the next stages ask for times >= t - tdmax and the cubic needs up to two points
+        # before its bracket (a window kept on one side of a breakpoint): the oldest
+        # point can go when the fourth is already that old
+        if cnt >= 4 and ht[(st + 3) % cap] <= t - tdmax:
             st = (st + 1) % cap
             cnt -= 1
         else:
@@ -320,6 +321,15 @@ def _hist_wave(hb, k, port, tq, td):
                 lo = mid
             else:
                 hi = mid
+    if lo + 1 < cnt:
+        # on a stored point (a breakpoint the steps landed on, up to rounding): its value
+        pl = (st + lo) % cap
+        pr = (st + lo + 1) % cap
+        tiny = 1e-9 * (ht[pr] - ht[pl])
+        if tq - ht[pl] <= tiny:
+            return hw[k, port, pl]
+        if ht[pr] - tq <= tiny:
+            return hw[k, port, pr]
     npt = min(4, cnt)
     i0 = lo - 1 if npt >= 3 else lo
     i0 = max(0, min(i0, cnt - npt))
@@ -635,6 +645,18 @@ def explicit_loop(a, dv, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, 
 
 
 @njit(cache=True)
+def _next_breakpoint(a, t0, t):
+    """First ``t0 + m TD`` (any line, m >= 1) after ``t``; ``inf`` without lines."""
+    bp = math.inf
+    for r in range(a.kr[K_T, 0], a.kr[K_T, 1]):
+        td = a.fx[r, 1]
+        # a breakpoint within 1e-9 TD of t counts as passed (t landed on it)
+        m = math.floor((t - t0) / td + 1e-9) + 1.0
+        bp = min(bp, t0 + m * td)
+    return bp
+
+
+@njit(cache=True)
 def _fail(a, bad, st, t):
     """Loop status of a failed :func:`rhs_eval` (return value ``bad`` != -1) at the stage
     state ``st``: a non-finite state (which makes the matrix non-finite too) is a blow-up,
@@ -698,8 +720,11 @@ def dopri_loop(a, dv, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx,
         while t < t_target * (1.0 - 1e-15) - 1e-30:
             last = False
             h_try = h
-            if t + h >= t_target:
-                h = t_target - t
+            # land on the output time and on the lines' breakpoints t0 + m TD, where the
+            # waves have slope jumps (see _hist_wave): steps never straddle them
+            stop = min(t_target, _next_breakpoint(a, t0, t))
+            if t + h >= stop:
+                h = stop - t
                 last = True
             stage_bad = -1
             for i in range(ns):
@@ -742,7 +767,7 @@ def dopri_loop(a, dv, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx,
                 # a stage's diode Newton failed: a smaller step starts it closer
                 err = 1e10
             if err <= 1.0:
-                t = t_target if last else t + h
+                t = stop if last else t + h
                 for i in range(ns):
                     s[i] = snew[i]
                     k1[i] = k7[i]
