@@ -364,9 +364,10 @@ def spot_check(model, image: np.ndarray, rep: ReportFolder | None = None, *,
       ``A r_term / (r_src + r_term)`` at the line's first node, ``A`` from
       :meth:`spinnet.compiler.Design.tone_amplitude` for the power ``x p_in``).
 
-    The chain's *rectified* read-out is not compared in the time domain: the engine's
-    4-terminal junction is ``v = R(t) i`` on its output side, without time-domain
-    rectification of its drive-line current (see spinnet/compiler/timedomain.py).
+    The chains' *rectified* read-outs are compared in the time domain by
+    ``spinnet eval NET --time-domain K`` (:func:`spinnet.compiler.timedomain.spot_check`:
+    the compiled last layer itself through ``.tran``, about a minute per image), not
+    here, to keep this report quick.
     Writes the line's waveform and spectrum into ``rep``.
     """
     import time
