@@ -122,7 +122,7 @@ def loop_rows(sizes, gflops, simd, cores, repeat=3):
             rec = np.array([sys_.nets.index("n0")])
             k_best, t_best = 1e9, 1e9
             for _ in range(repeat):
-                buf = np.zeros((2, 1))
+                buf = np.zeros((1, 2))  # recorded unknowns x samples
                 t0 = time.perf_counter()
                 loop.run(sys_, lp, sys_.x0.copy(), dt, steps, method, steps, 1e6, rec, buf)
                 k_best = min(k_best, time.perf_counter() - t0)

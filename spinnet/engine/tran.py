@@ -122,13 +122,17 @@ def _default_probes(sys_: System) -> list[str]:
     return out
 
 
-def _build_signals(recipes, rec: np.ndarray) -> dict[str, np.ndarray]:
+def _build_signals(recipes, rec: np.ndarray, rec_t: np.ndarray | None = None
+                   ) -> dict[str, np.ndarray]:
     # one transposed copy: every column becomes a contiguous row (a thousand strided
-    # column reads cost more than the whole fast-path integration of a small chain)
-    rec_t = np.ascontiguousarray(rec.T)
+    # column reads cost more than the whole fast-path integration of a small chain);
+    # the loop path records rows directly (``rec_t``, unknowns x samples)
+    if rec_t is None:
+        rec_t = np.ascontiguousarray(rec.T)
+    n_t = rec_t.shape[1]
 
     def c(j):
-        return rec_t[j] if j >= 0 else np.zeros(rec.shape[0])
+        return rec_t[j] if j >= 0 else np.zeros(n_t)
 
     sig = {}
     for r in recipes:
@@ -364,13 +368,13 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         # no operating point needed: without C/L the loop current is algebraic and the
         # junction states start where elaborate() put them
         n_out = nsteps // every + 1
-        out = np.zeros((n_out, len(rec_idx)))
+        out = np.zeros((len(rec_idx), n_out))  # a row per signal
         code, idx, t = _loop.run(sys_, lp, x, h, nsteps, method, every, vmax, rec_idx, out)
         if code != it.OK:
             _raise_loop(sys_, lp, idx, t, method)
         times = np.arange(n_out) * (h * every)
-        keep = times >= tstart - 1e-12 * tstop
-        signals = _build_signals(recipes, out[keep])
+        first = int(np.count_nonzero(times < tstart - 1e-12 * tstop))  # a prefix
+        signals = _build_signals(recipes, None, out[:, first:])
         t_end = _time.perf_counter()
         meta = {"method": method, "tstep": tstep, "tstop": tstop, "dt": h,
                 "uic": bool(uic), "unknowns": sys_.n,
@@ -378,7 +382,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
                 "components": len(sys_.components), "path": "loop",
                 "loops": lp.n_loops, "seed": int(seed),
                 "elapsed_s": t_end - t_begin, "solve_s": t_end - t_elab}
-        return Result("tran", times[keep], signals, meta)
+        return Result("tran", times[first:], signals, meta)
     if not uic:
         code, idx = it.dc_op(a, 0.0, x, maxiter, reltol, vntol, abstol, sys_.nonlinear)
         if code != it.OK:
