@@ -587,39 +587,31 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
         src_off.append(len(src_args))
         src_args += args
 
-    # sparsity pattern -> reverse Cuthill-McKee -> band widths
-    pairs: list[tuple[int, int]] = [(i, i) for i in range(n)]
+    # sparsity pattern -> reverse Cuthill-McKee -> band widths; each table of index rows
+    # (-1: ground) couples all of a row's entries (built as arrays: the per-element
+    # Python pairs cost a quarter of elaborate() at 1000 junctions)
+    links: list = [np.arange(n, dtype=_I64)[:, None]]
 
-    def link(*idx):
-        idx = [i for i in idx if i >= 0]
-        pairs.extend((i, j) for i in idx for j in idx)
+    def link(rows, width):
+        if len(rows):
+            links.append(np.array(rows, dtype=_I64).reshape(len(rows), width))
 
-    for a_, b_, _g in r_rows:
-        link(a_, b_)
-    for a_, b_, _v, br in c_rows + l_rows:
-        link(a_, b_, br)
-    for a_, b_, br, _s in v_rows:
-        link(a_, b_, br)
-    for a_, b_, br in am_rows:
-        link(a_, b_, br)
-    for a_, b_, c_, d_, _g in g_rows:
-        link(a_, b_, c_, d_)
-    for a_, b_, c_, d_, _g, br in e_rows:
-        link(a_, b_, br)
-        link(br, c_, d_)
-    for a_, k_, _p in diodes:
-        link(a_, k_)
-    for a_, b_, c_, d_, _z, _t, br in t_rows:
-        link(a_, b_, c_, d_, br, br + 1)
-    for a_, b_, br, drv, _st in q_rows:
-        link(a_, b_, br)
-        link(br, drv)
+    link([r[:2] for r in r_rows], 2)
+    link([(a_, b_, br) for a_, b_, _v, br in c_rows + l_rows], 3)
+    link([(a_, b_, br) for a_, b_, br, _s in v_rows], 3)
+    link(am_rows, 3)
+    link([r[:4] for r in g_rows], 4)
+    link([(a_, b_, br) for a_, b_, _c, _d, _g, br in e_rows], 3)
+    link([(br, c_, d_) for _a, _b, c_, d_, _g, br in e_rows], 3)
+    link([(a_, k_) for a_, k_, _p in diodes], 2)
+    link([(a_, b_, c_, d_, br, br + 1) for a_, b_, c_, d_, _z, _t, br in t_rows], 6)
+    link([(a_, b_, br) for a_, b_, br, _drv, _st in q_rows], 3)
+    link([(br, drv) for _a, _b, br, drv, _st in q_rows], 2)
     # the explicit methods' algebraic network has the junction states frozen (identity
     # rows): without the state couplings its band is narrower, so it gets its own order
-    perm_alg, kl_alg, ku_alg = _band_order(pairs, n)
-    for _a, _b, br, drv, st in q_rows:
-        link(br, st, st + 1, drv)
-    perm, kl, ku = _band_order(pairs, n)
+    perm_alg, kl_alg, ku_alg = _band_order(links, n)
+    link([(br, st, st + 1, drv) for _a, _b, br, drv, st in q_rows], 4)
+    perm, kl, ku = _band_order(links, n)
 
     # element tables: one row per element, kinds in mna.K_* order
     ix_rows: list[list[int]] = []
@@ -710,9 +702,18 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     return sys_
 
 
-def _band_order(pairs, n: int) -> tuple[np.ndarray, int, int]:
-    """Reverse Cuthill-McKee permutation of the symmetric pattern and its band widths."""
-    rows_, cols_ = zip(*pairs, strict=True)
+def _band_order(links, n: int) -> tuple[np.ndarray, int, int]:
+    """Reverse Cuthill-McKee permutation of the symmetric pattern and its band widths
+    (``links``: int arrays ``(rows, k)``; every pair of a row's non-negative entries is
+    coupled)."""
+    ri, ci = [], []
+    for g in links:
+        k = g.shape[1]
+        a_, b_ = np.repeat(g, k, axis=1).ravel(), np.tile(g, (1, k)).ravel()
+        ok = (a_ >= 0) & (b_ >= 0)
+        ri.append(a_[ok])
+        ci.append(b_[ok])
+    rows_, cols_ = np.concatenate(ri), np.concatenate(ci)
     pat = sp.coo_matrix((np.ones(len(rows_)), (rows_, cols_)), shape=(n, n)).tocsr()
     pat = (pat + pat.T).tocsr()
     order = reverse_cuthill_mckee(pat, symmetric_mode=True)
