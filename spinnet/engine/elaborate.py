@@ -50,7 +50,7 @@ class System:
     dev: tuple = ()                       # device tables of the explicit loops (see below)
     x0: np.ndarray | None = None          # initial unknowns (junction/oscillator states)
     sigma: np.ndarray | None = None       # additive noise intensity per explicit state
-    kernel_devices: bool = False          # STNO/macrospin/field line: explicit methods only
+    kernel_devices: bool = False          # STNO/macrospin/field line (device kernels)
     qkind: np.ndarray | None = None       # per junction: QK_* code
 
     @property
