@@ -168,6 +168,15 @@ def _junction_kind(el) -> int:
     return QK_MAC if lv == 2.0 else QK_LIN
 
 
+def _scalar(v) -> bool:
+    """A single number (not a string, not an array); plain floats decided without numpy
+    (``np.ndim`` per value was a tenth of elaborate() at 1000 junctions)."""
+    t = type(v)
+    if t is float or t is int:
+        return True
+    return not isinstance(v, str) and np.ndim(v) == 0
+
+
 def _lin_batch(els, kinds) -> dict:
     """Level-1 junctions of ``_resonator_rows`` in groups: one vectorised ``bind`` per
     group of elements with the same model card and instance parameter names, then the
@@ -181,18 +190,28 @@ def _lin_batch(els, kinds) -> dict:
 
     own = {sp_.name for sp_ in resonator.SPECS}
     groups: dict = {}
+    card_keys: dict = {}
     for k, el in enumerate(els):
         if kinds[k] != QK_LIN or len(el.nodes) not in (2, 4):
             continue
         inst = {str(kk).lower(): v for kk, v in (el.params or {}).items() if kk != "targets"}
-        if any(isinstance(v, str) or np.ndim(v) != 0 for v in inst.values()):
+        if not all(_scalar(v) for v in inst.values()):
             continue
         mp = el.model_params or {}
-        if any(isinstance(v, str) or np.ndim(v) != 0 for v in mp.values()):
+        if not all(_scalar(v) for v in mp.values()):
             continue
         # flatten() gives every element its own copy of the model card: group by value
-        key = (tuple(sorted((str(a), float(b)) for a, b in mp.items())),
-               tuple(sorted(inst)), len(el.nodes))
+        # (the sorted key of a card's raw items is memoised: equal cards recur)
+        try:
+            raw = tuple(mp.items())
+            mkey = card_keys.get(raw)
+        except TypeError:  # an unhashable value
+            raw, mkey = None, None
+        if mkey is None:
+            mkey = tuple(sorted((str(a), float(b)) for a, b in mp.items()))
+            if raw is not None:
+                card_keys[raw] = mkey
+        key = (mkey, tuple(sorted(inst)), len(el.nodes))
         groups.setdefault(key, (mp, []))[1].append((k, inst))
     done: dict = {}
     coeff_cache: dict = {}
