@@ -17,10 +17,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import reverse_cuthill_mckee
+from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
 
 from ..devices import diode as _diode
 from ..errors import NetlistError, ParameterError, SimulationError
@@ -670,13 +669,23 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     )
 
     # independent connected components (ground does not join them: it is the reference)
-    g = nx.Graph()
-    g.add_nodes_from(nets)
+    # (scipy's labelling instead of a networkx graph: a third of the time at 1000
+    # elements; components ordered by their first net, each sorted, as networkx gave)
+    ei: list[int] = []
+    ej: list[int] = []
     for el in els:
-        nds = [str(x).lower() for x in el.nodes if str(x).lower() not in (GROUND, "gnd")]
-        for u, v in zip(nds, nds[1:], strict=False):
-            g.add_edge(u, v)
-    comps = [sorted(c) for c in nx.connected_components(g)]
+        nds = [net_idx[x] for x in (str(y).lower() for y in el.nodes)
+               if x not in (GROUND, "gnd")]
+        ei += nds[:-1]
+        ej += nds[1:]
+    n_comp, lab = connected_components(
+        sp.coo_matrix((np.ones(len(ei)), (ei, ej)), shape=(len(nets), len(nets))),
+        directed=False)
+    _u, first = np.unique(lab, return_index=True)
+    members: list[list[str]] = [[] for _ in range(n_comp)]
+    for i, c in enumerate(lab.tolist()):
+        members[c].append(nets[i])
+    comps = [sorted(members[c]) for c in lab[np.sort(first)].tolist()]
 
     state_scale = np.ones(n)
     for k, row in enumerate(q_rows):
