@@ -345,19 +345,22 @@ def _emf(a, vptr, vsrc, vsign, l, t):
     return s
 
 
-# The fastmath helpers below take the resonators ``lo:hi`` as views and loop from 0: a
-# loop ``range(lo, hi)`` with ``lo`` loaded from ``qptr`` leaves the compiler unsure that
-# the index is non-negative, so every access keeps numba's negative-index wraparound
-# select, which stops the vectoriser (measured: the exp4 pass 4.2 ns per resonator-step
-# that way, 1.6 ns with views).
+# The helpers below loop ``k = lo + j`` for ``j`` in ``range(hi - lo)`` after returning
+# on ``lo < 0``: with ``range(lo, hi)`` and ``lo`` loaded from ``qptr`` the compiler
+# cannot tell the index is non-negative, so every access keeps numba's negative-index
+# wraparound select, which stops the vectoriser (measured: the exp4 pass 4.2 ns per
+# resonator-step that way, 1.7 ns guarded).  Views ``a[lo:hi]`` vectorise too, but each
+# costs a reference-count round trip per call: +40 % on a one-junction chain.
 
 
 @njit(cache=True, fastmath=_FASTMATH)
 def _rsum(cf, u1, u2, lo, hi):
-    rx, rv, x1, x2 = cf[C_RX, lo:hi], cf[C_RV, lo:hi], u1[lo:hi], u2[lo:hi]
     acc = 0.0
-    for k in range(hi - lo):
-        acc += rx[k] * x1[k] + rv[k] * x2[k]
+    if lo < 0:
+        return acc
+    for j in range(hi - lo):
+        k = lo + j
+        acc += cf[C_RX, k] * u1[k] + cf[C_RV, k] * u2[k]
     return acc
 
 
@@ -375,48 +378,51 @@ def _currents(a, p, u1, u2, t, cur):
 
 @njit(cache=True, fastmath=_FASTMATH)
 def _drops(cf, rb, u1, u2, i, lo, hi, dq):
-    rx, rv, r0, x1, x2, d = (cf[C_RX, lo:hi], cf[C_RV, lo:hi], rb[lo:hi], u1[lo:hi],
-                             u2[lo:hi], dq[lo:hi])
-    for k in range(hi - lo):
-        d[k] = (r0[k] + rx[k] * x1[k] + rv[k] * x2[k]) * i
+    if lo < 0:
+        return
+    for j in range(hi - lo):
+        k = lo + j
+        dq[k] = (rb[k] + cf[C_RX, k] * u1[k] + cf[C_RV, k] * u2[k]) * i
 
 
 @njit(cache=True, fastmath=_FASTMATH)
-def _add_tone(qc, qs, c, s, lo, hi, dq):
-    a, b, d = qc[lo:hi], qs[lo:hi], dq[lo:hi]
-    for k in range(hi - lo):
-        d[k] += a[k] * c - b[k] * s
+def _add_tone(qc, qs, q, c, s, lo, hi, dq):
+    if lo < 0:
+        return
+    for j in range(hi - lo):
+        k = lo + j
+        dq[k] += qc[q, k] * c - qs[q, k] * s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _walk(a, skind, sref, ssign, sval, cnode, cbr, lo, hi, dq, vw, row, i, t):
     """Node voltages and branch currents of the walk elements ``lo:hi`` into ``row``.
-    Three passes (drops, running sum, scatter), each array passed on its own: in one
-    pass over arrays taken from tuples, the branches, the source call and the stores
-    into ``row`` made each element ~4-7 ns (isolated like this: ~2 ns)."""
-    # views from 0: loop bounds the compiler knows non-negative (no wraparound selects)
-    sk, sr, sg = skind[lo:hi], sref[lo:hi], ssign[lo:hi]
-    cn, cb, vv = cnode[lo:hi], cbr[lo:hi], vw[lo:hi]
-    n = hi - lo
-    for e in range(n):
-        kind = sk[e]
+    Three passes (drops, running sum, scatter): the running sum is the only serial
+    part."""
+    if lo < 0:
+        return  # lo + e >= 0 below: no wraparound selects (see _rsum)
+    for e0 in range(hi - lo):
+        e = lo + e0
+        kind = skind[e]
         if kind == E_Q:
-            vv[e] = dq[sr[e]]
+            vw[e] = dq[sref[e]]
         elif kind == E_R:
-            vv[e] = sval[sr[e]] * i
+            vw[e] = sval[sref[e]] * i
         else:
-            vv[e] = sg[e] * mna.src_value(a, sr[e], t)
+            vw[e] = ssign[e] * mna.src_value(a, sref[e], t)
     v = 0.0
-    for e in range(n):
-        v -= vv[e]
-        vv[e] = v
-    for e in range(n):
-        c = cn[e]
+    for e0 in range(hi - lo):
+        e = lo + e0
+        v -= vw[e]
+        vw[e] = v
+    for e0 in range(hi - lo):
+        e = lo + e0
+        c = cnode[e]
         if c >= 0:
-            row[c] = vv[e]
-        c = cb[e]
+            row[c] = vw[e]
+        c = cbr[e]
         if c >= 0:
-            row[c] = sg[e] * i
+            row[c] = ssign[e] * i
 
 
 @njit(cache=True)
@@ -440,7 +446,7 @@ def _record(a, p, w, u1, u2, cur, t, row, cols, zq, zmode, f1, f2):
         if zmode:
             for q in range(om.shape[0]):
                 if tl[q] == l:
-                    _add_tone(qc[q], qs[q], i * math.cos(om[q] * t),
+                    _add_tone(qc, qs, q, i * math.cos(om[q] * t),
                               i * math.sin(om[q] * t), qptr[l], qptr[l + 1], dq)
         _walk(a, skind, sref, ssign, sval, cnode, cbr, sptr[l], sptr[l + 1], dq, vw, row,
               i, t)
@@ -477,13 +483,12 @@ def _check(u1, u2, vmax):
 
 @njit(cache=True, fastmath=_FASTMATH)
 def _deriv(cf, lo, hi, u1, u2, i, d1, d2):
-    f00, f01 = cf[C_F00, lo:hi], cf[C_F01, lo:hi]
-    f10, f11 = cf[C_F10, lo:hi], cf[C_F11, lo:hi]
-    b0, b1, x1, x2 = cf[C_B0, lo:hi], cf[C_B1, lo:hi], u1[lo:hi], u2[lo:hi]
-    y1, y2 = d1[lo:hi], d2[lo:hi]
-    for k in range(hi - lo):
-        y1[k] = f00[k] * x1[k] + f01[k] * x2[k] + b0[k] * i
-        y2[k] = f10[k] * x1[k] + f11[k] * x2[k] + b1[k] * i
+    if lo < 0:
+        return
+    for j in range(hi - lo):
+        k = lo + j
+        d1[k] = cf[C_F00, k] * u1[k] + cf[C_F01, k] * u2[k] + cf[C_B0, k] * i
+        d2[k] = cf[C_F10, k] * u1[k] + cf[C_F11, k] * u2[k] + cf[C_B1, k] * i
 
 
 @njit(cache=True, inline="always")
@@ -530,21 +535,20 @@ def _rk4_step(a, p, u1, u2, t, h, cur, ws):
 def _exp4_pass(cf, lo, hi, u1, u2, i0, i1, i2, i3):
     """One exponential Adams step of the resonators ``lo:hi``; returns the new
     ``sum RX u1 + RV u2`` (fused: the states are read once)."""
-    p00, p01 = cf[C_P00, lo:hi], cf[C_P01, lo:hi]
-    p10, p11 = cf[C_P10, lo:hi], cf[C_P11, lo:hi]
-    w0, w1, w2, w3 = cf[C_W, lo:hi], cf[C_W + 1, lo:hi], cf[C_W + 2, lo:hi], cf[C_W + 3, lo:hi]
-    w4, w5 = cf[C_W + 4, lo:hi], cf[C_W + 5, lo:hi]
-    w6, w7 = cf[C_W + 6, lo:hi], cf[C_W + 7, lo:hi]
-    rx, rv, x1, x2 = cf[C_RX, lo:hi], cf[C_RV, lo:hi], u1[lo:hi], u2[lo:hi]
     acc = 0.0
-    for k in range(hi - lo):
-        a1 = x1[k]
-        a2 = x2[k]
-        n1 = p00[k] * a1 + p01[k] * a2 + w0[k] * i0 + w2[k] * i1 + w4[k] * i2 + w6[k] * i3
-        n2 = p10[k] * a1 + p11[k] * a2 + w1[k] * i0 + w3[k] * i1 + w5[k] * i2 + w7[k] * i3
-        x1[k] = n1
-        x2[k] = n2
-        acc += rx[k] * n1 + rv[k] * n2
+    if lo < 0:
+        return acc
+    for j in range(hi - lo):
+        k = lo + j
+        a1 = u1[k]
+        a2 = u2[k]
+        n1 = (cf[C_P00, k] * a1 + cf[C_P01, k] * a2 + cf[C_W, k] * i0
+              + cf[C_W + 2, k] * i1 + cf[C_W + 4, k] * i2 + cf[C_W + 6, k] * i3)
+        n2 = (cf[C_P10, k] * a1 + cf[C_P11, k] * a2 + cf[C_W + 1, k] * i0
+              + cf[C_W + 3, k] * i1 + cf[C_W + 5, k] * i2 + cf[C_W + 7, k] * i3)
+        u1[k] = n1
+        u2[k] = n2
+        acc += cf[C_RX, k] * n1 + cf[C_RV, k] * n2
     return acc
 
 
