@@ -47,6 +47,10 @@ C_W = 12                      # weights W[j, c] at row C_W + 2 j + c, j = 0..3 (
 N_CROWS = C_W + 8
 
 _BLOCK = 64  # samples recorded sample-major before a transposed flush (_flush)
+# from this many resonators on, exp4 records with _record_fused (the periodic part added
+# to the drops per tone: 2 products per tone and resonator instead of 4); below, its
+# fixed cost per sample (~0.35 us, cause not found) outweighs that
+_FUSE_MIN = 64
 
 # element kinds along a loop (recording walk)
 E_R, E_V, E_Q = 0, 1, 2
@@ -420,6 +424,80 @@ def _record(a, p, w, u1, u2, cur, t, row, cols):
                 row[cu2[k]] = u2[k]
 
 
+@njit(cache=True, fastmath=_FASTMATH)
+def _add_tone(qc, qs, q, c, s, lo, hi, dq):
+    if lo < 0:
+        return
+    for j in range(hi - lo):
+        k = lo + j
+        dq[k] += qc[q, k] * c - qs[q, k] * s
+
+
+@njit(cache=True, inline="always")
+def _walk(a, skind, sref, ssign, sval, cnode, cbr, lo, hi, dq, vw, row, i, t):
+    """Node voltages and branch currents of the walk elements ``lo:hi`` into ``row``.
+    Three passes (drops, running sum, scatter): the running sum is the only serial
+    part."""
+    if lo < 0:
+        return  # lo + e >= 0 below: no wraparound selects (see _rsum)
+    for e0 in range(hi - lo):
+        e = lo + e0
+        kind = skind[e]
+        if kind == E_Q:
+            vw[e] = dq[sref[e]]
+        elif kind == E_R:
+            vw[e] = sval[sref[e]] * i
+        else:
+            vw[e] = ssign[e] * mna.src_value(a, sref[e], t)
+    v = 0.0
+    for e0 in range(hi - lo):
+        e = lo + e0
+        v -= vw[e]
+        vw[e] = v
+    for e0 in range(hi - lo):
+        e = lo + e0
+        c = cnode[e]
+        if c >= 0:
+            row[c] = vw[e]
+        c = cbr[e]
+        if c >= 0:
+            row[c] = ssign[e] * i
+
+
+@njit(cache=True)
+def _record_fused(a, p, w, u1, u2, cur, t, row, cols, vw, zq, zmode, f1, f2):
+    """:func:`_record` for long loops (``vw``: scratch per walk element).  With
+    ``zmode`` the states hold ``z = u - u_p``: the drops add the periodic part from
+    ``zq = (om, tone_loop, Qc, Qs, U)`` (``Qc - i Qs``: tone ``m``'s ``RX U1 + RV U2``
+    per resonator) -- two products per tone and resonator, where assembling
+    ``u = z + u_p`` first costs four (``f1, f2``: scratch for the states, only when they
+    are recorded)."""
+    qptr, cf, rb = p[0], p[5], p[6]
+    sptr, skind, sref, ssign, sval = w[0], w[1], w[2], w[3], w[6]
+    cnode, cbr, cu1, cu2, dq, anyu = cols
+    om, tl, qc, qs = zq[0], zq[1], zq[2], zq[3]
+    for l in range(sptr.shape[0] - 1):
+        i = cur[l]
+        _drops(cf, rb, u1, u2, i, qptr[l], qptr[l + 1], dq)
+        if zmode:
+            for q in range(om.shape[0]):
+                if tl[q] == l:
+                    _add_tone(qc, qs, q, i * math.cos(om[q] * t),
+                              i * math.sin(om[q] * t), qptr[l], qptr[l + 1], dq)
+        _walk(a, skind, sref, ssign, sval, cnode, cbr, sptr[l], sptr[l + 1], dq, vw, row,
+              i, t)
+    if anyu[0]:
+        x1, x2 = u1, u2
+        if zmode:
+            _add_particular(om, zq[4], t, 1.0, u1, u2, f1, f2)
+            x1, x2 = f1, f2
+        for k in range(u1.shape[0]):
+            if cu1[k] >= 0:
+                row[cu1[k]] = x1[k]
+            if cu2[k] >= 0:
+                row[cu2[k]] = x2[k]
+
+
 @njit(cache=True)
 def _flush(buf, nb, out, m0):
     """Samples ``m0 .. m0+nb-1`` from the sample-major block ``buf`` into ``out``'s rows.
@@ -542,7 +620,7 @@ def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, cols, out):
 
     ``method``: 0 RK4, 1 exponential Adams order 4 (``p[5]`` must hold its weights).
     ``p = (qptr, rbase, vptr, vsrc, vsign, cf, rb)``, ``w``: recording walk (see
-    :class:`LoopPlan`).  ``sp = (om, tone_loop, Qr, Qi, U, split)`` (see
+    :class:`LoopPlan`).  ``sp = (om, tone_loop, Qr, Qi, U, split, Qc, Qs)`` (see
     :func:`particular`): for the loops with
     ``split[l]`` (sources that are sums of sinusoids), exp4 integrates only the departure
     ``z = u - u_p`` from the exact periodic response ``u_p`` to the base current
@@ -554,6 +632,8 @@ def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, cols, out):
     """
     qptr, rbase, vptr, vsrc, vsign, cf = p[0], p[1], p[2], p[3], p[4], p[5]
     om, tl, qr, qi, U, split = sp[0], sp[1], sp[2], sp[3], sp[4], sp[5]
+    zq = (om, tl, sp[6], sp[7], U)
+    vw = np.zeros(w[1].shape[0])
     n_l = rbase.shape[0]
     n = u1.shape[0]
     cur = np.zeros(n_l)
@@ -608,7 +688,10 @@ def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, cols, out):
             bad = _check(u1, u2, vmax)
             if bad >= 0:
                 return BLOWUP, bad, t + h
-            if zmode:
+            if zmode and n >= _FUSE_MIN:
+                _record_fused(a, p, w, u1, u2, cur, t + h, buf[m % _BLOCK], cols, vw, zq,
+                              True, f1, f2)
+            elif zmode:
                 _add_particular(om, U, t + h, 1.0, u1, u2, f1, f2)
                 _record(a, p, w, f1, f2, cur, t + h, buf[m % _BLOCK], cols)
             else:
@@ -667,8 +750,9 @@ _SPLIT_MAX = 20_000_000  # tones x resonators: beyond, the tables cost more than
 
 def particular(sys_, lp: LoopPlan, cf: np.ndarray):
     """The ``sp`` tables of :func:`loop_run`: tones of each splittable loop, the
-    resonators' exact periodic response ``U`` to the base current ``E/rbase`` and its
-    resistance sum ``Q`` per tone."""
+    resonators' exact periodic response ``U`` to the base current ``E/rbase``, its
+    resistance sum ``Q`` per tone and its resistance per tone and resonator
+    (``Qc - i Qs``)."""
     tl, om = [], []
     split = np.zeros(lp.n_loops, dtype=np.bool_)
     phas = _tone_phasors(sys_.arrays, lp)
@@ -690,6 +774,8 @@ def particular(sys_, lp: LoopPlan, cf: np.ndarray):
     U = np.zeros((len(om), 4, n))
     qr = np.zeros(len(om))
     qi = np.zeros(len(om))
+    qc = np.zeros((len(om), n))  # RX U1 + RV U2 = qc - i qs per tone and resonator
+    qs = np.zeros((len(om), n))
     for m, (l, w_, A) in enumerate(zip(tl, om, amps, strict=True)):
         lo, hi = lp.qptr[l], lp.qptr[l + 1]
         f00, f01, f10, f11 = (cf[r, lo:hi] for r in (C_F00, C_F01, C_F10, C_F11))
@@ -701,9 +787,12 @@ def particular(sys_, lp: LoopPlan, cf: np.ndarray):
         x2 = (f10 * b0 + a00 * b1) / det
         U[m, 0, lo:hi], U[m, 1, lo:hi] = x1.real, x1.imag
         U[m, 2, lo:hi], U[m, 3, lo:hi] = x2.real, x2.imag
-        q = np.sum(cf[C_RX, lo:hi] * x1 + cf[C_RV, lo:hi] * x2)
+        qk = cf[C_RX, lo:hi] * x1 + cf[C_RV, lo:hi] * x2
+        qc[m, lo:hi], qs[m, lo:hi] = qk.real, qk.imag
+        q = np.sum(qk)
         qr[m], qi[m] = q.real, q.imag
-    return (np.array(om, dtype=float), np.array(tl, dtype=np.int64), qr, qi, U, split)
+    return (np.array(om, dtype=float), np.array(tl, dtype=np.int64), qr, qi, U, split,
+            qc, qs)
 
 
 def run(sys_, lp: LoopPlan, x0: np.ndarray, h: float, nsteps: int, method: str,
@@ -718,7 +807,8 @@ def run(sys_, lp: LoopPlan, x0: np.ndarray, h: float, nsteps: int, method: str,
         sp = particular(sys_, lp, cf)
     else:
         sp = (np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0),
-              np.zeros((0, 4, lp.n_res)), np.zeros(lp.n_loops, dtype=np.bool_))
+              np.zeros((0, 4, lp.n_res)), np.zeros(lp.n_loops, dtype=np.bool_),
+              np.zeros((0, lp.n_res)), np.zeros((0, lp.n_res)))
     qfx = sys_.rows(mna.K_Q)[1]
     rb = np.ascontiguousarray(qfx[lp.qrow, mna.Q_RB]) if lp.n_res else np.zeros(0)
     u1 = np.ascontiguousarray(x0[lp.ust]) if lp.n_res else np.zeros(0)
