@@ -10,3 +10,8 @@ Lower layers (``units``, ``errors``, ``netlist``, ``devices``) never import high
 """
 
 __version__ = "0.1.0"
+
+from . import _jitcache
+
+# before any kernel is defined: numba's cache follows the sources (see _jitcache)
+_jitcache.configure()
