@@ -9,7 +9,9 @@ folder, and a stale kernel can never be loaded.
 
 The folder is ``$SPINNET_CACHE_DIR/numba/<hash>`` (default ``$XDG_CACHE_HOME/spinnet`` or
 ``~/.cache/spinnet``); if it cannot be written, a folder under the system's temporary
-directory.  A ``NUMBA_CACHE_DIR`` set by the user wins (numba then behaves as usual).
+directory.  A ``NUMBA_CACHE_DIR`` set by the user wins (numba then behaves as usual);
+otherwise spinnet sets it for numba to read when it is imported (so child processes use
+the same folder).
 Folders of older sources are removed after 30 days without use.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -80,7 +83,10 @@ def configure() -> str | None:
         return None  # nowhere to write: numba's default (next to the sources)
     os.utime(d)  # marks the folder as in use for _prune
     _prune(d.parent, d)
-    from numba.core import config
+    if "numba" in sys.modules:  # already imported: numba read its settings then
+        from numba.core import config
 
-    config.CACHE_DIR = str(d)
+        config.CACHE_DIR = str(d)
+    else:  # read by numba when it is imported (keeps `import spinnet` from importing it)
+        os.environ["NUMBA_CACHE_DIR"] = str(d)
     return str(d)
