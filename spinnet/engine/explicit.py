@@ -558,6 +558,27 @@ def _record(out, m, x, rec_idx):
 
 
 @njit(cache=True)
+def _loop_start(a, dv, x, t0, rec_idx, out):
+    """Start shared by the explicit loops: circuit workspace, state vector from ``x``,
+    line history, ``f(t0, s)`` into ``k1``; on success the history holds ``t0`` and
+    ``out`` its first record.  Returns ``(bad, ns, B, Bs, rhs, piv, lm, s, k1, hb, tdmax)``
+    with ``bad`` as :func:`rhs_eval` returns it."""
+    ns = n_states_dev(a, dv)
+    B, rhs, piv, lm, _xn = _work(a)
+    Bs = B.copy()
+    s = np.zeros(ns)
+    state_from_x_dev(a, dv, x, s)
+    k1 = np.zeros(ns)
+    hb = _hist_new(a)
+    tdmax = _td_max(a)
+    bad = rhs_eval(a, dv, t0, s, k1, x, B, Bs, rhs, piv, lm, True, hb)
+    if bad == -1:
+        hb = _hist_push(a, hb, t0, x, tdmax)
+        _record(out, 0, x, rec_idx)
+    return bad, ns, B, Bs, rhs, piv, lm, s, k1, hb, tdmax
+
+
+@njit(cache=True)
 def explicit_loop(a, dv, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, seed,
                   const, out):
     """Fixed-step RK4 (``method`` 0) or stochastic Heun (1) from the state in ``x``.
@@ -565,12 +586,9 @@ def explicit_loop(a, dv, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, 
     ``sigma``: additive noise intensity per state (Heun; ``ds = f dt + sigma dW``).
     ``const``: the circuit matrix does not depend on the state (factor once).
     """
-    ns = n_states_dev(a, dv)
-    B, rhs, piv, lm, _xn = _work(a)
-    Bs = B.copy()
-    s = np.zeros(ns)
-    state_from_x_dev(a, dv, x, s)
-    k1 = np.zeros(ns)
+    bad, ns, B, Bs, rhs, piv, lm, s, k1, hb, tdmax = _loop_start(a, dv, x, t0, rec_idx, out)
+    if bad != -1:
+        return _fail(a, bad, s, t0)
     k2 = np.zeros(ns)
     k3 = np.zeros(ns)
     k4 = np.zeros(ns)
@@ -579,13 +597,6 @@ def explicit_loop(a, dv, x, t0, h, nsteps, method, rec_idx, every, vmax, sigma, 
     th = np.zeros((dv[0].shape[0], 3))  # macrospin thermal fields (heun)
     gc = np.zeros(ns)
     np.random.seed(seed)
-    hb = _hist_new(a)
-    tdmax = _td_max(a)
-    bad = rhs_eval(a, dv, t0, s, k1, x, B, Bs, rhs, piv, lm, True, hb)
-    if bad != -1:
-        return _fail(a, bad, s, t0)
-    hb = _hist_push(a, hb, t0, x, tdmax)
-    _record(out, 0, x, rec_idx)
     m = 1
     ref = not const
     sq = math.sqrt(h)
@@ -691,12 +702,9 @@ def dopri_loop(a, dv, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx,
 
     ``atol``: per-state absolute tolerance array.  ``stats``: [accepted, rejected].
     """
-    ns = n_states_dev(a, dv)
-    B, rhs, piv, lm, _xn = _work(a)
-    Bs = B.copy()
-    s = np.zeros(ns)
-    state_from_x_dev(a, dv, x, s)
-    k1 = np.zeros(ns)
+    bad, ns, B, Bs, rhs, piv, lm, s, k1, hb, tdmax = _loop_start(a, dv, x, t0, rec_idx, out)
+    if bad != -1:
+        return _fail(a, bad, s, t0)
     k2 = np.zeros(ns)
     k3 = np.zeros(ns)
     k4 = np.zeros(ns)
@@ -705,13 +713,6 @@ def dopri_loop(a, dv, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx,
     k7 = np.zeros(ns)
     tmp = np.zeros(ns)
     snew = np.zeros(ns)
-    hb = _hist_new(a)
-    tdmax = _td_max(a)
-    bad = rhs_eval(a, dv, t0, s, k1, x, B, Bs, rhs, piv, lm, True, hb)
-    if bad != -1:
-        return _fail(a, bad, s, t0)
-    hb = _hist_push(a, hb, t0, x, tdmax)
-    _record(out, 0, x, rec_idx)
     ref = not const
     t = t0
     h = min(h0, hmax)
