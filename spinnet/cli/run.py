@@ -1,14 +1,20 @@
-"""``spinnet run FILE [-o DIR] [--json]``: run every analysis card of a netlist.
+"""``spinnet run FILE [-o DIR] [--format npz,raw] [--compress] [--json]``: run every analysis card.
 
 Writes ``DIR/<analysis>.npz`` (``tran.npz``, ``steady.npz``, ...; default DIR: the netlist's
-name without extension, next to it) and prints one line per analysis, or with ``--json``
-one JSON object ``{"file":..., "outdir":..., "analyses": {name: summary}}``.
+name without extension, next to it) and/or the SPICE raw file ``DIR/<analysis>.raw`` that
+ngspice's ``load``, spicelib and PySpice read; prints one line per analysis (a steady state
+also prints its values, a ``.print`` card its table), or with ``--json`` one JSON object
+``{"file":..., "outdir":..., "analyses": {name: summary}, "warnings": [...]}``.
 """
 
 from __future__ import annotations
 
 import json
+import sys
+import warnings
 from pathlib import Path
+
+import numpy as np
 
 from ..errors import SpinnetError
 
@@ -17,15 +23,97 @@ def add_parser(sub):
     p = sub.add_parser("run", help="run the analyses of a netlist",
                        description=__doc__.splitlines()[0])
     p.add_argument("file", metavar="FILE", help="netlist file")
-    p.add_argument("-o", "--outdir", metavar="DIR", help="output folder")
+    p.add_argument("-o", "--outdir", metavar="DIR",
+                   help="output folder (default: the netlist's path without its extension)")
     p.add_argument("--method", choices=["trap", "be", "rk4", "dopri", "heun", "exp4"],
                    help="override the .tran integration method")
+    p.add_argument("--format", default="npz", metavar="LIST",
+                   help="files to write, comma-separated: npz (spinnet/numpy), raw (SPICE "
+                        "raw, binary), raw-ascii (SPICE raw, text) (default: npz)")
+    p.add_argument("--compress", action="store_true",
+                   help="zlib-compress the .npz (about 10x slower to write, ~1.3x smaller "
+                        "for waveforms; default: off)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     p.set_defaults(func=run)
     return p
 
 
+def _formats(text: str) -> tuple[str, ...]:
+    from ..engine.run import FORMATS
+
+    items = tuple(dict.fromkeys(t.strip().lower() for t in str(text).split(",") if t.strip()))
+    bad = [t for t in items if t not in FORMATS]
+    if bad or not items:
+        raise SpinnetError(f"--format {text!r}: use a comma-separated list of "
+                           f"{', '.join(FORMATS)}")
+    if "raw" in items and "raw-ascii" in items:
+        raise SpinnetError("--format: choose raw or raw-ascii, not both (one .raw file)")
+    return items
+
+
+def _unit(name: str) -> str:
+    from ..engine.rawfile import vector_type
+
+    return {"voltage": "V", "current": "A", "power": "W"}.get(vector_type(name), "")
+
+
+def _fmt(value, unit: str) -> str:
+    from ..plot.common import engineering_scale
+
+    v = float(np.real(value))
+    scale, prefix = engineering_scale([v])
+    return f"{v / scale:.6g} {prefix}{unit}".rstrip()
+
+
+def steady_lines(res) -> list[str]:
+    """``name = value unit`` per signal of a one-point steady state, as ngspice's ``print``."""
+    if res.time is not None or not res.signals or not res.analysis.startswith("steady"):
+        return []
+    n = int(np.asarray(next(iter(res.signals.values()))).size)
+    if n != 1:
+        return [f"  ({n} batch entries: read them from the .npz)"]
+    width = max(len(k) for k in res.signals)
+    return [f"  {k:<{width}} = {_fmt(np.asarray(v).ravel()[0], _unit(k))}"
+            for k, v in res.signals.items()]
+
+
+def print_table(res, probes: list[str], out=sys.stdout, max_rows: int = 100_000) -> None:
+    """A ``.print`` table as ngspice writes it: ``Index``, the axis, one column per probe."""
+    from ..engine.result import _canon
+
+    cols = [p for p in (_canon(p) for p in probes) if p in res.signals]
+    if not cols:
+        return
+    if res.time is not None:
+        axis_name, axis = "time", np.asarray(res.time)
+    else:
+        axis_name, axis = None, None
+    widths = [max(14, len(c) + 1) for c in cols]
+    head = "Index   " + (f"{axis_name:<16}" if axis_name else "") + "".join(
+        f"{c:<{w}}" for c, w in zip(cols, widths, strict=True))
+    print(head, file=out)
+    print("-" * len(head), file=out)
+    data = [np.asarray(res.signals[c]).ravel() for c in cols]
+    rows = len(data[0])
+    for i in range(min(rows, max_rows)):
+        line = f"{i:<8}" + (f"{axis[i]:<16.6e}" if axis is not None else "")
+        line += "".join(f"{float(np.real(d[i])):<{w}.6e}" for d, w in
+                        zip(data, widths, strict=True))
+        print(line, file=out)
+    if rows > max_rows:
+        print(f"... {rows - max_rows} more rows in the result file", file=out)
+
+
+def _print_probes(netlist) -> list[str]:
+    """Probes of ``.print`` cards (the parser records them as ``print:K`` locations)."""
+    locs = getattr(netlist, "locs", None) or {}
+    saves = list(getattr(netlist, "saves", []) or [])
+    idx = sorted(int(k.split(":")[1]) for k in locs if str(k).startswith("print:"))
+    return [saves[i] for i in idx if i < len(saves)]
+
+
 def run(args) -> int:
+    from ..engine.run import StepWarning
     from ..engine.run import run as run_all
     from ..netlist import parse_file
 
@@ -35,15 +123,35 @@ def run(args) -> int:
     outdir = Path(args.outdir) if args.outdir else path.with_suffix("")
     if outdir.exists() and not outdir.is_dir():
         raise SpinnetError(f"output path {outdir} exists and is not a folder")
+    formats = _formats(args.format)
     netlist = parse_file(str(path))
     overrides = {"method": args.method} if args.method else {}
-    results = run_all(netlist, outdir, **overrides)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StepWarning)
+        results = run_all(netlist, outdir, formats=formats, compress=args.compress,
+                          **overrides)
+    advice = []
+    for w in caught:
+        if issubclass(w.category, StepWarning):
+            advice.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if args.json:
         print(json.dumps({"file": str(path), "outdir": str(outdir),
-                          "analyses": {k: r.summary() for k, r in results.items()}}))
-    else:
-        for name, res in results.items():
-            s = res.summary()
-            extra = f", {s['points']} points" if "points" in s else ""
-            print(f"{name}: {s['signals']} signals{extra} -> {outdir / (name + '.npz')}")
+                          "analyses": {k: r.summary() for k, r in results.items()},
+                          "files": {k: r.meta.get("files", []) for k, r in results.items()},
+                          "warnings": advice}))
+        return 0
+    for text in advice:
+        print(f"warning: {text}", file=sys.stderr)
+    prints = _print_probes(netlist)
+    for name, res in results.items():
+        s = res.summary()
+        extra = f", {s['points']} points" if "points" in s else ""
+        files = ", ".join(res.meta.get("files", [])) or "(not saved)"
+        print(f"{name}: {s['signals']} signals{extra} -> {files}")
+        for line in steady_lines(res):
+            print(line)
+        if prints:
+            print_table(res, prints)
     return 0

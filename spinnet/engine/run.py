@@ -7,7 +7,9 @@ when a netlist has such a card.
 
 from __future__ import annotations
 
+import math
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,14 @@ import numpy as np
 from ..errors import NetlistError, SpinnetError
 from .result import Result
 from .tran import tran_card
+
+#: Output formats of :func:`run`: spinnet's ``.npz`` and the SPICE raw file (binary, text).
+FORMATS = ("npz", "raw", "raw-ascii")
+SUFFIXES = {"npz": ".npz", "raw": ".raw", "raw-ascii": ".raw"}
+
+
+class StepWarning(UserWarning):
+    """The ``.tran`` step is too coarse for a tone or a resonance under its method."""
 
 
 def _flatten(netlist, bindings):
@@ -43,13 +53,78 @@ def _steady_result(flat, card) -> Result:
 
     res = steady_card(flat, card)  # .steady [tol=..] [maxiter=..] [keep=..]
     signals = res.signals()
+    # per junction: rectified voltage (V) and received RF power (W)
+    for key, arr in (("vrect", res.rectified), ("prf", res.power)):
+        if arr is not None:
+            for j, n in enumerate(res.junction_names):
+                signals.setdefault(f"{key}({str(n).lower()})", arr[:, j])
     meta = {"iterations": int(res.iterations), "batch": int(res.batch)}
     meta.update({k: v for k, v in (res.info or {}).items()
                  if isinstance(v, int | float | str | bool)})
     return Result("steady", None, signals, meta)
 
 
-def _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides):
+def _tran_step(card, overrides) -> tuple[str, float]:
+    """The method and the integration step a ``.tran`` card will run with."""
+    params = {str(k).lower(): v for k, v in (getattr(card, "params", None) or {}).items()}
+    method = str(overrides.get("method") or params.get("method") or "trap").lower()
+    nums = [a for a in card.args if not isinstance(a, str)]
+    try:
+        tstep = float(nums[0])
+        dt = overrides.get("dt", params.get("dt", nums[3] if len(nums) >= 4 else None))
+    except (IndexError, TypeError, ValueError):
+        return method, math.nan
+    try:
+        h = tstep / max(1, int(round(tstep / float(dt)))) if dt is not None else tstep
+    except (TypeError, ValueError, ZeroDivisionError):
+        h = tstep
+    return method, h
+
+
+def _advise(flat, card, overrides) -> list[str]:
+    """Warn (:class:`StepWarning`) when the step is too coarse; return the texts."""
+    from .step_advice import check_step
+
+    method, h = _tran_step(card, overrides)
+    if not h > 0:
+        return []
+    try:
+        msgs = check_step(flat, method, h)
+    except Exception:  # noqa: BLE001 - advice must never stop a run
+        return []
+    for m in msgs:
+        warnings.warn(m, StepWarning, stacklevel=3)
+    return msgs
+
+
+def _tones(flat) -> list[float]:
+    """Source tone frequencies (Hz), highest first: the spectrum figures follow them."""
+    from .step_advice import circuit_frequencies
+
+    try:
+        return [f for _, f in circuit_frequencies(flat)[0]]
+    except Exception:  # noqa: BLE001 - a missing tone list only costs the figure its range
+        return []
+
+
+def save_result(res: Result, stem: str | os.PathLike, formats=("npz",), compress: bool = False,
+                title: str = "spinnet") -> list[Path]:
+    """Write ``res`` as ``stem.npz`` and/or ``stem.raw`` (atomic); return the paths."""
+    paths = []
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise SpinnetError(f"output format {fmt!r}: use one of {', '.join(FORMATS)}")
+        path = Path(str(stem) + SUFFIXES[fmt])
+        if fmt == "npz":
+            res.save(path, compress=compress)
+        else:
+            from .rawfile import write_raw
+            write_raw(res, path, binary=(fmt == "raw"), title=title)
+        paths.append(path)
+    return paths
+
+
+def _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides, save):
     """Each ``.sweep`` card re-runs every other analysis card (see engine/sweep.py)."""
     import importlib
 
@@ -76,16 +151,27 @@ def _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides):
                           "reused": int(getattr(sres, "reused", 0))})
             results[key] = res
             if outdir is not None:
-                res.save(Path(outdir) / f"{key}.npz")
+                res.meta["files"] = [str(p) for p in save(res, Path(outdir) / key)]
     return results
 
 
 def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None = None,
-        **tran_overrides) -> dict[str, Result]:
+        formats=("npz",), compress: bool = False, **tran_overrides) -> dict[str, Result]:
     """Run each analysis card in order; with ``outdir`` write ``<analysis>.npz`` there.
 
     Several cards of one kind are named ``tran``, ``tran2``, ...  A netlist without any
-    analysis card raises :class:`~spinnet.errors.NetlistError`.
+    analysis card raises :class:`~spinnet.errors.NetlistError`.  A ``.tran`` step too coarse
+    for the circuit's fastest tone or resonance under its method warns
+    (:class:`StepWarning`, :mod:`spinnet.engine.step_advice`); the texts are also kept in
+    ``meta["step_advice"]``.
+
+    Parameters
+    ----------
+    formats : sequence of {"npz", "raw", "raw-ascii"}
+        Files written per analysis: ``<name>.npz`` and/or the SPICE raw file ``<name>.raw``
+        (binary or text).
+    compress : bool
+        zlib-compress the ``.npz`` (slow for long transients; off by default).
 
     Returns
     -------
@@ -102,16 +188,30 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
         outdir.mkdir(parents=True, exist_ok=True)
         if not os.access(outdir, os.W_OK):
             raise SpinnetError(f"output folder {outdir} is not writable")
+    formats = tuple(formats)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats or ("raw" in formats and "raw-ascii" in formats):
+        raise SpinnetError(f"output formats {list(formats)}: choose from {', '.join(FORMATS)}"
+                           " (one raw flavour)")
+    title = str(getattr(netlist, "title", "") or "spinnet")
+
+    def save(res, stem):
+        return save_result(res, stem, formats, compress, title)
+
     sweeps = [c for c in analyses if str(c.kind).lower() == "sweep"]
     if sweeps:
-        return _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides)
+        return _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides, save)
     flat = _flatten(netlist, bindings)
     results: dict[str, Result] = {}
     counts: dict[str, int] = {}
     for card in analyses:
         kind = str(card.kind).lower()
         if kind == "tran":
+            advice = _advise(flat, card, tran_overrides)
             res = tran_card(flat, card, **tran_overrides)
+            res.meta.setdefault("tones", _tones(flat))
+            if advice:
+                res.meta["step_advice"] = advice
         elif kind == "steady":
             res = _steady_result(flat, card)
         else:
@@ -120,6 +220,7 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
         counts[kind] = counts.get(kind, 0) + 1
         name = kind if counts[kind] == 1 else f"{kind}{counts[kind]}"
         results[name] = res
+        res.meta.setdefault("title", title)
         if outdir is not None:
-            res.save(outdir / f"{name}.npz")
+            res.meta["files"] = [str(p) for p in save(res, outdir / name)]
     return results

@@ -746,6 +746,8 @@ class Parser:
                 cur.take()
             for probe, loc in self.probes(cur):
                 nl.locs[f"save:{len(nl.saves)}"] = loc
+                if low == ".print":  # spinnet run prints these as a table
+                    nl.locs[f"print:{len(nl.saves)}"] = loc
                 nl.saves.append(probe)
         elif low == ".title":
             nl.title = " ".join(t.text for t in toks[1:])
