@@ -10,9 +10,9 @@ values point by point, as text (``Values:``) or as little-endian float64 (``Bina
     No. Variables: 3
     No. Points: 1001
     Variables:
-    	0	time	time
-    	1	v(out)	voltage
-    	2	i(v1)	current
+    <TAB>0<TAB>time<TAB>time
+    <TAB>1<TAB>v(out)<TAB>voltage
+    <TAB>2<TAB>i(v1)<TAB>current
     Binary:
     <1001 x 3 float64, one point after the other>
 
@@ -106,8 +106,9 @@ def write_raw(result: Result, path: str | os.PathLike, *, binary: bool = True,
         raise SpinnetError(f"signals differ in length {sorted(npts)}: not one raw plot")
     npts = npts.pop()
     complex_ = any(np.iscomplexobj(c) for c in columns)
-    data = np.column_stack([c.astype(complex if complex_ else float) for c in columns]
-                           ) if npts else np.zeros((0, len(names)))
+    data = np.empty((npts, len(names)), dtype="<c16" if complex_ else "<f8")
+    for k, c in enumerate(columns):
+        data[:, k] = c
     date = _dt.datetime.now().strftime("%a %b %d %H:%M:%S %Y")
     head = [f"Title: {' '.join(str(title).split()) or 'spinnet'}", f"Date: {date}",
             f"Plotname: {_plotname(result.analysis)}",
@@ -118,25 +119,28 @@ def write_raw(result: Result, path: str | os.PathLike, *, binary: bool = True,
         if binary:
             head.append("Binary:")
             fh.write(("\n".join(head) + "\n").encode("ascii", "replace"))
-            fh.write(np.ascontiguousarray(data.astype("<c16" if complex_ else "<f8")).tobytes())
+            fh.write(memoryview(data).cast("B"))
         else:
             head.append("Values:")
             fh.write(("\n".join(head) + "\n").encode("ascii", "replace"))
-            fh.write(_ascii_values(data, complex_).encode("ascii"))
+            _write_ascii_values(fh, data, complex_)
     return path
 
 
-def _ascii_values(data: np.ndarray, complex_: bool) -> str:
-    def fmt(v):
-        if complex_:
-            return f"{v.real:.15e},{v.imag:.15e}"
-        return f"{v:.15e}"
-
-    out = []
-    for i, row in enumerate(data):
-        out.append(f"{i}\t\t{fmt(row[0])}")
-        out.extend(f"\t{fmt(v)}" for v in row[1:])
-    return "\n".join(out) + ("\n" if out else "")
+def _write_ascii_values(fh, data: np.ndarray, complex_: bool) -> None:
+    """ngspice's text layout: ``index<TAB><TAB>first`` then ``<TAB>value`` per vector."""
+    npts, nvar = data.shape
+    if not npts:
+        return
+    one = "%.15e,%.15e" if complex_ else "%.15e"
+    fmt = "%d\t\t" + one + "".join("\n\t" + one for _ in range(nvar - 1))
+    if complex_:
+        flat = np.empty((npts, 2 * nvar))
+        flat[:, 0::2], flat[:, 1::2] = data.real, data.imag
+    else:
+        flat = data
+    rows = np.column_stack([np.arange(npts, dtype=float), flat])
+    np.savetxt(fh, rows, fmt=fmt, delimiter="", newline="\n")
 
 
 def read_raw(path: str | os.PathLike) -> Result:

@@ -179,7 +179,8 @@ def circuit_frequencies(flat) -> tuple[list[tuple[str, float]], list[tuple[str, 
         kind = str(el.kind).upper()
         name = str(getattr(el, "name", "?"))
         src = getattr(el, "source", None)
-        if kind in ("V", "I") and src is not None and str(src.kind or "").lower() in ("sin", "tones"):
+        periodic = src is not None and str(src.kind or "").lower() in ("sin", "tones")
+        if kind in ("V", "I") and periodic:
             try:
                 _, parts = source_parts(el)
             except Exception:  # noqa: BLE001 - the analysis itself reports bad sources
