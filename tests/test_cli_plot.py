@@ -111,3 +111,26 @@ def test_sweep_from_spinnet_run_matches_the_closed_form(tmp_path, capsys, monkey
                                  resonator.K_DEFAULT)
     # the steady state solves the same equations: 1e-6 relative leaves room for rounding
     np.testing.assert_allclose(line.get_ydata(), expect, rtol=1e-6, atol=1e-12)
+
+
+def test_titles_name_the_netlist_and_the_probe(tmp_path, monkeypatch):
+    """Titles say what is shown (netlist title, probe), not the file name."""
+    from spinnet.cli import plot as cli_plot
+
+    t = np.arange(4000) * 1e-11
+    Result("tran", t, {"v(out)": np.sin(2 * np.pi * 1e9 * t)},
+           {"title": "detector deck", "tones": [1e9]}).save(tmp_path / "r.npz")
+    figs = []
+    monkeypatch.setattr("spinnet.plot.save_figure", lambda fig, out: figs.append(fig))
+    assert cli_plot.run(cli_plot.add_parser(_sub()).parse_args(
+        [str(tmp_path / "r.npz"), "--signal", "v(out)", "-o", str(tmp_path / "w.png")])) == 0
+    assert figs[-1]._suptitle.get_text() == "detector deck: v(out)"
+    assert cli_plot.run(cli_plot.add_parser(_sub()).parse_args(
+        [str(tmp_path / "r.npz"), "--signal", "v(out)", "--spectrum",
+         "-o", str(tmp_path / "s.png")])) == 0
+    assert figs[-1].axes[0].get_title() == "detector deck: spectrum of v(out) (hann window)"
+
+
+def _sub():
+    import argparse
+    return argparse.ArgumentParser().add_subparsers()

@@ -88,7 +88,8 @@ def test_spectrum_figure_marks_tone_grid_and_labels_units(tmp_path):
     assert ax.get_xlabel() == "frequency (GHz)"
     assert "dBm" in ax.get_ylabel()
     assert len(ax.lines) == 1 + 2  # trace + two tone markers
-    assert ax.get_xlim()[1] == pytest.approx(2.4)  # default: twice the highest tone
+    # default: 25 % past the highest tone (no harmonic within 60 dB of the peak)
+    assert ax.get_xlim()[1] == pytest.approx(1.5)
     out = save_figure(fig, tmp_path / "s.svg")
     assert out.read_text().lstrip().startswith("<?xml")
 
@@ -127,3 +128,40 @@ def test_save_figure_rejects_unknown_suffix_and_missing_folder(tmp_path):
         save_figure(fig, tmp_path / "a.jpg")
     with pytest.raises(ParameterError, match="folder"):
         save_figure(fig, tmp_path / "nope" / "a.png")
+
+
+def test_signals_of_different_size_or_unit_get_their_own_axes():
+    """A 1 mV read-out beside a 140 mV RF line is drawn on its own axis, in its own unit."""
+    t = np.arange(2000) * 1e-11
+    rf = 0.14 * np.sin(2 * np.pi * 1e9 * t)
+    rd = 1e-3 * (1 - np.exp(-t / 1e-9))
+    cur = 2e-6 * np.cos(2 * np.pi * 1e9 * t)
+    fig = waveform((t, {"v(rf)": rf, "v(rd)": rd, "v(rf2)": 0.5 * rf, "i(r1)": cur}))
+    labels = {tuple(ln.get_label() for ln in ax.lines): ax.get_ylabel() for ax in fig.axes}
+    assert labels == {("v(rf)", "v(rf2)"): "voltage (mV)", ("v(rd)",): "voltage (mV)",
+                      ("i(r1)",): "current (µA)"}
+    rd_ax = next(ax for ax in fig.axes if ax.lines[0].get_label() == "v(rd)")
+    # the read-out fills its axis: drawn in mV, its peak is ~1, not ~0.007 of a 140 mV axis
+    assert rd_ax.lines[0].get_ydata().max() == pytest.approx(1e3 * rd.max())
+    assert fig._suptitle.get_text() == "v(rf), v(rd), v(rf2), i(r1)"
+    for ax in fig.axes:
+        assert "SI units" not in ax.get_ylabel()
+
+
+def test_spectrum_range_follows_stored_tones_and_keeps_harmonics():
+    """Sampled at 1 THz, the axis ends near the tones, not at Nyquist (500 GHz); a third
+    harmonic 40 dB down stays in view."""
+    from spinnet.engine.result import Result
+
+    n, dt = 20000, 1e-12
+    t = np.arange(n) * dt
+    f0 = 20 / (n * dt)  # 1 GHz, on a bin
+    x = 0.1 * np.sin(2 * np.pi * f0 * t)
+    res = Result("tran", t, {"v(out)": x}, {"tones": [f0]})
+    ax = spectrum(res, "v(out)").axes[0]
+    # GHz: 25 % past the stored tone, or 20 % past the Hann window's neighbour bin
+    assert 1.25 <= ax.get_xlim()[1] <= 1.3
+    assert len(ax.lines) == 2  # the trace and the stored tone's marker
+    res.signals["v(out)"] = x + 1e-3 * np.sin(2 * np.pi * 3 * f0 * t)
+    ax = spectrum(res, "v(out)").axes[0]
+    assert 3.0 < ax.get_xlim()[1] < 4.0

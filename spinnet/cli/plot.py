@@ -1,11 +1,13 @@
 """``spinnet plot``: figures from a saved result or from a netlist.
 
-From a result (``.npz`` written by ``spinnet run``):
+From a result (``.npz`` written by ``spinnet run``, or a SPICE ``.raw`` file):
 
     spinnet plot RESULT.npz --signal "v(out)" [--zoom 10n:12n] -o wave.png
     spinnet plot RESULT.npz --signal "v(out)" --spectrum [--tones 1g,1.1g] -o spec.svg
     spinnet plot RESULT.npz --list
+    spinnet plot STEADY.npz [--signal vdc] -o values.png   (a .steady result: its values)
     spinnet plot SWEEP.npz [--signal vdc] -o curve.png     (a .sweep result: output vs parameter)
+    spinnet plot tran.raw --signal "v(out)" -o wave.png     (ngspice or spinnet raw file)
 
 From a netlist:
 
@@ -40,11 +42,11 @@ def add_parser(sub):
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Numbers take SPICE suffixes (1g, 10n, 1u).  The output format follows the "
                "suffix of -o: .png, .svg or .pdf.")
-    p.add_argument("input", help="a result file (.npz) or a netlist")
+    p.add_argument("input", help="a result file (.npz or SPICE .raw) or a netlist")
     p.add_argument("-o", "--output", default=None,
                    help="figure file (.png, .svg, .pdf); default: INPUT-STEM-KIND.png in the "
                         "current folder")
-    g = p.add_argument_group("result files (.npz)")
+    g = p.add_argument_group("result files (.npz, .raw)")
     g.add_argument("--signal", action="append", default=None, metavar="PROBE",
                    help="signal to draw, e.g. 'v(out)' (repeat for several; default: all)")
     g.add_argument("--zoom", action="append", default=[], metavar="T0:T1",
@@ -115,10 +117,24 @@ def _is_set(args, opt: str) -> bool:
     return bool(value) if not isinstance(value, str) else True
 
 
+def _is_raw(path: Path) -> bool:
+    if path.suffix.lower() == ".raw":
+        return True
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(6) == b"Title:"
+    except OSError:
+        return False
+
+
 def load_result(path: Path):
-    """A saved :class:`spinnet.engine.Result`, or any ``.npz`` with a ``time`` array and
-    signals of its length (arrays written by other tools)."""
+    """A saved :class:`spinnet.engine.Result`, a SPICE raw file, or any ``.npz`` with a
+    ``time`` array and signals of its length (arrays written by other tools)."""
     import zipfile
+
+    if _is_raw(path):
+        from ..engine.rawfile import read_raw
+        return read_raw(path)
 
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -172,22 +188,31 @@ def run(args) -> int:
     result_opts = ["--signal", "--zoom", "--spectrum", "--window", "--psd", "--tones",
                    "--t-start", "--list", "--rload"]
 
-    if inp.suffix.lower() == ".npz":
-        _conflict(args, netlist_opts, "a result file (.npz)")
+    if inp.suffix.lower() == ".npz" or _is_raw(inp):
+        _conflict(args, netlist_opts, "a result file (.npz, .raw)")
         res = load_result(inp)
-        is_sweep = getattr(res, "time", None) is None and "parameter" in (
-            getattr(res, "meta", None) or {})
-        if getattr(res, "time", None) is None and not is_sweep:
+        meta = getattr(res, "meta", None) or {}
+        timeless = getattr(res, "time", None) is None
+        is_sweep = timeless and "parameter" in meta
+        if timeless and not is_sweep and not str(getattr(res, "analysis", "")).startswith(
+                "steady"):
             raise DataError(f"{inp}: holds no time-domain signals (not a transient result)")
         if args.list:
             names = sorted(res.signals)
             print(json.dumps({"signals": names}) if args.json else "\n".join(names))
             return 0
-        if is_sweep:
+        heading = str(meta.get("title") or "").strip()
+        if is_sweep or timeless:
             _conflict(args, ["--zoom", "--spectrum", "--psd", "--tones", "--t-start"],
-                      "a sweep result (it has no time axis)")
-            fig = P.sweep_curve(res, args.signal, title=inp.name)
-            kind = "sweep"
+                      "a sweep or steady result (it has no time axis)")
+            what = (f"sweep of {meta['parameter']}" if is_sweep else "steady state")
+            title = f"{heading}: {what}" if heading else what
+            if is_sweep:
+                fig = P.sweep_curve(res, args.signal, title=title)
+                kind = "sweep"
+            else:
+                fig = P.steady_values(res, args.signal, title=title)
+                kind = "steady"
         elif args.spectrum:
             if not args.signal or len(args.signal) != 1:
                 raise ParameterError("plot", "--signal", args.signal, "",
@@ -198,10 +223,12 @@ def run(args) -> int:
             tones = []
             if args.tones:
                 tones = [_number("--tones", t, "Hz") for t in args.tones.split(",") if t]
+            what = f"spectrum of {args.signal[0]} ({args.window} window)"
             fig = P.spectrum(res, args.signal[0], window=args.window, mode=(
                 "psd" if args.psd else "power"), r_load=_number("--rload", args.rload, "ohm"),
                 tones=tones, fmin=fmin, fmax=fmax,
-                t_start=_number("--t-start", args.t_start, "s"))
+                t_start=_number("--t-start", args.t_start, "s"),
+                title=f"{heading}: {what}" if heading else what)
             kind = "spectrum"
         else:
             _conflict(args, ["--psd", "--tones", "--t-start"], "a waveform (add --spectrum)")
@@ -209,7 +236,9 @@ def run(args) -> int:
                 raise ParameterError("plot", "--window/--fmin/--fmax", "given", "",
                                      "only with --spectrum")
             zoom = [P.parse_zoom(z) for z in args.zoom]
-            fig = P.waveform(res, args.signal, zoom=zoom, title=inp.name)
+            shown = ", ".join(args.signal) if args.signal else "all signals"
+            fig = P.waveform(res, args.signal, zoom=zoom,
+                             title=f"{heading}: {shown}" if heading else shown)
             kind = "waveform"
     else:
         _conflict(args, result_opts, "a netlist")
@@ -230,7 +259,7 @@ def run(args) -> int:
         from ..netlist.parser import parse_file
         netlist = parse_file(inp)
         if kind == "graph":
-            fig = P.netlist_graph(netlist, title=f"{inp.name}: netlist graph "
+            fig = P.netlist_graph(netlist, title=f"{netlist.title or inp.name}: netlist graph "
                                   "(sub-circuits collapsed)")
         elif kind == "curve":
             fig = P.chain_curve(netlist, args.curve, power=_number("--power", args.power, "W"),

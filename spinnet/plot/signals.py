@@ -1,8 +1,10 @@
-"""Waveforms and spectra of saved signals.
+"""Waveforms, spectra, steady-state values and sweeps of saved signals.
 
 GHz carriers over tens of nanoseconds are unreadable whole, so :func:`waveform` adds zoom
-windows below the full trace; :func:`spectrum` shows a windowed FFT in dBm with the tone grid
-of the circuit marked.
+windows below the full trace; signals of different units, or of sizes more than ten times
+apart, get axes of their own (a millivolt read-out is not flattened under an RF line).
+:func:`spectrum` shows a windowed FFT in dBm with the tone grid of the circuit marked, over a
+range that follows the tones and the harmonics the signal carries.
 """
 
 from __future__ import annotations
@@ -18,10 +20,58 @@ from .common import engineering_scale, new_figure
 WINDOWS = ("hann", "blackman", "flattop", "rect")
 
 
+#: Signals whose peaks are further apart than this factor are drawn on separate axes.
+SCALE_SPLIT = 10.0
+_QUANTITY = {"V": "voltage", "A": "current", "W": "power"}
+
+
 def _signal_unit(name: str) -> str:
-    """Unit of a probe name: ``v(...)`` -> V, ``i(...)`` -> A, anything else none."""
-    head = name.strip().lower()[:2]
-    return {"v(": "V", "i(": "A"}.get(head, "")
+    """Unit of a probe name: ``v(...)``, ``vrect(...)`` -> V, ``i(...)`` -> A,
+    ``prf(...)`` -> W, anything else none."""
+    low = name.strip().lower()
+    for head, unit in (("v(", "V"), ("vrect(", "V"), ("i(", "A"), ("prf(", "W")):
+        if low.startswith(head):
+            return unit
+    return ""
+
+
+def _peak(x) -> float:
+    a = np.abs(np.asarray(x, dtype=float))
+    a = a[np.isfinite(a)]
+    return float(a.max()) if a.size else 0.0
+
+
+def signal_groups(sigs: Mapping[str, np.ndarray], split: float = SCALE_SPLIT
+                  ) -> list[tuple[str, list[str]]]:
+    """Signals grouped for shared axes: one unit per group, peaks within ``split`` of the
+    group's largest.  Returns ``[(unit, [names])]``, largest group peak first per unit."""
+    by_unit: dict[str, list[str]] = {}
+    for name in sigs:
+        by_unit.setdefault(_signal_unit(name), []).append(name)
+    groups = []
+    for unit, names in by_unit.items():
+        if not unit:
+            groups.extend(("", [n]) for n in names)  # unknown units never share an axis
+            continue
+        names = sorted(names, key=lambda n: -_peak(sigs[n]))
+        current, top = [], None
+        for n in names:
+            pk = _peak(sigs[n])
+            if top is not None and pk * split < top:
+                groups.append((unit, current))
+                current, top = [], None
+            if top is None:
+                top = pk
+            current.append(n)
+        groups.append((unit, current))
+    return groups
+
+
+def axis_label(unit: str, prefix: str, names: Sequence[str]) -> str:
+    """``voltage (mV)``, ``current (µA)``; a signal without a known unit is named."""
+    if unit:
+        return f"{_QUANTITY.get(unit, 'value')} ({prefix}{unit})"
+    return ", ".join(names) if len(names) <= 2 else "value (as recorded)"
 
 
 def _as_signals(result, names) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -84,10 +134,12 @@ def waveform(result, names: str | Sequence[str] | None = None, *,
         Anything with ``time`` and ``signals`` (``spinnet.engine.Result``), or a pair.
     names : str or list of str, optional
         Signals to draw (case-insensitive probe names such as ``"v(out)"``); all if None.
+        Each group of :func:`signal_groups` (one unit, sizes within ``SCALE_SPLIT``) gets
+        its own axes.
     zoom : list of (t0, t1)
-        Time windows in seconds, each drawn in its own panel and shaded on the full view.
+        Time windows in seconds, each drawn in its own panels and shaded on the full view.
     title : str, optional
-        Figure title.
+        Figure title (default: the signal names).
     """
     time, sigs = _as_signals(result, names)
     zoom = [tuple(map(float, z)) for z in zoom]
@@ -97,21 +149,12 @@ def waveform(result, names: str | Sequence[str] | None = None, *,
         if t1 <= time[0] or t0 >= time[-1]:
             raise ParameterError("plot", "zoom", (t0, t1), "s",
                                  f"a window overlapping {time[0]:.4g} .. {time[-1]:.4g} s")
-    units = {_signal_unit(n) for n in sigs}
-    unit = units.pop() if len(units) == 1 else ""
-    yscale, yprefix = engineering_scale(np.concatenate([s.ravel() for s in sigs.values()]))
-    if not unit:
-        yscale, yprefix = 1.0, ""
-    ylabel = f"signal ({yprefix}{unit})" if unit else "signal (SI units)"
-    if unit == "V":
-        ylabel = f"voltage ({yprefix}V)"
-    elif unit == "A":
-        ylabel = f"current ({yprefix}A)"
-
-    nrows = 1 + len(zoom)
-    fig, axes = new_figure(nrows, 1, height=2.6 + 2.2 * len(zoom))
+    groups = signal_groups(sigs)
     windows = [(float(time[0]), float(time[-1]))] + zoom
-    for row, (ax, (t0, t1)) in enumerate(zip(axes[:, 0], windows, strict=True)):
+    nrows = len(groups) * len(windows)
+    fig, axes = new_figure(nrows, 1, height=1.2 + 1.9 * nrows, sharex=False)
+    row = 0
+    for w, (t0, t1) in enumerate(windows):
         sel = (time >= t0) & (time <= t1)
         # keep one sample either side so a window between two samples still draws a line
         idx = np.flatnonzero(sel)
@@ -119,22 +162,26 @@ def waveform(result, names: str | Sequence[str] | None = None, *,
         hi = min(int(idx[-1]) + 2 if idx.size else int(np.searchsorted(time, t1)) + 1,
                  time.size)
         tscale, tprefix = engineering_scale([t0, t1])
-        for name, data in sigs.items():
-            ax.plot(time[lo:hi] / tscale, data[lo:hi] / yscale, lw=0.8, label=name)
-        ax.set_xlim(t0 / tscale, t1 / tscale)
-        ax.set_xlabel(f"time ({tprefix}s)")
-        ax.set_ylabel(ylabel)
-        ax.grid(True, alpha=0.3)
-        if row == 0:
-            for z0, z1 in zoom:
-                ax.axvspan(z0 / tscale, z1 / tscale, color="tab:orange", alpha=0.2)
-            if len(sigs) > 1:
-                ax.legend(loc="upper right", fontsize="small")
-        else:
-            ax.set_title(f"zoom {t0 / tscale:.4g} .. {t1 / tscale:.4g} {tprefix}s",
-                         fontsize="small")
-    if title:
-        fig.suptitle(title)
+        for unit, names in groups:
+            ax = axes[row, 0]
+            row += 1
+            yscale, yprefix = engineering_scale(np.concatenate(
+                [sigs[n].ravel() for n in names])) if unit else (1.0, "")
+            for name in names:
+                ax.plot(time[lo:hi] / tscale, sigs[name][lo:hi] / yscale, lw=0.8, label=name)
+            ax.set_xlim(t0 / tscale, t1 / tscale)
+            ax.set_xlabel(f"time ({tprefix}s)")
+            ax.set_ylabel(axis_label(unit, yprefix, names))
+            ax.grid(True, alpha=0.3)
+            if w == 0:
+                for z0, z1 in zoom:
+                    ax.axvspan(z0 / tscale, z1 / tscale, color="tab:orange", alpha=0.2)
+                if len(sigs) > 1:
+                    ax.legend(loc="upper right", fontsize="small")
+            else:
+                ax.set_title(f"zoom {t0 / tscale:.4g} .. {t1 / tscale:.4g} {tprefix}s",
+                             fontsize="small")
+    fig.suptitle(title or ", ".join(sigs))
     return fig
 
 
@@ -228,6 +275,27 @@ def power_spectrum(time, x, *, window: str = "hann", r_load: float = 50.0,
     return f, 10.0 * np.log10(np.maximum(watts, floor) / 1e-3)
 
 
+def spectrum_range(f: np.ndarray, level: np.ndarray, tones: Sequence[float] = (),
+                   content_db: float = 60.0) -> float:
+    """Upper frequency of a spectrum plot: past the highest tone and past every component
+    within ``content_db`` of the peak (harmonics included), never beyond Nyquist.
+
+    The axis then shows what the signal carries instead of a grid reaching Nyquist, where a
+    GHz tone sampled at 1 THz would be a spike against the left edge.
+    """
+    f, level = np.asarray(f), np.asarray(level)
+    ac = f > 0
+    top = float(np.max(level[ac])) if np.any(ac) else float(np.max(level))
+    strong = f[ac & (level >= top - content_db)]
+    hi = float(strong.max()) if strong.size else 0.0
+    ftone = max((float(t) for t in tones), default=0.0)
+    # 20 % headroom beyond the last component; a lone tone still shows both sides of it
+    want = max(1.2 * hi, 1.25 * ftone)
+    if want <= 0:
+        return float(f[-1])
+    return float(min(want, f[-1]))
+
+
 def spectrum(result, name: str | None = None, *, window: str = "hann", r_load: float = 50.0,
              mode: str = "power", tones: Sequence[float] | Mapping[str, float] = (),
              fmin: float | None = None, fmax: float | None = None,
@@ -235,21 +303,26 @@ def spectrum(result, name: str | None = None, *, window: str = "hann", r_load: f
              title: str | None = None) -> Figure:
     """Plot :func:`power_spectrum` of one signal, with the tone grid as dashed lines.
 
-    ``tones`` are frequencies in Hz (a mapping labels them); ``fmin``/``fmax`` crop the axis;
-    the y axis shows ``floor_db`` below the highest peak.
+    ``tones`` are frequencies in Hz (a mapping labels them); without them the tones stored
+    in the result (``meta["tones"]``, written by ``spinnet run``) are used.  ``fmin``/``fmax``
+    crop the axis; by default it ends past the highest tone and past every harmonic within
+    60 dB of the peak (:func:`spectrum_range`).  The y axis shows ``floor_db`` below the
+    highest peak.
     """
     time, sigs = _as_signals(result, name)
     key, x = next(iter(sigs.items()))
     f, level = power_spectrum(time, x, window=window, r_load=r_load, mode=mode,
                               t_start=t_start, current=_signal_unit(key) == "A")
+    if not tones:
+        stored = (getattr(result, "meta", None) or {}).get("tones") or []
+        tones = [float(t) for t in stored if isinstance(t, int | float) and t > 0]
     fig, axes = new_figure(1, 1)
     ax = axes[0, 0]
     tone_items = list(tones.items()) if isinstance(tones, Mapping) else [
         (None, t) for t in tones]
     lo = 0.0 if fmin is None else fmin
     if fmax is None:
-        # a GHz tone grid sampled at 100 GHz would sit squeezed against the left edge
-        fmax = 2.0 * max(t for _, t in tone_items) if tone_items else f[-1]
+        fmax = spectrum_range(f, level, [t for _, t in tone_items])
     hi = min(fmax, f[-1])
     sel = (f >= lo) & (f <= hi)
     if not np.any(sel):
@@ -257,7 +330,8 @@ def spectrum(result, name: str | None = None, *, window: str = "hann", r_load: f
                              f"a range overlapping 0 .. {f[-1]:.4g} Hz")
     fscale, fprefix = engineering_scale([lo, hi] + [t for _, t in tone_items])
     ax.plot(f[sel] / fscale, level[sel], lw=0.8, label=key)
-    for i, (label, ft) in enumerate(tone_items):
+    shown = [(label, ft) for label, ft in tone_items if lo <= ft <= hi]
+    for i, (label, ft) in enumerate(shown):
         ax.axvline(ft / fscale, color="tab:red", ls="--", lw=0.6, alpha=0.7,
                    label="tone grid" if i == 0 else None)
         if label:
@@ -276,12 +350,21 @@ def spectrum(result, name: str | None = None, *, window: str = "hann", r_load: f
     return fig
 
 
+def _param_axis(pname: str, x: np.ndarray) -> tuple[float, str]:
+    """Scale and label of a swept parameter: a name starting with ``f`` is a frequency."""
+    if pname.lower().startswith("f"):
+        xs, xp = engineering_scale(x)
+        return xs, f"{pname} ({xp}Hz)"
+    return 1.0, pname
+
+
 def sweep_curve(result, names: str | Sequence[str] | None = None, *,
                 title: str | None = None) -> Figure:
     """Outputs of a ``.sweep`` (a ``sweep_*`` Result) against the swept parameter.
 
     The parameter's values are the signal ``param(NAME)``; a parameter whose name starts
-    with ``f`` is read as a frequency (Hz), anything else is shown in SI units.
+    with ``f`` is read as a frequency (Hz), anything else is labelled by its name.  Outputs
+    of different units or sizes get axes of their own (:func:`signal_groups`).
     """
     meta = getattr(result, "meta", {}) or {}
     pname = meta.get("parameter")
@@ -304,19 +387,69 @@ def sweep_curve(result, names: str | Sequence[str] | None = None, *,
         if y.shape != x.shape:
             raise DataError(f"signal {k!r} has shape {y.shape}, the sweep has {x.shape} points")
         ys[k] = y
-    xs, xp = engineering_scale(x) if pname.lower().startswith("f") else (1.0, "")
-    xunit = f" ({xp}Hz)" if pname.lower().startswith("f") else " (SI units)"
-    fig, axes = new_figure(1, 1)
-    ax = axes[0, 0]
-    units = {_signal_unit(k) for k in ys}
-    unit = units.pop() if len(units) == 1 else ""
-    scale, prefix = engineering_scale(np.concatenate(list(ys.values()))) if unit else (1.0, "")
-    for k, y in ys.items():
-        ax.plot(x / xs, y / scale, marker=".", lw=1.0, label=k)
-    ax.set_xlabel(f"{pname}{xunit}")
-    ax.set_ylabel(f"output ({prefix}{unit})" if unit else "output (SI units of each probe)")
-    ax.grid(True, alpha=0.3)
-    if len(ys) > 1:
-        ax.legend(fontsize="small")
-    ax.set_title(title or f"sweep of {pname}: {len(x)} points", fontsize="medium")
+    xs, xlabel = _param_axis(pname, x)
+    groups = signal_groups(ys)
+    fig, axes = new_figure(len(groups), 1, height=1.4 + 2.4 * len(groups))
+    for ax, (unit, members) in zip(axes[:, 0], groups, strict=True):
+        scale, prefix = engineering_scale(np.concatenate([ys[k] for k in members])
+                                          ) if unit else (1.0, "")
+        for k in members:
+            ax.plot(x / xs, ys[k] / scale, marker=".", lw=1.0, label=k)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(axis_label(unit, prefix, members))
+        ax.grid(True, alpha=0.3)
+        if len(members) > 1:
+            ax.legend(fontsize="small")
+    fig.suptitle(title or f"sweep of {pname}: {len(x)} points", fontsize="medium")
+    return fig
+
+
+def steady_values(result, names: str | Sequence[str] | None = None, *,
+                  title: str | None = None) -> Figure:
+    """Values of a ``.steady`` result: bars per signal, one axis per unit and size group.
+
+    A batch (several points per signal) is drawn as lines against the batch index.
+    """
+    sigs = dict(getattr(result, "signals", {}) or {})
+    if not sigs:
+        raise DataError("the steady result holds no values")
+    avail = {"".join(k.split()).lower(): k for k in sigs}
+    if names is not None:
+        names = [names] if isinstance(names, str) else list(names)
+        missing = [n for n in names if "".join(str(n).split()).lower() not in avail]
+        if missing:
+            raise DataError(f"no signal {missing[0]!r} in the result; saved: "
+                            + ", ".join(sorted(sigs)))
+        sigs = {avail["".join(str(n).split()).lower()]: sigs[avail[
+            "".join(str(n).split()).lower()]] for n in names}
+    vals = {k: np.real(np.asarray(v, dtype=complex)).ravel() for k, v in sigs.items()}
+    groups = signal_groups(vals)
+    batch = max(v.size for v in vals.values())
+    fig, axes = new_figure(len(groups), 1,
+                           height=1.2 + sum(0.5 + 0.3 * len(m) for _, m in groups)
+                           if batch == 1 else 1.4 + 2.2 * len(groups))
+    for ax, (unit, members) in zip(axes[:, 0], groups, strict=True):
+        scale, prefix = engineering_scale(np.concatenate([vals[k] for k in members])
+                                          ) if unit else (1.0, "")
+        label = axis_label(unit, prefix, members)
+        if batch == 1:
+            ys = np.arange(len(members))
+            v = np.array([vals[k][0] for k in members]) / scale
+            ax.barh(ys, v, color=["tab:blue" if x >= 0 else "tab:red" for x in v])
+            ax.set_yticks(ys, members)
+            ax.invert_yaxis()
+            ax.axvline(0.0, color="black", lw=0.6)
+            for yy, xx in zip(ys, v, strict=True):
+                ax.annotate(f"{xx:.4g}", (xx, yy), fontsize="x-small", va="center",
+                            ha="left" if xx >= 0 else "right")
+            ax.set_xlabel(label)
+        else:
+            for k in members:
+                ax.plot(np.arange(vals[k].size), vals[k] / scale, marker=".", lw=0.8, label=k)
+            ax.set_xlabel("batch entry")
+            ax.set_ylabel(label)
+            if len(members) > 1:
+                ax.legend(fontsize="small")
+        ax.grid(True, alpha=0.3)
+    fig.suptitle(title or "steady state", fontsize="medium")
     return fig
