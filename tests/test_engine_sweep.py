@@ -53,39 +53,41 @@ def test_frequency_response_matches_closed_form():
     np.testing.assert_allclose(res.output("va"), _expected(f), rtol=1e-9)
 
 
-def test_parallel_equals_serial_and_seeds_are_reproducible():
+def test_seeds_come_from_the_value_not_the_index():
     nl = parse(NET)
     f = np.linspace(0.98e9, 1.02e9, 4)
-    serial = sweep(nl, "f", f, workers=1, seed=7, progress=False)
-    par = sweep(nl, "f", f, workers=2, seed=7, progress=False)
-    np.testing.assert_array_equal(serial.outputs, par.outputs)
-    np.testing.assert_array_equal(serial.seeds, par.seeds)
-    np.testing.assert_array_equal(point_seeds(7, 4), serial.seeds)
-    assert len(set(point_seeds(7, 50).tolist())) == 50
-    assert not np.array_equal(point_seeds(7, 4), point_seeds(8, 4))
+    res = sweep(nl, "f", f, workers=1, seed=7, progress=False)
+    np.testing.assert_array_equal(point_seeds(7, f), res.seeds)
+    # a point keeps its seed when the grid around it changes
+    np.testing.assert_array_equal(point_seeds(7, f[::-1]), res.seeds[::-1])
+    np.testing.assert_array_equal(point_seeds(7, [f[2]]), res.seeds[2:3])
+    assert len(set(point_seeds(7, np.arange(50.0)).tolist())) == 50
+    assert not np.array_equal(point_seeds(7, f), point_seeds(8, f))
+    assert point_seeds(0, [0.0]) == point_seeds(0, [-0.0])
+    with pytest.raises(ParameterError):
+        point_seeds(-1, f)
 
 
 def test_resume_keeps_finished_points(tmp_path):
     nl = parse(NET)
     f = np.linspace(0.98e9, 1.02e9, 5)
     first = sweep(nl, "f", f[:3], workers=1, outdir=tmp_path, progress=False)
-    assert first.reused == 0
-    # tamper with a stored point: a resumed sweep must reuse it, not recompute it
-    with np.load(tmp_path / "point_00001.npz") as z:
-        stored = {k: z[k] for k in z.files}
-    stored["outputs"] = stored["outputs"] + 1.0
-    np.savez(tmp_path / "point_00001.npz", **stored)
+    assert (first.reused, first.computed) == (0, 3)
+    assert len(list((tmp_path / "points").glob("*.npz"))) == 3
     again = sweep(nl, "f", f, workers=1, outdir=tmp_path, progress=False)
-    assert again.reused == 3
-    assert again.output("va")[1] == pytest.approx(first.output("va")[1] + 1.0)
-    np.testing.assert_allclose(again.output("va")[3:], _expected(f[3:]), rtol=1e-9)
+    assert (again.reused, again.computed) == (3, 2)
+    assert again.keys[:3] == first.keys
+    np.testing.assert_array_equal(again.outputs[:3], first.outputs)
+    np.testing.assert_allclose(again.output("va"), _expected(f), rtol=1e-9)
     summary = json.loads((tmp_path / "sweep.json").read_text())
-    assert summary["points"] == 5 and summary["reused"] == 3
-    # a different value at the same index is recomputed
+    assert summary["points"] == 5 and summary["reused"] == 3 and summary["computed"] == 2
+    assert summary["keys"] == again.keys
+    # a different value at the same index is recomputed, the others are reused
     g = f.copy()
     g[0] = 1.001e9
     third = sweep(nl, "f", g, workers=1, outdir=tmp_path, progress=False)
-    assert third.reused == 4
+    assert (third.reused, third.computed) == (4, 1)
+    np.testing.assert_allclose(third.output("va"), _expected(g), rtol=1e-9)
 
 
 def test_sweep_errors():

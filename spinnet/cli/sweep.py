@@ -1,9 +1,14 @@
 """``spinnet sweep FILE --param NAME --lin A B N | --log A B N | --list V... [-o DIR] [--json]``.
 
 Re-runs the netlist's ``.steady`` (or, with ``--analysis tran``, its ``.tran``) for each
-value of ``.param``/``.input`` NAME on all cores, with a progress bar on stderr.  Without
-``--param`` the netlist's own ``.sweep`` card is used.  With ``-o DIR`` every point is kept
-in DIR and a rerun skips the points already there (resume); ``sweep.json``/``sweep.npz``
+value of ``.param``/``.input`` NAME, with a progress bar on stderr.  Without ``--param``
+the netlist's own ``.sweep`` card is used.  ``.steady`` points run in this process
+(batched into one call where the parameter only changes source values); ``.tran`` points
+on a local Dask cluster sized to the machine when Dask is installed, ``--workers N`` sets
+the number of worker processes (1: serial) and ``--scheduler tcp://HOST:PORT`` runs on an
+existing cluster (docs/cluster.md).  With ``-o DIR`` every point is kept in DIR under a
+key of everything that determines it: a rerun reuses exactly the points whose netlist,
+options, value and seed are unchanged, and says how many; ``sweep.json``/``sweep.npz``
 summarise the sweep.
 """
 
@@ -11,8 +16,9 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
-from ..errors import NetlistError
+from ..errors import SpinnetError
 
 
 def add_parser(sub):
@@ -27,51 +33,79 @@ def add_parser(sub):
     p.add_argument("--analysis", choices=("steady", "tran"), default=None,
                    help="analysis re-run at each point (default: .steady if present)")
     p.add_argument("-o", "--outdir", metavar="DIR", help="folder for points and summary")
-    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes of a local Dask cluster (1: run here; default: "
+                        "serial for .steady, one per core for .tran)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="run the points on the Dask scheduler at ADDRESS (tcp://HOST:PORT)")
     p.add_argument("--seed", type=int, default=0, help="base seed of the per-point seeds")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
     return p
 
 
-def _numbers(words):
+def _numbers(words, option: str):
     from ..units import parse_number
-    return [parse_number(w) for w in words]
+    out = []
+    for w in words:
+        try:
+            out.append(parse_number(w))
+        except ValueError:
+            raise SpinnetError(f"{option}: {w!r} is not a number") from None
+    return out
 
 
 def run(args) -> int:
     from ..engine.sweep import parse_card, summary, sweep, sweep_values
     from ..netlist import parse_file
 
+    if args.outdir is not None and Path(args.outdir).exists() and \
+            not Path(args.outdir).is_dir():
+        raise SpinnetError(f"-o {args.outdir}: exists and is not a folder")
+    if args.workers is not None and args.workers < 1:
+        raise SpinnetError(f"--workers {args.workers}: must be an integer >= 1")
+    if args.seed < 0:
+        raise SpinnetError(f"--seed {args.seed}: must be an integer >= 0")
+    if args.workers is not None and args.scheduler is not None:
+        raise SpinnetError("--workers and --scheduler exclude each other (the scheduler's "
+                           "workers run the points)")
     nl = parse_file(args.file)
     if args.param:
-        if args.lin:
-            values = sweep_values("lin", _numbers(args.lin))
-        elif args.log:
-            values = sweep_values("log", _numbers(args.log))
-        elif args.list:
-            values = sweep_values("list", _numbers(args.list))
+        for kind in ("lin", "log", "list"):
+            words = getattr(args, kind)
+            if words:
+                values = sweep_values(kind, _numbers(words, f"--{kind}"), source=f"--{kind}")
+                break
         else:
-            raise NetlistError("--param needs --lin, --log or --list")
+            raise SpinnetError("--param needs --lin, --log or --list")
         name = args.param
     else:
+        if args.lin or args.log or args.list:
+            raise SpinnetError("--lin/--log/--list need --param NAME")
         cards = [c for c in nl.analyses if c.kind.lower() == "sweep"]
         if not cards:
-            raise NetlistError(f"{args.file}: no .sweep card and no --param given")
+            raise SpinnetError(f"{args.file}: no .sweep card and no --param given")
         name, values = parse_card(cards[0])
     kinds = [c.kind.lower() for c in nl.analyses]
     analysis = args.analysis or ("steady" if "steady" in kinds or "tran" not in kinds
                                  else "tran")
+    if analysis == "tran" and "tran" not in kinds:
+        raise SpinnetError(f"--analysis tran: {args.file} has no .tran card "
+                           "(add one, e.g. `.tran 10p 100n`)")
     res = sweep(nl, name, values, analysis=analysis, workers=args.workers, seed=args.seed,
-                outdir=args.outdir)
+                outdir=args.outdir, scheduler=args.scheduler)
     if args.json:
         print(json.dumps(summary(res)))
-        return 0
-    head = [res.name] + list(res.output_names)
-    print("  ".join(f"{h:>14}" for h in head))
-    outs = res.outputs.reshape(res.outputs.shape[0], -1)
-    for v, row in zip(res.values, outs, strict=True):
-        print("  ".join(f"{x:14.6g}" for x in [v, *row]))
-    if res.reused:
-        print(f"({res.reused} point(s) reused from {args.outdir})", file=sys.stderr)
+    else:
+        head = [res.name] + list(res.output_names)
+        print("  ".join(f"{h:>14}" for h in head))
+        outs = res.outputs.reshape(res.outputs.shape[0], -1)
+        for v, row in zip(res.values, outs, strict=True):
+            print("  ".join(f"{x:14.6g}" for x in [v, *row]))
+    if args.outdir is not None:
+        note = (f"sweep: {res.reused} of {res.values.size} point(s) reused from "
+                f"{args.outdir} (same content key), {res.computed} computed")
+        if res.corrupt:
+            note += f"; {res.corrupt} unreadable point file(s) recomputed"
+        print(note, file=sys.stderr)
     return 0

@@ -1,0 +1,202 @@
+"""Independent tasks, run serially or on a Dask cluster.
+
+Sweep points (and any other list of independent, seeded computations) are run through
+:func:`open_engine` and :func:`map_tasks`:
+
+- serially in this process (``workers=1``, or when Dask is not installed and nothing asks
+  for it);
+- on a local ``dask.distributed`` cluster of ``workers`` worker processes started for the
+  call (:class:`distributed.deploy.subprocess.SubprocessCluster`: the scheduler and the
+  workers are separate programs, so a plain script without an
+  ``if __name__ == "__main__":`` guard works, unlike a spawn process pool that re-imports
+  the script);
+- on an existing cluster: ``scheduler="tcp://HOST:PORT"`` (started with the standard
+  ``dask scheduler`` / ``dask worker`` commands, see docs/cluster.md) or a
+  ``client=distributed.Client(...)`` of the caller's.
+
+A task is ``fn(shared, item)`` with ``fn`` a module-level function (workers import it);
+``shared`` (the netlist and the other inputs common to every task) is sent to each worker
+once (``scatter(broadcast=True)``), not with every task.  Workers are long-lived processes,
+so a numba kernel compiled (or loaded from the disk cache) by a worker's first task stays
+in memory for the next ones.  Everything random comes from the item (its seed), never from
+the worker, so results do not depend on the number or the order of the workers.
+
+Dask is an optional dependency (``pip install 'spinnet[distributed]'``); it is imported
+only when a cluster is asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import SpinnetError
+
+INSTALL_HINT = "pip install 'spinnet[distributed]' (or pip install 'dask[distributed]')"
+START_TIMEOUT_S = 120.0
+"""Longest wait for a local cluster's workers or an existing scheduler to answer."""
+
+_CODE_VERSION: str | None = None
+
+
+def code_version() -> str:
+    """``<__version__>+<hash of the package's .py sources>``.
+
+    Part of every content key (a result computed by other code is not reused) and checked
+    against each worker's, so that a cluster running other spinnet code is refused rather
+    than mixed in.
+    """
+    global _CODE_VERSION
+    if _CODE_VERSION is None:
+        from .. import __version__
+        root = Path(__file__).resolve().parent.parent
+        h = hashlib.sha256()
+        for p in sorted(root.rglob("*.py")):
+            h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+        _CODE_VERSION = f"{__version__}+{h.hexdigest()[:16]}"
+    return _CODE_VERSION
+
+
+def available() -> bool:
+    """Whether ``dask.distributed`` can be imported."""
+    return importlib.util.find_spec("distributed") is not None
+
+
+def _distributed(what: str):
+    try:
+        import distributed
+    except ImportError:
+        raise SpinnetError(f"{what} needs dask.distributed, which is not installed: "
+                           f"{INSTALL_HINT}") from None
+    return distributed
+
+
+@dataclass
+class Engine:
+    """Where :func:`map_tasks` runs: ``kind`` is ``"serial"`` or ``"dask"``."""
+
+    kind: str = "serial"
+    client: object = None
+    workers: int = 1
+    _owned: list = field(default_factory=list, repr=False)  # closed by close()
+
+    def close(self) -> None:
+        """Close the client and cluster this engine started (not a caller's client)."""
+        for obj in reversed(self._owned):
+            with contextlib.suppress(Exception):
+                obj.close()
+        self._owned.clear()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_engine(workers: int | None = 1, *, scheduler: str | None = None, client=None,
+                memory_limit: str | int | None = None, what: str = "spinnet") -> Engine:
+    """An :class:`Engine`: the caller's ``client``, a client of ``scheduler``, a local
+    cluster of ``workers`` processes (``workers > 1``) or serial (``workers == 1``).
+
+    ``memory_limit`` (per local worker, Dask's syntax such as ``"2GiB"``) defaults to an
+    equal share of the machine.  ``what`` names the caller in error messages (an option
+    such as ``--scheduler``).
+    """
+    if client is not None:
+        n = len(getattr(client, "scheduler_info", dict)().get("workers", {})) or 1
+        return Engine("dask", client, n)
+    if scheduler is not None:
+        dist = _distributed(f"{what} --scheduler")
+        try:
+            cl = dist.Client(str(scheduler), timeout=START_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SpinnetError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        n = len(cl.scheduler_info().get("workers", {}))
+        return Engine("dask", cl, max(n, 1), [cl])
+    if workers is None:
+        workers = 1
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        from ..errors import ParameterError
+        raise ParameterError(what, "workers", workers, "", "an integer >= 1")
+    if workers == 1:
+        return Engine("serial")
+    dist = _distributed(f"{what} with {workers} workers")
+    from distributed.deploy.subprocess import SubprocessCluster
+    worker_kwargs = {"memory_limit": memory_limit or "auto"}
+    cluster = None
+    try:
+        cluster = SubprocessCluster(n_workers=workers, threads_per_worker=1,
+                                    dashboard_address=None, silence_logs=logging.ERROR,
+                                    worker_kwargs=worker_kwargs)
+        cl = dist.Client(cluster)
+        cl.wait_for_workers(workers, timeout=START_TIMEOUT_S)
+    except BaseException as exc:
+        if cluster is not None:
+            with contextlib.suppress(Exception):
+                cluster.close()
+        if isinstance(exc, Exception):
+            raise SpinnetError(f"{what}: could not start a local Dask cluster of {workers} "
+                               f"workers ({type(exc).__name__}: {exc})") from None
+        raise
+    return Engine("dask", cl, workers, [cluster, cl])
+
+
+def auto_workers(n_tasks: int, expensive: bool) -> int:
+    """Workers for ``workers=None``: a local cluster sized to the machine only for
+    expensive tasks (a cluster takes seconds to start; cheap tasks run faster serially)
+    and only when Dask is installed."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+    if not expensive or n_tasks < 2 or cpus < 2 or not available():
+        return 1
+    return min(cpus, n_tasks)
+
+
+def _call(fn: Callable, shared, item):
+    """What a worker runs: the task and the code version it ran with."""
+    return fn(shared, item), code_version(), os.getpid()
+
+
+def map_tasks(fn: Callable, items: Iterable, shared=None, *, engine: Engine,
+              keys: list[str] | None = None) -> Iterator[tuple[int, object, int]]:
+    """Yield ``(index, fn(shared, item), pid)`` for each item, as the tasks finish.
+
+    With a Dask engine the order is the order of completion; a worker that dies has its
+    tasks rescheduled by the scheduler (a task is reported once).  On any exception or
+    KeyboardInterrupt (also when the caller stops iterating) the pending tasks are
+    cancelled.  ``keys`` (one per item, e.g. content keys) name the Dask tasks.
+    """
+    items = list(items)
+    if engine.kind == "serial":
+        pid = os.getpid()
+        for i, item in enumerate(items):
+            yield i, fn(shared, item), pid
+        return
+    dist = _distributed("a Dask engine")
+    client = engine.client
+    [shared_f] = client.scatter([shared], broadcast=True, hash=False)
+    names = keys or [str(i) for i in range(len(items))]
+    futs = [client.submit(_call, fn, shared_f, item, key=f"spinnet-task-{nm}", pure=False)
+            for nm, item in zip(names, items, strict=True)]
+    index = {f.key: i for i, f in enumerate(futs)}
+    mine = code_version()
+    try:
+        for fut in dist.as_completed(futs):
+            out, version, pid = fut.result()
+            if version != mine:
+                raise SpinnetError(f"a Dask worker runs spinnet {version}, this process "
+                                   f"{mine}: install the same spinnet on every worker")
+            yield index[fut.key], out, pid
+            fut.release()
+    finally:
+        with contextlib.suppress(Exception):
+            client.cancel(futs)
+        with contextlib.suppress(Exception):
+            shared_f.release()
