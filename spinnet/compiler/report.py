@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
@@ -47,6 +47,8 @@ class CompileReport:
     notes: list[str] = field(default_factory=list)
     # realised weights per layer (W, b) for the software check; not serialised
     realised: list = field(default_factory=list, repr=False)
+    # layer -> chain -> junction map of the netlist (spinnet.netlist.naming); not serialised
+    structure: object = field(default=None, repr=False)
 
     @property
     def totals(self) -> dict:
@@ -57,7 +59,9 @@ class CompileReport:
         return tot
 
     def to_dict(self) -> dict:
-        d = {k: v for k, v in asdict(self).items() if k != "realised"}
+        d = {f.name: getattr(self, f.name) for f in fields(self)
+             if f.name not in ("realised", "structure")}
+        d["layers"] = [asdict(r) for r in self.layers]
         d["totals"] = self.totals
         return _plain(d)
 
