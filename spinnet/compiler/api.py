@@ -69,7 +69,7 @@ def compile_model(model, scheme: str = "parallel", arrangement: str = "B",
     else:
         nl, rep = lower_sequential(spec, draw, d)
     rep.spread, rep.seed = float(spread or 0.0), seed
-    rep.structure = naming.structure(nl)
+    rep.netlist = nl
     _sharing(nl, spec, rep)
     return nl, rep
 
@@ -114,10 +114,10 @@ def evaluate(netlist, images, batch: int = 10000, progress=None) -> np.ndarray:
     n = x.shape[0]
     if not isinstance(batch, int | np.integer) or batch < 1:
         raise ParameterError("evaluate", "batch", batch, "", "an integer >= 1")
-    columns = class_columns(netlist.outputs)
     if str(netlist.options.get("scheme", "")).lower() == "sequential":
         shape = _input_shape(netlist, x.shape[1])
-        return evaluate_sequential(netlist, x, shape, batch, progress)[:, columns]
+        return evaluate_sequential(netlist, x, shape, batch, progress)
+    naming.class_columns(netlist.outputs)          # refuses outputs that are not y0..y<n-1>
     names = list(netlist.inputs)
     if x.shape[1] != len(names):
         raise DataError(f"images have {x.shape[1]} pixels but the netlist has {len(names)} "
@@ -133,27 +133,14 @@ def evaluate(netlist, images, batch: int = 10000, progress=None) -> np.ndarray:
             raise SimulationError(
                 f"the steady-state analysis of {netlist.title!r} ran out of memory",
                 hint="a smaller --batch") from None
-        out.append(np.asarray(res.outputs, dtype=float).reshape(len(xb), -1))
+        # columns by the names the result reports (its order need not be the cards')
+        columns = naming.class_columns(res.output_names)
+        out.append(np.asarray(res.outputs, dtype=float).reshape(len(xb), -1)[:, columns])
         if progress is not None:
             progress(min(start + batch, n), n)
     if not out:
-        return np.zeros((0, len(columns)))
-    return np.concatenate(out, axis=0)[:, columns]
-
-
-def class_columns(outputs) -> list[int]:
-    """Position of output ``y<c>`` among ``outputs`` (names in card order), for c = 0, 1, ...
-
-    Raises :class:`DataError` unless the outputs are exactly ``y0 .. y<n-1>``.
-    """
-    names = list(outputs)
-    classes = [naming.parse_class_output(nm) for nm in names]
-    if not names or None in classes or sorted(classes) != list(range(len(names))):
-        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
-        raise DataError(f"netlist outputs ({shown or 'none'}) are not the class scores "
-                        f"y0 .. y{max(len(names) - 1, 0)} of a compiled network")
-    col = {c: k for k, c in enumerate(classes)}
-    return [col[c] for c in range(len(names))]
+        return np.zeros((0, len(netlist.outputs)))
+    return np.concatenate(out, axis=0)
 
 
 def _input_shape(netlist, n_pix: int) -> tuple[int, int, int]:

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
+from ..netlist import naming
+
 
 @dataclass
 class LayerReport:
@@ -47,8 +49,17 @@ class CompileReport:
     notes: list[str] = field(default_factory=list)
     # realised weights per layer (W, b) for the software check; not serialised
     realised: list = field(default_factory=list, repr=False)
-    # layer -> chain -> junction map of the netlist (spinnet.netlist.naming); not serialised
-    structure: object = field(default=None, repr=False)
+    # the compiled netlist, read by `structure`; not serialised
+    netlist: object = field(default=None, repr=False, compare=False)
+    _structure: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def structure(self):
+        """Layer -> chain -> junction map of the compiled netlist
+        (:class:`spinnet.netlist.naming.Structure`, built on first use)."""
+        if self._structure is None and self.netlist is not None:
+            self._structure = naming.structure(self.netlist)
+        return self._structure
 
     @property
     def totals(self) -> dict:
@@ -60,7 +71,7 @@ class CompileReport:
 
     def to_dict(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self)
-             if f.name not in ("realised", "structure")}
+             if f.name not in ("realised", "netlist", "_structure")}
         d["layers"] = [asdict(r) for r in self.layers]
         d["totals"] = self.totals
         return _plain(d)

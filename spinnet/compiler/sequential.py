@@ -190,8 +190,8 @@ def stage_netlist(nl: Netlist, l: int) -> Netlist:
     if hidden:
         sub.outputs = {hidden[c][0]: hidden[c][1] for c in sorted(hidden)}
     else:
-        sub.outputs = {k: v for k, v in nl.outputs.items()
-                       if naming.parse_class_output(k) is not None}
+        names = [k for k in nl.outputs if naming.parse_class_output(k) is not None]
+        sub.outputs = {names[k]: nl.outputs[names[k]] for k in naming.class_columns(names)}
     return sub
 
 
@@ -226,7 +226,10 @@ def evaluate_sequential(nl: Netlist, x: np.ndarray, shape: tuple[int, int, int],
         for s0 in range(0, patches.shape[0], per):
             pb = patches[s0:s0 + per]
             res = steady(sub, {name: pb[:, t] for t, name in enumerate(sub.inputs)})
-            outs.append(np.asarray(res.outputs, float).reshape(len(pb), -1))
+            # columns in the stage's output order (channel, class), found by name
+            got = [nm.lower() for nm in res.output_names]
+            cols = [got.index(nm.lower()) for nm in sub.outputs]
+            outs.append(np.asarray(res.outputs, float).reshape(len(pb), -1)[:, cols])
         vals = np.concatenate(outs).reshape(n, ho * wo * c_out)
         h, w, c = ho, wo, c_out
         if progress is not None:

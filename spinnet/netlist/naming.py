@@ -41,6 +41,8 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ..errors import DataError
+
 BIAS = "b"   # tap of a chain's bias resonator
 
 # ---------------------------------------------------------------------------- probes
@@ -167,10 +169,8 @@ def layer_element(prefix: str, layer: int, *rest) -> str:
     return f"{prefix}{layer}" + "".join(f"_{r}" for r in rest)
 
 
-_RES = re.compile(r"^N(\d+)_(\d+)_(\d+|b)$", re.IGNORECASE)
 _END = re.compile(r"^c(\d+)_(\d+)_e$", re.IGNORECASE)
 _LINE = re.compile(r"^L(\d+)_(\d+)$", re.IGNORECASE)
-_LINE_NODE = re.compile(r"^(.+)_(\d+)$")
 _PIXEL_IN = re.compile(r"^x(\d+)$", re.IGNORECASE)
 _PIXEL_EL = re.compile(r"^(?:VX|RX)(\d+)$", re.IGNORECASE)
 _CLASS = re.compile(r"^y(\d+)$", re.IGNORECASE)
@@ -184,13 +184,22 @@ def _ints(m, *groups):
     return tuple(int(m.group(g)) for g in groups)
 
 
+def _number(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def parse_resonator(name: str) -> tuple[int, int, int | str] | None:
     """``(layer, chain, tap)`` of a resonator name (tap :data:`BIAS` for the bias), else None."""
-    m = _RES.match(name)
-    if m is None:
+    # string operations, not a regular expression: run on every element of 10^5-junction
+    # netlists
+    parts = name.split("_")
+    if len(parts) != 3 or parts[0][:1] not in ("N", "n"):
         return None
-    t = m.group(3)
-    return int(m.group(1)), int(m.group(2)), BIAS if t.lower() == BIAS else int(t)
+    layer, chain = _number(parts[0][1:]), _number(parts[1])
+    tap = BIAS if parts[2].lower() == BIAS else _number(parts[2])
+    if layer is None or chain is None or tap is None:
+        return None
+    return layer, chain, tap
 
 
 def parse_chain_end(net: str) -> tuple[int, int] | None:
@@ -207,8 +216,9 @@ def parse_input_line(line: str) -> tuple[int, int] | None:
 
 def parse_line_node(net: str) -> tuple[str, int] | None:
     """``(line, m)`` of node ``m`` of a line, else None."""
-    m = _LINE_NODE.match(net)
-    return (m.group(1), int(m.group(2))) if m else None
+    line, _, m = net.rpartition("_")
+    k = _number(m)
+    return (line, k) if line and k is not None else None
 
 
 def parse_pixel_input(name: str) -> int | None:
@@ -226,6 +236,22 @@ def parse_class_output(name: str) -> int | None:
     """Class index ``c`` of an output ``y<c>``, else None."""
     m = _CLASS.match(name)
     return int(m.group(1)) if m else None
+
+
+def class_columns(outputs) -> list[int]:
+    """Position of output ``y<c>`` among ``outputs`` (names in card order), for c = 0, 1, ...
+
+    Raises :class:`spinnet.errors.DataError` unless the outputs are exactly
+    ``y0 .. y<n-1>``, in any order.
+    """
+    names = list(outputs)
+    classes = [parse_class_output(nm) for nm in names]
+    if not names or None in classes or sorted(classes) != list(range(len(names))):
+        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+        raise DataError(f"netlist outputs ({shown or 'none'}) are not the class scores "
+                        f"y0 .. y{max(len(names) - 1, 0)} of a compiled network")
+    col = {c: k for k, c in enumerate(classes)}
+    return [col[c] for c in range(len(names))]
 
 
 def parse_hidden_output(name: str) -> tuple[int, int] | None:
@@ -257,8 +283,7 @@ def layer_of(name: str) -> int | None:
 
 # ------------------------------------------------------------------ the structure map
 
-@dataclass(frozen=True)
-class Junction:
+class Junction(NamedTuple):
     """A resonator of a compiled chain; ``line`` is the line its drive segment sits on
     (``None`` for a 2-terminal junction), ``segment`` that segment's index on the line."""
 
@@ -298,7 +323,7 @@ def structure(nl) -> Structure:
     """The :class:`Structure` of a compiled netlist (an empty map for any other netlist)."""
     st = Structure()
     for el in nl.elements.values():
-        p = parse_resonator(el.name)
+        p = parse_resonator(el.name) if el.name[:1] in ("N", "n") else None
         if p is None:
             continue
         line = seg = None
