@@ -76,6 +76,10 @@ def test_compile_refuses_output_paths_that_clash(tmp_path, capsys):
     assert main(["compile", str(mpath), "-o", str(net), "--report", str(mpath)]) == 1
     assert "model" in capsys.readouterr().err
     assert net.read_text() == "* an earlier netlist\n.end\n" and mpath.read_bytes() == saved
+    # eval's predictions over the netlist it reads
+    assert main(["eval", str(net), "--predictions", str(net)]) == 1
+    assert "--predictions" in capsys.readouterr().err
+    assert net.read_text() == "* an earlier netlist\n.end\n"
 
 
 def test_compile_negative_seed_is_a_one_line_error(tmp_path, capsys):

@@ -63,7 +63,7 @@ def run(args) -> int:
     return 0
 
 
-def _same_file(a, b) -> bool:
+def same_file(a, b) -> bool:
     """Whether paths ``a`` and ``b`` name one file (links and ``..`` resolved)."""
     try:
         return os.path.samefile(a, b)
@@ -77,10 +77,12 @@ def _refuse_clashes(args) -> None:
     outputs = [("-o/--output", args.output)]
     if args.report:
         outputs.append(("--report", args.report))
-    if args.report and _same_file(args.output, args.report):
+    if args.report and same_file(args.output, args.report):
         raise ParameterError("compile", "--report", args.report, "",
                              f"a file other than the netlist -o {args.output}")
+    from ..nn.model import default_model_path
+    model = args.model or default_model_path()
     for opt, path in outputs:
-        if args.model and _same_file(args.model, path):
+        if same_file(model, path):
             raise ParameterError("compile", opt, path, "",
-                                 f"a file other than the model being compiled ({args.model})")
+                                 f"a file other than the model being compiled ({model})")
