@@ -57,6 +57,62 @@ def test_cli_errors_are_one_line_exit_1(tmp_path, capsys):
     assert main(["eval", str(tmp_path / "missing.cir"), "--limit", "0"]) == 1
 
 
+def test_compile_refuses_output_paths_that_clash(tmp_path, capsys):
+    model = _small_model()
+    mpath = tmp_path / "m.npz"
+    model.save(mpath)
+    saved = mpath.read_bytes()
+    net = tmp_path / "x.cir"
+    net.write_text("* an earlier netlist\n.end\n")
+    # the report over the netlist (also through another spelling of the same path)
+    for rep in (net, tmp_path / "sub" / ".." / "x.cir"):
+        (tmp_path / "sub").mkdir(exist_ok=True)
+        assert main(["compile", str(mpath), "-o", str(net), "--report", str(rep)]) == 1
+        err = capsys.readouterr().err
+        assert "--report" in err and "netlist" in err and "Traceback" not in err
+    # the netlist or the report over the model being compiled
+    assert main(["compile", str(mpath), "-o", str(mpath)]) == 1
+    assert "-o/--output" in capsys.readouterr().err
+    assert main(["compile", str(mpath), "-o", str(net), "--report", str(mpath)]) == 1
+    assert "model" in capsys.readouterr().err
+    assert net.read_text() == "* an earlier netlist\n.end\n" and mpath.read_bytes() == saved
+    # eval's predictions over the netlist it reads
+    assert main(["eval", str(net), "--predictions", str(net)]) == 1
+    assert "--predictions" in capsys.readouterr().err
+    assert net.read_text() == "* an earlier netlist\n.end\n"
+
+
+def test_compile_negative_seed_is_a_one_line_error(tmp_path, capsys):
+    for extra in ([], ["--spread", "0.01"]):
+        rc = main(["compile", "-o", str(tmp_path / "n.cir"), "--seed", "-1"] + extra)
+        err = capsys.readouterr().err
+        assert rc == 1 and "--seed" in err and ">= 0" in err and "Traceback" not in err
+        assert not (tmp_path / "n.cir").exists()
+
+
+@pytest.mark.skipif(not os.environ.get("SPINNET_DATA"), reason="SPINNET_DATA not set")
+def test_eval_matches_outputs_by_name_not_card_order(tmp_path, capsys):
+    """The .output cards of a compiled netlist in reverse order: the same predictions."""
+    model = _small_model()
+    mpath = tmp_path / "m.npz"
+    model.save(mpath)
+    net = tmp_path / "net.cir"
+    assert main(["compile", str(mpath), "-o", str(net)]) == 0
+    lines = net.read_text().splitlines()
+    outs = [k for k, ln in enumerate(lines) if ln.startswith(".output")]
+    assert len(outs) == 10
+    for k, src in zip(outs, reversed([lines[k] for k in outs]), strict=True):
+        lines[k] = src
+    moved = tmp_path / "moved.cir"
+    moved.write_text("\n".join(lines) + "\n")
+    capsys.readouterr()
+    pred = tmp_path / "p.npy"
+    assert main(["eval", str(moved), "--limit", "40", "--predictions", str(pred)]) == 0
+    from spinnet.data import mnist
+    images, _ = mnist.load("test")
+    assert np.array_equal(np.load(pred, allow_pickle=False), model.predict(images[:40]))
+
+
 @pytest.mark.skipif(not os.environ.get("SPINNET_DATA"), reason="SPINNET_DATA not set")
 @pytest.mark.parametrize("scheme", ["parallel", "sequential"])
 def test_eval_predictions_equal_software(tmp_path, capsys, scheme):

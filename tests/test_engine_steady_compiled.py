@@ -18,7 +18,7 @@ import pytest
 @pytest.mark.slow
 def test_compiled_default_network_matches_reference_forward():
     api = pytest.importorskip("spinnet.compiler.api")
-    spec_mod = pytest.importorskip("spinnet.compiler.spec")
+    spec_mod = pytest.importorskip("spinnet.compiler.adapt")
     ref_mod = pytest.importorskip("spinnet.compiler.reference")
     try:
         model = api.load_model()

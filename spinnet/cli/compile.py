@@ -8,6 +8,7 @@ atomically.  Without MODEL the shipped default model is compiled.
 from __future__ import annotations
 
 import json
+import os
 
 from ..errors import ParameterError
 
@@ -23,7 +24,8 @@ def add_parser(sub) -> None:
                    help="B: local input lines (default); A: unique tones per receptive field")
     p.add_argument("--spread", type=float, default=0.0,
                    help="relative device-to-device spread (0.01 = 1%%), needs --seed")
-    p.add_argument("--seed", type=int, default=None, help="seed of the spread draw")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the spread draw (an integer >= 0)")
     p.add_argument("--report", metavar="FILE.json", default=None,
                    help="also write the compile report as JSON")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
@@ -37,6 +39,9 @@ def run(args) -> int:
 
     if args.spread and args.seed is None:
         raise ParameterError("compile", "--seed", None, "", "an integer when --spread > 0")
+    if args.seed is not None and args.seed < 0:
+        raise ParameterError("compile", "--seed", args.seed, "", "an integer >= 0")
+    _refuse_clashes(args)
     model = load_model(args.model)
     nl, rep = compile_model(model, scheme=args.scheme, arrangement=args.arrangement.upper(),
                             spread=args.spread, seed=args.seed)
@@ -56,3 +61,28 @@ def run(args) -> int:
         print(f"wrote {args.output}: {len(nl.elements)} elements, {len(nl.inputs)} inputs, "
               f"{len(nl.outputs)} outputs")
     return 0
+
+
+def same_file(a, b) -> bool:
+    """Whether paths ``a`` and ``b`` name one file (links and ``..`` resolved)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:    # one of them does not exist yet
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _refuse_clashes(args) -> None:
+    """Refuse an output path that is another output or the model being compiled: a
+    netlist written over by its report, or a model over by its netlist, is lost."""
+    outputs = [("-o/--output", args.output)]
+    if args.report:
+        outputs.append(("--report", args.report))
+    if args.report and same_file(args.output, args.report):
+        raise ParameterError("compile", "--report", args.report, "",
+                             f"a file other than the netlist -o {args.output}")
+    from ..nn.model import default_model_path
+    model = args.model or default_model_path()
+    for opt, path in outputs:
+        if same_file(model, path):
+            raise ParameterError("compile", opt, path, "",
+                                 f"a file other than the model being compiled ({model})")

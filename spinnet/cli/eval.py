@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from ..errors import ParameterError
+from .compile import same_file
 
 
 def add_parser(sub) -> None:
@@ -48,6 +49,9 @@ def run(args) -> int:
         raise ParameterError("eval", "--batch", args.batch, "", "an integer >= 1")
     if args.time_domain < 0:
         raise ParameterError("eval", "--time-domain", args.time_domain, "", "an integer >= 0")
+    if args.predictions and same_file(args.predictions, args.netlist):
+        raise ParameterError("eval", "--predictions", args.predictions, "",
+                             "a file other than the netlist being evaluated")
     t0 = time.perf_counter()
     nl = parse_file(args.netlist)
     t_parse = time.perf_counter() - t0

@@ -5,10 +5,11 @@
 docs/compiler.md for the circuits and the equations that size them.
 """
 
+from .adapt import from_model
 from .api import ARRANGEMENTS, SCHEMES, compile_model, evaluate, load_model
 from .circuit import Design
 from .report import CompileReport, LayerReport
-from .spec import LayerSpec, NetSpec, from_model
+from .spec import LayerSpec, NetSpec
 
 __all__ = ["ARRANGEMENTS", "SCHEMES", "CompileReport", "Design", "LayerReport", "LayerSpec",
            "NetSpec", "compile_model", "evaluate", "from_model", "load_model"]

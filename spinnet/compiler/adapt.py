@@ -19,6 +19,17 @@ from ..errors import DataError
 from .spec import LayerSpec, NetSpec
 
 
+def from_model(model) -> NetSpec:
+    """The validated :class:`NetSpec` of ``model`` (a :class:`spinnet.nn.HardwareModel`,
+    or a :class:`NetSpec`, which is validated and returned).
+
+    Raises :class:`DataError` when something is missing or shapes do not fit.
+    """
+    spec = model if isinstance(model, NetSpec) else spec_from_hardware_model(model)
+    spec.validate()
+    return spec
+
+
 def spec_from_hardware_model(model) -> NetSpec:
     """:class:`NetSpec` of a hardware-kind ``HardwareModel``."""
     try:

@@ -5,10 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError, ParameterError, SimulationError
+from ..netlist import naming
+from .adapt import from_model
+from .arrangement_a import lower_parallel_a, realised_weights
 from .circuit import Design
-from .reference import device_physics
+from .lower import lower_parallel_b
+from .realised import layer_weights, resonances
+from .reference import device_physics, layer_matrix
 from .report import CompileReport
-from .spec import NetSpec, from_model
+from .sequential import evaluate_sequential, lower_sequential
+from .spec import NetSpec
+from .spread import draw as spread_draw
 
 SCHEMES = ("parallel", "sequential")
 ARRANGEMENTS = ("B", "A")
@@ -49,34 +56,32 @@ def compile_model(model, scheme: str = "parallel", arrangement: str = "B",
     if arrangement not in ARRANGEMENTS:
         raise ParameterError("compile", "arrangement", arrangement, "", " or ".join(ARRANGEMENTS))
     spec = from_model(model)
-    from . import spread as spread_mod
     draw = None
     if spread:
-        draw = spread_mod.draw(spec, float(spread), seed, scheme)
+        draw = spread_draw(spec, float(spread), seed, scheme)
     else:
-        spread_mod.draw(spec, 0.0, seed, scheme)   # validates the arguments only
+        spread_draw(spec, 0.0, seed, scheme)   # validates the arguments only
     d = design or Design()
     if scheme == "parallel" and arrangement == "B":
-        from .lower import lower_parallel_b
         nl, rep = lower_parallel_b(spec, draw, d)
     elif scheme == "parallel":
-        from .arrangement_a import lower_parallel_a
         nl, rep = lower_parallel_a(spec, draw, d)
     else:
-        from .sequential import lower_sequential
         nl, rep = lower_sequential(spec, draw, d)
     rep.spread, rep.seed = float(spread or 0.0), seed
+    rep.netlist = nl
     _sharing(nl, spec, rep)
     return nl, rep
 
 
 def _sharing(nl, spec: NetSpec, rep: CompileReport) -> None:
     """Fill the realised weights and the weight-sharing error of each layer."""
-    from .realised import layer_weights
-    from .reference import layer_matrix
     phys = device_physics()
     npos = [r.chains // lay.c_out for r, lay in zip(rep.layers, spec.layers, strict=True)]
-    real = layer_weights(nl, spec, phys, npos, rep.arrangement)
+    if rep.arrangement == "A":
+        real = realised_weights(nl, spec, phys, npos, resonances(nl))
+    else:
+        real = layer_weights(nl, spec, phys, npos)
     rep.realised = real
     for (W, b, _), lay, lr in zip(real, spec.layers, rep.layers, strict=True):
         W0, b0 = layer_matrix(lay, phys)
@@ -91,11 +96,14 @@ def evaluate(netlist, images, batch: int = 10000, progress=None) -> np.ndarray:
 
     Each image is bound to the netlist's ``.input`` parameters ``x<i>`` (pixel / 255, in
     the flat ``(y, x, c)`` order of the compiler) and the outputs are read from its
-    ``.output`` probes.  Nothing but the binding happens outside the netlist.
+    ``.output`` probes.  Nothing but the binding happens outside the netlist.  Inputs and
+    outputs are matched by name, not by the order of their cards: column ``c`` of the
+    result is output ``y<c>``.
 
     Parameters
     ----------
     netlist : Netlist
+        A compiled netlist: outputs ``y0 .. y<n-1>``.
     images : array (n, H, W) uint8 or float in [0, 1]
     batch : int
         Images solved per call of :func:`spinnet.engine.steady`.
@@ -104,18 +112,16 @@ def evaluate(netlist, images, batch: int = 10000, progress=None) -> np.ndarray:
     from ..engine.steady import steady
     x = _pixels(images)
     n = x.shape[0]
-    names = list(netlist.inputs)
-    if str(netlist.options.get("scheme", "")).lower() == "sequential":
-        pass
-    elif x.shape[1] != len(names):
-        raise DataError(f"images have {x.shape[1]} pixels but the netlist has {len(names)} "
-                        ".input parameters")
     if not isinstance(batch, int | np.integer) or batch < 1:
         raise ParameterError("evaluate", "batch", batch, "", "an integer >= 1")
     if str(netlist.options.get("scheme", "")).lower() == "sequential":
-        from .sequential import evaluate_sequential
         shape = _input_shape(netlist, x.shape[1])
         return evaluate_sequential(netlist, x, shape, batch, progress)
+    naming.class_columns(netlist.outputs)          # refuses outputs that are not y0..y<n-1>
+    names = list(netlist.inputs)
+    if x.shape[1] != len(names):
+        raise DataError(f"images have {x.shape[1]} pixels but the netlist has {len(names)} "
+                        ".input parameters")
     order = _input_order(names)
     out = []
     for start in range(0, n, batch):
@@ -127,7 +133,9 @@ def evaluate(netlist, images, batch: int = 10000, progress=None) -> np.ndarray:
             raise SimulationError(
                 f"the steady-state analysis of {netlist.title!r} ran out of memory",
                 hint="a smaller --batch") from None
-        out.append(np.asarray(res.outputs, dtype=float).reshape(len(xb), -1))
+        # columns by the names the result reports (its order need not be the cards')
+        columns = naming.class_columns(res.output_names)
+        out.append(np.asarray(res.outputs, dtype=float).reshape(len(xb), -1)[:, columns])
         if progress is not None:
             progress(min(start + batch, n), n)
     if not out:
@@ -149,9 +157,13 @@ def _input_shape(netlist, n_pix: int) -> tuple[int, int, int]:
 def _input_order(names: list[str]) -> list[int]:
     order = []
     for nm in names:
-        if not (nm[:1].lower() == "x" and nm[1:].isdigit()):
+        i = naming.parse_pixel_input(nm)
+        if i is None:
             raise DataError(f"netlist input {nm!r} is not a pixel input x<index>")
-        order.append(int(nm[1:]))
+        order.append(i)
+    if sorted(order) != list(range(len(names))):
+        raise DataError(f"netlist inputs are not the pixels x0 .. x{len(names) - 1}, "
+                        "each once")
     return order
 
 

@@ -19,9 +19,10 @@ Parallel scheme, arrangement B ("local input lines", docs/compiler.md):
   ``NFL ... targets="..."`` fed by a DC current source whose current the compiler solves
   for; dense weights are fabricated at their trained resonance (no sharing).
 
-Names: layer ``l`` (1-based), neuron/chain ``j`` (flat ``(y, x, c)`` index), tap ``t``:
-resonator ``N<l>_<j>_<t>`` (bias ``N<l>_<j>_b``), chain nodes ``c<l>_<j>_<t>``, STNO
-``NO<l>_<j>``, input-line nodes ``L<l>_<i>_<m>``.
+Names (written and read by :mod:`spinnet.netlist.naming` only): layer ``l`` (1-based),
+neuron/chain ``j`` (flat ``(y, x, c)`` index), tap ``t``: resonator ``N<l>_<j>_<t>`` (bias
+``N<l>_<j>_b``), chain nodes ``c<l>_<j>_<t>``, STNO ``NO<l>_<j>``, input-line nodes
+``L<l>_<i>_<m>``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import math
 
 import numpy as np
 
+from ..netlist import naming
 from ..netlist.model import Analysis, Element, Expr, Model, Netlist, Waveform
 from .circuit import Design
 from .report import CompileReport, LayerReport
@@ -45,10 +47,10 @@ class _Lines:
     def segment(self, line: str) -> tuple[str, str]:
         m = self.count.get(line, 0)
         self.count[line] = m + 1
-        return f"{line}_{m}", f"{line}_{m + 1}"
+        return naming.line_node(line, m), naming.line_node(line, m + 1)
 
     def end(self, line: str) -> str:
-        return f"{line}_{self.count.get(line, 0)}"
+        return naming.line_node(line, self.count.get(line, 0))
 
 
 def _res(nl: Netlist, name, a, b, ia, ib, model, fr, o):
@@ -73,8 +75,9 @@ def _chain_head(nl: Netlist, l: int, j: int, lay) -> str:
     DC source in hidden layers, ground in the last layer (its outputs are chain ends)."""
     if lay.act is None:
         return "0"
-    node = f"c{l}_{j}_0"
-    nl.add(Element(f"VC{l}_{j}", (node, "0"), source=Waveform("dc", (), float(lay.act["vbias"]))))
+    node = naming.chain_node(l, j, 0)
+    nl.add(Element(naming.layer_element("VC", l, j), (node, "0"),
+                   source=Waveform("dc", (), float(lay.act["vbias"]))))
     return node
 
 
@@ -106,11 +109,14 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
     f1 = spec.layers[0].f_in
     c_in = spec.in_shape[2]
     for i in range(n_pix):
-        nl.inputs.append(f"x{i}")
-        nl.add(Element(f"VX{i}", (f"xa{i}", "0"),
+        x = naming.pixel_input(i)
+        nl.inputs.append(x)
+        nl.add(Element(naming.pixel_source(i), (naming.pixel_node(i), "0"),
                        source=Waveform("tones", (float(f1[i % c_in]),
-                                                 Expr(f"ain*sqrt(x{i})"), 0.0))))
-        nl.add(Element(f"RX{i}", (f"xa{i}", f"L1_{i}_0"), value=d.r_src))
+                                                 Expr(f"ain*sqrt({x})"), 0.0))))
+        nl.add(Element(naming.pixel_resistor(i),
+                       (naming.pixel_node(i), naming.line_node(naming.input_line(1, i), 0)),
+                       value=d.r_src))
     taps = layer_taps(spec)
     n_layers = len(spec.layers)
     for li, lay in enumerate(spec.layers):
@@ -132,11 +138,12 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
         targets: dict[tuple[int, int], list[str]] = {}
         btargets: dict[int, list[str]] = {}
         # bias tone line of this layer
-        bline = f"B{l}"
-        nl.add(Element(f"VB{l}", (f"ba{l}", "0"),
+        bline = naming.bias_line(l)
+        nl.add(Element(naming.bias_source(l), (f"ba{l}", "0"),
                        source=Waveform("tones", (float(lay.bias_f),
                                                  d.tone_amplitude(lay.bias_p), 0.0))))
-        nl.add(Element(f"RB{l}", (f"ba{l}", f"{bline}_0"), value=d.r_src))
+        nl.add(Element(naming.layer_element("RB", l), (f"ba{l}", naming.line_node(bline, 0)),
+                       value=d.r_src))
         act = lay.act
         for q in range(npos):
             qd = q if (real is not None and real["fr"].shape[0] > 1) else 0
@@ -145,10 +152,10 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
                 node = _chain_head(nl, l, j, lay)
                 for t in range(ntap):
                     i_in = int(idx[q, t])
-                    ia, ib = lines.segment(f"L{l}_{i_in}")
-                    nxt = f"c{l}_{j}_{t + 1}"
+                    ia, ib = lines.segment(naming.input_line(l, i_in))
+                    nxt = naming.chain_node(l, j, t + 1)
                     fr_dev = fr_tr[co, t] if real is None else real["fr"][qd, co, t]
-                    name = f"N{l}_{j}_{t}"
+                    name = naming.resonator(l, j, t)
                     if shared:   # fabricated at nominal (+ its spread), tuned by the field line
                         fr_fab = nominal[co, t] + (fr_dev - fr_tr[co, t])
                         targets.setdefault((co, t), []).append(name)
@@ -157,9 +164,9 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
                     _res(nl, name, node, nxt, ia, ib, mname, fr_fab, o_tr[co, t])
                     node = nxt
                 ia, ib = lines.segment(bline)
-                end = f"c{l}_{j}_e"
+                end = naming.chain_end(l, j)
                 frb_dev = lay.bias_fr[co] if real is None else real["fr_bias"][qd, co]
-                name = f"N{l}_{j}_b"
+                name = naming.resonator(l, j, naming.BIAS)
                 if shared:
                     frb_fab = nominal_b[co] + (frb_dev - lay.bias_fr[co])
                     btargets.setdefault(co, []).append(name)
@@ -167,30 +174,37 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
                     frb_fab = frb_dev
                 _res(nl, name, node, end, ia, ib, mname, frb_fab, lay.bias_o[co])
                 if last:
-                    nl.outputs[f"y{j}"] = f"v({end})"
+                    nl.outputs[naming.class_output(j)] = naming.format_probe("v", end)
                     continue
                 # bias tee: DC arm to the read-out node, RF arm into a termination
-                nl.add(Element(f"LT{l}_{j}", (end, f"r{l}_{j}"), value=d.l_tee))
-                nl.add(Element(f"CT{l}_{j}", (end, f"t{l}_{j}"), value=d.c_tee))
-                nl.add(Element(f"RT{l}_{j}", (f"t{l}_{j}", "0"), value=d.r_term))
+                nl.add(Element(naming.layer_element("LT", l, j), (end, f"r{l}_{j}"),
+                               value=d.l_tee))
+                nl.add(Element(naming.layer_element("CT", l, j), (end, f"t{l}_{j}"),
+                               value=d.c_tee))
+                nl.add(Element(naming.layer_element("RT", l, j), (f"t{l}_{j}", "0"),
+                               value=d.r_term))
                 s = f"s{l}_{j}"
-                nl.add(Element(f"G{l}_{j}", ("0", s, f"r{l}_{j}", "0"), value=float(act["gm"])))
-                _stno(nl, f"NO{l}_{j}", s, l, j, act, real, qd, co, d,
+                nl.add(Element(naming.layer_element("G", l, j), ("0", s, f"r{l}_{j}", "0"),
+                               value=float(act["gm"])))
+                _stno(nl, naming.oscillator(l, j), s, l, j, act, real, qd, co, d,
                       float(spec.layers[li + 1].f_in[co % spec.layers[li + 1].c_in]))
-                nl.add(Element(f"CC{l}_{j}", (s, f"L{l + 1}_{j}_0"), value=d.c_couple))
+                nl.add(Element(naming.layer_element("CC", l, j),
+                               (s, naming.line_node(naming.input_line(l + 1, j), 0)),
+                               value=d.c_couple))
         # terminate this layer's input lines and its bias line
         for i_in in range(int(np.prod(sin))):
-            line = f"L{l}_{i_in}"
-            nl.add(Element(f"RL{l}_{i_in}", (lines.end(line), "0"), value=d.r_term))
-        nl.add(Element(f"RLB{l}", (lines.end(bline), "0"), value=d.r_term))
+            line = naming.input_line(l, i_in)
+            nl.add(Element(naming.layer_element("RL", l, i_in), (lines.end(line), "0"),
+                           value=d.r_term))
+        nl.add(Element(naming.layer_element("RLB", l), (lines.end(bline), "0"), value=d.r_term))
         n_fl = 0
         if shared:
             nl.add_model(Model(f"fl{l}", "fline", d.fline_model()))
             for (co, t), names in targets.items():
-                _fieldline(nl, f"{l}_{co}_{t}", l, float(i_fl[co, t]), names)
+                _fieldline(nl, naming.fieldline_tag(l, co, t), l, float(i_fl[co, t]), names)
                 n_fl += 1
             for co, names in btargets.items():
-                _fieldline(nl, f"{l}_{co}_b", l, float(i_flb[co]), names)
+                _fieldline(nl, naming.fieldline_tag(l, co, naming.BIAS), l, float(i_flb[co]), names)
                 n_fl += 1
         rep.layers.append(_layer_report(spec, li, lay, npos, ntap, n_fl, d, nl, l,
                                         i_fl, i_flb, n_layers))
@@ -200,8 +214,9 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
 
 
 def _fieldline(nl, tag, l, current, names):
-    nl.add(Element(f"IFL{tag}", ("0", f"fl{tag}"), source=Waveform("dc", (), current)))
-    nl.add(Element(f"NFL{tag}", (f"fl{tag}", "0"), model=f"fl{l}",
+    nl.add(Element(naming.fieldline_source(tag), ("0", f"fl{tag}"),
+                   source=Waveform("dc", (), current)))
+    nl.add(Element(naming.fieldline(tag), (f"fl{tag}", "0"), model=f"fl{l}",
                    params={"targets": " ".join(names)}))
 
 

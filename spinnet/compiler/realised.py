@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..devices import fieldline
+from ..netlist import naming
 from ..netlist.model import Netlist
 from .spec import NetSpec
 
@@ -24,7 +25,7 @@ def resonances(nl: Netlist) -> dict[str, float]:
     for el in nl.elements.values():
         if el.kind == "N" and "targets" in el.params:
             mp = {k.lower(): float(v) for k, v in nl.models[el.model.lower()].params.items()}
-            src = nl.elements[("I" + el.name[1:]).lower()]
+            src = nl.elements[naming.source_of_fieldline(el.name).lower()]
             shift = float(fieldline.shift(float(src.source.dc), mp.get("w", 1e-6),
                                           mp.get("dfdh", 0.0), mp.get("h0", 800.0),
                                           mp.get("ms", 1e6), mp.get("mode", 0.0)))
@@ -33,17 +34,14 @@ def resonances(nl: Netlist) -> dict[str, float]:
     return fr
 
 
-def layer_weights(nl: Netlist, spec: NetSpec, phys, npos_list, arrangement: str = "B"
+def layer_weights(nl: Netlist, spec: NetSpec, phys, npos_list
                   ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per layer ``(W (n_pos, C_out, taps), b (n_pos, C_out), act)`` realised by ``nl``
-    (V/W, V; ``act``: the oscillators' ``A R Q Ith`` per position and channel, or None).
-
-    Arrangement B: each resonator sees the one tone of its own input line.  Arrangement A:
-    see :func:`spinnet.compiler.arrangement_a.realised_weights` (crosstalk included).
+    """Per layer ``(W (n_pos, C_out, taps), b (n_pos, C_out), act)`` realised by an
+    arrangement-B netlist ``nl`` (V/W, V; ``act``: the oscillators' ``A R Q Ith`` per
+    position and channel, or None), each resonator seeing the one tone of its own input
+    line.  Arrangement A: :func:`spinnet.compiler.arrangement_a.realised_weights`
+    (crosstalk included).
     """
-    if arrangement == "A":
-        from .arrangement_a import realised_weights
-        return realised_weights(nl, spec, phys, npos_list, resonances(nl))
     fr = resonances(nl)
     out = []
     for li, lay in enumerate(spec.layers):
@@ -58,11 +56,12 @@ def layer_weights(nl: Netlist, spec: NetSpec, phys, npos_list, arrangement: str 
             for co in range(lay.c_out):
                 j = q * lay.c_out + co
                 for t in range(ntap):
-                    name = f"N{l}_{j}_{t}"
+                    name = naming.resonator(l, j, t)
                     frm[q, co, t] = fr[name]
                     om[q, co, t] = nl.elements[name.lower()].params["o"]
-                frb[q, co] = fr[f"N{l}_{j}_b"]
-                ob[q, co] = nl.elements[f"n{l}_{j}_b"].params["o"]
+                name = naming.resonator(l, j, naming.BIAS)
+                frb[q, co] = fr[name]
+                ob[q, co] = nl.elements[name.lower()].params["o"]
         f_tap = lay.f_in[np.arange(ntap) % lay.c_in] if lay.kind == "conv" else lay.f_in
         W = np.asarray(phys.weight(f_tap, frm, r["alpha"], r["K"], r.get("s", 0.0), om))
         b = lay.bias_p * np.asarray(phys.weight(lay.bias_f, frb, r["alpha"], r["K"],
@@ -80,9 +79,10 @@ def _stno_params(nl: Netlist, l: int, lay, npos: int) -> dict | None:
     out = {k: np.empty((npos, lay.c_out)) for k in keys}
     for q in range(npos):
         for co in range(lay.c_out):
-            el = nl.elements.get(f"no{l}_{q * lay.c_out + co}")
+            el = nl.elements.get(naming.oscillator(l, q * lay.c_out + co).lower())
             if el is None:   # sequential scheme: the oscillator replaying channel co (tap co)
-                el = nl.elements[f"nu{l + 1}_{co}"]
+                el = nl.elements[naming.replay_oscillator(l + 1, co).lower()]
             for k, pk in keys.items():
                 out[k][q, co] = float(el.params[pk])
     return out
+

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
+
+from ..netlist import naming
 
 
 @dataclass
@@ -47,6 +49,17 @@ class CompileReport:
     notes: list[str] = field(default_factory=list)
     # realised weights per layer (W, b) for the software check; not serialised
     realised: list = field(default_factory=list, repr=False)
+    # the compiled netlist, read by `structure`; not serialised
+    netlist: object = field(default=None, repr=False, compare=False)
+    _structure: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def structure(self):
+        """Layer -> chain -> junction map of the compiled netlist
+        (:class:`spinnet.netlist.naming.Structure`, built on first use)."""
+        if self._structure is None and self.netlist is not None:
+            self._structure = naming.structure(self.netlist)
+        return self._structure
 
     @property
     def totals(self) -> dict:
@@ -57,7 +70,9 @@ class CompileReport:
         return tot
 
     def to_dict(self) -> dict:
-        d = {k: v for k, v in asdict(self).items() if k != "realised"}
+        d = {f.name: getattr(self, f.name) for f in fields(self)
+             if f.name not in ("realised", "netlist", "_structure")}
+        d["layers"] = [asdict(r) for r in self.layers]
         d["totals"] = self.totals
         return _plain(d)
 

@@ -17,8 +17,9 @@ Stage inputs (``.input``):
 
 Stage outputs (``.output``): ``h<l>_<c>`` = read-out voltage of chain ``c`` (hidden
 layers), ``y<c>`` class scores (last layer).  All stages are disconnected parts of one
-netlist; :func:`evaluate_sequential` solves them stage by stage.  Every element name is
-``<letters><layer>_...`` so a stage's elements can be selected by name.
+netlist; :func:`evaluate_sequential` solves them stage by stage.  Every element, input and
+output of stage ``l`` is named ``<letters><l>_...`` (:func:`spinnet.netlist.naming.layer_of`
+selects a stage's part).
 
 Each weight has exactly one resonator, so no field line is needed (each is fabricated or
 trimmed at its trained resonance); spread is drawn per device with ``P = 1``.
@@ -27,17 +28,16 @@ trimmed at its trained resonance); spread is drawn per device with ``P = 1``.
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 
+from ..errors import DataError
+from ..netlist import naming
 from ..netlist.model import Analysis, Element, Expr, Netlist, Waveform
 from .circuit import Design
 from .lower import _res, _sdr_model, _stno, layer_taps
 from .report import CompileReport, LayerReport
 from .spec import NetSpec
-
-_STAGE = re.compile(r"^[a-z]+(\d+)_", re.IGNORECASE)
 
 
 def lower_sequential(spec: NetSpec, draw: list[dict] | None = None,
@@ -61,57 +61,68 @@ def lower_sequential(spec: NetSpec, draw: list[dict] | None = None,
         c_prev = sin[-1]
         # tap line sources
         for t in range(ntap):
-            line = f"L{l}_{t}"
+            # tap line t of stage l (input line name of its tap, see the module docstring)
+            line = naming.input_line(l, t)
             f_tone = float(lay.f_in[t % lay.c_in] if lay.kind == "conv" else lay.f_in[t])
+            inp = naming.stage_input(l, t)
+            nl.inputs.append(inp)
             if li == 0:
-                nl.inputs.append(f"p1_{t}")
-                nl.add(Element(f"VX{l}_{t}", (f"xa{l}_{t}", "0"),
-                               source=Waveform("tones", (f_tone, Expr(f"ain*sqrt(p1_{t})"),
+                nl.add(Element(naming.layer_element("VX", l, t), (f"xa{l}_{t}", "0"),
+                               source=Waveform("tones", (f_tone, Expr(f"ain*sqrt({inp})"),
                                                          0.0))))
-                nl.add(Element(f"RX{l}_{t}", (f"xa{l}_{t}", f"{line}_0"), value=d.r_src))
+                nl.add(Element(naming.layer_element("RX", l, t),
+                               (f"xa{l}_{t}", naming.line_node(line, 0)), value=d.r_src))
             else:
                 prev = spec.layers[li - 1]
-                ch = t % c_prev if lay.kind == "conv" else t % c_prev
-                nl.inputs.append(f"u{l}_{t}")
-                nl.add(Element(f"VU{l}_{t}", (f"uu{l}_{t}", "0"),
-                               source=Waveform("dc", (), Expr(f"u{l}_{t}"))))
+                ch = t % c_prev
+                nl.add(Element(naming.layer_element("VU", l, t), (f"uu{l}_{t}", "0"),
+                               source=Waveform("dc", (), Expr(inp))))
                 s = f"su{l}_{t}"
-                nl.add(Element(f"GU{l}_{t}", ("0", s, f"uu{l}_{t}", "0"),
+                nl.add(Element(naming.layer_element("GU", l, t), ("0", s, f"uu{l}_{t}", "0"),
                                value=float(prev.act["gm"])))
                 preal = draw[li - 1] if draw is not None else None
-                _stno(nl, f"NU{l}_{t}", s, l, t, prev.act, preal, 0, ch, d, f_tone, prefix="oscu")
-                nl.add(Element(f"CU{l}_{t}", (s, f"{line}_0"), value=d.c_couple))
+                _stno(nl, naming.replay_oscillator(l, t), s, l, t, prev.act, preal, 0, ch, d,
+                      f_tone, prefix="oscu")
+                nl.add(Element(naming.layer_element("CU", l, t), (s, naming.line_node(line, 0)),
+                               value=d.c_couple))
             seg = 0
             for co in range(lay.c_out):
                 fr_dev = fr_tr[co, t] if real is None else real["fr"][0, co, t]
-                a, b = f"c{l}_{co}_{t}", f"c{l}_{co}_{t + 1}"
+                a, b = naming.chain_node(l, co, t), naming.chain_node(l, co, t + 1)
                 if t == 0 and last:
                     a = "0"
-                _res(nl, f"N{l}_{co}_{t}", a, b, f"{line}_{seg}", f"{line}_{seg + 1}", mname,
-                     fr_dev, o_tr[co, t])
+                _res(nl, naming.resonator(l, co, t), a, b, naming.line_node(line, seg),
+                     naming.line_node(line, seg + 1), mname, fr_dev, o_tr[co, t])
                 seg += 1
-            nl.add(Element(f"RL{l}_{t}", (f"{line}_{seg}", "0"), value=d.r_term))
+            nl.add(Element(naming.layer_element("RL", l, t), (naming.line_node(line, seg), "0"),
+                           value=d.r_term))
         # bias line
-        bl = f"B{l}"
-        nl.add(Element(f"VB{l}_0", (f"ba{l}", "0"),
+        bl = naming.bias_line(l)
+        nl.add(Element(naming.layer_element("VB", l, 0), (f"ba{l}", "0"),
                        source=Waveform("tones", (float(lay.bias_f),
                                                  d.tone_amplitude(lay.bias_p), 0.0))))
-        nl.add(Element(f"RB{l}_0", (f"ba{l}", f"{bl}_0"), value=d.r_src))
+        nl.add(Element(naming.layer_element("RB", l, 0), (f"ba{l}", naming.line_node(bl, 0)),
+                       value=d.r_src))
         for co in range(lay.c_out):
             frb = lay.bias_fr[co] if real is None else real["fr_bias"][0, co]
-            end = f"c{l}_{co}_e"
-            _res(nl, f"N{l}_{co}_b", f"c{l}_{co}_{ntap}", end, f"{bl}_{co}", f"{bl}_{co + 1}",
-                 mname, frb, lay.bias_o[co])
+            end = naming.chain_end(l, co)
+            _res(nl, naming.resonator(l, co, naming.BIAS), naming.chain_node(l, co, ntap), end,
+                 naming.line_node(bl, co), naming.line_node(bl, co + 1), mname, frb,
+                 lay.bias_o[co])
             if last:
-                nl.outputs[f"y{co}"] = f"v({end})"
+                nl.outputs[naming.class_output(co)] = naming.format_probe("v", end)
                 continue
-            nl.add(Element(f"VC{l}_{co}", (f"c{l}_{co}_0", "0"),
+            nl.add(Element(naming.layer_element("VC", l, co), (naming.chain_node(l, co, 0), "0"),
                            source=Waveform("dc", (), float(lay.act["vbias"]))))
-            nl.add(Element(f"LT{l}_{co}", (end, f"r{l}_{co}"), value=d.l_tee))
-            nl.add(Element(f"CT{l}_{co}", (end, f"t{l}_{co}"), value=d.c_tee))
-            nl.add(Element(f"RT{l}_{co}", (f"t{l}_{co}", "0"), value=d.r_term))
-            nl.outputs[f"h{l}_{co}"] = f"v(r{l}_{co})"
-        nl.add(Element(f"RLB{l}_0", (f"{bl}_{lay.c_out}", "0"), value=d.r_term))
+            nl.add(Element(naming.layer_element("LT", l, co), (end, f"r{l}_{co}"),
+                           value=d.l_tee))
+            nl.add(Element(naming.layer_element("CT", l, co), (end, f"t{l}_{co}"),
+                           value=d.c_tee))
+            nl.add(Element(naming.layer_element("RT", l, co), (f"t{l}_{co}", "0"),
+                           value=d.r_term))
+            nl.outputs[naming.hidden_output(l, co)] = naming.format_probe("v", f"r{l}_{co}")
+        nl.add(Element(naming.layer_element("RLB", l, 0),
+                       (naming.line_node(bl, lay.c_out), "0"), value=d.r_term))
         nl.options[f"stage{l}"] = f"{lay.kind}:{lay.k}:{lay.stride}:{lay.c_out}"
         rep.layers.append(_report(spec, li, lay, npos, ntap, d))
     nl.analyses.append(Analysis("steady"))
@@ -147,25 +158,40 @@ def _report(spec, li, lay, npos, ntap, d: Design) -> LayerReport:
         latency_s=npos * d.settle_tau * tau, power_w=p_lines, time_steps=npos)
 
 
-def _stage_of(name: str) -> int | None:
-    m = _STAGE.match(name)
-    return int(m.group(1)) if m else None
-
-
 def n_stages(nl: Netlist) -> int:
-    return max(_stage_of(n) or 0 for n in nl.inputs + list(nl.outputs) + ["x1_"])
+    """Number of stages of a sequential netlist (the highest stage of its inputs/outputs)."""
+    return max([naming.layer_of(n) or 0 for n in nl.inputs + list(nl.outputs)] + [1])
 
 
 def stage_netlist(nl: Netlist, l: int) -> Netlist:
-    """The elements, models and I/O of stage ``l`` of a sequential netlist."""
+    """The elements, models and I/O of stage ``l`` of a sequential netlist.
+
+    Inputs are ordered by tap and outputs by channel (class), whatever the order of the
+    ``.input``/``.output`` cards.
+    """
     sub = Netlist(title=f"{nl.title} [stage {l}]", params=dict(nl.params),
                   models=dict(nl.models))
     for key, el in nl.elements.items():
-        if _stage_of(el.name) == l:
+        if naming.layer_of(el.name) == l:
             sub.elements[key] = el
-    sub.inputs = [n for n in nl.inputs if _stage_of(n) == l]
-    hidden = {k: v for k, v in nl.outputs.items() if k.lower().startswith(f"h{l}_")}
-    sub.outputs = hidden or {k: v for k, v in nl.outputs.items() if k.lower().startswith("y")}
+    taps = {}
+    for n in nl.inputs:
+        p = naming.parse_stage_input(n)
+        if p is not None and p[0] == l:
+            taps[p[1]] = n
+    if sorted(taps) != list(range(len(taps))):
+        raise DataError(f"sequential netlist: the inputs of stage {l} are not taps 0..n-1")
+    sub.inputs = [taps[t] for t in range(len(taps))]
+    hidden = {}
+    for k, v in nl.outputs.items():
+        p = naming.parse_hidden_output(k)
+        if p is not None and p[0] == l:
+            hidden[p[1]] = (k, v)
+    if hidden:
+        sub.outputs = {hidden[c][0]: hidden[c][1] for c in sorted(hidden)}
+    else:
+        names = [k for k in nl.outputs if naming.parse_class_output(k) is not None]
+        sub.outputs = {names[k]: nl.outputs[names[k]] for k in naming.class_columns(names)}
     return sub
 
 
@@ -200,7 +226,10 @@ def evaluate_sequential(nl: Netlist, x: np.ndarray, shape: tuple[int, int, int],
         for s0 in range(0, patches.shape[0], per):
             pb = patches[s0:s0 + per]
             res = steady(sub, {name: pb[:, t] for t, name in enumerate(sub.inputs)})
-            outs.append(np.asarray(res.outputs, float).reshape(len(pb), -1))
+            # columns in the stage's output order (channel, class), found by name
+            got = [nm.lower() for nm in res.output_names]
+            cols = [got.index(nm.lower()) for nm in sub.outputs]
+            outs.append(np.asarray(res.outputs, float).reshape(len(pb), -1)[:, cols])
         vals = np.concatenate(outs).reshape(n, ho * wo * c_out)
         h, w, c = ho, wo, c_out
         if progress is not None:
@@ -210,7 +239,6 @@ def evaluate_sequential(nl: Netlist, x: np.ndarray, shape: tuple[int, int, int],
 
 def _geometry(nl: Netlist, l: int):
     """(kind, k, stride, c_out) of stage ``l`` from the ``.options stage<l>=...`` card."""
-    from ..errors import DataError
     g = nl.options.get(f"stage{l}")
     try:
         kind, k, stride, c_out = str(g).split(":")

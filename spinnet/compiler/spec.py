@@ -3,8 +3,9 @@
 :class:`NetSpec` is the compiler's own, device-level view of a hardware-aware CNN: every
 weight is a resonator (its trained resonance frequency ``fr`` and orientation ``o``), every
 layer's inputs are RF tones at known frequencies, every neuron an STNO activation.  It is
-built from a :class:`spinnet.nn.HardwareModel` by :func:`from_model` (or by hand in tests),
-so the lowering code does not depend on how the trainer stores its arrays.
+built from a :class:`spinnet.nn.HardwareModel` by :func:`spinnet.compiler.adapt.from_model`
+(or by hand in tests), so the lowering code does not depend on how the trainer stores its
+arrays.
 
 Conventions (SI units):
 
@@ -151,35 +152,3 @@ def conv_taps(lay: LayerSpec, h: int, w: int, c: int):
     iy = oy.reshape(-1, 1) * s + ky.reshape(1, -1)
     ix = ox.reshape(-1, 1) * s + kx.reshape(1, -1)
     return ho, wo, (iy * w + ix) * c + ch.reshape(1, -1)
-
-
-def _get(obj, names, default=None):
-    for n in names:
-        if isinstance(obj, dict) and n in obj:
-            return obj[n]
-        if hasattr(obj, n):
-            return getattr(obj, n)
-    return default
-
-
-def from_model(model) -> NetSpec:
-    """Build a :class:`NetSpec` from a :class:`spinnet.nn.HardwareModel`.
-
-    The model exposes its layers through ``model.to_spec()`` when the nn package provides
-    it (the preferred, explicit contract); otherwise the attributes listed in
-    docs/compiler.md are read.  Raises :class:`DataError` when something is missing.
-    """
-    if isinstance(model, NetSpec):
-        model.validate()
-        return model
-    to_spec = getattr(model, "to_spec", None)
-    if callable(to_spec):
-        spec = to_spec()
-        if isinstance(spec, NetSpec):
-            spec.validate()
-            return spec
-        raise DataError("model.to_spec() did not return a spinnet.compiler.NetSpec")
-    from .adapt import spec_from_hardware_model
-    spec = spec_from_hardware_model(model)
-    spec.validate()
-    return spec

@@ -30,6 +30,9 @@ def draw(spec: NetSpec, spread: float, seed: int | None, scheme: str = "parallel
     if spread and seed is None:
         raise ParameterError("compile", "seed", seed, "",
                              "an integer (every random draw takes a seed)")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
+                             or seed < 0):
+        raise ParameterError("compile", "seed", seed, "", "an integer >= 0")
     rng = np.random.default_rng(seed)
     shapes = spec.shapes()
     out = []

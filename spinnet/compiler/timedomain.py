@@ -38,56 +38,42 @@ trained ``alpha = 0.2`` the scores differ by more than the integration error.
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 
+from ..errors import DataError, ParameterError
+from ..netlist import naming
 from ..netlist.model import Element, Expr, Model, Netlist, Waveform
-
-_RES = re.compile(r"^N(\d+)_(\d+)_(\d+|b)$", re.IGNORECASE)
-_LINE = re.compile(r"^L(\d+)_(\d+)_\d+$", re.IGNORECASE)
+from .api import _pixels
 
 
-def last_layer(nl: Netlist):
-    """``(layer, {chain: [junction elements]}, output chains)`` of the output layer."""
-    outs = {}
-    for name, probe in nl.outputs.items():
-        m = re.match(r"v\((c(\d+)_(\d+)_e)\)", probe.strip(), re.IGNORECASE)
-        if m:
-            outs[name] = (int(m.group(2)), int(m.group(3)))
+def last_layer(nl: Netlist, st: naming.Structure | None = None):
+    """``(layer, {chain: [junction elements]}, output chains)`` of the output layer.
+
+    ``st``: the netlist's :func:`spinnet.netlist.naming.structure` (read when None).
+    """
+    st = naming.structure(nl) if st is None else st
+    outs = dict(st.outputs)
     if not outs:
-        from ..errors import DataError
         raise DataError("time-domain check: the netlist's outputs are not compiled chain ends")
     layer = next(iter(outs.values()))[0]
-    chains: dict[int, list] = {j: [] for _, j in outs.values()}
-    for el in nl.elements.values():
-        m = _RES.match(el.name)
-        if m and int(m.group(1)) == layer and int(m.group(2)) in chains:
-            chains[int(m.group(2))].append(el)
+    found = st.layers.get(layer, {})
+    chains: dict[int, list] = {j: [nl.elements[jn.name.lower()] for jn in found.get(j, [])]
+                               for _, j in outs.values()}
     return layer, chains, outs
 
 
 def _tone(nl: Netlist, layer: int, el) -> float:
     """Frequency of the tone on the drive line of a 4-terminal junction."""
-    m = _LINE.match(el.nodes[2])
-    if m is None:                      # the layer's bias line
-        return float(nl.elements[f"vb{layer}"].source.args[0])
-    i = int(m.group(2))
-    src = nl.elements.get(f"no{layer - 1}_{i}") if layer > 1 else None
+    ln = naming.parse_line_node(el.nodes[2])
+    src_line = naming.parse_input_line(ln[0]) if ln else None
+    if src_line is None:               # the layer's bias line
+        return float(nl.elements[naming.bias_source(layer).lower()].source.args[0])
+    i = src_line[1]
+    src = nl.elements.get(naming.oscillator(layer - 1, i).lower()) if layer > 1 else None
     if src is not None:
         return float(src.params["f0"])
-    return float(nl.elements[f"vx{i}"].source.args[0])
-
-
-_LAYER_EL = re.compile(r"^(?:NFL|IFL|NO|VC|LT|CT|RT|RL|CC|G|N)(\d+)_", re.IGNORECASE)
-_LAYER_BIAS = re.compile(r"^(?:RLB|VB|RB)(\d+)$", re.IGNORECASE)
-_PIXEL = re.compile(r"^(?:VX|RX)\d+$", re.IGNORECASE)
-
-
-def _layer_of(name: str) -> int | None:
-    """Layer number of a compiled element (names of spinnet/compiler/lower.py), else None."""
-    m = _LAYER_EL.match(name) or _LAYER_BIAS.match(name)
-    return int(m.group(1)) if m else None
+    return float(nl.elements[naming.pixel_source(i).lower()].source.args[0])
 
 
 def cut(nl: Netlist, first: int | None = None):
@@ -116,16 +102,17 @@ def cut(nl: Netlist, first: int | None = None):
     layer, _, outs = last_layer(nl)
     first = layer if first is None else int(first)
     if not 1 <= first <= layer:
-        from ..errors import ParameterError
         raise ParameterError("time-domain cut", "first", first, "", f"1..{layer}")
     td = Netlist(title=f"time-domain cut of layers {first}-{layer}")
     stnos: list[str] = []
     for el in nl.elements.values():
-        lay = _layer_of(el.name)
-        keep = (lay is not None and first <= lay <= layer) or (first == 1 and _PIXEL.match(el.name))
-        if lay == first - 1 and el.name.lower().startswith("cc"):
+        lay = naming.layer_of(el.name)
+        keep = ((lay is not None and first <= lay <= layer)
+                or (first == 1 and naming.parse_pixel_element(el.name) is not None))
+        prefix = naming.prefix_of(el.name)
+        if lay == first - 1 and prefix == "CC":
             keep = True
-        if lay == first - 1 and el.name.lower().startswith("no"):
+        if lay == first - 1 and prefix == "NO":
             stnos.append(el.name)
         if keep:
             td.add(el)
@@ -137,7 +124,7 @@ def cut(nl: Netlist, first: int | None = None):
         # Norton form of the Thevenin source (same circuit, two unknowns fewer per line:
         # the transient's band is set by how far each line reaches from its junction)
         r = float(el.params["r"])
-        td.add(Element(f"IS{i}", ("0", el.nodes[0]), source=Waveform(
+        td.add(Element(_emitter(i), ("0", el.nodes[0]), source=Waveform(
             "tones", (float(el.params["f0"]), Expr(f"a{i}/{r!r}"), 0.0))))
         td.add(Element(f"RS{i}", (el.nodes[0], "0"), value=r))
     if first == 1:
@@ -147,7 +134,14 @@ def cut(nl: Netlist, first: int | None = None):
     return td, stnos
 
 
-_SEGMENT = re.compile(r"^(.+)_(\d+)$")
+def _emitter(i: int) -> str:
+    """Name of the tone current source replacing oscillator ``i`` in a :func:`cut`."""
+    return f"IS{i}"
+
+
+def _copy_tag(j: int) -> str:
+    """Suffix of the line copies of chain ``j`` (:func:`split_chains`)."""
+    return f"x{j}"
 
 
 def split_chains(td: Netlist, chains: dict, only=None) -> Netlist:
@@ -189,8 +183,8 @@ def split_chains(td: Netlist, chains: dict, only=None) -> Netlist:
     last_seg: dict[str, int] = {}
     for els in chains.values():
         for el in els:
-            m = _SEGMENT.match(el.nodes[3])
-            last_seg[m.group(1)] = max(last_seg.get(m.group(1), 0), int(m.group(2)))
+            line, m = naming.parse_line_node(el.nodes[3])
+            last_seg[line] = max(last_seg.get(line, 0), m)
     out = Netlist(title=td.title + ", one line copy per chain")
     out.models.update(td.models)
     out.inputs.extend(td.inputs)
@@ -210,13 +204,13 @@ def split_chains(td: Netlist, chains: dict, only=None) -> Netlist:
     for j, els in chains.items():
         if only is not None and j not in only:
             continue
-        tag = f"x{j}"
+        tag = _copy_tag(j)
         names = {el.name.lower() for el in els}
         for el in els:
             out.add(el)
             ia, ib = el.nodes[2], el.nodes[3]
-            line = _SEGMENT.match(ia).group(1)
-            head, tail = f"{line}_0", f"{line}_{last_seg[line]}"
+            line = naming.parse_line_node(ia)[0]
+            head, tail = naming.line_node(line, 0), naming.line_node(line, last_seg[line])
             copy(comp.get(find(head), []), tag, {head: ia})
             copy(comp.get(find(tail), []), tag, {tail: ib})
         for grp in comp.values():      # field lines tuning this chain's junctions
@@ -278,14 +272,12 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
         and that model's own departure from the steady state (``level1_vs_steady_*``).
     """
     from ..engine.steady import steady
-    from .api import _pixels
 
     if mode not in ("cut", "junctions"):
-        from ..errors import ParameterError
         raise ParameterError("spot_check", "mode", mode, "", "'cut' or 'junctions'")
     layer, chains, outs = last_layer(nl)
     x = _pixels(images)
-    bind = {n: x[:, int(n[1:])] for n in nl.inputs}
+    bind = {n: x[:, naming.parse_pixel_input(n)] for n in nl.inputs}
     st = steady(nl, bind, keep="all")
     if mode == "cut":
         scores, level1, t_stop, dt = _run_cut(nl, layer, chains, outs, x, st, settle,
@@ -334,7 +326,7 @@ def _run_cut(nl, layer, chains, outs, x, st, settle, points_per_period, progress
     names = list(outs)
     # one run per output chain on its own line copies (split_chains): the whole layer in
     # one system couples every chain to every line and steps far more slowly
-    runs = [(c, split_chains(td, chains, only={outs[o][1]}), nl.outputs[o])
+    runs = [(c, outs[o][1], split_chains(td, chains, only={outs[o][1]}), nl.outputs[o])
             for c, o in enumerate(names)]
     jnames = {n.lower(): k for k, n in enumerate(st.junction_names)}
     snames = {n.lower(): k for k, n in enumerate(st.stno_names)}
@@ -351,16 +343,17 @@ def _run_cut(nl, layer, chains, outs, x, st, settle, points_per_period, progress
     for n in range(len(x)):
         b = {f"a{k}": float(amp[n, k]) for k in range(len(stnos))}
         if layer == 1:
-            b.update({name: float(x[n, int(name[1:])]) for name in nl.inputs})
+            b.update({name: float(x[n, naming.parse_pixel_input(name)]) for name in nl.inputs})
         tones = np.concatenate([f_el, freq[n]]) if len(stnos) else f_el
         tones, dt, t_start, t_stop = _window(tones, float(fr.min()), mp.get("alpha", 0.01),
                                              settle, points_per_period)
-        for c, net, probe in runs:
-            for key, old in list(net.elements.items()):   # the tone each oscillator emits
-                m = re.match(r"^is(\d+)x", key)
-                if m and float(old.source.args[0]) != float(freq[n, int(m.group(1))]):
+        for c, j, net, probe in runs:
+            for k in range(len(stnos)):     # the tone each oscillator emits on this image
+                key = (_emitter(k) + _copy_tag(j)).lower()
+                old = net.elements.get(key)
+                if old is not None and float(old.source.args[0]) != float(freq[n, k]):
                     net.elements[key] = Element(old.name, old.nodes, source=Waveform(
-                        "tones", (float(freq[n, int(m.group(1))]), old.source.args[1], 0.0)))
+                        "tones", (float(freq[n, k]), old.source.args[1], 0.0)))
             res = tran(net, dt, t_stop, method="rk4", dt=dt, tstart=t_start, bindings=b,
                        save=[probe], uic=True)
             scores[n, c] = _dc_part(np.asarray(res.time),
@@ -438,7 +431,7 @@ def _level1_scores(td, keys, f_all, powers, outs, names):
         mp = {kk.lower(): float(v) for kk, v in td.models[el.model.lower()].params.items()}
         v = oscillator_vdc(f_all[k], powers[:, k], float(el.params["fr"]), mp["alpha"],
                            mp["k"], mp.get("s", 0.0), float(el.params["o"]))
-        chain = int(keys[k].split("_")[1])
+        chain = naming.parse_resonator(keys[k])[1]
         col.setdefault(chain, []).append(v)
     for c, o in enumerate(names):
         out[:, c] = np.sum(col[outs[o][1]], axis=0)
