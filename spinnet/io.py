@@ -15,6 +15,7 @@ before anything is decompressed, and every failure is a :class:`~spinnet.errors.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import math
 import os
@@ -118,8 +119,10 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
             break
         except FileExistsError:
             continue
+        except OSError as exc:  # read-only or missing folder: name the file asked for
+            raise _named(exc, path) from None
     else:  # pragma: no cover - 100 collisions of 32 random bits
-        raise FileExistsError(f"cannot create a temporary file next to {path}")
+        raise FileExistsError(errno.EEXIST, "cannot create a temporary file", str(path))
     try:
         # made 0600; give it the mode a plain open() would (or keep the mode of the file it
         # replaces) so reports stay readable by others
@@ -133,10 +136,19 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename in (None, tmp, str(tmp)):
+            raise _named(exc, path) from exc  # a full disk says which file it stopped
         raise
+
+
+def _named(exc: OSError, path: Path) -> OSError:
+    """``exc`` with ``path`` as its file name (the temporary name means nothing to a user)."""
+    if exc.errno is None:
+        return exc
+    return type(exc)(exc.errno, exc.strerror or os.strerror(exc.errno), str(path))
 
 
 def _umask() -> int:
