@@ -19,6 +19,7 @@ import argparse
 import errno
 import importlib
 import json
+import os
 import re
 import sys
 import traceback
@@ -208,6 +209,12 @@ def main(argv: list[str] | None = None) -> int:
                        want_json)
     except KeyboardInterrupt as exc:
         return _report(exc, "spinnet: interrupted", 130, command, want_json)
+    except BrokenPipeError:  # the reader went away (`spinnet info | head -1`): say nothing
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps exit from writing again
+        except OSError:
+            pass
+        return 1
     except OSError as exc:  # unreadable input, unwritable output, full or read-only disk
         return _report(exc, _os_message(exc), 1, command, want_json)
     except MemoryError as exc:
