@@ -2,7 +2,7 @@
 
 Writes go to a temporary file next to the target, renamed over it once complete: a reader
 sees the old file or the new one, never a torn one.  The temporary file's name says what it
-is: ``.<target name>.spinnet-<pid>-<random>.tmp``.  A process killed mid-write (SIGKILL,
+is: ``.<target name>.spinnet-<host>-<pid>-<random>.tmp``.  A process killed mid-write (SIGKILL,
 power loss) leaves it behind; later runs remove such leftovers once their writer is gone
 (its pid no longer runs, or the file is older than a day): the first write into a folder in
 each process cleans that folder, so a crash-and-retry loop cannot fill the disk.
@@ -21,6 +21,7 @@ import math
 import os
 import re
 import secrets
+import socket
 import struct
 import time
 import tokenize
@@ -39,7 +40,15 @@ STALE_TMP_S = 24 * 3600.0
 _TAG = ".spinnet-"
 
 
-_TMP = re.compile(r"\..+" + re.escape(_TAG) + r"(\d+)-[0-9a-f]{8}\.tmp\Z", re.DOTALL)
+_TMP = re.compile(r"\..+" + re.escape(_TAG) + r"([A-Za-z0-9]{1,32})-(\d+)-[0-9a-f]{8}\.tmp\Z",
+                  re.DOTALL)
+
+
+def _host() -> str:
+    """This machine's name as it goes into temporary file names (a pid means something
+    only on the machine that made it: a folder may be shared over the network)."""
+    name = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32]
+    return name or "host"
 
 # Folders this process has already cleaned: one scan per folder and process keeps a sweep
 # writing thousands of files into one folder linear in their number.
@@ -63,13 +72,15 @@ def clean_stale_temps(folder: str | os.PathLike, max_age_s: float = STALE_TMP_S
     """Remove temporary files that killed writers left in ``folder``; returns them.
 
     Only files named as :func:`atomic_open` names them and owned by this user are
-    considered; of those, one is removed when its writer's pid no longer runs or when it
-    is older than ``max_age_s`` (the pid may have been reused since).  A write in progress
-    in another live process is left alone, and so is every other file.
+    considered; of those, one is removed when its writer (on this machine) no longer runs,
+    or when it is older than ``max_age_s`` (the pid may have been reused since; a writer on
+    another machine sharing the folder cannot be asked).  A write in progress in a live
+    process is left alone, and so is every other file.
     """
     removed = []
     now = time.time()
     uid = os.getuid() if hasattr(os, "getuid") else None
+    host = _host()
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -87,7 +98,8 @@ def clean_stale_temps(folder: str | os.PathLike, max_age_s: float = STALE_TMP_S
                 continue
         except OSError:
             continue
-        if _pid_alive(int(m.group(1))) and now - st.st_mtime < max_age_s:
+        gone = m.group(1) == host and not _pid_alive(int(m.group(2)))
+        if not gone and now - st.st_mtime < max_age_s:
             continue
         with contextlib.suppress(OSError):
             os.unlink(entry.path)
@@ -113,7 +125,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
         _CLEANED.add(key)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
-        tmp = parent / f".{path.name}{_TAG}{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        tmp = parent / f".{path.name}{_TAG}{_host()}-{os.getpid()}-{secrets.token_hex(4)}.tmp"
         try:
             fd = os.open(tmp, flags, 0o600)
             break

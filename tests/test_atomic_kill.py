@@ -176,9 +176,14 @@ def test_later_run_removes_orphans_of_killed_writers_only(tmp_path):
     _write_full(target, "O")
     (orphan,) = _kill_mid_write(tmp_path, target, "atomic")
     assert orphan.exists() and ".spinnet-" in orphan.name
-    live = tmp_path / f".other.bin.spinnet-{os.getpid()}-0123abcd.tmp"   # writer alive
-    old_live = tmp_path / f".old.bin.spinnet-{os.getpid()}-89abcdef.tmp"  # alive, 2 days
-    users = [tmp_path / ".report.bin.mine.tmp", tmp_path / "notes.spinnet-999999999-0123abcd.tmp"]
+    from spinnet.io import _host
+    host = _host()
+    live = tmp_path / f".other.bin.spinnet-{host}-{os.getpid()}-0123abcd.tmp"   # writer alive
+    old_live = tmp_path / f".old.bin.spinnet-{host}-{os.getpid()}-89abcdef.tmp"  # 2 days old
+    # a pid of another machine sharing the folder says nothing here: kept until a day old
+    remote = tmp_path / ".r.bin.spinnet-elsewhere0-999999999-0123abcd.tmp"
+    users = [tmp_path / ".report.bin.mine.tmp", tmp_path / "notes.spinnet-h-999999999-0123abcd.tmp",
+             remote]
     for p in (live, old_live, *users):
         p.write_bytes(b"x")
     two_days = time.time() - 2 * 24 * 3600
