@@ -245,6 +245,16 @@ def test_memory_error_says_what_to_do(monkeypatch, capsys):
     assert main(["info", "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["errors"][0]["kind"] == "memory"
 
+    from concurrent.futures.process import BrokenProcessPool
+
+    def killed(args):  # what a sweep sees when the system kills a worker for memory
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    monkeypatch.setattr(info, "run", killed)
+    assert main(["info"]) == 1
+    err = capsys.readouterr().err
+    assert "killed for lack of memory" in err and "internal" not in err
+
 
 def test_internal_error_is_json_too(monkeypatch, capsys):
     from spinnet.cli import info

@@ -23,6 +23,7 @@ import os
 import re
 import sys
 import traceback
+from concurrent.futures import BrokenExecutor
 
 from ..errors import NetlistError, NetlistErrors, ParameterError, SpinnetError
 
@@ -143,7 +144,7 @@ def _errors_of(exc: BaseException, text: str) -> list[dict]:
     elif isinstance(exc, OSError):
         rec.update(kind="file", file=None if exc.filename is None else str(exc.filename),
                    errno=exc.errno)
-    elif isinstance(exc, MemoryError):
+    elif isinstance(exc, (MemoryError, BrokenExecutor)):
         rec["kind"] = "memory"
     elif isinstance(exc, SpinnetError):
         rec["kind"] = {"DataError": "data", "SimulationError": "simulation"}.get(
@@ -219,6 +220,10 @@ def main(argv: list[str] | None = None) -> int:
         return _report(exc, _os_message(exc), 1, command, want_json)
     except MemoryError as exc:
         return _report(exc, _memory_message(command), 1, command, want_json)
+    except BrokenExecutor as exc:  # a worker died: killed by the system, mostly for memory
+        return _report(exc, f"error: a worker process of spinnet {command} died ({exc}); "
+                       "it was most likely killed for lack of memory: use fewer --workers "
+                       "or reduce the problem", 1, command, want_json)
     except Exception as exc:  # noqa: BLE001 - last line of defence: a bug
         traceback.print_exc()
         return _report(exc, "spinnet: internal error; please report this with the command "
