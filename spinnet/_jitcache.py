@@ -95,11 +95,12 @@ def _prune(parent: Path, keep: Path) -> list[Path]:
     except OSError:
         return removed
     for d in entries:
-        if d == keep or not _TAG.match(d.name) or d.is_symlink() or not d.is_dir():
+        if d == keep or not _TAG.match(d.name):
             continue
-        marker = d / MARKER
         try:
-            st = marker.lstat()
+            if d.is_symlink() or not d.is_dir():
+                continue
+            st = (d / MARKER).lstat()
         except OSError:
             continue  # not made by spinnet (or too old to tell): not ours to delete
         if stat.S_ISREG(st.st_mode) and now - st.st_mtime > _STALE_S:
@@ -179,7 +180,10 @@ def configure() -> str | None:
     is defined, hence from ``spinnet/__init__.py``."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return None
-    d = cache_folder()
+    try:
+        d = cache_folder()
+    except OSError:  # an odd file system must not stop `import spinnet`
+        d = None
     if d is None:
         return None
     if "numba" in sys.modules:  # already imported: numba read its settings then
