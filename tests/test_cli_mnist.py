@@ -146,3 +146,37 @@ def test_spot_check_chain_agrees_with_the_model(small_model, tmp_path):
     assert got["line_tone_dbm"] == pytest.approx(got["line_tone_expected_dbm"], abs=0.02)
     for name in ("rf_waveform.png", "rf_spectrum.svg", "spot_check_tran.npz"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+@pytest.mark.parametrize("errno_name", ["ENOSPC", "EROFS"])
+def test_mnist_and_eval_on_a_full_or_read_only_disk(small_model, tmp_path, capsys,
+                                                    monkeypatch, errno_name):
+    """One line naming the file, exit 1, JSON under --json; before: a traceback.  The
+    failure is simulated in spinnet.io's fsync (root ignores read-only permissions)."""
+    import errno
+
+    from spinnet import io as sio
+    _, path = small_model
+    net = tmp_path / "net.cir"
+    assert main(["compile", str(path), "-o", str(net)]) == 0
+    code = getattr(errno, errno_name)
+
+    def fsync(fd):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(sio.os, "fsync", fsync)
+    monkeypatch.setenv("SPINNET_PROGRESS", "0")
+    capsys.readouterr()
+    for argv, target in (
+            (["mnist", "-o", str(tmp_path / "rep"), "--limit", "5", "--model", str(path),
+              "--no-tran"], tmp_path / "rep"),
+            (["eval", str(net), "--limit", "5", "--predictions", str(tmp_path / "p.npy")],
+             tmp_path / "p.npy")):
+        assert main(argv) == 1, argv
+        cap = capsys.readouterr()
+        err = cap.err.strip().splitlines()
+        assert len(err) == 1 and os.strerror(code) in err[0], cap.err
+        assert str(target) in err[0] and "Traceback" not in cap.err
+        assert main(argv + ["--json"]) == 1
+        (rec,) = json.loads(capsys.readouterr().out)["errors"]
+        assert rec["kind"] == "file" and rec["file"].startswith(str(target))
