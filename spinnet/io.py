@@ -56,7 +56,7 @@ _CLEANED: set[str] = set()
 
 
 def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
+    if pid == os.getpid() or os.name == "nt":  # Windows' os.kill(pid, 0) would end it
         return True
     try:
         os.kill(pid, 0)
