@@ -6,6 +6,7 @@ allocates the array it declares, and every malformed file is a DataError, never 
 """
 
 import io
+import tracemalloc
 import zipfile
 
 import numpy as np
@@ -55,9 +56,15 @@ def test_zip_bomb_in_a_model_is_refused_before_decompression(tmp_path, monkeypat
     monkeypatch.setattr(zipfile.ZipFile, "open",
                         lambda self, name, *a, **k: opened.append(name) or
                         real_open(self, name, *a, **k))
-    with pytest.raises(DataError, match="zip bomb"):
-        HardwareModel.load(bomb)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match="zip bomb"):
+            HardwareModel.load(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
     assert opened == []  # refused from the directory alone: nothing was decompressed
+    assert peak < 2**20  # bytes allocated while refusing it (numpy's buffers included)
     HardwareModel.load()  # the shipped model is well inside the budget
 
 
@@ -71,8 +78,14 @@ def test_lying_npy_header_is_refused_before_allocation(tmp_path):
     p = tmp_path / "liar.npz"
     with zipfile.ZipFile(p, "w") as z:
         z.writestr("x.npy", buf.getvalue() + bytes(8))
-    with pytest.raises(DataError, match="declares 8000000000 bytes of array data"):
-        read_npz(p, 1 << 20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match="declares 8000000000 bytes of array data"):
+            read_npz(p, 1 << 20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name")
