@@ -8,24 +8,41 @@ every one of its source files that uses numba: any change to any of them selects
 folder, and a stale kernel can never be loaded.
 
 The folder is ``$SPINNET_CACHE_DIR/numba/<hash>`` (default ``$XDG_CACHE_HOME/spinnet`` or
-``~/.cache/spinnet``); if it cannot be written, a folder under the system's temporary
-directory.  A ``NUMBA_CACHE_DIR`` set by the user wins (numba then behaves as usual);
-otherwise spinnet sets it for numba to read when it is imported (so child processes use
-the same folder).
-Folders of older sources are removed after 30 days without use.
+``~/.cache/spinnet``).  A ``NUMBA_CACHE_DIR`` set by the user wins (numba then behaves as
+usual); otherwise spinnet sets it for numba to read when it is imported (so child
+processes use the same folder).
+
+Each folder spinnet makes holds a marker file, :data:`MARKER`; folders of older sources are
+removed after 30 days without use, and only folders that carry the marker: nothing else
+under ``numba/`` is ever touched.
+
+If the user cache cannot be written, the cache goes to ``<tmp>/spinnet-<uid>``.  numba
+unpickles the index files it finds in its cache, so that folder is used only when it is
+a real folder (not a link) owned by this user and writable by nobody else; spinnet creates
+it with mode 0700.  Otherwise spinnet warns and compiles into a private temporary folder
+that lives as long as the process (kernels are compiled again by the next run).
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import re
 import shutil
+import stat
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 _STALE_S = 30 * 24 * 3600.0
+
+#: File inside every cache folder spinnet made; only such folders are ever pruned.
+MARKER = ".spinnet-numba-cache"
+
+_TAG = re.compile(r"[0-9a-f]{16}\Z")
 
 
 def source_hash(root: Path | None = None) -> str:
@@ -57,14 +74,104 @@ def _writable(d: Path) -> bool:
         return False
 
 
-def _prune(parent: Path, keep: Path) -> None:
-    now = time.time()
+def _mark(d: Path) -> None:
+    """Mark ``d`` as made by spinnet and as used now (the marker's time is its last use)."""
+    marker = d / MARKER
     try:
-        for d in parent.iterdir():
-            if d != keep and d.is_dir() and now - d.stat().st_mtime > _STALE_S:
-                shutil.rmtree(d, ignore_errors=True)
+        if not marker.exists():
+            marker.write_text("numba cache folder made by spinnet; removed after 30 days "
+                              "without use\n")
+        os.utime(marker)
     except OSError:
         pass
+
+
+def _prune(parent: Path, keep: Path) -> list[Path]:
+    """Remove spinnet's own cache folders in ``parent`` unused for 30 days; returns them."""
+    now = time.time()
+    removed = []
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return removed
+    for d in entries:
+        if d == keep or not _TAG.match(d.name):
+            continue
+        try:
+            if d.is_symlink() or not d.is_dir():
+                continue
+            st = (d / MARKER).lstat()
+        except OSError:
+            continue  # not made by spinnet (or too old to tell): not ours to delete
+        if stat.S_ISREG(st.st_mode) and now - st.st_mtime > _STALE_S:
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d)
+    return removed
+
+
+def safe_shared_folder(d: Path) -> str | None:
+    """Why ``d`` must not hold a cache that numba unpickles (None when it may).
+
+    It must be a real folder (not a symbolic link), owned by this user and writable by
+    nobody else.
+    """
+    try:
+        st = os.lstat(d)
+    except OSError as exc:
+        return f"cannot inspect it ({exc.strerror})"
+    if stat.S_ISLNK(st.st_mode):
+        return "it is a symbolic link"
+    if not stat.S_ISDIR(st.st_mode):
+        return "it is not a folder"
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        return f"it belongs to uid {st.st_uid}, not to this user ({os.getuid()})"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"others may write to it (mode {stat.S_IMODE(st.st_mode):o})"
+    return None
+
+
+def _private_folder() -> Path:
+    d = Path(tempfile.mkdtemp(prefix="spinnet-numba-"))  # 0700, unpredictable name
+    atexit.register(shutil.rmtree, d, ignore_errors=True)
+    return d
+
+
+def cache_folder(tag: str | None = None) -> Path | None:
+    """The folder numba should cache spinnet's kernels in (created, marked, in use).
+
+    The user cache when writable; else ``<tmp>/spinnet-<uid>`` when
+    :func:`safe_shared_folder` accepts it (created with mode 0700); else a private
+    temporary folder for this process only, with a warning; None when nothing can be
+    written at all.
+    """
+    tag = source_hash() if tag is None else tag
+    d = _base() / "numba" / tag
+    if not _writable(d):
+        user = os.getuid() if hasattr(os, "getuid") else "user"
+        shared = Path(tempfile.gettempdir()) / f"spinnet-{user}"
+        try:
+            shared.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            return None  # nowhere to write: numba's default (next to the sources)
+        why = safe_shared_folder(shared)
+        d = shared / "numba" / tag
+        if why is None and _writable(d):
+            pass
+        else:
+            try:
+                d = _private_folder()
+            except OSError:
+                return None
+            warnings.warn(f"spinnet: the cache {_base()} cannot be written and {shared} is "
+                          f"not safe to use ({why or 'not writable'}); compiled kernels are "
+                          f"kept in {d} for this run only (set SPINNET_CACHE_DIR to a "
+                          "private writable folder)", RuntimeWarning, stacklevel=3)
+            return d
+    _mark(d)
+    _prune(d.parent, d)
+    return d
 
 
 def configure() -> str | None:
@@ -73,16 +180,12 @@ def configure() -> str | None:
     is defined, hence from ``spinnet/__init__.py``."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return None
-    tag = source_hash()
-    user = os.getuid() if hasattr(os, "getuid") else "user"
-    for base in (_base(), Path(tempfile.gettempdir()) / f"spinnet-{user}"):
-        d = base / "numba" / tag
-        if _writable(d):
-            break
-    else:
-        return None  # nowhere to write: numba's default (next to the sources)
-    os.utime(d)  # marks the folder as in use for _prune
-    _prune(d.parent, d)
+    try:
+        d = cache_folder()
+    except OSError:  # an odd file system must not stop `import spinnet`
+        d = None
+    if d is None:
+        return None
     if "numba" in sys.modules:  # already imported: numba read its settings then
         from numba.core import config
 

@@ -3,13 +3,31 @@
 A bar is drawn on stderr only when stderr is a terminal (or ``SPINNET_PROGRESS=1``);
 otherwise one line is printed when the task ends, so logs stay readable.
 ``SPINNET_PROGRESS=0`` silences both.
+
+The rate and the remaining time count only work done while the bar runs: units reported
+by the first update, right when the bar starts (a resumed task), are left out.  The
+remaining time is shown once there is a rate to base it on, never as ``nan``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
+
+# An update this soon after the bar was made reports work done before it (a resumed task).
+_INSTANT_S = 0.05
+
+
+def _duration(s: float) -> str:
+    """``42 s``, ``3 min 20 s``, ``2 h 05 min``."""
+    s = int(round(s))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
 class Progress:
@@ -39,6 +57,8 @@ class Progress:
         self.done = 0
         self.t0 = time.monotonic()
         self._last = 0.0
+        self._base = 0          # units done before the bar started (resumed)
+        self._updated = False
 
     def __enter__(self) -> Progress:
         return self
@@ -56,6 +76,10 @@ class Progress:
         """Set the number of finished units (redraws at most 10 times a second)."""
         self.done = int(done)
         now = time.monotonic()
+        if not self._updated:
+            self._updated = True
+            if now - self.t0 < _INSTANT_S:
+                self._base = self.done
         if self.live and (now - self._last > 0.1 or self.done >= self.total > 0):
             self._last = now
             self.stream.write("\r" + self._line(now) + "\x1b[K")
@@ -63,12 +87,15 @@ class Progress:
 
     def _line(self, now: float) -> str:
         dt = now - self.t0
-        rate = self.done / dt if dt > 0 else 0.0
+        rate = (self.done - self._base) / dt if dt > 0 else 0.0
         if self.total:
-            frac = min(self.done / self.total, 1.0)
+            frac = min(max(self.done / self.total, 0.0), 1.0)
             bar = "#" * int(24 * frac) + "-" * (24 - int(24 * frac))
-            eta = (self.total - self.done) / rate if rate > 0 else float("nan")
-            tail = f" eta {eta:4.0f} s" if self.done < self.total else ""
+            tail = ""
+            if self.done < self.total and rate > 0:
+                eta = (self.total - self.done) / rate
+                if math.isfinite(eta):
+                    tail = f", eta {_duration(eta)}"
             return (f"{self.label} [{bar}] {self.done}/{self.total} "
                     f"({rate:.3g} {self.unit}/s, {dt:.1f} s{tail})")
         return f"{self.label}: {self.done} {self.unit} ({dt:.1f} s)"

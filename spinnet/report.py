@@ -131,6 +131,25 @@ def _fingerprint(netlist_text: str, images: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def _read_checkpoint(path: Path, fp: str, n: int, n_out: int) -> np.ndarray:
+    """Scores saved in an evaluation checkpoint for fingerprint ``fp`` (empty when made
+    for other inputs); DataError when it is unreadable or inconsistent."""
+    from .errors import DataError
+    from .io import read_npz
+
+    z = read_npz(path, 16 * (n + 1) * (n_out + 1) + 4096, "evaluation checkpoint")
+    f, scores = z.get("fingerprint"), z.get("scores")
+    if f is None or scores is None or f.shape != () or f.dtype.kind != "U":
+        raise DataError(f"{path}: not an evaluation checkpoint")
+    if str(f) != fp:
+        return np.zeros((0, n_out))
+    if (scores.ndim != 2 or scores.shape[0] > n or scores.shape[1] != n_out
+            or scores.dtype.kind not in "fiu" or not np.all(np.isfinite(scores))):
+        raise DataError(f"{path}: checkpoint scores of shape {scores.shape} and dtype "
+                        f"{scores.dtype} do not fit {n} images x {n_out} outputs")
+    return np.array(scores, dtype=float)
+
+
 def evaluate_resumable(netlist, netlist_text: str, images: np.ndarray, checkpoint: Path,
                        chunk: int = 1000, batch: int = 500, quiet: bool = False
                        ) -> tuple[np.ndarray, int]:
@@ -139,6 +158,8 @@ def evaluate_resumable(netlist, netlist_text: str, images: np.ndarray, checkpoin
     An interrupted run resumes from ``checkpoint`` when it was made for the same netlist
     and images (a SHA-256 fingerprint of both); returns ``(scores, images_resumed)``.
     """
+    import sys
+
     from .compiler import evaluate
     from .errors import DataError
     from .progress import Progress
@@ -148,12 +169,10 @@ def evaluate_resumable(netlist, netlist_text: str, images: np.ndarray, checkpoin
     done = np.zeros((0, len(netlist.outputs)))
     if checkpoint.is_file():
         try:
-            with np.load(checkpoint, allow_pickle=False) as z:
-                if str(z["fingerprint"]) == fp:
-                    done = np.array(z["scores"], dtype=float)
-        except (OSError, ValueError, KeyError, EOFError) as exc:
-            raise DataError(f"{checkpoint}: unreadable evaluation checkpoint ({exc}); "
-                            "delete it to start over") from None
+            done = _read_checkpoint(checkpoint, fp, n, len(netlist.outputs))
+        except DataError as exc:  # a checkpoint is only a cache: start over, say why
+            if not quiet:
+                print(f"{exc}; evaluating from the start", file=sys.stderr)
     resumed = len(done)
     parts = [done]
     with Progress(n, "evaluating the netlist", unit="images",

@@ -166,3 +166,31 @@ def test_atomic_files_get_normal_permissions(tmp_path):
         assert p.stat().st_mode & 0o777 == 0o640 and p.read_text() == "b"
     finally:
         os.umask(mask)
+
+
+def test_later_run_removes_orphans_of_killed_writers_only(tmp_path):
+    """A SIGKILL mid-write leaves a temporary file; the next process that writes into the
+    folder removes it (its writer's pid is gone), and nothing spinnet did not make, nor a
+    write still in progress in a live process."""
+    target = tmp_path / "report.bin"
+    _write_full(target, "O")
+    (orphan,) = _kill_mid_write(tmp_path, target, "atomic")
+    assert orphan.exists() and ".spinnet-" in orphan.name
+    from spinnet.io import _host
+    host = _host()
+    live = tmp_path / f".other.bin.spinnet-{host}-{os.getpid()}-0123abcd.tmp"   # writer alive
+    old_live = tmp_path / f".old.bin.spinnet-{host}-{os.getpid()}-89abcdef.tmp"  # 2 days old
+    # a pid of another machine sharing the folder says nothing here: kept until a day old
+    remote = tmp_path / ".r.bin.spinnet-elsewhere0-999999999-0123abcd.tmp"
+    users = [tmp_path / ".report.bin.mine.tmp", tmp_path / "notes.spinnet-h-999999999-0123abcd.tmp",
+             remote]
+    for p in (live, old_live, *users):
+        p.write_bytes(b"x")
+    two_days = time.time() - 2 * 24 * 3600
+    os.utime(old_live, (two_days, two_days))
+    subprocess.run([sys.executable, "-c", "import sys; from spinnet.io import write_text; "
+                    "write_text(sys.argv[1], 'later run')", str(target)], check=True,
+                   timeout=120)
+    assert target.read_text() == "later run"
+    assert not orphan.exists() and not old_live.exists()
+    assert live.exists() and all(p.exists() for p in users)

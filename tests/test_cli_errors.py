@@ -1,6 +1,7 @@
 """Command-line robustness: wrong paths, unwritable outputs, conflicting options -> one
 clear line and exit 1; internal errors -> exit 2 asking for a report (issue 7)."""
 
+import json
 import subprocess
 import sys
 
@@ -135,3 +136,162 @@ def test_random_plot_command_lines_never_crash(tmp_path, monkeypatch):
         assert code in (0, 1), argv
 
     run()
+
+
+# ------------------------------------------------------------------ --json errors
+RC_DECK = "rc\nV1 a 0 DC 0 SIN(0 1 1g)\nR1 a b 1k\nC1 b 0 1p\n.tran 10p 1n\n.end\n"
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["run", "{tmp}/missing.cir"], "missing.cir"),
+    (["sweep", "{tmp}/missing.cir", "--param", "f", "--list", "1"], "missing.cir"),
+    (["compile", "{tmp}/missing.npz", "-o", "{tmp}/x.cir"], "missing.npz"),
+    (["eval", "{tmp}/missing.cir"], "missing.cir"),
+    (["mnist", "--limit", "0"], "--limit"),
+    (["plot", "{tmp}/missing.npz"], "missing.npz"),
+    (["train", "--epochs", "many"], "invalid int value"),
+    (["info", "--bogus"], "unrecognized arguments"),
+    (["check", "{tmp}/missing.cir"], "missing.cir"),
+])
+def test_every_command_reports_errors_as_json(tmp_path, capsys, argv, needle):
+    """With --json a script reads one JSON object on stdout whatever goes wrong (before,
+    only `check` printed anything on stdout on error); stderr keeps the one-line message."""
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv] + ["--json"]
+    assert main(argv) == 1
+    cap = capsys.readouterr()
+    out = json.loads(cap.out)
+    assert out["ok"] is False and "Traceback" not in cap.err
+    if argv[0] == "check":  # check's own report: per file, located
+        assert needle in json.dumps(out)
+        return
+    assert out["command"] == argv[0] and out["exit_code"] == 1
+    assert needle in out["errors"][0]["message"] or needle in str(out["errors"][0]["file"])
+
+
+def test_json_netlist_errors_are_located(tmp_path, capsys):
+    bad = tmp_path / "bad.cir"
+    bad.write_text("bad\nR1 a 0 abc\n.tran 1p 1n\n.end\n")
+    assert main(["run", str(bad), "--json"]) == 1
+    (err,) = json.loads(capsys.readouterr().out)["errors"]
+    assert (err["kind"], err["file"], err["line"], err["col"]) == ("netlist", str(bad), 2, 8)
+
+
+def _fail_writes(monkeypatch, errno_, where):
+    """Make spinnet.io fail like a full ("fsync") or read-only ("open") disk would."""
+    import errno as errno_mod
+    import os
+
+    from spinnet import io as sio
+    code = getattr(errno_mod, errno_)
+    if where == "fsync":
+        def fsync(fd):
+            raise OSError(code, os.strerror(code))
+        monkeypatch.setattr(sio.os, "fsync", fsync)
+    else:
+        real = os.open
+
+        def open_(path, *a, **k):
+            if ".spinnet-" in str(path):
+                raise OSError(code, os.strerror(code), str(path))
+            return real(path, *a, **k)
+        monkeypatch.setattr(sio.os, "open", open_)
+
+
+_FULL = ("ENOSPC", "fsync", "No space left on device")
+_READ_ONLY = ("EROFS", "open", "Read-only file system")
+
+
+@pytest.mark.parametrize("command, failure", [
+    ("compile", _FULL), ("run", _FULL), ("run", _READ_ONLY), ("sweep", _FULL),
+    ("sweep", _READ_ONLY)])
+def test_full_or_read_only_disk_is_one_line_naming_the_file(
+        tmp_path, capsys, monkeypatch, command, failure):
+    """Before: a traceback.  The disk failures are simulated inside spinnet.io (the
+    tests may run as root, for whom chmod does not make a folder read-only)."""
+    errno_, where, words = failure
+    deck = tmp_path / "rc.cir"
+    deck.write_text(RC_DECK)
+    out = tmp_path / "out"
+    argv = {"compile": ["compile", "-o", str(tmp_path / "net.cir")],
+            "run": ["run", str(deck), "-o", str(out)],
+            "sweep": ["sweep", str(deck), "--param", "x", "--list", "1", "2",
+                      "--analysis", "tran", "-o", str(out), "--workers", "1"]}[command]
+    if command == "sweep":
+        deck.write_text(RC_DECK.replace("R1 a b 1k", ".param x=1\nR1 a b {x*1k}"))
+    _fail_writes(monkeypatch, errno_, where)
+    assert main(argv) == 1
+    cap = capsys.readouterr()
+    err = cap.err.strip().splitlines()
+    assert len(err) == 1 and words in err[0] and "Traceback" not in cap.err, cap.err
+    target = err[0].rsplit(": ", 1)[-1]
+    assert target.startswith(str(tmp_path)) and ".spinnet-" not in target  # the real name
+    if command == "compile":
+        return  # compiling the shipped model takes seconds: JSON is checked on the others
+    assert main(argv + ["--json"]) == 1
+    (rec,) = json.loads(capsys.readouterr().out)["errors"]
+    assert rec["kind"] == "file" and rec["file"] == target
+
+
+def test_memory_error_says_what_to_do(monkeypatch, capsys):
+    from spinnet.cli import info
+
+    def big(args):
+        raise MemoryError
+
+    monkeypatch.setattr(info, "run", big)
+    assert main(["info"]) == 1
+    err = capsys.readouterr().err
+    assert "needs more memory than available; reduce" in err and "internal" not in err
+    assert main(["info", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["errors"][0]["kind"] == "memory"
+
+    from concurrent.futures.process import BrokenProcessPool
+
+    def killed(args):  # what a sweep sees when the system kills a worker for memory
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    monkeypatch.setattr(info, "run", killed)
+    assert main(["info"]) == 1
+    err = capsys.readouterr().err
+    assert "killed for lack of memory" in err and "internal" not in err
+
+
+def test_internal_error_is_json_too(monkeypatch, capsys):
+    from spinnet.cli import info
+
+    def boom(args):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(info, "run", boom)
+    assert main(["info", "--json"]) == 2
+    (rec,) = json.loads(capsys.readouterr().out)["errors"]
+    assert rec["kind"] == "internal" and "simulated bug" in rec["message"]
+
+
+# ------------------------------------------------------------------ help texts
+@pytest.mark.parametrize("command", cli_main.COMMANDS)
+def test_help_is_plain_text_with_defaults(command, capsys):
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    for markup in ("``", ":class:", ":func:", ":mod:", ":meth:", "`"):
+        assert markup not in out, (command, markup)
+    if command == "train":
+        assert "(default: 20)" in out and "(default: model.npz)" in out
+    if command == "compile":
+        assert "(default: parallel)" in out
+
+
+def test_plain_removes_rst_roles():
+    from spinnet.cli.main import plain
+    assert plain(":class:`~spinnet.errors.DataError` and ``x = 1``") == "DataError and x = 1"
+    assert plain(":func:`spinnet.compiler.evaluate`; see `docs`_::\n") == (
+        "spinnet.compiler.evaluate; see docs:\n")
+
+
+def test_python_dash_m_spinnet():
+    proc = subprocess.run([sys.executable, "-m", "spinnet", "--version"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.startswith("spinnet ")
+    proc = subprocess.run([sys.executable, "-m", "spinnet", "info", "--bogus", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and json.loads(proc.stdout)["errors"][0]["kind"] == "usage"

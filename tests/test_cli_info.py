@@ -23,6 +23,7 @@ def test_info_json_matches_the_environment(capsys, monkeypatch, tmp_path):
     assert info["cores"]["cpu_count"] == os.cpu_count()
     assert info["threading"]["configured"] == numba.config.THREADING_LAYER
     assert "workqueue" in info["threading"]["available"]  # numba always builds it
+    assert info["cache"]["numba"] == (numba.config.CACHE_DIR or None)
     # an empty SPINNET_DATA is searched first and holds nothing
     assert info["mnist"]["searched"][0] == str(tmp_path)
     assert info["mnist"]["found"]["test"] != str(tmp_path)
@@ -36,5 +37,5 @@ def test_info_text_is_one_line_per_item(capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out.splitlines()
     heads = [line.split()[0] for line in out]
-    for key in ("spinnet", "dependencies", "threading", "ngspice", "cmtj", "model"):
+    for key in ("spinnet", "dependencies", "threading", "ngspice", "cmtj", "model", "cache"):
         assert key in heads

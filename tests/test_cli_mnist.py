@@ -91,6 +91,46 @@ def test_interrupted_evaluation_resumes(small_model, tmp_path, monkeypatch):
     assert resumed == 0
 
 
+def test_corrupted_checkpoints_are_recomputed(small_model, tmp_path, capsys):
+    """A checkpoint is a cache: one that is truncated, garbage, a zip of something else or
+    holds scores of the wrong shape or NaN is named on stderr and the evaluation starts
+    over with the same result, never a traceback."""
+    from spinnet import report
+    from spinnet.compiler import compile_model
+    from spinnet.data import mnist
+    from spinnet.netlist import write
+    model, _ = small_model
+    netlist, _ = compile_model(model)
+    text = write(netlist)
+    images = mnist.load("test")[0][:20]
+    ckpt = tmp_path / ".ckpt.npz"
+    full, _ = report.evaluate_resumable(netlist, text, images, ckpt, chunk=10, quiet=True)
+    fp = report._fingerprint(text, images)
+    good = ckpt.read_bytes()
+    variants = {
+        "truncated": lambda: ckpt.write_bytes(good[: len(good) // 2]),
+        "garbage": lambda: ckpt.write_bytes(b"PK\x03\x04" + bytes(64)),
+        "empty": lambda: ckpt.write_bytes(b""),
+        "other keys": lambda: np.savez(ckpt, x=np.ones(3)),
+        "1-D scores": lambda: np.savez(ckpt, fingerprint=np.array(fp), scores=np.ones(5)),
+        "wide scores": lambda: np.savez(ckpt, fingerprint=np.array(fp),
+                                        scores=np.ones((10, 3))),
+        "too many rows": lambda: np.savez(ckpt, fingerprint=np.array(fp),
+                                          scores=np.ones((50, 10))),
+        "NaN scores": lambda: np.savez(ckpt, fingerprint=np.array(fp),
+                                       scores=np.full((10, 10), np.nan)),
+        "fingerprint array": lambda: np.savez(ckpt, fingerprint=np.ones(3),
+                                              scores=np.ones((10, 10))),
+    }
+    for name, make in variants.items():
+        make()
+        capsys.readouterr()
+        got, resumed = report.evaluate_resumable(netlist, text, images, ckpt, chunk=10)
+        assert resumed == 0, name
+        np.testing.assert_array_equal(got, full, err_msg=name)
+        assert "evaluating from the start" in capsys.readouterr().err, name
+
+
 def test_spot_check_chain_agrees_with_the_model(small_model, tmp_path):
     from spinnet.data import mnist
     from spinnet.report import ReportFolder, spot_check
@@ -106,3 +146,37 @@ def test_spot_check_chain_agrees_with_the_model(small_model, tmp_path):
     assert got["line_tone_dbm"] == pytest.approx(got["line_tone_expected_dbm"], abs=0.02)
     for name in ("rf_waveform.png", "rf_spectrum.svg", "spot_check_tran.npz"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+@pytest.mark.parametrize("errno_name", ["ENOSPC", "EROFS"])
+def test_mnist_and_eval_on_a_full_or_read_only_disk(small_model, tmp_path, capsys,
+                                                    monkeypatch, errno_name):
+    """One line naming the file, exit 1, JSON under --json; before: a traceback.  The
+    failure is simulated in spinnet.io's fsync (root ignores read-only permissions)."""
+    import errno
+
+    from spinnet import io as sio
+    _, path = small_model
+    net = tmp_path / "net.cir"
+    assert main(["compile", str(path), "-o", str(net)]) == 0
+    code = getattr(errno, errno_name)
+
+    def fsync(fd):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(sio.os, "fsync", fsync)
+    monkeypatch.setenv("SPINNET_PROGRESS", "0")
+    capsys.readouterr()
+    for argv, target in (
+            (["mnist", "-o", str(tmp_path / "rep"), "--limit", "5", "--model", str(path),
+              "--no-tran"], tmp_path / "rep"),
+            (["eval", str(net), "--limit", "5", "--predictions", str(tmp_path / "p.npy")],
+             tmp_path / "p.npy")):
+        assert main(argv) == 1, argv
+        cap = capsys.readouterr()
+        err = cap.err.strip().splitlines()
+        assert len(err) == 1 and os.strerror(code) in err[0], cap.err
+        assert str(target) in err[0] and "Traceback" not in cap.err
+        assert main(argv + ["--json"]) == 1
+        (rec,) = json.loads(capsys.readouterr().out)["errors"]
+        assert rec["kind"] == "file" and rec["file"].startswith(str(target))

@@ -53,3 +53,27 @@ def test_interrupted_bar_says_so(monkeypatch):
     except KeyboardInterrupt:
         pass
     assert "3/10" in out.getvalue() and "(interrupted)" in out.getvalue()
+
+
+def test_no_eta_nan_and_resumed_work_left_out_of_the_rate(monkeypatch):
+    """Before any unit is done there is no rate: the bar says nothing about the remaining
+    time (it printed 'eta nan').  Units reported at the start (a resumed run) do not count
+    in the rate: with 500 of 1000 resumed and 100 more done in 10 s, the rate is 10/s and
+    the remaining 400 take 40 s."""
+    from spinnet import progress
+    monkeypatch.delenv("SPINNET_PROGRESS", raising=False)
+    clock = [100.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    out = _Tty()
+    bar = Progress(1000, "evaluating", unit="images", stream=out)
+    bar.update(0)
+    assert "nan" not in out.getvalue() and "eta" not in out.getvalue()
+    bar = Progress(1000, "evaluating", unit="images", stream=out)
+    bar.update(500)                      # resumed: reported as the bar starts
+    clock[0] += 10.0
+    bar.update(600)
+    last = out.getvalue().split("\r")[-1]
+    assert "(10 images/s" in last and "eta 40 s" in last, last
+    clock[0] += 3590.0
+    bar.update(601)                      # slow now: 101 in 3600 s, 399 left
+    assert "eta 3 h 57 min" in out.getvalue().split("\r")[-1]

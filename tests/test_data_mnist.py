@@ -152,3 +152,30 @@ def test_byte_flipped_idx_files_never_escape(tmp_path):
         except DataError:
             caught += 1
     assert caught > 150  # gzip CRC + idx validation catch most corruptions
+
+
+@needs_data
+def test_uncompressed_idx_files_are_verified_too(tmp_path, monkeypatch):
+    """The decompressed form is accepted only with the official content: labels shifted by
+    one place (same size, valid header, every label in 0..9) are refused, where before they
+    loaded and gave an accuracy of 0.0 without a word."""
+    src = os.environ["SPINNET_DATA"]
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        with gzip.open(os.path.join(src, name)) as fh:
+            (tmp_path / name[:-3]).write_bytes(fh.read())
+    monkeypatch.setenv("SPINNET_DATA", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    x, y = mnist.load("test", download=False)
+    monkeypatch.setenv("SPINNET_DATA", src)
+    x_gz, y_gz = mnist.load("test", download=False)
+    assert np.array_equal(x, x_gz) and np.array_equal(y, y_gz)
+
+    lab = tmp_path / "t10k-labels-idx1-ubyte"
+    raw = lab.read_bytes()
+    lab.write_bytes(raw[:8] + raw[9:] + raw[8:9])  # every label moved one image along
+    monkeypatch.setenv("SPINNET_DATA", str(tmp_path))
+    with pytest.raises(DataError, match="SHA-256.*decompressed official"):
+        mnist.load("test", download=False)
+    lab.write_bytes(raw[:-1])
+    with pytest.raises(DataError, match="size"):
+        mnist.load("test", download=False)

@@ -96,7 +96,13 @@ def collect() -> dict:
         "cmtj": {"available": cmtj_ok, "version": _version("cmtj")},
         "mnist": _mnist(),
         "model": _model(),
+        "cache": _cache(),
     }
+
+
+def _cache() -> dict:
+    import numba
+    return {"numba": numba.config.CACHE_DIR or None}
 
 
 def _model() -> dict:
@@ -130,5 +136,6 @@ def run(args) -> int:
         lines.append(f"mnist {split:<6} {where or missing}")
     lines.append(f"model        {info['model']['default']}"
                  f"{'' if info['model']['present'] else ' (missing)'}")
+    lines.append(f"cache        numba kernels in {info['cache']['numba'] or 'numba default'}")
     print("\n".join(lines))
     return 0

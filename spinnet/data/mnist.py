@@ -3,10 +3,12 @@
 ``load(split)`` returns ``(images uint8[n, 28, 28], labels uint8[n])``.  Files are looked
 for, in order, in ``$SPINNET_DATA``, in the user cache directory
 (``$XDG_CACHE_HOME/spinnet/mnist`` or ``~/.cache/spinnet/mnist``), and are otherwise
-downloaded into that cache from the usual mirrors.  Every file found or downloaded is
-checked against the official SHA-256 of the gzip file before it is decoded, and the idx
-header (magic number, dimensions, payload size) is validated; anything wrong raises
-:class:`~spinnet.errors.DataError`.
+downloaded into that cache from the usual mirrors.  Each file may be the official gzip file
+(``*-ubyte.gz``) or its decompressed idx file (``*-ubyte``).  Every file found or
+downloaded is checked before it is decoded, whatever its form: a gzip file against the
+official size and SHA-256 of the gzip file, an idx file against the size and SHA-256 of the
+official file's decompressed content.  The idx header (magic number, dimensions, payload
+size) is validated too; anything wrong raises :class:`~spinnet.errors.DataError`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,19 @@ FILES = {
         1648877, "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
     "t10k-labels-idx1-ubyte.gz": (
         4542, "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+}
+
+#: Decompressed content of each official gzip file: gzip name -> (bytes, sha256).  Derived
+#: by decompressing the files that match :data:`FILES`; an uncompressed idx file must match.
+CONTENTS = {
+    "train-images-idx3-ubyte.gz": (
+        47040016, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+    "train-labels-idx1-ubyte.gz": (
+        60008, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+    "t10k-images-idx3-ubyte.gz": (
+        7840016, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+    "t10k-labels-idx1-ubyte.gz": (
+        10008, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
 }
 
 SPLITS = {
@@ -82,20 +97,31 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def verify(path: str | os.PathLike, name: str | None = None) -> None:
-    """Raise :class:`DataError` unless ``path`` has the official size and SHA-256 of ``name``."""
+    """Raise :class:`DataError` unless ``path`` is the official file ``name``.
+
+    ``name`` is an official gzip name (default: the file's own name, with ``.gz`` added
+    when it has none).  A path ending in ``.gz`` must have the size and SHA-256 of the
+    official gzip file; any other path is taken as the decompressed idx file and must have
+    the size and SHA-256 of the official file's content.
+    """
     path = Path(path)
-    name = name or path.name
+    name = name or (path.name if path.name.endswith(".gz") else path.name + ".gz")
     if name not in FILES:
         raise DataError(f"{path}: not one of the MNIST files {sorted(FILES)}")
-    size, digest = FILES[name]
+    if path.suffix == ".gz":
+        size, digest = FILES[name]
+        what = "the official file"
+    else:
+        size, digest = CONTENTS[name]
+        what = f"the decompressed official {name}"
     actual = path.stat().st_size
     if actual != size:
-        raise DataError(f"{path}: size {actual} bytes, expected {size} (truncated or not the "
-                        f"official file); delete it to re-download")
+        raise DataError(f"{path}: size {actual} bytes, expected {size} (truncated or not "
+                        f"{what}); delete it to re-download")
     got = sha256_file(path)
     if got != digest:
-        raise DataError(f"{path}: SHA-256 {got} does not match the official {digest} "
-                        f"(corrupted file); delete it to re-download")
+        raise DataError(f"{path}: SHA-256 {got} does not match {digest} of {what} "
+                        f"(corrupted or altered file); delete it to re-download")
 
 
 def _download(name: str, dest: Path, timeout: float = 30.0) -> Path:
@@ -106,7 +132,7 @@ def _download(name: str, dest: Path, timeout: float = 30.0) -> Path:
         url = mirror + name
         try:
             with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - fixed https/http mirrors
-                data = resp.read()
+                data = resp.read(FILES[name][0] + 1)  # a longer answer is wrong anyway
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             errors.append(f"{url}: {exc}")
             continue
@@ -128,8 +154,7 @@ def locate(name: str, download: bool = True) -> Path:
     for d in search_dirs():
         for cand in (d / name, d / name[:-3]):
             if cand.is_file():
-                if cand.suffix == ".gz":
-                    verify(cand, name)
+                verify(cand, name)
                 return cand
     if not download:
         raise DataError(f"MNIST file {name} not found in "
