@@ -33,7 +33,8 @@ def spec_from_hardware_model(model) -> NetSpec:
                         "(a 'baseline' model has float weights and ReLUs, no devices)")
     res = {"alpha": float(phys["alpha"]), "K": float(phys["K"]), "s": float(phys["s"])}
     out = []
-    in_shape = tuple(model.arch["input"]["shape"]) + (1,)
+    from ..nn.layers import input_hwc
+    in_shape = input_hwc(model.arch["input"]["shape"])
     for spec in layers:
         nm = spec["name"]
         fr, o = params[f"{nm}.fr"], params[f"{nm}.o"]

@@ -11,7 +11,8 @@ from .report import CompileReport
 from .spec import NetSpec, from_model
 
 SCHEMES = ("parallel", "sequential")
-ARRANGEMENTS = ("B", "A")
+#: Arrangement names; the letters of docs/compiler.md (B, A) are accepted as aliases.
+ARRANGEMENTS = ("local-lines", "multiplexed")
 
 
 def load_model(path=None):
@@ -20,7 +21,7 @@ def load_model(path=None):
     return HardwareModel.load(path)
 
 
-def compile_model(model, scheme: str = "parallel", arrangement: str = "B",
+def compile_model(model, scheme: str = "parallel", arrangement: str = "local-lines",
                   spread: float | None = None, seed: int | None = None,
                   design: Design | None = None):
     """Lower a hardware-aware model to a netlist.
@@ -29,8 +30,9 @@ def compile_model(model, scheme: str = "parallel", arrangement: str = "B",
     ----------
     model : spinnet.nn.HardwareModel or NetSpec
     scheme : {"parallel", "sequential"}
-    arrangement : {"B", "A"}
-        B: local input lines (exact weight sharing); A: unique tones per receptive field.
+    arrangement : {"local-lines", "multiplexed"} (aliases "B", "A")
+        local-lines: a line per input (exact weight sharing); multiplexed: unique tones
+        per receptive field on one loop per chain.
     spread : float, optional
         Relative device-to-device spread of resonances and oscillator parameters (0.01 = 1 %),
         drawn as :meth:`spinnet.nn.HardwareModel.realise` does.
@@ -45,9 +47,12 @@ def compile_model(model, scheme: str = "parallel", arrangement: str = "B",
     """
     if scheme not in SCHEMES:
         raise ParameterError("compile", "scheme", scheme, "", " or ".join(SCHEMES))
-    arrangement = str(arrangement).upper()
-    if arrangement not in ARRANGEMENTS:
-        raise ParameterError("compile", "arrangement", arrangement, "", " or ".join(ARRANGEMENTS))
+    from ..nn.model import canonical_arrangement
+    arrangement = canonical_arrangement(arrangement, "compile")
+    letter = "A" if arrangement == "multiplexed" else "B"   # the lowering modules' names
+    if scheme == "sequential" and letter == "A":
+        raise ParameterError("compile", "arrangement", arrangement, "",
+                             "local-lines with the sequential scheme")
     spec = from_model(model)
     from . import spread as spread_mod
     draw = None
@@ -56,7 +61,7 @@ def compile_model(model, scheme: str = "parallel", arrangement: str = "B",
     else:
         spread_mod.draw(spec, 0.0, seed, scheme)   # validates the arguments only
     d = design or Design()
-    if scheme == "parallel" and arrangement == "B":
+    if scheme == "parallel" and letter == "B":
         from .lower import lower_parallel_b
         nl, rep = lower_parallel_b(spec, draw, d)
     elif scheme == "parallel":
@@ -66,17 +71,18 @@ def compile_model(model, scheme: str = "parallel", arrangement: str = "B",
         from .sequential import lower_sequential
         nl, rep = lower_sequential(spec, draw, d)
     rep.spread, rep.seed = float(spread or 0.0), seed
-    _sharing(nl, spec, rep)
+    _sharing(nl, spec, rep, "A" if rep.arrangement == "A" else "B")
+    rep.arrangement = {"A": "multiplexed", "B": "local-lines"}[rep.arrangement]
     return nl, rep
 
 
-def _sharing(nl, spec: NetSpec, rep: CompileReport) -> None:
+def _sharing(nl, spec: NetSpec, rep: CompileReport, letter: str) -> None:
     """Fill the realised weights and the weight-sharing error of each layer."""
     from .realised import layer_weights
     from .reference import layer_matrix
     phys = device_physics()
     npos = [r.chains // lay.c_out for r, lay in zip(rep.layers, spec.layers, strict=True)]
-    real = layer_weights(nl, spec, phys, npos, rep.arrangement)
+    real = layer_weights(nl, spec, phys, npos, letter)
     rep.realised = real
     for (W, b, _), lay, lr in zip(real, spec.layers, rep.layers, strict=True):
         W0, b0 = layer_matrix(lay, phys)

@@ -49,7 +49,8 @@ def draw_layer(nl, layer: int = 1, arrangement: str | None = None, max_chains: i
     chains = sorted({j for j, _ in res})[:max_chains]
     taps = sorted({t for _, t in res if t >= 0})
     ntap = len(taps)
-    arrangement = arrangement or ("A" if "arrangement A" in nl.title else "B")
+    arrangement = arrangement or ("A" if "multiplexed" in nl.title or "arrangement A" in nl.title
+                                  else "B")
     fig, axes = new_figure(width=1.1 * len(chains) + 2.5, height=0.45 * ntap + 2.2)
     ax = axes[0, 0]
 
