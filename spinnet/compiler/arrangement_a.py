@@ -89,7 +89,8 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
     from ..nn import physics
     d = design or Design()
     spacing = d.tone_spacing if spacing is None else spacing
-    nl = Netlist(title=f"spinnet compiled {spec.name}: parallel scheme, multiplexed arrangement (A)")
+    nl = Netlist(title=f"spinnet compiled {spec.name}: parallel scheme, "
+                       "multiplexed arrangement (A)")
     rep = CompileReport(scheme="parallel", arrangement="A", model=spec.name)
     taps = layer_taps(spec)
     shapes = spec.shapes()
