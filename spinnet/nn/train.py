@@ -57,12 +57,27 @@ class Net:
             if kind == "hardware":
                 # small-u inverse of w/K = 2u/(1+u^2): u ~ w/2
                 self.theta[f"{nm}.u"] = np.clip(w0 / 2.0, -0.9, 0.9)
-                self.theta[f"{nm}.ub"] = np.zeros(o)
+                self.theta[f"{nm}.ub"] = np.full(o, self._threshold_u(spec))
             else:
                 self.theta[f"{nm}.w"] = w0
                 self.theta[f"{nm}.b"] = np.zeros(o)
 
     # ------------------------------------------------------------- parameters
+    def _threshold_u(self, spec) -> float:
+        """Initial bias detuning: the one putting the oscillation threshold (``I = Ith``) at
+        zero input voltage, so every neuron starts at the edge of its window rather than
+        clamped.  Zero for a stage designed with ``vbias = Ith / gm``; searched over
+        ``|u| <= 1`` (the weight's monotonic branch)."""
+        if self.kind != "hardware" or not spec["activation"]:
+            return 0.0
+        p = self.phys
+        target = (p["Ith"] / spec["gm"] - spec["vbias"]) / p["p_bias"]    # V/W
+        if target == 0.0:
+            return 0.0
+        u = np.linspace(-1.0, 1.0, 20001)
+        w = physics.weight(spec["f_in"], self.fr(spec, u), p["alpha"], p["K"], p["s"], 1.0)
+        return float(u[np.argmin(np.abs(w - target))])
+
     def fr(self, spec, u):
         return spec["f_in"] / (1.0 + self.phys["alpha"] * u)
 
