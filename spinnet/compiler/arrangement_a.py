@@ -86,7 +86,15 @@ def _ratio_for(w_target, res, o, phys):
 def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
                      design: Design | None = None, spacing: float | None = None
                      ) -> tuple[Netlist, CompileReport]:
+    from ..errors import ParameterError
     from ..nn import physics
+    kinds = [lay.kind for lay in spec.layers]
+    if kinds[0] != "conv" or "dense" in [k for k, lay in zip(kinds, spec.layers, strict=True)
+                                         if lay.act is not None]:
+        raise ParameterError("compile", "arrangement", "multiplexed", "",
+                             "local-lines for this network: the multiplexed lowering covers "
+                             "conv layers followed by one output dense layer, got "
+                             + "-".join(kinds))
     d = design or Design()
     spacing = d.tone_spacing if spacing is None else spacing
     nl = Netlist(title=f"spinnet compiled {spec.name}: parallel scheme, "
