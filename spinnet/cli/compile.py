@@ -46,8 +46,7 @@ def run(args) -> int:
         from ..nn import presets
         if presets.canonical(args.preset, "compile") != model.preset:
             model = model.with_preset(args.preset)
-    arrangement = args.arrangement or getattr(model, "arrangement", "local-lines")
-    nl, rep = compile_model(model, scheme=args.scheme, arrangement=arrangement,
+    nl, rep = compile_model(model, scheme=args.scheme, arrangement=args.arrangement,
                             spread=args.spread, seed=args.seed)
     if args.model:
         rep.model = str(args.model)

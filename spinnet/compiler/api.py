@@ -21,7 +21,7 @@ def load_model(path=None):
     return HardwareModel.load(path)
 
 
-def compile_model(model, scheme: str = "parallel", arrangement: str = "local-lines",
+def compile_model(model, scheme: str = "parallel", arrangement: str | None = None,
                   spread: float | None = None, seed: int | None = None,
                   design: Design | None = None):
     """Lower a hardware-aware model to a netlist.
@@ -30,9 +30,10 @@ def compile_model(model, scheme: str = "parallel", arrangement: str = "local-lin
     ----------
     model : spinnet.nn.HardwareModel or NetSpec
     scheme : {"parallel", "sequential"}
-    arrangement : {"local-lines", "multiplexed"} (aliases "B", "A")
+    arrangement : {"local-lines", "multiplexed"} (aliases "B", "A"), optional
         local-lines: a line per input (exact weight sharing); multiplexed: unique tones
-        per receptive field on one loop per chain.
+        per receptive field on one loop per chain.  Default: the one the model was
+        trained for (``local-lines`` for models that do not record it).
     spread : float, optional
         Relative device-to-device spread of resonances and oscillator parameters (0.01 = 1 %),
         drawn as :meth:`spinnet.nn.HardwareModel.realise` does.
@@ -47,13 +48,18 @@ def compile_model(model, scheme: str = "parallel", arrangement: str = "local-lin
     """
     if scheme not in SCHEMES:
         raise ParameterError("compile", "scheme", scheme, "", " or ".join(SCHEMES))
+    spec = from_model(model)
     from ..nn.model import canonical_arrangement
-    arrangement = canonical_arrangement(arrangement, "compile")
+    arrangement = canonical_arrangement(spec.arrangement if arrangement is None
+                                        else arrangement, "compile")
     letter = "A" if arrangement == "multiplexed" else "B"   # the lowering modules' names
     if scheme == "sequential" and letter == "A":
         raise ParameterError("compile", "arrangement", arrangement, "",
                              "local-lines with the sequential scheme")
-    spec = from_model(model)
+    if spec.arrangement == "multiplexed" and arrangement != "multiplexed":
+        raise ParameterError("compile", "arrangement", arrangement, "",
+                             "multiplexed: the model was trained with the multiplexed "
+                             "arrangement's crosstalk")
     from . import spread as spread_mod
     draw = None
     if spread:

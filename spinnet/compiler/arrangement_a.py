@@ -42,14 +42,12 @@ C_READ = 1e-9    # F, shunt of the read-out node (low-pass with the tee's induct
 
 def color_plan(lay, shape_in, spacing: float):
     """Tone slot of every input neuron and the grid frequencies ``(slots (n_in,), f (M+1,))``."""
+    from ..nn.multiplexed import input_slots, tone_grid
     h, w, c = shape_in
-    k = lay.k
-    y, x, ch = np.meshgrid(np.arange(h), np.arange(w), np.arange(c), indexing="ij")
-    slot = (((y % k) * k + (x % k)) * c + ch).ravel()
-    m = k * k * c
-    ratio = 1.0 + spacing * lay.res["alpha"]
-    f = float(lay.f_in[0]) * ratio ** (np.arange(m + 1) - m / 2.0)
-    return slot, f
+    if lay.tone_spacing is not None:      # the grid the layer was trained on
+        spacing = lay.tone_spacing
+    return (input_slots(h, w, c, lay.k),
+            tone_grid(lay.k, c, float(lay.f_in[0]), lay.res["alpha"], spacing))
 
 
 def _fit_shift(f_q: np.ndarray, w_target: float, res: dict, o: float, phys) -> float:
@@ -156,9 +154,15 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
         w_tr = np.asarray(physics.weight(lay.f_in[np.arange(ntap) % lay.c_in][None, :], fr_tr,
                                          r["alpha"], r["K"], r.get("s", 0.0), o_tr))
         shift = np.empty((lay.c_out, ntap))
-        for co in range(lay.c_out):
-            for t in range(ntap):
-                shift[co, t] = _fit_shift(f_q[:, t], float(w_tr[co, t]), r, o_tr[co, t], physics)
+        if spec.arrangement == "multiplexed":
+            # trained with this arrangement: fr is the resonance at the nominal tone, and the
+            # absolute shift is the trained parameter itself
+            shift[:] = fr_tr - float(lay.f_in[0])
+        else:
+            for co in range(lay.c_out):
+                for t in range(ntap):
+                    shift[co, t] = _fit_shift(f_q[:, t], float(w_tr[co, t]), r, o_tr[co, t],
+                                              physics)
         # bias: weight depends on f/fr only, so scaling the trained resonance is exact
         bshift = lay.bias_fr * (f_bias / lay.bias_f) - f_bias
         i_fl = d.fline_current(shift)

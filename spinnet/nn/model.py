@@ -15,8 +15,12 @@ A :class:`HardwareModel` is an architecture (a JSON-able dict) plus named float6
 The input is ``arch["input"]["shape"]``: ``[H, W]`` (images, one channel), ``[H, W, C]`` or
 ``[d]`` (flat features, dense layers only).  ``arch["preset"]`` names the device preset the
 model was trained with (:mod:`spinnet.nn.presets`) and ``arch["arrangement"]`` the circuit
-arrangement its training forward models (``"local-lines"``); both are optional in files
-written before they existed.
+arrangement its forward models; both are optional in files written before they existed
+(read as unrecorded and ``"local-lines"``).  In a ``"multiplexed"`` model the conv layers
+compute what the multiplexed netlist computes (crosstalk of every tone in every junction,
+one absolute field-line shift per kernel weight; :mod:`spinnet.nn.multiplexed`), their
+``fr`` being the resonances at the layer's nominal tone and ``tone_spacing`` (half-widths)
+their grid.
 
 Arrays: ``<layer>.fr`` (C_out, fan_in) Hz, ``<layer>.fr_bias`` (C_out,) Hz, ``<layer>.o``
 and ``<layer>.o_bias`` (+1/-1 orientations).
@@ -46,7 +50,7 @@ import numpy as np
 
 from ..errors import DataError, ParameterError
 from ..io import save_npz
-from . import physics, presets
+from . import multiplexed, physics, presets
 from .layers import fan_in, input_hwc, layer_inputs, make_specs, n_out, positions
 
 FORMAT = "spinnet-model"
@@ -189,6 +193,10 @@ class HardwareModel:
         if self.kind != "hardware":
             raise ParameterError("model", "kind", self.kind, "", "'hardware' (a preset maps "
                                  "device parameters)")
+        if self.arrangement != "local-lines":
+            raise ParameterError("model", "arrangement", self.arrangement, "",
+                                 "local-lines (with crosstalk a new alpha changes the "
+                                 "weights: retrain with --preset)")
         target = presets.get(name)
         mine, want = self.phys, target["phys"]
         differ = [k for k in want if k != "alpha" and not math.isclose(
@@ -284,6 +292,10 @@ class HardwareModel:
         """
         x = _as_pixels(images, self.input_shape)
         real = None
+        if spread and self.kind == "hardware" and self.arrangement == "multiplexed":
+            raise ParameterError("forward", "spread", spread, "(relative)",
+                                 "0 for a multiplexed model (its device spread is evaluated "
+                                 "through the compiled netlist)")
         if spread:
             real = self.realise(spread, seed, scheme)
         elif self.kind == "hardware":
@@ -306,7 +318,15 @@ class HardwareModel:
                 v = cols @ self.params[f"{nm}.w"].T + self.params[f"{nm}.b"]
                 a = np.maximum(v, 0.0) if spec["activation"] else v
                 continue
-            if real is None:
+            if real is None and spec["type"] == "conv" and self.arrangement == "multiplexed":
+                nm = spec["name"]
+                W, b = multiplexed.realised(spec, self.params[f"{nm}.fr"],
+                                            self.params[f"{nm}.fr_bias"], p)
+                flat = cols.reshape(n, ho * wo, k).transpose(1, 0, 2)
+                v = np.matmul(flat, W.transpose(0, 2, 1)).transpose(1, 0, 2)
+                v = (v + b).reshape(n, ho, wo, -1)
+                stno = {key: p[key] for key in SPREAD_KEYS}
+            elif real is None:
                 W, wb = self.weights(spec)
                 v = cols @ W.T + p["p_bias"] * wb
                 stno = {key: p[key] for key in SPREAD_KEYS}
@@ -445,6 +465,7 @@ def _check_arch(a: dict) -> None:
         presets.canonical(a["preset"])
     if "arrangement" in a:
         canonical_arrangement(a["arrangement"])
+    mux = a["kind"] == "hardware" and a.get("arrangement") in ("multiplexed", "A", "a")
     if a.get("mapped_from", "unrecorded") != "unrecorded":
         presets.canonical(a["mapped_from"])
     if a["kind"] == "hardware":
@@ -476,6 +497,13 @@ def _check_arch(a: dict) -> None:
                 raise ValueError(f"layer {s['name']}: f_in = {s['f_in']!r}")
             if s["activation"] and not (s["gm"] > 0 and math.isfinite(s["vbias"])):
                 raise ValueError(f"layer {s['name']}: gm/vbias")
+            if mux and s["type"] == "conv":
+                sp = s["tone_spacing"]
+                if not (isinstance(sp, int | float) and 0 < sp < 1000):
+                    raise ValueError(f"layer {s['name']}: tone_spacing = {sp!r}")
+    if mux and ([s["type"] for s in layers][0] != "conv"
+                or "dense" in [s["type"] for s in layers][:-1]):
+        raise ValueError("a multiplexed model has conv layers and one dense output layer")
     if layers[-1]["type"] != "dense":
         raise ValueError("the last layer must be dense (class scores)")
 

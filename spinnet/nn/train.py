@@ -25,7 +25,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import DataError, ParameterError
-from . import physics, presets
+from . import multiplexed, physics, presets
 from .layers import col2im, fan_in, input_hwc, layer_inputs, make_specs, n_out, positions
 from .model import (
     DEFAULT_ARCH,
@@ -45,9 +45,11 @@ class Net:
     """Trainable parameters + forward/backward of one architecture."""
 
     def __init__(self, specs: list[dict], phys: dict, kind: str, rng: np.random.Generator,
-                 dtype=np.float32, input_shape=(28, 28)):
+                 dtype=np.float32, input_shape=(28, 28), arrangement: str = "local-lines"):
         self.specs, self.phys, self.kind = specs, phys, kind
         self.input_shape = tuple(input_shape)
+        self.arrangement = canonical_arrangement(arrangement)
+        self.mux = kind == "hardware" and self.arrangement == "multiplexed"
         self.dt = dtype  # float32 trains ~2x faster; tests use float64 for gradient checks
         self.theta: dict[str, np.ndarray] = {}
         for spec in specs:
@@ -82,8 +84,20 @@ class Net:
         return spec["f_in"] / (1.0 + self.phys["alpha"] * u)
 
     def _weights(self, spec, eps_w, eps_b):
-        """Weights (V/W) and d weight / d u for a hardware layer, with fr noise ``eps``."""
+        """Weights (V/W) and d weight / d u for a hardware layer, with fr noise ``eps``.
+
+        A multiplexed conv layer returns its realised per-position weights (crosstalk and
+        field-line sharing, :mod:`spinnet.nn.multiplexed`) and, in place of the
+        element-wise derivatives, ``("mux", aux, dfr/du, dfr_bias/du_bias)``.
+        """
         p, nm, f = self.phys, spec["name"], spec["f_in"]
+        if self.mux and spec["type"] == "conv":
+            u, ub = self.theta[f"{nm}.u"], self.theta[f"{nm}.ub"]
+            W, b, aux = multiplexed.realised(spec, self.fr(spec, u), self.fr(spec, ub), p,
+                                             deriv=True)
+            d = ("mux", aux, -f * p["alpha"] / (1.0 + p["alpha"] * u) ** 2,
+                 -f * p["alpha"] / (1.0 + p["alpha"] * ub) ** 2)
+            return W, d, b / p["p_bias"], None
         out = []
         for u, eps in ((self.theta[f"{nm}.u"], eps_w), (self.theta[f"{nm}.ub"], eps_b)):
             fr = self.fr(spec, u)
@@ -157,8 +171,14 @@ class Net:
             if W.ndim == 3:
                 gP = g.reshape(c2.shape[1], c2.shape[0], -1).transpose(1, 0, 2)  # (P, n, o)
                 gW = np.matmul(gP.transpose(0, 2, 1), c2).astype(np.float64)
-                grads[f"{nm}.u"] = np.sum(gW * dW, axis=0)
-                grads[f"{nm}.ub"] = np.sum(gP.sum(1).astype(np.float64) * p["p_bias"] * dwb, 0)
+                if isinstance(dW, tuple):       # multiplexed: every junction feeds every W
+                    gfr, gfrb = multiplexed.grad_resonances(
+                        gW, gP.sum(1).astype(np.float64), dW[1], p["p_bias"])
+                    grads[f"{nm}.u"], grads[f"{nm}.ub"] = gfr * dW[2], gfrb * dW[3]
+                else:
+                    grads[f"{nm}.u"] = np.sum(gW * dW, axis=0)
+                    grads[f"{nm}.ub"] = np.sum(gP.sum(1).astype(np.float64) * p["p_bias"]
+                                               * dwb, 0)
                 if li == 0:
                     break
                 gc = np.matmul(gP, W.astype(self.dt)).transpose(1, 0, 2)
@@ -189,7 +209,7 @@ class Net:
         params = {}
         if self.kind == "hardware":
             arch["phys"] = self.phys
-            arch["arrangement"] = "local-lines"
+            arch["arrangement"] = self.arrangement
             if preset is not None:
                 arch["preset"] = preset
             for spec in self.specs:
@@ -232,11 +252,12 @@ def shift_batch(imgs: np.ndarray, rng: np.random.Generator, max_shift: int) -> n
 
 
 def build_specs(arch=None, phys=None, f_in=None, window=DEFAULT_WINDOW, input_shape=(28, 28),
-                design: dict | None = None):
+                design: dict | None = None, tone_spacing: float | None = None):
     """Complete layer specs: geometry for ``input_shape`` plus each layer's design values.
 
     ``design`` is a preset's design dict (``{"window": ..}`` or ``{"gm": .., "vbias": ..}``);
     without it ``window`` sets gm.  ``f_in`` defaults to :func:`default_f_in`.
+    ``tone_spacing`` (half-widths): conv layers of a multiplexed model get their grid.
     """
     arch = arch or DEFAULT_ARCH
     h, w, c = input_hwc(input_shape)
@@ -254,8 +275,12 @@ def build_specs(arch=None, phys=None, f_in=None, window=DEFAULT_WINDOW, input_sh
                              f"({len(specs)})")
     design = dict(design or {})
     window = design.pop("window", window)
-    return [layer_design(s, phys, f, window, **design)
-            for s, f in zip(specs, f_in, strict=False)]
+    out = [layer_design(s, phys, f, window, **design) for s, f in zip(specs, f_in, strict=False)]
+    if tone_spacing is not None:
+        for s in out:
+            if s["type"] == "conv":
+                s["tone_spacing"] = float(tone_spacing)
+    return out
 
 
 def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
@@ -264,7 +289,7 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
           arch: list[dict] | None = None,
           phys: dict | None = None, window: float | None = None,
           preset: str | None = None, input_shape: tuple | None = None,
-          arrangement: str = "local-lines",
+          arrangement: str = "local-lines", tone_spacing: float | None = None,
           test: tuple[np.ndarray, np.ndarray] | None = None,
           log: Callable[[str], None] | None = None) -> HardwareModel:
     """Train a model with Adam and a cosine learning-rate decay.
@@ -298,9 +323,14 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
         Shape of one input, ``(H, W)``, ``(H, W, C)`` or ``(d,)``; ``images.shape[1:]``
         when omitted.
     arrangement : str
-        Circuit arrangement the training forward models.  Only ``local-lines`` (each
-        resonator sees one tone) is modelled; ``multiplexed`` (every junction rectifies
-        every tone of its line) is refused rather than trained with the wrong forward.
+        Circuit arrangement the training forward models: ``local-lines`` (each resonator
+        sees one tone) or ``multiplexed`` (conv layers: every junction rectifies every tone
+        of its loop and one field line shifts a kernel weight's junctions by one absolute
+        amount, :mod:`spinnet.nn.multiplexed`; conv layers followed by one dense output
+        layer; no fr noise yet, so ``spread_train`` must be 0).
+    tone_spacing : float, optional
+        Multiplexed grids: tone spacing in half-widths (default
+        :data:`spinnet.nn.multiplexed.DEFAULT_SPACING`).
     test : optional (images, labels) evaluated after every epoch for the log.
     log : callable receiving one line per epoch.
     """
@@ -315,11 +345,18 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
         raise ParameterError("train", "noise_scope", noise_scope, "", "'device' or 'weight'")
     if not (0 <= spread_train < 0.5):
         raise ParameterError("train", "spread_train", spread_train, "(relative)", "[0, 0.5)")
-    arrangement = canonical_arrangement(arrangement)
-    if arrangement != "local-lines":
-        raise ParameterError("train", "arrangement", arrangement, "",
-                             "'local-lines': the training forward does not model the "
-                             "crosstalk of the multiplexed arrangement")
+    arrangement = canonical_arrangement(arrangement, "train")
+    if arrangement == "multiplexed" and kind == "hardware":
+        if spread_train:
+            raise ParameterError("train", "spread_train", spread_train, "(relative)",
+                                 "0 for the multiplexed arrangement (fr noise is not "
+                                 "modelled in its forward)")
+        tone_spacing = multiplexed.DEFAULT_SPACING if tone_spacing is None else tone_spacing
+        if not (isinstance(tone_spacing, int | float) and 0 < tone_spacing < 1000):
+            raise ParameterError("train", "tone_spacing", tone_spacing, "half-widths",
+                                 "(0, 1000)")
+    else:
+        tone_spacing = None
     pre = presets.get(preset if preset is not None else presets.DEFAULT_PRESET)
     phys = {**pre["phys"], **(phys or {})}
     design = pre["design"] if window is None else {"window": window}
@@ -332,7 +369,14 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
         raise DataError(f"training inputs of shape {images.shape[1:]} do not fit the input "
                         f"shape {input_shape}")
     images = images.reshape((len(images),) + input_shape)
-    specs = build_specs(arch, phys, input_shape=input_shape, design=design)
+    specs = build_specs(arch, phys, input_shape=input_shape, design=design,
+                        tone_spacing=tone_spacing)
+    if tone_spacing is not None:
+        kinds = [s["type"] for s in specs]
+        if kinds[0] != "conv" or "dense" in kinds[:-1]:
+            raise ParameterError("train", "arch", "-".join(kinds), "",
+                                 "conv layers followed by one dense output layer for the "
+                                 "multiplexed arrangement")
     n_cls = n_out(specs[-1])
     if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= n_cls:
         raise DataError(f"training labels must be integers in [0, {n_cls}) (the last "
@@ -345,7 +389,7 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
                          or images.min() < 0 or images.max() > 1):
         raise DataError("training inputs must be uint8 or finite values in [0, 1]")
     rng = np.random.default_rng(seed)
-    net = Net(specs, phys, kind, rng, input_shape=input_shape)
+    net = Net(specs, phys, kind, rng, input_shape=input_shape, arrangement=arrangement)
     m = {k: np.zeros_like(v) for k, v in net.theta.items()}
     s2 = {k: np.zeros_like(v) for k, v in net.theta.items()}
     b1, b2, epsa = 0.9, 0.999, 1e-8
@@ -394,7 +438,7 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
             log(json.dumps(rec))
     meta = {"kind": kind, "epochs": epochs, "batch": batch, "lr": lr, "seed": seed,
             "spread_train": spread_train if kind == "hardware" else 0.0,
-            "noise_scope": noise_scope, "preset": pre["name"],
+            "noise_scope": noise_scope, "preset": pre["name"], "arrangement": arrangement,
             "max_shift": max_shift, "window": design.get("window"), "n_train": int(n),
             "history": hist}
     model = net.to_model(meta, preset=pre["name"] if kind == "hardware" else None)

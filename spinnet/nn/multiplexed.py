@@ -1,0 +1,94 @@
+"""The ``multiplexed`` arrangement as the netlist computes it: crosstalk and field-line sharing.
+
+In a ``multiplexed`` conv layer (docs/compiler.md, arrangement A) every output position's
+chain is one RF loop carrying the tones of its whole receptive field plus the layer's bias
+tone, each input neuron on its own slot of a geometric grid::
+
+    slot(y, x, c) = ((y mod K) K + (x mod K)) C + c,   f_m = f_in r^(m - M/2),
+    r = 1 + spacing * alpha,   M = K K C,   bias tone f_b = f_M
+
+and *every* junction of the loop rectifies *every* tone.  Kernel weight ``(co, t)`` is one
+field line shifting all its junctions by the same absolute ``df[co, t]``: the junction of
+tap ``t`` at position ``q`` sits at ``fr[q, co, t] = f[q, t] + df[co, t]`` where
+``f[q, t]`` is the tone of that tap's input.  The bias junctions all see ``f_b`` and sit at
+``frb[co] = fr_bias[co] f_b / f_in``.  The realised weights are then (o = +1)::
+
+    W[q, co, t'] = sum_t w(f[q, t'], fr[q, co, t]) + w(f[q, t'], frb[co])
+    b[q, co]     = p_bias (sum_t w(f_b, fr[q, co, t]) + w(f_b, frb[co]))
+
+A model trained with this forward stores ``fr[co, t] = f_in + df[co, t]`` (the resonance
+at the layer's nominal tone) so the compiler builds exactly these devices.  The last
+(dense) layer keeps local lines, as in the compiler.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import physics
+from .layers import conv_out
+
+#: Default tone spacing of a multiplexed grid, in half-widths ``alpha f``.
+DEFAULT_SPACING = 4.0
+
+
+def tone_grid(k: int, c: int, f_in: float, alpha: float, spacing: float) -> np.ndarray:
+    """The ``K*K*C + 1`` grid frequencies (the last one is the bias tone)."""
+    m = k * k * c
+    ratio = 1.0 + spacing * alpha
+    return float(f_in) * ratio ** (np.arange(m + 1) - m / 2.0)
+
+
+def input_slots(h: int, w: int, c: int, k: int) -> np.ndarray:
+    """Grid slot of every input neuron, flat ``(y, x, c)`` order."""
+    y, x, ch = np.meshgrid(np.arange(h), np.arange(w), np.arange(c), indexing="ij")
+    return (((y % k) * k + (x % k)) * c + ch).ravel()
+
+
+def tap_tones(spec: dict, alpha: float) -> tuple[np.ndarray, float]:
+    """Tone of every tap at every position ``(P, K*K*C)`` and the bias tone of a conv layer."""
+    h, w = spec["in_hw"]
+    c, k, s = spec["in_ch"], spec["k"], spec["stride"]
+    grid = tone_grid(k, c, spec["f_in"], alpha, spec["tone_spacing"])
+    slot = input_slots(h, w, c, k).reshape(h, w, c)
+    ho, wo = conv_out(h, k, s), conv_out(w, k, s)
+    oy, ox = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
+    ky, kx, ch = np.meshgrid(np.arange(k), np.arange(k), np.arange(c), indexing="ij")
+    iy = oy.reshape(-1, 1) * s + ky.reshape(1, -1)
+    ix = ox.reshape(-1, 1) * s + kx.reshape(1, -1)
+    return grid[slot[iy, ix, ch.reshape(1, -1)]], float(grid[-1])
+
+
+def realised(spec: dict, fr: np.ndarray, fr_bias: np.ndarray, phys: dict, deriv: bool = False):
+    """Realised ``W (P, C_out, taps)`` (V/W) and ``b (P, C_out)`` (V) of a multiplexed conv
+    layer whose resonances at the nominal tone are ``fr (C_out, taps)`` and ``fr_bias``.
+
+    With ``deriv`` also returns what :func:`grad_resonances` needs.
+    """
+    a, K, s = phys["alpha"], phys["K"], phys["s"]
+    fq, fb = tap_tones(spec, a)                               # (P, T), scalar
+    f0 = float(spec["f_in"])
+    frq = fq[:, None, :] + (fr - f0)[None]                    # (P, O, T) junction resonances
+    frb = fr_bias * (fb / f0)                                 # (O,)
+    tones = np.concatenate([fq, np.full((len(fq), 1), fb)], axis=1)   # (P, T+1)
+    # every junction k of chain (q, co) rectifies every tone t' of its loop
+    jr = np.concatenate([frq, np.broadcast_to(frb, frq.shape[:2])[..., None]], axis=2)
+    wk = physics.weight(tones[:, None, :, None], jr[:, :, None, :], a, K, s, 1.0)
+    tot = wk.sum(axis=3)                                      # (P, O, T+1)
+    W, b = tot[..., :-1], phys["p_bias"] * tot[..., -1]
+    if not deriv:
+        return W, b
+    dk = physics.dweight_dfr(tones[:, None, :, None], jr[:, :, None, :], a, K, s, 1.0)
+    return W, b, (dk, fb / f0)
+
+
+def grad_resonances(gW: np.ndarray, gb: np.ndarray, aux, p_bias: float):
+    """Gradients with respect to ``fr (C_out, taps)`` and ``fr_bias (C_out,)``.
+
+    ``gW (P, C_out, taps)`` and ``gb (P, C_out)`` are the gradients of the loss with respect
+    to the realised ``W`` and ``b`` of :func:`realised`.
+    """
+    dk, scale_b = aux                                         # dk: (P, O, T+1 tones, T+1 jn)
+    g = np.concatenate([gW, p_bias * gb[..., None]], axis=2)  # (P, O, T+1)
+    gj = np.einsum("pot,potk->ok", g, dk)                     # per junction, summed over q
+    return gj[:, :-1], gj[:, -1] * scale_b
