@@ -167,7 +167,9 @@ def test_train_refusals(tmp_path, capsys, blobs):
     cases = [(["--arch", "conv:2x5"], "kernel larger than its input"),
              (["--arch", "dense:4", "--input-shape", "5x5"], "--input-shape"),
              (["--arch", "bogus"], "--arch"),
-             (["--arrangement", "multiplexed"], "crosstalk"),
+             (["--arch", "dense:4", "--arrangement", "multiplexed"], "dense output layer"),
+             (["--arch", "dense:4", "--arrangement", "A", "--spread-train", "0.01"],
+              "spread_train"),
              (["--preset", "narrow"], "preset")]
     for extra, match in cases:
         assert main(["train", "--data", str(blobs), "-o", out, "--epochs", "1", *extra]) == 1
@@ -190,3 +192,23 @@ def test_compile_arrangement_names_and_aliases(tmp_path, capsys, blobs, conv_mod
     assert main(["compile", str(model), "-o", str(tmp_path / "n.cir"), "--arrangement",
                  "C"]) == 1
     assert "local-lines or multiplexed" in capsys.readouterr().err
+
+
+def test_multiplexed_cli_train_compile_eval(tmp_path, capsys, bars):
+    model, net = tmp_path / "x.npz", tmp_path / "x.cir"
+    tr = _cli_json(capsys, ["train", "--data", str(bars), "--arch", "conv:3x3s1",
+                            "--input-shape", "6x6", "--shift", "0", "--epochs", "2",
+                            "--batch", "16", "--lr", "0.02", "--arrangement", "multiplexed",
+                            "--tone-spacing", "6", "--preset", "seed-group", "-o", str(model),
+                            "--json"])
+    m = HardwareModel.load(model)
+    assert m.arrangement == "multiplexed" and m.layers[0]["tone_spacing"] == 6.0
+    assert m.arch["training"]["spread_train"] == 0.0
+    co = _cli_json(capsys, ["compile", str(model), "-o", str(net), "--json"])
+    assert co["arrangement"] == "multiplexed"
+    ev = _cli_json(capsys, ["eval", str(net), "--data", str(bars), "--json"])
+    # the netlist's predictions are the model's (scores within 1e-5 of their range:
+    # tests/test_nn_multiplexed.py), so the accuracies are equal
+    assert ev["accuracy"] == pytest.approx(tr["test_accuracy"], abs=1e-12)
+    assert main(["compile", str(model), "-o", str(net), "--arrangement", "B"]) == 1
+    assert "trained with the multiplexed" in capsys.readouterr().err
