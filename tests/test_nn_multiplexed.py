@@ -151,3 +151,16 @@ def test_multiplexed_models_refuse_what_they_do_not_model(model, data):
     with pytest.raises(ParameterError, match="dense output layer"):
         train(x, y, arch=parse_arch("dense:4", 2), epochs=1, spread_train=0.0,
               arrangement="multiplexed")
+
+
+@pytest.mark.parametrize("s", [0.0, 0.3])
+def test_fused_weight_and_slope_are_the_device_laws(s):
+    rng = np.random.default_rng(4)
+    f = 1e9 * (1 + 0.05 * rng.standard_normal(200))
+    fr = 1e9 * (1 + 0.05 * rng.standard_normal(200))
+    w, dw = multiplexed._weight_and_slope(f, fr, 0.01, PHYS["K"], s, True)
+    # same formulas rearranged: float64 rounding, relative to the scale K (resp. K / a)
+    np.testing.assert_allclose(w, physics.weight(f, fr, 0.01, PHYS["K"], s, 1.0), rtol=0,
+                               atol=1e-12 * PHYS["K"])
+    np.testing.assert_allclose(dw, physics.dweight_dfr(f, fr, 0.01, PHYS["K"], s, 1.0),
+                               rtol=0, atol=1e-12 * PHYS["K"] / (0.01 * 1e9))

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import physics
 from .layers import conv_out
 
 #: Default tone spacing of a multiplexed grid, in half-widths ``alpha f``.
@@ -59,27 +58,48 @@ def tap_tones(spec: dict, alpha: float) -> tuple[np.ndarray, float]:
     return grid[slot[iy, ix, ch.reshape(1, -1)]], float(grid[-1])
 
 
+def _weight_and_slope(f, fr, alpha, K, s, slope):
+    """``physics.weight`` (o = +1) and, with ``slope``, its derivative with respect to ``fr``
+    (linewidth ``alpha fr`` following the resonance), sharing the intermediates.
+    ``tests/test_nn_multiplexed.py`` checks both against :mod:`spinnet.nn.physics`."""
+    a = alpha * fr
+    d = f - fr
+    a2 = a * a
+    inv = 1.0 / (a2 + d * d)
+    num = 2.0 * a * d if s == 0 else s * a2 + (1.0 - s) * 2.0 * a * d
+    w = K * num * inv
+    if not slope:
+        return w, None
+    dnum = 2.0 * (alpha * d - a) if s == 0 else (
+        s * 2.0 * a * alpha + (1.0 - s) * 2.0 * (alpha * d - a))
+    dden = 2.0 * (a * alpha - d)
+    return w, (K * dnum - w * dden) * inv
+
+
 def realised(spec: dict, fr: np.ndarray, fr_bias: np.ndarray, phys: dict, deriv: bool = False):
     """Realised ``W (P, C_out, taps)`` (V/W) and ``b (P, C_out)`` (V) of a multiplexed conv
     layer whose resonances at the nominal tone are ``fr (C_out, taps)`` and ``fr_bias``.
 
-    With ``deriv`` also returns what :func:`grad_resonances` needs.
+    Positions whose taps carry the same tones (the grid repeats every ``K`` neurons, so
+    there are at most ``K*K`` patterns) have identical chains: each pattern is computed
+    once.  With ``deriv`` also returns what :func:`grad_resonances` needs.
     """
     a, K, s = phys["alpha"], phys["K"], phys["s"]
-    fq, fb = tap_tones(spec, a)                               # (P, T), scalar
+    fq_all, fb = tap_tones(spec, a)                           # (P, T), scalar
+    fq, inverse = np.unique(fq_all, axis=0, return_inverse=True)   # (U, T), (P,)
+    inverse = inverse.reshape(-1)
     f0 = float(spec["f_in"])
-    frq = fq[:, None, :] + (fr - f0)[None]                    # (P, O, T) junction resonances
+    frq = fq[:, None, :] + (fr - f0)[None]                    # (U, O, T) junction resonances
     frb = fr_bias * (fb / f0)                                 # (O,)
-    tones = np.concatenate([fq, np.full((len(fq), 1), fb)], axis=1)   # (P, T+1)
-    # every junction k of chain (q, co) rectifies every tone t' of its loop
+    tones = np.concatenate([fq, np.full((len(fq), 1), fb)], axis=1)   # (U, T+1)
+    # every junction k of chain (pattern, co) rectifies every tone t' of its loop
     jr = np.concatenate([frq, np.broadcast_to(frb, frq.shape[:2])[..., None]], axis=2)
-    wk = physics.weight(tones[:, None, :, None], jr[:, :, None, :], a, K, s, 1.0)
-    tot = wk.sum(axis=3)                                      # (P, O, T+1)
-    W, b = tot[..., :-1], phys["p_bias"] * tot[..., -1]
+    wk, dk = _weight_and_slope(tones[:, None, :, None], jr[:, :, None, :], a, K, s, deriv)
+    tot = wk.sum(axis=3)                                      # (U, O, T+1)
+    W, b = tot[inverse, :, :-1], phys["p_bias"] * tot[inverse, :, -1]
     if not deriv:
         return W, b
-    dk = physics.dweight_dfr(tones[:, None, :, None], jr[:, :, None, :], a, K, s, 1.0)
-    return W, b, (dk, fb / f0)
+    return W, b, (dk, fb / f0, inverse, len(fq))
 
 
 def grad_resonances(gW: np.ndarray, gb: np.ndarray, aux, p_bias: float):
@@ -88,7 +108,9 @@ def grad_resonances(gW: np.ndarray, gb: np.ndarray, aux, p_bias: float):
     ``gW (P, C_out, taps)`` and ``gb (P, C_out)`` are the gradients of the loss with respect
     to the realised ``W`` and ``b`` of :func:`realised`.
     """
-    dk, scale_b = aux                                         # dk: (P, O, T+1 tones, T+1 jn)
+    dk, scale_b, inverse, n_pat = aux                         # dk: (U, O, T+1 tones, T+1 jn)
     g = np.concatenate([gW, p_bias * gb[..., None]], axis=2)  # (P, O, T+1)
-    gj = np.einsum("pot,potk->ok", g, dk)                     # per junction, summed over q
+    gu = np.zeros((n_pat,) + g.shape[1:])
+    np.add.at(gu, inverse, g)                                 # positions -> their pattern
+    gj = np.einsum("uot,uotk->ok", gu, dk)                    # per junction, summed
     return gj[:, :-1], gj[:, -1] * scale_b
