@@ -90,8 +90,11 @@ def _sharing(nl, spec: NetSpec, rep: CompileReport, letter: str) -> None:
     npos = [r.chains // lay.c_out for r, lay in zip(rep.layers, spec.layers, strict=True)]
     real = layer_weights(nl, spec, phys, npos, letter)
     rep.realised = real
-    for (W, b, _), lay, lr in zip(real, spec.layers, rep.layers, strict=True):
+    for li, ((W, b, _), lay, lr) in enumerate(zip(real, spec.layers, rep.layers, strict=True)):
         W0, b0 = layer_matrix(lay, phys)
+        if spec.arrangement == "multiplexed" and lay.kind == "conv":
+            from .arrangement_a import trained_weights  # crosstalk is part of the training
+            W0, b0 = trained_weights(spec, li)
         k = lay.res["K"]
         err = np.concatenate([(W - W0).ravel() / k, (b - b0).ravel() / (k * lay.bias_p)])
         lr.sharing_error_rms = float(np.sqrt(np.mean(err ** 2)))

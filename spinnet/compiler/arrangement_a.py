@@ -355,3 +355,17 @@ def own_tone_weights(nl, spec: NetSpec, phys, fr: dict):
                                        lay.res.get("s", 0.0), o[co])
         out.append((W, np.broadcast_to(b0, (npos, lay.c_out)), full[li][2]))
     return out
+
+
+def trained_weights(spec: NetSpec, li: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(W (P, C_out, taps), b (P, C_out))`` that conv layer ``li`` of a model trained for
+    this arrangement computes in training (:func:`spinnet.nn.multiplexed.realised`): the
+    reference a compiled netlist's realised weights are compared with."""
+    from ..nn import multiplexed
+    lay = spec.layers[li]
+    h, w, c = spec.shapes()[li]
+    layer = {"in_hw": [h, w], "in_ch": c, "k": lay.k, "stride": lay.stride,
+             "f_in": float(lay.f_in[0]), "tone_spacing": lay.tone_spacing}
+    phys = {"alpha": lay.res["alpha"], "K": lay.res["K"], "s": lay.res.get("s", 0.0),
+            "p_bias": lay.bias_p}
+    return multiplexed.realised(layer, lay.fr.reshape(lay.c_out, -1), lay.bias_fr, phys)
