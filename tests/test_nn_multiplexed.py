@@ -39,18 +39,19 @@ def data():
     return _bars(160, rng), _bars(40, rng)
 
 
-@pytest.fixture(scope="module", params=["seed-group", "wide-line"])
+@pytest.fixture(scope="module", params=[("seed-group", "alternate"), ("wide-line", "same")])
 def model(request, data):
     (x, y), _ = data
+    preset, orientation = request.param
     return train(x, y, arch=parse_arch(ARCH, 2), input_shape=(6, 6), max_shift=0, epochs=3,
                  batch=16, lr=0.02, spread_train=0.0, seed=0, arrangement="multiplexed",
-                 preset=request.param)
+                 preset=preset, orientation=orientation)
 
 
 def test_realised_weights_by_brute_force():
     """The vectorised realised weights against a loop over every junction and tone."""
     spec = build_specs(parse_arch("conv:2x3s2,dense:2", 2), PHYS, input_shape=(7, 7),
-                       tone_spacing=3.0)[0]
+                       tone_spacing=3.0, orientation="alternate")[0]
     rng = np.random.default_rng(2)
     f0 = spec["f_in"]
     fr = f0 * (1 + 0.02 * rng.standard_normal((2, 9)))
@@ -63,22 +64,25 @@ def test_realised_weights_by_brute_force():
         taps = [((oy * 2 + ky) % 3) * 3 + (ox * 2 + kx) % 3 for ky in range(3)
                 for kx in range(3)]
         tones = [grid[m] for m in taps]
+        signs = [(-1.0) ** m for m in taps] + [(-1.0) ** 9]      # alternate by slot
         for co in range(2):
             junctions = [tones[t] + fr[co, t] - f0 for t in range(9)] + [
                 frb[co] * grid[9] / f0]
             # both sides round fr (~1e-7 Hz at 1 GHz) and the slope is up to K / a
             # (~1e-3 V/W per Hz here): 1e-9 K absolute bounds the float64 differences
             for t2 in range(9):
-                want = sum(physics.weight_ref(tones[t2], j, a, K) for j in junctions)
+                want = sum(physics.weight_ref(tones[t2], j, a, K, o=o)
+                           for j, o in zip(junctions, signs, strict=True))
                 assert W[q, co, t2] == pytest.approx(want, rel=0, abs=1e-9 * K)
-            want_b = PHYS["p_bias"] * sum(physics.weight_ref(grid[9], j, a, K)
-                                          for j in junctions)
+            want_b = PHYS["p_bias"] * sum(physics.weight_ref(grid[9], j, a, K, o=o)
+                                          for j, o in zip(junctions, signs, strict=True))
             assert b[q, co] == pytest.approx(want_b, rel=0, abs=1e-9 * K * PHYS["p_bias"])
 
 
 def test_backprop_matches_finite_differences():
     rng = np.random.default_rng(1)
-    specs = build_specs(parse_arch(ARCH, 2), PHYS, input_shape=(6, 6), tone_spacing=4.0)
+    specs = build_specs(parse_arch(ARCH, 2), PHYS, input_shape=(6, 6), tone_spacing=4.0,
+                        orientation="alternate")
     net = Net(specs, PHYS, "hardware", rng, dtype=np.float64, input_shape=(6, 6),
               arrangement="multiplexed")
     for k in net.theta:
@@ -130,8 +134,10 @@ def test_netlist_steady_output_equals_training_forward(model, data):
     # without crosstalk the same resonances give other scores entirely
     spec = model.layers[0]
     fq, _ = multiplexed.tap_tones(spec, model.phys["alpha"])
+    o = multiplexed.slot_orientation(multiplexed.tap_slots(spec),
+                                     spec["orientation"] == "alternate")
     own = physics.weight(fq, fq + model.params["conv1.fr"][:, None, :] - spec["f_in"],
-                         model.phys["alpha"], model.phys["K"], 0.0, 1.0)
+                         model.phys["alpha"], model.phys["K"], 0.0, o)
     W0, _ = multiplexed.realised(spec, model.params["conv1.fr"], model.params["conv1.fr_bias"],
                                  model.phys)
     assert np.max(np.abs(own.transpose(1, 0, 2) - W0)) > 0.05 * model.phys["K"]

@@ -50,6 +50,9 @@ def add_parser(sub) -> None:
     p.add_argument("--tone-spacing", type=float, default=None, metavar="G",
                    help="multiplexed: spacing of a layer's tone grid in half-widths "
                         "(default 4)")
+    p.add_argument("--orientation", choices=("alternate", "same"), default="alternate",
+                   help="multiplexed: junction orientation (-1)^slot by grid slot "
+                        "(default) or all +1")
     p.add_argument("--baseline", action="store_true",
                    help="train the float-weight ReLU baseline of the same architecture")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
@@ -133,6 +136,7 @@ def run(args) -> int:
                   batch=args.batch, lr=args.lr, seed=args.seed, max_shift=args.shift,
                   spread_train=spread_train, arch=arch, preset=preset,
                   input_shape=shape, arrangement=arrangement, tone_spacing=args.tone_spacing,
+                  orientation=args.orientation,
                   log=log)
     if args.data is not None:
         model.arch["training"]["data"] = str(args.data)

@@ -56,7 +56,8 @@ def spec_from_hardware_model(model) -> NetSpec:
             f_in=np.full(c_in, f_in), bias_fr=np.asarray(params[f"{nm}.fr_bias"], float),
             bias_o=np.asarray(params[f"{nm}.o_bias"], float), bias_f=f_in,
             bias_p=float(phys["p_bias"]), res=dict(res), act=act, stride=stride,
-            tone_spacing=spec.get("tone_spacing")))
+            tone_spacing=spec.get("tone_spacing"),
+            orientation=str(spec.get("orientation", "same"))))
     spec = NetSpec(in_shape=in_shape, p_in=float(phys["p_in"]), layers=out, pixel_scale=255.0,
                    name=str(model.arch.get("name", "model")),
                    arrangement=str(model.arch.get("arrangement", "local-lines")))

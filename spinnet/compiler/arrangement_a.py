@@ -151,6 +151,11 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
         nl.add(Element(f"VB{l}", (f"ba{l}", "0"), source=Waveform(
             "tones", (f_bias, r_loop(lay) * math.sqrt(2.0 * lay.bias_p / d.r0), 0.0))))
         f_q = fgrid[slot[idx]]                                  # (npos, ntap)
+        # junction orientation by grid slot, as the model was trained (+1 otherwise)
+        from ..nn.multiplexed import slot_orientation
+        alt = spec.arrangement == "multiplexed" and lay.orientation == "alternate"
+        o_slot = slot_orientation(slot[idx], alt)               # (npos, ntap)
+        o_slot_b = float(slot_orientation(len(fgrid) - 1, alt))
         w_tr = np.asarray(physics.weight(lay.f_in[np.arange(ntap) % lay.c_in][None, :], fr_tr,
                                          r["alpha"], r["K"], r.get("s", 0.0), o_tr))
         shift = np.empty((lay.c_out, ntap))
@@ -190,7 +195,8 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
                     fab = f_q[q, t] + (fr_dev - fr_tr[co, t]) * f_q[q, t] / lay.f_in[0]
                     nxt = f"c{l}_{j}_{t + 2}"
                     nl.add(Element(name, (nxt, node), model=mname,
-                                   params={"fr": float(fab), "o": float(o_tr[co, t])}))
+                                   params={"fr": float(fab),
+                                           "o": float(o_tr[co, t] * o_slot[q, t])}))
                     targets.setdefault((co, t), []).append(name)
                     node = nxt
                 frb_dev = lay.bias_fr[co] if real is None else real["fr_bias"][qd, co]
@@ -198,7 +204,8 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
                 name = f"N{l}_{j}_b"
                 fab = f_bias + (frb_dev - lay.bias_fr[co]) * f_bias / lay.bias_f
                 nl.add(Element(name, (end, node), model=mname,
-                               params={"fr": float(fab), "o": float(lay.bias_o[co])}))
+                               params={"fr": float(fab),
+                                       "o": float(lay.bias_o[co] * o_slot_b)}))
                 targets.setdefault((co, "b"), []).append(name)
                 # RF arm of the bias tee: a large capacitor closes the loop, so the loop's
                 # tones leave almost no RF voltage at its end (which would otherwise reach
@@ -365,7 +372,8 @@ def trained_weights(spec: NetSpec, li: int) -> tuple[np.ndarray, np.ndarray]:
     lay = spec.layers[li]
     h, w, c = spec.shapes()[li]
     layer = {"in_hw": [h, w], "in_ch": c, "k": lay.k, "stride": lay.stride,
-             "f_in": float(lay.f_in[0]), "tone_spacing": lay.tone_spacing}
+             "f_in": float(lay.f_in[0]), "tone_spacing": lay.tone_spacing,
+             "orientation": lay.orientation}
     phys = {"alpha": lay.res["alpha"], "K": lay.res["K"], "s": lay.res.get("s", 0.0),
             "p_bias": lay.bias_p}
     return multiplexed.realised(layer, lay.fr.reshape(lay.c_out, -1), lay.bias_fr, phys)

@@ -45,6 +45,7 @@ class LayerSpec:
     act: dict | None = None       # stno.activation keyword arguments, None for the output layer
     stride: int = 1
     tone_spacing: float | None = None   # multiplexed grid spacing (half-widths) it was trained on
+    orientation: str = "same"     # multiplexed: "alternate" wires slot m's junction as (-1)^m
 
     @property
     def c_out(self) -> int:

@@ -20,7 +20,7 @@ arrangement its forward models; both are optional in files written before they e
 compute what the multiplexed netlist computes (crosstalk of every tone in every junction,
 one absolute field-line shift per kernel weight; :mod:`spinnet.nn.multiplexed`), their
 ``fr`` being the resonances at the layer's nominal tone and ``tone_spacing`` (half-widths)
-their grid.
+their grid and ``orientation`` (``"alternate"``: junction orientation ``(-1)^slot``).
 
 Arrays: ``<layer>.fr`` (C_out, fan_in) Hz, ``<layer>.fr_bias`` (C_out,) Hz, ``<layer>.o``
 and ``<layer>.o_bias`` (+1/-1 orientations).
@@ -501,6 +501,9 @@ def _check_arch(a: dict) -> None:
                 sp = s["tone_spacing"]
                 if not (isinstance(sp, int | float) and 0 < sp < 1000):
                     raise ValueError(f"layer {s['name']}: tone_spacing = {sp!r}")
+                if s.get("orientation", "same") not in ("alternate", "same"):
+                    raise ValueError(f"layer {s['name']}: orientation = "
+                                     f"{s['orientation']!r}")
     if mux and ([s["type"] for s in layers][0] != "conv"
                 or "dense" in [s["type"] for s in layers][:-1]):
         raise ValueError("a multiplexed model has conv layers and one dense output layer")

@@ -11,10 +11,14 @@ and *every* junction of the loop rectifies *every* tone.  Kernel weight ``(co, t
 field line shifting all its junctions by the same absolute ``df[co, t]``: the junction of
 tap ``t`` at position ``q`` sits at ``fr[q, co, t] = f[q, t] + df[co, t]`` where
 ``f[q, t]`` is the tone of that tap's input.  The bias junctions all see ``f_b`` and sit at
-``frb[co] = fr_bias[co] f_b / f_in``.  The realised weights are then (o = +1)::
+``frb[co] = fr_bias[co] f_b / f_in``.  With ``orientation = "alternate"`` (the group's
+``signed_connection``) the junction reading grid slot ``m`` is wired with orientation
+``o = (-1)^m`` (the bias junction: ``(-1)^M``), so the far tails of neighbouring slots,
+which all have the sign of their detuning, largely cancel; otherwise every ``o = +1``.  The
+realised weights are then::
 
-    W[q, co, t'] = sum_t w(f[q, t'], fr[q, co, t]) + w(f[q, t'], frb[co])
-    b[q, co]     = p_bias (sum_t w(f_b, fr[q, co, t]) + w(f_b, frb[co]))
+    W[q, co, t'] = sum_t o[q, t] w(f[q, t'], fr[q, co, t]) + o_b w(f[q, t'], frb[co])
+    b[q, co]     = p_bias (sum_t o[q, t] w(f_b, fr[q, co, t]) + o_b w(f_b, frb[co]))
 
 A model trained with this forward stores ``fr[co, t] = f_in + df[co, t]`` (the resonance
 at the layer's nominal tone) so the compiler builds exactly these devices.  The last
@@ -44,18 +48,29 @@ def input_slots(h: int, w: int, c: int, k: int) -> np.ndarray:
     return (((y % k) * k + (x % k)) * c + ch).ravel()
 
 
-def tap_tones(spec: dict, alpha: float) -> tuple[np.ndarray, float]:
-    """Tone of every tap at every position ``(P, K*K*C)`` and the bias tone of a conv layer."""
+def tap_slots(spec: dict) -> np.ndarray:
+    """Grid slot of every tap at every position ``(P, K*K*C)`` of a conv layer."""
     h, w = spec["in_hw"]
     c, k, s = spec["in_ch"], spec["k"], spec["stride"]
-    grid = tone_grid(k, c, spec["f_in"], alpha, spec["tone_spacing"])
     slot = input_slots(h, w, c, k).reshape(h, w, c)
     ho, wo = conv_out(h, k, s), conv_out(w, k, s)
     oy, ox = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
     ky, kx, ch = np.meshgrid(np.arange(k), np.arange(k), np.arange(c), indexing="ij")
     iy = oy.reshape(-1, 1) * s + ky.reshape(1, -1)
     ix = ox.reshape(-1, 1) * s + kx.reshape(1, -1)
-    return grid[slot[iy, ix, ch.reshape(1, -1)]], float(grid[-1])
+    return slot[iy, ix, ch.reshape(1, -1)]
+
+
+def slot_orientation(slots, alternate: bool):
+    """Junction orientation of grid slot(s): ``(-1)^slot`` when alternating, else +1."""
+    slots = np.asarray(slots)
+    return np.where(slots % 2 == 0, 1.0, -1.0) if alternate else np.ones(slots.shape)
+
+
+def tap_tones(spec: dict, alpha: float) -> tuple[np.ndarray, float]:
+    """Tone of every tap at every position ``(P, K*K*C)`` and the bias tone of a conv layer."""
+    grid = tone_grid(spec["k"], spec["in_ch"], spec["f_in"], alpha, spec["tone_spacing"])
+    return grid[tap_slots(spec)], float(grid[-1])
 
 
 def _weight_and_slope(f, fr, alpha, K, s, slope):
@@ -85,9 +100,14 @@ def realised(spec: dict, fr: np.ndarray, fr_bias: np.ndarray, phys: dict, deriv:
     once.  With ``deriv`` also returns what :func:`grad_resonances` needs.
     """
     a, K, s = phys["alpha"], phys["K"], phys["s"]
-    fq_all, fb = tap_tones(spec, a)                           # (P, T), scalar
-    fq, inverse = np.unique(fq_all, axis=0, return_inverse=True)   # (U, T), (P,)
+    grid = tone_grid(spec["k"], spec["in_ch"], spec["f_in"], a, spec["tone_spacing"])
+    slots, inverse = np.unique(tap_slots(spec), axis=0, return_inverse=True)   # (U, T), (P,)
     inverse = inverse.reshape(-1)
+    fq, fb = grid[slots], float(grid[-1])
+    alt = spec.get("orientation") == "alternate"
+    o = np.concatenate([slot_orientation(slots, alt),
+                        np.full((len(slots), 1), slot_orientation(len(grid) - 1, alt))],
+                       axis=1)[:, None, None, :]              # (U, 1, 1, T+1 junctions)
     f0 = float(spec["f_in"])
     frq = fq[:, None, :] + (fr - f0)[None]                    # (U, O, T) junction resonances
     frb = fr_bias * (fb / f0)                                 # (O,)
@@ -95,11 +115,11 @@ def realised(spec: dict, fr: np.ndarray, fr_bias: np.ndarray, phys: dict, deriv:
     # every junction k of chain (pattern, co) rectifies every tone t' of its loop
     jr = np.concatenate([frq, np.broadcast_to(frb, frq.shape[:2])[..., None]], axis=2)
     wk, dk = _weight_and_slope(tones[:, None, :, None], jr[:, :, None, :], a, K, s, deriv)
-    tot = wk.sum(axis=3)                                      # (U, O, T+1)
+    tot = (wk * o).sum(axis=3)                                # (U, O, T+1)
     W, b = tot[inverse, :, :-1], phys["p_bias"] * tot[inverse, :, -1]
     if not deriv:
         return W, b
-    return W, b, (dk, fb / f0, inverse, len(fq))
+    return W, b, (dk * o, fb / f0, inverse, len(fq))
 
 
 def grad_resonances(gW: np.ndarray, gb: np.ndarray, aux, p_bias: float):

@@ -252,12 +252,14 @@ def shift_batch(imgs: np.ndarray, rng: np.random.Generator, max_shift: int) -> n
 
 
 def build_specs(arch=None, phys=None, f_in=None, window=DEFAULT_WINDOW, input_shape=(28, 28),
-                design: dict | None = None, tone_spacing: float | None = None):
+                design: dict | None = None, tone_spacing: float | None = None,
+                orientation: str = "alternate"):
     """Complete layer specs: geometry for ``input_shape`` plus each layer's design values.
 
     ``design`` is a preset's design dict (``{"window": ..}`` or ``{"gm": .., "vbias": ..}``);
     without it ``window`` sets gm.  ``f_in`` defaults to :func:`default_f_in`.
-    ``tone_spacing`` (half-widths): conv layers of a multiplexed model get their grid.
+    ``tone_spacing`` (half-widths): conv layers of a multiplexed model get their grid and
+    junction ``orientation`` (``"alternate"`` by grid slot or ``"same"``).
     """
     arch = arch or DEFAULT_ARCH
     h, w, c = input_hwc(input_shape)
@@ -280,6 +282,7 @@ def build_specs(arch=None, phys=None, f_in=None, window=DEFAULT_WINDOW, input_sh
         for s in out:
             if s["type"] == "conv":
                 s["tone_spacing"] = float(tone_spacing)
+                s["orientation"] = orientation
     return out
 
 
@@ -290,6 +293,7 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
           phys: dict | None = None, window: float | None = None,
           preset: str | None = None, input_shape: tuple | None = None,
           arrangement: str = "local-lines", tone_spacing: float | None = None,
+          orientation: str = "alternate",
           test: tuple[np.ndarray, np.ndarray] | None = None,
           log: Callable[[str], None] | None = None) -> HardwareModel:
     """Train a model with Adam and a cosine learning-rate decay.
@@ -331,6 +335,9 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
     tone_spacing : float, optional
         Multiplexed grids: tone spacing in half-widths (default
         :data:`spinnet.nn.multiplexed.DEFAULT_SPACING`).
+    orientation : {"alternate", "same"}
+        Multiplexed conv junctions: orientation ``(-1)^slot`` by grid slot (cancels the
+        far tails of neighbouring tones) or all +1.
     test : optional (images, labels) evaluated after every epoch for the log.
     log : callable receiving one line per epoch.
     """
@@ -352,6 +359,9 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
                                  "0 for the multiplexed arrangement (fr noise is not "
                                  "modelled in its forward)")
         tone_spacing = multiplexed.DEFAULT_SPACING if tone_spacing is None else tone_spacing
+        if orientation not in ("alternate", "same"):
+            raise ParameterError("train", "orientation", orientation, "",
+                                 "'alternate' or 'same'")
         if not (isinstance(tone_spacing, int | float) and 0 < tone_spacing < 1000):
             raise ParameterError("train", "tone_spacing", tone_spacing, "half-widths",
                                  "(0, 1000)")
@@ -370,7 +380,7 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
                         f"shape {input_shape}")
     images = images.reshape((len(images),) + input_shape)
     specs = build_specs(arch, phys, input_shape=input_shape, design=design,
-                        tone_spacing=tone_spacing)
+                        tone_spacing=tone_spacing, orientation=orientation)
     if tone_spacing is not None:
         kinds = [s["type"] for s in specs]
         if kinds[0] != "conv" or "dense" in kinds[:-1]:
