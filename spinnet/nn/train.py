@@ -76,8 +76,12 @@ class Net:
         target = (p["Ith"] / spec["gm"] - spec["vbias"]) / p["p_bias"]    # V/W
         if target == 0.0:
             return 0.0
+        o = 1.0
+        if self.mux and spec["type"] == "conv":   # the bias junction's own orientation
+            m = spec["k"] * spec["k"] * spec["in_ch"]
+            o = float(multiplexed.slot_orientation(m, spec["orientation"] == "alternate"))
         u = np.linspace(-1.0, 1.0, 20001)
-        w = physics.weight(spec["f_in"], self.fr(spec, u), p["alpha"], p["K"], p["s"], 1.0)
+        w = physics.weight(spec["f_in"], self.fr(spec, u), p["alpha"], p["K"], p["s"], o)
         return float(u[np.argmin(np.abs(w - target))])
 
     def fr(self, spec, u):
