@@ -238,9 +238,19 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
         rep.layers.append(lr)
     nl.analyses.append(Analysis("steady"))
     rep.inputs, rep.outputs = len(nl.inputs), len(nl.outputs)
-    rep.notes.append(f"arrangement A: geometric grid r = 1 + {spacing:g} alpha per conv layer; "
-                     "one field line per kernel weight shifts resonators at different fr by "
-                     "a common least-squares df; crosstalk of every tone in a loop included")
+    if spec.arrangement == "multiplexed":
+        grids = ", ".join(f"{lay.tone_spacing:g}" for lay in spec.layers if lay.kind == "conv")
+        orient = ", ".join(lay.orientation for lay in spec.layers if lay.kind == "conv")
+        rep.notes.append(f"multiplexed (trained for it): geometric grids r = 1 + g alpha with g "
+                         f"= {grids} half-widths per conv layer; junction orientation {orient}; "
+                         "one field line per kernel weight applies the trained absolute shift; "
+                         "crosstalk of every tone in a loop included, as in training")
+    else:
+        rep.notes.append(f"multiplexed: geometric grid r = 1 + {spacing:g} alpha per conv "
+                         "layer; one field line per kernel weight shifts resonators at "
+                         "different fr by a common least-squares df fitted to own-tone "
+                         "weights; crosstalk of every tone in a loop included (the model was "
+                         "trained without it)")
     return nl, rep
 
 
