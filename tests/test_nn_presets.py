@@ -113,3 +113,26 @@ def test_unknown_preset_or_arrangement_in_a_file_is_a_data_error(tmp_path):
         bad = HardwareModel({**m.arch, key: val}, m.params)
         with pytest.raises(DataError, match=key):
             bad.validate()
+
+
+def test_compile_preset_maps_the_model_and_the_netlist_follows(tmp_path, capsys):
+    from spinnet.cli.main import main
+    from spinnet.compiler import evaluate
+    from spinnet.netlist import parse_file
+
+    m, ds = _small("seed-group", seed=4)
+    m.save(tmp_path / "m.npz")
+    net = tmp_path / "n.cir"
+    assert main(["compile", str(tmp_path / "m.npz"), "-o", str(net), "--preset", "wide",
+                 "--json"]) == 0
+    capsys.readouterr()
+    nl = parse_file(net)
+    alphas = {float(mod.params["alpha"]) for mod in nl.models.values() if mod.type == "sdr"}
+    assert alphas == {0.2}
+    hw = evaluate(nl, ds.x_test[:, None, :])
+    sw = m.forward(ds.x_test)
+    # the mapping keeps every weight (above); GMIN etc. as in tests/test_nn_dataset.py
+    np.testing.assert_allclose(hw, sw, rtol=0, atol=5e-6 * np.max(np.abs(sw)))
+    assert main(["compile", str(tmp_path / "m.npz"), "-o", str(net), "--preset",
+                 "narrow"]) == 1
+    assert "preset" in capsys.readouterr().err
