@@ -28,7 +28,8 @@ def add_parser(sub) -> None:
     p.add_argument("--shift", type=int, default=1, help="random-translation augmentation (px)")
     p.add_argument("--spread-train", type=float, default=None,
                    help="relative fr noise injected during training (hardware models; "
-                        "default 0.01 for local-lines, 0 for multiplexed, which has none)")
+                        "default alpha/20, a twentieth of a linewidth: 0.01 for wide-line, "
+                        "0.0005 for seed-group; 0 for multiplexed, which has none)")
     p.add_argument("--limit", type=int, default=None, help="train on the first N images only")
     p.add_argument("--test-limit", type=int, default=None,
                    help="report accuracy on the first N test images only")
@@ -93,8 +94,10 @@ def run(args) -> int:
     preset = presets.canonical(args.preset, "train")
     arrangement = canonical_arrangement(args.arrangement, "train")
     spread_train = args.spread_train
-    if spread_train is None:
-        spread_train = 0.0 if arrangement == "multiplexed" else 0.01
+    if spread_train is None:   # noise scaled to the linewidth: 1 % at alpha 0.2 trains well,
+        # 1 % at alpha 0.01 is a full linewidth and training does not converge
+        spread_train = 0.0 if arrangement == "multiplexed" else \
+            presets.get(preset)["phys"]["alpha"] / 20.0
     if args.limit is not None and args.limit < 1:
         raise ParameterError("train", "--limit", args.limit, "", "integer >= 1")
     out_dir = Path(args.output).resolve().parent
