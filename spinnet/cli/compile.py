@@ -20,8 +20,12 @@ def add_parser(sub) -> None:
                    help="model file (.npz); the shipped default model when omitted")
     p.add_argument("-o", "--output", required=True, metavar="NET", help="netlist file to write")
     p.add_argument("--scheme", choices=["parallel", "sequential"], default="parallel")
-    p.add_argument("--arrangement", choices=["B", "A", "b", "a"], default="B",
-                   help="B: local input lines (default); A: unique tones per receptive field")
+    p.add_argument("--arrangement", default=None, metavar="NAME",
+                   help="local-lines (alias B): a line per input; multiplexed (alias A): "
+                        "unique tones per receptive field; default: the model's")
+    p.add_argument("--preset", default=None, metavar="NAME",
+                   help="map the model onto a device preset (wide-line, seed-group) that "
+                        "differs only in alpha; default: the model's own parameters")
     p.add_argument("--spread", type=float, default=0.0,
                    help="relative device-to-device spread (0.01 = 1%%), needs --seed")
     p.add_argument("--seed", type=int, default=None,
@@ -43,7 +47,11 @@ def run(args) -> int:
         raise ParameterError("compile", "--seed", args.seed, "", "an integer >= 0")
     _refuse_clashes(args)
     model = load_model(args.model)
-    nl, rep = compile_model(model, scheme=args.scheme, arrangement=args.arrangement.upper(),
+    if args.preset is not None and model.kind == "hardware":
+        from ..nn import presets
+        if presets.canonical(args.preset, "compile") != model.preset:
+            model = model.with_preset(args.preset)
+    nl, rep = compile_model(model, scheme=args.scheme, arrangement=args.arrangement,
                             spread=args.spread, seed=args.seed)
     if args.model:
         rep.model = str(args.model)

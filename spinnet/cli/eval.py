@@ -23,6 +23,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("eval", help="accuracy of a compiled netlist on the MNIST test set",
                        description=__doc__.splitlines()[0])
     p.add_argument("netlist", metavar="NET", help="compiled netlist (spinnet compile)")
+    p.add_argument("--data", metavar="FILE.npz", default=None,
+                   help="score the test split of a dataset file instead of MNIST")
     p.add_argument("--limit", type=int, default=None, help="first N test images only")
     p.add_argument("--predictions", metavar="FILE.npy", default=None,
                    help="write one predicted class per image (test-set order)")
@@ -55,7 +57,13 @@ def run(args) -> int:
     t0 = time.perf_counter()
     nl = parse_file(args.netlist)
     t_parse = time.perf_counter() - t0
-    images, labels = mnist.load("test")
+    if args.data is not None:
+        from ..data import dataset
+        ds = dataset.load(args.data)
+        # (n, 1, d): evaluate() reads a 2-D array as one image
+        images, labels = ds.x_test.reshape(len(ds.x_test), 1, -1), ds.y_test
+    else:
+        images, labels = mnist.load("test")
     if args.limit is not None:
         images, labels = images[: args.limit], labels[: args.limit]
 

@@ -44,7 +44,8 @@ def spec_from_hardware_model(model) -> NetSpec:
                         "(a 'baseline' model has float weights and ReLUs, no devices)")
     res = {"alpha": float(phys["alpha"]), "K": float(phys["K"]), "s": float(phys["s"])}
     out = []
-    in_shape = tuple(model.arch["input"]["shape"]) + (1,)
+    from ..nn.layers import input_hwc
+    in_shape = input_hwc(model.arch["input"]["shape"])
     for spec in layers:
         nm = spec["name"]
         fr, o = params[f"{nm}.fr"], params[f"{nm}.o"]
@@ -65,9 +66,12 @@ def spec_from_hardware_model(model) -> NetSpec:
             kind=spec["type"], fr=np.asarray(fr, float), o=np.asarray(o, float),
             f_in=np.full(c_in, f_in), bias_fr=np.asarray(params[f"{nm}.fr_bias"], float),
             bias_o=np.asarray(params[f"{nm}.o_bias"], float), bias_f=f_in,
-            bias_p=float(phys["p_bias"]), res=dict(res), act=act, stride=stride))
+            bias_p=float(phys["p_bias"]), res=dict(res), act=act, stride=stride,
+            tone_spacing=spec.get("tone_spacing"),
+            orientation=str(spec.get("orientation", "same"))))
     spec = NetSpec(in_shape=in_shape, p_in=float(phys["p_in"]), layers=out, pixel_scale=255.0,
-                   name=str(model.arch.get("name", "model")))
+                   name=str(model.arch.get("name", "model")),
+                   arrangement=str(model.arch.get("arrangement", "local-lines")))
     return spec
 
 

@@ -18,7 +18,8 @@ from .spec import NetSpec
 from .spread import draw as spread_draw
 
 SCHEMES = ("parallel", "sequential")
-ARRANGEMENTS = ("B", "A")
+#: Arrangement names; the letters of docs/compiler.md (B, A) are accepted as aliases.
+ARRANGEMENTS = ("local-lines", "multiplexed")
 
 
 def load_model(path=None):
@@ -27,7 +28,7 @@ def load_model(path=None):
     return HardwareModel.load(path)
 
 
-def compile_model(model, scheme: str = "parallel", arrangement: str = "B",
+def compile_model(model, scheme: str = "parallel", arrangement: str | None = None,
                   spread: float | None = None, seed: int | None = None,
                   design: Design | None = None):
     """Lower a hardware-aware model to a netlist.
@@ -36,8 +37,10 @@ def compile_model(model, scheme: str = "parallel", arrangement: str = "B",
     ----------
     model : spinnet.nn.HardwareModel or NetSpec
     scheme : {"parallel", "sequential"}
-    arrangement : {"B", "A"}
-        B: local input lines (exact weight sharing); A: unique tones per receptive field.
+    arrangement : {"local-lines", "multiplexed"} (aliases "B", "A"), optional
+        local-lines: a line per input (exact weight sharing); multiplexed: unique tones
+        per receptive field on one loop per chain.  Default: the one the model was
+        trained for (``local-lines`` for models that do not record it).
     spread : float, optional
         Relative device-to-device spread of resonances and oscillator parameters (0.01 = 1 %),
         drawn as :meth:`spinnet.nn.HardwareModel.realise` does.
@@ -52,17 +55,25 @@ def compile_model(model, scheme: str = "parallel", arrangement: str = "B",
     """
     if scheme not in SCHEMES:
         raise ParameterError("compile", "scheme", scheme, "", " or ".join(SCHEMES))
-    arrangement = str(arrangement).upper()
-    if arrangement not in ARRANGEMENTS:
-        raise ParameterError("compile", "arrangement", arrangement, "", " or ".join(ARRANGEMENTS))
     spec = from_model(model)
+    from ..nn.model import canonical_arrangement
+    arrangement = canonical_arrangement(spec.arrangement if arrangement is None
+                                        else arrangement, "compile")
+    letter = "A" if arrangement == "multiplexed" else "B"   # the lowering modules' names
+    if scheme == "sequential" and letter == "A":
+        raise ParameterError("compile", "arrangement", arrangement, "",
+                             "local-lines with the sequential scheme")
+    if spec.arrangement == "multiplexed" and arrangement != "multiplexed":
+        raise ParameterError("compile", "arrangement", arrangement, "",
+                             "multiplexed: the model was trained with the multiplexed "
+                             "arrangement's crosstalk")
     draw = None
     if spread:
         draw = spread_draw(spec, float(spread), seed, scheme)
     else:
         spread_draw(spec, 0.0, seed, scheme)   # validates the arguments only
     d = design or Design()
-    if scheme == "parallel" and arrangement == "B":
+    if scheme == "parallel" and letter == "B":
         nl, rep = lower_parallel_b(spec, draw, d)
     elif scheme == "parallel":
         nl, rep = lower_parallel_a(spec, draw, d)
@@ -70,21 +81,25 @@ def compile_model(model, scheme: str = "parallel", arrangement: str = "B",
         nl, rep = lower_sequential(spec, draw, d)
     rep.spread, rep.seed = float(spread or 0.0), seed
     rep.netlist = nl
-    _sharing(nl, spec, rep)
+    _sharing(nl, spec, rep, "A" if rep.arrangement == "A" else "B")
+    rep.arrangement = {"A": "multiplexed", "B": "local-lines"}[rep.arrangement]
     return nl, rep
 
 
-def _sharing(nl, spec: NetSpec, rep: CompileReport) -> None:
+def _sharing(nl, spec: NetSpec, rep: CompileReport, letter: str) -> None:
     """Fill the realised weights and the weight-sharing error of each layer."""
     phys = device_physics()
     npos = [r.chains // lay.c_out for r, lay in zip(rep.layers, spec.layers, strict=True)]
-    if rep.arrangement == "A":
+    if letter == "A":
         real = realised_weights(nl, spec, phys, npos, resonances(nl))
     else:
         real = layer_weights(nl, spec, phys, npos)
     rep.realised = real
-    for (W, b, _), lay, lr in zip(real, spec.layers, rep.layers, strict=True):
+    for li, ((W, b, _), lay, lr) in enumerate(zip(real, spec.layers, rep.layers, strict=True)):
         W0, b0 = layer_matrix(lay, phys)
+        if spec.arrangement == "multiplexed" and lay.kind == "conv":
+            from .arrangement_a import trained_weights  # crosstalk is part of the training
+            W0, b0 = trained_weights(spec, li)
         k = lay.res["K"]
         err = np.concatenate([(W - W0).ravel() / k, (b - b0).ravel() / (k * lay.bias_p)])
         lr.sharing_error_rms = float(np.sqrt(np.mean(err ** 2)))

@@ -42,14 +42,12 @@ C_READ = 1e-9    # F, shunt of the read-out node (low-pass with the tee's induct
 
 def color_plan(lay, shape_in, spacing: float):
     """Tone slot of every input neuron and the grid frequencies ``(slots (n_in,), f (M+1,))``."""
+    from ..nn.multiplexed import input_slots, tone_grid
     h, w, c = shape_in
-    k = lay.k
-    y, x, ch = np.meshgrid(np.arange(h), np.arange(w), np.arange(c), indexing="ij")
-    slot = (((y % k) * k + (x % k)) * c + ch).ravel()
-    m = k * k * c
-    ratio = 1.0 + spacing * lay.res["alpha"]
-    f = float(lay.f_in[0]) * ratio ** (np.arange(m + 1) - m / 2.0)
-    return slot, f
+    if lay.tone_spacing is not None:      # the grid the layer was trained on
+        spacing = lay.tone_spacing
+    return (input_slots(h, w, c, lay.k),
+            tone_grid(lay.k, c, float(lay.f_in[0]), lay.res["alpha"], spacing))
 
 
 def _fit_shift(f_q: np.ndarray, w_target: float, res: dict, o: float, phys) -> float:
@@ -86,10 +84,19 @@ def _ratio_for(w_target, res, o, phys):
 def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
                      design: Design | None = None, spacing: float | None = None
                      ) -> tuple[Netlist, CompileReport]:
+    from ..errors import ParameterError
     from ..nn import physics
+    kinds = [lay.kind for lay in spec.layers]
+    if kinds[0] != "conv" or "dense" in [k for k, lay in zip(kinds, spec.layers, strict=True)
+                                         if lay.act is not None]:
+        raise ParameterError("compile", "arrangement", "multiplexed", "",
+                             "local-lines for this network: the multiplexed lowering covers "
+                             "conv layers followed by one output dense layer, got "
+                             + "-".join(kinds))
     d = design or Design()
     spacing = d.tone_spacing if spacing is None else spacing
-    nl = Netlist(title=f"spinnet compiled {spec.name}: parallel scheme, arrangement A")
+    nl = Netlist(title=f"spinnet compiled {spec.name}: parallel scheme, "
+                       "multiplexed arrangement (A)")
     rep = CompileReport(scheme="parallel", arrangement="A", model=spec.name)
     taps = layer_taps(spec)
     shapes = spec.shapes()
@@ -144,12 +151,23 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
         nl.add(Element(f"VB{l}", (f"ba{l}", "0"), source=Waveform(
             "tones", (f_bias, r_loop(lay) * math.sqrt(2.0 * lay.bias_p / d.r0), 0.0))))
         f_q = fgrid[slot[idx]]                                  # (npos, ntap)
+        # junction orientation by grid slot, as the model was trained (+1 otherwise)
+        from ..nn.multiplexed import slot_orientation
+        alt = spec.arrangement == "multiplexed" and lay.orientation == "alternate"
+        o_slot = slot_orientation(slot[idx], alt)               # (npos, ntap)
+        o_slot_b = float(slot_orientation(len(fgrid) - 1, alt))
         w_tr = np.asarray(physics.weight(lay.f_in[np.arange(ntap) % lay.c_in][None, :], fr_tr,
                                          r["alpha"], r["K"], r.get("s", 0.0), o_tr))
         shift = np.empty((lay.c_out, ntap))
-        for co in range(lay.c_out):
-            for t in range(ntap):
-                shift[co, t] = _fit_shift(f_q[:, t], float(w_tr[co, t]), r, o_tr[co, t], physics)
+        if spec.arrangement == "multiplexed":
+            # trained with this arrangement: fr is the resonance at the nominal tone, and the
+            # absolute shift is the trained parameter itself
+            shift[:] = fr_tr - float(lay.f_in[0])
+        else:
+            for co in range(lay.c_out):
+                for t in range(ntap):
+                    shift[co, t] = _fit_shift(f_q[:, t], float(w_tr[co, t]), r, o_tr[co, t],
+                                              physics)
         # bias: weight depends on f/fr only, so scaling the trained resonance is exact
         bshift = lay.bias_fr * (f_bias / lay.bias_f) - f_bias
         i_fl = d.fline_current(shift)
@@ -177,7 +195,8 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
                     fab = f_q[q, t] + (fr_dev - fr_tr[co, t]) * f_q[q, t] / lay.f_in[0]
                     nxt = f"c{l}_{j}_{t + 2}"
                     nl.add(Element(name, (nxt, node), model=mname,
-                                   params={"fr": float(fab), "o": float(o_tr[co, t])}))
+                                   params={"fr": float(fab),
+                                           "o": float(o_tr[co, t] * o_slot[q, t])}))
                     targets.setdefault((co, t), []).append(name)
                     node = nxt
                 frb_dev = lay.bias_fr[co] if real is None else real["fr_bias"][qd, co]
@@ -185,7 +204,8 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
                 name = f"N{l}_{j}_b"
                 fab = f_bias + (frb_dev - lay.bias_fr[co]) * f_bias / lay.bias_f
                 nl.add(Element(name, (end, node), model=mname,
-                               params={"fr": float(fab), "o": float(lay.bias_o[co])}))
+                               params={"fr": float(fab),
+                                       "o": float(lay.bias_o[co] * o_slot_b)}))
                 targets.setdefault((co, "b"), []).append(name)
                 # RF arm of the bias tee: a large capacitor closes the loop, so the loop's
                 # tones leave almost no RF voltage at its end (which would otherwise reach
@@ -218,9 +238,19 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
         rep.layers.append(lr)
     nl.analyses.append(Analysis("steady"))
     rep.inputs, rep.outputs = len(nl.inputs), len(nl.outputs)
-    rep.notes.append(f"arrangement A: geometric grid r = 1 + {spacing:g} alpha per conv layer; "
-                     "one field line per kernel weight shifts resonators at different fr by "
-                     "a common least-squares df; crosstalk of every tone in a loop included")
+    if spec.arrangement == "multiplexed":
+        grids = ", ".join(f"{lay.tone_spacing:g}" for lay in spec.layers if lay.kind == "conv")
+        orient = ", ".join(lay.orientation for lay in spec.layers if lay.kind == "conv")
+        rep.notes.append(f"multiplexed (trained for it): geometric grids r = 1 + g alpha with g "
+                         f"= {grids} half-widths per conv layer; junction orientation {orient}; "
+                         "one field line per kernel weight applies the trained absolute shift; "
+                         "crosstalk of every tone in a loop included, as in training")
+    else:
+        rep.notes.append(f"multiplexed: geometric grid r = 1 + {spacing:g} alpha per conv "
+                         "layer; one field line per kernel weight shifts resonators at "
+                         "different fr by a common least-squares df fitted to own-tone "
+                         "weights; crosstalk of every tone in a loop included (the model was "
+                         "trained without it)")
     return nl, rep
 
 
@@ -342,3 +372,18 @@ def own_tone_weights(nl, spec: NetSpec, phys, fr: dict):
                                        lay.res.get("s", 0.0), o[co])
         out.append((W, np.broadcast_to(b0, (npos, lay.c_out)), full[li][2]))
     return out
+
+
+def trained_weights(spec: NetSpec, li: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(W (P, C_out, taps), b (P, C_out))`` that conv layer ``li`` of a model trained for
+    this arrangement computes in training (:func:`spinnet.nn.multiplexed.realised`): the
+    reference a compiled netlist's realised weights are compared with."""
+    from ..nn import multiplexed
+    lay = spec.layers[li]
+    h, w, c = spec.shapes()[li]
+    layer = {"in_hw": [h, w], "in_ch": c, "k": lay.k, "stride": lay.stride,
+             "f_in": float(lay.f_in[0]), "tone_spacing": lay.tone_spacing,
+             "orientation": lay.orientation}
+    phys = {"alpha": lay.res["alpha"], "K": lay.res["K"], "s": lay.res.get("s", 0.0),
+            "p_bias": lay.bias_p}
+    return multiplexed.realised(layer, lay.fr.reshape(lay.c_out, -1), lay.bias_fr, phys)

@@ -100,7 +100,8 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
                      design: Design | None = None) -> tuple[Netlist, CompileReport]:
     """Arrangement B, parallel scheme (see the module docstring)."""
     d = design or Design()
-    nl = Netlist(title=f"spinnet compiled {spec.name}: parallel scheme, arrangement B")
+    nl = Netlist(title=f"spinnet compiled {spec.name}: parallel scheme, "
+                       "local-lines arrangement (B)")
     rep = CompileReport(scheme="parallel", arrangement="B", model=spec.name)
     n_pix = int(np.prod(spec.in_shape))
     lines = _Lines()

@@ -43,7 +43,8 @@ from .spec import NetSpec
 def lower_sequential(spec: NetSpec, draw: list[dict] | None = None,
                      design: Design | None = None) -> tuple[Netlist, CompileReport]:
     d = design or Design()
-    nl = Netlist(title=f"spinnet compiled {spec.name}: sequential scheme, arrangement B")
+    nl = Netlist(title=f"spinnet compiled {spec.name}: sequential scheme, "
+                       "local-lines arrangement (B)")
     nl.options["scheme"] = "sequential"
     nl.options["input_shape"] = ":".join(str(v) for v in spec.in_shape)
     rep = CompileReport(scheme="sequential", arrangement="B", model=spec.name)

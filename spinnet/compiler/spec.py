@@ -45,6 +45,8 @@ class LayerSpec:
     res: dict                     # resonator params: alpha, K (V/W), s
     act: dict | None = None       # stno.activation keyword arguments, None for the output layer
     stride: int = 1
+    tone_spacing: float | None = None   # multiplexed grid spacing (half-widths) it was trained on
+    orientation: str = "same"     # multiplexed: "alternate" wires slot m's junction as (-1)^m
 
     @property
     def c_out(self) -> int:
@@ -83,6 +85,9 @@ class NetSpec:
     layers: list[LayerSpec] = field(default_factory=list)
     pixel_scale: float = 255.0
     name: str = "model"
+    #: arrangement the weights were trained for: "multiplexed" means every conv ``fr`` is
+    #: the resonance at the nominal tone and crosstalk is part of the trained network
+    arrangement: str = "local-lines"
 
     def shapes(self) -> list[tuple[int, ...]]:
         """Input shape of every layer followed by the output shape."""

@@ -69,6 +69,19 @@ def n_out(spec: dict) -> int:
     return spec["out_ch"] if spec["type"] == "conv" else spec["n_out"]
 
 
+def input_hwc(shape) -> tuple[int, int, int]:
+    """An input shape ``(H, W)``, ``(H, W, C)`` or ``(d,)`` as ``(H, W, C)``; flat features
+    are ``(1, 1, d)``, so a dense layer reads them in order."""
+    shape = tuple(int(v) for v in shape)
+    if len(shape) == 1:
+        return (1, 1, shape[0])
+    if len(shape) == 2:
+        return (shape[0], shape[1], 1)
+    if len(shape) == 3:
+        return shape
+    raise ValueError(f"input shape {shape}: expected (H, W), (H, W, C) or (d,)")
+
+
 def make_specs(arch: list[dict], in_hw=(28, 28), in_ch: int = 1) -> list[dict]:
     """Complete layer specs (sizes) from a short description.
 
@@ -100,3 +113,55 @@ def make_specs(arch: list[dict], in_hw=(28, 28), in_ch: int = 1) -> list[dict]:
         spec["activation"] = i < len(arch) - 1
         specs.append(spec)
     return specs
+
+
+_ARCH_HELP = ("comma-separated layers 'conv:<channels>x<kernel>s<stride>' (e.g. conv:8x5s2) "
+              "or 'dense:<units>' (e.g. dense:128)")
+
+
+def parse_arch(text: str, n_classes: int) -> list[dict]:
+    """Layer list of an ``--arch`` string such as ``conv:8x5s2,conv:32x3s2,dense:10``.
+
+    The output layer (dense, ``n_classes`` units) is appended unless the last layer given
+    already is a dense layer of ``n_classes`` units, so ``dense:128`` is a one-hidden-layer
+    MLP and ``conv:8x5s2,conv:32x3s2,dense:10`` the default MNIST network.  Layers are
+    named ``conv1, conv2, ..., fc1, fc2, ...`` (the last dense layer ``fc``).
+
+    Raises :class:`ValueError` with the offending item on a malformed string.
+    """
+    import re
+
+    if not isinstance(n_classes, int) or n_classes < 2:
+        raise ValueError(f"number of classes {n_classes!r}: at least 2")
+    items = [t.strip() for t in str(text).split(",")]
+    if not items or any(not t for t in items):
+        raise ValueError(f"--arch {text!r}: empty layer; expected {_ARCH_HELP}")
+    out: list[dict] = []
+    for t in items:
+        m = re.fullmatch(r"conv:(\d{1,6})x(\d{1,3})(?:s(\d{1,3}))?", t)
+        if m:
+            ch, k, st = int(m[1]), int(m[2]), int(m[3] or 1)
+            if min(ch, k, st) < 1:
+                raise ValueError(f"--arch item {t!r}: sizes must be >= 1")
+            if any(o["type"] == "dense" for o in out):
+                raise ValueError(f"--arch item {t!r}: a convolution cannot follow a dense "
+                                 "layer")
+            out.append({"type": "conv", "out_ch": ch, "k": k, "stride": st})
+            continue
+        m = re.fullmatch(r"dense:(\d{1,6})", t)
+        if m and int(m[1]) >= 1:
+            out.append({"type": "dense", "n_out": int(m[1])})
+            continue
+        raise ValueError(f"--arch item {t!r}: expected {_ARCH_HELP}")
+    if not (out[-1]["type"] == "dense" and out[-1]["n_out"] == n_classes):
+        out.append({"type": "dense", "n_out": n_classes})
+    nc = nd = 0
+    n_dense = sum(o["type"] == "dense" for o in out)
+    for o in out:
+        if o["type"] == "conv":
+            nc += 1
+            o["name"] = f"conv{nc}"
+        else:
+            nd += 1
+            o["name"] = "fc" if nd == n_dense else f"fc{nd}"
+    return out

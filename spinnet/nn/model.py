@@ -4,13 +4,23 @@ A :class:`HardwareModel` is an architecture (a JSON-able dict) plus named float6
 
 ``kind == "hardware"`` -- the forward pass is the device physics (docs/training.md):
 
-* pixel ``x`` in [0, 1] -> RF tone power ``P = x * p_in``;
+* input value ``x`` in [0, 1] (a pixel or a feature) -> RF tone power ``P = x * p_in``;
 * every chain ``j`` of a layer: ``V_j = sum_i P_i w_ji + p_bias * wb_j`` with
-  ``w_ji = physics.weight(f_in, fr_ji, alpha, K, s, o_ji)`` (arrangement B, "local input
-  lines": each resonator sees the one tone of its own input line at the layer's input
+  ``w_ji = physics.weight(f_in, fr_ji, alpha, K, s, o_ji)`` (the ``local-lines``
+  arrangement: each resonator sees the one tone of its own input line at the layer's input
   frequency ``f_in``; the bias resonator sees a bias tone of power ``p_bias`` at ``f_in``);
 * hidden layers: ``P_out = physics.activation(V, gm, vbias, A, R, Q, Ith, imax)``;
 * class scores = the last layer's chain voltages (V); prediction = argmax.
+
+The input is ``arch["input"]["shape"]``: ``[H, W]`` (images, one channel), ``[H, W, C]`` or
+``[d]`` (flat features, dense layers only).  ``arch["preset"]`` names the device preset the
+model was trained with (:mod:`spinnet.nn.presets`) and ``arch["arrangement"]`` the circuit
+arrangement its forward models; both are optional in files written before they existed
+(read as unrecorded and ``"local-lines"``).  In a ``"multiplexed"`` model the conv layers
+compute what the multiplexed netlist computes (crosstalk of every tone in every junction,
+one absolute field-line shift per kernel weight; :mod:`spinnet.nn.multiplexed`), their
+``fr`` being the resonances at the layer's nominal tone and ``tone_spacing`` (half-widths)
+their grid and ``orientation`` (``"alternate"``: junction orientation ``(-1)^slot``).
 
 Arrays: ``<layer>.fr`` (C_out, fan_in) Hz, ``<layer>.fr_bias`` (C_out,) Hz, ``<layer>.o``
 and ``<layer>.o_bias`` (+1/-1 orientations).
@@ -36,21 +46,15 @@ import numpy as np
 
 from ..errors import DataError, ParameterError
 from ..io import read_npz, save_npz
-from . import physics
-from .layers import fan_in, layer_inputs, make_specs, n_out, positions
+from . import multiplexed, physics, presets
+from .layers import fan_in, input_hwc, layer_inputs, make_specs, n_out, positions
 
 FORMAT = "spinnet-model"
 VERSION = 1
 
-#: Default physical parameters (SI).  alpha = 0.2 is the choice argued in docs/training.md.
-DEFAULT_PHYS = {
-    "p_in": 1e-6,        # W, tone power of a white pixel (physics.md: 1 µW scale)
-    "p_bias": 2e-6,      # W, bias tone power (2x p_in: room for thresholds above one pixel)
-    "alpha": 0.2,        # resonator linewidth: HWHM = alpha * fr
-    "K": physics.K_DEFAULT,  # V/W, resonator sensitivity (physics.md §1)
-    "s": 0.0,            # pure anti-Lorentzian (the paper group's choice)
-    "A": 1.25, "R": 1e3, "Q": 2.0, "Ith": 10e-6, "imax": 40e-6,  # STNO (physics.md §2)
-}
+#: Default physical parameters (SI): the ``wide-line`` preset (spinnet/nn/presets.py,
+#: sources in docs/training.md).
+DEFAULT_PHYS = presets.get(presets.DEFAULT_PRESET)["phys"]
 
 #: Default architecture: conv 5x5/2 (1->8) -> conv 3x3/2 (8->32) -> dense (800->10).
 DEFAULT_ARCH = [
@@ -62,7 +66,27 @@ DEFAULT_ARCH = [
 #: Input frequency of each layer (Hz) and the width D of each activation window in units of
 #: K*p_in (the chain voltage that takes the STNO current from Ith to imax).
 DEFAULT_F_IN = (1.0e9, 1.5e9, 2.0e9)
-DEFAULT_WINDOW = 3.0
+DEFAULT_WINDOW = presets.PRESETS["wide-line"]["design"]["window"]
+
+#: Arrangements a model's training forward can model, and the aliases accepted for them.
+ARRANGEMENTS = ("local-lines", "multiplexed")
+ARRANGEMENT_ALIASES = {"b": "local-lines", "a": "multiplexed", "local": "local-lines"}
+
+
+def canonical_arrangement(name: str, where: str = "model") -> str:
+    """``"local-lines"`` or ``"multiplexed"`` for ``name`` (old letters B / A accepted);
+    :class:`ParameterError` from ``where`` otherwise."""
+    key = str(name).strip().lower()
+    key = ARRANGEMENT_ALIASES.get(key, key)
+    if key not in ARRANGEMENTS:
+        raise ParameterError(where, "arrangement", name, "",
+                             " or ".join(ARRANGEMENTS) + " (aliases B, A)")
+    return key
+
+
+def default_f_in(n_layers: int) -> tuple[float, ...]:
+    """Input tone of each layer: 1 GHz, then 0.5 GHz higher per layer."""
+    return tuple(1.0e9 + 0.5e9 * i for i in range(n_layers))
 
 SPREAD_KEYS = ("A", "R", "Q", "Ith")
 
@@ -76,20 +100,27 @@ def default_model_path() -> Path:
     return Path(str(resources.files("spinnet") / "models" / "default.npz"))
 
 
-def layer_design(spec: dict, phys: dict, f_in: float, window: float = DEFAULT_WINDOW) -> dict:
+def layer_design(spec: dict, phys: dict, f_in: float, window: float = DEFAULT_WINDOW,
+                 gm: float | None = None, vbias: float | None = None) -> dict:
     """Add the circuit design values of one layer: ``f_in`` and, when it has an STNO
     activation, the transconductance ``gm`` and bias ``vbias``.
 
-    ``gm`` maps a chain-voltage window of ``window * K * p_in`` onto the STNO's current
-    range ``[Ith, imax]``; ``vbias = Ith / gm`` puts the oscillation threshold at V = 0, so
-    the bias resonator of each chain sets that neuron's threshold.
+    Without ``gm``: ``gm`` maps a chain-voltage window of ``window * K * p_in`` onto the
+    STNO's current range ``[Ith, imax]`` and ``vbias = Ith / gm`` puts the oscillation
+    threshold at V = 0, so the bias resonator of each chain sets that neuron's threshold.
+    With ``gm`` and ``vbias`` (a preset's fixed stage, e.g. ``seed-group``) they are used
+    as given.
     """
     spec = dict(spec)
     spec["f_in"] = float(f_in)
     if spec["activation"]:
-        gm = (phys["imax"] - phys["Ith"]) / (window * phys["K"] * phys["p_in"])
-        spec["gm"] = gm
-        spec["vbias"] = phys["Ith"] / gm
+        if gm is None:
+            gm = (phys["imax"] - phys["Ith"]) / (window * phys["K"] * phys["p_in"])
+            vbias = phys["Ith"] / gm
+        elif vbias is None:
+            raise ParameterError("layer_design", "vbias", vbias, "V", "given with gm")
+        spec["gm"] = float(gm)
+        spec["vbias"] = float(vbias)
     return spec
 
 
@@ -113,6 +144,26 @@ class HardwareModel:
     def phys(self) -> dict:
         return self.arch["phys"]
 
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one input sample as stored: ``(H, W)``, ``(H, W, C)`` or ``(d,)``."""
+        return tuple(self.arch["input"]["shape"])
+
+    @property
+    def input_hwc(self) -> tuple[int, int, int]:
+        """The input as ``(H, W, C)`` (flat features: ``(1, 1, d)``)."""
+        return input_hwc(self.input_shape)
+
+    @property
+    def preset(self) -> str | None:
+        """Name of the device preset the model was trained with (None if not recorded)."""
+        return self.arch.get("preset")
+
+    @property
+    def arrangement(self) -> str:
+        """Arrangement the training forward models (``local-lines`` when not recorded)."""
+        return canonical_arrangement(self.arch.get("arrangement", "local-lines"))
+
     def expected_shapes(self) -> dict[str, tuple[int, ...]]:
         """Every array name the model needs and its shape."""
         shapes = {}
@@ -124,6 +175,59 @@ class HardwareModel:
             else:
                 shapes.update({f"{nm}.w": (o, k), f"{nm}.b": (o,)})
         return shapes
+
+    # ----------------------------------------------------------------- presets
+    def with_preset(self, name: str) -> HardwareModel:
+        """The same network mapped onto the devices of preset ``name``.
+
+        A resonator's weight depends on its resonance only through the normalised detuning
+        ``u = (f_in - fr) / (alpha fr)`` (``w = o K [s/(1+u^2) + (1-s) 2u/(1+u^2)]``), so
+        a new linewidth ``alpha'`` keeps every weight exactly with
+        ``fr' = f_in / (1 + alpha' u)``.  Only ``alpha`` may differ between the model and
+        the preset: a different ``K``, ``s``, tone power or oscillator parameter would change
+        the network's function and raises :class:`ParameterError` (retrain with
+        ``--preset`` instead).  Each layer keeps its trained transconductance stage
+        (``gm``, ``vbias``): it is part of the trained network.  The result records
+        ``arch["preset"] = name`` and ``arch["mapped_from"]`` (the model's own preset).
+        """
+        if self.kind != "hardware":
+            raise ParameterError("model", "kind", self.kind, "", "'hardware' (a preset maps "
+                                 "device parameters)")
+        if self.arrangement != "local-lines":
+            raise ParameterError("model", "arrangement", self.arrangement, "",
+                                 "local-lines (with crosstalk a new alpha changes the "
+                                 "weights: retrain with --preset)")
+        target = presets.get(name)
+        mine, want = self.phys, target["phys"]
+        differ = [k for k in want if k != "alpha" and not math.isclose(
+            float(mine[k]), float(want[k]), rel_tol=1e-12, abs_tol=0.0)]
+        if differ:
+            detail = ", ".join(f"{k} {mine[k]:.6g} -> {want[k]:.6g}" for k in differ)
+            raise ParameterError("model", "preset", target["name"], "",
+                                 f"a preset differing from the model only in alpha "
+                                 f"(here also {detail}); retrain with --preset "
+                                 f"{target['name']}")
+        a0, a1 = float(mine["alpha"]), float(want["alpha"])
+        params = dict(self.params)
+        for spec in self.layers:
+            nm, f = spec["name"], float(spec["f_in"])
+            for key in (f"{nm}.fr", f"{nm}.fr_bias"):
+                fr = self.params[key]
+                u = (f - fr) / (a0 * fr)
+                den = 1.0 + a1 * u
+                if np.any(den <= 0):
+                    raise ParameterError("model", "preset", target["name"], "",
+                                         f"layer {nm}: detunings |u| up to "
+                                         f"{np.max(np.abs(u)):.3g} linewidths have no "
+                                         f"resonance at alpha = {a1}")
+                params[key] = f / den
+        arch = json.loads(json.dumps(self.arch))
+        arch["phys"] = {**arch["phys"], "alpha": a1}
+        arch["mapped_from"] = self.preset or "unrecorded"
+        arch["preset"] = target["name"]
+        out = HardwareModel(arch, params)
+        out.validate(f"model mapped to preset {target['name']}")
+        return out
 
     # ----------------------------------------------------------------- weights
     def weights(self, spec: dict, fr_scale=None, fr_bias_scale=None):
@@ -180,13 +284,18 @@ class HardwareModel:
     # ----------------------------------------------------------------- forward
     def forward(self, images, batch: int = 1000, spread: float = 0.0, seed: int | None = None,
                 scheme: str = "parallel") -> np.ndarray:
-        """Class scores for ``images`` (uint8 (n, 28, 28) or float in [0, 1]).
+        """Class scores for ``images`` (uint8 or float in [0, 1]; ``(n, *input_shape)`` or
+        ``(n, prod(input_shape))``).
 
         Hardware models return the output chains' voltages (V), baseline models logits.
         ``spread > 0`` evaluates one seeded device-to-device draw (see :meth:`realise`).
         """
-        x = _as_pixels(images, tuple(self.arch["input"]["shape"]))
+        x = _as_pixels(images, self.input_shape)
         real = None
+        if spread and self.kind == "hardware" and self.arrangement == "multiplexed":
+            raise ParameterError("forward", "spread", spread, "(relative)",
+                                 "0 for a multiplexed model (its device spread is evaluated "
+                                 "through the compiled netlist)")
         if spread:
             real = self.realise(spread, seed, scheme)
         elif self.kind == "hardware":
@@ -200,7 +309,7 @@ class HardwareModel:
 
     def _forward_batch(self, x: np.ndarray, real) -> np.ndarray:
         p = self.phys
-        a = x[..., None] * (p["p_in"] if self.kind == "hardware" else 1.0)
+        a = x * (p["p_in"] if self.kind == "hardware" else 1.0)
         for li, spec in enumerate(self.layers):
             cols = layer_inputs(spec, a)
             n, ho, wo, k = cols.shape
@@ -209,7 +318,15 @@ class HardwareModel:
                 v = cols @ self.params[f"{nm}.w"].T + self.params[f"{nm}.b"]
                 a = np.maximum(v, 0.0) if spec["activation"] else v
                 continue
-            if real is None:
+            if real is None and spec["type"] == "conv" and self.arrangement == "multiplexed":
+                nm = spec["name"]
+                W, b = multiplexed.realised(spec, self.params[f"{nm}.fr"],
+                                            self.params[f"{nm}.fr_bias"], p)
+                flat = cols.reshape(n, ho * wo, k).transpose(1, 0, 2)
+                v = np.matmul(flat, W.transpose(0, 2, 1)).transpose(1, 0, 2)
+                v = (v + b).reshape(n, ho, wo, -1)
+                stno = {key: p[key] for key in SPREAD_KEYS}
+            elif real is None:
                 W, wb = self.weights(spec)
                 v = cols @ W.T + p["p_bias"] * wb
                 stno = {key: p[key] for key in SPREAD_KEYS}
@@ -329,8 +446,18 @@ _PHYS_RANGES = {"p_in": (0, 1e-2), "p_bias": (0, 1e-2), "alpha": (0, 1), "K": (0
 
 def _check_arch(a: dict) -> None:
     shape = a["input"]["shape"]
-    if list(shape) != [28, 28]:
-        raise ValueError(f"input shape {shape}, only 28x28 images are supported")
+    if (not isinstance(shape, list) or not 1 <= len(shape) <= 3
+            or not all(isinstance(v, int) and 1 <= v <= 100000 for v in shape)
+            or math.prod(shape) > 10**7):
+        raise ValueError(f"input shape {shape!r}: 1 to 3 sizes in [1, 100000], "
+                         "at most 1e7 values")
+    if "preset" in a:
+        presets.canonical(a["preset"])
+    if "arrangement" in a:
+        canonical_arrangement(a["arrangement"])
+    mux = a["kind"] == "hardware" and a.get("arrangement") in ("multiplexed", "A", "a")
+    if a.get("mapped_from", "unrecorded") != "unrecorded":
+        presets.canonical(a["mapped_from"])
     if a["kind"] == "hardware":
         for key, (lo, hi) in _PHYS_RANGES.items():
             v = a["phys"][key]
@@ -347,7 +474,10 @@ def _check_arch(a: dict) -> None:
         for k in ("out_ch", "k", "stride", "n_out"):
             if k in s and (not isinstance(s[k], int) or not 1 <= s[k] <= 100000):
                 raise ValueError(f"layer {s.get('name')}: {k} = {s[k]!r}")
-    ref = make_specs(short)
+    hw, ch = input_hwc(shape)[:2], input_hwc(shape)[2]
+    if len(shape) == 1 and any(s["type"] == "conv" for s in short):
+        raise ValueError("a convolution needs an image input shape [H, W] or [H, W, C]")
+    ref = make_specs(short, in_hw=hw, in_ch=ch)
     for s, r in zip(layers, ref, strict=True):
         for k in r:
             if s.get(k) != r[k]:
@@ -357,6 +487,16 @@ def _check_arch(a: dict) -> None:
                 raise ValueError(f"layer {s['name']}: f_in = {s['f_in']!r}")
             if s["activation"] and not (s["gm"] > 0 and math.isfinite(s["vbias"])):
                 raise ValueError(f"layer {s['name']}: gm/vbias")
+            if mux and s["type"] == "conv":
+                sp = s["tone_spacing"]
+                if not (isinstance(sp, int | float) and 0 < sp < 1000):
+                    raise ValueError(f"layer {s['name']}: tone_spacing = {sp!r}")
+                if s.get("orientation", "same") not in ("alternate", "same"):
+                    raise ValueError(f"layer {s['name']}: orientation = "
+                                     f"{s['orientation']!r}")
+    if mux and ([s["type"] for s in layers][0] != "conv"
+                or "dense" in [s["type"] for s in layers][:-1]):
+        raise ValueError("a multiplexed model has conv layers and one dense output layer")
     if layers[-1]["type"] != "dense":
         raise ValueError("the last layer must be dense (class scores)")
 
@@ -372,11 +512,16 @@ def _check_spread(spread, seed, scheme) -> None:
 
 
 def _as_pixels(images, shape) -> np.ndarray:
+    """``images`` as float ``(n, H, W, C)`` in [0, 1] for an input of ``shape``."""
     arr = np.asarray(images)
-    if arr.ndim == 2:
+    shape = tuple(shape)
+    size = math.prod(shape)
+    if arr.shape == shape or (arr.ndim == 1 and arr.size == size):
         arr = arr[None]
-    if arr.ndim != 3 or arr.shape[1:] != tuple(shape):
-        raise DataError(f"images must have shape (n, {shape[0]}, {shape[1]}), got {arr.shape}")
+    if arr.ndim < 2 or (arr.shape[1:] != shape and arr.shape[1:] != (size,)):
+        raise DataError(f"inputs must have shape (n, {', '.join(map(str, shape))}) or "
+                        f"(n, {size}), got {arr.shape}")
+    arr = arr.reshape((len(arr),) + input_hwc(shape))
     if arr.dtype == np.uint8:
         return arr.astype(np.float64) / 255.0
     if arr.dtype.kind not in "fiu":

@@ -24,17 +24,17 @@ from collections.abc import Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..errors import ParameterError
-from . import physics
-from .layers import col2im, fan_in, layer_inputs, make_specs, n_out, positions
+from ..errors import DataError, ParameterError
+from . import multiplexed, physics, presets
+from .layers import col2im, fan_in, input_hwc, layer_inputs, make_specs, n_out, positions
 from .model import (
     DEFAULT_ARCH,
-    DEFAULT_F_IN,
-    DEFAULT_PHYS,
     DEFAULT_WINDOW,
     FORMAT,
     VERSION,
     HardwareModel,
+    canonical_arrangement,
+    default_f_in,
     layer_design,
 )
 
@@ -45,8 +45,11 @@ class Net:
     """Trainable parameters + forward/backward of one architecture."""
 
     def __init__(self, specs: list[dict], phys: dict, kind: str, rng: np.random.Generator,
-                 dtype=np.float32):
+                 dtype=np.float32, input_shape=(28, 28), arrangement: str = "local-lines"):
         self.specs, self.phys, self.kind = specs, phys, kind
+        self.input_shape = tuple(input_shape)
+        self.arrangement = canonical_arrangement(arrangement)
+        self.mux = kind == "hardware" and self.arrangement == "multiplexed"
         self.dt = dtype  # float32 trains ~2x faster; tests use float64 for gradient checks
         self.theta: dict[str, np.ndarray] = {}
         for spec in specs:
@@ -56,18 +59,49 @@ class Net:
             if kind == "hardware":
                 # small-u inverse of w/K = 2u/(1+u^2): u ~ w/2
                 self.theta[f"{nm}.u"] = np.clip(w0 / 2.0, -0.9, 0.9)
-                self.theta[f"{nm}.ub"] = np.zeros(o)
+                self.theta[f"{nm}.ub"] = np.full(o, self._threshold_u(spec))
             else:
                 self.theta[f"{nm}.w"] = w0
                 self.theta[f"{nm}.b"] = np.zeros(o)
 
     # ------------------------------------------------------------- parameters
+    def _threshold_u(self, spec) -> float:
+        """Initial bias detuning: the one putting the oscillation threshold (``I = Ith``) at
+        zero input voltage, so every neuron starts at the edge of its window rather than
+        clamped.  Zero for a stage designed with ``vbias = Ith / gm``; searched over
+        ``|u| <= 1`` (the weight's monotonic branch)."""
+        if self.kind != "hardware" or not spec["activation"]:
+            return 0.0
+        p = self.phys
+        target = (p["Ith"] / spec["gm"] - spec["vbias"]) / p["p_bias"]    # V/W
+        if target == 0.0:
+            return 0.0
+        o = 1.0
+        if self.mux and spec["type"] == "conv":   # the bias junction's own orientation
+            m = spec["k"] * spec["k"] * spec["in_ch"]
+            o = float(multiplexed.slot_orientation(m, spec["orientation"] == "alternate"))
+        u = np.linspace(-1.0, 1.0, 20001)
+        w = physics.weight(spec["f_in"], self.fr(spec, u), p["alpha"], p["K"], p["s"], o)
+        return float(u[np.argmin(np.abs(w - target))])
+
     def fr(self, spec, u):
         return spec["f_in"] / (1.0 + self.phys["alpha"] * u)
 
     def _weights(self, spec, eps_w, eps_b):
-        """Weights (V/W) and d weight / d u for a hardware layer, with fr noise ``eps``."""
+        """Weights (V/W) and d weight / d u for a hardware layer, with fr noise ``eps``.
+
+        A multiplexed conv layer returns its realised per-position weights (crosstalk and
+        field-line sharing, :mod:`spinnet.nn.multiplexed`) and, in place of the
+        element-wise derivatives, ``("mux", aux, dfr/du, dfr_bias/du_bias)``.
+        """
         p, nm, f = self.phys, spec["name"], spec["f_in"]
+        if self.mux and spec["type"] == "conv":
+            u, ub = self.theta[f"{nm}.u"], self.theta[f"{nm}.ub"]
+            W, b, aux = multiplexed.realised(spec, self.fr(spec, u), self.fr(spec, ub), p,
+                                             deriv=True)
+            d = ("mux", aux, -f * p["alpha"] / (1.0 + p["alpha"] * u) ** 2,
+                 -f * p["alpha"] / (1.0 + p["alpha"] * ub) ** 2)
+            return W, d, b / p["p_bias"], None
         out = []
         for u, eps in ((self.theta[f"{nm}.u"], eps_w), (self.theta[f"{nm}.ub"], eps_b)):
             fr = self.fr(spec, u)
@@ -81,10 +115,11 @@ class Net:
 
     # ------------------------------------------------------------- passes
     def forward(self, x: np.ndarray, noise: list | None = None):
-        """Scores and the cache for :meth:`backward`; ``x`` (n, 28, 28) float in [0, 1]."""
+        """Scores and the cache for :meth:`backward`; ``x`` (n, *input_shape) in [0, 1]."""
         p = self.phys
         hw = self.kind == "hardware"
-        a = (x * p["p_in"] if hw else x)[..., None].astype(self.dt)
+        x = x.reshape((len(x),) + input_hwc(self.input_shape))
+        a = (x * p["p_in"] if hw else x).astype(self.dt)
         cache = []
         for li, spec in enumerate(self.specs):
             cols = layer_inputs(spec, a)
@@ -140,8 +175,14 @@ class Net:
             if W.ndim == 3:
                 gP = g.reshape(c2.shape[1], c2.shape[0], -1).transpose(1, 0, 2)  # (P, n, o)
                 gW = np.matmul(gP.transpose(0, 2, 1), c2).astype(np.float64)
-                grads[f"{nm}.u"] = np.sum(gW * dW, axis=0)
-                grads[f"{nm}.ub"] = np.sum(gP.sum(1).astype(np.float64) * p["p_bias"] * dwb, 0)
+                if isinstance(dW, tuple):       # multiplexed: every junction feeds every W
+                    gfr, gfrb = multiplexed.grad_resonances(
+                        gW, gP.sum(1).astype(np.float64), dW[1], p["p_bias"])
+                    grads[f"{nm}.u"], grads[f"{nm}.ub"] = gfr * dW[2], gfrb * dW[3]
+                else:
+                    grads[f"{nm}.u"] = np.sum(gW * dW, axis=0)
+                    grads[f"{nm}.ub"] = np.sum(gP.sum(1).astype(np.float64) * p["p_bias"]
+                                               * dwb, 0)
                 if li == 0:
                     break
                 gc = np.matmul(gP, W.astype(self.dt)).transpose(1, 0, 2)
@@ -165,12 +206,16 @@ class Net:
         return grads
 
     # ------------------------------------------------------------- export
-    def to_model(self, meta: dict) -> HardwareModel:
+    def to_model(self, meta: dict, preset: str | None = None) -> HardwareModel:
         arch = {"format": FORMAT, "version": VERSION, "kind": self.kind,
-                "input": {"shape": [28, 28]}, "layers": self.specs, "training": meta}
+                "input": {"shape": list(self.input_shape)}, "layers": self.specs,
+                "training": meta}
         params = {}
         if self.kind == "hardware":
             arch["phys"] = self.phys
+            arch["arrangement"] = self.arrangement
+            if preset is not None:
+                arch["preset"] = preset
             for spec in self.specs:
                 nm = spec["name"]
                 params[f"{nm}.fr"] = self.fr(spec, self.theta[f"{nm}.u"])
@@ -195,37 +240,73 @@ def softmax_xent(scores: np.ndarray, labels: np.ndarray):
 
 
 def shift_batch(imgs: np.ndarray, rng: np.random.Generator, max_shift: int) -> np.ndarray:
-    """Random translations by up to ``max_shift`` pixels (zero fill), one per image."""
+    """Random translations by up to ``max_shift`` pixels (zero fill), one per image
+    ``(n, H, W[, C])``."""
     if max_shift <= 0:
         return imgs
     m = max_shift
-    pad = np.pad(imgs, ((0, 0), (m, m), (m, m)))
-    win = sliding_window_view(pad, (28, 28), axis=(1, 2))  # (n, 2m+1, 2m+1, 28, 28)
+    h, w = imgs.shape[1:3]
+    pad = np.pad(imgs, ((0, 0), (m, m), (m, m)) + ((0, 0),) * (imgs.ndim - 3))
+    win = sliding_window_view(pad, (h, w), axis=(1, 2))  # (n, 2m+1, 2m+1, [C,] H, W)
+    if imgs.ndim == 4:
+        win = np.moveaxis(win, 3, -1)
     dy = rng.integers(0, 2 * m + 1, len(imgs))
     dx = rng.integers(0, 2 * m + 1, len(imgs))
     return win[np.arange(len(imgs)), dy, dx]
 
 
-def build_specs(arch=None, phys=None, f_in=DEFAULT_F_IN, window=DEFAULT_WINDOW):
-    specs = make_specs(arch or DEFAULT_ARCH)
+def build_specs(arch=None, phys=None, f_in=None, window=DEFAULT_WINDOW, input_shape=(28, 28),
+                design: dict | None = None, tone_spacing: float | None = None,
+                orientation: str = "alternate"):
+    """Complete layer specs: geometry for ``input_shape`` plus each layer's design values.
+
+    ``design`` is a preset's design dict (``{"window": ..}`` or ``{"gm": .., "vbias": ..}``);
+    without it ``window`` sets gm.  ``f_in`` defaults to :func:`default_f_in`.
+    ``tone_spacing`` (half-widths): conv layers of a multiplexed model get their grid and
+    junction ``orientation`` (``"alternate"`` by grid slot or ``"same"``).
+    """
+    arch = arch or DEFAULT_ARCH
+    h, w, c = input_hwc(input_shape)
+    if len(tuple(input_shape)) == 1 and any(a["type"] == "conv" for a in arch):
+        raise ParameterError("train", "input_shape", tuple(input_shape), "",
+                             "an image shape (H, W) or (H, W, C) for a convolution")
+    try:
+        specs = make_specs(arch, in_hw=(h, w), in_ch=c)
+    except ValueError as exc:
+        raise ParameterError("train", "arch", str(exc), "", "layers that fit the input "
+                             f"shape {tuple(input_shape)}") from None
+    f_in = default_f_in(len(specs)) if f_in is None else f_in
     if len(f_in) < len(specs):
         raise ParameterError("train", "f_in", f_in, "Hz", f"one frequency per layer "
                              f"({len(specs)})")
-    return [layer_design(s, phys, f, window) for s, f in zip(specs, f_in, strict=False)]
+    design = dict(design or {})
+    window = design.pop("window", window)
+    out = [layer_design(s, phys, f, window, **design) for s, f in zip(specs, f_in, strict=False)]
+    if tone_spacing is not None:
+        for s in out:
+            if s["type"] == "conv":
+                s["tone_spacing"] = float(tone_spacing)
+                s["orientation"] = orientation
+    return out
 
 
 def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
           epochs: int = 20, batch: int = 128, lr: float = 5e-3, seed: int = 0,
           spread_train: float = 0.01, noise_scope: str = "device", max_shift: int = 1,
           arch: list[dict] | None = None,
-          phys: dict | None = None, window: float = DEFAULT_WINDOW,
+          phys: dict | None = None, window: float | None = None,
+          preset: str | None = None, input_shape: tuple | None = None,
+          arrangement: str = "local-lines", tone_spacing: float | None = None,
+          orientation: str = "alternate",
           test: tuple[np.ndarray, np.ndarray] | None = None,
           log: Callable[[str], None] | None = None) -> HardwareModel:
     """Train a model with Adam and a cosine learning-rate decay.
 
     Parameters
     ----------
-    images, labels : uint8 arrays (n, 28, 28) and (n,)
+    images, labels : arrays (n, *input_shape) and (n,)
+        Inputs as uint8 (divided by 255) or floats in [0, 1]; integer labels in
+        ``[0, classes)`` with ``classes`` the last layer's size.
     kind : {"hardware", "baseline"}
     epochs, batch, lr : training schedule (lr is Adam's initial step).
     seed : int
@@ -237,7 +318,30 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
         convolution has its own chain, as in the parallel scheme); ``"weight"``: one draw
         per trained weight, shared by all positions (harsher, cheaper).
     max_shift : int
-        Random-translation augmentation in pixels (0 disables).
+        Random-translation augmentation in pixels (0 disables; ignored for flat inputs).
+    arch : list of layer dicts (:func:`spinnet.nn.layers.parse_arch`), default DEFAULT_ARCH.
+    phys : dict, optional
+        Physical parameters overriding the preset's.
+    window : float, optional
+        Activation window (units of K p_in) overriding the preset's design.
+    preset : str, optional
+        Device preset (:mod:`spinnet.nn.presets`); ``wide-line`` when omitted.  Recorded in
+        the model file.
+    input_shape : tuple, optional
+        Shape of one input, ``(H, W)``, ``(H, W, C)`` or ``(d,)``; ``images.shape[1:]``
+        when omitted.
+    arrangement : str
+        Circuit arrangement the training forward models: ``local-lines`` (each resonator
+        sees one tone) or ``multiplexed`` (conv layers: every junction rectifies every tone
+        of its loop and one field line shifts a kernel weight's junctions by one absolute
+        amount, :mod:`spinnet.nn.multiplexed`; conv layers followed by one dense output
+        layer; no fr noise yet, so ``spread_train`` must be 0).
+    tone_spacing : float, optional
+        Multiplexed grids: tone spacing in half-widths (default
+        :data:`spinnet.nn.multiplexed.DEFAULT_SPACING`).
+    orientation : {"alternate", "same"}
+        Multiplexed conv junctions: orientation ``(-1)^slot`` by grid slot (cancels the
+        far tails of neighbouring tones) or all +1.
     test : optional (images, labels) evaluated after every epoch for the log.
     log : callable receiving one line per epoch.
     """
@@ -252,10 +356,54 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
         raise ParameterError("train", "noise_scope", noise_scope, "", "'device' or 'weight'")
     if not (0 <= spread_train < 0.5):
         raise ParameterError("train", "spread_train", spread_train, "(relative)", "[0, 0.5)")
-    phys = {**DEFAULT_PHYS, **(phys or {})}
-    specs = build_specs(arch, phys, window=window)
+    arrangement = canonical_arrangement(arrangement, "train")
+    if arrangement == "multiplexed" and kind == "hardware":
+        if spread_train:
+            raise ParameterError("train", "spread_train", spread_train, "(relative)",
+                                 "0 for the multiplexed arrangement (fr noise is not "
+                                 "modelled in its forward)")
+        tone_spacing = multiplexed.DEFAULT_SPACING if tone_spacing is None else tone_spacing
+        if orientation not in ("alternate", "same"):
+            raise ParameterError("train", "orientation", orientation, "",
+                                 "'alternate' or 'same'")
+        if not (isinstance(tone_spacing, int | float) and 0 < tone_spacing < 1000):
+            raise ParameterError("train", "tone_spacing", tone_spacing, "half-widths",
+                                 "(0, 1000)")
+    else:
+        tone_spacing = None
+    pre = presets.get(preset if preset is not None else presets.DEFAULT_PRESET)
+    phys = {**pre["phys"], **(phys or {})}
+    design = pre["design"] if window is None else {"window": window}
+    images = np.asarray(images)
+    labels = np.asarray(labels)
+    input_shape = tuple(images.shape[1:]) if input_shape is None else tuple(input_shape)
+    if images.ndim < 2 or len(images) != len(labels) or labels.ndim != 1 or not len(images):
+        raise DataError(f"training data: {images.shape} inputs for {labels.shape} labels")
+    if math.prod(images.shape[1:]) != math.prod(input_shape) or not 1 <= len(input_shape) <= 3:
+        raise DataError(f"training inputs of shape {images.shape[1:]} do not fit the input "
+                        f"shape {input_shape}")
+    images = images.reshape((len(images),) + input_shape)
+    specs = build_specs(arch, phys, input_shape=input_shape, design=design,
+                        tone_spacing=tone_spacing, orientation=orientation)
+    if tone_spacing is not None:
+        kinds = [s["type"] for s in specs]
+        if kinds[0] != "conv" or "dense" in kinds[:-1]:
+            raise ParameterError("train", "arch", "-".join(kinds), "",
+                                 "conv layers followed by one dense output layer for the "
+                                 "multiplexed arrangement")
+    n_cls = n_out(specs[-1])
+    if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= n_cls:
+        raise DataError(f"training labels must be integers in [0, {n_cls}) (the last "
+                        f"layer's size), got {labels.dtype} in [{labels.min()}, "
+                        f"{labels.max()}]")
+    if len(input_shape) == 1:
+        max_shift = 0      # translations only make sense for images
+    scale = 255.0 if images.dtype == np.uint8 else 1.0
+    if scale == 1.0 and (images.dtype.kind not in "fiu" or not np.isfinite(images).all()
+                         or images.min() < 0 or images.max() > 1):
+        raise DataError("training inputs must be uint8 or finite values in [0, 1]")
     rng = np.random.default_rng(seed)
-    net = Net(specs, phys, kind, rng)
+    net = Net(specs, phys, kind, rng, input_shape=input_shape, arrangement=arrangement)
     m = {k: np.zeros_like(v) for k, v in net.theta.items()}
     s2 = {k: np.zeros_like(v) for k, v in net.theta.items()}
     b1, b2, epsa = 0.9, 0.999, 1e-8
@@ -270,7 +418,7 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
         loss_sum, correct = 0.0, 0
         for bi in range(steps_per_epoch):
             idx = order[bi * batch: (bi + 1) * batch]
-            xb = shift_batch(images[idx], rng, max_shift).astype(np.float32) / 255.0
+            xb = shift_batch(images[idx], rng, max_shift).astype(np.float32) / np.float32(scale)
             yb = labels[idx].astype(np.int64)
             noise = None
             if kind == "hardware" and spread_train > 0:
@@ -304,9 +452,10 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
             log(json.dumps(rec))
     meta = {"kind": kind, "epochs": epochs, "batch": batch, "lr": lr, "seed": seed,
             "spread_train": spread_train if kind == "hardware" else 0.0,
-            "noise_scope": noise_scope,
-            "max_shift": max_shift, "window": window, "n_train": int(n), "history": hist}
-    model = net.to_model(meta)
+            "noise_scope": noise_scope, "preset": pre["name"], "arrangement": arrangement,
+            "max_shift": max_shift, "window": design.get("window"), "n_train": int(n),
+            "history": hist}
+    model = net.to_model(meta, preset=pre["name"] if kind == "hardware" else None)
     if test is not None:
         model.arch["training"]["test_accuracy"] = model.accuracy(*test)
     return model

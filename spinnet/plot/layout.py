@@ -105,7 +105,8 @@ def draw_layer(nl, layer: int = 1, arrangement: str | None = None, max_chains: i
     taps = all_taps[:max_taps]
     res = {(j, t): jn for (j, t), jn in res.items() if t < 0 or t in taps}
     ntap = len(taps)
-    arrangement = arrangement or ("A" if "arrangement A" in nl.title else "B")
+    arrangement = arrangement or ("A" if "multiplexed" in nl.title or "arrangement A" in nl.title
+                                  else "B")
     fig, axes = new_figure(width=1.1 * len(chains) + 2.5, height=0.45 * ntap + 2.6)
     ax = axes[0, 0]
 
