@@ -31,7 +31,7 @@ def add_parser(sub):
                    help="files to write, comma-separated: npz (spinnet/numpy), raw (SPICE "
                         "raw, binary), raw-ascii (SPICE raw, text) (default: npz)")
     p.add_argument("--compress", action="store_true",
-                   help="zlib-compress the .npz (about 10x slower to write, ~1.3x smaller "
+                   help="zlib-compress the .npz (about 20x slower to write, ~1.1x smaller "
                         "for waveforms; default: off)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     p.set_defaults(func=run)

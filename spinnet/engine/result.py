@@ -93,7 +93,7 @@ class Result:
             Target file; a reader sees the old file or the complete new one.
         compress : bool
             zlib-compress the arrays.  Off by default: float samples of a waveform barely
-            compress (about 1.3x) while zlib costs ten times the integration of a large
+            compress (about 1.1x) while zlib costs several times the integration of a large
             transient.
         """
         names = list(self.signals)
