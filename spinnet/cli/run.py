@@ -51,9 +51,10 @@ def _formats(text: str) -> tuple[str, ...]:
     return items
 
 
-def _unit(name: str) -> str:
+def _unit(name: str, probes: dict | None = None) -> str:
     from ..engine.rawfile import vector_type
 
+    name = (probes or {}).get(name, name)  # an .output is read through its probe
     return {"voltage": "V", "current": "A", "power": "W"}.get(vector_type(name), "")
 
 
@@ -61,8 +62,10 @@ def _fmt(value, unit: str) -> str:
     from ..plot.common import engineering_scale
 
     v = float(np.real(value))
+    if not unit:
+        return f"{v:.6g}"
     scale, prefix = engineering_scale([v])
-    return f"{v / scale:.6g} {prefix}{unit}".rstrip()
+    return f"{v / scale:.6g} {prefix}{unit}"
 
 
 def steady_lines(res) -> list[str]:
@@ -73,7 +76,8 @@ def steady_lines(res) -> list[str]:
     if n != 1:
         return [f"  ({n} batch entries: read them from the .npz)"]
     width = max(len(k) for k in res.signals)
-    return [f"  {k:<{width}} = {_fmt(np.asarray(v).ravel()[0], _unit(k))}"
+    probes = (res.meta or {}).get("outputs") or {}
+    return [f"  {k:<{width}} = {_fmt(np.asarray(v).ravel()[0], _unit(k, probes))}"
             for k, v in res.signals.items()]
 
 
@@ -126,24 +130,28 @@ def run(args) -> int:
     formats = _formats(args.format)
     netlist = parse_file(str(path))
     overrides = {"method": args.method} if args.method else {}
-    with warnings.catch_warnings(record=True) as caught:
+    advice = []
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, StepWarning):
+            advice.append(str(message))
+            if not args.json:  # at once: a long run should not hide it until the end
+                print(f"warning: {message}", file=sys.stderr, flush=True)
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
         warnings.simplefilter("always", StepWarning)
+        previous = warnings.showwarning
+        warnings.showwarning = show
         results = run_all(netlist, outdir, formats=formats, compress=args.compress,
                           **overrides)
-    advice = []
-    for w in caught:
-        if issubclass(w.category, StepWarning):
-            advice.append(str(w.message))
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if args.json:
         print(json.dumps({"file": str(path), "outdir": str(outdir),
                           "analyses": {k: r.summary() for k, r in results.items()},
                           "files": {k: r.meta.get("files", []) for k, r in results.items()},
                           "warnings": advice}))
         return 0
-    for text in advice:
-        print(f"warning: {text}", file=sys.stderr)
     prints = _print_probes(netlist)
     for name, res in results.items():
         s = res.summary()
