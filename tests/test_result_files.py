@@ -124,8 +124,9 @@ def test_raw_file_round_trip(tmp_path, binary):
 def test_raw_header_matches_ngspice_layout(tmp_path):
     write_raw(_tran(), tmp_path / "r.raw", binary=False, title="two tones")
     head = (tmp_path / "r.raw").read_text().split("Values:")[0].splitlines()
-    assert head[0] == "Title: two tones" and head[2] == "Plotname: Transient Analysis"
-    assert head[7:] == ["\t0\ttime\ttime", "\t1\tv(out)\tvoltage", "\t2\tv(rd)\tvoltage",
+    assert head[0] == "Title: two tones" and head[3] == "Plotname: Transient Analysis"
+    assert head[2].startswith("Command: spinnet") and "ngspice" in head[2]
+    assert head[8:] == ["\t0\ttime\ttime", "\t1\tv(out)\tvoltage", "\t2\tv(rd)\tvoltage",
                         "\t3\ti(r1)\tcurrent"]
 
 
@@ -217,3 +218,16 @@ def test_cli_run_rejects_unknown_format(tmp_path, capsys):
     f.write_text(STEADY)
     assert main(["run", str(f), "--format", "hdf5"]) == 1
     assert "--format" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_spicelib_reads_our_raw_file(tmp_path, binary):
+    """spicelib (a Python raw reader) opens the file: same names and values."""
+    spicelib = pytest.importorskip("spicelib")
+    res = _tran()
+    write_raw(res, tmp_path / "r.raw", binary=binary)
+    raw = spicelib.RawRead(str(tmp_path / "r.raw"))
+    assert [n.lower() for n in raw.get_trace_names()] == ["time", *res.signals]
+    for n in res.signals:
+        np.testing.assert_allclose(raw.get_trace(n).get_wave(), res[n], rtol=1e-14,
+                                   atol=1e-300)

@@ -5,6 +5,7 @@ values point by point, as text (``Values:``) or as little-endian float64 (``Bina
 
     Title: <netlist title>
     Date: <date>
+    Command: spinnet <version>, ngspice raw format
     Plotname: Transient Analysis
     Flags: real
     No. Variables: 3
@@ -53,6 +54,14 @@ def vector_type(name: str) -> str:
     if low.startswith("prf("):
         return "power"
     return "notype"
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("spinnet")
+    except Exception:  # noqa: BLE001 - not installed (a source checkout)
+        return "(source)"
 
 
 def _plotname(analysis: str) -> str:
@@ -110,7 +119,9 @@ def write_raw(result: Result, path: str | os.PathLike, *, binary: bool = True,
     for k, c in enumerate(columns):
         data[:, k] = c
     date = _dt.datetime.now().strftime("%a %b %d %H:%M:%S %Y")
+    # "Command:" names the writer; Python readers (spicelib) pick their dialect from it
     head = [f"Title: {' '.join(str(title).split()) or 'spinnet'}", f"Date: {date}",
+            f"Command: spinnet {_version()}, ngspice raw format",
             f"Plotname: {_plotname(result.analysis)}",
             f"Flags: {'complex' if complex_ else 'real'}",
             f"No. Variables: {len(names)}", f"No. Points: {npts}", "Variables:"]
