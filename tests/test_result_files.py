@@ -231,3 +231,22 @@ def test_spicelib_reads_our_raw_file(tmp_path, binary):
     for n in res.signals:
         np.testing.assert_allclose(raw.get_trace(n).get_wave(), res[n], rtol=1e-14,
                                    atol=1e-300)
+
+
+def test_print_card_prints_an_ngspice_style_table(tmp_path, capsys):
+    """``.print tran v(out) i(v1)``: a table with Index, time and one column per probe,
+    the values being those saved in the result."""
+    f = tmp_path / "rc.cir"
+    f.write_text("rc\nV1 in 0 SIN(0 1 1g)\nR1 in out 50\nC1 out 0 1p\n"
+                 ".print tran v(out) i(v1)\n.tran 5p 50p\n.end\n")
+    assert main(["run", str(f), "-o", str(tmp_path / "o")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("Index"))
+    assert lines[start].split() == ["Index", "time", "v(out)", "i(v1)"]
+    rows = [ln.split() for ln in lines[start + 2:] if ln.strip()]
+    res = Result.load(tmp_path / "o" / "tran.npz")
+    assert len(rows) == len(res.time) == 11
+    got = np.array([[float(x) for x in r[1:]] for r in rows])
+    np.testing.assert_allclose(got[:, 0], res.time, rtol=1e-6)
+    np.testing.assert_allclose(got[:, 1], res["v(out)"], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(got[:, 2], res["i(v1)"], rtol=1e-6, atol=1e-15)
