@@ -68,17 +68,24 @@ def _fmt(value, unit: str) -> str:
     return f"{v / scale:.6g} {prefix}{unit}"
 
 
-def steady_lines(res) -> list[str]:
-    """``name = value unit`` per signal of a one-point steady state, as ngspice's ``print``."""
+def steady_lines(res, max_lines: int = 40) -> list[str]:
+    """``name = value unit`` per signal of a one-point steady state, as ngspice's ``print``
+    (``.output`` values first, at most ``max_lines``)."""
     if res.time is not None or not res.signals or not res.analysis.startswith("steady"):
         return []
     n = int(np.asarray(next(iter(res.signals.values()))).size)
     if n != 1:
         return [f"  ({n} batch entries: read them from the .npz)"]
-    width = max(len(k) for k in res.signals)
     probes = (res.meta or {}).get("outputs") or {}
-    return [f"  {k:<{width}} = {_fmt(np.asarray(v).ravel()[0], _unit(k, probes))}"
-            for k, v in res.signals.items()]
+    # the .output values first: they are what the deck asked for
+    names = sorted(res.signals, key=lambda k: (k not in probes, ))
+    shown = names[:max_lines]
+    width = max(len(k) for k in shown)
+    lines = [f"  {k:<{width}} = {_fmt(np.asarray(res.signals[k]).ravel()[0], _unit(k, probes))}"
+             for k in shown]
+    if len(names) > len(shown):
+        lines.append(f"  ... {len(names) - len(shown)} more in the result file")
+    return lines
 
 
 def print_table(res, probes: list[str], out=sys.stdout, max_rows: int = 100_000) -> None:
