@@ -167,7 +167,7 @@ def waveform(result, names: str | Sequence[str] | None = None, *,
         hi = min(int(idx[-1]) + 2 if idx.size else int(np.searchsorted(time, t1)) + 1,
                  time.size)
         tscale, tprefix = engineering_scale([t0, t1])
-        for unit, names in groups:
+        for g, (unit, names) in enumerate(groups):
             ax = axes[row, 0]
             row += 1
             yscale, yprefix = engineering_scale(np.concatenate(
@@ -175,7 +175,10 @@ def waveform(result, names: str | Sequence[str] | None = None, *,
             for name in names:
                 ax.plot(time[lo:hi] / tscale, sigs[name][lo:hi] / yscale, lw=0.8, label=name)
             ax.set_xlim(t0 / tscale, t1 / tscale)
-            ax.set_xlabel(f"time ({tprefix}s)")
+            if g == len(groups) - 1:  # the panels of one window share their time axis
+                ax.set_xlabel(f"time ({tprefix}s)")
+            else:
+                ax.tick_params(labelbottom=False)
             ax.set_ylabel(axis_label(unit, yprefix, names))
             ax.grid(True, alpha=0.3)
             if w == 0:
@@ -183,7 +186,7 @@ def waveform(result, names: str | Sequence[str] | None = None, *,
                     ax.axvspan(z0 / tscale, z1 / tscale, color="tab:orange", alpha=0.2)
                 if len(sigs) > 1:
                     ax.legend(loc="upper right", fontsize="small")
-            else:
+            elif g == 0:
                 ax.set_title(f"zoom {t0 / tscale:.4g} .. {t1 / tscale:.4g} {tprefix}s",
                              fontsize="small")
     fig.suptitle(title or ", ".join(sigs))
