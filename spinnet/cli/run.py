@@ -88,10 +88,11 @@ def steady_lines(res, max_lines: int = 40) -> list[str]:
     return lines
 
 
-def print_table(res, probes: list[str], out=sys.stdout, max_rows: int = 100_000) -> None:
+def print_table(res, probes: list[str], out=None, max_rows: int = 100_000) -> None:
     """A ``.print`` table as ngspice writes it: ``Index``, the axis, one column per probe."""
     from ..engine.result import _canon
 
+    out = sys.stdout if out is None else out
     cols = [p for p in (_canon(p) for p in probes) if p in res.signals]
     if not cols:
         return
