@@ -206,6 +206,8 @@ def test_cli_run_steady_prints_saves_and_reports_values(tmp_path, capsys):
     assert res["vrect(n1)"][0] == pytest.approx(want, rel=1e-6)
     raw = read_raw(tmp_path / "out" / "steady.raw")
     assert raw["vrect(n1)"][0] == res["vrect(n1)"][0]
+    # the .output o reads v(n0): a voltage in the raw file's vector list
+    assert "\to\tvoltage" in (tmp_path / "out" / "steady.raw").read_bytes().decode("latin-1")
     assert main(["run", str(f), "-o", str(tmp_path / "out"), "--json"]) == 0
     js = json.loads(capsys.readouterr().out)
     vals = js["analyses"]["steady"]["values"]

@@ -18,8 +18,8 @@ values point by point, as text (``Values:``) or as little-endian float64 (``Bina
     <1001 x 3 float64, one point after the other>
 
 Vector names are spinnet's probe names, which are ngspice's (``v(out)``, ``i(v1)``); the
-type follows the probe: ``v(...)`` is a voltage, ``i(...)`` a current, ``prf(...)`` a
-power, anything else ``notype``.  ngspice's ``load`` command, spicelib and PySpice read
+type follows the probe (for an ``.output`` name, the probe it reads): ``v(...)`` is a
+voltage, ``i(...)`` a current, ``prf(...)`` a power, anything else ``notype``.  ngspice's ``load`` command, spicelib and PySpice read
 these files.  A steady state or a sweep has no time axis: its points are the batch entries
 or the swept values (a sweep's first vector is the parameter, as in a ``.dc`` plot).
 """
@@ -125,7 +125,9 @@ def write_raw(result: Result, path: str | os.PathLike, *, binary: bool = True,
             f"Plotname: {_plotname(result.analysis)}",
             f"Flags: {'complex' if complex_ else 'real'}",
             f"No. Variables: {len(names)}", f"No. Points: {npts}", "Variables:"]
-    head += [f"\t{k}\t{n}\t{vector_type(n)}" for k, n in enumerate(names)]
+    probes = (result.meta or {}).get("outputs") or {}  # .output name -> its probe
+    head += [f"\t{k}\t{n}\t{vector_type(str(probes.get(n, n)))}"
+             for k, n in enumerate(names)]
     with atomic_open(path, "wb") as fh:
         if binary:
             head.append("Binary:")
