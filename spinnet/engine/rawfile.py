@@ -19,9 +19,10 @@ values point by point, as text (``Values:``) or as little-endian float64 (``Bina
 
 Vector names are spinnet's probe names, which are ngspice's (``v(out)``, ``i(v1)``); the
 type follows the probe (for an ``.output`` name, the probe it reads): ``v(...)`` is a
-voltage, ``i(...)`` a current, ``prf(...)`` a power, anything else ``notype``.  ngspice's ``load`` command, spicelib and PySpice read
-these files.  A steady state or a sweep has no time axis: its points are the batch entries
-or the swept values (a sweep's first vector is the parameter, as in a ``.dc`` plot).
+voltage, ``i(...)`` a current, ``prf(...)`` a power, anything else ``notype``.
+ngspice's ``load`` command and spicelib read these files (tested).  A steady state or a
+sweep has no time axis: its points are the batch entries or the swept values (a sweep's
+first vector is the parameter, as in a ``.dc`` plot).
 """
 
 from __future__ import annotations
