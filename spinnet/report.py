@@ -429,9 +429,13 @@ def spot_check(model, image: np.ndarray, rep: ReportFolder | None = None, *,
         rep.figure("rf_waveform", P.waveform(res, line, zoom=[z], title=(
             f"RF input line of pixel {brightest} (layer 1, chain 0), {tstop * 1e9:g} ns")),
             "waveform of one RF input line of a layer-1 chain (engine.tran)")
-        rep.figure("rf_spectrum", P.spectrum(res, line, tones={"f_in": f_in},
-                                             window="flattop"),
-                   "spectrum of that RF line in dBm (flat-top window), tone grid marked")
+        # the figure uses a Hann window: its main lobe (+-2 bins of 1/tstop) draws the tone
+        # as a line; the flat-top above (+-5 bins) reads its amplitude
+        rep.figure("rf_spectrum", P.spectrum(
+            res, line, tones={"f_in": f_in}, window="hann",
+            title=f"spectrum of {line} (pixel {brightest}, layer 1, chain 0), "
+                  f"{tstop * 1e9:g} ns record: {1 / tstop / 1e6:.3g} MHz bins"),
+            "spectrum of that RF line in dBm (Hann window), tone grid marked")
         res.save(rep._add("spot_check_tran.npz", "the spot check's transient (Result file)"))
     return {"patch_corner": list(at), "line": line, "v_model": v_model,
             "v_steady": v_steady,

@@ -105,12 +105,15 @@ def test_sweep_from_spinnet_run_matches_the_closed_form(tmp_path, capsys, monkey
     assert len(files) == 1
     assert main(["plot", str(files[0]), "--signal", "vdc", "-o", "c.svg"]) == 0
     from spinnet.plot import sweep_curve
-    line = sweep_curve(Result.load(files[0]), "vdc").axes[0].lines[0]
+    ax = sweep_curve(Result.load(files[0]), "vdc").axes[0]
+    line = ax.lines[0]
+    # .output vdc v(a) is a voltage: drawn in mV
+    assert ax.get_ylabel() == "voltage (mV)"
     f = line.get_xdata() * 1e9
     expect = resonator.rectified(f[:, None], 1e3 * (50e-6) ** 2 / 2, 1e9, 0.01,
                                  resonator.K_DEFAULT)
     # the steady state solves the same equations: 1e-6 relative leaves room for rounding
-    np.testing.assert_allclose(line.get_ydata(), expect, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(line.get_ydata() * 1e-3, expect, rtol=1e-6, atol=1e-12)
 
 
 def test_titles_name_the_netlist_and_the_probe(tmp_path, monkeypatch):

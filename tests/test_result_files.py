@@ -124,8 +124,9 @@ def test_raw_file_round_trip(tmp_path, binary):
 def test_raw_header_matches_ngspice_layout(tmp_path):
     write_raw(_tran(), tmp_path / "r.raw", binary=False, title="two tones")
     head = (tmp_path / "r.raw").read_text().split("Values:")[0].splitlines()
-    assert head[0] == "Title: two tones" and head[2] == "Plotname: Transient Analysis"
-    assert head[7:] == ["\t0\ttime\ttime", "\t1\tv(out)\tvoltage", "\t2\tv(rd)\tvoltage",
+    assert head[0] == "Title: two tones" and head[3] == "Plotname: Transient Analysis"
+    assert head[2].startswith("Command: spinnet") and "ngspice" in head[2]
+    assert head[8:] == ["\t0\ttime\ttime", "\t1\tv(out)\tvoltage", "\t2\tv(rd)\tvoltage",
                         "\t3\ti(r1)\tcurrent"]
 
 
@@ -205,6 +206,8 @@ def test_cli_run_steady_prints_saves_and_reports_values(tmp_path, capsys):
     assert res["vrect(n1)"][0] == pytest.approx(want, rel=1e-6)
     raw = read_raw(tmp_path / "out" / "steady.raw")
     assert raw["vrect(n1)"][0] == res["vrect(n1)"][0]
+    # the .output o reads v(n0): a voltage in the raw file's vector list
+    assert "\to\tvoltage" in (tmp_path / "out" / "steady.raw").read_bytes().decode("latin-1")
     assert main(["run", str(f), "-o", str(tmp_path / "out"), "--json"]) == 0
     js = json.loads(capsys.readouterr().out)
     vals = js["analyses"]["steady"]["values"]
@@ -217,3 +220,71 @@ def test_cli_run_rejects_unknown_format(tmp_path, capsys):
     f.write_text(STEADY)
     assert main(["run", str(f), "--format", "hdf5"]) == 1
     assert "--format" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_spicelib_reads_our_raw_file(tmp_path, binary):
+    """spicelib (a Python raw reader) opens the file: same names and values."""
+    spicelib = pytest.importorskip("spicelib")
+    res = _tran()
+    write_raw(res, tmp_path / "r.raw", binary=binary)
+    raw = spicelib.RawRead(str(tmp_path / "r.raw"))
+    assert [n.lower() for n in raw.get_trace_names()] == ["time", *res.signals]
+    for n in res.signals:
+        np.testing.assert_allclose(raw.get_trace(n).get_wave(), res[n], rtol=1e-14,
+                                   atol=1e-300)
+
+
+def test_print_card_prints_an_ngspice_style_table(tmp_path, capsys):
+    """``.print tran v(out) i(v1)``: a table with Index, time and one column per probe,
+    the values being those saved in the result."""
+    f = tmp_path / "rc.cir"
+    f.write_text("rc\nV1 in 0 SIN(0 1 1g)\nR1 in out 50\nC1 out 0 1p\n"
+                 ".print tran v(out) i(v1)\n.tran 5p 50p\n.end\n")
+    assert main(["run", str(f), "-o", str(tmp_path / "o")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("Index"))
+    assert lines[start].split() == ["Index", "time", "v(out)", "i(v1)"]
+    rows = [ln.split() for ln in lines[start + 2:] if ln.strip()]
+    res = Result.load(tmp_path / "o" / "tran.npz")
+    assert len(rows) == len(res.time) == 11
+    got = np.array([[float(x) for x in r[1:]] for r in rows])
+    np.testing.assert_allclose(got[:, 0], res.time, rtol=1e-6)
+    np.testing.assert_allclose(got[:, 1], res["v(out)"], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(got[:, 2], res["i(v1)"], rtol=1e-6, atol=1e-15)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("deck", ["diode_detector", "mac3_chain", "toy_network",
+                                  "spin_diode_sweep"])
+def test_example_netlists_round_trip_through_raw_files(tmp_path, capsys, deck):
+    """``spinnet run --format npz,raw`` on the examples: the raw file holds the npz's
+    vectors bit for bit, and ngspice's ``load`` reads the last point of each."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "netlists" / f"{deck}.cir"
+    assert main(["run", str(path), "-o", str(tmp_path), "--format", "npz,raw"]) == 0
+    capsys.readouterr()
+    npzs = sorted(tmp_path.glob("*.npz"))
+    assert npzs
+    for npz in npzs:
+        res = Result.load(npz)
+        raw = read_raw(npz.with_suffix(".raw"))
+        assert set(raw.signals) == set(res.signals)
+        for k in res.signals:
+            np.testing.assert_array_equal(raw[k], res[k])
+        if NGSPICE is None:
+            continue
+        name = next((k for k in res.signals if k.startswith("v(") and "," not in k),
+                    next(iter(res.signals)))
+        # ngspice prints nothing for [0] of a one-point vector: print it whole
+        index = f"[{len(res[name]) - 1}]" if len(res[name]) > 1 else ""
+        (tmp_path / "l.cir").write_text(f"l\n.control\nload {npz.with_suffix('.raw').name}\n"
+                                        f"print {name}{index}\n.endc\n.end\n")
+        out = subprocess.run([NGSPICE, "-b", "l.cir"], capture_output=True, text=True,
+                             timeout=60, cwd=tmp_path).stdout
+        # ngspice prints "name[k] = x", or "name = x" for a vector of one point
+        line = next(ln for ln in out.splitlines()
+                    if ln.startswith((f"{name}[", f"{name} =")))
+        assert float(line.split("=")[1]) == pytest.approx(res[name][-1], rel=1e-5,
+                                                          abs=1e-30)

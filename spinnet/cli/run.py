@@ -31,7 +31,7 @@ def add_parser(sub):
                    help="files to write, comma-separated: npz (spinnet/numpy), raw (SPICE "
                         "raw, binary), raw-ascii (SPICE raw, text) (default: npz)")
     p.add_argument("--compress", action="store_true",
-                   help="zlib-compress the .npz (about 10x slower to write, ~1.3x smaller "
+                   help="zlib-compress the .npz (about 20x slower to write, ~1.1x smaller "
                         "for waveforms; default: off)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     p.set_defaults(func=run)
@@ -51,9 +51,10 @@ def _formats(text: str) -> tuple[str, ...]:
     return items
 
 
-def _unit(name: str) -> str:
+def _unit(name: str, probes: dict | None = None) -> str:
     from ..engine.rawfile import vector_type
 
+    name = (probes or {}).get(name, name)  # an .output is read through its probe
     return {"voltage": "V", "current": "A", "power": "W"}.get(vector_type(name), "")
 
 
@@ -61,26 +62,37 @@ def _fmt(value, unit: str) -> str:
     from ..plot.common import engineering_scale
 
     v = float(np.real(value))
+    if not unit:
+        return f"{v:.6g}"
     scale, prefix = engineering_scale([v])
-    return f"{v / scale:.6g} {prefix}{unit}".rstrip()
+    return f"{v / scale:.6g} {prefix}{unit}"
 
 
-def steady_lines(res) -> list[str]:
-    """``name = value unit`` per signal of a one-point steady state, as ngspice's ``print``."""
+def steady_lines(res, max_lines: int = 40) -> list[str]:
+    """``name = value unit`` per signal of a one-point steady state, as ngspice's ``print``
+    (``.output`` values first, at most ``max_lines``)."""
     if res.time is not None or not res.signals or not res.analysis.startswith("steady"):
         return []
     n = int(np.asarray(next(iter(res.signals.values()))).size)
     if n != 1:
         return [f"  ({n} batch entries: read them from the .npz)"]
-    width = max(len(k) for k in res.signals)
-    return [f"  {k:<{width}} = {_fmt(np.asarray(v).ravel()[0], _unit(k))}"
-            for k, v in res.signals.items()]
+    probes = (res.meta or {}).get("outputs") or {}
+    # the .output values first: they are what the deck asked for
+    names = sorted(res.signals, key=lambda k: (k not in probes, ))
+    shown = names[:max_lines]
+    width = max(len(k) for k in shown)
+    lines = [f"  {k:<{width}} = {_fmt(np.asarray(res.signals[k]).ravel()[0], _unit(k, probes))}"
+             for k in shown]
+    if len(names) > len(shown):
+        lines.append(f"  ... {len(names) - len(shown)} more in the result file")
+    return lines
 
 
-def print_table(res, probes: list[str], out=sys.stdout, max_rows: int = 100_000) -> None:
+def print_table(res, probes: list[str], out=None, max_rows: int = 100_000) -> None:
     """A ``.print`` table as ngspice writes it: ``Index``, the axis, one column per probe."""
     from ..engine.result import _canon
 
+    out = sys.stdout if out is None else out
     cols = [p for p in (_canon(p) for p in probes) if p in res.signals]
     if not cols:
         return
@@ -126,24 +138,28 @@ def run(args) -> int:
     formats = _formats(args.format)
     netlist = parse_file(str(path))
     overrides = {"method": args.method} if args.method else {}
-    with warnings.catch_warnings(record=True) as caught:
+    advice = []
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, StepWarning):
+            advice.append(str(message))
+            if not args.json:  # at once: a long run should not hide it until the end
+                print(f"warning: {message}", file=sys.stderr, flush=True)
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
         warnings.simplefilter("always", StepWarning)
+        previous = warnings.showwarning
+        warnings.showwarning = show
         results = run_all(netlist, outdir, formats=formats, compress=args.compress,
                           **overrides)
-    advice = []
-    for w in caught:
-        if issubclass(w.category, StepWarning):
-            advice.append(str(w.message))
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if args.json:
         print(json.dumps({"file": str(path), "outdir": str(outdir),
                           "analyses": {k: r.summary() for k, r in results.items()},
                           "files": {k: r.meta.get("files", []) for k, r in results.items()},
                           "warnings": advice}))
         return 0
-    for text in advice:
-        print(f"warning: {text}", file=sys.stderr)
     prints = _print_probes(netlist)
     for name, res in results.items():
         s = res.summary()

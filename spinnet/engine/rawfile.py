@@ -5,6 +5,7 @@ values point by point, as text (``Values:``) or as little-endian float64 (``Bina
 
     Title: <netlist title>
     Date: <date>
+    Command: spinnet <version>, ngspice raw format
     Plotname: Transient Analysis
     Flags: real
     No. Variables: 3
@@ -17,10 +18,11 @@ values point by point, as text (``Values:``) or as little-endian float64 (``Bina
     <1001 x 3 float64, one point after the other>
 
 Vector names are spinnet's probe names, which are ngspice's (``v(out)``, ``i(v1)``); the
-type follows the probe: ``v(...)`` is a voltage, ``i(...)`` a current, ``prf(...)`` a
-power, anything else ``notype``.  ngspice's ``load`` command, spicelib and PySpice read
-these files.  A steady state or a sweep has no time axis: its points are the batch entries
-or the swept values (a sweep's first vector is the parameter, as in a ``.dc`` plot).
+type follows the probe (for an ``.output`` name, the probe it reads): ``v(...)`` is a
+voltage, ``i(...)`` a current, ``prf(...)`` a power, anything else ``notype``.
+ngspice's ``load`` command and spicelib read these files (tested).  A steady state or a
+sweep has no time axis: its points are the batch entries or the swept values (a sweep's
+first vector is the parameter, as in a ``.dc`` plot).
 """
 
 from __future__ import annotations
@@ -53,6 +55,14 @@ def vector_type(name: str) -> str:
     if low.startswith("prf("):
         return "power"
     return "notype"
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("spinnet")
+    except Exception:  # noqa: BLE001 - not installed (a source checkout)
+        return "(source)"
 
 
 def _plotname(analysis: str) -> str:
@@ -110,11 +120,15 @@ def write_raw(result: Result, path: str | os.PathLike, *, binary: bool = True,
     for k, c in enumerate(columns):
         data[:, k] = c
     date = _dt.datetime.now().strftime("%a %b %d %H:%M:%S %Y")
+    # "Command:" names the writer; Python readers (spicelib) pick their dialect from it
     head = [f"Title: {' '.join(str(title).split()) or 'spinnet'}", f"Date: {date}",
+            f"Command: spinnet {_version()}, ngspice raw format",
             f"Plotname: {_plotname(result.analysis)}",
             f"Flags: {'complex' if complex_ else 'real'}",
             f"No. Variables: {len(names)}", f"No. Points: {npts}", "Variables:"]
-    head += [f"\t{k}\t{n}\t{vector_type(n)}" for k, n in enumerate(names)]
+    probes = (result.meta or {}).get("outputs") or {}  # .output name -> its probe
+    head += [f"\t{k}\t{n}\t{vector_type(str(probes.get(n, n)))}"
+             for k, n in enumerate(names)]
     with atomic_open(path, "wb") as fh:
         if binary:
             head.append("Binary:")

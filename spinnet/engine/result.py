@@ -93,7 +93,7 @@ class Result:
             Target file; a reader sees the old file or the complete new one.
         compress : bool
             zlib-compress the arrays.  Off by default: float samples of a waveform barely
-            compress (about 1.3x) while zlib costs ten times the integration of a large
+            compress (about 1.1x) while zlib costs several times the integration of a large
             transient.
         """
         names = list(self.signals)
@@ -180,8 +180,8 @@ class Result:
     def summary(self) -> dict:
         """A small JSON-able description (for ``spinnet run --json``).
 
-        A steady state or a sweep small enough to read (at most 64 points) lists its
-        values under ``"values"``.
+        A steady state or a sweep small enough to read (at most 64 points and 1000
+        signals) lists its values under ``"values"``.
         """
         out = {"analysis": self.analysis, "signals": len(self.signals)}
         if self.time is not None and len(self.time):
@@ -190,7 +190,7 @@ class Result:
         out.update({k: v for k, v in self.meta.items() if isinstance(v, int | float | str)})
         if self.time is None and self.signals:
             first = np.asarray(next(iter(self.signals.values())))
-            if first.ndim == 1 and first.size <= 64:
+            if first.ndim == 1 and first.size <= 64 and len(self.signals) <= 1000:
                 out["values"] = {n: [_jsonable(v) for v in np.asarray(s).ravel()]
                                  for n, s in self.signals.items()}
         return out

@@ -59,9 +59,18 @@ def _steady_result(flat, card) -> Result:
             for j, n in enumerate(res.junction_names):
                 signals.setdefault(f"{key}({str(n).lower()})", arr[:, j])
     meta = {"iterations": int(res.iterations), "batch": int(res.batch)}
+    meta["outputs"] = _output_probes(flat)
     meta.update({k: v for k, v in (res.info or {}).items()
                  if isinstance(v, int | float | str | bool)})
     return Result("steady", None, signals, meta)
+
+
+def _output_probes(netlist) -> dict:
+    """``{output name: probe}`` of the ``.output`` cards (the unit of each output)."""
+    outs = getattr(netlist, "outputs", None) or {}
+    if not isinstance(outs, dict):
+        return {}
+    return {str(k).lower(): "".join(str(v).split()).lower() for k, v in outs.items()}
 
 
 def _tran_step(card, overrides) -> tuple[str, float]:
@@ -148,7 +157,9 @@ def _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides, sav
             signals[f"param({name.lower()})"] = np.asarray(sres.values, dtype=float)
             res = Result(f"sweep_{kind}", None, signals,
                          {"parameter": name, "points": int(len(sres.values)),
-                          "reused": int(getattr(sres, "reused", 0))})
+                          "reused": int(getattr(sres, "reused", 0)),
+                          "outputs": _output_probes(netlist),
+                          "title": str(getattr(netlist, "title", "") or "")})
             results[key] = res
             if outdir is not None:
                 res.meta["files"] = [str(p) for p in save(res, Path(outdir) / key)]

@@ -18,7 +18,12 @@ damping ``w^2 h/2``; ``rk4`` gives ``-(w h)^4/120`` and the damping ``(w h)^6/(1
 A resonator of half-width ``a = alpha fr`` reads its drive through a Lorentzian of that
 width, so what matters is the shift of its resonance in units of its own half-width:
 ``(f_d - fr) / a``, and the change of its damping ``(G_d - G)/G``.  A tone without a
-resonator (a plain source) is judged by its relative frequency (phase) error.  ``dopri``
+resonator (a plain source) is judged by its relative frequency (phase) error.
+
+Measured (docs/tutorials/spin-diode-sweep.md, 1 GHz, ``alpha = 0.01``, ``trap``): at
+resonance the transient reads 2.8 mV at 20 ps, 0.18 mV at 5 ps and 0.044 mV at 2.5 ps
+where the closed form says 0 and ``K P`` = 11 mV: ``2 K P`` times the predicted shift of
+-0.131, -0.0082 and -0.0021 half-widths.  ``dopri``
 controls its own error and ``exp4`` integrates the resonators exactly; neither is advised.
 """
 
@@ -29,10 +34,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: A resonance may move by this fraction of its half-width (and its damping change by this
-#: fraction) before a warning: 0.1 half-width changes the rectified voltage at the flank of
-#: the line by about 10 % of its peak.
-LINEWIDTH_FRACTION = 0.1
+#: A resonance may move by this fraction of its half-width (or its damping change by this
+#: fraction) before a warning.  The rectified voltage at resonance is ``2 K P`` times the
+#: shift in half-widths (the slope of the anti-Lorentzian at its zero crossing), so 0.02
+#: half-width is 4 % of the peak ``K P`` there; at the extremes ``fr +- a`` the first-order
+#: change vanishes.
+LINEWIDTH_FRACTION = 0.02
 #: Relative frequency error allowed on a plain tone (phase drift of 1e-3 cycle per cycle).
 TONE_FRACTION = 1e-3
 

@@ -41,13 +41,18 @@ def _peak(x) -> float:
     return float(a.max()) if a.size else 0.0
 
 
-def signal_groups(sigs: Mapping[str, np.ndarray], split: float = SCALE_SPLIT
-                  ) -> list[tuple[str, list[str]]]:
+def signal_groups(sigs: Mapping[str, np.ndarray], split: float = SCALE_SPLIT,
+                  probes: Mapping[str, str] | None = None) -> list[tuple[str, list[str]]]:
     """Signals grouped for shared axes: one unit per group, peaks within ``split`` of the
-    group's largest.  Returns ``[(unit, [names])]``, largest group peak first per unit."""
+    group's largest.  Returns ``[(unit, [names])]``, largest group peak first per unit.
+
+    ``probes`` maps an ``.output`` name to its probe (``{"vdc": "v(out)"}``): its unit.
+    """
+    probes = {str(k).lower(): str(v) for k, v in (probes or {}).items()}
     by_unit: dict[str, list[str]] = {}
     for name in sigs:
-        by_unit.setdefault(_signal_unit(name), []).append(name)
+        unit = _signal_unit(probes.get(str(name).lower(), name))
+        by_unit.setdefault(unit, []).append(name)
     groups = []
     for unit, names in by_unit.items():
         if not unit:
@@ -162,7 +167,7 @@ def waveform(result, names: str | Sequence[str] | None = None, *,
         hi = min(int(idx[-1]) + 2 if idx.size else int(np.searchsorted(time, t1)) + 1,
                  time.size)
         tscale, tprefix = engineering_scale([t0, t1])
-        for unit, names in groups:
+        for g, (unit, names) in enumerate(groups):
             ax = axes[row, 0]
             row += 1
             yscale, yprefix = engineering_scale(np.concatenate(
@@ -170,7 +175,10 @@ def waveform(result, names: str | Sequence[str] | None = None, *,
             for name in names:
                 ax.plot(time[lo:hi] / tscale, sigs[name][lo:hi] / yscale, lw=0.8, label=name)
             ax.set_xlim(t0 / tscale, t1 / tscale)
-            ax.set_xlabel(f"time ({tprefix}s)")
+            if g == len(groups) - 1:  # the panels of one window share their time axis
+                ax.set_xlabel(f"time ({tprefix}s)")
+            else:
+                ax.tick_params(labelbottom=False)
             ax.set_ylabel(axis_label(unit, yprefix, names))
             ax.grid(True, alpha=0.3)
             if w == 0:
@@ -178,7 +186,7 @@ def waveform(result, names: str | Sequence[str] | None = None, *,
                     ax.axvspan(z0 / tscale, z1 / tscale, color="tab:orange", alpha=0.2)
                 if len(sigs) > 1:
                     ax.legend(loc="upper right", fontsize="small")
-            else:
+            elif g == 0:
                 ax.set_title(f"zoom {t0 / tscale:.4g} .. {t1 / tscale:.4g} {tprefix}s",
                              fontsize="small")
     fig.suptitle(title or ", ".join(sigs))
@@ -388,7 +396,7 @@ def sweep_curve(result, names: str | Sequence[str] | None = None, *,
             raise DataError(f"signal {k!r} has shape {y.shape}, the sweep has {x.shape} points")
         ys[k] = y
     xs, xlabel = _param_axis(pname, x)
-    groups = signal_groups(ys)
+    groups = signal_groups(ys, probes=meta.get("outputs"))
     fig, axes = new_figure(len(groups), 1, height=1.4 + 2.4 * len(groups))
     for ax, (unit, members) in zip(axes[:, 0], groups, strict=True):
         scale, prefix = engineering_scale(np.concatenate([ys[k] for k in members])
@@ -423,7 +431,7 @@ def steady_values(result, names: str | Sequence[str] | None = None, *,
         sigs = {avail["".join(str(n).split()).lower()]: sigs[avail[
             "".join(str(n).split()).lower()]] for n in names}
     vals = {k: np.real(np.asarray(v, dtype=complex)).ravel() for k, v in sigs.items()}
-    groups = signal_groups(vals)
+    groups = signal_groups(vals, probes=(getattr(result, "meta", None) or {}).get("outputs"))
     batch = max(v.size for v in vals.values())
     fig, axes = new_figure(len(groups), 1,
                            height=1.2 + sum(0.5 + 0.3 * len(m) for _, m in groups)
