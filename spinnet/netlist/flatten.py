@@ -227,7 +227,7 @@ class Flattener:
                 f"flattening would evaluate {evals} parameter values for {size} elements "
                 f"(limits: {MAX_EVALUATIONS} evaluations, {MAX_ELEMENTS} elements and "
                 "evaluations together); parameters of a sub-circuit are evaluated once per "
-                "instance", _first_loc(nl))])
+                "instance", _first_instance_loc(nl))])
         env: dict = {}
         for name in nl.inputs:
             env[name.lower()] = 0.0
@@ -520,6 +520,13 @@ def _value_loc(circ: Circuit, prefix: str, fallback):
         loc = circ.locs.get(prefix + k)
         return (loc, True) if loc is not None else (fallback, False)
     return value_loc
+
+
+def _first_instance_loc(nl: Netlist) -> SourceLocation | None:
+    for el in nl.elements.values():
+        if el.name[0] in "Xx" and el.loc is not None:
+            return el.loc
+    return _first_loc(nl)
 
 
 def _first_loc(nl: Netlist) -> SourceLocation | None:

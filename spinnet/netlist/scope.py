@@ -48,7 +48,8 @@ def flat_work(netlist: Netlist, max_depth: int = 64) -> tuple[int, int]:
     """``(elements, evaluations)`` flattening would do: the primitive elements of
     :func:`flat_size` and the parameter values it would evaluate once per instance (every
     ``.param``, default and element parameter of a sub-circuit, and the parameters of
-    each instance; an expression counts one per 32 characters more).  The top level's own values are evaluated once each, bounded by the
+    each instance; an expression counts one per 32 characters more).  The top level's
+    own values are evaluated once each, bounded by the
     size of the text, and are not counted.  Counts saturate past 10^15."""
     chains = {id(c): chain for c, chain in definitions(netlist)}
     memo: dict[int, tuple[int, int]] = {}
