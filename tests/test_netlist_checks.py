@@ -113,7 +113,7 @@ def test_ignored_instance_parameters_refused():
     msgs = sorted((e.loc.line, e.loc.col, e.message) for e in check(nl))
     assert [(ln, c) for ln, c, _ in msgs] == [(3, 11), (4, 11), (5, 11), (6, 11)]
     assert "Rser" in msgs[0][2] and "Rser" in msgs[1][2]
-    assert "did you mean 'tc1'?" in msgs[2][2]
+    assert "did you mean 'tc" in msgs[2][2]
 
 
 def test_dotted_net_clash_refused_and_plain_dots_kept():
