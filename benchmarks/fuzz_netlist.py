@@ -15,6 +15,11 @@ as it gets).  Counted: inputs tried, inputs accepted, distinct error messages, *
 netlist error without file:line:col), *round-trip failures* and *hangs* (an input that takes
 longer than ``--bound`` seconds of CPU time, interrupted by a timer signal).
 
+The *bombs* (:func:`write_bombs`: chained parameters, include fan-out, giant lines, a
+FIFO, ``/proc/self/environ``, parameter and expression floods) run separately, each
+through ``spinnet check`` in a child process bounded in CPU time, with its peak memory
+and output measured:  python benchmarks/fuzz_netlist.py --bombs
+
 Run:  python benchmarks/fuzz_netlist.py [-n 100000] [--seed 1] [--bound 2]
  or in chunks (each well under 10 minutes on a busy machine), then add them up:
       for s in 1 2 3 4; do python benchmarks/fuzz_netlist.py -n 25000 --seed $s \
@@ -55,6 +60,14 @@ HOSTILE = [
     ".subckt dd p\n" * 40 + "R1 p 0 1\n" + ".ends\n" * 40,
     "".join(f".subckt c{i} p\nX1 p c{i + 1}\n.ends\n" for i in range(40))
     + ".subckt c40 p\nR1 p 0 1\n.ends\nXc a c0\n",
+    # the bomb shapes of write_bombs, small: a chain of .params written backwards, an
+    # include fan-out past the include cap, a FIFO and a pseudo-file as includes, a card
+    # past the token cap, many parameters in many instances
+    "".join(f".param b{i}={{b{i - 1}+1}}\n" for i in range(300, 0, -1)) + ".param b0=1\n",
+    ".include fuzz_fan0.cir\n", ".include fuzz_fifo.cir\n", ".include /proc/self/environ\n",
+    "V9 a 0 TONES(" + "1 1;" * 30_000 + "1 1)\n",
+    ".subckt pp a\n" + "".join(f".param q{i}={i}\n" for i in range(100)) + "R1 a 0 1\n"
+    ".ends\n" + "".join(f"Xp{i} a pp\n" for i in range(6000)),
 ]
 
 
@@ -247,6 +260,10 @@ def fuzz(n: int = 100_000, seed: int = 1, bound: float = 2.0, hypothesis_share: 
         Path(tmp, "fuzz_inc_a.cir").write_text(".include fuzz_inc_b.cir\nR9 a 0 1k\n")
         Path(tmp, "fuzz_inc_b.cir").write_text(".include fuzz_inc_a.cir\n")
         Path(tmp, "fuzz_self.cir").write_text(".include fuzz_self.cir\n")
+        for level in range(4):  # 10^4 inclusions: past the include cap
+            Path(tmp, f"fuzz_fan{level}.cir").write_text(
+                "* fan\n" + ("" if level == 3 else f".include fuzz_fan{level + 1}.cir\n" * 10))
+        os.mkfifo(Path(tmp, "fuzz_fifo.cir"))
         os.chdir(tmp)
         try:
             n_hyp = int(n * hypothesis_share)
@@ -450,9 +467,19 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="also write the figures and the distinct messages as JSON "
                                   "(to merge runs made in chunks with --merge)")
     ap.add_argument("--merge", nargs="+", metavar="JSON", help="add up earlier --out files")
+    ap.add_argument("--bombs", action="store_true",
+                    help="run the bombs of write_bombs through 'spinnet check', each in a "
+                         f"child held to {BOMB_CPU_S:g} s CPU; report CPU, memory, output")
     args = ap.parse_args(argv)
     if args.merge:
         return merge(args.merge)
+    if args.bombs:
+        res = bombs()
+        bad = [n for n, r in res.items()
+               if r["rc"] not in (0, 1) or r["cpu_s"] >= BOMB_CPU_S
+               or r["max_rss"] >= BOMB_MEM_BYTES or r["out_bytes"] >= BOMB_OUT_BYTES]
+        print(f"{len(res)} bombs, {len(bad)} past a bound: {', '.join(bad) or 'none'}")
+        return 1 if bad else 0
     r = fuzz(args.n, args.seed, args.bound)
     if args.out:
         import json
