@@ -173,3 +173,18 @@ def test_run_locates_option_and_range_errors(tmp_path, capsys):
     assert main(["run", str(zero), "-o", str(tmp_path / "o2")]) == 1
     err = capsys.readouterr().err
     assert re.search(rf"^{re.escape(str(zero))}:3:\d+: error: R1: parameter value", err, re.M)
+
+
+def test_run_locates_engine_range_errors_and_sweep_options(tmp_path, capsys):
+    """A range the engine enforces (a line's z0) and a .tran option of a .sweep deck both
+    carry FILE:LINE:COL through ``spinnet run``; ``check`` finds the first as well."""
+    line = tmp_path / "tz.cir"
+    line.write_text("t\nV1 a 0 1\nR1 a b 50\nT1 b 0 c 0 z0=-50 td=1n\nR2 c 0 50\n"
+                    ".tran 0.1n 10n\n")
+    [e] = check_file(str(line))
+    assert (e.loc.line, e.loc.col) == (4, 12) and "z0" in e.message
+    sweep = tmp_path / "sw.cir"
+    sweep.write_text("t\n.param p=1\nV1 a 0 {p}\nR1 a 0 1k\n.tran 1n 10n rtol=0\n"
+                     ".sweep p list 1 2\n")
+    assert main(["run", str(sweep), "-o", str(tmp_path / "o3")]) == 1
+    assert f"{sweep}:5:14: error: .tran rtol = 0" in capsys.readouterr().err

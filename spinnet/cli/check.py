@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from ..errors import NetlistError, ParameterError, SourceLocation, did_you_mean
+from ..errors import NetlistError, ParameterError, did_you_mean
 
 
 def add_parser(sub):
@@ -36,24 +36,6 @@ def _validator():
             return None  # devices layer not built: structural checks only
         raise
     return getattr(mod, "validate_flat", None)
-
-
-def _param_loc(flat, nl, exc: ParameterError) -> SourceLocation | None:
-    """Where the parameter of a :class:`ParameterError` was written (or its card)."""
-    pname = str(getattr(exc, "name", "")).lower()
-    dev = str(getattr(exc, "device", "")).lower()
-    for el in flat.elements:
-        if el.name.lower() == dev:
-            if pname == "value":
-                return el.locs.get("value", el.loc)
-            return el.locs.get("p:" + pname) or el.locs.get("m:" + pname) or el.loc
-    from ..netlist.scope import definitions
-
-    for circ, _chain in definitions(nl):
-        m = circ.models.get(dev)
-        if m is not None:
-            return m.locs.get("p:" + pname, m.loc)
-    return None
 
 
 def _unknown_hint(pe: ParameterError) -> str:
@@ -84,7 +66,7 @@ def check_file(path: str) -> list[NetlistError]:
     """Every problem of one netlist file (empty when it is valid), found in one pass:
     the cards that parse are checked for structure, analysis options and device
     parameter ranges even when other cards did not parse."""
-    from ..netlist import parse_file_collect
+    from ..netlist import locate_parameter, parse_file_collect
     from ..netlist.checks import check_collect
 
     nl, errors = parse_file_collect(path)
@@ -107,7 +89,7 @@ def check_file(path: str) -> list[NetlistError]:
     for pe in validate(flat):
         if _is_nan(getattr(pe, "value", None)):
             continue  # a value that did not evaluate: reported where it is written
-        loc = _param_loc(flat, nl, pe)
+        loc = locate_parameter(flat, getattr(pe, "device", ""), getattr(pe, "name", ""), nl)
         key = (str(loc), getattr(pe, "name", ""))
         if key in reported or (loc is not None and str(loc) in located
                                and getattr(pe, "name", "") == "value"):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import NetlistError, SpinnetError
+from ..errors import NetlistError, ParameterError, SpinnetError
 from .result import Result
 from .tran import tran_card
 
@@ -44,8 +44,18 @@ def _flatten(netlist, bindings):
     if validate_flat is not None:
         errs = validate_flat(flat)
         if errs:
-            raise errs[0]
+            raise _located(errs[0], flat)
     return flat
+
+
+def _located(exc, flat):
+    """``exc`` (a ParameterError) with ``loc`` where its parameter was written."""
+    from ..netlist import locate_parameter
+
+    loc = locate_parameter(flat, getattr(exc, "device", ""), getattr(exc, "name", ""))
+    if loc is not None:
+        exc.loc = loc
+    return exc
 
 
 def _steady_result(flat, card) -> Result:
@@ -211,23 +221,30 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
 
     sweeps = [c for c in analyses if str(c.kind).lower() == "sweep"]
     if sweeps:
+        if hasattr(netlist, "subckts"):
+            _flatten(netlist, bindings)  # the located checks, before any point runs
         return _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides, save)
     flat = _flatten(netlist, bindings)
     results: dict[str, Result] = {}
     counts: dict[str, int] = {}
     for card in analyses:
         kind = str(card.kind).lower()
-        if kind == "tran":
-            advice = _advise(flat, card, tran_overrides)
-            res = tran_card(flat, card, **tran_overrides)
-            res.meta.setdefault("tones", _tones(flat))
-            if advice:
-                res.meta["step_advice"] = advice
-        elif kind == "steady":
-            res = _steady_result(flat, card)
-        else:
-            raise NetlistError(f"analysis .{kind} is not supported by spinnet run",
-                               getattr(card, "loc", None))
+        try:
+            if kind == "tran":
+                advice = _advise(flat, card, tran_overrides)
+                res = tran_card(flat, card, **tran_overrides)
+                res.meta.setdefault("tones", _tones(flat))
+                if advice:
+                    res.meta["step_advice"] = advice
+            elif kind == "steady":
+                res = _steady_result(flat, card)
+            else:
+                raise NetlistError(f"analysis .{kind} is not supported by spinnet run",
+                                   getattr(card, "loc", None))
+        except ParameterError as exc:
+            if getattr(exc, "loc", None) is None:
+                raise _located(exc, flat) from None
+            raise
         counts[kind] = counts.get(kind, 0) + 1
         name = kind if counts[kind] == 1 else f"{kind}{counts[kind]}"
         results[name] = res

@@ -3,7 +3,7 @@
 See docs/netlist.md for the grammar and docs/architecture.md §1 for the contract.
 """
 
-from .checks import check
+from .checks import check, locate_parameter
 from .flatten import FlatCircuit, FlatElement, FlatWaveform, flatten
 from .graph import graph
 from .model import Analysis, Circuit, Element, Expr, Model, Netlist, Subckt, Waveform
@@ -11,5 +11,5 @@ from .parser import parse, parse_collect, parse_file, parse_file_collect
 from .writer import write
 
 __all__ = ["parse", "parse_file", "parse_collect", "parse_file_collect", "write", "flatten",
-           "check", "graph", "FlatCircuit", "FlatElement", "FlatWaveform", "Netlist", "Subckt",
-           "Circuit", "Element", "Model", "Analysis", "Waveform", "Expr"]
+           "check", "locate_parameter", "graph", "FlatCircuit", "FlatElement", "FlatWaveform",
+           "Netlist", "Subckt", "Circuit", "Element", "Model", "Analysis", "Waveform", "Expr"]

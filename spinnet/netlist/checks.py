@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 
 import networkx as nx
+import numpy as np
 
 from ..errors import NetlistError, NetlistErrors, SourceLocation, did_you_mean
 from .analyses import check_analyses
@@ -238,6 +239,27 @@ class _Checker:
                 else:
                     uf.union(a, b)
 
+    def lines(self, flat: FlatCircuit) -> None:
+        """Transmission lines: ``z0`` and the delay (``td``, or ``f`` and ``nl``) > 0."""
+        for el in flat.elements:
+            if el.kind != "T":
+                continue
+            p = el.params
+            if "td" not in p and "f" not in p:
+                self.error(f"{el.name}: a transmission line needs TD= (or F= [NL=])", el.loc)
+            for k, default in (("z0", 50.0), ("td", None), ("f", None), ("nl", 0.25)):
+                v = p.get(k, default)
+                if v is None or (k == "nl" and "f" not in p):
+                    continue
+                try:
+                    ok = bool(np.all(np.asarray(v, dtype=float) > 0)
+                              and np.all(np.isfinite(np.asarray(v, dtype=float))))
+                except (TypeError, ValueError):
+                    ok = False
+                if not ok:
+                    self.error(f"{el.name}: {k} = {v!r} is out of range; allowed: (0, inf)",
+                               el.locs.get("p:" + k, el.loc))
+
     def probes(self, flat: FlatCircuit) -> None:
         nl = self.nl
         nets = set(flat.nets)
@@ -327,6 +349,35 @@ def _key(e: NetlistError):
     return None if e.loc is None else (e.loc.file, e.loc.line, e.loc.col)
 
 
+def locate_parameter(flat, device: str, name: str, netlist: Netlist | None = None
+                     ) -> SourceLocation | None:
+    """Where parameter ``name`` of ``device`` was written: on the element card (or its
+    model card) of the flattened element called ``device``, on an analysis card for
+    ``device`` ``".tran"``/``".steady"``/``".sweep"``, on a ``.model`` card of that name
+    (``netlist`` given); else the card of the device, or None.  Lets a caller put
+    FILE:LINE:COL on a parameter-range error raised without one."""
+    pname, dev = str(name).lower(), str(device).lower()
+    if dev.startswith("."):
+        for card in getattr(flat, "analyses", ()):
+            if "." + str(card.kind).lower() == dev:
+                return (card.locs or {}).get("p:" + pname) or card.loc
+        return None
+    try:
+        el = flat.element(dev)
+    except KeyError:
+        el = None
+    if el is not None:
+        if pname in ("value", "capacitance", "inductance", "resistance"):
+            return el.locs.get("value", el.loc)
+        return el.locs.get("p:" + pname) or el.locs.get("m:" + pname) or el.loc
+    if netlist is not None:
+        for circ, _chain in definitions(netlist):
+            m = circ.models.get(dev)
+            if m is not None:
+                return m.locs.get("p:" + pname, m.loc)
+    return None
+
+
 def check_collect(netlist: Netlist, partial: bool = False
                   ) -> tuple[FlatCircuit | None, list[NetlistError]]:
     """``(flat, problems)``: every structural problem of ``netlist`` and the flattened
@@ -349,6 +400,7 @@ def check_collect(netlist: Netlist, partial: bool = False
             seen.add(k)
     if not partial:
         c.topology(flat)
+    c.lines(flat)
     c.probes(flat)
     c.errors.extend(check_analyses(flat.analyses, flat))
     return flat, c.errors
