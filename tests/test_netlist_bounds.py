@@ -166,3 +166,15 @@ def test_check_accepts_what_it_always_did():
     nl = parse("t\nV1 a 0 1\nR1 a b 1k\nC1 b 0 1p\n.tran 1p 1n method=trap rtol=1e-6\n"
                ".steady tol=1e-9 keep=all\n.save v(b) i(R1) i(C1)\n")
     assert check(nl) == []
+
+
+def test_top_level_fifo_and_folder_refused_without_blocking(tmp_path):
+    """``spinnet check FIFO`` returns at once (opening a FIFO for reading blocks until a
+    writer comes; it is opened non-blocking and refused)."""
+    fifo = tmp_path / "pipe.cir"
+    os.mkfifo(fifo)
+    from spinnet.cli.check import check_file
+    [e] = check_file(str(fifo))
+    assert "not a regular file" in e.message
+    [e] = check_file(str(tmp_path))
+    assert "not a regular file" in e.message
