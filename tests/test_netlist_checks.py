@@ -188,3 +188,14 @@ def test_run_locates_engine_range_errors_and_sweep_options(tmp_path, capsys):
                      ".sweep p list 1 2\n")
     assert main(["run", str(sweep), "-o", str(tmp_path / "o3")]) == 1
     assert f"{sweep}:5:14: error: .tran rtol = 0" in capsys.readouterr().err
+
+
+def test_did_you_mean_for_dot_cards_and_sweep_modes():
+    with pytest.raises(NetlistErrors) as exc:
+        parse("t\n.tarn 1n 10n\nR1 a 0 1\n.param p=1\n.sweep p lni 1 2 3\n")
+    msgs = [e.message for e in exc.value.errors]
+    assert msgs[0].endswith("did you mean '.tran'?") and msgs[1].endswith("did you mean 'lin'?")
+    # nothing close: no suggestion
+    with pytest.raises(NetlistErrors) as exc:
+        parse("t\n.zzzzzz\n")
+    assert "did you mean" not in exc.value.errors[0].message

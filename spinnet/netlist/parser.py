@@ -13,7 +13,7 @@ import stat
 from dataclasses import fields
 from pathlib import Path
 
-from ..errors import NetlistError, NetlistErrors, SourceLocation
+from ..errors import NetlistError, NetlistErrors, SourceLocation, did_you_mean
 from ..units import parse_number
 from .expr import ExprError, parse_expr
 from .lexer import EXPR, MAX_TOTAL_TOKENS, PUNCT, QEXPR, STRING, WORD, Card, Token, lex
@@ -787,8 +787,8 @@ class Parser:
         elif low == ".lib":
             self.error(".lib is not supported; use .include", first.loc)
         else:
-            self.error(f"unknown dot card {first.text!r}; known: " + " ".join(KNOWN_DOT_CARDS),
-                       first.loc)
+            self.error(f"unknown dot card {first.text!r}; known: " + " ".join(KNOWN_DOT_CARDS)
+                       + did_you_mean(low, KNOWN_DOT_CARDS), first.loc)
 
     def probes(self, cur: _Cursor) -> list[tuple[str, SourceLocation]]:
         out = []
@@ -874,7 +874,8 @@ class Parser:
             return
         m = mode.low
         if m not in ("lin", "log", "list"):
-            self.error(f"unknown sweep mode {mode.text!r}; expected lin, log or list", mode.loc)
+            self.error(f"unknown sweep mode {mode.text!r}; expected lin, log or list"
+                       + did_you_mean(m, ("lin", "log", "list")), mode.loc)
             return
         vals: list[Value | str] = []
         while not cur.done() and not cur.at_kv():
