@@ -178,3 +178,10 @@ def test_top_level_fifo_and_folder_refused_without_blocking(tmp_path):
     assert "not a regular file" in e.message
     [e] = check_file(str(tmp_path))
     assert "not a regular file" in e.message
+
+
+def test_plain_line_past_the_card_cap_is_refused():
+    nodes = " ".join(f"n{i}" for i in range(MAX_CARD_TOKENS + 1))
+    with pytest.raises(Exception, match="card longer than") as exc:
+        parse(f"t\nX1 {nodes} sub\nR1 a 0 1\n")
+    assert exc.value.errors[0].loc.line == 2

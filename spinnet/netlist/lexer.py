@@ -154,6 +154,11 @@ def _tokenize_line(line: str, lineno: int, file: str, depth: int,
     return depth
 
 
+def _too_long(file: str, lineno: int, line: str) -> NetlistError:
+    return NetlistError(f"card longer than {MAX_CARD_TOKENS} tokens",
+                        SourceLocation(file, lineno, len(line) - len(line.lstrip()) + 1, line))
+
+
 def lex(text: str, file: str = "<string>", title: bool = True, budget: list[int] | None = None
         ) -> tuple[str, list[Card], list[NetlistError]]:
     """Split ``text`` into ``(title, cards, errors)``.
@@ -205,10 +210,15 @@ def lex(text: str, file: str = "<string>", title: bool = True, budget: list[int]
                 cards.pop()
                 break
         if line[:1].isalpha() and plain(line) is None:  # the common case, first
-            cards.append(Card(None, line.split(), line, lineno, file))
+            parts = line.split()
+            n_before = 0
+            if len(parts) > MAX_CARD_TOKENS:
+                errors.append(_too_long(file, lineno, line))
+                depth, dropped = 0, True
+                continue
+            cards.append(Card(None, parts, line, lineno, file))
             depth = 0
             dropped = False
-            n_before = 0
             continue
         stripped = line.lstrip()
         if not stripped or stripped[0] == "*":
@@ -234,7 +244,12 @@ def lex(text: str, file: str = "<string>", title: bool = True, budget: list[int]
         dropped = False
         n_before = 0
         if plain(line) is None:
-            cards.append(Card(None, line.split(), line, lineno, file))
+            parts = line.split()
+            if len(parts) > MAX_CARD_TOKENS:
+                errors.append(_too_long(file, lineno, line))
+                depth, dropped = 0, True
+                continue
+            cards.append(Card(None, parts, line, lineno, file))
             depth = 0  # a plain line holds no parenthesis
             continue
         card = Card()
