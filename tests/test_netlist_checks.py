@@ -199,3 +199,10 @@ def test_did_you_mean_for_dot_cards_and_sweep_modes():
     with pytest.raises(NetlistErrors) as exc:
         parse("t\n.zzzzzz\n")
     assert "did you mean" not in exc.value.errors[0].message
+
+
+def test_one_pass_does_not_cascade_from_a_bad_param(tmp_path):
+    p = tmp_path / "pp.cir"
+    p.write_text("t\n.param p={1+}\nV1 a 0 1\nR1 a 0 {p*2}\nR2 a 0 {p}\nR3 a 0 {q}\n")
+    got = sorted((e.loc.line, e.message) for e in check_file(str(p)))
+    assert [ln for ln, _ in got] == [2, 6], got  # not "undefined parameter 'p'" at 4 and 5

@@ -186,8 +186,9 @@ class Parser:
         return self.value(tok, "a value", bare_expr=True)
 
     def kvs(self, cur: _Cursor, allow_str: bool, locs: dict | None = None,
-            flags: bool = False) -> dict[str, Value | str]:
-        """``key=value`` pairs up to the end of the card (commas and parens tolerated)."""
+            flags: bool = False, failed: set | None = None) -> dict[str, Value | str]:
+        """``key=value`` pairs up to the end of the card (commas and parens tolerated);
+        keys whose value did not parse (reported) are added to ``failed``."""
         out: dict[str, Value | str] = {}
         toks = cur.toks
         n = len(toks)
@@ -213,6 +214,8 @@ class Parser:
                     if locs is not None:
                         locs["p:" + k] = tok.loc
                         locs["v:" + k] = _inner(vtok)
+                elif failed is not None:
+                    failed.add(k)
                 continue
             i += 1
             if flags and kind == WORD:
@@ -671,9 +674,13 @@ class Parser:
         if low == ".param":
             scope = self.scopes[-1]
             locs: dict = {}
-            vals = self.kvs(cur, allow_str=False, locs=locs)
+            failed: set = set()
+            vals = self.kvs(cur, allow_str=False, locs=locs, failed=failed)
             if not vals and not self.errors:
                 self.error(".param needs name=value", first.loc)
+            for k in failed - scope.params.keys():
+                # reported here; NaN tells the checker not to call each use undefined too
+                scope.params[k] = float("nan")
             for k, v in vals.items():
                 if k in scope.params:
                     self.error(f"parameter {k!r} defined twice", locs["p:" + k])
