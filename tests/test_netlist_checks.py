@@ -206,3 +206,10 @@ def test_one_pass_does_not_cascade_from_a_bad_param(tmp_path):
     p.write_text("t\n.param p={1+}\nV1 a 0 1\nR1 a 0 {p*2}\nR2 a 0 {p}\nR3 a 0 {q}\n")
     got = sorted((e.loc.line, e.message) for e in check_file(str(p)))
     assert [ln for ln, _ in got] == [2, 6], got  # not "undefined parameter 'p'" at 4 and 5
+
+
+@pytest.mark.parametrize("card", [".tran 1n 10n 0 1e-308", ".tran 1e-308 1e308",
+                                  ".tran 1n 10n dt=1e-308", ".tran 1e-300 1e300 0 1e-300"])
+def test_tran_step_count_overflow_is_an_error_not_a_crash(card):
+    errs = check(parse(f"t\nV1 a 0 1\nR1 a 0 1k\n{card}\n"))
+    assert errs and "steps" in errs[0].message and errs[0].loc.line == 4

@@ -115,12 +115,16 @@ class _Cards:
             self.error(f".tran TMAX = {vals[3]:g} s is out of range; allowed: (0, inf) s",
                        card.loc)
             return
-        every = max(1, int(round(tstep / dt))) if dt is not None and _positive(dt) else 1
+        ratio = tstep / dt if dt is not None and _positive(dt) else 1.0
+        # float arithmetic throughout: 1/1e-308 is inf, which int() refuses
+        every = max(1.0, round(ratio)) if math.isfinite(ratio) else math.inf
         h = tstep / every
-        steps = math.ceil(tstop / h - 1e-9)
-        if steps > MAX_TRAN_STEPS:
-            self.error(f".tran would take {steps} steps (TSTOP / step); allowed: at most "
+        steps = tstop / h if h > 0 else math.inf
+        if not steps <= MAX_TRAN_STEPS * (1 + 1e-9):
+            shown = f"{steps:.3g}" if math.isfinite(steps) else "more than 1e308"
+            self.error(f".tran would take {shown} steps (TSTOP / step); allowed: at most "
                        f"{MAX_TRAN_STEPS}", card.loc)
+            return
         if flat is None:
             return
         for el in flat.elements:
