@@ -26,8 +26,6 @@ Device parameter *ranges* are not checked here: that is
 
 from __future__ import annotations
 
-import re
-
 import networkx as nx
 import numpy as np
 
@@ -36,6 +34,7 @@ from .analyses import check_analyses
 from .flatten import GROUND, FlatCircuit, flatten_collect, net_name
 from .graph import dc_branches
 from .model import Circuit, Element, Netlist, Subckt
+from .naming import parse_probe
 from .scope import definitions, lookup
 
 MODEL_TYPES = {"d": "D", "sdr": "N", "stno": "N", "fline": "N"}
@@ -67,7 +66,6 @@ def _suggest(word: str, known) -> str:
     known = list(known)
     return did_you_mean(word, known) if len(known) <= _SUGGEST_MAX else ""
 
-_PROBE = re.compile(r"^([a-z]+)\((.*)\)$")
 
 
 class _Checker:
@@ -269,12 +267,12 @@ class _Checker:
         items += [(p, nl.locs.get(f"save:{i}"), False) for i, p in enumerate(nl.saves)]
         shapes = "v(net), v(a,b), i(element) or state(element,name)"
         for probe, loc, is_output in items:
-            m = _PROBE.match(probe)
-            if m is None:
+            parsed = parse_probe(probe)
+            if parsed is None:
                 if probe.lower() != "all" or is_output:
                     self.error(f"probe {probe!r}: expected {shapes}", loc)
                 continue
-            fn, args = m.group(1), [a for a in m.group(2).split(",") if a]
+            fn, args = parsed.kind, list(parsed.args)
             if fn == "v" and 1 <= len(args) <= 2:
                 for a in args:
                     if net_name(a) not in nets:
