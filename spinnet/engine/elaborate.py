@@ -381,6 +381,40 @@ def _fline_row(el) -> tuple[float, list[float]]:
                                  float(p["mode"])]
 
 
+def _tline_row(el) -> tuple[float, float]:
+    """``(z0, td)`` of a ``T`` element, bound by :mod:`..devices.tline`."""
+    from ..devices import tline
+
+    try:
+        return tline.bind_element(_name(el), el.params, el.value)
+    except ParameterError as exc:
+        exc.loc = getattr(el, "loc", None)
+        raise
+
+
+def _vccs_row(el) -> tuple[float, float, float, float]:
+    """``(gm, imin, imax, clamped)`` of a ``G`` element, bound by :mod:`..devices.vccs`."""
+    from ..devices import vccs
+
+    given = {str(k).lower(): v for k, v in (el.params or {}).items()}
+    given["gm"] = _num(el, el.value, "transconductance")
+    try:
+        p = vccs.bind(_name(el), given)
+    except ParameterError as exc:
+        exc.loc = getattr(el, "loc", None)   # where the element was written
+        raise
+    imin, imax = _num_inf(el, p["imin"], "imin"), _num_inf(el, p["imax"], "imax")
+    clamped = math.isfinite(imin) or math.isfinite(imax)
+    return float(p["gm"]), imin, imax, 1.0 if clamped else 0.0
+
+
+def _num_inf(el, value, what: str) -> float:
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim != 0:
+        raise _fail(el, f"{what} must be a single number for a transient")
+    return float(arr)
+
+
 def _diode_row(el, options=None) -> tuple[np.ndarray, float]:
     mp = {str(k).lower(): v for k, v in (el.model_params or {}).items()}
     # at the circuit temperature (.options temp/tnom; effective n, see diode.py)
@@ -540,21 +574,12 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
             raise _fail(el, "needs four nodes")
         return tuple(node(n) for n in el.nodes)
 
-    g_rows = [(*four(el), _num(el, el.value, "transconductance")) for el in by_kind["G"]]
+    g_rows = [(*four(el), *_vccs_row(el)) for el in by_kind["G"]]
     e_rows = [(*four(el), _num(el, el.value, "gain"), branch(el)) for el in by_kind["E"]]
 
     t_rows = []
     for el in by_kind["T"]:
-        z0 = _num(el, _param(el, "z0", 50.0), "z0")
-        td = _param(el, "td")
-        if td is None:
-            f = _param(el, "f")
-            if f is None:
-                raise _fail(el, "transmission line needs TD= (or F= [NL=])")
-            td = _num(el, _param(el, "nl", 0.25), "nl") / _num(el, f, "f")
-        td = _num(el, td, "td")
-        if not z0 > 0 or not td > 0:
-            raise ParameterError(_name(el), "z0/td", (z0, td), "ohm/s", "> 0")
+        z0, td = _tline_row(el)
         br = branch(el, f"i({_name(el).lower()})")
         branch(el, f"i({_name(el).lower()},2)")
         t_rows.append((*four(el), z0, td, br))
@@ -648,7 +673,7 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     table(mna.K_L, [((a_, b_, -1, -1, br), (v,)) for a_, b_, v, br in l_rows])
     table(mna.K_V, [((a_, b_, -1, -1, br, s_), ()) for a_, b_, br, s_ in v_rows])
     table(mna.K_I, [((a_, b_, -1, -1, -1, s_), ()) for a_, b_, s_ in i_rows])
-    table(mna.K_G, [((a_, b_, c_, d_), (g_,)) for a_, b_, c_, d_, g_ in g_rows])
+    table(mna.K_G, [((a_, b_, c_, d_), gp) for a_, b_, c_, d_, *gp in g_rows])
     table(mna.K_E, [((a_, b_, c_, d_, br), (g_,)) for a_, b_, c_, d_, g_, br in e_rows])
     table(mna.K_AM, [((a_, b_, -1, -1, br), ()) for a_, b_, br in am_rows])
     table(mna.K_D, [((a_, k_), tuple(p_)) for a_, k_, p_ in diodes])
@@ -720,7 +745,7 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
                               dims=np.array([n, n_nodes, kl_alg, ku_alg], dtype=_I64)),
         nets=nets, unknown_names=names, elements=elements, owner=owner,
         components=comps, resonators=res_names, state_scale=state_scale,
-        nonlinear=bool(diodes) or bool(q_rows),
+        nonlinear=bool(diodes) or bool(q_rows) or any(r[7] for r in g_rows),
         has_dynamic_matrix=bool(q_rows),
         n_states=n_states, dev=dev, x0=x0, sigma=sigma,
         kernel_devices=bool(fl_rows) or any(k != QK_LIN for k in qkinds),

@@ -29,6 +29,7 @@ import numpy as np
 from numba import njit
 
 from ..devices import diode as _diode
+from ..devices import vccs as _vccs
 
 MODE_TRAN, MODE_ALG, MODE_DC = 0, 1, 2
 
@@ -45,6 +46,9 @@ Q_RB, Q_RX, Q_RV, Q_F00, Q_F01, Q_F10, Q_F11, Q_B0, Q_B1, Q_KAP, Q_NCOL = range(
 # set (1.0) by the implicit loop on junctions it integrates through their device kernels
 # (STNO, macrospin, field-line target: spinnet.engine.implicit_dev); _stamp_q_tran skips them
 Q_KERN = Q_NCOL
+# VCCS columns: transconductance, output clamp, and 1.0 when the clamp is finite (the
+# stamp is then linearised at the iterate and the circuit counts as nonlinear)
+G_GM, G_IMIN, G_IMAX, G_CLAMP = 0, 1, 2, 3
 
 VT_300 = 1.380649e-23 * 300.15 / 1.602176634e-19  # thermal voltage at SPICE's 27 degC
 GMIN = 1e-12  # SPICE's default conductance across every junction (keeps matrices regular)
@@ -499,13 +503,26 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
             rhs[perm[ix[r, IA]]] -= val
         if ix[r, IB] >= 0:
             rhs[perm[ix[r, IB]]] += val
-    # VCCS: gm (vc - vd) from a to b
+    # VCCS: gm (vc - vd) from a to b, clamped to [G_IMIN, G_IMAX]: linearised at the
+    # control voltage of the iterate (MODE_ALG: of the previous solution ``x_prev``)
     for r in range(kr[K_G, 0], kr[K_G, 1]):
-        gm = fx[r, 0]
+        gm = fx[r, G_GM]
+        ieq = 0.0
+        if fx[r, G_CLAMP] != 0.0:
+            xs = x_prev if mode == MODE_ALG else ys
+            vc = _vdiff(xs, ix[r, IC], ix[r, ID])
+            i0, g0 = _vccs.current_nb(vc, gm, fx[r, G_IMIN], fx[r, G_IMAX])
+            ieq = i0 - g0 * vc
+            gm = g0
         band_add(B, perm, kl, ix[r, IA], ix[r, IC], gm)
         band_add(B, perm, kl, ix[r, IA], ix[r, ID], -gm)
         band_add(B, perm, kl, ix[r, IB], ix[r, IC], -gm)
         band_add(B, perm, kl, ix[r, IB], ix[r, ID], gm)
+        if ieq != 0.0:
+            if ix[r, IA] >= 0:
+                rhs[perm[ix[r, IA]]] -= ieq
+            if ix[r, IB] >= 0:
+                rhs[perm[ix[r, IB]]] += ieq
     # VCVS
     for r in range(kr[K_E, 0], kr[K_E, 1]):
         i, j, br, gain = ix[r, IA], ix[r, IB], ix[r, IBR], fx[r, 0]

@@ -348,6 +348,8 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
             r = [("main", nodes[:2])]
         elif kind in "GE":
             _need(el, nodes, 4)
+            if kind == "G":
+                _linear_vccs(el)
             r = None   # decided below: internal ("main") or one-way coupling ("ctrl")
             ctl_src[ei] = nodes
         elif kind == "T":
@@ -774,6 +776,24 @@ def _local_record(r: dict, y0: int, j0: int, ny: int) -> dict:
                 dpar=r["dpar"], rf=r["rf"])
 
 
+def _linear_vccs(el) -> None:
+    """Bind a ``G`` element's parameters (:mod:`..devices.vccs`) and refuse an output clamp:
+    the operator is linear in the control voltages, a clamp is not."""
+    from ..devices import vccs
+
+    given = {str(k).lower(): v for k, v in (el.params or {}).items()}
+    try:
+        p = vccs.bind(el.name, given)
+    except ParameterError as exc:
+        exc.loc = el.loc      # where the element was written, for the caller to show
+        raise
+    for key in ("imin", "imax"):
+        if np.any(np.isfinite(np.asarray(p[key], dtype=float))):
+            raise NetlistError(f"{el.name}: the output clamp {key}= of a VCCS is honoured by "
+                               ".tran only; .steady is linear in the control voltages "
+                               "(remove the clamp or run .tran)", el.loc)
+
+
 def _need(el, nodes, n):
     if len(nodes) != n:
         raise NetlistError(f"{el.name}: needs {n} nodes, has {len(nodes)}", el.loc)
@@ -859,14 +879,12 @@ def _stamp(c: _Comp, els, omega: float, bp, diode_rf: bool = True):
             add(k, nd[2], -gain)
             add(k, nd[3], gain)
         elif kind == "T":
-            z0 = _param(el, ("z0", "zo"), el.value if el.value is not None else None)
-            td = _param(el, ("td",))
-            if td is None:
-                fq, nl = _param(el, ("f",)), _param(el, ("nl",), 0.25)
-                td = nl / fq if fq else None
-            if z0 is None or td is None or not z0 > 0 or td < 0:
-                raise ParameterError(el.name, "z0/td", (z0, td), "ohm/s",
-                                     "z0 > 0 and td >= 0 (or f and nl)")
+            from ..devices import tline
+            try:
+                z0, td = tline.bind_element(el.name, el.params, el.value)
+            except ParameterError as exc:
+                exc.loc = el.loc
+                raise
             th = omega * td
             k1 = branch(nd[0], nd[1])
             k2 = branch(nd[2], nd[3])

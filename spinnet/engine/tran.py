@@ -255,6 +255,20 @@ def _raise_loop(sys_: System, lp, idx: int, t: float, method: str):
                                "junction); check the junction parameters")
 
 
+def _refuse_clamped_vccs(sys_: System, method: str) -> None:
+    """The explicit loops solve their algebraic network without a Newton iteration on
+    controlled sources: a ``G`` with a finite output clamp needs the implicit methods."""
+    ix, fx = sys_.rows(mna.K_G)
+    if not np.any(fx[:, mna.G_CLAMP] != 0.0):
+        return
+    k = int(np.flatnonzero(fx[:, mna.G_CLAMP] != 0.0)[0])
+    gs = [el for el in sys_.elements.values() if str(el.kind).upper() == "G"]
+    el = gs[k] if k < len(gs) else None
+    raise SimulationError(f"method {method!r} cannot integrate a VCCS with an output clamp "
+                          "(imin=/imax=)", device=getattr(el, "name", None),
+                          hint="method='trap' or 'be'")
+
+
 def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
          tstart: float = 0.0, *, dt: float | None = None, rtol: float = 1e-6,
          atol: float = 1e-9, hmin: float | None = None, save: list[str] | None = None,
@@ -334,6 +348,8 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     a = sys_.arrays
     dv = sys_.dev if sys_.dev else it.empty_dev(a)
     explicit = method in ("rk4", "dopri", "heun")
+    if method != "trap" and method != "be":
+        _refuse_clamped_vccs(sys_, method)
     n_cap = 0
     if explicit:
         # diodes with junction charge get a state and a branch of their own
