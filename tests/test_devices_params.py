@@ -180,6 +180,6 @@ def test_generated_device_tables_are_current():
     docs = Path(__file__).resolve().parent.parent / "docs"
     assert doc.main(["--check", "--docs", str(docs)]) == 0
     text = (docs / "devices.md").read_text(encoding="utf-8")
-    for _, specs in doc.SECTIONS:
+    for _, specs in doc.sections():
         for s in specs:
             assert f"`{s.name}`" in text

@@ -133,6 +133,23 @@ COLS = ("f0", "n", "q", "ith", "gamma_g", "r", "dr", "kinj", "diff", "c0")
 F0, NSHIFT, Q_, ITH, GG, RR, DR, KINJ, DIFF, C0 = range(len(COLS))
 
 
+def growth_rate(row, current) -> float:
+    """Linear growth rate (1/s) of the amplitude at ``p = 0``: ``gamma_g (|I|/ith - 1)``.
+
+    An implicit step ``h`` follows the start of the oscillation only while
+    ``growth_rate * h`` stays below :data:`IMPLICIT_GROWTH_LIMIT` of its method: beyond
+    it backward Euler turns the growth into decay (the oscillator dies, p = 0) and the
+    trapezoidal rule into a sign flip per step (p stays at its seed).
+    """
+    return float(row[GG] * (abs(float(current)) / row[ITH] - 1.0))
+
+
+#: Largest ``growth_rate * h`` at which an implicit method's amplification still grows
+#: monotonically: ``1/(1 - x)`` (backward Euler) and ``(1 + x/2)/(1 - x/2)`` (trapezoidal)
+#: are positive and above 1 for ``0 < x < 1`` and ``0 < x < 2``.
+IMPLICIT_GROWTH_LIMIT = {"be": 1.0, "trap": 2.0}
+
+
 def pack(params_list) -> np.ndarray:
     """Rows of packed parameters (see :data:`COLS`); ``diff`` = D = gamma_g kB T / e0."""
     rows = np.zeros((len(params_list), len(COLS)))

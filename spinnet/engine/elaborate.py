@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
 
 from ..devices import diode as _diode
+from ..devices import registry as _registry
 from ..errors import NetlistError, ParameterError, SimulationError
 from . import mna
 
@@ -156,9 +157,11 @@ def _bind_params(el, module, given=None):
 
 
 def _junction_kind(el) -> int:
-    mt = (el.model_type or "").lower()
-    if mt == "stno":
+    dk = _registry.kind_of(el)
+    if dk.tran_kernel == _registry.KERNEL_STNO:
         return QK_STNO
+    if dk.tran_kernel == _registry.KERNEL_LINEAR_STATE:
+        return QK_LIN
     lv = _param(el, "level", (el.model_params or {}).get("level", 1.0))
     try:
         lv = float(lv)
@@ -191,7 +194,8 @@ def _lin_batch(els, kinds) -> dict:
     groups: dict = {}
     card_keys: dict = {}
     for k, el in enumerate(els):
-        if kinds[k] != QK_LIN or len(el.nodes) not in (2, 4):
+        if kinds[k] != QK_LIN or len(el.nodes) not in (2, 4) or \
+                (el.model_type or "").lower() != "sdr":
             continue
         inst = {str(kk).lower(): v for kk, v in (el.params or {}).items() if kk != "targets"}
         if not all(_scalar(v) for v in inst.values()):
@@ -292,6 +296,13 @@ def _resonator_rows(els, kinds=None):
             n_ext.append(0)
             ext0.append(np.zeros(0))
             continue
+        dk = _registry.kind_of(el)
+        if dk.tran_kernel == _registry.KERNEL_LINEAR_STATE:
+            out[k], u0[k] = _linear_state_row(el, dk)
+            dev_rows.append(np.zeros(1))
+            n_ext.append(0)
+            ext0.append(np.zeros(0))
+            continue
         if kind == QK_STNO:
             if len(el.nodes) != 2:
                 raise _fail(el, "an STNO has 2 terminals")
@@ -365,6 +376,23 @@ def _resonator_rows(els, kinds=None):
     for k, r in enumerate(dev_rows):
         qp[k, :len(r)] = r
     return out, scale, qp, n_ext, ext0, u0, sig
+
+
+def _linear_state_row(el, dk) -> tuple[np.ndarray, np.ndarray]:
+    """The ``mna.Q_*`` row and initial states of a kind integrated through its
+    :class:`~spinnet.devices.registry.LinearStateModel` (unscaled states)."""
+    if len(el.nodes) != 2:
+        raise _fail(el, f"a {dk.key} element has 2 terminals")
+    given = dict(el.model_params or {})
+    given.update({k: v for k, v in (el.params or {}).items() if not isinstance(v, str)})
+    p = dk.bind(_name(el), given)
+    m = dk.linear_model(p)
+    F = np.asarray(m.F, dtype=float).reshape(2, 2)
+    B = np.asarray(m.B, dtype=float).reshape(2)
+    row = np.array([m.rb, m.rx, m.rv, F[0, 0], F[0, 1], F[1, 0], F[1, 1], B[0], B[1], 0.0])
+    if not np.all(np.isfinite(row)):
+        raise SimulationError("linear state model is not finite", device=_name(el))
+    return row, np.asarray(m.u0, dtype=float).reshape(2)
 
 
 def _fline_row(el) -> tuple[float, list[float]]:
@@ -494,21 +522,21 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
         elements[_name(el).lower()] = el
         for nd in el.nodes:
             node(nd)
-        if kind == "N":
-            mt = (el.model_type or "").lower()
-            if mt in ("sdr", "stno"):
-                if len(el.nodes) not in (2, 4):
-                    raise _fail(el, "a resonator has 2 or 4 terminals")
-                by_kind["Q"].append(el)
-                continue
-            if mt == "fline":
-                flines.append(el)
-                continue
-            raise SimulationError(f"device model type {mt!r} is not supported by .tran",
-                                  device=_name(el), hint="sdr, stno or fline models")
-        if kind not in by_kind or kind == "Q":
-            raise _fail(el, f"element kind {kind!r} is not supported by .tran")
-        by_kind[kind].append(el)
+        dk = _registry.kind_of(el)
+        if dk is None or dk.tran_kernel is None:
+            what = f"device model type {el.model_type!r}" if el.model_type else \
+                f"element kind {kind!r}"
+            raise _fail(el, f"{what} is not supported by .tran")
+        if len(el.nodes) not in dk.terminals:
+            want = " or ".join(str(c) for c in dk.terminals)
+            raise _fail(el, f"a {dk.key} element has {want} terminals")
+        if dk.tran_kernel == _registry.KERNEL_FIELDLINE:
+            flines.append(el)
+        elif dk.tran_kernel == _registry.KERNEL_STAMP:
+            _registry.check_instance(el)
+            by_kind[dk.letter].append(el)
+        else:
+            by_kind["Q"].append(el)
 
     # diodes with series resistance get an internal node
     diodes = []
@@ -611,6 +639,9 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
             if q is None:
                 raise _fail(el, f"target {t_name!r} is not a resonator or oscillator of "
                                 "this circuit")
+            if _registry.kind_of(by_kind["Q"][q]).tran_kernel == \
+                    _registry.KERNEL_LINEAR_STATE:
+                raise _fail(el, f"target {t_name!r} has no resonance to shift")
             targets.append((f, q))
             if qkinds[q] == QK_LIN:
                 qkinds[q] = QK_RES
@@ -618,7 +649,8 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
         st = n_unk_br + 2 * k
         q_rows[k].append(st)
         nm = _name(el).lower()
-        lab = {QK_STNO: ("re", "im"), QK_MAC: ("rm", "0")}.get(qkinds[k], ("x", "dx"))
+        dk = _registry.kind_of(el)
+        lab = dk.extra.get("level2_states", dk.states) if qkinds[k] == QK_MAC else dk.states
         names += [f"state({nm},{lab[0]})", f"state({nm},{lab[1]})"]
         owner += [_name(el), _name(el)]
         res_names.append(_name(el))

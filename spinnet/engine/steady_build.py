@@ -45,6 +45,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ..devices import registry as _registry
 from ..errors import NetlistError, ParameterError, SimulationError
 from . import steady_devices as dev
 
@@ -345,9 +346,11 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
         mt = (el.model_type or "").lower()
         if kind in "RCLVI":
             _need(el, nodes, 2)
+            _registry.check_instance(el)
             r = [("main", nodes[:2])]
         elif kind in "GE":
             _need(el, nodes, 4)
+            _registry.check_instance(el)
             if kind == "G":
                 _linear_vccs(el)
             r = None   # decided below: internal ("main") or one-way coupling ("ctrl")
@@ -359,7 +362,14 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
             _need(el, nodes, 2)
             r = [("diode", nodes[:2])]
         elif kind == "N":
-            if mt == "sdr":
+            dk = _registry.kind_of(el)
+            if dk is not None and dk.steady_role == _registry.ROLE_RESISTOR:
+                _need(el, nodes, 2)
+                r = [("resistor", nodes[:2])]
+            elif dk is None or dk.steady_role is None:
+                raise NetlistError(f"{el.name}: model type {mt!r} is not supported by "
+                                   ".steady", el.loc)
+            elif dk.steady_role == _registry.ROLE_JUNCTION:
                 if len(nodes) == 2:
                     r = [("junction", nodes[:2])]
                 elif len(nodes) == 4:
@@ -367,10 +377,10 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
                 else:
                     raise NetlistError(f"{el.name}: a resonator has 2 or 4 nodes, not "
                                        f"{len(nodes)}", el.loc)
-            elif mt == "stno":
+            elif dk.steady_role == _registry.ROLE_OSCILLATOR:
                 _need(el, nodes, 2)
                 r = [("stno", nodes[:2])]
-            elif mt == "fline":
+            elif dk.steady_role == _registry.ROLE_FIELDLINE:
                 _need(el, nodes, 2)
                 r = [("fline", nodes[:2])]
             else:
@@ -776,6 +786,14 @@ def _local_record(r: dict, y0: int, j0: int, ny: int) -> dict:
                 dpar=r["dpar"], rf=r["rf"])
 
 
+def _settled_resistance(el, p: dict) -> float:
+    """The resistance a ``ROLE_RESISTOR`` kind settles to (its record's law)."""
+    r = float(_registry.kind_of(el).steady_resistance(p))
+    if not (np.isfinite(r) and r != 0.0):
+        raise ParameterError(el.name, "steady resistance", r, "ohm", "finite, nonzero")
+    return r
+
+
 def _linear_vccs(el) -> None:
     """Bind a ``G`` element's parameters (:mod:`..devices.vccs`) and refuse an output clamp:
     the operator is linear in the control voltages, a clamp is not."""
@@ -916,7 +934,9 @@ def _stamp(c: _Comp, els, omega: float, bp, diode_rf: bool = True):
                 g2(a, nd[1], g0 + 1j * omega * area * p["cjo"])
         elif kind == "N":
             mt = el.model_type.lower()
-            if role == "junction":
+            if role == "resistor":
+                g2(nd[0], nd[1], 1.0 / _settled_resistance(el, bp[ei]))
+            elif role == "junction":
                 g2(nd[0], nd[1], 1.0 / bp[ei]["r0"])
             elif role == "line":
                 k = branch(nd[0], nd[1])   # ideal strip: zero resistance, current read out
@@ -1376,6 +1396,8 @@ def _current_row(el, ei, c, aux, sel, direct, dc_cols, emf_of, src_dc_col, bp):
     elif kind == "D":
         raise NetlistError(f"i({el.name}): a diode current is not a .steady output (probe "
                            "the voltage across a series resistor instead)", el.loc)
+    elif kind == "N" and _registry.kind_of(el).steady_role == _registry.ROLE_RESISTOR:
+        vdiff(1.0 / _settled_resistance(el, bp[ei]))
     elif kind == "N" and mt == "stno":
         vdiff(1.0 / bp[ei]["r"])
     elif kind == "N" and mt == "sdr":

@@ -35,7 +35,7 @@ from . import explicit as ex
 from . import integrators as it
 from . import loop as _loop
 from . import mna
-from .elaborate import System, elaborate
+from .elaborate import QK_STNO, System, elaborate
 from .implicit import run_theta
 from .result import Result
 
@@ -255,6 +255,42 @@ def _raise_loop(sys_: System, lp, idx: int, t: float, method: str):
                                "junction); check the junction parameters")
 
 
+#: Default ceiling of the recorded signals of one transient (bytes): points x signals x 8.
+MAX_RECORD_BYTES = 1024 ** 3
+
+
+def _check_record_size(n_points: int, n_signals: int, max_bytes: float | None) -> None:
+    """Refuse a transient whose recorded signals would not fit the memory budget."""
+    limit = MAX_RECORD_BYTES if max_bytes is None else float(max_bytes)
+    need = float(n_points) * max(n_signals, 1) * 8.0
+    if need > limit:
+        raise ParameterError(
+            ".tran", "recorded size", f"{need / 2**20:.0f} MiB ({n_points} points x "
+            f"{n_signals} signals x 8 bytes)", "",
+            f"<= {limit / 2**20:.0f} MiB: a larger tstep, fewer .save probes, or "
+            "max_bytes=")
+
+
+def _refuse_unresolved_growth(sys_: System, x: np.ndarray, h: float, method: str) -> None:
+    """An implicit step longer than an STNO's growth time turns its start-up into decay
+    (``be``) or a stall (``trap``): refuse with the step that would follow it."""
+    from ..devices import stno
+
+    if sys_.qkind is None or not np.any(sys_.qkind == QK_STNO):
+        return
+    limit = stno.IMPLICIT_GROWTH_LIMIT[method]
+    qix, _qfx = sys_.rows(mna.K_Q)
+    for k in np.flatnonzero(sys_.qkind == QK_STNO):
+        row = sys_.dev[1][k]
+        rate = stno.growth_rate(row, x[qix[k, mna.IBR]])
+        if rate * h >= limit:
+            raise SimulationError(
+                f"method {method!r} cannot follow the oscillator's growth rate "
+                f"gamma_g (I/ith - 1) = {rate:.3g} /s with a step of {h:.3g} s (it needs "
+                f"a step below {limit / rate:.3g} s)", device=sys_.resonators[k],
+                hint=f"dt <= {limit / rate:.3g} or a smaller gamma_g")
+
+
 def _refuse_clamped_vccs(sys_: System, method: str) -> None:
     """The explicit loops solve their algebraic network without a Newton iteration on
     controlled sources: a ``G`` with a finite output clamp needs the implicit methods."""
@@ -274,7 +310,8 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
          atol: float = 1e-9, hmin: float | None = None, save: list[str] | None = None,
          uic: bool = False, seed: int = 0, maxiter: int = 100, reltol: float = 1e-6,
          vntol: float = 1e-9, abstol: float = 1e-15, vmax: float = 1e6,
-         bindings: dict | None = None, system: System | None = None) -> Result:
+         bindings: dict | None = None, system: System | None = None,
+         max_bytes: float | None = None) -> Result:
     """Run a transient analysis.
 
     Parameters
@@ -305,6 +342,9 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     maxiter, reltol, vntol, abstol : Newton limits and SPICE-style tolerances.
     vmax : float
         Any unknown beyond this magnitude counts as divergence.
+    max_bytes : float, optional
+        Ceiling of the recorded signals (points x signals x 8 bytes; default
+        :data:`MAX_RECORD_BYTES`, 1 GiB).
 
     Returns
     -------
@@ -372,6 +412,8 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
                 have.add(key)
     cols, recipes = _probe_columns(sys_, probes)
     rec_idx = np.array(cols, dtype=np.int64)
+    _check_record_size(max(nsteps // every, int(math.ceil(tstop / tstep - 1e-9))) + 1,
+                       len(rec_idx), max_bytes)
 
     x = sys_.x0.copy() if sys_.x0 is not None else np.zeros(sys_.n)
     t_elab = _time.perf_counter()
@@ -403,6 +445,14 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         code, idx = it.dc_op(a, 0.0, x, maxiter, reltol, vntol, abstol, sys_.nonlinear)
         if code != it.OK:
             _raise(sys_, code, idx, 0.0, method)
+    if method in ("trap", "be"):
+        x_op = x
+        if uic and sys_.qkind is not None and np.any(sys_.qkind == QK_STNO):
+            # the growth check needs the currents the oscillators start to see
+            x_op = x.copy()
+            code, _idx = it.dc_op(a, 0.0, x_op, maxiter, reltol, vntol, abstol,
+                                  sys_.nonlinear)
+        _refuse_unresolved_growth(sys_, x_op, h, method)
     if n_cap:
         x = np.concatenate([x, np.zeros(n_cap)])  # the junction charging currents
     meta = {"method": method, "tstep": tstep, "tstop": tstop, "dt": h, "uic": bool(uic),
