@@ -1,4 +1,4 @@
-"""Device-parameter rejection (issue 7): NaN, inf, negative, zero, absurd, unknown, relations.
+"""Device-parameter rejection: NaN, inf, negative, zero, absurd, unknown, relations.
 
 Every rejection must be a ParameterError whose message names the device, the parameter,
 the offending value, its unit and the allowed range.

@@ -99,3 +99,17 @@ def test_clamp_matches_ngspice_b_source(tmp_path):
     ref = np.interp(res.time, t_ng, ng["v(out)"])
     err = np.sqrt(np.mean((res["v(out)"] - ref) ** 2)) / np.max(np.abs(ref))
     assert err < 5e-3, err
+
+
+@pytest.mark.parametrize("analysis", ["tran", "steady"])
+def test_instance_parameters_of_letter_elements(analysis):
+    """``AC mag phase`` on a source is accepted (a small-signal spec, unused here, as in
+    SPICE); a parameter no analysis reads (``tc1`` on a resistor) is refused, located."""
+    def run(text):
+        net = parse(text, file="r.cir")
+        return tran(net, 1e-9, 1e-8) if analysis == "tran" else steady(net)
+
+    run("* ac\nV1 c 0 DC 1 AC 1 45\nR1 c 0 1k\n.end\n")
+    with pytest.raises(ParameterError, match="tc1") as exc:
+        run("* tc\nV1 c 0 1\nR1 c 0 1k tc1=1m\n.end\n")
+    assert str(exc.value.loc).startswith("r.cir:3:1")

@@ -179,8 +179,10 @@ for _k in (
     DeviceKind("R", "R", (2,), instance_params=()),
     DeviceKind("C", "C", (2,), instance_params=()),
     DeviceKind("L", "L", (2,), instance_params=()),
-    DeviceKind("V", "V", (2,), instance_params=(), steady_role=ROLE_SOURCE),
-    DeviceKind("I", "I", (2,), instance_params=(), steady_role=ROLE_SOURCE),
+    # AC magnitude and phase belong to a small-signal analysis: accepted, unused by .tran
+    # and .steady (as in SPICE)
+    DeviceKind("V", "V", (2,), instance_params=("ac", "acphase"), steady_role=ROLE_SOURCE),
+    DeviceKind("I", "I", (2,), instance_params=("ac", "acphase"), steady_role=ROLE_SOURCE),
     DeviceKind("G", "G", (4,), vccs.SPECS, vccs.bind, instance_params=("imin", "imax"),
                steady_role=ROLE_CONTROLLED, title="VCCS `G` clamp options"),
     DeviceKind("E", "E", (4,), instance_params=(), steady_role=ROLE_CONTROLLED),

@@ -25,6 +25,7 @@ from ..devices import diode as _diode
 from ..devices import registry as _registry
 from ..errors import NetlistError, ParameterError, SimulationError
 from . import mna
+from .bound import BoundCircuit, bind_circuit
 
 GROUND = "0"
 _I64 = np.int64
@@ -329,7 +330,7 @@ def _resonator_rows(els, kinds=None):
             out[k, mna.Q_RX] = 1.0  # R = RB + u1, u1 written from m before every solve
             u0[k, 0] = macrospin.resistance(row, m0)
             if len(el.nodes) == 4:
-                # like a 4-terminal level-1 junction (H4): kappa times the drive-line
+                # like a 4-terminal level-1 junction: kappa times the drive-line
                 # current drives the LLGS, the chain sees R(m) and the EMF
                 # kappa (R(m) - R(m0)) i_line; RB = R(m0) so that u1 = R - R(m0)
                 kap = _num(el, {str(kk).lower(): v for kk, v in given.items()}
@@ -409,10 +410,13 @@ def _fline_row(el) -> tuple[float, list[float]]:
                                  float(p["mode"])]
 
 
-def _tline_row(el) -> tuple[float, float]:
-    """``(z0, td)`` of a ``T`` element, bound by :mod:`..devices.tline`."""
+def _tline_row(el, bound: dict | None = None) -> tuple[float, float]:
+    """``(z0, td)`` of a ``T`` element, bound by :mod:`..devices.tline` (``bound``: its
+    parameters bound already by :func:`.bound.bind_circuit`)."""
     from ..devices import tline
 
+    if bound is not None and el.value is None:
+        return float(bound["z0"]), float(bound["td"])
     try:
         return tline.bind_element(_name(el), el.params, el.value)
     except ParameterError as exc:
@@ -420,11 +424,12 @@ def _tline_row(el) -> tuple[float, float]:
         raise
 
 
-def _vccs_row(el) -> tuple[float, float, float, float]:
-    """``(gm, imin, imax, clamped)`` of a ``G`` element, bound by :mod:`..devices.vccs`."""
+def _vccs_row(el, bound: dict | None = None) -> tuple[float, float, float, float]:
+    """``(gm, imin, imax, clamped)`` of a ``G`` element, bound by :mod:`..devices.vccs`
+    (``bound``: its clamp bound already by :func:`.bound.bind_circuit`)."""
     from ..devices import vccs
 
-    given = {str(k).lower(): v for k, v in (el.params or {}).items()}
+    given = {str(k).lower(): v for k, v in (bound or el.params or {}).items() if k != "gm"}
     given["gm"] = _num(el, el.value, "transconductance")
     try:
         p = vccs.bind(_name(el), given)
@@ -500,52 +505,43 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     NetlistError, ParameterError, SimulationError
         An element kind or value the transient cannot handle.
     """
-    els = list(flat.elements.values()) if isinstance(flat.elements, dict) else \
-        list(flat.elements)
-    nets: list[str] = []
-    net_idx: dict[str, int] = {}
+    bc = flat if isinstance(flat, BoundCircuit) else bind_circuit(flat, bind_params=False)
+    flat = bc.flat
+    els = [b.el for b in bc.elements]
+    nets: list[str] = list(bc.nets)
+    net_idx: dict[str, int] = dict(bc.net_index)
 
     def node(name) -> int:
-        name = str(name).lower()
-        if name in (GROUND, "gnd"):
-            return -1
-        if name not in net_idx:
-            net_idx[name] = len(nets)
-            nets.append(name)
-        return net_idx[name]
+        return -1 if str(name).lower() in (GROUND, "gnd") else net_idx[str(name).lower()]
 
     by_kind: dict[str, list] = {k: [] for k in "RCLVIGEDTNQ"}
+    bound_of: dict[int, object] = {}      # id(el) -> its BoundElement
     flines: list = []
     elements: dict[str, object] = {}
-    for el in els:
-        kind = str(el.kind).upper()
+    for b in bc.elements:
+        el, dk = b.el, b.kind
         elements[_name(el).lower()] = el
-        for nd in el.nodes:
-            node(nd)
-        dk = _registry.kind_of(el)
-        if dk is None or dk.tran_kernel is None:
+        bound_of[id(el)] = b
+        if dk.tran_kernel is None:
             what = f"device model type {el.model_type!r}" if el.model_type else \
-                f"element kind {kind!r}"
+                f"element kind {str(el.kind).upper()!r}"
             raise _fail(el, f"{what} is not supported by .tran")
-        if len(el.nodes) not in dk.terminals:
-            want = " or ".join(str(c) for c in dk.terminals)
-            raise _fail(el, f"a {dk.key} element has {want} terminals")
         if dk.tran_kernel == _registry.KERNEL_FIELDLINE:
             flines.append(el)
         elif dk.tran_kernel == _registry.KERNEL_STAMP:
-            _registry.check_instance(el)
             by_kind[dk.letter].append(el)
         else:
             by_kind["Q"].append(el)
 
-    # diodes with series resistance get an internal node
+    # diodes with series resistance get an internal node (numbered by bind_circuit)
     diodes = []
     extra_r = []
     for el in by_kind["D"]:
+        b = bound_of[id(el)]
         par, rs = _diode_row(el, getattr(flat, "options", None))
-        a_, k_ = node(el.nodes[0]), node(el.nodes[1])
+        a_, k_ = b.nodes
         if rs > 0:
-            a_int = node(f"{_name(el).lower()}#a")
+            a_int = bc.diode_internal[b.index]
             extra_r.append((a_, a_int, 1.0 / rs))
             a_ = a_int
         diodes.append((a_, k_, par))
@@ -602,12 +598,12 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
             raise _fail(el, "needs four nodes")
         return tuple(node(n) for n in el.nodes)
 
-    g_rows = [(*four(el), *_vccs_row(el)) for el in by_kind["G"]]
+    g_rows = [(*four(el), *_vccs_row(el, bound_of[id(el)].params)) for el in by_kind["G"]]
     e_rows = [(*four(el), _num(el, el.value, "gain"), branch(el)) for el in by_kind["E"]]
 
     t_rows = []
     for el in by_kind["T"]:
-        z0, td = _tline_row(el)
+        z0, td = _tline_row(el, bound_of[id(el)].params)
         br = branch(el, f"i({_name(el).lower()})")
         branch(el, f"i({_name(el).lower()},2)")
         t_rows.append((*four(el), z0, td, br))
@@ -631,14 +627,9 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     q_index = {_name(el).lower(): k for k, el in enumerate(by_kind["Q"])}
     targets = []
     for f, el in enumerate(flines):
-        tg = _param(el, "targets", ())
-        if isinstance(tg, str):
-            tg = tuple(tg.split())
-        for t_name in tg:
-            q = q_index.get(str(t_name).lower())
-            if q is None:
-                raise _fail(el, f"target {t_name!r} is not a resonator or oscillator of "
-                                "this circuit")
+        for j in bound_of[id(el)].targets:
+            t_name = _name(bc.elements[j].el)
+            q = q_index[t_name.lower()]
             if _registry.kind_of(by_kind["Q"][q]).tran_kernel == \
                     _registry.KERNEL_LINEAR_STATE:
                 raise _fail(el, f"target {t_name!r} has no resonance to shift")
@@ -711,7 +702,7 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     table(mna.K_D, [((a_, k_), tuple(p_)) for a_, k_, p_ in diodes])
     table(mna.K_T, [((a_, b_, c_, d_, br), (z, td_)) for a_, b_, c_, d_, z, td_, br
                     in t_rows])
-    table(mna.K_Q, [((a_, b_, st, drv, br), tuple(q_par[k]))
+    table(mna.K_Q, [((a_, b_, st, drv, br), (*q_par[k], 0.0, _q_imax(qkinds[k], q_dev[k])))
                     for k, (a_, b_, br, drv, st) in enumerate(q_rows)])
     a = mna.Arrays(
         perm=perm,
@@ -785,6 +776,13 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     )
     sys_.probes = _probe_map(sys_)
     return sys_
+
+
+def _q_imax(kind: int, dev_row: np.ndarray) -> float:
+    """The ``mna.Q_IMAX`` column: an STNO's activation clamp, 0 (none) otherwise."""
+    from ..devices import stno
+
+    return float(dev_row[stno.IMAX]) if kind == QK_STNO else 0.0
 
 
 def _band_order(links, n: int) -> tuple[np.ndarray, int, int]:

@@ -48,6 +48,7 @@ import scipy.sparse.linalg as spla
 from ..devices import registry as _registry
 from ..errors import NetlistError, ParameterError, SimulationError
 from . import steady_devices as dev
+from .bound import bind_circuit
 
 GROUND = ("0", "gnd")
 GMIN = 1e-12  # S from every net to ground, as SPICE: keeps floating components regular
@@ -298,7 +299,49 @@ class _Comp:
         return i
 
 
-@dataclass
+@dataclass(eq=False)
+class Level:
+    """One level of the condensed dependency graph: the sliced operators its solve uses.
+
+    Index ranges ``j`` (junction positions), ``p`` (pairs junction x tone entry) and ``y``
+    (DC rows); ``Hs``/``Hn``: source phasors / oscillator EMFs -> pair drive currents;
+    ``scale``, ``freq``, ``stno``, ``pj``: per pair power scale, tone frequency, oscillator
+    (-1: a source tone) and junction; ``agg``: pairs -> junctions; ``Ysrc``/``Yemf``/``Yy``:
+    DC sources / junction EMFs / earlier control voltages -> the level's DC rows;
+    ``stno_here``/``stno_rows`` and ``fline_here``/``fline_rows``: its oscillators and
+    field lines and their DC rows; ``flj``: field lines -> junction shifts; ``wpar``:
+    junction parameters of the rectification weights; ``feedback``: a coupling inside the
+    level (iterated); ``nonlin``: diode records; ``fdep``: frequency-dependent transfers
+    of oscillator tones; ``force_general``: never collapse (see ``steady._collapsed``).
+    Built once by :func:`build`; evaluation reads it and never writes it.
+    """
+
+    j: tuple
+    p: tuple
+    y: tuple
+    Hs: sp.csr_matrix
+    Hn: sp.csr_matrix
+    scale: np.ndarray
+    freq: np.ndarray
+    stno: np.ndarray
+    pj: np.ndarray
+    agg: sp.csr_matrix
+    Ysrc: sp.csr_matrix
+    Yemf: sp.csr_matrix
+    Yy: sp.csr_matrix
+    stno_here: np.ndarray
+    stno_rows: np.ndarray
+    fline_here: np.ndarray
+    fline_rows: np.ndarray
+    flj: sp.csr_matrix
+    wpar: dict
+    feedback: bool
+    nonlin: list
+    fdep: list
+    force_general: bool
+
+
+@dataclass(eq=False)
 class Operator:
     """The reduced steady-state operator of one circuit structure (batch-independent)."""
 
@@ -335,7 +378,8 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
     cycle: the build restarts with their control and output nets in one component, where
     the cycle is solved exactly).
     """
-    els = _elements(flat)
+    bc = bind_circuit(flat, bind_params=False)
+    els = [b.el for b in bc.elements]
     uf = _UnionFind()
     roles = []  # per element: list of (role, nets)
     jn_names, st_names, fl_names = [], [], []
@@ -344,13 +388,12 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
         kind = el.kind.upper()
         nodes = tuple(el.nodes)
         mt = (el.model_type or "").lower()
+        dk = bc.elements[ei].kind
         if kind in "RCLVI":
             _need(el, nodes, 2)
-            _registry.check_instance(el)
             r = [("main", nodes[:2])]
         elif kind in "GE":
             _need(el, nodes, 4)
-            _registry.check_instance(el)
             if kind == "G":
                 _linear_vccs(el)
             r = None   # decided below: internal ("main") or one-way coupling ("ctrl")
@@ -362,11 +405,10 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
             _need(el, nodes, 2)
             r = [("diode", nodes[:2])]
         elif kind == "N":
-            dk = _registry.kind_of(el)
-            if dk is not None and dk.steady_role == _registry.ROLE_RESISTOR:
+            if dk.steady_role == _registry.ROLE_RESISTOR:
                 _need(el, nodes, 2)
                 r = [("resistor", nodes[:2])]
-            elif dk is None or dk.steady_role is None:
+            elif dk.steady_role is None:
                 raise NetlistError(f"{el.name}: model type {mt!r} is not supported by "
                                    ".steady", el.loc)
             elif dk.steady_role == _registry.ROLE_JUNCTION:
@@ -717,7 +759,11 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
         fl_here = [(f, y_key[("fline", f)] - y0) for f in range(len(fl_names))
                    if fline_comp[f] >= 0 and comp_list[fline_comp[f]].level == L]
         jdx = np.arange(j0, j1)
-        levels.append(dict(
+        nonlin_l = [_local_record(r, y0, j0, ny) for r in nonlin if r["level"] == L]
+        fdep_l = [dict(rec, rows=rows[m] - p0_, read=rec["read"][m])
+                  for rows, rec in fdeps
+                  for m in [(rows >= p0_) & (rows < p1)] if np.any(m)]
+        levels.append(Level(
             j=(j0, j1), p=(p0_, p1), y=(y0, y1),
             Hs=Hs[p0_:p1].tocsr(), Hn=Hn[p0_:p1].tocsr(), scale=p_scale[p0_:p1],
             freq=p_freq[p0_:p1], stno=p_stno[p0_:p1], pj=p_jpos[p0_:p1] - j0,
@@ -730,13 +776,9 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
             flj=flj[j0:j1].tocsr(),
             wpar={k: jp[k][jdx] for k in ("fr", "alpha", "k", "s", "o")},
             feedback=bool(np.any(p_drvlevel[p0_:p1] == L)),
-            nonlin=[_local_record(r, y0, j0, ny) for r in nonlin if r["level"] == L],
-            fdep=[dict(rec, rows=rows[m] - p0_, read=rec["read"][m])
-                  for rows, rec in fdeps
-                  for m in [(rows >= p0_) & (rows < p1)] if np.any(m)],
+            nonlin=nonlin_l, fdep=fdep_l,
+            force_general=bool(fdep_l) or any(np.any(r["emf"] >= 0) for r in nonlin_l),
         ))
-        levels[-1]["force_general"] = bool(levels[-1]["fdep"]) or any(
-            np.any(r["emf"] >= 0) for r in levels[-1]["nonlin"])
 
     # outputs as rows over y (current of a source through I value: handled in Ysrc)
     o_r, o_c, o_v = [], [], []
@@ -765,7 +807,7 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
                   oscillators=n_st, field_lines=len(fl_names), pairs=npairs,
                   largest_component=max((len(c.nets) + c.n_aux for c in comp_list),
                                         default=0),
-                  feedback_levels=sum(lv["feedback"] for lv in levels),
+                  feedback_levels=sum(lv.feedback for lv in levels),
                   controlled_couplings=len(ctl_terms)))
 
 

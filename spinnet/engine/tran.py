@@ -12,7 +12,7 @@ Methods (see docs/analyses.md for how to choose):
   only for circuits that are series loops of R, V and 2-terminal level-1 resonators.
 
 Circuits made only of such series loops through ground run ``rk4``/``exp4`` on a fast
-path (:mod:`spinnet.engine.loop`: closed-form loop current, no circuit matrix);
+path (:mod:`spinnet.engine.series_loop`: closed-form loop current, no circuit matrix);
 ``Result.meta["path"]`` says which path ran (``"loop"`` or ``"mna"``).
 
 Explicit methods solve the circuit around their states at every stage: diodes by Newton
@@ -32,9 +32,9 @@ import numpy as np
 
 from ..errors import NetlistError, ParameterError, SimulationError, SpinnetError
 from . import explicit as ex
-from . import integrators as it
-from . import loop as _loop
 from . import mna
+from . import series_loop as _loop
+from . import time_loops as it
 from .elaborate import QK_STNO, System, elaborate
 from .implicit import run_theta
 from .result import Result
