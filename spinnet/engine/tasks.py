@@ -40,7 +40,9 @@ from ..errors import SpinnetError
 
 INSTALL_HINT = "pip install 'spinnet[distributed]' (or pip install 'dask[distributed]')"
 START_TIMEOUT_S = 120.0
-"""Longest wait for a local cluster's workers or an existing scheduler to answer."""
+"""Longest wait for a local cluster's workers to start."""
+CONNECT_TIMEOUT_S = 10.0
+"""Longest wait for an existing scheduler (``--scheduler``) to answer."""
 
 ORPHAN_TIMEOUT_S = 60
 """A local cluster whose client died without closing it (SIGKILL) stops after this long
@@ -119,7 +121,7 @@ def open_engine(workers: int | None = 1, *, scheduler: str | None = None, client
     if scheduler is not None:
         dist = _distributed(f"{what} --scheduler")
         try:
-            cl = dist.Client(str(scheduler), timeout=START_TIMEOUT_S)
+            cl = dist.Client(str(scheduler), timeout=CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError, ValueError) as exc:
             raise SpinnetError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
         n = len(cl.scheduler_info().get("workers", {}))
