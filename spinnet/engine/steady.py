@@ -161,7 +161,7 @@ def fingerprint(flat) -> str:
                     sorted((k, _frozen(v)) for k, v in (el.params or {}).items()))
         h.update(repr(item).encode())
     outs = flat.outputs if isinstance(flat.outputs, dict) else dict(flat.outputs)
-    h.update(repr(sorted(outs.items())).encode())
+    h.update(repr(list(outs.items())).encode())   # column order is part of the result
     # diodes are bound at the circuit temperature (devices/diode.py at_temperature)
     opts = getattr(flat, "options", None) or {}
     h.update(repr(sorted((str(k).lower(), _frozen(v)) for k, v in opts.items()

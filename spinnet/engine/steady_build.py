@@ -37,7 +37,6 @@ powers of different entries add in a junction (beats average out in the DC read-
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -47,6 +46,7 @@ import scipy.sparse.linalg as spla
 
 from ..devices import registry as _registry
 from ..errors import NetlistError, ParameterError, SimulationError
+from ..netlist import naming
 from . import steady_devices as dev
 from .bound import bind_circuit
 
@@ -55,7 +55,6 @@ GMIN = 1e-12  # S from every net to ground, as SPICE: keeps floating components 
 PRUNE_RF = 1e-9   # relative control-phasor amplitude below which a coupling is dropped
 DENSE_MAX = 40  # up to this many unknowns dense LU; above, sparse LU (chains are banded)
 
-_PROBE = re.compile(r"^\s*([vi])\s*\(\s*([^,()\s]+)\s*(?:,\s*([^,()\s]+)\s*)?\)\s*$", re.I)
 
 
 def _is_ground(net: str) -> bool:
@@ -596,11 +595,12 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
     probe_terms = []   # per output: list of (coef, ('v', net) | ('i', elem idx))
     el_by_name = {el.name.lower(): ei for ei, el in enumerate(els)}
     for name, probe in outputs.items():
-        m = _PROBE.match(str(probe))
-        if not m:
+        p = naming.parse_probe(str(probe))
+        if p is None or p.kind not in ("v", "i") or len(p.args) > 2:
             raise NetlistError(f".output {name}: probe {probe!r} is not v(n), v(a,b) or "
                                "i(element) (the quantities .steady computes)")
-        what, a, b = m.group(1).lower(), m.group(2), m.group(3)
+        what, a = p.kind, p.args[0]
+        b = p.args[1] if len(p.args) > 1 else None
         if what == "v":
             terms = [(1.0, ("v", a.lower()))] + ([(-1.0, ("v", b.lower()))] if b else [])
         else:
