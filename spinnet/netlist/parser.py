@@ -678,9 +678,11 @@ class Parser:
             vals = self.kvs(cur, allow_str=False, locs=locs, failed=failed)
             if not vals and not self.errors:
                 self.error(".param needs name=value", first.loc)
-            for k in failed - scope.params.keys():
+            for k in failed:
                 # reported here; NaN tells the checker not to call each use undefined too
-                scope.params[k] = float("nan")
+                # (a set difference with the keys would copy them: quadratic in .param cards)
+                if k not in scope.params:
+                    scope.params[k] = float("nan")
             for k, v in vals.items():
                 if k in scope.params:
                     self.error(f"parameter {k!r} defined twice", locs["p:" + k])
