@@ -109,14 +109,15 @@ def run_scipy(n, method, rtol, atol, t_out):
     return el, dc_of(sol.t, jv(sol.t, sol.y)), sol.nfev
 
 
-def run_spinnet(n, dt, method="rk4", rtol=1e-5, solve=None):
+def run_spinnet(n, dt, method="rk4", rtol=1e-5, solve=None, series_loop=True):
     net = parse(netlist(n))
     saves = [f"v(n{k})" for k in range(n)]
     t0 = time.perf_counter()
     if method in ("rk4", "exp4"):
         # record every 100 ps (10 samples per GHz period: enough for an exact average)
         every = max(1, int(round(100e-12 / dt)))
-        r = tran(net, every * dt, TSTOP, method=method, dt=dt, save=saves)
+        r = tran(net, every * dt, TSTOP, method=method, dt=dt, save=saves,
+                 series_loop=series_loop)
         steps = int(round(TSTOP / dt))
         # exp4: one loop-current evaluation per step, after 3 start-up steps of RK4 on
         # quarter steps (16 evaluations each)

@@ -68,14 +68,11 @@ def test_bench_chain_baseline_integrates_the_same_equations(monkeypatch, method,
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     import bench_chain as bc
 
-    from spinnet.engine import series_loop as loop
-
-    monkeypatch.setattr(loop, "ENABLED", path == "loop")
     n = 4
     t_out = np.linspace(0.0, bc.TSTOP, 2001)
     _el, dc_scipy, _nf = bc.run_scipy(n, "DOP853", 1e-10, 1e-14, t_out)
     sv = []
-    _el, dc_sp, _nf = bc.run_spinnet(n, dt, method, solve=sv)
+    _el, dc_sp, _nf = bc.run_spinnet(n, dt, method, solve=sv, series_loop=path == "loop")
     assert sv[0][1] == path
     big = np.max(np.abs(dc_scipy))
     # RK4 at 5 ps has a read-out error of ~1e-6 of the largest, exp4 at 20 ps ~1e-9

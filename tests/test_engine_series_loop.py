@@ -52,11 +52,7 @@ R3 q 0 100
 def _both(text, method="rk4", tstop=10e-9, dt=2e-11, save=None):
     net = parse(text)
     fast = tran(net, 1e-10, tstop, method=method, dt=dt, save=save)
-    loop.ENABLED = False
-    try:
-        slow = tran(net, 1e-10, tstop, method=method, dt=dt, save=save)
-    finally:
-        loop.ENABLED = True
+    slow = tran(net, 1e-10, tstop, method=method, dt=dt, save=save, series_loop=False)
     return fast, slow
 
 

@@ -55,9 +55,6 @@ _FUSE_MIN = 64
 # element kinds along a loop (recording walk)
 E_R, E_V, E_Q = 0, 1, 2
 
-#: tests switch the fast path off to compare it with the general MNA path
-ENABLED = True
-
 _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}  # vectorised reductions; keeps NaN checks
 # The small per-step helpers are inlined (inline="always"): a call that passes the
 # kernel tables costs a reference-count round trip per array, which dominated the step

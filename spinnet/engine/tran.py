@@ -311,7 +311,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
          uic: bool = False, seed: int = 0, maxiter: int = 100, reltol: float = 1e-6,
          vntol: float = 1e-9, abstol: float = 1e-15, vmax: float = 1e6,
          bindings: dict | None = None, system: System | None = None,
-         max_bytes: float | None = None) -> Result:
+         max_bytes: float | None = None, series_loop: bool = True) -> Result:
     """Run a transient analysis.
 
     Parameters
@@ -345,6 +345,10 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     max_bytes : float, optional
         Ceiling of the recorded signals (points x signals x 8 bytes; default
         :data:`MAX_RECORD_BYTES`, 1 GiB).
+    series_loop : bool
+        Let ``rk4``/``exp4`` take the series-loop fast path where the circuit allows it
+        (default); False forces the general MNA path (the two are compared in tests and
+        benchmarks).
 
     Returns
     -------
@@ -417,7 +421,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
 
     x = sys_.x0.copy() if sys_.x0 is not None else np.zeros(sys_.n)
     t_elab = _time.perf_counter()
-    lp = _loop.plan(sys_) if method in ("rk4", "exp4") and _loop.ENABLED else None
+    lp = _loop.plan(sys_) if method in ("rk4", "exp4") and series_loop else None
     if method == "exp4" and lp is None:
         raise SimulationError("method 'exp4' needs a circuit of series loops through "
                               "ground made of resistors, voltage sources and 2-terminal "
