@@ -125,9 +125,9 @@ class Chain:
     elements: dict[str, Element] = field(default_factory=dict)
 
 
-def read_chain(nl: Netlist, layer: int, chain: int) -> Chain:
+def read_chain(nl: Netlist, layer: int, chain: int, *, _maps=None) -> Chain:
     """The junctions of ``chain`` in ``layer`` and the tones its loop carries."""
-    st = naming.structure(nl)
+    st, by_net = _maps or (naming.structure(nl), _index(nl))
     js = st.layers.get(int(layer), {}).get(int(chain))
     if not js:
         raise ParameterError("multiplex", "layer/chain", (layer, chain), "",
@@ -138,7 +138,6 @@ def read_chain(nl: Netlist, layer: int, chain: int) -> Chain:
         raise ParameterError("multiplex", "layer", layer, "",
                              "a layer compiled in the multiplexed arrangement (this one's "
                              "junctions sit on local input lines)")
-    by_net = _index(nl)
     tones, amps, srcs, els = [], [], [], {}
     for j in js:
         buf = nl.elements.get(naming.layer_element("E", layer, chain, j.tap).lower())
@@ -158,8 +157,7 @@ def read_chain(nl: Netlist, layer: int, chain: int) -> Chain:
 
 
 def chain_netlist(nl: Netlist, layer: int, chain: int, *, inputs=None, tones="inputs",
-                  tstep: float | None = None, tstop: float | None = None,
-                  copies: int = 1) -> Netlist:
+                  tstep: float | None = None, tstop: float | None = None) -> Netlist:
     """The loop of one chain of a compiled multiplexed netlist, standing alone.
 
     The chain's junctions (instance parameters unchanged), the field lines that tune them
@@ -181,10 +179,6 @@ def chain_netlist(nl: Netlist, layer: int, chain: int, *, inputs=None, tones="in
         otherwise these tones (Hz, V) instead.
     tstep, tstop : float, optional
         Adds ``.tran tstep tstop`` (and ``.save v(p) v(<loop node>)``).
-    copies : int
-        Independent copies of the loop (names suffixed ``_k<k>``), each with its own
-        source; used to sweep a tone's frequency in one steady-state solve.  A list of
-        tone lists (one per copy) is then expected in ``tones``.
     """
     ch = read_chain(nl, layer, chain)
     sub = Netlist(title=f"chain {chain} of layer {layer} of: {nl.title}".strip())
@@ -198,12 +192,11 @@ def chain_netlist(nl: Netlist, layer: int, chain: int, *, inputs=None, tones="in
                                  "oscillators (layer > 1)")
         x = _bind_inputs(nl, inputs)
         sub.params.update(x)
-        tone_sets = [list(zip(ch.tones, ch.amplitudes, strict=True))] * copies
+        tone_list = list(zip(ch.tones, ch.amplitudes, strict=True))
     else:
-        tone_sets = [list(tones)] if copies == 1 else [list(t) for t in tones]
-        if len(tone_sets) != copies:
-            raise ParameterError("chain_netlist", "tones", len(tone_sets), "",
-                                 f"{copies} tone lists, one per copy")
+        tone_list = [(float(f), a) for f, a in tones]
+        if not tone_list:
+            raise ParameterError("chain_netlist", "tones", tones, "", "one or more (f, amplitude)")
     # the models the junctions and field lines use
     for el in ch.elements.values():
         sub.models.setdefault(el.model.lower(), nl.models[el.model.lower()])
@@ -216,31 +209,21 @@ def chain_netlist(nl: Netlist, layer: int, chain: int, *, inputs=None, tones="in
     rs = nl.elements[naming.layer_element("RS", layer, chain).lower()]
     ct = nl.elements.get(naming.layer_element("CT", layer, chain).lower())
     first = ch.elements[ch.junctions[0]].nodes[1]
-    for k in range(copies):
-        sfx = "" if copies == 1 else f"_k{k}"
-
-        def node(n, sfx=sfx):
-            return n if n == "0" else n + sfx
-
-        flat_tones = []
-        for f, a in tone_sets[k]:
-            flat_tones += [float(f), a, 0.0]
-        sub.add(Element(f"VP{sfx}", (node("p"), "0"), source=Waveform("tones",
-                                                                       tuple(flat_tones))))
-        sub.add(Element(f"{rs.name}{sfx}", (node("p"), node(first)), value=rs.value))
-        for name in ch.junctions:
-            el = ch.elements[name]
-            sub.add(replace(el, name=name + sfx, nodes=tuple(node(n) for n in el.nodes),
-                            params=dict(el.params)))
-        if ct is not None:
-            sub.add(replace(ct, name=ct.name + sfx, nodes=tuple(node(n) for n in ct.nodes)))
+    flat_tones = []
+    for f, a in tone_list:
+        flat_tones += [f, a, 0.0]
+    sub.add(Element("VP", ("p", "0"), source=Waveform("tones", tuple(flat_tones))))
+    sub.add(Element(rs.name, ("p", first), value=rs.value))
+    for name in ch.junctions:
+        el = ch.elements[name]
+        sub.add(replace(el, params=dict(el.params)))
+    if ct is not None:
+        sub.add(replace(ct))
     keep = {n.lower() for n in ch.junctions}
     for el in lines:
         targets = [t for t in str(el.params["targets"]).split() if t.lower() in keep]
-        names = [t + ("" if copies == 1 else f"_k{k}") for k in range(copies) for t in targets]
-        sub.add(replace(el, params={**el.params, "targets": " ".join(names)}))
-        src = nl.elements[naming.source_of_fieldline(el.name).lower()]
-        sub.add(replace(src))
+        sub.add(replace(el, params={**el.params, "targets": " ".join(targets)}))
+        sub.add(replace(nl.elements[naming.source_of_fieldline(el.name).lower()]))
     if tstep is not None and tstop is not None:
         sub.analyses.append(Analysis("tran", (float(tstep), float(tstop))))
         sub.saves += ["v(p)", f"v({first})"]
@@ -402,8 +385,8 @@ def chain_response_data(nl: Netlist, layer: int, chain: int, *, amplitude: float
                         points: int | None = None) -> ChainResponse:
     """Sweep one tone of amplitude ``amplitude`` (V at the loop's source; default: what a
     pixel at 1 puts there) across ``f_range`` (default: the chain's tones ± 4 linewidths)
-    through :func:`spinnet.engine.steady` on :func:`chain_netlist` copies, one per
-    frequency, solved together."""
+    through :func:`spinnet.engine.steady` on :func:`chain_netlist`, one solve per
+    frequency."""
     from ..engine import steady
     ch = read_chain(nl, layer, chain)
     if amplitude is None:
@@ -424,13 +407,21 @@ def chain_response_data(nl: Netlist, layer: int, chain: int, *, amplitude: float
     if not 2 <= points <= 20000:
         raise ParameterError("chain_response", "points", points, "", "2 .. 20000")
     f = np.union1d(np.linspace(lo, hi, points), tones[(tones >= lo) & (tones <= hi)])
-    sub = chain_netlist(nl, layer, chain, tones=[[(fk, amplitude)] for fk in f], copies=f.size)
-    res = steady(sub, keep="all")
+    sub = chain_netlist(nl, layer, chain, tones=[(float(f[0]), amplitude)])
+    vp = sub.elements["vp"]
     end = ch.elements[ch.junctions[-1]].nodes[0]
-    total = np.array([res.v(f"{end}_k{k}")[0] for k in range(f.size)])
-    jv = np.array([[res.vrect(f"{n}_k{k}")[0] for k in range(f.size)] for n in ch.junctions])
-    pw = np.array([res.power[0, [x.lower() for x in res.junction_names].index(
-        f"{ch.junctions[0]}_k{k}".lower())] for k in range(f.size)])
+    total, pw = np.empty(f.size), np.empty(f.size)
+    jv = np.empty((len(ch.junctions), f.size))
+    for k, fk in enumerate(f):
+        # one solve per frequency: the steady operator of this small loop is rebuilt in
+        # ~20-40 ms; copies of the loop solved together scale far worse (field lines
+        # with thousands of targets)
+        vp.source = Waveform("tones", (float(fk), float(amplitude), 0.0))
+        res = steady(sub, keep="all")
+        total[k] = res.v(end)[0]
+        jv[:, k] = [res.vrect(n)[0] for n in ch.junctions]
+        pw[k] = res.power[0, [n.lower() for n in res.junction_names].index(
+            ch.junctions[0].lower())]
     at = np.array([total[np.argmin(np.abs(f - t))] for t in tones])
     pt = np.array([pw[np.argmin(np.abs(f - t))] for t in tones])
     return ChainResponse(ch.layer, ch.chain, ch.junctions, f, total, jv, pw, tones,
@@ -521,8 +512,9 @@ def frequency_plan_data(nl: Netlist, layer: int) -> FrequencyPlan:
     fr = resonances(nl)
     lines, res = {}, {}
     alpha = None
+    maps = (st, _index(nl))
     for j in sorted(chains):
-        ch = read_chain(nl, layer, j)
+        ch = read_chain(nl, layer, j, _maps=maps)
         lines[j] = list(ch.tones)
         res[j] = [fr[n] for n in ch.junctions]
         alpha = ch.alpha
