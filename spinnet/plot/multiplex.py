@@ -335,14 +335,17 @@ def line_spectrum(result, netlist, probe: str | None = None, *, r_load: float = 
     ax.plot(_ghz(f_t), src_dbm, "x", color="C3", ms=6, label="source tones (TONES amplitude)",
             gid="tones")
     top = float(np.max(d.level_dbm[sel]))
-    ax.set_ylim(top - floor_db, top + 10.0)
+    ax.set_ylim(top - floor_db, top + 22.0)    # room for the legend above the peaks
     ax.set_xlim(lo / 1e9, hi / 1e9)
     ax.set_xlabel("frequency (GHz)")
     ax.set_ylabel(f"level (dBm into {d.r_load:g} Ω)")
     srcs = sorted({t[0] for t in d.tones})
-    ax.set_title(title or f"Spectrum of {d.probe}: {len(np.unique(f_t))} tones "
-                          f"({', '.join(srcs[:3])}{', ...' if len(srcs) > 3 else ''})")
-    ax.legend(loc="upper right", fontsize=8)
+    what = getattr(netlist, "title", "") or ""
+    what = what if len(what) <= 70 else what[:67] + "..."
+    ax.set_title(title or f"Spectrum of {d.probe}: {len(np.unique(f_t))} tones from "
+                          f"{', '.join(srcs[:3])}{', ...' if len(srcs) > 3 else ''}"
+                          + (f"\n{what}" if what else ""), fontsize=10)
+    ax.legend(loc="upper right", fontsize=8, ncol=2)
     fig.text(0.01, 0.005, f"record T = {d.record * 1e9:.4g} ns, bin 1/T = "
              f"{d.bin / 1e6:.3g} MHz = tone spacing / {d.spacing / d.bin:.3g} "
              f"(closest tones {d.spacing / 1e6:.4g} MHz apart); {d.window} window",
@@ -463,7 +466,7 @@ def chain_response(nl: Netlist, layer: int, chain: int, *, amplitude: float | No
     ax.legend(fontsize=7, ncol=2, loc="upper right")
     p_uw = float(np.median(d.p_tones)) * 1e6
     ax.set_title(title or f"Layer {d.layer} chain {d.chain}: rectified response to one tone "
-                          f"({d.amplitude * 1e3:.3g} mV source, {p_uw:.3g} µW per junction)"
+                          f"({d.amplitude:.3g} V source, {p_uw:.3g} µW per junction)"
                           "\nsteady state of the netlist's junctions and field lines")
     w = d.weight / 1e3      # V/W -> mV/µW
     axw.stem(_ghz(d.tones[:-1]), w[:-1], basefmt="0.5")
