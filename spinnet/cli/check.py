@@ -4,13 +4,12 @@ Each problem prints as ``FILE:LINE:COL: error: message`` followed by an excerpt 
 offending line and a caret under the column.  Exit status 0 when every file is valid, 1
 otherwise.  One pass finds every problem: syntax, structure, analysis options
 (:func:`spinnet.netlist.check`) and device parameter ranges (through
-``spinnet.devices.registry.validate_flat`` when that module is available), with "did you
+``spinnet.devices.registry.validate_flat``), with "did you
 mean" for misspelled names.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 
@@ -26,16 +25,6 @@ def add_parser(sub):
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
     return p
-
-
-def _validator():
-    try:
-        mod = importlib.import_module("spinnet.devices.registry")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("spinnet.devices"):
-            return None  # devices layer not built: structural checks only
-        raise
-    return getattr(mod, "validate_flat", None)
 
 
 def _unknown_hint(pe: ParameterError) -> str:
@@ -81,12 +70,14 @@ def check_file(path: str) -> list[NetlistError]:
         if key(e) not in seen:
             seen.add(key(e))
             errors.append(e)
-    validate = _validator()
-    if validate is None or flat is None:
+    if flat is None:
         return errors
+    from ..devices.registry import validate_flat
+
     located = {str(e.loc) for e in errors}
+    said = [(str(e.loc), e.message) for e in errors]
     reported = set()
-    for pe in validate(flat):
+    for pe in validate_flat(flat):
         if _is_nan(getattr(pe, "value", None)):
             continue  # a value that did not evaluate: reported where it is written
         loc = locate_parameter(flat, getattr(pe, "device", ""), getattr(pe, "name", ""), nl)
@@ -94,6 +85,10 @@ def check_file(path: str) -> list[NetlistError]:
         if key in reported or (loc is not None and str(loc) in located
                                and getattr(pe, "name", "") == "value"):
             continue  # one sub-circuit card instantiated many times: report it once
+        name = str(getattr(pe, "name", ""))
+        if any(where == str(loc) and m.startswith(f"{pe.device}:") and name in m
+               for where, m in said):
+            continue  # the netlist checks already said it, at the same place
         reported.add(key)
         errors.append(NetlistError(_describe(pe), loc))
     return errors
