@@ -149,3 +149,21 @@ def test_chains_that_are_not_there_or_not_multiplexed_are_refused(net):
         mx.read_chain(nl, 1, 99)
     with pytest.raises(ParameterError, match="multiplexed"):
         mx.read_chain(nl, 2, 0)             # the output dense layer keeps local lines
+
+
+def test_plot_cli_draws_a_plan_and_a_chain_response(net, tmp_path):
+    """``spinnet plot NET --plan L`` / ``--chain L:J`` write the figures; a malformed
+    ``--chain`` is one line naming the option."""
+    from spinnet.cli.main import main
+    from spinnet.netlist import write
+
+    _model, nl, _rep = net
+    cir = tmp_path / "net.cir"
+    cir.write_text(write(nl))
+    assert main(["plot", str(cir), "--plan", "1", "-o", str(tmp_path / "plan.png")]) == 0
+    assert (tmp_path / "plan.png").stat().st_size > 10_000
+    assert main(["plot", str(cir), "--chain", "1:0", "--points", "41",
+                 "-o", str(tmp_path / "chain.png")]) == 0
+    assert (tmp_path / "chain.png").stat().st_size > 10_000
+    assert main(["plot", str(cir), "--chain", "one", "-o", str(tmp_path / "x.png")]) == 1
+    assert not (tmp_path / "x.png").exists()

@@ -83,7 +83,14 @@ def add_parser(sub):
     n.add_argument("--power", default="1u", metavar="W",
                    help="with --curve: RF power of the probe tone in each junction "
                         "(default 1 µW)")
-    n.add_argument("--points", type=int, default=801, help="with --curve: frequency points")
+    n.add_argument("--plan", metavar="LAYER", type=int,
+                   help="frequency plan of a layer of a compiled multiplexed netlist")
+    n.add_argument("--chain", metavar="L:J",
+                   help="rectified response of chain J of layer L of a compiled multiplexed "
+                        "netlist against input frequency, its tones marked")
+    n.add_argument("--points", type=int, default=None,
+                   help="with --curve (default 801) or --chain (default: 8 per linewidth): "
+                        "frequency points")
     p.add_argument("--fmin", default=None, metavar="HZ", help="lowest frequency shown")
     p.add_argument("--fmax", default=None, metavar="HZ", help="highest frequency shown")
     p.add_argument("--json", action="store_true",
@@ -242,11 +249,12 @@ def run(args) -> int:
             kind = "waveform"
     else:
         _conflict(args, result_opts, "a netlist")
-        modes = [m for m in ("graph", "curve", "map", "oscillator") if getattr(args, m)]
+        modes = [m for m in ("graph", "curve", "map", "oscillator", "plan", "chain")
+                 if getattr(args, m) is not None and getattr(args, m) is not False]
         if len(modes) != 1:
             raise ParameterError("plot", "mode", "+".join(modes) or "none", "",
-                                 "exactly one of --graph, --curve, --map, --oscillator for "
-                                 "a netlist")
+                                 "exactly one of --graph, --curve, --map, --oscillator, "
+                                 "--plan, --chain for a netlist")
         kind = modes[0]
         if kind != "map" and args.line:
             raise ParameterError("plot", "--line", args.line, "", "only with --map")
@@ -263,11 +271,23 @@ def run(args) -> int:
                                   "(sub-circuits collapsed)")
         elif kind == "curve":
             fig = P.chain_curve(netlist, args.curve, power=_number("--power", args.power, "W"),
-                                points=args.points, fmin=fmin, fmax=fmax)
+                                points=args.points or 801, fmin=fmin, fmax=fmax)
         elif kind == "map":
             fig = P.resonator_field_map(netlist, args.map, args.line, current=current,
                                         power=_number("--power", args.power, "W"),
                                         fmin=fmin, fmax=fmax)
+        elif kind == "plan":
+            from ..plot import multiplex as mx
+            fig = mx.frequency_plan(netlist, args.plan)
+        elif kind == "chain":
+            from ..plot import multiplex as mx
+            layer, _, chain = str(args.chain).partition(":")
+            try:
+                layer, chain = int(layer), int(chain)
+            except ValueError:
+                raise ParameterError("plot", "--chain", args.chain, "",
+                                     "L:J, two integers (layer, chain)") from None
+            fig = mx.chain_response(netlist, layer, chain, points=args.points)
         else:
             fig = P.stno_curve(netlist, args.oscillator, current=current)
     out = Path(args.output) if args.output else _default_output(inp, kind)
