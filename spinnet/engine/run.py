@@ -1,8 +1,10 @@
 """Run every analysis card of a netlist (``spinnet run``).
 
 ``.tran`` cards run here (:mod:`spinnet.engine.tran`); ``.steady`` and ``.sweep`` are
-delegated to :mod:`spinnet.engine.steady` and :mod:`spinnet.engine.sweep`, imported only
-when a netlist has such a card.
+delegated to :mod:`spinnet.engine.steady` and :mod:`spinnet.engine.sweep`, ``.op`` and
+``.dc`` to :mod:`spinnet.engine.op`, imported only when a netlist has such a card.
+``.meas tran`` cards are evaluated on every ``.tran`` result
+(:mod:`spinnet.engine.measure`) and kept in its ``meta["measures"]``.
 """
 
 from __future__ import annotations
@@ -191,7 +193,8 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
     """
     analyses = list(getattr(netlist, "analyses", []) or [])
     if not analyses:
-        raise NetlistError("no analysis card (.tran, .steady or .sweep) in the netlist")
+        raise NetlistError("no analysis card (.tran, .steady, .op, .dc or .sweep) in the "
+                           "netlist")
     if outdir is not None:
         outdir = Path(outdir)
         if outdir.exists() and not outdir.is_dir():
@@ -210,6 +213,18 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
         return save_result(res, stem, formats, compress, title)
 
     sweeps = [c for c in analyses if str(c.kind).lower() == "sweep"]
+    meas = [c for c in analyses if str(c.kind).lower() == "meas"]
+    analyses = [c for c in analyses if str(c.kind).lower() != "meas"]
+    if sweeps:
+        for c in analyses + meas:
+            if str(c.kind).lower() in ("op", "dc", "meas"):
+                raise NetlistError(f".{c.kind} together with .sweep/.step is not supported",
+                                   getattr(c, "loc", None))
+    if meas and not any(str(c.kind).lower() == "tran" for c in analyses):
+        raise NetlistError(".meas tran needs a .tran card", getattr(meas[0], "loc", None))
+    if not analyses:
+        raise NetlistError("no analysis card (.tran, .steady, .op, .dc or .sweep) in the "
+                           "netlist", getattr(meas[0], "loc", None) if meas else None)
     if sweeps:
         return _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides, save)
     flat = _flatten(netlist, bindings)
@@ -223,8 +238,17 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
             res.meta.setdefault("tones", _tones(flat))
             if advice:
                 res.meta["step_advice"] = advice
+            if meas:
+                from .measure import measure_all
+                res.meta["measures"] = measure_all(res, meas)
         elif kind == "steady":
             res = _steady_result(flat, card)
+        elif kind == "op":
+            from .op import op_result
+            res = op_result(flat, card)
+        elif kind == "dc":
+            from .op import dc_result
+            res = dc_result(flat, card)
         else:
             raise NetlistError(f"analysis .{kind} is not supported by spinnet run",
                                getattr(card, "loc", None))
