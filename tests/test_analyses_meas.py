@@ -148,3 +148,20 @@ def test_failed_measure_is_a_located_error(tmp_path):
     n = parse(f"m\n{BODY}.op\n.meas tran a avg v(out)\n.end\n", file="d.cir")
     with pytest.raises(NetlistError, match=r"needs a \.tran"):
         run(n)
+
+
+def test_meas_probe_is_checked_and_recorded_despite_save(tmp_path):
+    from spinnet.engine.run import run
+    from spinnet.netlist import check
+
+    n = parse(f"m\n{BODY}.tran 10u 1m\n.meas tran a max v(zz)\n.end\n", file="d.cir")
+    probs = check(n)
+    assert len(probs) == 1 and "no net 'zz'" in str(probs[0]) and "d.cir:6:1" in str(probs[0])
+    # .save v(in) alone: the transient still records v(out) for the .meas card; the
+    # maximum of a sampled waveform is at most that of the continuous one (amplitude
+    # 1/sqrt(1 + (w R C)^2) = 0.8467 for w R C = 0.2 pi)
+    n = parse(f"m\n{BODY}.save v(in)\n.tran 1u 3m\n.meas tran a max v(out) from=1m\n.end\n")
+    res = run(n)["tran"]
+    amp = 1 / np.sqrt(1 + (2 * np.pi * 1e3 * 1e3 * 100e-9) ** 2)
+    assert res.meta["measures"]["a"] == pytest.approx(amp, rel=1e-4)
+    assert res.meta["measures"]["a"] == pytest.approx(float(np.max(res["v(out)"][1000:])))

@@ -228,6 +228,14 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
     if sweeps:
         return _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides, save)
     flat = _flatten(netlist, bindings)
+    if meas and getattr(flat, "saves", None):
+        # .save cards restrict what a transient records: record what .meas reads too
+        have = {"".join(str(p).split()).lower() for p in flat.saves}
+        for c in meas:
+            for p in c.args[3:]:
+                if isinstance(p, str) and "(" in p and p not in have:
+                    flat.saves.append(p)
+                    have.add(p)
     results: dict[str, Result] = {}
     counts: dict[str, int] = {}
     for card in analyses:

@@ -189,6 +189,8 @@ class _Checker:
         elements = {e.name.lower(): e for e in flat.elements}
         items = [(p, nl.locs.get("output:" + k)) for k, p in nl.outputs.items()]
         items += [(p, nl.locs.get(f"save:{i}")) for i, p in enumerate(nl.saves)]
+        items += [(p, a.loc) for a in nl.analyses if a.kind == "meas"  # .meas probes
+                  for p in a.args[3:] if isinstance(p, str) and "(" in p]
         for probe, loc in items:
             m = _PROBE.match(probe)
             if m is None:
