@@ -10,6 +10,12 @@ cannot disagree on it.
 (its time dependence dropped, as ngspice does) to each value in turn; the second source is
 the outer loop.  The result has one entry per point; the swept values are the signals
 ``v-sweep`` / ``i-sweep`` (ngspice's scale names) and, when nested, ``sweep2(SRC2)``.
+
+``.ic V(n)=X`` sets where a ``.tran`` starts (:func:`ic_system`): without ``uic`` the
+operating point is solved with each such node held at its value through 1e-10 ohm (ngspice's
+1e10 S), and
+the transient starts from it with the nodes released (ngspice's rule); with ``uic`` the
+start is all zeros except those nodes.
 """
 
 from __future__ import annotations
@@ -28,12 +34,12 @@ _H = 1e-15
 MAX_DC_POINTS = 100_000
 
 
-def operating_point(flat) -> dict[str, float]:
+def operating_point(flat, save: list[str] | None = None) -> dict[str, float]:
     """``{probe: value}`` at the DC operating point: node voltages and element currents
-    (``.save`` cards restrict the list, as for ``.tran``)."""
+    (``.save`` cards restrict the list, as for ``.tran``, unless ``save`` is given)."""
     from .tran import tran
 
-    res = tran(flat, _H, _H, method="be")
+    res = tran(flat, _H, _H, method="be", save=save)
     return {k: float(np.real(np.asarray(v)[..., 0])) for k, v in res.signals.items()}
 
 
@@ -109,3 +115,64 @@ def dc_result(flat, card) -> Result:
     if outer_name is not None:
         meta["source2"] = outer_name
     return Result("dc", None, signals, meta)
+
+
+#: The conductance that holds an ``.ic`` node during the operating point (ngspice's).
+G_IC = 1e10
+
+
+def _held(flat, nodes: dict[str, float]):
+    """A copy of ``flat`` with each node of ``nodes`` tied to its value through
+    ``1/G_IC`` ohm (a resistor, not a bare source: a held node may sit on an inductor)."""
+    from ..netlist.flatten import FlatElement, FlatWaveform
+
+    out = copy.copy(flat)
+    out.elements = list(flat.elements)
+    out.nets = list(flat.nets)
+    for k, (n, v) in enumerate(nodes.items()):
+        mid = f"ic#{k}"
+        out.nets.append(mid)
+        out.elements.append(FlatElement(name=f"v#ic{k}", kind="V", nodes=(mid, "0"),
+                                        source=FlatWaveform("dc", (), float(v))))
+        out.elements.append(FlatElement(name=f"r#ic{k}", kind="R", nodes=(mid, n),
+                                        value=1.0 / G_IC))
+    out._index = None
+    return out
+
+
+def ic_system(flat, ic_cards, tstep: float, tstop: float, uic: bool):
+    """The elaborated system of ``flat`` whose ``x0`` is the ``.ic`` start (run it with
+    ``uic=True``: the start is already in ``x0``)."""
+    from ..netlist.flatten import net_name
+    from .elaborate import elaborate
+
+    nodes: dict[str, float] = {}
+    nets = set(flat.nets)
+    for card in ic_cards:
+        args = list(card.args)
+        for i in range(0, len(args), 2):
+            n = net_name(str(args[i]))
+            if n == "0" or n not in nets:
+                raise NetlistError(f".ic: v({args[i]}) is not a node of the circuit"
+                                   if n != "0" else ".ic: ground cannot be set",
+                                   getattr(card, "loc", None))
+            if n in nodes:
+                raise NetlistError(f".ic: v({args[i]}) given twice", getattr(card, "loc", None))
+            nodes[n] = float(args[i + 1])
+    sys_ = elaborate(flat, tstep=tstep, tstop=tstop)
+    x0 = sys_.x0.copy() if sys_.x0 is not None else np.zeros(sys_.n)
+    names = list(sys_.unknown_names)
+    if uic:
+        point = {f"v({n})": v for n, v in nodes.items()}
+    else:
+        save = [nm for nm in names if nm.startswith(("v(", "i("))]
+        try:
+            point = operating_point(_held(flat, nodes), save=save)
+        except SimulationError as exc:
+            raise NetlistError(f".ic: no operating point with the nodes held ({exc})",
+                               getattr(ic_cards[0], "loc", None)) from None
+    for i, nm in enumerate(names):
+        if nm in point:
+            x0[i] = point[nm] / float(sys_.state_scale[i])
+    sys_.x0 = x0
+    return sys_

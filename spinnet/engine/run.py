@@ -118,6 +118,22 @@ def _tones(flat) -> list[float]:
         return []
 
 
+def _tran_ic(flat, card, ics, overrides) -> Result:
+    """A ``.tran`` card started from the ``.ic`` node voltages (see engine/op.py)."""
+    from .op import ic_system
+
+    nums = [a for a in card.args if not isinstance(a, str)]
+    uic = any(str(a).lower() == "uic" for a in card.args if isinstance(a, str))
+    if len(nums) < 2:
+        raise NetlistError(".tran needs TSTEP and TSTOP", getattr(card, "loc", None))
+    sys_ = ic_system(flat, ics, float(nums[0]), float(nums[1]), uic)
+    res = tran_card(flat, card, **{**overrides, "system": sys_, "uic": True})
+    res.meta["uic"] = uic
+    res.meta["ic"] = {str(c.args[i]).lower(): float(c.args[i + 1])
+                      for c in ics for i in range(0, len(c.args), 2)}
+    return res
+
+
 def save_result(res: Result, stem: str | os.PathLike, formats=("npz",), compress: bool = False,
                 title: str = "spinnet") -> list[Path]:
     """Write ``res`` as ``stem.npz`` and/or ``stem.raw`` (atomic); return the paths."""
@@ -214,14 +230,16 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
 
     sweeps = [c for c in analyses if str(c.kind).lower() == "sweep"]
     meas = [c for c in analyses if str(c.kind).lower() == "meas"]
-    analyses = [c for c in analyses if str(c.kind).lower() != "meas"]
+    ics = [c for c in analyses if str(c.kind).lower() == "ic"]
+    analyses = [c for c in analyses if str(c.kind).lower() not in ("meas", "ic")]
     if sweeps:
-        for c in analyses + meas:
-            if str(c.kind).lower() in ("op", "dc", "meas"):
+        for c in analyses + meas + ics:
+            if str(c.kind).lower() in ("op", "dc", "meas", "ic"):
                 raise NetlistError(f".{c.kind} together with .sweep/.step is not supported",
                                    getattr(c, "loc", None))
-    if meas and not any(str(c.kind).lower() == "tran" for c in analyses):
-        raise NetlistError(".meas tran needs a .tran card", getattr(meas[0], "loc", None))
+    for what, cards in ((".meas tran", meas), (".ic", ics)):
+        if cards and not any(str(c.kind).lower() == "tran" for c in analyses):
+            raise NetlistError(f"{what} needs a .tran card", getattr(cards[0], "loc", None))
     if not analyses:
         raise NetlistError("no analysis card (.tran, .steady, .op, .dc or .sweep) in the "
                            "netlist", getattr(meas[0], "loc", None) if meas else None)
@@ -242,7 +260,10 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
         kind = str(card.kind).lower()
         if kind == "tran":
             advice = _advise(flat, card, tran_overrides)
-            res = tran_card(flat, card, **tran_overrides)
+            if ics:
+                res = _tran_ic(flat, card, ics, tran_overrides)
+            else:
+                res = tran_card(flat, card, **tran_overrides)
             res.meta.setdefault("tones", _tones(flat))
             if advice:
                 res.meta["step_advice"] = advice

@@ -9,6 +9,7 @@ Each card becomes an :class:`~spinnet.netlist.model.Analysis`:
 - ``.meas tran NAME when PROBE=VAL ...`` -> ``Analysis("meas", ("tran", NAME, "when",
   PROBE, VAL), {...})``
 - ``.op`` -> ``Analysis("op")``
+- ``.ic V(n)=X ...`` -> ``Analysis("ic", (n, X, ...))``
 - ``.dc SRC START STOP STEP [SRC2 START2 STOP2 STEP2]`` -> ``Analysis("dc", (SRC, START,
   STOP, STEP, ...))``
 - ``.step [lin|dec|oct] param NAME START STOP INCR|NPTS`` and ``.step param NAME list V...``
@@ -282,6 +283,47 @@ def parse_step(p, cur, first) -> None:
 
 
 def parse_ic(p, cur, first) -> None:
-    """``.ic V(n)=value ...``: refused (initial conditions are not implemented)."""
-    p.error(".ic is not supported: a .tran starts from the DC operating point (or from zero "
-            "with uic)", first.loc)
+    """``.ic V(node)=value ...``: ``Analysis("ic", (node, value, node, value, ...))``."""
+    args: list = []
+    seen = set()
+    while not cur.done():
+        tok = cur.peek()
+        if tok.is_punct(","):
+            cur.take()
+            continue
+        probe = _probe(p, cur)
+        if probe is None:
+            return
+        if not probe.startswith("v(") or "," in probe:
+            p.error(f".ic {probe}: only node voltages v(node) can be set", tok.loc)
+            return
+        eq = cur.take()
+        if eq is None or not eq.is_punct("="):
+            p.error(f".ic {probe}: expected '=' and a value", eq.loc if eq else cur.end_loc())
+            return
+        vt = cur.take()
+        if vt is None:
+            p.error("expected a value after '='", eq.loc)
+            return
+        v = p.value(vt, ".ic value")
+        if v is None:
+            return
+        node = probe[2:-1]
+        if node in seen:
+            p.error(f".ic: {probe} given twice", tok.loc)
+            return
+        seen.add(node)
+        args += [node, v]
+    if not args:
+        p.error(".ic needs V(node)=value ...", first.loc)
+        return
+    p.netlist.analyses.append(Analysis("ic", tuple(args), {}, loc=first.loc))
+
+
+def write_card(a: Analysis, fmt_value) -> str:
+    """The text of a ``.meas`` or ``.ic`` analysis."""
+    if a.kind == "ic":
+        args = list(a.args)
+        return ".ic " + " ".join(f"v({args[i]})={fmt_value(args[i + 1])}"
+                                 for i in range(0, len(args), 2))
+    return write_meas(a, fmt_value)
