@@ -203,3 +203,23 @@ def test_ic_refusals():
     assert "i.cir:10:1" in str(exc.value)
     with pytest.raises(NetlistError, match=r"\.ic needs a \.tran"):
         run(parse(f"ic\n{IC_BODY}.op\n.end\n"))
+
+
+def test_step_runs_as_sweep_and_refuses_what_a_sweep_would_drop(tmp_path):
+    """.step drives the .sweep machinery: a resistive divider's output at each value
+    equals R2/(R1+R2) of the source; .ic and .meas in a swept deck are refused."""
+    from spinnet.engine.run import run
+    from spinnet.engine.sweep import sweep
+
+    head = ("s\n.param r=1k\nR1 a b {r}\nR2 b 0 1k\nV1 a 0 DC 2\n.output vb v(b)\n"
+            ".step param r 1k 3k 1k\n")
+    res = run(parse(head + ".steady\n.end\n"))["sweep_steady"]
+    np.testing.assert_allclose(res["vb"], 2 * 1e3 / (1e3 + np.array([1e3, 2e3, 3e3])),
+                               rtol=1e-9)
+    for extra, line in ((".ic v(b)=0.5\n", 8), (".meas tran m max v(b)\n", 8)):
+        n = parse(head + extra + ".tran 1u 10u\n.end\n", file="s.cir")
+        with pytest.raises(NetlistError) as exc:
+            run(n)
+        assert f"s.cir:{line}:1" in str(exc.value)
+        with pytest.raises(NetlistError, match="not supported in a sweep"):
+            sweep(n, "r", [1e3], analysis="tran")

@@ -51,7 +51,7 @@ def op_result(flat, card=None) -> Result:
         raise NetlistError(f".op: no operating point ({exc})", getattr(card, "loc", None)
                            ) from None
     signals = {k: np.array([v]) for k, v in point.items()}
-    return Result("op", None, signals, {"points": 1})
+    return Result("op", None, signals, {})
 
 
 def dc_values(start: float, stop: float, step: float) -> np.ndarray:
