@@ -41,6 +41,9 @@ MEAS = """.meas tran vavg avg v(out) from=0.3m to=2.15m
 .meas tran t5 when v(out)=0.2 td=1.1m
 .meas tran f1 find v(in) when v(out)=0.2 rise=2
 .meas tran f2 find v(in) when v(out)=-0.1 fall=last
+.meas tran d1 trig v(in) val=0.5 rise=1 targ v(out) val=0.2 rise=1
+.meas tran d2 trig v(in) val=0.3 td=1m rise=1 targ v(out) val=0.3 td=1m rise=1
+.meas tran d3 trig v(in) val=0 fall=1 targ v(out) val=0 cross=last
 """
 
 
@@ -70,12 +73,14 @@ def _cards():
 def test_meas_cards_round_trip_and_refusals():
     src = f"m\n{BODY}{MEAS}.tran 1u 3m\n.end\n"
     n = parse(src)
-    assert len([a for a in n.analyses if a.kind == "meas"]) == 14
+    assert len([a for a in n.analyses if a.kind == "meas"]) == 17
     assert parse(write(n)) == n
     f1 = next(a for a in n.analyses if a.kind == "meas" and a.args[1] == "f1")
     assert f1.args == ("tran", "f1", "find", "v(in)", "when", "v(out)", 0.2)
     assert f1.params == {"rise": 2.0}
-    for bad, col in ((".meas tran x trig v(out) val=1 rise=1", 14),
+    for bad, col in ((".meas tran x targ v(out) val=1 rise=1", 14),
+                     (".meas tran x trig v(out) val=1 rise=1", 38),
+                     (".meas tran x trig v(out) rise=1 targ v(in) val=1", 33),
                      (".meas ac x avg v(out)", 7),
                      (".meas tran x avg v(out) rise=1", 25),
                      (".meas tran x when v(out)=v(in)", 26),

@@ -13,6 +13,9 @@ own time points:
   falling / any crossing (``last``: the last one; default: the first crossing of either
   direction); crossings before ``td`` or outside ``[from, to]`` are not counted.
 - ``find PROBE when ...``: ``PROBE`` interpolated at that time.
+- ``trig P1 val=V1 ... targ P2 val=V2 ...``: the time of the ``targ`` crossing minus that
+  of the ``trig`` crossing, each selected as a ``when`` clause with its own ``td``/``rise``
+  /``fall``/``cross``.
 
 A measurement that cannot be made (no such crossing, an empty window) raises
 :class:`~spinnet.errors.NetlistError` at the ``.meas`` card, as ngspice reports it failed.
@@ -77,9 +80,10 @@ def crossings(t, y, val: float):
     return times, np.where(rise[idx], 1, -1), idx, frac
 
 
-def _when(t, y, val, card):
-    """The time of the crossing a ``when`` clause selects, its segment and fraction."""
-    p = card.params
+def _when(t, y, val, card, prefix: str = ""):
+    """The time of the crossing a ``when`` clause selects, its segment and fraction
+    (``prefix``: ``"trig_"``/``"targ_"`` for those clauses' options)."""
+    p = {k[len(prefix):]: v for k, v in card.params.items() if k.startswith(prefix)}
     times, dirs, idx, frac = crossings(t, y, val)
     lo = max(float(p.get("td", -math.inf)), float(p.get("from", -math.inf)))
     hi = float(p.get("to", math.inf))
@@ -111,6 +115,11 @@ def measure(res, card) -> float:
                            getattr(card, "loc", None))
     t = np.asarray(res.time, dtype=float)
     _, name, func, *rest = card.args
+    if func == "trig":
+        p1, v1, _, p2, v2 = rest
+        t1 = _when(t, _signal(res, p1, card), float(v1), card, "trig_")[0]
+        t2 = _when(t, _signal(res, p2, card), float(v2), card, "targ_")[0]
+        return t2 - t1
     if func in ("find", "when"):
         if func == "find":
             probe, _, wprobe, val = rest

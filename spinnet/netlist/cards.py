@@ -6,6 +6,8 @@ Each card becomes an :class:`~spinnet.netlist.model.Analysis`:
   -> ``Analysis("meas", ("tran", NAME, FUNC, PROBE), {from, to})``
 - ``.meas tran NAME find PROBE when PROBE2=VAL [td=T] [rise|fall|cross=N|last] [from/to]``
   -> ``Analysis("meas", ("tran", NAME, "find", PROBE, "when", PROBE2, VAL), {...})``
+- ``.meas tran NAME trig P1 val=V1 [td rise fall cross] targ P2 val=V2 [...]`` ->
+  ``Analysis("meas", ("tran", NAME, "trig", P1, V1, "targ", P2, V2), {trig_*, targ_*})``
 - ``.meas tran NAME when PROBE=VAL ...`` -> ``Analysis("meas", ("tran", NAME, "when",
   PROBE, VAL), {...})``
 - ``.op`` -> ``Analysis("op")``
@@ -27,7 +29,7 @@ from .model import Analysis
 MEAS_FUNCS = ("avg", "rms", "min", "max", "pp", "integ")
 MEAS_COUNTS = ("rise", "fall", "cross")
 MEAS_KEYS = ("from", "to", "td") + MEAS_COUNTS
-_REFUSED = {"trig": "TRIG/TARG", "targ": "TRIG/TARG", "deriv": "DERIV", "param": "PARAM",
+_REFUSED = {"targ": "TARG without TRIG", "deriv": "DERIV", "param": "PARAM",
             "derivative": "DERIV", "integral": "INTEG", "min_at": "MIN_AT",
             "max_at": "MAX_AT"}
 
@@ -81,6 +83,9 @@ def parse_meas(p, cur, first) -> None:
         p.error(".meas needs a function: avg rms min max pp integ find when", name.loc)
         return
     f = fn.low
+    if f == "trig":
+        _trig_targ(p, cur, first, name, fn)
+        return
     if f in _REFUSED:
         p.error(f".meas {_REFUSED[f]} is not supported; supported: "
                 + " ".join(MEAS_FUNCS) + " find when", fn.loc)
@@ -151,9 +156,67 @@ def parse_meas(p, cur, first) -> None:
     p.netlist.analyses.append(Analysis("meas", tuple(args), params, loc=first.loc))
 
 
+def _trig_targ(p, cur, first, name, fn) -> None:
+    """``trig PROBE val=V [td=T] [rise|fall|cross=N|last] targ PROBE val=V [...]``:
+    ``Analysis("meas", ("tran", NAME, "trig", P1, V1, "targ", P2, V2), {trig_*, targ_*})``."""
+    args: list = ["tran", name.text.lower()]
+    params: dict = {}
+    for clause in ("trig", "targ"):
+        if clause == "targ":
+            t = cur.take()
+            if t is None or t.low != "targ":
+                p.error(".meas trig needs a TARG clause", t.loc if t else cur.end_loc())
+                return
+        probe = _probe(p, cur)
+        if probe is None:
+            return
+        val = None
+        while cur.at_kv():
+            k, _, vt = cur.take(), cur.take(), cur.take()
+            key = k.low
+            if key == "val":
+                val = _number(p, vt, f".meas {clause} val")
+                if val is None:
+                    return
+                continue
+            if key not in ("td",) + MEAS_COUNTS:
+                p.error(f".meas {clause}: unknown option {k.text!r}; allowed: val td rise "
+                        "fall cross", k.loc)
+                return
+            if key in MEAS_COUNTS and vt is not None and vt.low == "last":
+                v = "last"
+            else:
+                v = _number(p, vt, f".meas {clause} {key}")
+                if v is None:
+                    return
+                if key in MEAS_COUNTS and (v != int(v) or v < 1):
+                    p.error(f".meas {key}={v:g}: a whole number >= 1 or LAST", vt.loc)
+                    return
+            if sum(f"{clause}_{c}" in params for c in MEAS_COUNTS) and key in MEAS_COUNTS:
+                p.error(f".meas {clause}: give one of rise=, fall=, cross=", k.loc)
+                return
+            params[f"{clause}_{key}"] = v
+        if val is None:
+            p.error(f".meas {clause} needs val=VALUE", cur.end_loc() if cur.done()
+                    else cur.peek().loc)
+            return
+        args += [clause, probe, val]
+    if not cur.done():
+        p.error("unexpected text after TARG", cur.take().loc)
+        return
+    p.netlist.analyses.append(Analysis("meas", tuple(args), params, loc=first.loc))
+
+
 def write_meas(a: Analysis, fmt_value) -> str:
     """The text of a ``.meas`` analysis (the inverse of :func:`parse_meas`)."""
     args = list(a.args)
+    if args[2] == "trig":
+        out = [".meas", "tran", args[1]]
+        for j, clause in ((2, "trig"), (5, "targ")):
+            out += [clause, args[j + 1], f"val={fmt_value(args[j + 2])}"]
+            out += [f"{k.split('_', 1)[1]}={v if isinstance(v, str) else fmt_value(v)}"
+                    for k, v in a.params.items() if k.startswith(clause + "_")]
+        return " ".join(out)
     out = [".meas", *(str(x) for x in args[:3])]
     rest = args[3:]
     if args[2] == "find":
