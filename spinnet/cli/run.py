@@ -105,10 +105,13 @@ def op_lines(res) -> list[str]:
             if k.startswith("i(") and k[2:3] in ("v", "l")]
     other = [(k, v) for k, v in val.items() if not k.startswith(("v(", "i("))]
     lines = ["", f"\t{'Node':<38}Voltage", f"\t{'----':<38}-------"]
-    lines += [f"\t{k:<38}{v:.6g}" for k, v in nodes + other]
+    lines += [f"\t{k:<38}{v:.6g}" for k, v in nodes]
     if srcs:
         lines += ["", f"\t{'Source':<38}Current", f"\t{'------':<38}-------"]
         lines += [f"\t{k:<38}{v:.6g}" for k, v in srcs]
+    if other:  # device states and read-outs: not voltages, so not under that heading
+        lines += ["", f"\t{'Signal':<38}Value", f"\t{'------':<38}-----"]
+        lines += [f"\t{k:<38}{v:.6g}" for k, v in other]
     return lines + [""]
 
 
