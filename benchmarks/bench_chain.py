@@ -11,7 +11,7 @@ Three pairings, each timed in the same process back to back and repeated (best o
 ``--repeat``):
 
 - headline, matched accuracy: spinnet ``exp4`` (exponential Adams order 4 on the
-  series-loop fast path, ``spinnet.engine.loop``) at the coarsest step of ``--exp4-dts``
+  series-loop fast path, ``spinnet.engine.series_loop``) at the coarsest step of ``--exp4-dts``
   whose read-out error is <= scipy RK45's (rtol ``--rtol``) -- the step is chosen per N
   against the reference, scipy's tolerance is fixed;
 - spinnet fixed-step ``rk4`` at ``--dt`` (default 20 ps: its read-out error is then of

@@ -18,7 +18,7 @@ frozen-state identity rows), the two triangular solves, the stamps and the state
 times 4 stages, at ``--gflops`` scalar double-precision operations per second per core
 on ``--cores`` cores (independent components could run in parallel; one chain cannot).
 
-A second table times the series-loop fast path (``spinnet.engine.loop``, which rk4 and
+A second table times the series-loop fast path (``spinnet.engine.series_loop``, which rk4 and
 exp4 take on this circuit) in the same process: the compiled loop alone (``loop.run``
 recording only the last sample) and the whole ``tran()`` call recording every node each
 100 ps, against the arithmetic limit of its inner loop (exp4: 26 flop per resonator-step,
@@ -37,8 +37,9 @@ import numpy as np
 from bench_chain import netlist  # benchmarks/ is the script directory
 from numba import njit
 
-from spinnet.engine import integrators as it
-from spinnet.engine import loop, mna
+from spinnet.engine import mna
+from spinnet.engine import series_loop as loop
+from spinnet.engine import time_loops as it
 from spinnet.engine.elaborate import elaborate
 from spinnet.engine.tran import tran
 from spinnet.netlist import parse

@@ -15,6 +15,11 @@ as it gets).  Counted: inputs tried, inputs accepted, distinct error messages, *
 netlist error without file:line:col), *round-trip failures* and *hangs* (an input that takes
 longer than ``--bound`` seconds of CPU time, interrupted by a timer signal).
 
+The *bombs* (:func:`write_bombs`: chained parameters, include fan-out, giant lines, a
+FIFO, ``/proc/self/environ``, parameter and expression floods) run separately, each
+through ``spinnet check`` in a child process bounded in CPU time, with its peak memory
+and output measured:  python benchmarks/fuzz_netlist.py --bombs
+
 Run:  python benchmarks/fuzz_netlist.py [-n 100000] [--seed 1] [--bound 2]
  or in chunks (each well under 10 minutes on a busy machine), then add them up:
       for s in 1 2 3 4; do python benchmarks/fuzz_netlist.py -n 25000 --seed $s \
@@ -55,6 +60,14 @@ HOSTILE = [
     ".subckt dd p\n" * 40 + "R1 p 0 1\n" + ".ends\n" * 40,
     "".join(f".subckt c{i} p\nX1 p c{i + 1}\n.ends\n" for i in range(40))
     + ".subckt c40 p\nR1 p 0 1\n.ends\nXc a c0\n",
+    # the bomb shapes of write_bombs, small: a chain of .params written backwards, an
+    # include fan-out past the include cap, a FIFO and a pseudo-file as includes, a card
+    # past the token cap, many parameters in many instances
+    "".join(f".param b{i}={{b{i - 1}+1}}\n" for i in range(300, 0, -1)) + ".param b0=1\n",
+    ".include fuzz_fan0.cir\n", ".include fuzz_fifo.cir\n", ".include /proc/self/environ\n",
+    "V9 a 0 TONES(" + "1 1;" * 30_000 + "1 1)\n",
+    ".subckt pp a\n" + "".join(f".param q{i}={i}\n" for i in range(100)) + "R1 a 0 1\n"
+    ".ends\n" + "".join(f"Xp{i} a pp\n" for i in range(6000)),
 ]
 
 
@@ -247,6 +260,10 @@ def fuzz(n: int = 100_000, seed: int = 1, bound: float = 2.0, hypothesis_share: 
         Path(tmp, "fuzz_inc_a.cir").write_text(".include fuzz_inc_b.cir\nR9 a 0 1k\n")
         Path(tmp, "fuzz_inc_b.cir").write_text(".include fuzz_inc_a.cir\n")
         Path(tmp, "fuzz_self.cir").write_text(".include fuzz_self.cir\n")
+        for level in range(4):  # 10^4 inclusions: past the include cap
+            Path(tmp, f"fuzz_fan{level}.cir").write_text(
+                "* fan\n" + ("" if level == 3 else f".include fuzz_fan{level + 1}.cir\n" * 10))
+        os.mkfifo(Path(tmp, "fuzz_fifo.cir"))
         os.chdir(tmp)
         try:
             n_hyp = int(n * hypothesis_share)
@@ -274,6 +291,131 @@ def fuzz(n: int = 100_000, seed: int = 1, bound: float = 2.0, hypothesis_share: 
             "unwritable": stats["unwritable"], "max_ms": stats["max_ms"],
             "seconds": round(elapsed, 1), "hypothesis_inputs": int(n * hypothesis_share),
             "failures": failures, "messages": messages}
+
+
+BOMB_CPU_S = 10.0
+"""CPU seconds one bomb may take through ``spinnet check`` (import included)."""
+BOMB_MEM_BYTES = 1 << 30
+"""Peak resident memory one bomb may take (1 GiB)."""
+BOMB_OUT_BYTES = 1 << 20
+"""Output (stdout + stderr) one bomb may print."""
+
+
+def write_bombs(folder: Path, scale: float = 1.0) -> dict[str, Path]:
+    """Write small hostile netlists that once cost unbounded work; name -> top-level file.
+
+    Each is a few bytes to 50 MB and once hung or blew up the front end: a chain of
+    ``.param`` definitions in reverse order (quadratic resolution), many parameters in
+    many instances (work not counted as elements), an include fan-out (10 includes of
+    each of 13 levels: 10^12 files), a FIFO and ``/proc/self/environ`` as includes, huge
+    lines of TONES (past the line and the token caps), huge lines holding an error (each
+    error echoed the whole line), thousands of long expressions (seconds per megabyte),
+    one long expression evaluated in every instance, and more words than a parse takes.
+    ``scale`` shrinks the sizes for quick runs.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Path] = {}
+
+    def put(name: str, text: str) -> Path:
+        p = folder / name
+        p.write_text(text)
+        return p
+
+    n = int(40_000 * scale)
+    lines = ["chained params, reverse order"]
+    lines += [f".param p{i}={{p{i - 1}+1}}" for i in range(n - 1, 0, -1)]
+    lines += [".param p0=1", f"R1 a 0 {{p{n - 1}}}", "V1 a 0 1", ".steady"]
+    out["param_chain"] = put("param_chain.cir", "\n".join(lines) + "\n")
+
+    n_inst = int(11_000 * scale)
+    lines = ["500 params in each of many instances", ".subckt s a"]
+    lines += [".param " + " ".join(f"q{i}={{{i}+1}}" for i in range(j, j + 50))
+              for j in range(0, 500, 50)]
+    lines += ["R1 a 0 1k", ".ends", "V1 a 0 1"]
+    lines += [f"X{i} a s" for i in range(n_inst)]
+    out["param_instances"] = put("param_instances.cir", "\n".join(lines) + "\n")
+
+    for level in range(13):
+        body = "" if level == 12 else f".include fan{level + 1}.cir\n" * 10
+        put(f"fan{level}.cir", "* fan-out level\n" + body)
+    out["include_fanout"] = put("include_fanout.cir",
+                                "include fan-out\n.include fan0.cir\nR1 a 0 1\n")
+
+    fifo = folder / "fifo.cir"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    out["include_fifo"] = put("include_fifo.cir", "fifo include\n.include fifo.cir\n")
+    out["include_environ"] = put("include_environ.cir",
+                                 "environ include\n.include /proc/self/environ\n")
+
+    n_tones = int(10_000_000 * scale)
+    out["tones_line"] = put("tones_line.cir", "one huge TONES line\nV1 a 0 TONES("
+                            + "1 1;" * n_tones + "1 1)\nR1 a 0 1\n")
+    out["tones_card"] = put("tones_card.cir", "a TONES card past the token cap\nV1 a 0 TONES("
+                            + "1 1;" * int(200_000 * scale) + "1 1)\nR1 a 0 1\n")
+    out["long_error_line"] = put("long_error_line.cir", "one huge line with an error\n"
+                                 "R1 a 0 {1+}" + " x" * int(3_000_000 * scale) + "\n")
+    out["long_error_card"] = put("long_error_card.cir", "a long card with an error\n"
+                                 "R1 a 0 {1+}" + " x" * int(90_000 * scale) + "\n")
+    expr = "1+" * 1990 + "1"
+    out["expr_flood"] = put("expr_flood.cir", "thousands of long expressions\n"
+                            + "".join(f".param p{i}={{{expr}+{i}}}\n"
+                                      for i in range(int(4096 * scale)))
+                            + "R1 a 0 1\nV1 a 0 1\n")
+    out["subckt_expr"] = put("subckt_expr.cir", "one long expression in many instances\n"
+                             f".subckt s a\n.param q={{{expr}}}\nR1 a 0 {{q}}\n.ends\n"
+                             "V1 a 0 1\n"
+                             + "".join(f"X{i} a s\n" for i in range(int(11_000 * scale))))
+    n_cards = int(560_000 * scale)
+    out["token_flood"] = put("token_flood.cir", "more tokens than one parse takes\n"
+                             + "".join(f"R{i} n{i} 0 1\n" for i in range(n_cards)))
+    return out
+
+
+def run_bomb(path: Path, cpu_s: float = BOMB_CPU_S, timeout_s: float = 120.0) -> dict:
+    """``spinnet check PATH`` in a child process bounded to ``cpu_s`` CPU seconds; returns
+    its exit status, CPU seconds, peak resident memory (bytes) and output size (bytes)."""
+    import resource
+    import subprocess
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_s) + 1, int(cpu_s) + 2))
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    with tempfile.TemporaryFile() as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "spinnet.cli.main", "check", str(path)],
+                                stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, preexec_fn=limit, cwd=path.parent)
+        t0 = time.monotonic()
+        while True:
+            pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - t0 > timeout_s:
+                proc.kill()
+                pid, status, ru = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        size = fh.seek(0, 2)
+        fh.seek(0)
+        head = fh.read(4000).decode("utf-8", "replace")
+    return {"rc": proc.returncode, "cpu_s": ru.ru_utime + ru.ru_stime,
+            "max_rss": ru.ru_maxrss * 1024, "out_bytes": size, "head": head}
+
+
+def bombs(scale: float = 1.0, verbose: bool = True) -> dict[str, dict]:
+    """Run every bomb of :func:`write_bombs`; name -> :func:`run_bomb` figures."""
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, path in write_bombs(Path(tmp), scale).items():
+            r = run_bomb(path)
+            results[name] = r
+            if verbose:
+                print(f"{name:>18}: rc {r['rc']}, {r['cpu_s']:.2f} s CPU, "
+                      f"{r['max_rss'] / 2**20:.0f} MiB, {r['out_bytes']} bytes out",
+                      file=sys.stderr)
+    return results
 
 
 def message_kinds(messages) -> int:
@@ -325,9 +467,19 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="also write the figures and the distinct messages as JSON "
                                   "(to merge runs made in chunks with --merge)")
     ap.add_argument("--merge", nargs="+", metavar="JSON", help="add up earlier --out files")
+    ap.add_argument("--bombs", action="store_true",
+                    help="run the bombs of write_bombs through 'spinnet check', each in a "
+                         f"child held to {BOMB_CPU_S:g} s CPU; report CPU, memory, output")
     args = ap.parse_args(argv)
     if args.merge:
         return merge(args.merge)
+    if args.bombs:
+        res = bombs()
+        bad = [n for n, r in res.items()
+               if r["rc"] not in (0, 1) or r["cpu_s"] >= BOMB_CPU_S
+               or r["max_rss"] >= BOMB_MEM_BYTES or r["out_bytes"] >= BOMB_OUT_BYTES]
+        print(f"{len(res)} bombs, {len(bad)} past a bound: {', '.join(bad) or 'none'}")
+        return 1 if bad else 0
     r = fuzz(args.n, args.seed, args.bound)
     if args.out:
         import json

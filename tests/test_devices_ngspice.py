@@ -222,7 +222,7 @@ def test_diode_detector_tran_at_temperature_matches_ngspice(tmp_path, temp):
             ".model dm D(Is=1e-14 N=1.05 Rs=5 Cjo=1p)\n"
             f".options temp={temp}")
     err = compare(body, ["in", "out"], 1e-11, 100e-9, tmp_path, method="trap")
-    # issue 4's criterion, as for the 27 C detector of test_ngspice_tran.py
+    # the criterion of the 27 C detector of test_ngspice_tran.py
     assert max(err.values()) < 5e-3, err
     # and the temperature matters by far more than that tolerance
     hot = run_spinnet(body, 1e-11, 100e-9).signals["v(out)"]

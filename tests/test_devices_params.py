@@ -1,4 +1,4 @@
-"""Device-parameter rejection (issue 7): NaN, inf, negative, zero, absurd, unknown, relations.
+"""Device-parameter rejection: NaN, inf, negative, zero, absurd, unknown, relations.
 
 Every rejection must be a ParameterError whose message names the device, the parameter,
 the offending value, its unit and the allowed range.
@@ -180,6 +180,6 @@ def test_generated_device_tables_are_current():
     docs = Path(__file__).resolve().parent.parent / "docs"
     assert doc.main(["--check", "--docs", str(docs)]) == 0
     text = (docs / "devices.md").read_text(encoding="utf-8")
-    for _, specs in doc.SECTIONS:
+    for _, specs in doc.sections():
         for s in specs:
             assert f"`{s.name}`" in text

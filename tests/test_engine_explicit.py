@@ -1,6 +1,6 @@
 """Explicit methods (rk4 / dopri / heun) on circuits with diodes and lossless lines.
 
-References independent of the explicit loops: ngspice on the same deck (issue 4: every
+References independent of the explicit loops: ngspice on the same deck (every
 node within 0.5 % of its peak, RMS over the run), the implicit (trapezoidal + Newton)
 loop, the convergence order of RK4 measured against a much finer RK4 run, and exact
 polynomial reproduction by the lines' wave interpolation.
@@ -19,7 +19,7 @@ from spinnet.engine.tran import tran
 from spinnet.errors import SimulationError
 from spinnet.netlist import flatten, parse
 
-TOL = 5e-3  # issue 4: 0.5 % of the peak, RMS over the run
+TOL = 5e-3  # 0.5 % of the peak, RMS over the run
 
 DECKS = dict(CASES)
 # the same detector without junction charge: the diode is a non-linear resistor of the
@@ -214,7 +214,7 @@ def test_stno_diode_detector_explicit_matches_ngspice(method, tmp_path):
     v_ng = np.trapezoid(ng["v(out)"][m], t_ng[m]) / (t_ng[m][-1] - t_ng[m][0])
     v_sp = r.dc("v(out)", 60e-9, 100e-9)
     # 0.2 mV rectified from 28 mV of RF (square law); measured 7.9e-5 relative (rk4 and
-    # dopri); 0.5 % allowed as in issue 4: both integrators, the oscillator's start-up
+    # dopri); 0.5 % allowed as in test_ngspice_tran.py: both integrators, the oscillator's start-up
     # (its low-pass state starts at 0)
     assert v_sp > 1e-4
     assert v_sp == pytest.approx(v_ng, rel=5e-3), (v_sp, v_ng)

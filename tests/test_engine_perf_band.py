@@ -68,7 +68,7 @@ def test_bench_chain_baseline_integrates_the_same_equations(monkeypatch, method,
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     import bench_chain as bc
 
-    from spinnet.engine import loop
+    from spinnet.engine import series_loop as loop
 
     monkeypatch.setattr(loop, "ENABLED", path == "loop")
     n = 4

@@ -1,4 +1,4 @@
-"""Diode rectification in ``.steady`` (issue 4, item a): a half-wave detector.
+"""Diode rectification in ``.steady``: a half-wave detector.
 
 ``V1 -> 50 ohm -> D (rs, cjo) -> out``, ``out`` smoothed by 100 pF || 100 kohm, a 100 MHz
 tone.  ``.steady`` iterates the DC operating point (junction law averaged over the tone,

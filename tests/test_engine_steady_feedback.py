@@ -1,4 +1,4 @@
-"""Feedback inside a level (issue 4, item c): Anderson acceleration against the fixed point.
+"""Feedback inside a level: Anderson acceleration against the fixed point.
 
 Two oscillator loops in one level (independent components, solved together): loop ``n``
 has positive feedback of slope close to 1 (the plain fixed point creeps), loop ``p`` strong

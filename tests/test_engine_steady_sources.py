@@ -1,4 +1,4 @@
-"""Periodic PULSE and PWL sources in ``.steady`` (issue 4, item b).
+"""Periodic PULSE and PWL sources in ``.steady``.
 
 A PULSE of period PER is its Fourier series (average as DC, harmonics k/PER as tones), so a
 linear network gets the exact periodic steady state up to the truncated harmonics; a PWL

@@ -1,5 +1,4 @@
-"""Oscillators whose frequency depends on their power (n != 0) in reactive components
-(issue 4, item d).
+"""Oscillators whose frequency depends on their power (n != 0) in reactive components.
 
 The oscillator's tone is re-solved at ``f0 + n p0(I)`` for every batch item (its current,
 hence its frequency, differs per item), iterated with the rest of its level.  Checked

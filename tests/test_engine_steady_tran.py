@@ -1,4 +1,4 @@
-"""The steady state against the transient engine on the same netlist (issue 4's figure).
+"""The steady state against the transient engine on the same netlist.
 
 A chain of three 2-terminal resonators in series on a line carrying two tones (crosstalk
 and beats included).  ``.tran`` integrates the level-1 oscillator kernel with the circuit;

@@ -141,7 +141,7 @@ def test_resonator_chain_rectifies_like_steady_formula(method, h, tol):
     big = max(abs(v) for v in formula)
     # against the oscillator's own closed-form linear response: integrator error only
     np.testing.assert_allclose(vdc, exact, atol=tol * big)
-    # against the narrow-line formula of physics.md: issue 4's 2 % of the largest voltage
+    # against the narrow-line formula of physics.md: 2 % of the largest voltage
     np.testing.assert_allclose(vdc, formula, atol=0.02 * big)
 
 
@@ -157,7 +157,7 @@ def test_resonator_chain_tran_matches_steady():
     got = [r.dc(p, 150e-9, 250e-9) for p in ("v(a,b)", "v(b,c)", "v(c)")]
     want = [float(st.v("a", "b")[0]), float(st.v("b", "c")[0]), float(st.v("c")[0])]
     big = max(abs(v) for v in want)
-    # issue 4: .tran reproduces .steady within 2 % of the largest chain voltage
+    # .tran reproduces .steady within 2 % of the largest chain voltage
     np.testing.assert_allclose(got, want, atol=0.02 * big)
 
 
@@ -246,7 +246,7 @@ def test_four_terminal_chain_tran_matches_steady():
     want = [float(st.v("c0")[0]), float(st.v("c1")[0])]
     big = max(abs(v) for v in want)
     assert big > 0
-    # issue 4: within 2 % of the largest chain voltage
+    # within 2 % of the largest chain voltage
     np.testing.assert_allclose(got, want, atol=0.02 * big)
 
 

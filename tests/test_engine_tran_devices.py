@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from spinnet.devices import drive, fieldline, macrospin, resonator, stno
-from spinnet.engine import integrators as it
+from spinnet.engine import time_loops as it
 from spinnet.engine.steady import steady
 from spinnet.engine.tran import tran
 from spinnet.errors import NetlistError, SimulationError

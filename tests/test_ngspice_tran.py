@@ -1,6 +1,6 @@
-"""spinnet's .tran against ngspice on the same decks (issue 4 validation).
+"""spinnet's .tran against ngspice on the same decks.
 
-Criterion (issue 4): every node voltage within 0.5 % of its peak, RMS over the run, after
+Criterion: every node voltage within 0.5 % of its peak, RMS over the run, after
 interpolating ngspice's adaptive time points onto spinnet's uniform grid.  Both simulators
 run with small steps (ngspice TMAX = TSTEP, reltol 1e-6), so the residual measures model
 and integrator agreement, not step-size error.
@@ -14,7 +14,7 @@ from ngspice_harness import NGSPICE, compare
 pytestmark = [pytest.mark.ngspice,
               pytest.mark.skipif(NGSPICE is None, reason="ngspice not installed")]
 
-TOL = 5e-3  # issue 4: 0.5 % of the peak, RMS over the run
+TOL = 5e-3  # 0.5 % of the peak, RMS over the run
 
 CASES = {
     # first-order low pass, driven from t = 0

@@ -43,6 +43,7 @@ def net(tmp_path):
     (["--workers", "0"], "--workers 0"),
     (["--seed", "-1"], "--seed -1"),
     (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "exclude each other"),
+    (["--analysis", "steady", "--scheduler", "nonsense"], "--scheduler"),
 ])
 def test_cli_errors_are_one_line(net, tmp_path, capsys, argv, message):
     other = tmp_path / "a_file"

@@ -256,3 +256,13 @@ def test_missing_dask_is_a_clear_error(monkeypatch):
     with pytest.raises(SpinnetError, match="--scheduler"):
         tasks.open_engine(scheduler="tcp://127.0.0.1:1", what="sweep")
     assert tasks.open_engine(1).kind == "serial"
+
+
+def test_tran_card_seed_is_the_default_base_seed():
+    nl = parse(RC.replace(".tran 0.1n 2n", ".tran 0.1n 2n seed=5"))
+    r = [1e3, 2e3]
+    res = sweep(nl, "r", r, analysis="tran", workers=1, progress=False)
+    np.testing.assert_array_equal(res.seeds, sweep_mod.point_seeds(5, r))
+    given = sweep(nl, "r", r, analysis="tran", workers=1, seed=0, progress=False)
+    np.testing.assert_array_equal(given.seeds, sweep_mod.point_seeds(0, r))
+    assert given.keys != res.keys

@@ -1,10 +1,11 @@
 """``spinnet check FILE...``: report every problem of each netlist, compiler style.
 
-Each problem prints as ``FILE:LINE:COL: error: message`` followed by the offending line and
-a caret under the column.  Exit status 0 when every file is valid, 1 otherwise.  Besides the
-parser and the structural checks (:func:`spinnet.netlist.check`) it validates device
-parameter ranges through ``spinnet.devices.registry.validate_flat`` when that module is
-available.
+Each problem prints as ``FILE:LINE:COL: error: message`` followed by an excerpt of the
+offending line and a caret under the column.  Exit status 0 when every file is valid, 1
+otherwise.  One pass finds every problem: syntax, structure, analysis options
+(:func:`spinnet.netlist.check`) and device parameter ranges (through
+``spinnet.devices.registry.validate_flat`` when that module is available), with "did you
+mean" for misspelled names.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import importlib
 import json
 import sys
 
-from ..errors import NetlistError, NetlistErrors, ParameterError, SourceLocation
+import numpy as np
+
+from ..errors import NetlistError, ParameterError, did_you_mean
 
 
 def add_parser(sub):
@@ -35,50 +38,64 @@ def _validator():
     return getattr(mod, "validate_flat", None)
 
 
-def _param_loc(flat, nl, exc: ParameterError) -> SourceLocation | None:
-    """Where the parameter of a :class:`ParameterError` was written (or its card)."""
-    pname = str(getattr(exc, "name", "")).lower()
-    dev = str(getattr(exc, "device", "")).lower()
-    for el in flat.elements:
-        if el.name.lower() == dev:
-            if pname == "value":
-                return el.locs.get("value", el.loc)
-            return el.locs.get("p:" + pname) or el.locs.get("m:" + pname) or el.loc
-    from ..netlist.scope import definitions
+def _unknown_hint(pe: ParameterError) -> str:
+    """"did you mean" for a device's unknown parameter (its error lists the known ones)."""
+    allowed = str(getattr(pe, "allowed", ""))
+    if getattr(pe, "value", None) is None or not allowed.startswith("known parameters: "):
+        return ""
+    known = [k.strip() for k in allowed[len("known parameters: "):].split(",")]
+    return did_you_mean(str(pe.name), known)
 
-    for circ, _chain in definitions(nl):
-        m = circ.models.get(dev)
-        if m is not None:
-            return m.locs.get("p:" + pname, m.loc)
-    return None
+
+def _describe(pe: ParameterError) -> str:
+    hint = _unknown_hint(pe)
+    if hint:
+        return (f"{pe.device}: unknown parameter {pe.name!r}; "
+                f"{pe.allowed}{hint}")
+    return str(pe)
+
+
+def _is_nan(value) -> bool:
+    try:
+        return bool(np.any(np.isnan(np.asarray(value, dtype=float))))
+    except (TypeError, ValueError):
+        return False
 
 
 def check_file(path: str) -> list[NetlistError]:
-    """Every problem of one netlist file (empty when it is valid)."""
-    from ..netlist import check, flatten, parse_file
+    """Every problem of one netlist file (empty when it is valid), found in one pass:
+    the cards that parse are checked for structure, analysis options and device
+    parameter ranges even when other cards did not parse."""
+    from ..netlist import locate_parameter, parse_file_collect
+    from ..netlist.checks import check_collect
 
-    try:
-        nl = parse_file(path)
-    except NetlistErrors as exc:
-        return list(exc.errors)
-    errors = list(check(nl))
-    if errors:
+    nl, errors = parse_file_collect(path)
+    if nl is None or any(e.fatal for e in errors):
         return errors
+    flat, more = check_collect(nl, partial=bool(errors))
+    def key(e):  # the parser and the checker may each say it, at two columns of a line
+        return (e.loc.file, e.loc.line, e.message) if e.loc else (None, None, e.message)
+
+    seen = {key(e) for e in errors}
+    for e in more:
+        if key(e) not in seen:
+            seen.add(key(e))
+            errors.append(e)
     validate = _validator()
-    if validate is None:
+    if validate is None or flat is None:
         return errors
-    try:
-        flat = flatten(nl)
-    except NetlistErrors as exc:
-        return list(exc.errors)
-    seen = set()
+    located = {str(e.loc) for e in errors}
+    reported = set()
     for pe in validate(flat):
-        loc = _param_loc(flat, nl, pe)
+        if _is_nan(getattr(pe, "value", None)):
+            continue  # a value that did not evaluate: reported where it is written
+        loc = locate_parameter(flat, getattr(pe, "device", ""), getattr(pe, "name", ""), nl)
         key = (str(loc), getattr(pe, "name", ""))
-        if key in seen:  # one sub-circuit card instantiated many times: report it once
-            continue
-        seen.add(key)
-        errors.append(NetlistError(str(pe), loc))
+        if key in reported or (loc is not None and str(loc) in located
+                               and getattr(pe, "name", "") == "value"):
+            continue  # one sub-circuit card instantiated many times: report it once
+        reported.add(key)
+        errors.append(NetlistError(_describe(pe), loc))
     return errors
 
 

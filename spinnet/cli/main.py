@@ -28,7 +28,7 @@ from concurrent.futures import BrokenExecutor
 from ..errors import NetlistError, NetlistErrors, ParameterError, SpinnetError
 
 #: Sub-commands, in the order ``spinnet --help`` lists them.
-COMMANDS = ["check", "run", "plot", "sweep", "train", "compile", "eval", "mnist", "info"]
+COMMANDS = ["check", "run", "plot", "sweep", "train", "compile", "eval", "mnist", "info", "explore"]
 
 
 class _UsageError(SystemExit):

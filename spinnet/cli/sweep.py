@@ -38,7 +38,9 @@ def add_parser(sub):
                         "serial for .steady, one per core for .tran)")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="run the points on the Dask scheduler at ADDRESS (tcp://HOST:PORT)")
-    p.add_argument("--seed", type=int, default=0, help="base seed of the per-point seeds")
+    p.add_argument("--seed", type=int, default=None,
+                   help="base seed of the per-point seeds (default: the .tran card's seed=, "
+                        "else 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
     return p
@@ -64,7 +66,7 @@ def run(args) -> int:
         raise SpinnetError(f"-o {args.outdir}: exists and is not a folder")
     if args.workers is not None and args.workers < 1:
         raise SpinnetError(f"--workers {args.workers}: must be an integer >= 1")
-    if args.seed < 0:
+    if args.seed is not None and args.seed < 0:
         raise SpinnetError(f"--seed {args.seed}: must be an integer >= 0")
     if args.workers is not None and args.scheduler is not None:
         raise SpinnetError("--workers and --scheduler exclude each other (the scheduler's "

@@ -17,8 +17,8 @@ from . import (
                vccs,
 )
 from .params import ParamSpec, bind
-from .registry import MODEL_TYPES, bind_element, validate_flat
+from .registry import KINDS, DeviceKind, bind_element, register, validate_flat
 
-__all__ = ["MODEL_TYPES", "ParamSpec", "bind", "bind_element", "diode", "fieldline",
-           "macrospin", "params", "passive", "resonator", "sources", "stno", "tline",
+__all__ = ["KINDS", "DeviceKind", "ParamSpec", "bind", "bind_element", "diode", "fieldline",
+           "macrospin", "params", "passive", "resonator", "sources", "stno", "register", "tline",
            "validate_flat", "variability", "vccs"]

@@ -129,8 +129,33 @@ N_STATES = 3
 #: Corner of the low-pass that separates the DC bias from an injected RF current, in units
 #: of f0: far below the oscillation, so the RF passes (|H| <= 1/20 at f0).
 INJ_CORNER = 1.0 / 20.0
-COLS = ("f0", "n", "q", "ith", "gamma_g", "r", "dr", "kinj", "diff", "c0")
-F0, NSHIFT, Q_, ITH, GG, RR, DR, KINJ, DIFF, C0 = range(len(COLS))
+COLS = ("f0", "n", "q", "ith", "gamma_g", "r", "dr", "kinj", "diff", "c0", "imax")
+F0, NSHIFT, Q_, ITH, GG, RR, DR, KINJ, DIFF, C0, IMAX = range(len(COLS))
+
+
+def emission_current(current, imax):
+    """The current that sets an oscillator's power, frequency and emitted EMF: ``I``
+    clamped at ``imax`` (the neuron's activation clamp).  Both analyses use it: the
+    steady state's emission ``min(I, imax) dr sqrt(p0(min(I, imax)))`` and the kernel's
+    gain and EMF ``dr Re(c) min(I, imax)`` (the DC drop stays ``r I``)."""
+    return np.minimum(current, imax)
+
+
+def growth_rate(row, current) -> float:
+    """Linear growth rate (1/s) of the amplitude at ``p = 0``: ``gamma_g (|I|/ith - 1)``.
+
+    An implicit step ``h`` follows the start of the oscillation only while
+    ``growth_rate * h`` stays below :data:`IMPLICIT_GROWTH_LIMIT` of its method: beyond
+    it backward Euler turns the growth into decay (the oscillator dies, p = 0) and the
+    trapezoidal rule into a sign flip per step (p stays at its seed).
+    """
+    return float(row[GG] * (min(abs(float(current)), row[IMAX]) / row[ITH] - 1.0))
+
+
+#: Largest ``growth_rate * h`` at which an implicit method's amplification still grows
+#: monotonically: ``1/(1 - x)`` (backward Euler) and ``(1 + x/2)/(1 - x/2)`` (trapezoidal)
+#: are positive and above 1 for ``0 < x < 1`` and ``0 < x < 2``.
+IMPLICIT_GROWTH_LIMIT = {"be": 1.0, "trap": 2.0}
 
 
 def pack(params_list) -> np.ndarray:
@@ -139,7 +164,7 @@ def pack(params_list) -> np.ndarray:
     for i, p in enumerate(params_list):
         diff = p["gamma_g"] * KB * p["temp"] / p["e0"]
         rows[i] = (p["f0"], p["n"], p["q"], p["ith"], p["gamma_g"], p["r"], p["dr"],
-                   p["kinj"], diff, p["c0"])
+                   p["kinj"], diff, p["c0"], p["imax"])
     return rows
 
 
@@ -161,13 +186,15 @@ def resistance(row, state):
 def deriv(row, state, current, dfr, out):
     """Write ``d(Re c, Im c)/dt`` for the current ``current`` (A) through the device.
 
-    ``dfr`` shifts ``f0`` (Hz), so a field line may tune an oscillator too.
+    The gain sees the current clamped at ``imax`` (the activation clamp, as in
+    :func:`emission_current`).  ``dfr`` shifts ``f0`` (Hz), so a field line may tune an
+    oscillator too.
     """
     x, y = state[0], state[1]
     p = x * x + y * y
     w = 2.0 * np.pi * (row[F0] + dfr + row[NSHIFT] * p)
     gp = row[GG] * (1.0 + row[Q_] * p)
-    gm = row[GG] / row[ITH] * current * (1.0 - p)
+    gm = row[GG] / row[ITH] * min(current, row[IMAX]) * (1.0 - p)
     lam = gm - gp
     # -i w c = -i w (x + i y) = w y - i w x
     out[0] = w * y + lam * x + row[KINJ] * (current - state[2])
@@ -192,7 +219,7 @@ def deriv_ref(row, state, current, dfr=0.0):
     p = np.abs(c) ** 2
     w = 2 * np.pi * (row[..., F0] + dfr + row[..., NSHIFT] * p)
     gp = row[..., GG] * (1 + row[..., Q_] * p)
-    gm = row[..., GG] / row[..., ITH] * current * (1 - p)
+    gm = row[..., GG] / row[..., ITH] * np.minimum(current, row[..., IMAX]) * (1 - p)
     dc = -1j * w * c - gp * c + gm * c + row[..., KINJ] * (current - state[..., 2])
     dlp = 2 * np.pi * INJ_CORNER * row[..., F0] * (current - state[..., 2])
     return np.stack([dc.real, dc.imag, dlp], axis=-1)

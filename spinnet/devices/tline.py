@@ -35,6 +35,18 @@ def bind(device: str, given: dict | None) -> dict:
     return _bind(device, SPECS, g)
 
 
+def bind_element(device: str, params: dict | None, value=None) -> tuple[float, float]:
+    """``(z0, td)`` of a ``T`` element from its instance parameters (``zo`` is SPICE's
+    spelling of ``z0``; a positional value is ``z0``); unknown names are refused."""
+    g = {str(k).lower(): v for k, v in (params or {}).items()}
+    if "zo" in g:
+        g.setdefault("z0", g.pop("zo"))
+    if value is not None:
+        g.setdefault("z0", value)
+    p = bind(device, g)
+    return float(p["z0"]), float(p["td"])
+
+
 @njit(cache=True)
 def delayed(times, values, n, t):
     """Linear interpolation of ``values[:n]`` (at increasing ``times[:n]``) at time ``t``.

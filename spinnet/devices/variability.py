@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from ..errors import ParameterError
-from .registry import MODEL_TYPES
+from .registry import model_kinds
 
 
 def _elements(flat):
@@ -59,11 +59,10 @@ def apply(flat, spread: dict[str, float], seed: int):
             el.value = v * (1.0 + values[kind] * rng.standard_normal(v.shape)) \
                 if v.ndim else float(v * (1.0 + values[kind] * rng.standard_normal()))
         mtype = getattr(el, "model_type", None)
-        module = MODEL_TYPES.get(str(mtype).lower()) if mtype else None
-        if module is None or not spread_l:
+        kind = model_kinds().get(str(mtype).lower()) if mtype else None
+        if kind is None or not spread_l:
             continue
-        specs = module.all_specs() if hasattr(module, "all_specs") else module.SPECS
-        names = {s.name: s for s in specs}
+        names = {s.name: s for s in kind.all_specs}
         params = dict(el.params or {})
         for name, sigma in spread_l.items():
             if name not in names or sigma == 0.0:

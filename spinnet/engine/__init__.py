@@ -8,6 +8,7 @@ spinnet.engine.sweep import ...``.
 
 from __future__ import annotations
 
+from .bound import BoundCircuit, bind_circuit, flat_circuit
 from .elaborate import System, elaborate
 from .result import Result
 from .run import run
@@ -15,5 +16,5 @@ from .steady import SteadyResult, steady
 from .sweep import SweepResult, sweep
 from .tran import tran
 
-__all__ = ["System", "elaborate", "tran", "Result", "steady", "SteadyResult", "sweep",
-           "SweepResult", "run"]
+__all__ = ["BoundCircuit", "bind_circuit", "flat_circuit", "System", "elaborate", "tran",
+           "Result", "steady", "SteadyResult", "sweep", "SweepResult", "run"]

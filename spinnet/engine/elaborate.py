@@ -22,8 +22,10 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
 
 from ..devices import diode as _diode
+from ..devices import registry as _registry
 from ..errors import NetlistError, ParameterError, SimulationError
 from . import mna
+from .bound import BoundCircuit, bind_circuit
 
 GROUND = "0"
 _I64 = np.int64
@@ -156,9 +158,11 @@ def _bind_params(el, module, given=None):
 
 
 def _junction_kind(el) -> int:
-    mt = (el.model_type or "").lower()
-    if mt == "stno":
+    dk = _registry.kind_of(el)
+    if dk.tran_kernel == _registry.KERNEL_STNO:
         return QK_STNO
+    if dk.tran_kernel == _registry.KERNEL_LINEAR_STATE:
+        return QK_LIN
     lv = _param(el, "level", (el.model_params or {}).get("level", 1.0))
     try:
         lv = float(lv)
@@ -191,7 +195,8 @@ def _lin_batch(els, kinds) -> dict:
     groups: dict = {}
     card_keys: dict = {}
     for k, el in enumerate(els):
-        if kinds[k] != QK_LIN or len(el.nodes) not in (2, 4):
+        if kinds[k] != QK_LIN or len(el.nodes) not in (2, 4) or \
+                (el.model_type or "").lower() != "sdr":
             continue
         inst = {str(kk).lower(): v for kk, v in (el.params or {}).items() if kk != "targets"}
         if not all(_scalar(v) for v in inst.values()):
@@ -292,6 +297,13 @@ def _resonator_rows(els, kinds=None):
             n_ext.append(0)
             ext0.append(np.zeros(0))
             continue
+        dk = _registry.kind_of(el)
+        if dk.tran_kernel == _registry.KERNEL_LINEAR_STATE:
+            out[k], u0[k] = _linear_state_row(el, dk)
+            dev_rows.append(np.zeros(1))
+            n_ext.append(0)
+            ext0.append(np.zeros(0))
+            continue
         if kind == QK_STNO:
             if len(el.nodes) != 2:
                 raise _fail(el, "an STNO has 2 terminals")
@@ -318,7 +330,7 @@ def _resonator_rows(els, kinds=None):
             out[k, mna.Q_RX] = 1.0  # R = RB + u1, u1 written from m before every solve
             u0[k, 0] = macrospin.resistance(row, m0)
             if len(el.nodes) == 4:
-                # like a 4-terminal level-1 junction (H4): kappa times the drive-line
+                # like a 4-terminal level-1 junction: kappa times the drive-line
                 # current drives the LLGS, the chain sees R(m) and the EMF
                 # kappa (R(m) - R(m0)) i_line; RB = R(m0) so that u1 = R - R(m0)
                 kap = _num(el, {str(kk).lower(): v for kk, v in given.items()}
@@ -367,6 +379,23 @@ def _resonator_rows(els, kinds=None):
     return out, scale, qp, n_ext, ext0, u0, sig
 
 
+def _linear_state_row(el, dk) -> tuple[np.ndarray, np.ndarray]:
+    """The ``mna.Q_*`` row and initial states of a kind integrated through its
+    :class:`~spinnet.devices.registry.LinearStateModel` (unscaled states)."""
+    if len(el.nodes) != 2:
+        raise _fail(el, f"a {dk.key} element has 2 terminals")
+    given = dict(el.model_params or {})
+    given.update({k: v for k, v in (el.params or {}).items() if not isinstance(v, str)})
+    p = dk.bind(_name(el), given)
+    m = dk.linear_model(p)
+    F = np.asarray(m.F, dtype=float).reshape(2, 2)
+    B = np.asarray(m.B, dtype=float).reshape(2)
+    row = np.array([m.rb, m.rx, m.rv, F[0, 0], F[0, 1], F[1, 0], F[1, 1], B[0], B[1], 0.0])
+    if not np.all(np.isfinite(row)):
+        raise SimulationError("linear state model is not finite", device=_name(el))
+    return row, np.asarray(m.u0, dtype=float).reshape(2)
+
+
 def _fline_row(el) -> tuple[float, list[float]]:
     """Conductance and shift parameters ``(w, slope, h0, ms, mode)`` of a field line."""
     from ..devices import fieldline
@@ -379,6 +408,44 @@ def _fline_row(el) -> tuple[float, list[float]]:
     slope *= 4.0
     return 1.0 / float(p["r"]), [float(p["w"]), slope, float(p["h0"]), float(p["ms"]),
                                  float(p["mode"])]
+
+
+def _tline_row(el, bound: dict | None = None) -> tuple[float, float]:
+    """``(z0, td)`` of a ``T`` element, bound by :mod:`..devices.tline` (``bound``: its
+    parameters bound already by :func:`.bound.bind_circuit`)."""
+    from ..devices import tline
+
+    if bound is not None and el.value is None:
+        return float(bound["z0"]), float(bound["td"])
+    try:
+        return tline.bind_element(_name(el), el.params, el.value)
+    except ParameterError as exc:
+        exc.loc = getattr(el, "loc", None)
+        raise
+
+
+def _vccs_row(el, bound: dict | None = None) -> tuple[float, float, float, float]:
+    """``(gm, imin, imax, clamped)`` of a ``G`` element, bound by :mod:`..devices.vccs`
+    (``bound``: its clamp bound already by :func:`.bound.bind_circuit`)."""
+    from ..devices import vccs
+
+    given = {str(k).lower(): v for k, v in (bound or el.params or {}).items() if k != "gm"}
+    given["gm"] = _num(el, el.value, "transconductance")
+    try:
+        p = vccs.bind(_name(el), given)
+    except ParameterError as exc:
+        exc.loc = getattr(el, "loc", None)   # where the element was written
+        raise
+    imin, imax = _num_inf(el, p["imin"], "imin"), _num_inf(el, p["imax"], "imax")
+    clamped = math.isfinite(imin) or math.isfinite(imax)
+    return float(p["gm"]), imin, imax, 1.0 if clamped else 0.0
+
+
+def _num_inf(el, value, what: str) -> float:
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim != 0:
+        raise _fail(el, f"{what} must be a single number for a transient")
+    return float(arr)
 
 
 def _diode_row(el, options=None) -> tuple[np.ndarray, float]:
@@ -438,52 +505,43 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     NetlistError, ParameterError, SimulationError
         An element kind or value the transient cannot handle.
     """
-    els = list(flat.elements.values()) if isinstance(flat.elements, dict) else \
-        list(flat.elements)
-    nets: list[str] = []
-    net_idx: dict[str, int] = {}
+    bc = flat if isinstance(flat, BoundCircuit) else bind_circuit(flat, bind_params=False)
+    flat = bc.flat
+    els = [b.el for b in bc.elements]
+    nets: list[str] = list(bc.nets)
+    net_idx: dict[str, int] = dict(bc.net_index)
 
     def node(name) -> int:
-        name = str(name).lower()
-        if name in (GROUND, "gnd"):
-            return -1
-        if name not in net_idx:
-            net_idx[name] = len(nets)
-            nets.append(name)
-        return net_idx[name]
+        return -1 if str(name).lower() in (GROUND, "gnd") else net_idx[str(name).lower()]
 
     by_kind: dict[str, list] = {k: [] for k in "RCLVIGEDTNQ"}
+    bound_of: dict[int, object] = {}      # id(el) -> its BoundElement
     flines: list = []
     elements: dict[str, object] = {}
-    for el in els:
-        kind = str(el.kind).upper()
+    for b in bc.elements:
+        el, dk = b.el, b.kind
         elements[_name(el).lower()] = el
-        for nd in el.nodes:
-            node(nd)
-        if kind == "N":
-            mt = (el.model_type or "").lower()
-            if mt in ("sdr", "stno"):
-                if len(el.nodes) not in (2, 4):
-                    raise _fail(el, "a resonator has 2 or 4 terminals")
-                by_kind["Q"].append(el)
-                continue
-            if mt == "fline":
-                flines.append(el)
-                continue
-            raise SimulationError(f"device model type {mt!r} is not supported by .tran",
-                                  device=_name(el), hint="sdr, stno or fline models")
-        if kind not in by_kind or kind == "Q":
-            raise _fail(el, f"element kind {kind!r} is not supported by .tran")
-        by_kind[kind].append(el)
+        bound_of[id(el)] = b
+        if dk.tran_kernel is None:
+            what = f"device model type {el.model_type!r}" if el.model_type else \
+                f"element kind {str(el.kind).upper()!r}"
+            raise _fail(el, f"{what} is not supported by .tran")
+        if dk.tran_kernel == _registry.KERNEL_FIELDLINE:
+            flines.append(el)
+        elif dk.tran_kernel == _registry.KERNEL_STAMP:
+            by_kind[dk.letter].append(el)
+        else:
+            by_kind["Q"].append(el)
 
-    # diodes with series resistance get an internal node
+    # diodes with series resistance get an internal node (numbered by bind_circuit)
     diodes = []
     extra_r = []
     for el in by_kind["D"]:
+        b = bound_of[id(el)]
         par, rs = _diode_row(el, getattr(flat, "options", None))
-        a_, k_ = node(el.nodes[0]), node(el.nodes[1])
+        a_, k_ = b.nodes
         if rs > 0:
-            a_int = node(f"{_name(el).lower()}#a")
+            a_int = bc.diode_internal[b.index]
             extra_r.append((a_, a_int, 1.0 / rs))
             a_ = a_int
         diodes.append((a_, k_, par))
@@ -540,21 +598,12 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
             raise _fail(el, "needs four nodes")
         return tuple(node(n) for n in el.nodes)
 
-    g_rows = [(*four(el), _num(el, el.value, "transconductance")) for el in by_kind["G"]]
+    g_rows = [(*four(el), *_vccs_row(el, bound_of[id(el)].params)) for el in by_kind["G"]]
     e_rows = [(*four(el), _num(el, el.value, "gain"), branch(el)) for el in by_kind["E"]]
 
     t_rows = []
     for el in by_kind["T"]:
-        z0 = _num(el, _param(el, "z0", 50.0), "z0")
-        td = _param(el, "td")
-        if td is None:
-            f = _param(el, "f")
-            if f is None:
-                raise _fail(el, "transmission line needs TD= (or F= [NL=])")
-            td = _num(el, _param(el, "nl", 0.25), "nl") / _num(el, f, "f")
-        td = _num(el, td, "td")
-        if not z0 > 0 or not td > 0:
-            raise ParameterError(_name(el), "z0/td", (z0, td), "ohm/s", "> 0")
+        z0, td = _tline_row(el, bound_of[id(el)].params)
         br = branch(el, f"i({_name(el).lower()})")
         branch(el, f"i({_name(el).lower()},2)")
         t_rows.append((*four(el), z0, td, br))
@@ -578,14 +627,12 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     q_index = {_name(el).lower(): k for k, el in enumerate(by_kind["Q"])}
     targets = []
     for f, el in enumerate(flines):
-        tg = _param(el, "targets", ())
-        if isinstance(tg, str):
-            tg = tuple(tg.split())
-        for t_name in tg:
-            q = q_index.get(str(t_name).lower())
-            if q is None:
-                raise _fail(el, f"target {t_name!r} is not a resonator or oscillator of "
-                                "this circuit")
+        for j in bound_of[id(el)].targets:
+            t_name = _name(bc.elements[j].el)
+            q = q_index[t_name.lower()]
+            if _registry.kind_of(by_kind["Q"][q]).tran_kernel == \
+                    _registry.KERNEL_LINEAR_STATE:
+                raise _fail(el, f"target {t_name!r} has no resonance to shift")
             targets.append((f, q))
             if qkinds[q] == QK_LIN:
                 qkinds[q] = QK_RES
@@ -593,7 +640,8 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
         st = n_unk_br + 2 * k
         q_rows[k].append(st)
         nm = _name(el).lower()
-        lab = {QK_STNO: ("re", "im"), QK_MAC: ("rm", "0")}.get(qkinds[k], ("x", "dx"))
+        dk = _registry.kind_of(el)
+        lab = dk.extra.get("level2_states", dk.states) if qkinds[k] == QK_MAC else dk.states
         names += [f"state({nm},{lab[0]})", f"state({nm},{lab[1]})"]
         owner += [_name(el), _name(el)]
         res_names.append(_name(el))
@@ -648,13 +696,13 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     table(mna.K_L, [((a_, b_, -1, -1, br), (v,)) for a_, b_, v, br in l_rows])
     table(mna.K_V, [((a_, b_, -1, -1, br, s_), ()) for a_, b_, br, s_ in v_rows])
     table(mna.K_I, [((a_, b_, -1, -1, -1, s_), ()) for a_, b_, s_ in i_rows])
-    table(mna.K_G, [((a_, b_, c_, d_), (g_,)) for a_, b_, c_, d_, g_ in g_rows])
+    table(mna.K_G, [((a_, b_, c_, d_), gp) for a_, b_, c_, d_, *gp in g_rows])
     table(mna.K_E, [((a_, b_, c_, d_, br), (g_,)) for a_, b_, c_, d_, g_, br in e_rows])
     table(mna.K_AM, [((a_, b_, -1, -1, br), ()) for a_, b_, br in am_rows])
     table(mna.K_D, [((a_, k_), tuple(p_)) for a_, k_, p_ in diodes])
     table(mna.K_T, [((a_, b_, c_, d_, br), (z, td_)) for a_, b_, c_, d_, z, td_, br
                     in t_rows])
-    table(mna.K_Q, [((a_, b_, st, drv, br), tuple(q_par[k]))
+    table(mna.K_Q, [((a_, b_, st, drv, br), (*q_par[k], 0.0, _q_imax(qkinds[k], q_dev[k])))
                     for k, (a_, b_, br, drv, st) in enumerate(q_rows)])
     a = mna.Arrays(
         perm=perm,
@@ -720,7 +768,7 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
                               dims=np.array([n, n_nodes, kl_alg, ku_alg], dtype=_I64)),
         nets=nets, unknown_names=names, elements=elements, owner=owner,
         components=comps, resonators=res_names, state_scale=state_scale,
-        nonlinear=bool(diodes) or bool(q_rows),
+        nonlinear=bool(diodes) or bool(q_rows) or any(r[7] for r in g_rows),
         has_dynamic_matrix=bool(q_rows),
         n_states=n_states, dev=dev, x0=x0, sigma=sigma,
         kernel_devices=bool(fl_rows) or any(k != QK_LIN for k in qkinds),
@@ -728,6 +776,13 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     )
     sys_.probes = _probe_map(sys_)
     return sys_
+
+
+def _q_imax(kind: int, dev_row: np.ndarray) -> float:
+    """The ``mna.Q_IMAX`` column: an STNO's activation clamp, 0 (none) otherwise."""
+    from ..devices import stno
+
+    return float(dev_row[stno.IMAX]) if kind == QK_STNO else 0.0
 
 
 def _band_order(links, n: int) -> tuple[np.ndarray, int, int]:

@@ -1,6 +1,6 @@
 """Explicit time loops (RK4, stochastic Heun, adaptive Dormand-Prince 5(4)) on the state
 vector ``s = [vC | iL | resonator states | device states | diode junction voltages]`` (see
-:mod:`spinnet.engine.integrators`).
+:mod:`spinnet.engine.time_loops`).
 
 Diodes: a diode with junction charge (``CJO`` or ``TT`` > 0) keeps its junction voltage as
 a state, like a capacitor: in the algebraic network of a stage it is a voltage source on an
@@ -29,22 +29,6 @@ from ..devices import macrospin as _mac
 from ..devices import resonator as _res
 from ..devices import stno as _stno
 from ..devices.fieldline import GAMMA_MU0_2PI
-from .loop_util import (
-    _QK_LIN,
-    _QK_MAC,
-    _QK_RES,
-    _QK_STNO,
-    BLOWUP,
-    NEWTON,
-    OK,
-    SINGULAR,
-    STEP,
-    _cnt,
-    _dpar,
-    _port,
-    _vd,
-    _work,
-)
 from .mna import (
     D_CJO,
     D_TT,
@@ -73,6 +57,22 @@ from .mna import (
     diode_qc,
     pnjlim,
     unpermute,
+)
+from .time_loop_shared import (
+    _QK_LIN,
+    _QK_MAC,
+    _QK_RES,
+    _QK_STNO,
+    BLOWUP,
+    NEWTON,
+    OK,
+    SINGULAR,
+    STEP,
+    _cnt,
+    _dpar,
+    _port,
+    _vd,
+    _work,
 )
 
 # ---------------------------------------------------------------------------------------

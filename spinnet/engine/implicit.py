@@ -1,5 +1,5 @@
 """Theta-method time loop (trapezoidal / backward Euler) with Newton, the DC operating
-point, and the transmission lines' history (see :mod:`spinnet.engine.integrators`).
+point, and the transmission lines' history (see :mod:`spinnet.engine.time_loops`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import numpy as np
 from numba import njit
 
 from . import implicit_dev as _dev
-from .loop_util import BLOWUP, NEWTON, OK, SINGULAR, _cnt, _dpar, _finite_check, _port, _vd, _work
 from .mna import (
     DKL,
     DKU,
@@ -36,6 +35,18 @@ from .mna import (
     rhs_tran,
     sparse_solve,
     unpermute,
+)
+from .time_loop_shared import (
+    BLOWUP,
+    NEWTON,
+    OK,
+    SINGULAR,
+    _cnt,
+    _dpar,
+    _finite_check,
+    _port,
+    _vd,
+    _work,
 )
 
 

@@ -22,11 +22,11 @@ accepted step, as the explicit loops do.
 Arrays of the implicit device workspace ``kw`` (from :func:`dev_workspace`):
 ``kidx`` (junction index per kernel device), ``Y``/``Yn``/``Fn`` (state, previous state, its
 derivative; 3 columns), ``G0``/``G1``, ``lin`` (per device ``[R*, c0, c1, i*, idr*]``),
-``dfr`` (per junction shift), ``sc`` (scratch).
+``dfr`` (per junction shift), ``sc`` (scratch).  ``lin[:, 5]``: the constant EMF of a
+clamped oscillator (``lin[:, 0]`` is then ``RB`` and ``lin[:, 3]`` its ``imax``).
 
-Developers: the compiled loops of :mod:`.implicit` carry these functions inside their
-numba cache; after editing this module delete ``spinnet/engine/__pycache__/implicit*.nb*``
-(touching ``implicit.py`` was not always enough) or the old code keeps running.
+The compiled loops of :mod:`.implicit` inline these functions; their numba cache is keyed
+by the sources of every numba-using module (:mod:`spinnet._jitcache`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from ..devices import macrospin as _mac
 from ..devices import resonator as _res
 from ..devices import stno as _stno
 from .explicit import fline_shift
-from .loop_util import _QK_LIN, _QK_MAC, _QK_RES, _QK_STNO, _cnt, _port
 from .mna import (
     IA,
     IB,
@@ -57,6 +56,7 @@ from .mna import (
     Q_RX,
     band_add,
 )
+from .time_loop_shared import _QK_LIN, _QK_MAC, _QK_RES, _QK_STNO, _cnt, _port
 
 # forward-difference step relative to a state's size (sqrt of the machine epsilon)
 _FD = 1.5e-8
@@ -92,7 +92,7 @@ def dev_workspace(a, dv):
             kidx[j] = k
             j += 1
     return (kidx, np.zeros((nk, 3)), np.zeros((nk, 3)), np.zeros((nk, 3)),
-            np.zeros((nk, 3)), np.zeros((nk, 3)), np.zeros((nk, 5)),
+            np.zeros((nk, 3)), np.zeros((nk, 3)), np.zeros((nk, 6)),
             np.zeros(max(qk.shape[0], 1)), np.zeros(16))
 
 
@@ -274,6 +274,12 @@ def linearise(a, dv, x, h, theta, kw):
         lin[d, 2] = c1
         lin[d, 3] = x[a.ix[r, IBR]]
         lin[d, 4] = idr
+        lin[d, 5] = 0.0
+        if kind == _QK_STNO and lin[d, 3] > row[_stno.IMAX]:
+            # clamped EMF rx y0 min(i, imax): flat in i, its state's change times imax
+            lin[d, 0] = fxr[Q_RB]
+            lin[d, 3] = row[_stno.IMAX]
+            lin[d, 5] = fxr[Q_RX] * y[0] * row[_stno.IMAX]
 
 
 @njit(cache=True)
@@ -300,7 +306,7 @@ def stamp(a, dv, B, rhs, kw):
         if kap != 0.0:
             band_add(B, perm, kl, br, drv, -kap * (rs - a.fx[r, Q_RB]))
         band_add(B, perm, kl, br, drv, -wt * c1)
-        rhs[perm[br]] += wt * (c0 - c1 * id0)
+        rhs[perm[br]] += wt * (c0 - c1 * id0) + lin[d, 5]
         p1, p2 = _probe(qk[k], a.fx[r], qp[k], Y[d])
         band_add(B, perm, kl, st, st, 1.0)
         band_add(B, perm, kl, st + 1, st + 1, 1.0)

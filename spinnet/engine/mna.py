@@ -15,9 +15,8 @@ same band structure) holds for the three assembly modes:
 The matrix is kept in band storage after a reverse Cuthill-McKee permutation (done in
 :mod:`spinnet.engine.elaborate`) so that a chain of N resonators costs O(N) per solve.
 
-Developers: numba's on-disk cache does not track calls across files; after editing this
-module, touch ``integrators.py`` (or delete ``spinnet/engine/__pycache__/*.nb*``) or the
-cached time loops keep running the old stamps.
+The numba cache is keyed by the sources of every numba-using module
+(:mod:`spinnet._jitcache`), so loops that inline these stamps recompile when they change.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ import numpy as np
 from numba import njit
 
 from ..devices import diode as _diode
+from ..devices import vccs as _vccs
 
 MODE_TRAN, MODE_ALG, MODE_DC = 0, 1, 2
 
@@ -45,6 +45,12 @@ Q_RB, Q_RX, Q_RV, Q_F00, Q_F01, Q_F10, Q_F11, Q_B0, Q_B1, Q_KAP, Q_NCOL = range(
 # set (1.0) by the implicit loop on junctions it integrates through their device kernels
 # (STNO, macrospin, field-line target: spinnet.engine.implicit_dev); _stamp_q_tran skips them
 Q_KERN = Q_NCOL
+# an oscillator's activation clamp (STNO ``imax``; 0: none): its EMF ``RX u1`` multiplies
+# ``min(i, imax)`` instead of ``i`` (devices/stno.py emission_current)
+Q_IMAX = Q_NCOL + 1
+# VCCS columns: transconductance, output clamp, and 1.0 when the clamp is finite (the
+# stamp is then linearised at the iterate and the circuit counts as nonlinear)
+G_GM, G_IMIN, G_IMAX, G_CLAMP = 0, 1, 2, 3
 
 VT_300 = 1.380649e-23 * 300.15 / 1.602176634e-19  # thermal voltage at SPICE's 27 degC
 GMIN = 1e-12  # SPICE's default conductance across every junction (keeps matrices regular)
@@ -54,7 +60,7 @@ K_R, K_C, K_L, K_V, K_I, K_G, K_E, K_AM, K_D, K_T, K_Q, N_KINDS = range(12)
 # integer columns of ix: nodes a b c d (-1 = ground), branch unknown, extra (source index
 # of V/I).  Resonators keep their first state unknown in c and the drive current in d.
 IA, IB, IC, ID, IBR, IX5 = range(6)
-N_ICOL, N_FCOL = 6, 11
+N_ICOL, N_FCOL = 6, 12
 # dims
 DN, DNODES, DKL, DKU = range(4)
 
@@ -387,9 +393,10 @@ def _stamp_q_tran(perm, kl, ix, fx, kr, B, rhs, h, theta, x_prev, ys):
 
 
 @njit(cache=True)
-def _stamp_q_frozen(perm, kl, ix, fx, kr, B, rhs, alg, ys, off0):
+def _stamp_q_frozen(perm, kl, ix, fx, kr, B, rhs, alg, ys, off0, xs):
     """Resonator stamps with frozen states (MODE_ALG: from the ODE state vector ``ys``
-    at ``off0``; MODE_DC: from the unknowns ``ys``)."""
+    at ``off0``; MODE_DC: from the unknowns ``ys``).  ``xs``: the unknowns whose junction
+    current decides whether an oscillator's clamp ``Q_IMAX`` is active."""
     for k in range(kr[K_Q, 1] - kr[K_Q, 0]):
         r = kr[K_Q, 0] + k
         i, j, br, st, drv = ix[r, IA], ix[r, IB], ix[r, IBR], ix[r, IC], ix[r, ID]
@@ -400,7 +407,13 @@ def _stamp_q_frozen(perm, kl, ix, fx, kr, B, rhs, alg, ys, off0):
         band_add(B, perm, kl, br, j, -1.0)
         off = off0 + 2 * k if alg else st
         u1, u2 = ys[off], ys[off + 1]
-        band_add(B, perm, kl, br, br, -(rb + rx * u1 + rv * u2))
+        imx = fx[r, Q_IMAX]
+        if imx > 0.0 and xs[br] > imx:
+            # clamped oscillator: v - rb i = rx u1 imax (rv = 0 for an STNO)
+            band_add(B, perm, kl, br, br, -rb)
+            rhs[perm[br]] += rx * u1 * imx
+        else:
+            band_add(B, perm, kl, br, br, -(rb + rx * u1 + rv * u2))
         if kap != 0.0:
             band_add(B, perm, kl, br, drv, -kap * (rx * u1 + rv * u2))
         band_add(B, perm, kl, st, st, 1.0)
@@ -499,13 +512,26 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
             rhs[perm[ix[r, IA]]] -= val
         if ix[r, IB] >= 0:
             rhs[perm[ix[r, IB]]] += val
-    # VCCS: gm (vc - vd) from a to b
+    # VCCS: gm (vc - vd) from a to b, clamped to [G_IMIN, G_IMAX]: linearised at the
+    # control voltage of the iterate (MODE_ALG: of the previous solution ``x_prev``)
     for r in range(kr[K_G, 0], kr[K_G, 1]):
-        gm = fx[r, 0]
+        gm = fx[r, G_GM]
+        ieq = 0.0
+        if fx[r, G_CLAMP] != 0.0:
+            xs = x_prev if mode == MODE_ALG else ys
+            vc = _vdiff(xs, ix[r, IC], ix[r, ID])
+            i0, g0 = _vccs.current_nb(vc, gm, fx[r, G_IMIN], fx[r, G_IMAX])
+            ieq = i0 - g0 * vc
+            gm = g0
         band_add(B, perm, kl, ix[r, IA], ix[r, IC], gm)
         band_add(B, perm, kl, ix[r, IA], ix[r, ID], -gm)
         band_add(B, perm, kl, ix[r, IB], ix[r, IC], -gm)
         band_add(B, perm, kl, ix[r, IB], ix[r, ID], gm)
+        if ieq != 0.0:
+            if ix[r, IA] >= 0:
+                rhs[perm[ix[r, IA]]] -= ieq
+            if ix[r, IB] >= 0:
+                rhs[perm[ix[r, IB]]] += ieq
     # VCVS
     for r in range(kr[K_E, 0], kr[K_E, 1]):
         i, j, br, gain = ix[r, IA], ix[r, IB], ix[r, IBR], fx[r, 0]
@@ -569,7 +595,8 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
     if mode == MODE_TRAN:
         _stamp_q_tran(perm, kl, ix, fx, kr, B, rhs, h, theta, x_prev, ys)
     else:
-        _stamp_q_frozen(perm, kl, ix, fx, kr, B, rhs, mode == MODE_ALG, ys, nC + nL)
+        _stamp_q_frozen(perm, kl, ix, fx, kr, B, rhs, mode == MODE_ALG, ys, nC + nL,
+                        x_prev if mode == MODE_ALG else ys)
 
 
 @njit(cache=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import NetlistError, SpinnetError
+from ..errors import NetlistError, ParameterError, SpinnetError
 from .result import Result
 from .tran import tran_card
 
@@ -46,8 +46,18 @@ def _flatten(netlist, bindings):
     if validate_flat is not None:
         errs = validate_flat(flat)
         if errs:
-            raise errs[0]
+            raise _located(errs[0], flat)
     return flat
+
+
+def _located(exc, flat):
+    """``exc`` (a ParameterError) with ``loc`` where its parameter was written."""
+    from ..netlist import locate_parameter
+
+    loc = locate_parameter(flat, getattr(exc, "device", ""), getattr(exc, "name", ""))
+    if loc is not None:
+        exc.loc = loc
+    return exc
 
 
 def _steady_result(flat, card) -> Result:
@@ -244,6 +254,8 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
         raise NetlistError("no analysis card (.tran, .steady, .op, .dc or .sweep) in the "
                            "netlist", getattr(meas[0], "loc", None) if meas else None)
     if sweeps:
+        if hasattr(netlist, "subckts"):
+            _flatten(netlist, bindings)  # the located checks, before any point runs
         return _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides, save)
     flat = _flatten(netlist, bindings)
     if meas and getattr(flat, "saves", None):
@@ -258,29 +270,34 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
     counts: dict[str, int] = {}
     for card in analyses:
         kind = str(card.kind).lower()
-        if kind == "tran":
-            advice = _advise(flat, card, tran_overrides)
-            if ics:
-                res = _tran_ic(flat, card, ics, tran_overrides)
+        try:
+            if kind == "tran":
+                advice = _advise(flat, card, tran_overrides)
+                if ics:
+                    res = _tran_ic(flat, card, ics, tran_overrides)
+                else:
+                    res = tran_card(flat, card, **tran_overrides)
+                res.meta.setdefault("tones", _tones(flat))
+                if advice:
+                    res.meta["step_advice"] = advice
+                if meas:
+                    from .measure import measure_all
+                    res.meta["measures"] = measure_all(res, meas)
+            elif kind == "steady":
+                res = _steady_result(flat, card)
+            elif kind == "op":
+                from .op import op_result
+                res = op_result(flat, card)
+            elif kind == "dc":
+                from .op import dc_result
+                res = dc_result(flat, card)
             else:
-                res = tran_card(flat, card, **tran_overrides)
-            res.meta.setdefault("tones", _tones(flat))
-            if advice:
-                res.meta["step_advice"] = advice
-            if meas:
-                from .measure import measure_all
-                res.meta["measures"] = measure_all(res, meas)
-        elif kind == "steady":
-            res = _steady_result(flat, card)
-        elif kind == "op":
-            from .op import op_result
-            res = op_result(flat, card)
-        elif kind == "dc":
-            from .op import dc_result
-            res = dc_result(flat, card)
-        else:
-            raise NetlistError(f"analysis .{kind} is not supported by spinnet run",
-                               getattr(card, "loc", None))
+                raise NetlistError(f"analysis .{kind} is not supported by spinnet run",
+                                   getattr(card, "loc", None))
+        except ParameterError as exc:
+            if getattr(exc, "loc", None) is None:
+                raise _located(exc, flat) from None
+            raise
         counts[kind] = counts.get(kind, 0) + 1
         name = kind if counts[kind] == 1 else f"{kind}{counts[kind]}"
         results[name] = res

@@ -41,8 +41,10 @@ Example
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -50,7 +52,7 @@ import scipy.sparse as sp
 from ..errors import ParameterError, SimulationError
 from ..io import save_npz
 from . import steady_devices as dev
-from .steady_build import Operator, _elements, build, source_parts
+from .steady_build import Level, Operator, _elements, build, source_parts
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 4
@@ -159,7 +161,7 @@ def fingerprint(flat) -> str:
                     sorted((k, _frozen(v)) for k, v in (el.params or {}).items()))
         h.update(repr(item).encode())
     outs = flat.outputs if isinstance(flat.outputs, dict) else dict(flat.outputs)
-    h.update(repr(sorted(outs.items())).encode())
+    h.update(repr(list(outs.items())).encode())   # column order is part of the result
     # diodes are bound at the circuit temperature (devices/diode.py at_temperature)
     opts = getattr(flat, "options", None) or {}
     h.update(repr(sorted((str(k).lower(), _frozen(v)) for k, v in opts.items()
@@ -250,64 +252,82 @@ def _static_shifts(op: Operator, dc: np.ndarray):
         return np.zeros(len(op.junction_names))
     i_fl = np.zeros(len(op.fline_names))
     for lv in op.levels:
-        rows = lv["fline_rows"]
+        rows = lv.fline_rows
         if not len(rows):
             continue
-        ys, ye = lv["Ysrc"][rows], lv["Yemf"][rows]
-        if ye.nnz or lv["Yy"][rows].nnz:
+        ys, ye = lv.Ysrc[rows], lv.Yemf[rows]
+        if ye.nnz or lv.Yy[rows].nnz:
             return None
         cols = np.unique(ys.indices)
         if cols.size and not np.all(dc[cols] == dc[cols, :1]):
             return None
-        i_fl[lv["fline_here"]] = (ys @ dc[:, :1])[:, 0]
+        i_fl[lv.fline_here] = (ys @ dc[:, :1])[:, 0]
     shifts = np.array([dev.shift(i_fl[f], op.fline_params[f]) for f in range(len(i_fl))],
                       dtype=float)
     out = np.zeros(len(op.junction_names))
     for lv in op.levels:
-        j0, j1 = lv["j"]
-        if lv["flj"].nnz:
-            out[j0:j1] = lv["flj"] @ shifts
+        j0, j1 = lv.j
+        if lv.flj.nnz:
+            out[j0:j1] = lv.flj @ shifts
     return out
 
 
-def _level_fast(op: Operator, lv: dict, dfr) -> None:
-    """Precompute the collapsed operators of a level with static weights and single tones.
+class Collapsed(NamedTuple):
+    """Real operators of a level whose junctions see single tones at static weights:
+    junction EMF (``Vs``/``Vn``), the level's DC rows (``Gs``/``Gn``) and junction power
+    (``Es``/``En``) per source power / per oscillator EMF squared."""
+
+    Vs: sp.csr_matrix
+    Vn: sp.csr_matrix
+    Gs: sp.csr_matrix
+    Gn: sp.csr_matrix
+    Es: sp.csr_matrix
+    En: sp.csr_matrix
+
+
+# memo of _collapsed per level (weak: dies with the operator), keyed by the shifts' bytes
+_COLLAPSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _collapsed(op: Operator, lv: Level, dfr) -> Collapsed | None:
+    """The collapsed operators of a level with static weights and single tones, or None.
 
     With one source per pair, ``|I|^2 = |H|^2 |a|^2``, so tone powers, rectification and
     the DC solve collapse into real sparse matrices acting on the source powers.  ``dfr``
-    are the (static) resonance shifts of all junctions, or None when they vary.
+    are the (static) resonance shifts of all junctions, or None when they vary.  Memoised
+    per level and content of ``dfr``; the level itself is not written.
     """
     key = None if dfr is None else hashlib.blake2b(dfr.tobytes(), digest_size=8).digest()
-    if "G" in lv and lv.get("G_key") == key:
-        return
-    lv["G_key"] = key
-    Hs, Hn = lv["Hs"], lv["Hn"]
+    hit = _COLLAPSED.get(lv)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    Hs, Hn = lv.Hs, lv.Hn
     single = bool(np.all(np.diff(Hs.indptr) + np.diff(Hn.indptr) <= 1))
-    stnos = np.unique(lv["stno"][lv["stno"] >= 0])
+    stnos = np.unique(lv.stno[lv.stno >= 0])
     fixed_f = all(op.stno_params[s]["n"] == 0.0 for s in stnos)
-    if not (single and fixed_f and dfr is not None) or lv.get("force_general"):
-        lv["G"] = None
-        return
-    w = lv["scale"] * _weights_static(op, lv, dfr)
-    wagg = lv["agg"] @ sp.diags(w)
+    if not (single and fixed_f and dfr is not None) or lv.force_general:
+        _COLLAPSED[lv] = (key, None)
+        return None
+    w = lv.scale * _weights_static(op, lv, dfr)
+    wagg = lv.agg @ sp.diags(w)
     Ps = sp.csr_matrix((np.abs(Hs.data) ** 2, Hs.indices, Hs.indptr), shape=Hs.shape)
     Pn = sp.csr_matrix((np.abs(Hn.data) ** 2, Hn.indices, Hn.indptr), shape=Hn.shape)
-    lv["Vs"] = (wagg @ Ps).tocsr()     # junction EMF per source power
-    lv["Vn"] = (wagg @ Pn).tocsr()     # junction EMF per oscillator EMF squared
-    lv["Gs"] = (lv["Yemf"] @ lv["Vs"]).tocsr()
-    lv["Gn"] = (lv["Yemf"] @ lv["Vn"]).tocsr()
-    lv["Es"] = (lv["agg"] @ sp.diags(lv["scale"]) @ Ps).tocsr()   # junction power
-    lv["En"] = (lv["agg"] @ sp.diags(lv["scale"]) @ Pn).tocsr()
-    lv["G"] = True
+    Vs = (wagg @ Ps).tocsr()     # junction EMF per source power
+    Vn = (wagg @ Pn).tocsr()     # junction EMF per oscillator EMF squared
+    out = Collapsed(Vs=Vs, Vn=Vn, Gs=(lv.Yemf @ Vs).tocsr(), Gn=(lv.Yemf @ Vn).tocsr(),
+                    Es=(lv.agg @ sp.diags(lv.scale) @ Ps).tocsr(),   # junction power
+                    En=(lv.agg @ sp.diags(lv.scale) @ Pn).tocsr())
+    _COLLAPSED[lv] = (key, out)
+    return out
 
 
-def _weights_static(op: Operator, lv: dict, dfr) -> np.ndarray:
-    f = lv["freq"].copy()
-    st = lv["stno"]
+def _weights_static(op: Operator, lv: Level, dfr) -> np.ndarray:
+    f = lv.freq.copy()
+    st = lv.stno
     if np.any(st >= 0):
         f[st >= 0] = np.array([op.stno_params[s]["f0"] for s in st[st >= 0]])
-    wp, pj = lv["wpar"], lv["pj"]
-    fr = wp["fr"][pj] + dfr[lv["j"][0] + pj]
+    wp, pj = lv.wpar, lv.pj
+    fr = wp["fr"][pj] + dfr[lv.j[0] + pj]
     return dev.weight(f, fr, wp["alpha"][pj], wp["k"][pj], wp["s"][pj], wp["o"][pj])
 
 
@@ -378,14 +398,14 @@ def evaluate(op: Operator, flat, keep_all: bool = False, tol: float = 1e-9,
     """Apply a prepared operator to the (possibly batched) sources of ``flat``."""
     dc, amp, phase, B = _batch_values(op, flat)
     dfr = _static_shifts(op, dc)
-    for lv in op.levels:
-        _level_fast(op, lv, dfr)
+    fast = [_collapsed(op, lv, dfr) for lv in op.levels]
     nj, n_st, n_fl = len(op.junction_names), len(op.stno_names), len(op.fline_names)
     # float64 rows alive per batch column: y, sources, oscillators (+ junction arrays
     # when kept); a level without collapsed operators also holds its pairs (complex)
     rows = max([op.n_y + 3 * dc.shape[0] + 3 * amp.shape[0] + 6 * n_st + 2 * n_fl
                 + (2 * nj if keep_all else 0)]
-               + [(lv["p"][1] - lv["p"][0]) * 6 for lv in op.levels if not lv["G"]])
+               + [(lv.p[1] - lv.p[0]) * 6 for lv, f in zip(op.levels, fast, strict=True)
+                  if f is None])
     if chunk is None:
         chunk = max(1, min(B, CHUNK_BYTES // (8 * max(rows, 1))))
     outputs = np.empty((B, len(op.output_names)))
@@ -403,8 +423,8 @@ def evaluate(op: Operator, flat, keep_all: bool = False, tol: float = 1e-9,
     iters = 1
     for b0 in range(0, B, chunk):
         b1 = min(B, b0 + chunk)
-        out = _run_chunk(op, dc[:, b0:b1], amp[:, b0:b1], phase, keep_all, tol, maxiter,
-                         solver)
+        out = _run_chunk(op, fast, dc[:, b0:b1], amp[:, b0:b1], phase, keep_all, tol,
+                         maxiter, solver)
         y, vrect, power, i_st, p_st, i_fl, it = out
         iters = max(iters, it)
         outputs[b0:b1] = (op.out_matrix @ y).T
@@ -421,30 +441,35 @@ def evaluate(op: Operator, flat, keep_all: bool = False, tol: float = 1e-9,
 
 def _stno_arrays(op: Operator) -> dict:
     """Oscillator parameters as column arrays (for vectorised emission)."""
-    arr = getattr(op, "_stno_arr", None)
+    arr = _STNO_ARRAYS.get(op)
     if arr is None:
         keys = ("ith", "q", "dr", "f0", "n", "imax")
         arr = {k: np.array([p[k] for p in op.stno_params], dtype=float)[:, None] for k in keys}
-        op._stno_arr = arr
+        _STNO_ARRAYS[op] = arr
     return arr
+
+
+# memos derived from an operator (weak: they die with it; the operator is not written)
+_STNO_ARRAYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FL_GROUPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _fline_shifts(op: Operator, i_fl: np.ndarray) -> np.ndarray:
     """Resonance shift of every field line's targets, (n_fl, b), grouped by parameter set."""
-    groups = getattr(op, "_fl_groups", None)
+    groups = _FL_GROUPS.get(op)
     if groups is None:
         groups = {}
         for f, p in enumerate(op.fline_params):
             groups.setdefault(tuple(sorted(p.items())), []).append(f)
         groups = [(dict(k), np.array(v)) for k, v in groups.items()]
-        op._fl_groups = groups
+        _FL_GROUPS[op] = groups
     out = np.empty_like(i_fl)
     for p, idx in groups:
         out[idx] = dev.shift(i_fl[idx], p)
     return out
 
 
-def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter, solver="anderson"):
+def _run_chunk(op, fast, dc, amp, phase, keep_all, tol, maxiter, solver="anderson"):
     b = dc.shape[1]
     nj, n_st, n_fl = len(op.junction_names), len(op.stno_names), len(op.fline_names)
     a = amp * phase[:, None]
@@ -460,15 +485,15 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter, solver="anderson"):
     i_fl = np.zeros((n_fl, b))
     iters = 1
     for L, lv in enumerate(op.levels):
-        y0, y1 = lv["y"]
-        base = lv["Ysrc"] @ dc if lv["Ysrc"].nnz else np.zeros((y1 - y0, b))
-        if lv["Yy"].nnz:     # one-way couplings from control voltages of earlier levels
-            base = base + lv["Yy"] @ y[:y0]
+        y0, y1 = lv.y
+        base = lv.Ysrc @ dc if lv.Ysrc.nnz else np.zeros((y1 - y0, b))
+        if lv.Yy.nnz:     # one-way couplings from control voltages of earlier levels
+            base = base + lv.Yy @ y[:y0]
         dfr = None
-        if n_fl and lv["flj"].nnz and not lv["G"]:
-            dfr = lv["flj"] @ _fline_shifts(op, i_fl)
-        sh = lv["stno_here"]
-        fh = lv["fline_here"]
+        if n_fl and lv.flj.nnz and fast[L] is None:
+            dfr = lv.flj @ _fline_shifts(op, i_fl)
+        sh = lv.stno_here
+        fh = lv.fline_here
         ns = len(sh)
         prm = {k: v[sh] for k, v in sa.items()} if ns else None
 
@@ -479,19 +504,20 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter, solver="anderson"):
             if len(fh):
                 i_fl[fh] = x[ns:]
 
-        def one_pass(x, lv=lv, base=base, dfr=dfr, set_state=set_state):
+        def one_pass(x, lv=lv, fl=fast[L], base=base, dfr=dfr, set_state=set_state):
             """The fixed-point map: the level solved with its oscillator / field-line
             currents set to ``x``; returns the currents it implies and the level's rows."""
             set_state(x)
-            yl = _level_pass(op, lv, base, dfr, dc, a, a2, e_st, f_st, vrect, power,
+            yl = _level_pass(op, lv, fl, base, dfr, dc, a, a2, e_st, f_st, vrect, power,
                              keep_all, y)
             return _state(yl, lv), yl
 
         # first pass: this level's oscillators are still silent (their state arrays start
         # as emission(0): no EMF, f0), its field lines carry nothing
-        yl = _level_pass(op, lv, base, dfr, dc, a, a2, e_st, f_st, vrect, power, keep_all, y)
+        yl = _level_pass(op, lv, fast[L], base, dfr, dc, a, a2, e_st, f_st, vrect, power,
+                         keep_all, y)
         it = 1
-        if lv["feedback"] and (ns or len(fh)):
+        if lv.feedback and (ns or len(fh)):
             x = np.zeros((ns + len(fh), b))
             x, yl, it = _solve_feedback(one_pass, x, _state(yl, lv), yl, tol, maxiter,
                                         solver)
@@ -504,11 +530,11 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter, solver="anderson"):
             set_state(x)     # the converged currents; yl was solved from them
         else:                # a DAG level: one pass sets its currents
             if ns:
-                cur = yl[lv["stno_rows"]]
+                cur = yl[lv.stno_rows]
                 i_st[sh] = cur
                 e_st[sh], f_st[sh], p_st[sh] = dev.emission(cur, prm)
             if len(fh):
-                i_fl[fh] = yl[lv["fline_rows"]]
+                i_fl[fh] = yl[lv.fline_rows]
         y[y0:y1] = yl
         iters = max(iters, it)
         if not np.all(np.isfinite(y[y0:y1])):
@@ -516,45 +542,45 @@ def _run_chunk(op, dc, amp, phase, keep_all, tol, maxiter, solver="anderson"):
     return y, vrect, power, i_st, p_st, i_fl, iters
 
 
-def _state(yl: np.ndarray, lv: dict) -> np.ndarray:
+def _state(yl: np.ndarray, lv: Level) -> np.ndarray:
     """The iterated quantities of a level (oscillator then field-line DC currents)."""
-    return np.concatenate([yl[lv["stno_rows"]], yl[lv["fline_rows"]]], axis=0)
+    return np.concatenate([yl[lv.stno_rows], yl[lv.fline_rows]], axis=0)
 
 
-def _level_pass(op, lv, base, dfr, dc, a, a2, e_st, f_st, vrect, power, keep_all, y):
+def _level_pass(op, lv, fl, base, dfr, dc, a, a2, e_st, f_st, vrect, power, keep_all, y):
     """One solve of a level for the given oscillator tones: its DC rows ``yl``.
 
     Fills the level's rows of ``vrect`` / ``power`` when they are kept.
     """
-    j0, j1 = lv["j"]
+    j0, j1 = lv.j
     v = None
-    if lv["G"]:
+    if fl is not None:
         e2 = e_st * e_st
-        yl = base + lv["Gs"] @ a2 + lv["Gn"] @ e2
+        yl = base + fl.Gs @ a2 + fl.Gn @ e2
         if keep_all:
-            vrect[j0:j1] = lv["Vs"] @ a2 + lv["Vn"] @ e2
-            power[j0:j1] = lv["Es"] @ a2 + lv["En"] @ e2
+            vrect[j0:j1] = fl.Vs @ a2 + fl.Vn @ e2
+            power[j0:j1] = fl.Es @ a2 + fl.En @ e2
     else:
-        cur = lv["Hs"] @ a + lv["Hn"] @ e_st
-        for rec in lv["fdep"]:
+        cur = lv.Hs @ a + lv.Hn @ e_st
+        for rec in lv.fdep:
             cur[rec["rows"]] += _tone_at(rec, f_st[rec["stno"]]) * e_st[rec["stno"]]
-        P = lv["scale"][:, None] * (cur.real ** 2 + cur.imag ** 2)
-        f = np.broadcast_to(lv["freq"][:, None], P.shape).copy()
-        st = lv["stno"]
+        P = lv.scale[:, None] * (cur.real ** 2 + cur.imag ** 2)
+        f = np.broadcast_to(lv.freq[:, None], P.shape).copy()
+        st = lv.stno
         if np.any(st >= 0):
             f[st >= 0] = f_st[st[st >= 0]]
-        wp, pj = lv["wpar"], lv["pj"]
+        wp, pj = lv.wpar, lv.pj
         fr = wp["fr"][pj][:, None]
         if dfr is not None:
             fr = fr + dfr[pj]
         w = dev.weight(f, fr, wp["alpha"][pj][:, None], wp["k"][pj][:, None],
                        wp["s"][pj][:, None], wp["o"][pj][:, None])
-        v = lv["agg"] @ (w * P)
-        yl = base + lv["Yemf"] @ v
+        v = lv.agg @ (w * P)
+        yl = base + lv.Yemf @ v
         if keep_all:
             vrect[j0:j1] = v
-            power[j0:j1] = lv["agg"] @ P
-    for rec in lv["nonlin"]:
+            power[j0:j1] = lv.agg @ P
+    for rec in lv.nonlin:
         b = dc.shape[1]
         u = np.zeros((len(rec["src"]), b))
         m = rec["src"] >= 0

@@ -37,7 +37,6 @@ powers of different entries add in a junction (beats average out in the DC read-
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -45,15 +44,17 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ..devices import registry as _registry
 from ..errors import NetlistError, ParameterError, SimulationError
+from ..netlist import naming
 from . import steady_devices as dev
+from .bound import bind_circuit
 
 GROUND = ("0", "gnd")
 GMIN = 1e-12  # S from every net to ground, as SPICE: keeps floating components regular
 PRUNE_RF = 1e-9   # relative control-phasor amplitude below which a coupling is dropped
 DENSE_MAX = 40  # up to this many unknowns dense LU; above, sparse LU (chains are banded)
 
-_PROBE = re.compile(r"^\s*([vi])\s*\(\s*([^,()\s]+)\s*(?:,\s*([^,()\s]+)\s*)?\)\s*$", re.I)
 
 
 def _is_ground(net: str) -> bool:
@@ -297,7 +298,49 @@ class _Comp:
         return i
 
 
-@dataclass
+@dataclass(eq=False)
+class Level:
+    """One level of the condensed dependency graph: the sliced operators its solve uses.
+
+    Index ranges ``j`` (junction positions), ``p`` (pairs junction x tone entry) and ``y``
+    (DC rows); ``Hs``/``Hn``: source phasors / oscillator EMFs -> pair drive currents;
+    ``scale``, ``freq``, ``stno``, ``pj``: per pair power scale, tone frequency, oscillator
+    (-1: a source tone) and junction; ``agg``: pairs -> junctions; ``Ysrc``/``Yemf``/``Yy``:
+    DC sources / junction EMFs / earlier control voltages -> the level's DC rows;
+    ``stno_here``/``stno_rows`` and ``fline_here``/``fline_rows``: its oscillators and
+    field lines and their DC rows; ``flj``: field lines -> junction shifts; ``wpar``:
+    junction parameters of the rectification weights; ``feedback``: a coupling inside the
+    level (iterated); ``nonlin``: diode records; ``fdep``: frequency-dependent transfers
+    of oscillator tones; ``force_general``: never collapse (see ``steady._collapsed``).
+    Built once by :func:`build`; evaluation reads it and never writes it.
+    """
+
+    j: tuple
+    p: tuple
+    y: tuple
+    Hs: sp.csr_matrix
+    Hn: sp.csr_matrix
+    scale: np.ndarray
+    freq: np.ndarray
+    stno: np.ndarray
+    pj: np.ndarray
+    agg: sp.csr_matrix
+    Ysrc: sp.csr_matrix
+    Yemf: sp.csr_matrix
+    Yy: sp.csr_matrix
+    stno_here: np.ndarray
+    stno_rows: np.ndarray
+    fline_here: np.ndarray
+    fline_rows: np.ndarray
+    flj: sp.csr_matrix
+    wpar: dict
+    feedback: bool
+    nonlin: list
+    fdep: list
+    force_general: bool
+
+
+@dataclass(eq=False)
 class Operator:
     """The reduced steady-state operator of one circuit structure (batch-independent)."""
 
@@ -334,7 +377,8 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
     cycle: the build restarts with their control and output nets in one component, where
     the cycle is solved exactly).
     """
-    els = _elements(flat)
+    bc = bind_circuit(flat, bind_params=False)
+    els = [b.el for b in bc.elements]
     uf = _UnionFind()
     roles = []  # per element: list of (role, nets)
     jn_names, st_names, fl_names = [], [], []
@@ -343,11 +387,14 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
         kind = el.kind.upper()
         nodes = tuple(el.nodes)
         mt = (el.model_type or "").lower()
+        dk = bc.elements[ei].kind
         if kind in "RCLVI":
             _need(el, nodes, 2)
             r = [("main", nodes[:2])]
         elif kind in "GE":
             _need(el, nodes, 4)
+            if kind == "G":
+                _linear_vccs(el)
             r = None   # decided below: internal ("main") or one-way coupling ("ctrl")
             ctl_src[ei] = nodes
         elif kind == "T":
@@ -357,7 +404,13 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
             _need(el, nodes, 2)
             r = [("diode", nodes[:2])]
         elif kind == "N":
-            if mt == "sdr":
+            if dk.steady_role == _registry.ROLE_RESISTOR:
+                _need(el, nodes, 2)
+                r = [("resistor", nodes[:2])]
+            elif dk.steady_role is None:
+                raise NetlistError(f"{el.name}: model type {mt!r} is not supported by "
+                                   ".steady", el.loc)
+            elif dk.steady_role == _registry.ROLE_JUNCTION:
                 if len(nodes) == 2:
                     r = [("junction", nodes[:2])]
                 elif len(nodes) == 4:
@@ -365,10 +418,10 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
                 else:
                     raise NetlistError(f"{el.name}: a resonator has 2 or 4 nodes, not "
                                        f"{len(nodes)}", el.loc)
-            elif mt == "stno":
+            elif dk.steady_role == _registry.ROLE_OSCILLATOR:
                 _need(el, nodes, 2)
                 r = [("stno", nodes[:2])]
-            elif mt == "fline":
+            elif dk.steady_role == _registry.ROLE_FIELDLINE:
                 _need(el, nodes, 2)
                 r = [("fline", nodes[:2])]
             else:
@@ -542,11 +595,12 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
     probe_terms = []   # per output: list of (coef, ('v', net) | ('i', elem idx))
     el_by_name = {el.name.lower(): ei for ei, el in enumerate(els)}
     for name, probe in outputs.items():
-        m = _PROBE.match(str(probe))
-        if not m:
+        p = naming.parse_probe(str(probe))
+        if p is None or p.kind not in ("v", "i") or len(p.args) > 2:
             raise NetlistError(f".output {name}: probe {probe!r} is not v(n), v(a,b) or "
                                "i(element) (the quantities .steady computes)")
-        what, a, b = m.group(1).lower(), m.group(2), m.group(3)
+        what, a = p.kind, p.args[0]
+        b = p.args[1] if len(p.args) > 1 else None
         if what == "v":
             terms = [(1.0, ("v", a.lower()))] + ([(-1.0, ("v", b.lower()))] if b else [])
         else:
@@ -705,7 +759,11 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
         fl_here = [(f, y_key[("fline", f)] - y0) for f in range(len(fl_names))
                    if fline_comp[f] >= 0 and comp_list[fline_comp[f]].level == L]
         jdx = np.arange(j0, j1)
-        levels.append(dict(
+        nonlin_l = [_local_record(r, y0, j0, ny) for r in nonlin if r["level"] == L]
+        fdep_l = [dict(rec, rows=rows[m] - p0_, read=rec["read"][m])
+                  for rows, rec in fdeps
+                  for m in [(rows >= p0_) & (rows < p1)] if np.any(m)]
+        levels.append(Level(
             j=(j0, j1), p=(p0_, p1), y=(y0, y1),
             Hs=Hs[p0_:p1].tocsr(), Hn=Hn[p0_:p1].tocsr(), scale=p_scale[p0_:p1],
             freq=p_freq[p0_:p1], stno=p_stno[p0_:p1], pj=p_jpos[p0_:p1] - j0,
@@ -718,13 +776,9 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
             flj=flj[j0:j1].tocsr(),
             wpar={k: jp[k][jdx] for k in ("fr", "alpha", "k", "s", "o")},
             feedback=bool(np.any(p_drvlevel[p0_:p1] == L)),
-            nonlin=[_local_record(r, y0, j0, ny) for r in nonlin if r["level"] == L],
-            fdep=[dict(rec, rows=rows[m] - p0_, read=rec["read"][m])
-                  for rows, rec in fdeps
-                  for m in [(rows >= p0_) & (rows < p1)] if np.any(m)],
+            nonlin=nonlin_l, fdep=fdep_l,
+            force_general=bool(fdep_l) or any(np.any(r["emf"] >= 0) for r in nonlin_l),
         ))
-        levels[-1]["force_general"] = bool(levels[-1]["fdep"]) or any(
-            np.any(r["emf"] >= 0) for r in levels[-1]["nonlin"])
 
     # outputs as rows over y (current of a source through I value: handled in Ysrc)
     o_r, o_c, o_v = [], [], []
@@ -753,7 +807,7 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
                   oscillators=n_st, field_lines=len(fl_names), pairs=npairs,
                   largest_component=max((len(c.nets) + c.n_aux for c in comp_list),
                                         default=0),
-                  feedback_levels=sum(lv["feedback"] for lv in levels),
+                  feedback_levels=sum(lv.feedback for lv in levels),
                   controlled_couplings=len(ctl_terms)))
 
 
@@ -772,6 +826,32 @@ def _local_record(r: dict, y0: int, j0: int, ny: int) -> dict:
     return dict(M=r["M"], J=r["J"], S=r["S"], D=r["D"], src=src, emf=emf, U=U,
                 rows=np.asarray(r["rows"], dtype=int) - y0, diodes=r["diodes"],
                 dpar=r["dpar"], rf=r["rf"])
+
+
+def _settled_resistance(el, p: dict) -> float:
+    """The resistance a ``ROLE_RESISTOR`` kind settles to (its record's law)."""
+    r = float(_registry.kind_of(el).steady_resistance(p))
+    if not (np.isfinite(r) and r != 0.0):
+        raise ParameterError(el.name, "steady resistance", r, "ohm", "finite, nonzero")
+    return r
+
+
+def _linear_vccs(el) -> None:
+    """Bind a ``G`` element's parameters (:mod:`..devices.vccs`) and refuse an output clamp:
+    the operator is linear in the control voltages, a clamp is not."""
+    from ..devices import vccs
+
+    given = {str(k).lower(): v for k, v in (el.params or {}).items()}
+    try:
+        p = vccs.bind(el.name, given)
+    except ParameterError as exc:
+        exc.loc = el.loc      # where the element was written, for the caller to show
+        raise
+    for key in ("imin", "imax"):
+        if np.any(np.isfinite(np.asarray(p[key], dtype=float))):
+            raise NetlistError(f"{el.name}: the output clamp {key}= of a VCCS is honoured by "
+                               ".tran only; .steady is linear in the control voltages "
+                               "(remove the clamp or run .tran)", el.loc)
 
 
 def _need(el, nodes, n):
@@ -859,14 +939,12 @@ def _stamp(c: _Comp, els, omega: float, bp, diode_rf: bool = True):
             add(k, nd[2], -gain)
             add(k, nd[3], gain)
         elif kind == "T":
-            z0 = _param(el, ("z0", "zo"), el.value if el.value is not None else None)
-            td = _param(el, ("td",))
-            if td is None:
-                fq, nl = _param(el, ("f",)), _param(el, ("nl",), 0.25)
-                td = nl / fq if fq else None
-            if z0 is None or td is None or not z0 > 0 or td < 0:
-                raise ParameterError(el.name, "z0/td", (z0, td), "ohm/s",
-                                     "z0 > 0 and td >= 0 (or f and nl)")
+            from ..devices import tline
+            try:
+                z0, td = tline.bind_element(el.name, el.params, el.value)
+            except ParameterError as exc:
+                exc.loc = el.loc
+                raise
             th = omega * td
             k1 = branch(nd[0], nd[1])
             k2 = branch(nd[2], nd[3])
@@ -898,7 +976,9 @@ def _stamp(c: _Comp, els, omega: float, bp, diode_rf: bool = True):
                 g2(a, nd[1], g0 + 1j * omega * area * p["cjo"])
         elif kind == "N":
             mt = el.model_type.lower()
-            if role == "junction":
+            if role == "resistor":
+                g2(nd[0], nd[1], 1.0 / _settled_resistance(el, bp[ei]))
+            elif role == "junction":
                 g2(nd[0], nd[1], 1.0 / bp[ei]["r0"])
             elif role == "line":
                 k = branch(nd[0], nd[1])   # ideal strip: zero resistance, current read out
@@ -1358,6 +1438,8 @@ def _current_row(el, ei, c, aux, sel, direct, dc_cols, emf_of, src_dc_col, bp):
     elif kind == "D":
         raise NetlistError(f"i({el.name}): a diode current is not a .steady output (probe "
                            "the voltage across a series resistor instead)", el.loc)
+    elif kind == "N" and _registry.kind_of(el).steady_role == _registry.ROLE_RESISTOR:
+        vdiff(1.0 / _settled_resistance(el, bp[ei]))
     elif kind == "N" and mt == "stno":
         vdiff(1.0 / bp[ei]["r"])
     elif kind == "N" and mt == "sdr":

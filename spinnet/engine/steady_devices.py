@@ -83,22 +83,9 @@ def _bound_resonator(el):
 
 
 def _bound_full(el) -> dict:
-    try:
-        from ..devices.registry import bind_element
-        p = bind_element(el.name, el.model_type, el.model_params, el.params)
-    except ImportError:  # registry not importable yet (a sibling module missing)
-        module = {"sdr": resonator, "stno": stno, "fline": fieldline}.get(el.model_type)
-        if module is None:
-            raise ParameterError(el.name, "model type", el.model_type, "",
-                                 "sdr, stno, fline") from None
-        given = {str(k).lower(): v for k, v in (el.model_params or {}).items()}
-        given.update({str(k).lower(): v for k, v in (el.params or {}).items()
-                      if str(k).lower() not in getattr(module, "STRING_PARAMS", ())})
-        if module is resonator:  # resonator.bind needs macrospin for level-2 parameters
-            from ..devices.params import bind as _bind
-            p = _bind(el.name, resonator.SPECS, given)
-        else:
-            p = module.bind(el.name, given)
+    from ..devices.registry import bind_element
+
+    p = bind_element(el.name, el.model_type, el.model_params, el.params)
     return {k: _scalar(el, k, v) for k, v in p.items()}
 
 
@@ -119,7 +106,7 @@ def emission(current, p: dict):
     (physics.md §2) with ``I`` clamped to ``imax`` (the activation clamp of the paper's
     network; set ``imax`` large to disable it).  The frequency is ``f0 + n p0``.
     """
-    i = np.minimum(np.asarray(current, dtype=float), p["imax"])
+    i = stno.emission_current(np.asarray(current, dtype=float), p["imax"])
     pw = stno.p0(i, p["ith"], p["q"])
     amp = i * p["dr"] * np.sqrt(pw)
     freq = stno.frequency(i, p["f0"], p["n"], p["ith"], p["q"])

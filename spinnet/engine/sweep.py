@@ -363,7 +363,8 @@ def _steady_batch(netlist, name: str, values: np.ndarray, bindings, options):
 
 
 def sweep(netlist, name: str, values, analysis: str = "steady", workers: int | None = None,
-          seed: int = 0, outdir=None, bindings: dict | None = None, progress: bool = True,
+          seed: int | None = None, outdir=None, bindings: dict | None = None,
+          progress: bool = True,
           *, scheduler: str | None = None, client=None, **options) -> SweepResult:
     """Run ``analysis`` of ``netlist`` for each value of parameter ``name``.
 
@@ -383,7 +384,8 @@ def sweep(netlist, name: str, values, analysis: str = "steady", workers: int | N
         parameter only changes source values), a local cluster sized to the machine for
         several ``tran`` points when Dask is installed.
     seed : int
-        Base seed; a point's seed is :func:`point_seeds`\\ ``(seed, [value])``.
+        Base seed; a point's seed is :func:`point_seeds`\\ ``(seed, [value])``.  Default:
+        the ``seed=`` of the ``.tran`` card (a ``tran`` sweep), else 0.
     outdir : path, optional
         Folder for the content-addressed point files (resume) and the summary.
     bindings : dict, optional
@@ -427,6 +429,11 @@ def sweep(netlist, name: str, values, analysis: str = "steady", workers: int | N
     if workers is not None and (isinstance(workers, bool) or
                                 not isinstance(workers, int | np.integer) or workers < 1):
         raise ParameterError("sweep", "workers", workers, "", "an integer >= 1")
+    if seed is None:
+        card = _analysis_card(netlist, "tran") if analysis == "tran" else None
+        seed = (card.params or {}).get("seed", 0) if card is not None else 0
+        if isinstance(seed, float) and seed.is_integer():
+            seed = int(seed)
     seeds = point_seeds(seed, vals)
     keys = point_keys(netlist, name, vals, analysis, seeds, bindings, options)
     out_dir = Path(outdir) if outdir is not None else None
@@ -519,7 +526,7 @@ def summary(res: SweepResult) -> dict:
             "code": code_version()}
 
 
-def run_card(netlist, card, outdir=None, workers: int | None = None, seed: int = 0,
+def run_card(netlist, card, outdir=None, workers: int | None = None, seed: int | None = None,
              progress: bool = True) -> SweepResult:
     """Run a ``.sweep`` card over the netlist's other analysis (``.steady`` preferred)."""
     name, values = parse_card(card)

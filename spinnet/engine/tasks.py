@@ -17,7 +17,7 @@ Sweep points (and any other list of independent, seeded computations) are run th
 A task is ``fn(shared, item)`` with ``fn`` a module-level function (workers import it);
 ``shared`` (the netlist and the other inputs common to every task) is sent to each worker
 once (``scatter(broadcast=True)``), not with every task.  Workers are long-lived processes,
-so a numba kernel compiled (or loaded from the disk cache) by a worker's first task stays
+so a JIT-compiled kernel built (or loaded from the disk cache) by a worker's first task stays
 in memory for the next ones.  Everything random comes from the item (its seed), never from
 the worker, so results do not depend on the number or the order of the workers.
 
@@ -40,7 +40,13 @@ from ..errors import SpinnetError
 
 INSTALL_HINT = "pip install 'spinnet[distributed]' (or pip install 'dask[distributed]')"
 START_TIMEOUT_S = 120.0
-"""Longest wait for a local cluster's workers or an existing scheduler to answer."""
+"""Longest wait for a local cluster's workers to start."""
+CONNECT_TIMEOUT_S = 10.0
+"""Longest wait for an existing scheduler (``--scheduler``) to answer."""
+
+ORPHAN_TIMEOUT_S = 60
+"""A local cluster whose client died without closing it (SIGKILL) stops after this long
+without work (scheduler ``idle_timeout``; workers ``death_timeout``)."""
 
 _CODE_VERSION: str | None = None
 
@@ -90,7 +96,7 @@ class Engine:
         """Close the client and cluster this engine started (not a caller's client)."""
         for obj in reversed(self._owned):
             with contextlib.suppress(Exception):
-                obj.close()
+                obj.close() if hasattr(obj, "close") else obj()
         self._owned.clear()
 
     def __enter__(self) -> Engine:
@@ -115,7 +121,7 @@ def open_engine(workers: int | None = 1, *, scheduler: str | None = None, client
     if scheduler is not None:
         dist = _distributed(f"{what} --scheduler")
         try:
-            cl = dist.Client(str(scheduler), timeout=START_TIMEOUT_S)
+            cl = dist.Client(str(scheduler), timeout=CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError, ValueError) as exc:
             raise SpinnetError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
         n = len(cl.scheduler_info().get("workers", {}))
@@ -128,13 +134,9 @@ def open_engine(workers: int | None = 1, *, scheduler: str | None = None, client
     if workers == 1:
         return Engine("serial")
     dist = _distributed(f"{what} with {workers} workers")
-    from distributed.deploy.subprocess import SubprocessCluster
-    worker_kwargs = {"memory_limit": memory_limit or "auto"}
     cluster = None
     try:
-        cluster = SubprocessCluster(n_workers=workers, threads_per_worker=1,
-                                    dashboard_address=None, silence_logs=logging.ERROR,
-                                    worker_kwargs=worker_kwargs)
+        cluster = _local_cluster(workers, memory_limit)
         cl = dist.Client(cluster)
         cl.wait_for_workers(workers, timeout=START_TIMEOUT_S)
     except BaseException as exc:
@@ -145,7 +147,72 @@ def open_engine(workers: int | None = 1, *, scheduler: str | None = None, client
             raise SpinnetError(f"{what}: could not start a local Dask cluster of {workers} "
                                f"workers ({type(exc).__name__}: {exc})") from None
         raise
-    return Engine("dask", cl, workers, [cluster, cl])
+    scheduler_file = Path(cluster.scheduler_spec["options"]["scheduler_kwargs"][
+        "scheduler_file"])
+    return Engine("dask", cl, workers,
+                  [lambda: scheduler_file.unlink(missing_ok=True), cluster, cl])
+
+
+def _local_cluster(workers: int, memory_limit):
+    """A scheduler and ``workers`` worker processes (one thread each) started as separate
+    programs (``python -m dask spec``, as distributed's ``SubprocessCluster``) in their
+    own session: a Ctrl-C in the terminal reaches this process only, which then cancels
+    the pending tasks and stops the cluster, instead of the workers dying under the
+    client mid-reply."""
+    import json
+    import sys
+    import tempfile
+    import uuid
+
+    from distributed.deploy.spec import SpecCluster
+    from distributed.deploy.subprocess import SubprocessScheduler, SubprocessWorker
+    from distributed.worker_memory import parse_memory_limit
+
+    class Scheduler(SubprocessScheduler):
+        async def _start(self):
+            import asyncio
+            path = Path(self.scheduler_kwargs["scheduler_file"])
+            spec = {"cls": "distributed.Scheduler", "opts": dict(self.scheduler_kwargs)}
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "dask", "spec", "--spec", json.dumps(spec),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                start_new_session=True)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.timeout
+            while loop.time() < deadline and self.process.returncode is None:
+                try:
+                    self.address = json.loads(path.read_text())["address"]
+                    break
+                except (OSError, ValueError, KeyError):  # not written (whole) yet
+                    await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError(f"the Dask scheduler did not start within "
+                                   f"{self.timeout} s (exit code {self.process.returncode})")
+
+    class Worker(SubprocessWorker):
+        async def _start(self):
+            import asyncio
+            spec = {"cls": self.worker_class, "opts": dict(self.worker_kwargs)}
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "dask", "spec", self.scheduler, "--spec",
+                json.dumps(spec), start_new_session=True)
+
+    limit = memory_limit if memory_limit is not None else parse_memory_limit(
+        "auto", 1, workers, logger=logging.getLogger("distributed.worker_memory"))
+    scheduler_file = str(Path(tempfile.gettempdir()) / f"spinnet-dask-{uuid.uuid4().hex}.json")
+    scheduler = {"cls": Scheduler, "options": {
+        "scheduler_kwargs": {"host": "127.0.0.1", "port": 0, "dashboard": False,
+                             "dashboard_address": None, "scheduler_file": scheduler_file,
+                             # orphaned by a killed client: stop once nothing runs
+                             "idle_timeout": f"{ORPHAN_TIMEOUT_S}s"},
+        "timeout": int(START_TIMEOUT_S)}}
+    worker = {"cls": Worker, "options": {
+        "worker_class": "distributed.Nanny",
+        "worker_kwargs": {"host": "127.0.0.1", "nthreads": 1, "memory_limit": limit,
+                          "silence_logs": logging.ERROR,
+                          "death_timeout": f"{ORPHAN_TIMEOUT_S}s"}}}
+    return SpecCluster(workers={i: worker for i in range(workers)}, scheduler=scheduler,
+                       worker=worker, name="spinnet", silence_logs=logging.ERROR)
 
 
 def auto_workers(n_tasks: int, expensive: bool) -> int:

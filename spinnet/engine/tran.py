@@ -12,7 +12,7 @@ Methods (see docs/analyses.md for how to choose):
   only for circuits that are series loops of R, V and 2-terminal level-1 resonators.
 
 Circuits made only of such series loops through ground run ``rk4``/``exp4`` on a fast
-path (:mod:`spinnet.engine.loop`: closed-form loop current, no circuit matrix);
+path (:mod:`spinnet.engine.series_loop`: closed-form loop current, no circuit matrix);
 ``Result.meta["path"]`` says which path ran (``"loop"`` or ``"mna"``).
 
 Explicit methods solve the circuit around their states at every stage: diodes by Newton
@@ -32,10 +32,10 @@ import numpy as np
 
 from ..errors import NetlistError, ParameterError, SimulationError, SpinnetError
 from . import explicit as ex
-from . import integrators as it
-from . import loop as _loop
 from . import mna
-from .elaborate import System, elaborate
+from . import series_loop as _loop
+from . import time_loops as it
+from .elaborate import QK_STNO, System, elaborate
 from .implicit import run_theta
 from .result import Result
 
@@ -255,12 +255,63 @@ def _raise_loop(sys_: System, lp, idx: int, t: float, method: str):
                                "junction); check the junction parameters")
 
 
+#: Default ceiling of the recorded signals of one transient (bytes): points x signals x 8.
+MAX_RECORD_BYTES = 1024 ** 3
+
+
+def _check_record_size(n_points: int, n_signals: int, max_bytes: float | None) -> None:
+    """Refuse a transient whose recorded signals would not fit the memory budget."""
+    limit = MAX_RECORD_BYTES if max_bytes is None else float(max_bytes)
+    need = float(n_points) * max(n_signals, 1) * 8.0
+    if need > limit:
+        raise ParameterError(
+            ".tran", "recorded size", f"{need / 2**20:.0f} MiB ({n_points} points x "
+            f"{n_signals} signals x 8 bytes)", "",
+            f"<= {limit / 2**20:.0f} MiB: a larger tstep, fewer .save probes, or "
+            "max_bytes=")
+
+
+def _refuse_unresolved_growth(sys_: System, x: np.ndarray, h: float, method: str) -> None:
+    """An implicit step longer than an STNO's growth time turns its start-up into decay
+    (``be``) or a stall (``trap``): refuse with the step that would follow it."""
+    from ..devices import stno
+
+    if sys_.qkind is None or not np.any(sys_.qkind == QK_STNO):
+        return
+    limit = stno.IMPLICIT_GROWTH_LIMIT[method]
+    qix, _qfx = sys_.rows(mna.K_Q)
+    for k in np.flatnonzero(sys_.qkind == QK_STNO):
+        row = sys_.dev[1][k]
+        rate = stno.growth_rate(row, x[qix[k, mna.IBR]])
+        if rate * h >= limit:
+            raise SimulationError(
+                f"method {method!r} cannot follow the oscillator's growth rate "
+                f"gamma_g (I/ith - 1) = {rate:.3g} /s with a step of {h:.3g} s (it needs "
+                f"a step below {limit / rate:.3g} s)", device=sys_.resonators[k],
+                hint=f"dt <= {limit / rate:.3g} or a smaller gamma_g")
+
+
+def _refuse_clamped_vccs(sys_: System, method: str) -> None:
+    """The explicit loops solve their algebraic network without a Newton iteration on
+    controlled sources: a ``G`` with a finite output clamp needs the implicit methods."""
+    ix, fx = sys_.rows(mna.K_G)
+    if not np.any(fx[:, mna.G_CLAMP] != 0.0):
+        return
+    k = int(np.flatnonzero(fx[:, mna.G_CLAMP] != 0.0)[0])
+    gs = [el for el in sys_.elements.values() if str(el.kind).upper() == "G"]
+    el = gs[k] if k < len(gs) else None
+    raise SimulationError(f"method {method!r} cannot integrate a VCCS with an output clamp "
+                          "(imin=/imax=)", device=getattr(el, "name", None),
+                          hint="method='trap' or 'be'")
+
+
 def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
          tstart: float = 0.0, *, dt: float | None = None, rtol: float = 1e-6,
          atol: float = 1e-9, hmin: float | None = None, save: list[str] | None = None,
          uic: bool = False, seed: int = 0, maxiter: int = 100, reltol: float = 1e-6,
          vntol: float = 1e-9, abstol: float = 1e-15, vmax: float = 1e6,
-         bindings: dict | None = None, system: System | None = None) -> Result:
+         bindings: dict | None = None, system: System | None = None,
+         max_bytes: float | None = None) -> Result:
     """Run a transient analysis.
 
     Parameters
@@ -291,6 +342,9 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     maxiter, reltol, vntol, abstol : Newton limits and SPICE-style tolerances.
     vmax : float
         Any unknown beyond this magnitude counts as divergence.
+    max_bytes : float, optional
+        Ceiling of the recorded signals (points x signals x 8 bytes; default
+        :data:`MAX_RECORD_BYTES`, 1 GiB).
 
     Returns
     -------
@@ -334,6 +388,8 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     a = sys_.arrays
     dv = sys_.dev if sys_.dev else it.empty_dev(a)
     explicit = method in ("rk4", "dopri", "heun")
+    if method != "trap" and method != "be":
+        _refuse_clamped_vccs(sys_, method)
     n_cap = 0
     if explicit:
         # diodes with junction charge get a state and a branch of their own
@@ -356,6 +412,8 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
                 have.add(key)
     cols, recipes = _probe_columns(sys_, probes)
     rec_idx = np.array(cols, dtype=np.int64)
+    _check_record_size(max(nsteps // every, int(math.ceil(tstop / tstep - 1e-9))) + 1,
+                       len(rec_idx), max_bytes)
 
     x = sys_.x0.copy() if sys_.x0 is not None else np.zeros(sys_.n)
     t_elab = _time.perf_counter()
@@ -387,6 +445,14 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         code, idx = it.dc_op(a, 0.0, x, maxiter, reltol, vntol, abstol, sys_.nonlinear)
         if code != it.OK:
             _raise(sys_, code, idx, 0.0, method)
+    if method in ("trap", "be"):
+        x_op = x
+        if uic and sys_.qkind is not None and np.any(sys_.qkind == QK_STNO):
+            # the growth check needs the currents the oscillators start to see
+            x_op = x.copy()
+            code, _idx = it.dc_op(a, 0.0, x_op, maxiter, reltol, vntol, abstol,
+                                  sys_.nonlinear)
+        _refuse_unresolved_growth(sys_, x_op, h, method)
     if n_cap:
         x = np.concatenate([x, np.zeros(n_cap)])  # the junction charging currents
     meta = {"method": method, "tstep": tstep, "tstop": tstop, "dt": h, "uic": bool(uic),

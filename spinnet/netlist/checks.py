@@ -13,27 +13,59 @@
 - ``.output``/``.save`` probes naming unknown nets or elements, ``.sweep`` of an unknown
   parameter.
 
+- instance parameters a primitive element does not take (``Rser=`` on a capacitor, a
+  misspelled ``m=``), with "did you mean" for misspelled names;
+- probe kinds the analyses cannot record (``i(D1)`` in a ``.tran``, ``state(N1,q)`` with a
+  quantity the junction does not have);
+- analysis cards: ``.tran``/``.steady``/``.sweep`` options and their ranges
+  (:mod:`spinnet.netlist.analyses`).
+
 Device parameter *ranges* are not checked here: that is
 ``spinnet.devices.registry.validate_flat`` (a layer above this one).
 """
 
 from __future__ import annotations
 
-import re
-
 import networkx as nx
+import numpy as np
 
-from ..errors import NetlistError, NetlistErrors, SourceLocation
+from ..errors import NetlistError, NetlistErrors, SourceLocation, did_you_mean
+from .analyses import check_analyses
 from .flatten import GROUND, FlatCircuit, flatten_collect, net_name
 from .graph import dc_branches
 from .model import Circuit, Element, Netlist, Subckt
+from .naming import parse_probe
 from .scope import definitions, lookup
 
 MODEL_TYPES = {"d": "D", "sdr": "N", "stno": "N", "fline": "N"}
 """Model types spinnet knows and the element letter that uses each."""
 N_TERMINALS = {"sdr": (2, 4), "stno": (2,), "fline": (2,)}
+INSTANCE_PARAMS = {"R": ("m", "tc1", "tc2"), "C": ("m",), "L": ("m",), "D": ("area",),
+                   "G": (), "E": (), "T": ("z0", "td", "f", "nl"), "V": ("ac", "acphase"),
+                   "I": ("ac", "acphase")}
+"""``key=value`` parameters each primitive element takes besides its value (every one
+is honoured: ``m`` multiplies an R, C or L in parallel, ``tc1``/``tc2`` scale a resistor
+with the circuit temperature; see docs/netlist.md).  Anything else is refused, so that a
+deck that checks clean means what ngspice would make of it."""
+_NOT_SUPPORTED = {"rser": "a series resistance (LTspice Rser=) is not modelled; write a "
+                             "resistor in series",
+                  "rpar": "a parallel resistance (LTspice Rpar=) is not modelled; write a "
+                          "resistor in parallel",
+                  "ic": "per-element initial conditions (IC=) are not supported",
+                  "temp": "a per-element temperature is not supported; use .temp",
+                  "dtemp": "a per-element temperature is not supported; use .temp"}
+TRAN_CURRENTS = "RCLVET"
+"""Element kinds whose current ``i(NAME)`` a ``.tran`` records (and spin devices)."""
+STATE_NAMES = {"sdr": ("x", "dx", "r", "v"), "sdr2": ("rm", "0", "r", "v"),
+               "stno": ("re", "im", "r", "v", "p")}
+"""``state(NAME,q)`` quantities of each junction model (``sdr2``: an sdr of level 2)."""
+_SUGGEST_MAX = 5000  # candidates for "did you mean" (difflib is linear in them)
 
-_PROBE = re.compile(r"^([a-z]+)\((.*)\)$")
+
+def _suggest(word: str, known) -> str:
+    known = list(known)
+    return did_you_mean(word, known) if len(known) <= _SUGGEST_MAX else ""
+
 
 
 class _Checker:
@@ -80,7 +112,9 @@ class _Checker:
         if kind == "X":
             _, sub = lookup(chain, "subckt", el.model)
             if sub is None:
-                self.error(f"{el.name}: unknown sub-circuit {el.model!r}", mloc)
+                known = [x.name for c in chain for x in c.subckts.values()]
+                self.error(f"{el.name}: unknown sub-circuit {el.model!r}"
+                           + _suggest(el.model or "", known), mloc)
                 return
             calls.append((el, sub))
             if len(el.nodes) != len(sub.ports):
@@ -91,13 +125,19 @@ class _Checker:
                 if p not in sub.defaults and p not in sub.params:
                     known = ", ".join(sorted(sub.defaults)) or "none"
                     self.error(f"{el.name}: sub-circuit {sub.name!r} has no parameter {p!r} "
-                               f"(its parameters: {known})", el.locs.get("p:" + p, el.loc))
+                               f"(its parameters: {known})"
+                               + _suggest(p, [*sub.defaults, *sub.params]),
+                               el.locs.get("p:" + p, el.loc))
             return
+        if kind in INSTANCE_PARAMS:
+            self.instance_params(el, kind)
         if kind not in "DN":
             return
         _, model = lookup(chain, "model", el.model)
         if model is None:
-            self.error(f"{el.name}: unknown model {el.model!r}", mloc)
+            known = [x.name for c in chain for x in c.models.values()]
+            self.error(f"{el.name}: unknown model {el.model!r}" + _suggest(el.model or "", known),
+                       mloc)
             return
         if model.type not in MODEL_TYPES:
             return  # reported at the .model card
@@ -117,6 +157,20 @@ class _Checker:
             elif targets is not None:
                 self.error(f"{el.name}: only field lines (fline) take targets=",
                            el.locs.get("p:targets", el.loc))
+
+    def instance_params(self, el: Element, kind: str) -> None:
+        known = INSTANCE_PARAMS[kind]
+        for k in el.params:
+            if k in known:
+                continue
+            loc = el.locs.get("p:" + k, el.loc)
+            why = _NOT_SUPPORTED.get(k)
+            if why is not None:
+                self.error(f"{el.name}: parameter {k!r}: {why}", loc)
+                continue
+            listed = ", ".join(known) if known else "none besides its value"
+            self.error(f"{el.name}: unknown parameter {k!r} ({kind} elements take "
+                       f"{listed})" + _suggest(k, known), loc)
 
     def targets(self, el: Element, circ: Circuit, chain, targets) -> None:
         loc = el.locs.get("p:targets", el.loc)
@@ -183,61 +237,175 @@ class _Checker:
                 else:
                     uf.union(a, b)
 
+    def lines(self, flat: FlatCircuit) -> None:
+        """Transmission lines: ``z0`` and the delay (``td``, or ``f`` and ``nl``) > 0."""
+        for el in flat.elements:
+            if el.kind != "T":
+                continue
+            p = el.params
+            if "td" not in p and "f" not in p:
+                self.error(f"{el.name}: a transmission line needs TD= (or F= [NL=])", el.loc)
+            for k, default in (("z0", 50.0), ("td", None), ("f", None), ("nl", 0.25)):
+                v = p.get(k, default)
+                if v is None or (k == "nl" and "f" not in p):
+                    continue
+                try:
+                    ok = bool(np.all(np.asarray(v, dtype=float) > 0)
+                              and np.all(np.isfinite(np.asarray(v, dtype=float))))
+                except (TypeError, ValueError):
+                    ok = False
+                if not ok:
+                    self.error(f"{el.name}: {k} = {v!r} is out of range; allowed: (0, inf)",
+                               el.locs.get("p:" + k, el.loc))
+
     def probes(self, flat: FlatCircuit) -> None:
         nl = self.nl
         nets = set(flat.nets)
         elements = {e.name.lower(): e for e in flat.elements}
-        items = [(p, nl.locs.get("output:" + k)) for k, p in nl.outputs.items()]
-        items += [(p, nl.locs.get(f"save:{i}")) for i, p in enumerate(nl.saves)]
-        items += [(p, a.loc) for a in nl.analyses if a.kind == "meas"  # .meas probes
+        kinds = {str(a.kind).lower() for a in nl.analyses}
+        items = [(p, nl.locs.get("output:" + k), True) for k, p in nl.outputs.items()]
+        items += [(p, nl.locs.get(f"save:{i}"), False) for i, p in enumerate(nl.saves)]
+        items += [(p, a.loc, True) for a in nl.analyses if a.kind == "meas"  # .meas probes
                   for p in a.args[3:] if isinstance(p, str) and "(" in p]
-        for probe, loc in items:
-            m = _PROBE.match(probe)
-            if m is None:
-                if probe.lower() != "all":
-                    self.error(f"probe {probe!r}: expected v(net), v(a,b), i(element) or "
-                               "state(element,name)", loc)
+        shapes = "v(net), v(a,b), i(element) or state(element,name)"
+        for probe, loc, is_output in items:
+            parsed = parse_probe(probe)
+            if parsed is None:
+                if probe.lower() != "all" or is_output:
+                    self.error(f"probe {probe!r}: expected {shapes}", loc)
                 continue
-            fn, args = m.group(1), [a for a in m.group(2).split(",") if a]
+            fn, args = parsed.kind, list(parsed.args)
             if fn == "v" and 1 <= len(args) <= 2:
                 for a in args:
                     if net_name(a) not in nets:
-                        self.error(f"probe {probe!r}: no net {a!r}", loc)
-            elif fn == "i" and len(args) == 1:
-                if args[0].lower() not in elements:
-                    self.error(f"probe {probe!r}: no element {args[0]!r}", loc)
+                        self.error(f"probe {probe!r}: no net {a!r}" + _suggest(a, nets), loc)
+            elif fn == "i" and 1 <= len(args) <= 2:
+                el = elements.get(args[0].lower())
+                if el is None:
+                    self.error(f"probe {probe!r}: no element {args[0]!r}"
+                               + _suggest(args[0], elements), loc)
+                    continue
+                self.current_probe(probe, el, args, loc, kinds, is_output)
             elif fn == "state" and len(args) == 2:
-                if args[0].lower() not in elements:
-                    self.error(f"probe {probe!r}: no element {args[0]!r}", loc)
+                el = elements.get(args[0].lower())
+                if el is None:
+                    self.error(f"probe {probe!r}: no element {args[0]!r}"
+                               + _suggest(args[0], elements), loc)
+                    continue
+                mt = (el.model_type or "").lower()
+                if mt == "sdr" and _level(el) == 2:
+                    mt = "sdr2"
+                known = STATE_NAMES.get(mt)
+                if known is None:
+                    self.error(f"probe {probe!r}: {el.name} is not a spin-diode resonator or "
+                               "oscillator (sdr, stno): it has no state", loc)
+                elif args[1].lower() not in known:
+                    self.error(f"probe {probe!r}: a {mt} junction has states "
+                               f"{', '.join(known)}" + _suggest(args[1], known), loc)
             else:
-                self.error(f"probe {probe!r}: expected v(net), v(a,b), i(element) or "
-                           "state(element,name)", loc)
+                self.error(f"probe {probe!r}: expected {shapes}", loc)
         for a in nl.analyses:
             if a.kind == "sweep" and a.args:
                 name = str(a.args[0]).lower()
                 if name not in nl.params and name not in nl.inputs:
-                    self.error(f".sweep {a.args[0]}: no .param or .input of that name", a.loc)
+                    self.error(f".sweep {a.args[0]}: no .param or .input of that name"
+                               + _suggest(name, [*nl.params, *nl.inputs]), a.loc)
+
+    def current_probe(self, probe: str, el, args, loc, kinds: set, is_output: bool) -> None:
+        """``i(NAME)`` (or ``i(T1,2)``, ``i(N1,drive)``) of an element that carries one in
+        the analyses that will read it."""
+        kind = el.kind
+        mt = (el.model_type or "").lower()
+        if len(args) == 2:
+            second = args[1].lower()
+            if (kind == "T" and second == "2") or (
+                    kind == "N" and mt in ("sdr", "stno") and second == "drive"
+                    and len(el.nodes) == 4):
+                if is_output and "steady" in kinds:
+                    self.error(f"probe {probe!r}: .steady computes i(NAME) only", loc)
+                return
+            self.error(f"probe {probe!r}: a second argument is i(T1,2) (a line's far end) "
+                       "or i(N1,drive) (a 4-terminal junction's drive line)", loc)
+            return
+        if "tran" in kinds and not (kind in TRAN_CURRENTS or (kind == "N" and mt in (
+                "sdr", "stno", "fline"))):
+            self.error(f"probe {probe!r}: .tran records no current of a {kind} element "
+                       f"(it does for {', '.join(TRAN_CURRENTS)} and spin devices); probe "
+                       "the voltage across a series resistor instead", loc)
+        elif is_output and "steady" in kinds and kind == "D":
+            self.error(f"probe {probe!r}: a diode current is not a .steady output; probe the "
+                       "voltage across a series resistor instead", loc)
+
+
+def _level(el) -> float:
+    v = el.params.get("level", (el.model_params or {}).get("level", 1.0))
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return 1.0
 
 
 def _key(e: NetlistError):
     return None if e.loc is None else (e.loc.file, e.loc.line, e.loc.col)
 
 
-def check(netlist: Netlist) -> list[NetlistError]:
-    """All structural problems of ``netlist`` (an empty list when it is sound)."""
+def locate_parameter(flat, device: str, name: str, netlist: Netlist | None = None
+                     ) -> SourceLocation | None:
+    """Where parameter ``name`` of ``device`` was written: on the element card (or its
+    model card) of the flattened element called ``device``, on an analysis card for
+    ``device`` ``".tran"``/``".steady"``/``".sweep"``, on a ``.model`` card of that name
+    (``netlist`` given); else the card of the device, or None.  Lets a caller put
+    FILE:LINE:COL on a parameter-range error raised without one."""
+    pname, dev = str(name).lower(), str(device).lower()
+    if dev.startswith("."):
+        for card in getattr(flat, "analyses", ()):
+            if "." + str(card.kind).lower() == dev:
+                return (card.locs or {}).get("p:" + pname) or card.loc
+        return None
+    try:
+        el = flat.element(dev)
+    except KeyError:
+        el = None
+    if el is not None:
+        if pname in ("value", "capacitance", "inductance", "resistance"):
+            return el.locs.get("value", el.loc)
+        return el.locs.get("p:" + pname) or el.locs.get("m:" + pname) or el.loc
+    if netlist is not None:
+        for circ, _chain in definitions(netlist):
+            m = circ.models.get(dev)
+            if m is not None:
+                return m.locs.get("p:" + pname, m.loc)
+    return None
+
+
+def check_collect(netlist: Netlist, partial: bool = False
+                  ) -> tuple[FlatCircuit | None, list[NetlistError]]:
+    """``(flat, problems)``: every structural problem of ``netlist`` and the flattened
+    circuit they were found in (values that failed to evaluate are NaN there; None when
+    the circuit is too large to flatten).  ``partial`` says the netlist lacks cards that
+    did not parse: the topology checks, which would blame the cards around a missing
+    one, are left out."""
     c = _Checker(netlist)
     c.static()
     try:
         flat, flat_errors = flatten_collect(netlist)
     except NetlistErrors as exc:  # size guard
         c.errors.extend(exc.errors)
-        return c.errors
+        return None, c.errors
     seen = {_key(e) for e in c.errors}
     for e in flat_errors:
         k = _key(e)
         if k is None or k not in seen:
             c.errors.append(e)
             seen.add(k)
-    c.topology(flat)
+    if not partial:
+        c.topology(flat)
+    c.lines(flat)
     c.probes(flat)
-    return c.errors
+    c.errors.extend(check_analyses(flat.analyses, flat))
+    return flat, c.errors
+
+
+def check(netlist: Netlist) -> list[NetlistError]:
+    """All structural problems of ``netlist`` (an empty list when it is sound)."""
+    return check_collect(netlist)[1]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 
 import numpy as np
 
@@ -179,14 +178,30 @@ class _Parser:
         raise ExprError(f"expected a number, name or '(' in expression, found {what}", pos)
 
 
-@lru_cache(maxsize=4096)
+TREE_CACHE_CHARS = 1 << 21
+"""Expression text whose parse trees are kept (a netlist's parse, ``names`` and ``evaluate``
+of one text share its tree).  Bounded in characters, not entries: 4096 entries of 4000
+characters each held over a gigabyte of trees."""
+_TREES: dict[str, tuple] = {}
+_TREE_CHARS = [0]
+
+
 def parse_expr(text: str):
     """Parse ``text`` into an expression tree; raise :class:`ExprError` when malformed."""
+    tree = _TREES.get(text)
+    if tree is not None:
+        return tree
     if len(text) > MAX_LENGTH:
         raise ExprError(f"expression longer than {MAX_LENGTH} characters", 0)
     if not text.strip():
         raise ExprError("empty expression", 0)
-    return _Parser(text).parse()
+    tree = _Parser(text).parse()
+    if _TREE_CHARS[0] + len(text) > TREE_CACHE_CHARS:
+        _TREES.clear()
+        _TREE_CHARS[0] = 0
+    _TREES[text] = tree
+    _TREE_CHARS[0] += len(text)
+    return tree
 
 
 def names(text: str) -> set[str]:

@@ -3,6 +3,8 @@
 Naming: an element ``R3`` inside instance ``X1`` becomes ``X1.R3``; a net ``n5`` internal to
 ``X1`` becomes ``x1.n5`` (net names are lower-cased: SPICE nets are case-insensitive);
 ports map to the nets of the instance; ground ``0``/``gnd`` stays ``"0"`` at any depth.
+A net or element written with a dot that would take such a name (``x1.n5`` at the top
+level) is refused rather than merged.
 
 Scoping: a sub-circuit instance sees the parameters of the scope where the sub-circuit was
 *defined* (top level or an enclosing ``.subckt``), overlaid by the sub-circuit's defaults,
@@ -23,12 +25,18 @@ from ..errors import NetlistError, NetlistErrors, SourceLocation
 from .expr import ExprError, evaluate, names
 from .locs import NodeLocs, OverlayLocs
 from .model import Analysis, Circuit, Element, Expr, Model, Netlist, Subckt
-from .scope import flat_size
+from .scope import flat_work
 
 MAX_DEPTH = 32
 """Deepest sub-circuit nesting accepted (recursion guard)."""
 MAX_ELEMENTS = 5_000_000
-"""Most elements a flattened circuit may have (guards against exponential blow-up)."""
+"""Most elements a flattened circuit may have (guards against exponential blow-up);
+parameter evaluations count against it too, one element each."""
+MAX_EVALUATIONS = 500_000
+"""Most parameter values one flattening evaluates (a ``.param`` inside a sub-circuit is
+evaluated once per instance: 500 of them in 11 000 instances is 5.5 million expressions
+from a 72 KB file); a long expression counts as several (see ``scope.flat_work``).  A few
+seconds of work."""
 GROUND = "0"
 _NODE_KEYS = tuple(f"node{i}" for i in range(16))
 _NO_LOCS: dict = {}
@@ -120,6 +128,10 @@ class Flattener:
         self._seen_err: set = set()
         self._model_cache: dict = {}  # values hold the env too, so its id stays unique
         self._model_locs: dict = {}  # id(model) -> (model, its "m:<k>" locations)
+        self.dotted: dict[str, tuple] = {}  # flat net written with a dot -> (prefix, loc)
+        self.instances: dict[str, Subckt] = {}  # lower-case "x1.x2." -> its sub-circuit
+        self._written: dict[int, set] = {}
+        self.delta_t = 0.0
 
     def error(self, message: str, loc: SourceLocation | None) -> None:
         key = (message, str(loc))
@@ -161,11 +173,12 @@ class Flattener:
             def value_loc(k):
                 return loc_of(k), False
         todo = {k: v for k, v in params.items() if k not in overrides}
-        deps = {}
+        deps: dict[str, set] = {}
         for k, v in todo.items():
             try:
-                deps[k] = (names(v.text) & set(todo)) - {k} if isinstance(v, Expr) else set()
-                if isinstance(v, Expr) and k in names(v.text) and k not in env:
+                used = names(v.text) if isinstance(v, Expr) else set()
+                deps[k] = (used & todo.keys()) - {k}
+                if k in used and k not in env:
                     self.error(f"parameter {k!r} is defined in terms of itself", loc_of(k))
                     env[k] = float("nan")
                     todo[k] = None
@@ -173,35 +186,48 @@ class Flattener:
                 self.error(f"parameter {k!r}: {exc.message}", loc_of(k))
                 deps[k] = set()
                 todo[k] = float("nan")
-        done: set[str] = set()
-        pending = [k for k in todo if todo[k] is not None]
-        while pending:
-            progress = False
-            rest = []
-            for k in pending:
-                if deps[k] - done:
-                    rest.append(k)
-                    continue
-                loc, precise = value_loc(k)
-                env[k] = self.eval(todo[k], env, loc, f"parameter {k!r}", precise)
-                done.add(k)
-                progress = True
-            if not progress:
-                for k in rest:
-                    self.error(f"parameter {k!r} is part of a circular definition",
-                               loc_of(k))
-                    env[k] = float("nan")
-                break
-            pending = rest
+        # Kahn's order: each definition is evaluated once its dependencies are, in time
+        # linear in the definitions and their references (a chain written backwards is
+        # not re-scanned once per link)
+        users: dict[str, list[str]] = {}
+        waiting: dict[str, int] = {}
+        ready = []
+        for k in todo:
+            if todo[k] is None:
+                continue
+            waiting[k] = len(deps[k])
+            for d in deps[k]:
+                users.setdefault(d, []).append(k)
+            if not deps[k]:
+                ready.append(k)
+        ready.reverse()  # pop() from the end: definitions without dependencies in order
+        while ready:
+            k = ready.pop()
+            loc, precise = value_loc(k)
+            env[k] = self.eval(todo[k], env, loc, f"parameter {k!r}", precise)
+            del waiting[k]
+            for u in users.get(k, ()):
+                waiting[u] -= 1
+                if waiting[u] == 0:
+                    ready.append(u)
+        for k in waiting:  # left over: on a cycle, or depending on one
+            self.error(f"parameter {k!r} is part of a circular definition", loc_of(k))
+            env[k] = float("nan")
 
     # -- driving -------------------------------------------------------------------------
     def run(self) -> FlatCircuit:
         nl = self.nl
-        size = flat_size(nl, MAX_DEPTH + 1)
+        size, evals = flat_work(nl, MAX_DEPTH + 1)
         if size > MAX_ELEMENTS:
             raise NetlistErrors(self.errors + [NetlistError(
                 f"the flattened circuit would have {size} elements (limit {MAX_ELEMENTS})",
                 _first_loc(nl))])
+        if evals > MAX_EVALUATIONS or size + evals > MAX_ELEMENTS:
+            raise NetlistErrors(self.errors + [NetlistError(
+                f"flattening would evaluate {evals} parameter values for {size} elements "
+                f"(limits: {MAX_EVALUATIONS} evaluations, {MAX_ELEMENTS} elements and "
+                "evaluations together); parameters of a sub-circuit are evaluated once per "
+                "instance", _first_instance_loc(nl))])
         env: dict = {}
         for name in nl.inputs:
             env[name.lower()] = 0.0
@@ -209,19 +235,24 @@ class Flattener:
         loc0 = _first_loc(nl)
         self.scope_params(nl.params, env, lambda k: nl.locs.get("param:" + k, loc0),
                           overrides=self.bindings, value_loc=_value_loc(nl, "pval:", loc0))
+        options = {k: self.eval(v, env, nl.locs.get("option:" + k, loc0), f".options {k}")
+                   for k, v in nl.options.items()}
+        self.delta_t = _delta_t(options)
         top = _Frame(nl, env, "", {})
         self.circuit([top])
+        self.clashes()
         nets = [GROUND] if GROUND in self.nets else []
         nets += [n for n in self.nets if n != GROUND]
         analyses = []
         for a in nl.analyses:
             args = tuple(self.eval(v, env, a.loc, f".{a.kind}") for v in a.args)
-            params = {k: self.eval(v, env, a.loc, f".{a.kind} {k}") for k, v in a.params.items()}
-            analyses.append(Analysis(a.kind, args, params, loc=a.loc))
-        options = {k: self.eval(v, env, nl.locs.get("option:" + k, loc0), f".options {k}")
-                   for k, v in nl.options.items()}
+            params = {k: self.eval_at(v, env, a.locs, "v:" + k, a.locs.get("p:" + k, a.loc),
+                                      f".{a.kind} {k}") for k, v in a.params.items()}
+            analyses.append(Analysis(a.kind, args, params, loc=a.loc, locs=a.locs))
+        # ".save all" is what no .save card means: every quantity
+        saves = [] if any(str(p).lower() == "all" for p in nl.saves) else list(nl.saves)
         return FlatCircuit(nl.title, self.elements, nets, list(nl.inputs), dict(nl.outputs),
-                           list(nl.saves), analyses, options, params=env)
+                           saves, analyses, options, params=env)
 
     def lookup(self, stack: list[_Frame], kind: str, name: str):
         key = name.lower()
@@ -290,12 +321,72 @@ class Flattener:
         self.scope_params(sub.params, env, lambda k: sub.locs.get("param:" + k, def_loc),
                           overrides=overridden, value_loc=_value_loc(sub, "pval:", def_loc))
         prefix = frame.prefix + el.name + "."
+        self.instances[prefix.lower()] = sub
         netmap = {}
         for port, node in zip(sub.ports, el.nodes, strict=True):
             netmap[port.lower()] = self.net(frame, node)
         new = _Frame(sub, env, prefix, netmap,
                      frame.parent_names + (sub.key,))
         self.circuit(stack[:depth + 1] + [new])
+
+    def scale(self, fe: FlatElement, params: dict, get, loc) -> None:
+        """Fold ``m=`` (that many in parallel) and a resistor's ``tc1=``/``tc2=`` (at the
+        circuit temperature ``.temp``, relative to ``tnom``) into the element's value, as
+        SPICE does: ``R / m``, ``C * m``, ``L / m``; ``R (1 + tc1 dT + tc2 dT^2)``."""
+        kind = fe.kind
+        m = params.pop("m", None)
+        if m is not None:
+            arr = np.asarray(m, dtype=float) if not isinstance(m, str) else None
+            if arr is None or not np.all(np.isfinite(arr)) or not np.all(arr > 0):
+                self.error(f"{fe.name}: m = {m!r} is out of range; allowed: (0, inf) (the "
+                           "number of elements in parallel)", get("p:m", loc))
+            elif fe.value is not None:
+                fe.value = fe.value * m if kind == "C" else fe.value / m
+        if kind != "R":
+            return
+        tc1, tc2 = params.pop("tc1", 0.0), params.pop("tc2", 0.0)
+        for k, v in (("tc1", tc1), ("tc2", tc2)):
+            if isinstance(v, str) or not np.all(np.isfinite(np.asarray(v, dtype=float))):
+                self.error(f"{fe.name}: {k} = {v!r}: expected a finite number (1/K"
+                           f"{'^2' if k == 'tc2' else ''})", get("p:" + k, loc))
+                return
+        dt = self.delta_t
+        if fe.value is not None and dt != 0.0:
+            fe.value = fe.value * (1.0 + tc1 * dt + tc2 * dt * dt)
+
+    def clashes(self) -> None:
+        """Refuse a net or element name written with a dot that equals the name of a net
+        or element inside an instance (``x1.n5`` at the top level and net ``n5`` of
+        instance ``X1`` would silently be one net)."""
+        if self.dotted:
+            for full, (pre, loc) in self.dotted.items():
+                for i in range(len(pre), len(full)):
+                    if full[i] != ".":
+                        continue
+                    sub = self.instances.get(full[:i + 1])
+                    inner = full[i + 1:]
+                    if sub is None or inner in (p.lower() for p in sub.ports):
+                        continue
+                    written = self._written.get(id(sub))
+                    if written is None:
+                        written = self._written[id(sub)] = _written_nets(sub)
+                    if inner in written:
+                        inst = full[:i]
+                        self.error(f"net {full[len(pre):]!r} is also the name of net "
+                                   f"{inner!r} inside instance {inst!r}: the two would be one "
+                                   "net; rename it (a net name with a dot is how flattening "
+                                   "names the nets inside instances)", loc)
+                        break
+        seen: dict[str, FlatElement] = {}
+        for fe in self.elements:
+            low = fe.name.lower()
+            other = seen.get(low)
+            if other is not None:
+                self.error(f"element {fe.name!r} is also the flattened name of another "
+                           f"element (written at {other.loc}); rename one (a name with a dot "
+                           "is how flattening names the elements inside instances)", fe.loc)
+                continue
+            seen[low] = fe
 
     def primitive(self, stack: list[_Frame], el: Element) -> None:
         # runs once per element of a 100 000-element netlist: net() inlined, numbers
@@ -311,7 +402,11 @@ class Flattener:
                 nodes.append(GROUND)
             else:
                 mapped = netmap.get(low)
-                nodes.append(pre + low if mapped is None else mapped)
+                if mapped is None:
+                    mapped = pre + low
+                    if "." in low and mapped not in self.dotted:
+                        self.dotted[mapped] = (pre, _node_loc(el, len(nodes)))
+                nodes.append(mapped)
         nodes = tuple(nodes)
         self.nets.update(dict.fromkeys(nodes))  # keeps the place of nets seen before
         locs = el.locs
@@ -341,6 +436,9 @@ class Flattener:
                 continue
             params[k] = self.eval_at(v, env, locs, "v:" + k, get("p:" + k, loc),
                                      f"{el.name} {k}")
+        if params and kind in "RCL" and ("m" in params or "tc1" in params
+                                         or "tc2" in params):
+            self.scale(fe, params, get, loc)
         fe.params = params
         if el.source is not None:
             w = el.source
@@ -383,6 +481,26 @@ class Flattener:
         self.elements.append(fe)
 
 
+def _node_loc(el: Element, i: int) -> SourceLocation | None:
+    return el.locs.get(f"node{i}", el.loc)
+
+
+def _written_nets(sub: Subckt) -> set[str]:
+    """The lower-case node names written inside ``sub``."""
+    return {n.lower() for e in sub.elements.values() for n in e.nodes}
+
+
+def _delta_t(options: dict) -> float:
+    """``temp - tnom`` (K) from the evaluated options (27 C each by default)."""
+    def num(key):
+        v = options.get(key, 27.0)
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return 27.0  # not a number: reported by the option's own check
+    return num("temp") - num("tnom")
+
+
 def _uses_failed(text: str, env: dict) -> bool:
     """True when the expression uses a parameter whose own evaluation failed (NaN: every
     value that evaluated is finite, and bindings are checked to be)."""
@@ -402,6 +520,13 @@ def _value_loc(circ: Circuit, prefix: str, fallback):
         loc = circ.locs.get(prefix + k)
         return (loc, True) if loc is not None else (fallback, False)
     return value_loc
+
+
+def _first_instance_loc(nl: Netlist) -> SourceLocation | None:
+    for el in nl.elements.values():
+        if el.name[0] in "Xx" and el.loc is not None:
+            return el.loc
+    return _first_loc(nl)
 
 
 def _first_loc(nl: Netlist) -> SourceLocation | None:

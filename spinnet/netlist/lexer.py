@@ -24,6 +24,12 @@ from .locs import make_loc
 
 MAX_CARD_TOKENS = 100_000
 """A card longer than this is refused (bounds memory and time on hostile input)."""
+MAX_LINE_CHARS = 1 << 20
+"""A physical line longer than this is refused unread (a plain line would otherwise be
+split into up to half a million words before any card limit applies)."""
+MAX_TOTAL_TOKENS = 2_000_000
+"""Most tokens (words) of one parse, included files together: at most about 1 GB of parsed
+netlist (the compiled MNIST network has under half as many)."""
 
 WORD, EXPR, QEXPR, STRING, PUNCT = "word", "expr", "qexpr", "string", "punct"
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -104,9 +110,15 @@ _KIND = {"expr": EXPR, "qexpr": QEXPR, "string": STRING}
 
 def _tokenize_line(line: str, lineno: int, file: str, depth: int,
                    out: list[Token], errors: list[NetlistError]) -> int:
-    """Append the tokens of one physical line to ``out``; return the paren depth after it."""
+    """Append the tokens of one physical line to ``out``; return the paren depth after it,
+    or -1 when the card passed :data:`MAX_CARD_TOKENS` (reported; the card is dropped)."""
     append = out.append
+    cap = MAX_CARD_TOKENS
     for m in _TOKEN.finditer(line):
+        if len(out) >= cap:
+            errors.append(NetlistError(f"card longer than {cap} tokens",
+                                       _loc(file, lineno, m.start() + 1, line)))
+            return -1
         kind = m.lastgroup
         if kind is None:  # trailing blanks
             continue
@@ -142,13 +154,25 @@ def _tokenize_line(line: str, lineno: int, file: str, depth: int,
     return depth
 
 
-def lex(text: str, file: str = "<string>", title: bool = True
+def _too_long(file: str, lineno: int, line: str) -> NetlistError:
+    return NetlistError(f"card longer than {MAX_CARD_TOKENS} tokens",
+                        SourceLocation(file, lineno, len(line) - len(line.lstrip()) + 1, line))
+
+
+def lex(text: str, file: str = "<string>", title: bool = True, budget: list[int] | None = None
         ) -> tuple[str, list[Card], list[NetlistError]]:
     """Split ``text`` into ``(title, cards, errors)``.
 
     Lexical errors (an unterminated quote, a ``+`` line with nothing to continue) are
     collected, not raised, so that a checker can report every problem of a file.
+    ``budget`` (a one-item list, shared by the files of one parse) is the number of tokens
+    still allowed (:data:`MAX_TOTAL_TOKENS` when not given); lexing stops, with an error,
+    where it runs out.
     """
+    if budget is None:
+        budget = [MAX_TOTAL_TOKENS]
+    if budget[0] < 0:  # an earlier file of this parse ran out (and said so)
+        return "", [], []
     # only CR/LF end a line (str.splitlines would also split on \f, \x1c, \u2028, ...,
     # giving line numbers that no editor shows)
     lines = text.split("\n") if "\r" not in text else _NEWLINE.split(text)
@@ -162,16 +186,46 @@ def lex(text: str, file: str = "<string>", title: bool = True
         start = 1
     depth = 0
     plain = _NOT_PLAIN.search
+    dropped = False  # the card being continued was refused: drop its '+' lines too
+    left = budget[0]
+    n_before = 0  # tokens of the cards counted so far (counted when the next one starts)
     for lineno in range(start + 1, len(lines) + 1):
         line = lines[lineno - 1]
+        if len(line) > MAX_LINE_CHARS:
+            errors.append(NetlistError(f"line longer than {MAX_LINE_CHARS} characters",
+                                       SourceLocation(file, lineno, 1, line)))
+            dropped = True
+            continue
+        if cards:
+            c = cards[-1]
+            n = len(c.parts) if c.parts is not None else len(c._tokens or ())
+            left -= n - n_before
+            n_before = n
+            if left < 0:
+                err = NetlistError(
+                    f"netlist longer than {MAX_TOTAL_TOKENS} tokens; stopped reading here",
+                    SourceLocation(file, lineno, 1, line))
+                err.fatal = True  # what was read is not the netlist: parse none of it
+                errors.append(err)
+                cards.pop()
+                break
         if line[:1].isalpha() and plain(line) is None:  # the common case, first
-            cards.append(Card(None, line.split(), line, lineno, file))
+            parts = line.split()
+            n_before = 0
+            if len(parts) > MAX_CARD_TOKENS:
+                errors.append(_too_long(file, lineno, line))
+                depth, dropped = 0, True
+                continue
+            cards.append(Card(None, parts, line, lineno, file))
             depth = 0
+            dropped = False
             continue
         stripped = line.lstrip()
         if not stripped or stripped[0] == "*":
             continue
         if stripped[0] == "+":
+            if dropped:
+                continue
             if not cards:
                 col = len(line) - len(stripped) + 1
                 errors.append(NetlistError("continuation line '+' with no card before it",
@@ -182,17 +236,32 @@ def lex(text: str, file: str = "<string>", title: bool = True
             # blank out the '+' so that columns of the following tokens stay true
             depth = _tokenize_line(line[:col0] + " " + line[col0 + 1:], lineno, file, depth,
                                    cards[-1].tokens, errors)
-            if len(cards[-1].tokens) > MAX_CARD_TOKENS:
-                errors.append(NetlistError(f"card longer than {MAX_CARD_TOKENS} tokens",
-                                           cards[-1].loc))
+            if depth < 0:
                 cards.pop()
+                n_before = 0
+                depth, dropped = 0, True
             continue
+        dropped = False
+        n_before = 0
         if plain(line) is None:
-            cards.append(Card(None, line.split(), line, lineno, file))
+            parts = line.split()
+            if len(parts) > MAX_CARD_TOKENS:
+                errors.append(_too_long(file, lineno, line))
+                depth, dropped = 0, True
+                continue
+            cards.append(Card(None, parts, line, lineno, file))
             depth = 0  # a plain line holds no parenthesis
             continue
         card = Card()
         depth = _tokenize_line(line, lineno, file, 0, card.tokens, errors)
-        if card.tokens:
+        if depth < 0:
+            depth, dropped = 0, True
+        elif card.tokens:
             cards.append(card)
+    else:
+        if cards:
+            c = cards[-1]
+            n = len(c.parts) if c.parts is not None else len(c._tokens or ())
+            left -= n - n_before
+    budget[0] = left
     return title_text, cards, errors

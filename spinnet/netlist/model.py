@@ -99,13 +99,15 @@ class Model:
 class Analysis:
     """An analysis card: ``.tran``, ``.steady``, ``.sweep``.
 
-    ``args`` are its positional values, ``params`` its ``key=value`` options.
+    ``args`` are its positional values, ``params`` its ``key=value`` options; ``locs``
+    says where each option was written (``"p:<name>"``).
     """
 
     kind: str
     args: tuple[Value | str, ...] = ()
     params: dict[str, Value | str] = field(default_factory=dict)
     loc: SourceLocation | None = field(default=None, compare=False, repr=False)
+    locs: dict[str, SourceLocation] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(eq=True)

@@ -13,18 +13,24 @@ import stat
 from dataclasses import fields
 from pathlib import Path
 
-from ..errors import NetlistError, NetlistErrors, SourceLocation
+from ..errors import NetlistError, NetlistErrors, SourceLocation, did_you_mean
 from ..units import parse_number
 from . import cards as _cards
 from .expr import ExprError, parse_expr
-from .lexer import EXPR, PUNCT, QEXPR, STRING, WORD, Card, Token, lex
+from .lexer import EXPR, MAX_TOTAL_TOKENS, PUNCT, QEXPR, STRING, WORD, Card, Token, lex
 from .locs import CardLocs, make_loc
 from .model import Analysis, Circuit, Element, Expr, Model, Netlist, Subckt, Value, Waveform
 
 MAX_INCLUDE_DEPTH = 16
 """Deepest chain of ``.include`` files accepted."""
+MAX_INCLUDES = 1000
+"""Most ``.include`` cards followed in one parse (a fan-out of 10 includes per level, 13
+levels deep, would otherwise read 10^13 files)."""
 MAX_SUBCKT_NESTING = 32
 """Deepest nesting of ``.subckt`` definitions accepted (keeps every later pass shallow)."""
+MAX_EXPR_CHARS = 1 << 20
+"""Most characters of expression text in one netlist (parsing and evaluating an expression
+costs microseconds per character: this keeps it to seconds)."""
 MAX_ERRORS = 200
 """A file with more problems than this stops being parsed (the rest would be noise)."""
 
@@ -104,8 +110,13 @@ class Parser:
         self.netlist = Netlist()
         self.scopes: list[Circuit] = [self.netlist]
         self.includes: list[str] = []
+        self.n_includes = 0
+        self.bytes_left = MAX_FILE_BYTES  # all files of one parse together
+        self.token_budget = [MAX_TOTAL_TOKENS]
+        self.expr_left = MAX_EXPR_CHARS
         self.in_control = False
         self.ended = False
+        self.stopped = False  # a limit stopped reading: parse nothing more
 
     # -- error helpers -------------------------------------------------------------------
     def error(self, message: str, loc: SourceLocation | None) -> None:
@@ -125,6 +136,13 @@ class Parser:
         return True
 
     def _expr(self, tok: Token) -> Expr | None:
+        self.expr_left -= len(tok.text)
+        if self.expr_left < 0:
+            self.error(f"more than {MAX_EXPR_CHARS} characters of expressions in one netlist; "
+                       "stopped reading here", tok.loc)
+            self.errors[-1].fatal = True
+            self.ended = self.stopped = True
+            return None
         try:
             parse_expr(tok.text)
         except ExprError as exc:
@@ -172,8 +190,9 @@ class Parser:
         return self.value(tok, "a value", bare_expr=True)
 
     def kvs(self, cur: _Cursor, allow_str: bool, locs: dict | None = None,
-            flags: bool = False) -> dict[str, Value | str]:
-        """``key=value`` pairs up to the end of the card (commas and parens tolerated)."""
+            flags: bool = False, failed: set | None = None) -> dict[str, Value | str]:
+        """``key=value`` pairs up to the end of the card (commas and parens tolerated);
+        keys whose value did not parse (reported) are added to ``failed``."""
         out: dict[str, Value | str] = {}
         toks = cur.toks
         n = len(toks)
@@ -199,6 +218,8 @@ class Parser:
                     if locs is not None:
                         locs["p:" + k] = tok.loc
                         locs["v:" + k] = _inner(vtok)
+                elif failed is not None:
+                    failed.add(k)
                 continue
             i += 1
             if flags and kind == WORD:
@@ -210,11 +231,16 @@ class Parser:
 
     # -- driving -------------------------------------------------------------------------
     def feed(self, text: str, file: str, title: bool) -> None:
-        title_text, cards, lex_errors = lex(text, file, title=title)
+        title_text, cards, lex_errors = lex(text, file, title=title, budget=self.token_budget)
         if title:
             self.netlist.title = title_text
         for e in lex_errors:
             self.error(e.message, e.loc)
+            if e.fatal:
+                self.errors[-1].fatal = True
+                self.ended = self.stopped = True
+        if self.stopped:
+            return
         for card in cards:
             if self.ended:
                 break
@@ -652,9 +678,13 @@ class Parser:
         if low == ".param":
             scope = self.scopes[-1]
             locs: dict = {}
-            vals = self.kvs(cur, allow_str=False, locs=locs)
+            failed: set = set()
+            vals = self.kvs(cur, allow_str=False, locs=locs, failed=failed)
             if not vals and not self.errors:
                 self.error(".param needs name=value", first.loc)
+            for k in failed - scope.params.keys():
+                # reported here; NaN tells the checker not to call each use undefined too
+                scope.params[k] = float("nan")
             for k, v in vals.items():
                 if k in scope.params:
                     self.error(f"parameter {k!r} defined twice", locs["p:" + k])
@@ -704,14 +734,18 @@ class Parser:
                 v = self.value(tok, ".tran time")
                 if v is not None:
                     args.append(v)
-            params = self.kvs(cur, allow_str=True)
+            alocs: dict = {}
+            params = self.kvs(cur, allow_str=True, locs=alocs)
             if len([a for a in args if a != "uic"]) < 2:
                 self.error(".tran needs TSTEP and TSTOP", first.loc)
                 return
-            nl.analyses.append(Analysis("tran", tuple(args), params, loc=first.loc))
+            nl.analyses.append(Analysis("tran", tuple(args), params, loc=first.loc,
+                                        locs=alocs))
         elif low == ".steady":
-            nl.analyses.append(Analysis("steady", (), self.kvs(cur, allow_str=True),
-                                        loc=first.loc))
+            alocs = {}
+            nl.analyses.append(Analysis("steady", (), self.kvs(cur, allow_str=True,
+                                                               locs=alocs),
+                                        loc=first.loc, locs=alocs))
         elif low == ".sweep":
             self.sweep(cur, first)
         elif low in _CARD_HANDLERS:  # .meas .op .dc .step .ic (spinnet/netlist/cards.py)
@@ -766,8 +800,8 @@ class Parser:
         elif low == ".lib":
             self.error(".lib is not supported; use .include", first.loc)
         else:
-            self.error(f"unknown dot card {first.text!r}; known: " + " ".join(KNOWN_DOT_CARDS),
-                       first.loc)
+            self.error(f"unknown dot card {first.text!r}; known: " + " ".join(KNOWN_DOT_CARDS)
+                       + did_you_mean(low, KNOWN_DOT_CARDS), first.loc)
 
     def probes(self, cur: _Cursor) -> list[tuple[str, SourceLocation]]:
         out = []
@@ -853,7 +887,8 @@ class Parser:
             return
         m = mode.low
         if m not in ("lin", "log", "list"):
-            self.error(f"unknown sweep mode {mode.text!r}; expected lin, log or list", mode.loc)
+            self.error(f"unknown sweep mode {mode.text!r}; expected lin, log or list"
+                       + did_you_mean(m, ("lin", "log", "list")), mode.loc)
             return
         vals: list[Value | str] = []
         while not cur.done() and not cur.at_kv():
@@ -864,7 +899,8 @@ class Parser:
             if v is None:
                 return
             vals.append(v)
-        params = self.kvs(cur, allow_str=True)
+        alocs: dict = {}
+        params = self.kvs(cur, allow_str=True, locs=alocs)
         if m in ("lin", "log") and len(vals) != 3:
             self.error(f".sweep {m} needs START STOP N (3 values), found {len(vals)}", mode.loc)
             return
@@ -872,7 +908,7 @@ class Parser:
             self.error(".sweep list needs at least one value", mode.loc)
             return
         self.netlist.analyses.append(
-            Analysis("sweep", (name.low, m, *vals), params, loc=first.loc))
+            Analysis("sweep", (name.low, m, *vals), params, loc=first.loc, locs=alocs))
 
     def include(self, cur: _Cursor, first: Token) -> None:
         tok = cur.take()
@@ -892,8 +928,16 @@ class Parser:
         if len(self.includes) >= MAX_INCLUDE_DEPTH:
             self.error(f".include nested deeper than {MAX_INCLUDE_DEPTH} files", tok.loc)
             return
+        if self.n_includes >= MAX_INCLUDES:
+            if self.n_includes == MAX_INCLUDES:  # said once: every later one is the same
+                self.n_includes += 1
+                self.error(f"more than {MAX_INCLUDES} .include cards followed in one "
+                           "netlist (each inclusion of a file counts)", tok.loc)
+            return
+        self.n_includes += 1
         try:
-            text = _read(path)
+            text = _read(path, self.bytes_left)
+            self.bytes_left -= len(text)
         except OSError as exc:
             self.error(f"cannot read include file {str(path)!r}: {exc.strerror or exc}",
                        tok.loc)
@@ -906,17 +950,9 @@ class Parser:
         try:
             ended = self.ended
             self.feed(text, str(path), title=False)
-            self.ended = ended  # .end inside an include ends only that file
+            self.ended = ended or self.stopped  # .end inside an include ends only that file
         finally:
             self.includes.pop()
-
-    def finish(self) -> Netlist:
-        if len(self.scopes) > 1 and len(self.errors) < MAX_ERRORS:
-            sub = self.scopes[-1]
-            self.errors.append(NetlistError(f".subckt {sub.name} has no .ends", sub.loc))
-        if self.errors:
-            raise NetlistErrors(self.errors)
-        return self.netlist
 
 
 _PLAIN_LETTERS = frozenset("RCLGEXN")
@@ -953,30 +989,46 @@ def _ident(text: str) -> bool:
 
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
-"""Largest netlist or include file read (a bound against /dev/zero and the like)."""
+"""Most bytes read for one netlist, its included files together (a bound against
+/dev/zero and the like)."""
+_PSEUDO = ("/proc/", "/sys/", "/dev/")
 
 
-def _read(path: Path) -> str:
-    if "\x00" in str(path):  # open() would raise ValueError, not OSError
+def _read(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The text of a regular file of at most ``limit`` bytes.
+
+    Anything else is refused before a byte is read: a FIFO or device (opened without
+    blocking, so that a FIFO with no writer cannot hang the reader), and the kernel's
+    pseudo-files under /proc, /sys and /dev, which claim to be regular files but hold
+    no netlist (``/proc/self/environ`` is the environment).
+    """
+    name = str(path)
+    if "\x00" in name:  # open() would raise ValueError, not OSError
         raise OSError(0, "the file name contains a NUL character")
-    with open(path, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+    real = os.path.realpath(name)
+    if real.startswith(_PSEUDO) or real in ("/proc", "/sys", "/dev"):
+        raise OSError(0, "a system pseudo-file (under /proc, /sys or /dev), not a netlist")
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(0, "not a regular file")
-        data = fh.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise OSError(0, f"larger than {MAX_FILE_BYTES} bytes")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1  # owned by fh now
+            data = fh.read(max(limit, 0) + 1)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > limit:
+        raise OSError(0, f"larger than {MAX_FILE_BYTES} bytes"
+                      + (" (with the files included before it)" if limit < MAX_FILE_BYTES
+                         else ""))
     return data.decode("utf-8")
 
 
-def parse(text: str, file: str = "<string>", *, _plain: bool = True) -> Netlist:
-    """Parse netlist ``text`` (its first line is the title).
-
-    Raises :class:`~spinnet.errors.NetlistErrors` listing every problem found, each with
-    ``file:line:col``.  ``.include`` paths are relative to ``file``'s folder (the current
-    folder for ``"<string>"``).  ``_plain=False`` (for tests) reads every card through the
-    token path, the reference the plain-card path is compared with.
-    """
-    p = Parser(plain=_plain)
+def _parse(text: str, file: str, plain: bool) -> Parser:
+    p = Parser(plain=plain)
+    p.bytes_left -= len(text)
     if file and not file.startswith("<"):
         p.includes.append(os.path.normpath(os.path.abspath(file)))
     # a large netlist is millions of small objects, none of them garbage: the cyclic
@@ -993,20 +1045,59 @@ def parse(text: str, file: str = "<string>", *, _plain: bool = True) -> Netlist:
     finally:
         if gc_was_on:
             gc.enable()
-    nl = p.finish()
-    nl.source = None if file.startswith("<") else file
-    return nl
+    if len(p.scopes) > 1 and len(p.errors) < MAX_ERRORS:
+        sub = p.scopes[-1]
+        p.errors.append(NetlistError(f".subckt {sub.name} has no .ends", sub.loc))
+    p.netlist.source = None if file.startswith("<") else file
+    return p
 
 
-def parse_file(path: str | os.PathLike) -> Netlist:
-    """Read and parse a netlist file (see :func:`parse`)."""
-    path = str(path)
+def parse(text: str, file: str = "<string>", *, _plain: bool = True) -> Netlist:
+    """Parse netlist ``text`` (its first line is the title).
+
+    Raises :class:`~spinnet.errors.NetlistErrors` listing every problem found, each with
+    ``file:line:col``.  ``.include`` paths are relative to ``file``'s folder (the current
+    folder for ``"<string>"``).  ``_plain=False`` (for tests) reads every card through the
+    token path, the reference the plain-card path is compared with.
+    """
+    p = _parse(text, file, _plain)
+    if p.errors:
+        raise NetlistErrors(p.errors)
+    return p.netlist
+
+
+def parse_collect(text: str, file: str = "<string>") -> tuple[Netlist, list[NetlistError]]:
+    """Like :func:`parse` but returns ``(netlist, errors)``: the netlist holds every card
+    that parsed (a card with a mistake is left out), so that a checker can go on and
+    report the problems of the rest in the same pass."""
+    p = _parse(text, file, True)
+    return p.netlist, p.errors
+
+
+def _read_top(path: str) -> str:
     try:
-        text = _read(Path(path))
+        return _read(Path(path))
     except OSError as exc:
         raise NetlistErrors([NetlistError(f"{path}: cannot read: {exc.strerror or exc}")]
                             ) from None
     except UnicodeDecodeError as exc:
         raise NetlistErrors([NetlistError(f"{path}: not UTF-8 text (byte {exc.start})")]
                             ) from None
-    return parse(text, path)
+
+
+def parse_file(path: str | os.PathLike) -> Netlist:
+    """Read and parse a netlist file (see :func:`parse`)."""
+    path = str(path)
+    return parse(_read_top(path), path)
+
+
+def parse_file_collect(path: str | os.PathLike
+                       ) -> tuple[Netlist | None, list[NetlistError]]:
+    """Read and parse a netlist file (see :func:`parse_collect`); ``(None, errors)`` when
+    it cannot be read."""
+    path = str(path)
+    try:
+        text = _read_top(path)
+    except NetlistErrors as exc:
+        return None, list(exc.errors)
+    return parse_collect(text, path)

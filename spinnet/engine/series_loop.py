@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit
 
 from . import mna
-from .loop_util import BLOWUP, OK
+from .time_loop_shared import BLOWUP, OK
 
 # rows of the per-resonator coefficient table ``cf[row, k]`` (k in loop order): rows are
 # contiguous so that the inner loops run over unit-stride arrays (SIMD)

@@ -1,4 +1,4 @@
-"""The series-loop fast path of ``.tran`` (``spinnet.engine.loop``) and method ``exp4``.
+"""The series-loop fast path of ``.tran`` (``spinnet.engine.series_loop``) and method ``exp4``.
 
 - rk4 on the fast path equals rk4 on the general MNA path (same scheme, same equations:
   they differ by rounding and by SPICE's GMIN of 1e-12 S from every node to ground,
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from scipy.linalg import expm
 
-from spinnet.engine import loop
+from spinnet.engine import series_loop as loop
 from spinnet.engine.tran import tran
 from spinnet.errors import SimulationError
 from spinnet.netlist import parse

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spinnet.engine import loop
+from spinnet.engine import series_loop as loop
 from spinnet.engine.tran import tran
 from spinnet.netlist import parse
 

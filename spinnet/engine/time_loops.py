@@ -15,7 +15,7 @@ laws hold at every stage and a junction's resistance feeds back through the whol
 
 The loops live in :mod:`.implicit` (theta method, Newton, DC operating point, line
 history) and :mod:`.explicit` (RK4 / Heun / Dormand-Prince on the state vector); shared
-helpers and status codes in :mod:`.loop_util`.  This module re-exports them.
+helpers and status codes in :mod:`.time_loop_shared`.  This module re-exports them.
 """
 
 from __future__ import annotations
@@ -32,4 +32,4 @@ from .explicit import (  # noqa: F401
     state_from_x_dev,
 )
 from .implicit import dc_op, newton, theta_loop  # noqa: F401
-from .loop_util import BLOWUP, NEWTON, OK, SINGULAR, STEP, _work  # noqa: F401
+from .time_loop_shared import BLOWUP, NEWTON, OK, SINGULAR, STEP, _work  # noqa: F401
