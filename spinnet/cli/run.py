@@ -3,8 +3,10 @@
 Writes ``DIR/<analysis>.npz`` (``tran.npz``, ``steady.npz``, ...; default DIR: the netlist's
 name without extension, next to it) and/or the SPICE raw file ``DIR/<analysis>.raw`` that
 ngspice's ``load``, spicelib and PySpice read; prints one line per analysis (a steady state
-also prints its values, a ``.print`` card its table), or with ``--json`` one JSON object
-``{"file":..., "outdir":..., "analyses": {name: summary}, "warnings": [...]}``.
+also prints its values, an ``.op`` its node voltages and source currents, a ``.meas`` card
+``NAME = value``, a ``.print`` card its table), or with ``--json`` one JSON object
+``{"file":..., "outdir":..., "analyses": {name: summary}, "warnings": [...]}`` (a
+transient's summary holds its ``.meas`` values under ``"measures"``).
 """
 
 from __future__ import annotations
@@ -88,6 +90,38 @@ def steady_lines(res, max_lines: int = 40) -> list[str]:
     return lines
 
 
+def measure_lines(res) -> list[str]:
+    """``NAME = value`` per ``.meas`` value, as ngspice prints them."""
+    return [f"{k:<20}= {v: e}" for k, v in ((res.meta or {}).get("measures") or {}).items()]
+
+
+def op_lines(res) -> list[str]:
+    """An ``.op`` result as ngspice prints it: node voltages, then source currents."""
+    if res.analysis != "op":
+        return []
+    val = {k: float(np.real(np.asarray(v).ravel()[0])) for k, v in res.signals.items()}
+    nodes = [(k[2:-1], v) for k, v in val.items() if k.startswith("v(")]
+    srcs = [(k[2:-1] + "#branch", v) for k, v in val.items()
+            if k.startswith("i(") and k[2:3] in ("v", "l")]
+    other = [(k, v) for k, v in val.items() if not k.startswith(("v(", "i("))]
+    lines = ["", f"\t{'Node':<38}Voltage", f"\t{'----':<38}-------"]
+    lines += [f"\t{k:<38}{v:.6g}" for k, v in nodes]
+    if srcs:
+        lines += ["", f"\t{'Source':<38}Current", f"\t{'------':<38}-------"]
+        lines += [f"\t{k:<38}{v:.6g}" for k, v in srcs]
+    if other:  # device states and read-outs: not voltages, so not under that heading
+        lines += ["", f"\t{'Signal':<38}Value", f"\t{'------':<38}-----"]
+        lines += [f"\t{k:<38}{v:.6g}" for k, v in other]
+    return lines + [""]
+
+
+def _summary(res) -> dict:
+    s = res.summary()
+    if (res.meta or {}).get("measures"):
+        s["measures"] = dict(res.meta["measures"])
+    return s
+
+
 def print_table(res, probes: list[str], out=None, max_rows: int = 100_000) -> None:
     """A ``.print`` table as ngspice writes it: ``Index``, the axis, one column per probe."""
     from ..engine.result import _canon
@@ -156,7 +190,7 @@ def run(args) -> int:
                           **overrides)
     if args.json:
         print(json.dumps({"file": str(path), "outdir": str(outdir),
-                          "analyses": {k: r.summary() for k, r in results.items()},
+                          "analyses": {k: _summary(r) for k, r in results.items()},
                           "files": {k: r.meta.get("files", []) for k, r in results.items()},
                           "warnings": advice}))
         return 0
@@ -166,7 +200,7 @@ def run(args) -> int:
         extra = f", {s['points']} points" if "points" in s else ""
         files = ", ".join(res.meta.get("files", [])) or "(not saved)"
         print(f"{name}: {s['signals']} signals{extra} -> {files}")
-        for line in steady_lines(res):
+        for line in steady_lines(res) + op_lines(res) + measure_lines(res):
             print(line)
         if prints:
             print_table(res, prints)

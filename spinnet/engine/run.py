@@ -1,8 +1,10 @@
 """Run every analysis card of a netlist (``spinnet run``).
 
 ``.tran`` cards run here (:mod:`spinnet.engine.tran`); ``.steady`` and ``.sweep`` are
-delegated to :mod:`spinnet.engine.steady` and :mod:`spinnet.engine.sweep`, imported only
-when a netlist has such a card.
+delegated to :mod:`spinnet.engine.steady` and :mod:`spinnet.engine.sweep`, ``.op`` and
+``.dc`` to :mod:`spinnet.engine.op`, imported only when a netlist has such a card.
+``.meas tran`` cards are evaluated on every ``.tran`` result
+(:mod:`spinnet.engine.measure`) and kept in its ``meta["measures"]``.
 """
 
 from __future__ import annotations
@@ -126,6 +128,22 @@ def _tones(flat) -> list[float]:
         return []
 
 
+def _tran_ic(flat, card, ics, overrides) -> Result:
+    """A ``.tran`` card started from the ``.ic`` node voltages (see engine/op.py)."""
+    from .op import ic_system
+
+    nums = [a for a in card.args if not isinstance(a, str)]
+    uic = any(str(a).lower() == "uic" for a in card.args if isinstance(a, str))
+    if len(nums) < 2:
+        raise NetlistError(".tran needs TSTEP and TSTOP", getattr(card, "loc", None))
+    sys_ = ic_system(flat, ics, float(nums[0]), float(nums[1]), uic)
+    res = tran_card(flat, card, **{**overrides, "system": sys_, "uic": True})
+    res.meta["uic"] = uic
+    res.meta["ic"] = {str(c.args[i]).lower(): float(c.args[i + 1])
+                      for c in ics for i in range(0, len(c.args), 2)}
+    return res
+
+
 def save_result(res: Result, stem: str | os.PathLike, formats=("npz",), compress: bool = False,
                 title: str = "spinnet") -> list[Path]:
     """Write ``res`` as ``stem.npz`` and/or ``stem.raw`` (atomic); return the paths."""
@@ -201,7 +219,8 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
     """
     analyses = list(getattr(netlist, "analyses", []) or [])
     if not analyses:
-        raise NetlistError("no analysis card (.tran, .steady or .sweep) in the netlist")
+        raise NetlistError("no analysis card (.tran, .steady, .op, .dc or .sweep) in the "
+                           "netlist")
     if outdir is not None:
         outdir = Path(outdir)
         if outdir.exists() and not outdir.is_dir():
@@ -220,11 +239,33 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
         return save_result(res, stem, formats, compress, title)
 
     sweeps = [c for c in analyses if str(c.kind).lower() == "sweep"]
+    meas = [c for c in analyses if str(c.kind).lower() == "meas"]
+    ics = [c for c in analyses if str(c.kind).lower() == "ic"]
+    analyses = [c for c in analyses if str(c.kind).lower() not in ("meas", "ic")]
+    if sweeps:
+        for c in analyses + meas + ics:
+            if str(c.kind).lower() in ("op", "dc", "meas", "ic"):
+                raise NetlistError(f".{c.kind} together with .sweep/.step is not supported",
+                                   getattr(c, "loc", None))
+    for what, cards in ((".meas tran", meas), (".ic", ics)):
+        if cards and not any(str(c.kind).lower() == "tran" for c in analyses):
+            raise NetlistError(f"{what} needs a .tran card", getattr(cards[0], "loc", None))
+    if not analyses:
+        raise NetlistError("no analysis card (.tran, .steady, .op, .dc or .sweep) in the "
+                           "netlist", getattr(meas[0], "loc", None) if meas else None)
     if sweeps:
         if hasattr(netlist, "subckts"):
             _flatten(netlist, bindings)  # the located checks, before any point runs
         return _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides, save)
     flat = _flatten(netlist, bindings)
+    if meas and getattr(flat, "saves", None):
+        # .save cards restrict what a transient records: record what .meas reads too
+        have = {"".join(str(p).split()).lower() for p in flat.saves}
+        for c in meas:
+            for p in c.args[3:]:
+                if isinstance(p, str) and "(" in p and p not in have:
+                    flat.saves.append(p)
+                    have.add(p)
     results: dict[str, Result] = {}
     counts: dict[str, int] = {}
     for card in analyses:
@@ -232,12 +273,24 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
         try:
             if kind == "tran":
                 advice = _advise(flat, card, tran_overrides)
-                res = tran_card(flat, card, **tran_overrides)
+                if ics:
+                    res = _tran_ic(flat, card, ics, tran_overrides)
+                else:
+                    res = tran_card(flat, card, **tran_overrides)
                 res.meta.setdefault("tones", _tones(flat))
                 if advice:
                     res.meta["step_advice"] = advice
+                if meas:
+                    from .measure import measure_all
+                    res.meta["measures"] = measure_all(res, meas)
             elif kind == "steady":
                 res = _steady_result(flat, card)
+            elif kind == "op":
+                from .op import op_result
+                res = op_result(flat, card)
+            elif kind == "dc":
+                from .op import dc_result
+                res = dc_result(flat, card)
             else:
                 raise NetlistError(f"analysis .{kind} is not supported by spinnet run",
                                    getattr(card, "loc", None))

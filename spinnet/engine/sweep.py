@@ -406,6 +406,10 @@ def sweep(netlist, name: str, values, analysis: str = "steady", workers: int | N
     analysis = str(analysis).lower()
     if analysis not in ANALYSES:
         raise ParameterError("sweep", "analysis", analysis, "", ", ".join(ANALYSES))
+    for card in getattr(netlist, "analyses", None) or []:
+        if str(card.kind).lower() in ("ic", "meas"):  # a sweep point would not honour them
+            raise NetlistError(f".{card.kind} is not supported in a sweep",
+                               getattr(card, "loc", None))
     vals = np.asarray(values, dtype=float).reshape(-1)
     if vals.size == 0 or not np.all(np.isfinite(vals)):
         raise ParameterError("sweep", "values", values, "", "one or more finite numbers")

@@ -265,6 +265,8 @@ class _Checker:
         kinds = {str(a.kind).lower() for a in nl.analyses}
         items = [(p, nl.locs.get("output:" + k), True) for k, p in nl.outputs.items()]
         items += [(p, nl.locs.get(f"save:{i}"), False) for i, p in enumerate(nl.saves)]
+        items += [(p, a.loc, True) for a in nl.analyses if a.kind == "meas"  # .meas probes
+                  for p in a.args[3:] if isinstance(p, str) and "(" in p]
         shapes = "v(net), v(a,b), i(element) or state(element,name)"
         for probe, loc, is_output in items:
             parsed = parse_probe(probe)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import NetlistError, NetlistErrors, SourceLocation, did_you_mean
 from ..units import parse_number
+from . import cards as _cards
 from .expr import ExprError, parse_expr
 from .lexer import EXPR, MAX_TOTAL_TOKENS, PUNCT, QEXPR, STRING, WORD, Card, Token, lex
 from .locs import CardLocs, make_loc
@@ -36,7 +37,10 @@ MAX_ERRORS = 200
 ELEMENT_LETTERS = "RCLVIDGETXN"
 _SOURCE_FUNCS = {"sin": (3, 6), "pulse": (2, 7), "pwl": (2, None), "tones": (2, None)}
 _TOP_ONLY = {".options", ".option", ".opt", ".tran", ".steady", ".sweep", ".input",
-             ".output", ".save", ".print", ".plot", ".title", ".end", ".temp"}
+             ".output", ".save", ".print", ".plot", ".title", ".end", ".temp",
+             ".meas", ".measure", ".op", ".dc", ".step", ".ic"}
+_CARD_HANDLERS = {".meas": "parse_meas", ".measure": "parse_meas", ".op": "parse_op",
+                  ".dc": "parse_dc", ".step": "parse_step", ".ic": "parse_ic"}
 KNOWN_DOT_CARDS = sorted({".param", ".model", ".subckt", ".ends", ".include", ".inc",
                           ".control", ".endc"} | _TOP_ONLY)
 
@@ -746,6 +750,8 @@ class Parser:
                                         loc=first.loc, locs=alocs))
         elif low == ".sweep":
             self.sweep(cur, first)
+        elif low in _CARD_HANDLERS:  # .meas .op .dc .step .ic (spinnet/netlist/cards.py)
+            getattr(_cards, _CARD_HANDLERS[low])(self, cur, first)
         elif low == ".input":
             if cur.done():
                 self.error(".input needs parameter names", first.loc)

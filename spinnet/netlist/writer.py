@@ -12,6 +12,7 @@ import math
 
 from ..errors import NetlistError
 from ..units import format_number
+from .cards import write_card
 from .model import Circuit, Element, Expr, Netlist, Subckt
 
 _BAD_NAME_CHARS = set(" \t\r\n\f\v(){}=,;'\"")
@@ -138,6 +139,9 @@ def write(netlist: Netlist) -> str:
     if netlist.saves:
         lines.append(".save " + " ".join(netlist.saves))
     for a in netlist.analyses:
+        if a.kind in ("meas", "ic"):
+            lines.append(write_card(a, fmt_value))
+            continue
         args = " ".join(a if isinstance(a, str) else fmt_value(a) for a in a.args)
         lines.append(_join("." + a.kind, args, _kvs(a.params)))
     lines.append(".end")
