@@ -52,7 +52,7 @@ EXPECT = {
 }
 
 
-_SLOW = {"param_chain", "expr_flood", "token_flood"}  # ~5 s of CPU each, by design
+_SLOW = {"expr_flood", "token_flood"}  # ~4 s of CPU each, by design
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n

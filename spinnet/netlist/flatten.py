@@ -177,7 +177,7 @@ class Flattener:
         for k, v in todo.items():
             try:
                 used = names(v.text) if isinstance(v, Expr) else set()
-                deps[k] = (used & todo.keys()) - {k}
+                deps[k] = {u for u in used if u in todo and u != k}
                 if k in used and k not in env:
                     self.error(f"parameter {k!r} is defined in terms of itself", loc_of(k))
                     env[k] = float("nan")
