@@ -53,3 +53,19 @@ def test_record_budget_counts_signals():
     assert len(r.time) == 1001 and np.isfinite(r["v(out)"]).all()
     with pytest.raises(ParameterError, match="2 signals"):
         tran(net, 1e-9, 1e-6, save=["v(out)", "v(in)"], max_bytes=1001 * 8)
+
+
+def test_dopri_stops_at_its_step_budget():
+    """An RC with a 1 ps time constant run by dopri over 1 us at rtol 1e-10 needs far more
+    than 1000 steps: with ``max_steps=1000`` it stops with an error naming the budget and
+    the time reached, instead of running on; the default budget lets the same circuit over
+    a short span finish and match the closed form v = 1 - exp(-t/RC)."""
+    rc = "* rc\nV1 a 0 PWL(0 0 1p 1)\nR1 a b 1\nC1 b 0 1p\n.end\n"
+    with pytest.raises(SimulationError, match="step budget") as exc:
+        tran(parse(rc), 1e-9, 1e-6, method="dopri", rtol=1e-10, atol=1e-14, max_steps=1000)
+    assert exc.value.time is not None and 0.0 <= exc.value.time < 1e-6
+    r = tran(parse(rc), 1e-12, 20e-12, method="dopri", rtol=1e-8, atol=1e-12, uic=True)
+    t = r.time
+    vin = np.minimum(t / 1e-12, 1.0)
+    assert np.all(np.isfinite(r["v(b)"])) and r["v(b)"][-1] == pytest.approx(1.0, abs=1e-6)
+    assert r["v(b)"][-1] <= vin[-1] + 1e-9

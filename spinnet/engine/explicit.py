@@ -700,7 +700,10 @@ def dopri_loop(a, dv, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx,
                const, out, stats):
     """Adaptive Dormand-Prince 5(4); outputs land exactly on ``t0 + k dt_out``.
 
-    ``atol``: per-state absolute tolerance array.  ``stats``: [accepted, rejected].
+    ``atol``: per-state absolute tolerance array.  ``stats``: [accepted, rejected,
+    budget]: the loop stops with ``STEP`` (index -2) once accepted + rejected steps reach
+    the budget, so a step size that collapses without reaching ``hmin`` cannot run for
+    hours.
     """
     bad, ns, B, Bs, rhs, piv, lm, s, k1, hb, tdmax = _loop_start(a, dv, x, t0, rec_idx, out)
     if bad != -1:
@@ -792,6 +795,8 @@ def dopri_loop(a, dv, x, t0, dt_out, n_out, h0, hmin, hmax, rtol, atol, rec_idx,
             h = min(h, hmax)
             if h < hmin:
                 return STEP, -1, t
+            if stats[0] + stats[1] >= stats[2]:
+                return STEP, -2, t
         # x holds the circuit at the last k7 evaluation, i.e. at (t_target, s)
         _record(out, m, x, rec_idx)
     return OK, -1, t

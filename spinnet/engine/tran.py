@@ -234,6 +234,10 @@ def _raise(sys_: System, code: int, idx: int, t: float, method: str):
                               "a loop of capacitors and voltage sources)",
                               device=sys_.owner[idx], time=t,
                               hint="check the connections; method='trap'")
+    if code == it.STEP and idx == -2:
+        raise SimulationError("dopri used up its step budget (max_steps) before tstop",
+                              time=t, hint="looser rtol/atol, method='trap', or a larger "
+                              "max_steps")
     if code == it.STEP:
         raise SimulationError("adaptive step fell below its minimum", time=t,
                               hint="looser rtol/atol, method='trap', or a smaller hmin")
@@ -257,6 +261,12 @@ def _raise_loop(sys_: System, lp, idx: int, t: float, method: str):
 
 #: Default ceiling of the recorded signals of one transient (bytes): points x signals x 8.
 MAX_RECORD_BYTES = 1024 ** 3
+
+#: ``dopri``'s default step budget: this many attempted steps per output point, and never
+#: fewer than :data:`DOPRI_MIN_BUDGET` (a stiff circuit that needs more takes ``max_steps=``
+#: or an implicit method).
+DOPRI_STEPS_PER_OUTPUT = 10_000
+DOPRI_MIN_BUDGET = 10_000_000
 
 
 def _check_record_size(n_points: int, n_signals: int, max_bytes: float | None) -> None:
@@ -311,7 +321,8 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
          uic: bool = False, seed: int = 0, maxiter: int = 100, reltol: float = 1e-6,
          vntol: float = 1e-9, abstol: float = 1e-15, vmax: float = 1e6,
          bindings: dict | None = None, system: System | None = None,
-         max_bytes: float | None = None, series_loop: bool = True) -> Result:
+         max_bytes: float | None = None, series_loop: bool = True,
+         max_steps: int | None = None) -> Result:
     """Run a transient analysis.
 
     Parameters
@@ -345,6 +356,10 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     max_bytes : float, optional
         Ceiling of the recorded signals (points x signals x 8 bytes; default
         :data:`MAX_RECORD_BYTES`, 1 GiB).
+    max_steps : int, optional
+        ``dopri``'s budget of attempted steps (default: :data:`DOPRI_STEPS_PER_OUTPUT` per
+        output point, at least :data:`DOPRI_MIN_BUDGET`); past it the run stops with a
+        ``SimulationError`` naming the time reached.
     series_loop : bool
         Let ``rk4``/``exp4`` take the series-loop fast path where the circuit allows it
         (default); False forces the general MNA path (the two are compared in tests and
@@ -489,7 +504,9 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         atol_v = np.full(ns, float(atol) * 1e-3)
         atol_v[:sys_.count(mna.K_C)] = float(atol)
         atol_v[ns - n_cap:] = float(atol)  # diode junction voltages
-        stats = np.zeros(2, dtype=np.int64)
+        stats = np.zeros(3, dtype=np.int64)
+        stats[2] = max_steps if max_steps is not None else max(
+            DOPRI_MIN_BUDGET, DOPRI_STEPS_PER_OUTPUT * n_out)
         h0 = dt if dt is not None else tstep / 10
         hmin_ = hmin if hmin is not None else tstep * 1e-9
         # a step longer than the shortest line delay would need waves not yet computed
