@@ -118,10 +118,12 @@ def _conflict(args, given: list[str], mode: str) -> None:
 
 def _is_set(args, opt: str) -> bool:
     value = getattr(args, opt.lstrip("-").replace("-", "_"))
-    defaults = {"--window": "hann", "--rload": "50", "--power": "1u", "--points": 801}
+    defaults = {"--window": "hann", "--rload": "50", "--power": "1u", "--points": None}
     if opt in defaults:
         return value != defaults[opt]
-    return bool(value) if not isinstance(value, str) else True
+    if isinstance(value, str):
+        return True
+    return value is not None and value is not False and value != []
 
 
 def _is_raw(path: Path) -> bool:
@@ -191,6 +193,7 @@ def run(args) -> int:
     fmin = _number("--fmin", args.fmin, "Hz")
     fmax = _number("--fmax", args.fmax, "Hz")
     netlist_opts = ["--graph", "--curve", "--map", "--line", "--oscillator", "--current",
+                    "--plan", "--chain",
                     "--power", "--points"]
     result_opts = ["--signal", "--zoom", "--spectrum", "--window", "--psd", "--tones",
                    "--t-start", "--list", "--rload"]
