@@ -174,3 +174,34 @@ def test_steady_response_option_is_checked():
     errs = [e for e in check(bad) if "response" in str(e)]
     assert errs and errs[0].loc is not None and (errs[0].loc.line, errs[0].loc.col) == (9, 9), errs
     assert "lorentzian, exact" in str(errs[0])
+
+
+def test_steady_exact_with_fieldline_shift_matches_tran():
+    """A field line shifts the resonance by ``dfr``: the kernel's ``G`` follows ``fr + dfr``
+    while its read-out keeps the nominal ``fr``; ``weight_exact(..., dfr)`` and
+    ``.steady response=exact`` carry both (ideal current drive: ``.tran`` differs only by
+    the integration and read-out errors of the single-tone test)."""
+    from spinnet.devices import fieldline
+
+    alpha, ifl = 0.2, 20e-3
+    df = float(fieldline.shift(ifl, 1e-6, 1e4))          # 100 MHz
+    f = 1e9 + df + alpha * (1e9 + df)
+    nl = parse(f"""field line tuning one resonator
+.model syn sdr(fr=1g alpha={alpha} r0=1k)
+.model strip fline(w=1u r=10 dfdh=1e4)
+I1 0 a TONES({f!r} {IA} 0)
+N1 a 0 syn
+Ifl 0 fl {ifl}
+NFL fl 0 strip targets="N1"
+.end
+""")
+    period, m, n = 1.0 / f, 200, 40
+    settle = int(np.ceil(12.0 / (2 * np.pi * alpha * (1e9 + df)) / period))
+    res = _tran(nl, period / m, (settle + n) * period)
+    vt = _periodic_mean(res, period, m, n)
+    ve = float(resonator.rectified_exact(f, P, FR, alpha, K, dfr=df))
+    vs = float(steady(nl, keep="all", response="exact").v("a")[0])
+    vl = float(steady(nl, keep="all").v("a")[0])
+    assert abs(vs - ve) < 1e-6 * K * P     # the same law inside .steady (3e-9 measured)
+    assert abs(vt - ve) < 1e-4 * K * P, (vt, ve)
+    assert abs(vt - vl) > 10 * abs(vt - ve), (vt, ve, vl)
