@@ -167,6 +167,71 @@ def rectified(f, P, fr, alpha, K, s=0.0, o=1.0):
     return np.sum(P * weight(f, *ex), axis=-1)
 
 
+def oscillator_uv(alpha, s=0.0):
+    """Vectorised :func:`oscillator_coefficients`: dimensionless ``(u, v)`` arrays.
+
+    Cramer's rule on the same 2x2 system (rows ``[Re h, -nu Im h]`` at ``nu = 1`` and the
+    difference of ``nu = 1 + alpha`` and ``nu = 1 - alpha``; right-hand side
+    ``[s, 2 (1 - s)]``), broadcasting over ``alpha`` and ``s``.
+    """
+    alpha, s = np.asarray(alpha, float), np.asarray(s, float)
+
+    def row(nu):
+        h = 1.0 / (1.0 + alpha * alpha - nu * nu + 2j * alpha * nu)
+        return h.real, -nu * h.imag
+
+    a11, a12 = row(1.0)
+    p1, p2 = row(1.0 + alpha)
+    m1, m2 = row(1.0 - alpha)
+    a21, a22 = p1 - m1, p2 - m2
+    b1, b2 = s, 2.0 * (1.0 - s)
+    det = a11 * a22 - a12 * a21
+    return (b1 * a22 - a12 * b2) / det, (a11 * b2 - a21 * b1) / det
+
+
+def weight_exact(f, fr, alpha, K, s=0.0, o=1.0, dfr=0.0):
+    """Rectified volts per watt of one tone in the level-1 oscillator's periodic steady
+    state (exact; broadcasting).
+
+    For a drive ``I(t) = |I| cos(w t)`` the kernel's periodic state is
+    ``x = kappa |I| Re(h e^{iwt})`` with ``h = 1/(1 + alpha^2 - nu^2 + 2i alpha nu)``,
+    ``nu = f/(fr + dfr)``; the time average of ``(R(t) - R0) I(t)`` over a period is
+
+        V_dc / P = o K [ u Re h - v (f/fr) Im h ]
+
+    with ``(u, v) = oscillator_uv(alpha, s)`` and ``P = R0 kappa^2 |I|^2 / 2``.  ``fr`` is
+    the nominal resonance (the kernel's resistance normalises ``x'`` by ``2 pi fr``),
+    ``dfr`` the field-line shift (the kernel's ``G = alpha 2 pi (fr + dfr)``).  Near
+    ``fr`` this is :func:`weight` plus the counter-rotating pole's response; it equals
+    :func:`weight` exactly at ``f = fr`` and in the antisymmetric part at ``f = fr +- a``
+    (no shift).
+    """
+    f, fr, dfr = np.asarray(f, float), np.asarray(fr, float), np.asarray(dfr, float)
+    alpha = np.asarray(alpha, float)
+    u, v = oscillator_uv(alpha, s)
+    nu = f / (fr + dfr)
+    d = 1.0 + alpha * alpha - nu * nu
+    b = 2.0 * alpha * nu
+    den = d * d + b * b
+    # Re h = d/den, Im h = -b/den
+    return (np.asarray(o, float) * np.asarray(K, float)) * (u * d + v * (f / fr) * b) / den
+
+
+def rectified_exact(f, P, fr, alpha, K, s=0.0, o=1.0, dfr=0.0):
+    """DC voltage of a set of tones in the level-1 oscillator's periodic steady state.
+
+    Same arguments and broadcasting as :func:`rectified` (``dfr`` like the device
+    parameters).  The kernel is linear in the drive, so distinct tones superpose and their
+    cross products average to zero over a long read-out: the sum of :func:`weight_exact`
+    times each tone's power is exact for distinct frequencies.  A DC current through the
+    junction adds ``rho_x kappa I_dc^2 / (1 + alpha^2)``, which is not included.
+    """
+    f = np.atleast_1d(np.asarray(f, float))
+    P = np.atleast_1d(np.asarray(P, float))
+    ex = [np.asarray(v, float)[..., None] for v in (fr, alpha, K, s, o, dfr)]
+    return np.sum(P * weight_exact(f, *ex), axis=-1)
+
+
 def dweight_dfr(f, fr, alpha, K, s=0.0, o=1.0, fixed_linewidth=False):
     """Derivative of :func:`weight` with respect to ``fr`` (V/W per Hz).
 

@@ -289,15 +289,17 @@ class Collapsed(NamedTuple):
 _COLLAPSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _collapsed(op: Operator, lv: Level, dfr) -> Collapsed | None:
+def _collapsed(op: Operator, lv: Level, dfr, response: str = "lorentzian"
+               ) -> Collapsed | None:
     """The collapsed operators of a level with static weights and single tones, or None.
 
     With one source per pair, ``|I|^2 = |H|^2 |a|^2``, so tone powers, rectification and
     the DC solve collapse into real sparse matrices acting on the source powers.  ``dfr``
     are the (static) resonance shifts of all junctions, or None when they vary.  Memoised
-    per level and content of ``dfr``; the level itself is not written.
+    per level, content of ``dfr`` and ``response``; the level itself is not written.
     """
-    key = None if dfr is None else hashlib.blake2b(dfr.tobytes(), digest_size=8).digest()
+    key = None if dfr is None else (
+        hashlib.blake2b(dfr.tobytes(), digest_size=8).digest(), response)
     hit = _COLLAPSED.get(lv)
     if hit is not None and hit[0] == key:
         return hit[1]
@@ -308,7 +310,7 @@ def _collapsed(op: Operator, lv: Level, dfr) -> Collapsed | None:
     if not (single and fixed_f and dfr is not None) or lv.force_general:
         _COLLAPSED[lv] = (key, None)
         return None
-    w = lv.scale * _weights_static(op, lv, dfr)
+    w = lv.scale * _weights_static(op, lv, dfr, response)
     wagg = lv.agg @ sp.diags(w)
     Ps = sp.csr_matrix((np.abs(Hs.data) ** 2, Hs.indices, Hs.indptr), shape=Hs.shape)
     Pn = sp.csr_matrix((np.abs(Hn.data) ** 2, Hn.indices, Hn.indptr), shape=Hn.shape)
@@ -321,19 +323,21 @@ def _collapsed(op: Operator, lv: Level, dfr) -> Collapsed | None:
     return out
 
 
-def _weights_static(op: Operator, lv: Level, dfr) -> np.ndarray:
+def _weights_static(op: Operator, lv: Level, dfr, response: str = "lorentzian"
+                    ) -> np.ndarray:
     f = lv.freq.copy()
     st = lv.stno
     if np.any(st >= 0):
         f[st >= 0] = np.array([op.stno_params[s]["f0"] for s in st[st >= 0]])
     wp, pj = lv.wpar, lv.pj
-    fr = wp["fr"][pj] + dfr[lv.j[0] + pj]
-    return dev.weight(f, fr, wp["alpha"][pj], wp["k"][pj], wp["s"][pj], wp["o"][pj])
+    return dev.weight(f, wp["fr"][pj], wp["alpha"][pj], wp["k"][pj], wp["s"][pj],
+                      wp["o"][pj], dfr[lv.j[0] + pj], response)
 
 
 def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
            tol: float = 1e-9, maxiter: int = 200, cache: bool = True,
-           chunk: int | None = None, solver: str = "anderson") -> SteadyResult:
+           chunk: int | None = None, solver: str = "anderson",
+           response: str = "lorentzian") -> SteadyResult:
     """Steady-state (rectified DC) analysis of a netlist for one input or a batch.
 
     Parameters
@@ -355,6 +359,10 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
         How feedback inside a level is resolved: Anderson acceleration (default; a
         quasi-Newton method on the coupling currents, restarting to a damped fixed point
         where it fails) or the under-relaxed fixed point alone.
+    response : {"lorentzian", "exact"}
+        The rectification law of level-1 resonators: the narrow-line Lorentzian /
+        anti-Lorentzian (``resonator.weight``) or the level-1 oscillator's exact periodic
+        steady state (``resonator.weight_exact``, what ``.tran`` integrates).
     cache : bool
         Reuse the operator of a previously seen circuit structure.
     chunk : int, optional
@@ -378,6 +386,8 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
         raise ParameterError(".steady", "tol/maxiter", (tol, maxiter), "", "tol > 0, maxiter >= 1")
     if solver not in ("anderson", "fixed"):
         raise ParameterError(".steady", "solver", solver, "", "anderson, fixed")
+    if response not in dev.RESPONSES:
+        raise ParameterError(".steady", "response", response, "", ", ".join(dev.RESPONSES))
     els = _elements(flat)
     if keep == "auto":
         # keep everything for small circuits only: a big one (the compiled MNIST network)
@@ -389,16 +399,19 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
         keep_all = keep == "all"
     op = prepare(flat, keep_nets=keep_all, cache=cache)
     return evaluate(op, flat, keep_all=keep_all, tol=tol, maxiter=maxiter, chunk=chunk,
-                    solver=solver)
+                    solver=solver, response=response)
 
 
 def evaluate(op: Operator, flat, keep_all: bool = False, tol: float = 1e-9,
              maxiter: int = 200, chunk: int | None = None,
-             solver: str = "anderson") -> SteadyResult:
-    """Apply a prepared operator to the (possibly batched) sources of ``flat``."""
+             solver: str = "anderson", response: str = "lorentzian") -> SteadyResult:
+    """Apply a prepared operator to the (possibly batched) sources of ``flat``
+    (``response``: see :func:`steady`)."""
+    if response not in dev.RESPONSES:
+        raise ParameterError(".steady", "response", response, "", ", ".join(dev.RESPONSES))
     dc, amp, phase, B = _batch_values(op, flat)
     dfr = _static_shifts(op, dc)
-    fast = [_collapsed(op, lv, dfr) for lv in op.levels]
+    fast = [_collapsed(op, lv, dfr, response) for lv in op.levels]
     nj, n_st, n_fl = len(op.junction_names), len(op.stno_names), len(op.fline_names)
     # float64 rows alive per batch column: y, sources, oscillators (+ junction arrays
     # when kept); a level without collapsed operators also holds its pairs (complex)
@@ -424,7 +437,7 @@ def evaluate(op: Operator, flat, keep_all: bool = False, tol: float = 1e-9,
     for b0 in range(0, B, chunk):
         b1 = min(B, b0 + chunk)
         out = _run_chunk(op, fast, dc[:, b0:b1], amp[:, b0:b1], phase, keep_all, tol,
-                         maxiter, solver)
+                         maxiter, solver, response)
         y, vrect, power, i_st, p_st, i_fl, it = out
         iters = max(iters, it)
         outputs[b0:b1] = (op.out_matrix @ y).T
@@ -469,7 +482,8 @@ def _fline_shifts(op: Operator, i_fl: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run_chunk(op, fast, dc, amp, phase, keep_all, tol, maxiter, solver="anderson"):
+def _run_chunk(op, fast, dc, amp, phase, keep_all, tol, maxiter, solver="anderson",
+               response="lorentzian"):
     b = dc.shape[1]
     nj, n_st, n_fl = len(op.junction_names), len(op.stno_names), len(op.fline_names)
     a = amp * phase[:, None]
@@ -509,13 +523,13 @@ def _run_chunk(op, fast, dc, amp, phase, keep_all, tol, maxiter, solver="anderso
             currents set to ``x``; returns the currents it implies and the level's rows."""
             set_state(x)
             yl = _level_pass(op, lv, fl, base, dfr, dc, a, a2, e_st, f_st, vrect, power,
-                             keep_all, y)
+                             keep_all, y, response)
             return _state(yl, lv), yl
 
         # first pass: this level's oscillators are still silent (their state arrays start
         # as emission(0): no EMF, f0), its field lines carry nothing
         yl = _level_pass(op, lv, fast[L], base, dfr, dc, a, a2, e_st, f_st, vrect, power,
-                         keep_all, y)
+                         keep_all, y, response)
         it = 1
         if lv.feedback and (ns or len(fh)):
             x = np.zeros((ns + len(fh), b))
@@ -547,7 +561,8 @@ def _state(yl: np.ndarray, lv: Level) -> np.ndarray:
     return np.concatenate([yl[lv.stno_rows], yl[lv.fline_rows]], axis=0)
 
 
-def _level_pass(op, lv, fl, base, dfr, dc, a, a2, e_st, f_st, vrect, power, keep_all, y):
+def _level_pass(op, lv, fl, base, dfr, dc, a, a2, e_st, f_st, vrect, power, keep_all, y,
+                response="lorentzian"):
     """One solve of a level for the given oscillator tones: its DC rows ``yl``.
 
     Fills the level's rows of ``vrect`` / ``power`` when they are kept.
@@ -570,11 +585,9 @@ def _level_pass(op, lv, fl, base, dfr, dc, a, a2, e_st, f_st, vrect, power, keep
         if np.any(st >= 0):
             f[st >= 0] = f_st[st[st >= 0]]
         wp, pj = lv.wpar, lv.pj
-        fr = wp["fr"][pj][:, None]
-        if dfr is not None:
-            fr = fr + dfr[pj]
-        w = dev.weight(f, fr, wp["alpha"][pj][:, None], wp["k"][pj][:, None],
-                       wp["s"][pj][:, None], wp["o"][pj][:, None])
+        w = dev.weight(f, wp["fr"][pj][:, None], wp["alpha"][pj][:, None],
+                       wp["k"][pj][:, None], wp["s"][pj][:, None], wp["o"][pj][:, None],
+                       0.0 if dfr is None else dfr[pj], response)
         v = lv.agg @ (w * P)
         yl = base + lv.Yemf @ v
         if keep_all:
@@ -806,7 +819,7 @@ def _diode_large_signal(rec: dict, u: np.ndarray, a_src: np.ndarray, tol: float 
 
 def steady_card(netlist_or_flat, card, bindings: dict | None = None) -> SteadyResult:
     """Run a ``.steady [tol=..] [maxiter=..] [keep=auto|all|outputs]
-    [solver=anderson|fixed]`` card."""
+    [solver=anderson|fixed] [response=lorentzian|exact]`` card."""
     kw = {}
     for k, v in (getattr(card, "params", None) or {}).items():
         kk = str(k).lower()
@@ -815,8 +828,8 @@ def steady_card(netlist_or_flat, card, bindings: dict | None = None) -> SteadyRe
                 kw[kk] = int(v) if kk == "maxiter" else float(v)
             except (TypeError, ValueError):
                 raise ParameterError(".steady", kk, v, "", "a number") from None
-        elif kk in ("keep", "solver"):
+        elif kk in ("keep", "solver", "response"):
             kw[kk] = str(v).lower()
         else:
-            raise ParameterError(".steady", kk, v, "", "tol, maxiter, keep, solver")
+            raise ParameterError(".steady", kk, v, "", "tol, maxiter, keep, solver, response")
     return steady(netlist_or_flat, bindings, **kw)

@@ -89,9 +89,20 @@ def _bound_full(el) -> dict:
     return {k: _scalar(el, k, v) for k, v in p.items()}
 
 
-def weight(f, fr, alpha, k, s, o):
-    """Rectified volts per watt of one tone at ``f`` (``resonator.weight``)."""
-    return resonator.weight(f, fr, alpha, k, s, o)
+RESPONSES = ("lorentzian", "exact")
+
+
+def weight(f, fr, alpha, k, s, o, dfr=0.0, response: str = "lorentzian"):
+    """Rectified volts per watt of one tone at ``f`` on a junction of nominal resonance
+    ``fr`` shifted by ``dfr``.
+
+    ``response="lorentzian"``: the narrow-line formula ``resonator.weight`` at
+    ``fr + dfr``; ``"exact"``: the level-1 oscillator's periodic steady state
+    ``resonator.weight_exact``.
+    """
+    if response == "exact":
+        return resonator.weight_exact(f, fr, alpha, k, s, o, dfr)
+    return resonator.weight(f, fr + dfr, alpha, k, s, o)
 
 
 def p0(current, ith, q):

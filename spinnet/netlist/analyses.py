@@ -48,7 +48,8 @@ STEADY_NUMERIC = {
     "tol": (_positive, "(0, inf)"),
     "maxiter": (_int_at_least(1), "an integer >= 1"),
 }
-STEADY_WORDS = {"keep": ("auto", "all", "outputs"), "solver": ("anderson", "fixed")}
+STEADY_WORDS = {"keep": ("auto", "all", "outputs"), "solver": ("anderson", "fixed"),
+                "response": ("lorentzian", "exact")}
 
 
 def _scalar(v) -> float | None:
