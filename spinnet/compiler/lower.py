@@ -221,9 +221,9 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
 # current-free control input, so the choke's current mode has the time constant
 # l_tee x GMIN (~1e-18 s) and no explicit integrator can step it.  A series R-C to ground
 # carries no DC (the steady state is unchanged) and turns that mode into a critically
-# damped one: R = sqrt(l_tee / C), 1/(2 pi sqrt(l_tee C)) = 160 MHz for 1 uH and 1 pF,
-# settling in ~2 sqrt(l_tee C) = 2 ns, far below the ~ns-scale relaxation the read-out
-# follows anyway, and a low-pass that keeps the GHz tones off the read-out.
+# damped one: R = 2 sqrt(l_tee / C) (the chain's own resistance in the loop only adds
+# damping), 1/(2 pi sqrt(l_tee C)) = 160 MHz for 1 uH and 1 pF, settling in
+# ~2 sqrt(l_tee C) = 2 ns, and a low-pass that keeps the GHz tones off the read-out.
 READOUT_SNUBBER_C = 1e-12
 
 
@@ -231,7 +231,7 @@ def _readout_snubber(nl, l, j, l_tee):
     c = READOUT_SNUBBER_C
     mid = f"d{l}_{j}"
     nl.add(Element(naming.layer_element("RD", l, j), (f"r{l}_{j}", mid),
-                   value=float(np.sqrt(l_tee / c))))
+                   value=float(2 * np.sqrt(l_tee / c))))
     nl.add(Element(naming.layer_element("CD", l, j), (mid, "0"), value=c))
 
 
