@@ -81,9 +81,7 @@ def test_hidden_layer_cut_integrates_under_rk4_and_agrees_with_trap(tiny):
         assert np.all(np.isfinite(r))
         scale = np.max(np.abs(t))
         assert scale > 0
-        # both are second-order-or-better at 20+ points per period of the fastest tone;
-        # trap's phase error (w h)^2 / 12 at the highest tone sets the gap: TOL below
-        assert np.max(np.abs(r - t)) <= TOL * scale, p
-
-
-TOL = 0.05
+        # the gap is trap's phase error ~(w h)^2 / 12 at the fastest tone (RK4's is
+        # O((w h)^4)); measured 1.2e-3 of each signal's largest |value| over 2 ns (with a
+        # 1 kOhm snubber); 5e-3 bounds it, while a diverging run is off by orders
+        assert np.max(np.abs(r - t)) <= 5e-3 * scale, p
