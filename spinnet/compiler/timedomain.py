@@ -1,26 +1,31 @@
 """Time-domain spot check of a compiled netlist's last layer (``spinnet eval --time-domain K``).
 
+The hidden layers do not go through the transient engine here: their oscillators' tones
+come from the steady state (the names of the modes say what is integrated).
+
 The steady state of the whole netlist gives, for each of the K images, the DC current of
 every oscillator of the layer before the last and the RF power of every tone in every
 junction of the last layer.  The last layer is then integrated by the transient engine
 (RK4, ``points_per_period`` steps per period of the highest tone) in one of two forms:
 
-- ``mode="cut"`` (default): the last layer *as compiled* (:func:`cut`): its 4-terminal
-  junctions with their 0-V drive segments, line terminations, bias tone source and line,
-  field lines, and the coupling capacitors into its input lines.  The interface is at the
-  oscillators of the layer before, each replaced by the steady state's own model of it
-  (a tone ``I dr sqrt(p0(I))`` at ``f0 + n p0`` behind its resistance ``r``, for the DC
-  current ``I`` the steady state gives it on that image).  Each output chain runs on its
-  own copy of the lines it uses (:func:`split_chains`; the drive segments are ammeters,
-  so a line's current does not depend on the other chains' segments), and its score is
-  the DC part of the compiled output node.  The open chain end carries no DC current,
-  so the rectified voltage cannot feed back into the junctions.
-- ``mode="junctions"``: each junction of the last layer re-built as a 2-terminal level-1
-  junction driven by an ideal current source of amplitude ``sqrt(2 P / r0)`` (the
-  steady state's definition of the power ``P``); the chain's score is the sum of its
-  junctions' voltages.  (The first version of this check drove each junction from a
-  voltage source through a DC-blocking capacitor: the loop's DC path fed the rectified
-  voltage back into the junction's ``x``, which ran away to volts.)
+- ``mode="last-layer"`` (default; alias ``cut``): the last layer *as compiled*
+  (:func:`cut`): its 4-terminal junctions with their 0-V drive segments, line
+  terminations, bias tone source and line, field lines, and the coupling capacitors into
+  its input lines.  The interface is at the oscillators of the layer before, each
+  replaced by the steady state's own model of it (a tone ``I dr sqrt(p0(I))`` at ``f0 +
+  n p0`` behind its resistance ``r``, for the DC current ``I`` the steady state gives it
+  on that image).  Each output chain runs on its own copy of the lines it uses
+  (:func:`split_chains`; the drive segments are ammeters, so a line's current does not
+  depend on the other chains' segments), and its score is the DC part of the compiled
+  output node.  The open chain end carries no DC current, so the rectified voltage
+  cannot feed back into the junctions.
+- ``mode="current-driven"`` (alias ``junctions``): each junction of the last layer
+  re-built as a 2-terminal level-1 junction driven by an ideal current source of
+  amplitude ``sqrt(2 P / r0)`` (the steady state's definition of the power ``P``); the
+  chain's score is the sum of its junctions' voltages.  (The first version of this check
+  drove each junction from a voltage source through a DC-blocking capacitor: the loop's
+  DC path fed the rectified voltage back into the junction's ``x``, which ran away to
+  volts.)
 
 DC parts come from a least-squares fit of a constant plus every tone and its 2nd/3rd
 harmonics over whole periods after ``settle`` relaxation times ``1/(2 pi alpha fr)``.
