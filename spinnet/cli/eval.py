@@ -93,14 +93,16 @@ def run(args) -> int:
             np.save(fh, pred.astype(np.int64), allow_pickle=False)
         out["predictions"] = str(args.predictions)
     if args.time_domain:
-        from ..compiler.timedomain import spot_check
+        from ..compiler.timedomain import mode_name, spot_check
         from ..progress import Progress
         k = min(args.time_domain, len(labels))
-        with Progress(k if args.td_mode in ("last-layer", "cut") else None,
-                      f"time domain ({args.td_mode})", unit="image"
-                      if args.td_mode in ("last-layer", "cut") else "chain") as bar:
-            td = spot_check(nl, images[:k], scores[:k], mode=args.td_mode,
-                            labels=labels[:k], progress=bar)
+        mode = mode_name(args.td_mode)
+        # last-layer reports per image; current-driven per output chain (all images)
+        per_image = mode == "last-layer"
+        with Progress(k if per_image else None, f"time domain ({mode})",
+                      unit="image" if per_image else "chain") as bar:
+            td = spot_check(nl, images[:k], scores[:k], mode=mode, labels=labels[:k],
+                            progress=bar)
         out["time_domain"] = td
     if args.json:
         print(json.dumps(out, sort_keys=True))
