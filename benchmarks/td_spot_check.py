@@ -2,7 +2,7 @@
 
     python benchmarks/td_spot_check.py --tiny 50          # tiny conv-conv-dense, 50 images
     SPINNET_DATA=../shared/data/mnist python benchmarks/td_spot_check.py --start 0 --stop 60
-    python benchmarks/td_spot_check.py --tiny 50 --mode junctions   # the earlier check
+    python benchmarks/td_spot_check.py --tiny 50 --mode current-driven   # the faster check
 
 The shipped-model form equals ``spinnet eval net.cir --limit K --time-domain K`` for
 images ``start..stop`` of the test set.
@@ -22,9 +22,11 @@ def main(argv=None) -> int:
     p.add_argument("--tiny", type=int, default=0, help="images of the tiny test network")
     p.add_argument("--start", type=int, default=0)
     p.add_argument("--stop", type=int, default=5)
-    p.add_argument("--mode", default="cut", choices=("cut", "junctions"),
-                   help="cut: the compiled last layer itself (default); junctions: the "
-                        "earlier current-driven re-build")
+    p.add_argument("--mode", default="last-layer",
+                   choices=("last-layer", "current-driven", "cut", "junctions"),
+                   help="last-layer (alias cut): the compiled last layer itself (default); "
+                        "current-driven (alias junctions): its junctions on ideal current "
+                        "sources")
     p.add_argument("--json", default=None)
     a = p.parse_args(argv)
     from spinnet.compiler import compile_model, evaluate, load_model
@@ -37,11 +39,12 @@ def main(argv=None) -> int:
         from compiler_tiny import images, tiny_spec
         nl, _ = compile_model(tiny_spec(h=9, c1=2, k=3, stride=2, conv2=(3, 2, 1)))
         x = images(a.tiny, h=9)
+        y = None
     else:
         from spinnet.data import mnist
         nl, _ = compile_model(load_model())
-        x = mnist.load("test")[0][a.start:a.stop]
-    out = spot_check(nl, x, evaluate(nl, x), mode=a.mode)
+        x, y = (arr[a.start:a.stop] for arr in mnist.load("test"))
+    out = spot_check(nl, x, evaluate(nl, x), mode=a.mode, labels=y)
     out["seconds"] = time.perf_counter() - t
     print(json.dumps(out, indent=1))
     if a.json:

@@ -43,7 +43,7 @@ def test_spot_check_matches_level1_closed_form_and_steady_argmax(tiny):
     """The compiled last layer itself (mode "cut", the default)."""
     nl, x, ref = tiny
     out = spot_check(nl, x, ref)
-    assert out["images"] == 6 and out["mode"] == "cut"
+    assert out["images"] == 6 and out["mode"] == "last-layer"
     # integration + DC-fit error: RK4 at 20 points per period of the tone and 8 relaxation
     # times of settling (transient e^-8 = 3e-4); measured 4e-4 of the range on 50 images,
     # 2e-3 leaves margin while still 30x below the level-1 model's own offset
@@ -147,3 +147,59 @@ def test_unknown_mode_is_a_parameter_error(tiny):
     nl, x, ref = tiny
     with pytest.raises(ParameterError, match="mode"):
         spot_check(nl, x[:1], ref[:1], mode="fast")
+
+
+def test_eval_cli_time_domain_json_fields_recomputed(tmp_path, capsys, tiny):
+    """``spinnet eval NET --time-domain 2 --json`` on a tiny compiled network: every
+    reported figure recomputed here from the per-image scores it returns and from an
+    independent steady-state evaluation of the same netlist file."""
+    import json
+
+    from spinnet.cli.main import main
+    from spinnet.data import dataset
+    from spinnet.io import write_text
+    from spinnet.netlist import parse_file, write
+
+    nl, _, _ = tiny
+    net = tmp_path / "net.cir"
+    write_text(net, write(nl) + "\n")
+    x = images(4, h=9).reshape(4, -1) / 255.0
+    labels = np.array([0, 1, 2, 1])
+    data = tmp_path / "d.npz"
+    np.savez(data, x_train=x, y_train=labels, x_test=x, y_test=labels)
+    dataset.load(data)                       # the file is a valid dataset
+    assert main(["eval", str(net), "--data", str(data), "--time-domain", "2",
+                 "--td-mode", "last-layer", "--json"]) == 0
+    td = json.loads(capsys.readouterr().out)["time_domain"]
+    assert td["mode"] == "last-layer" and td["images"] == 2
+    tr, stv = np.array(td["scores_tran"]), np.array(td["scores_steady"])
+    assert tr.shape == stv.shape == (2, 3)
+    ref = evaluate(parse_file(net), x[:2].reshape(2, 1, -1))
+    # the steady scores reported are the netlist's own (same engine, same file)
+    np.testing.assert_allclose(stv, ref, rtol=1e-12, atol=0)
+    agree = int(np.sum(tr.argmax(1) == ref.argmax(1)))
+    assert td["agree"] == agree and td["agreement"] == agree / 2
+    assert td["accuracy_tran"] == np.mean(tr.argmax(1) == labels[:2])
+    assert td["accuracy_steady"] == np.mean(ref.argmax(1) == labels[:2])
+    rng = np.ptp(ref)
+    assert td["score_range"] == pytest.approx(rng, rel=1e-12)
+    assert td["dev_max_of_range"] == pytest.approx(np.max(np.abs(tr - ref)) / rng, rel=1e-9)
+    assert td["dev_mean_of_range"] == pytest.approx(np.mean(np.abs(tr - ref)) / rng,
+                                                    rel=1e-9)
+    # the transient went through the engine: its timings are there and add up
+    tm = td["timing_s"]
+    assert tm["integrate"] > 0 and tm["elaborate"] > 0
+    assert sum(tm.values()) <= td["seconds"] + 1e-6
+    assert td["seconds_per_image"] == pytest.approx(td["seconds"] / 2)
+    # text output prints the same figures
+    assert main(["eval", str(net), "--data", str(data), "--time-domain", "1",
+                 "--td-mode", "current-driven"]) == 0
+    text = capsys.readouterr().out
+    assert "time domain (current-driven" in text and "argmax agreement" in text
+    assert "s per image" in text and "integrate+record" in text
+
+
+def test_mode_aliases_name_the_same_modes(tiny):
+    from spinnet.compiler.timedomain import mode_name
+    assert mode_name("cut") == "last-layer" and mode_name("junctions") == "current-driven"
+    assert mode_name("last-layer") == "last-layer"

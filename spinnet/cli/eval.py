@@ -2,9 +2,13 @@
 
 Binds each test image to the netlist's ``.input`` pixels, runs the steady-state analysis,
 takes the argmax of the ``.output`` scores and compares it with the labels.  ``--time-domain
-K`` also runs K images through the transient engine (the last layer as compiled, its input
-lines fed with the steady state's oscillator outputs; ``--time-domain-mode junctions``: the
-faster current-driven re-build) and reports the argmax agreement with the steady state.
+K`` also runs the first K images through the transient engine in one of two named modes
+(``--td-mode``): ``last-layer`` (default) integrates the last layer as compiled, its input
+lines fed with the steady state's oscillator tones (the hidden layers do not go through
+``.tran``); ``current-driven`` re-builds the last layer's junctions on ideal current
+sources (faster).  It reports the mode, the argmax agreement with ``.steady``, the accuracy
+of both on those images, the score deviation over the score range and the seconds per
+image with their breakdown.
 """
 
 from __future__ import annotations
@@ -32,9 +36,12 @@ def add_parser(sub) -> None:
                    help="images per steady-state call (the engine chunks internally)")
     p.add_argument("--time-domain", type=int, default=0, metavar="K",
                    help="also run K images through the transient engine")
-    p.add_argument("--time-domain-mode", choices=("cut", "junctions"), default="cut",
-                   help="cut: the compiled last layer itself (default); junctions: its "
-                        "junctions on ideal current sources (faster)")
+    p.add_argument("--td-mode", "--time-domain-mode", dest="td_mode",
+                   choices=("last-layer", "current-driven", "cut", "junctions"),
+                   default="last-layer",
+                   help="last-layer: the compiled last layer itself, fed by the steady "
+                        "state's oscillator tones (default; alias cut); current-driven: "
+                        "its junctions on ideal current sources (faster; alias junctions)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -86,16 +93,39 @@ def run(args) -> int:
             np.save(fh, pred.astype(np.int64), allow_pickle=False)
         out["predictions"] = str(args.predictions)
     if args.time_domain:
-        from ..compiler.timedomain import spot_check
-        out["time_domain"] = spot_check(nl, images[: args.time_domain], scores[: args.time_domain],
-                                        mode=args.time_domain_mode)
+        from ..compiler.timedomain import mode_name, spot_check
+        from ..progress import Progress
+        k = min(args.time_domain, len(labels))
+        mode = mode_name(args.td_mode)
+        # last-layer reports per image; current-driven per output chain (all images)
+        per_image = mode == "last-layer"
+        with Progress(k if per_image else None, f"time domain ({mode})",
+                      unit="image" if per_image else "chain") as bar:
+            td = spot_check(nl, images[:k], scores[:k], mode=mode, labels=labels[:k],
+                            progress=bar)
+        out["time_domain"] = td
     if args.json:
         print(json.dumps(out, sort_keys=True))
     else:
         print(f"{args.netlist}: accuracy {100 * acc:.2f} % ({out['correct']}/{out['images']}) "
               f"in {t_eval:.1f} s (+{t_parse:.1f} s parse)")
         if "time_domain" in out:
-            td = out["time_domain"]
-            print(f"time domain: {td['agree']}/{td['images']} argmax agree with steady state "
-                  f"({td['scope']}); max score deviation {td['max_dev_rel']:.3g} of range")
+            print(format_time_domain(out["time_domain"]))
     return 0
+
+
+def format_time_domain(td: dict) -> str:
+    """The text form of :func:`spinnet.compiler.timedomain.spot_check`'s result."""
+    tm = td["timing_s"]
+    n = max(td["images"], 1)
+    return "\n".join([
+        f"time domain ({td['mode']}: {td['scope']}), {td['images']} images:",
+        f"  argmax agreement with steady state {td['agree']}/{td['images']}",
+        f"  accuracy: tran {100 * td['accuracy_tran']:.1f} %, steady "
+        f"{100 * td['accuracy_steady']:.1f} % (same images)" if "accuracy_tran" in td
+        else "  accuracy: no labels",
+        f"  |tran - steady| / score range: max {td['dev_max_of_range']:.3g}, "
+        f"mean {td['dev_mean_of_range']:.3g} (range {td['score_range']:.4g} V)",
+        f"  {td['seconds_per_image']:.2f} s per image: steady {tm['steady'] / n:.2f}, "
+        f"elaborate {tm['elaborate'] / n:.2f}, integrate+record {tm['integrate'] / n:.2f}, "
+        f"DC fit {tm['fit'] / n:.2f} s"])

@@ -9,7 +9,9 @@ Parallel scheme, arrangement B ("local input lines", docs/compiler.md):
 - every output neuron ``j`` of a layer is a chain: a DC source ``vbias`` (hidden layers),
   then the output sides of its 4-terminal resonators in series (one per input tap, plus the
   bias resonator on the layer's bias line), read out through a bias tee (inductor to the
-  read-out node, capacitor + termination for RF);
+  read-out node, capacitor + termination for RF); the read-out node carries a series
+  R-C snubber ``RD``/``CD`` to ground (no DC: the steady state is unchanged) so that the
+  choke's current mode is damped and explicit integrators can step it;
 - hidden neurons: a G element (``gm``) turns the read-out voltage into the DC current of an
   STNO; the STNO's RF (Thevenin ``I dr sqrt(p0)`` behind ``r``) drives, through a coupling
   capacitor, the line of that neuron in the next layer;
@@ -184,6 +186,7 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
                                value=d.c_tee))
                 nl.add(Element(naming.layer_element("RT", l, j), (f"t{l}_{j}", "0"),
                                value=d.r_term))
+                _readout_snubber(nl, l, j, d.l_tee)
                 s = f"s{l}_{j}"
                 nl.add(Element(naming.layer_element("G", l, j), ("0", s, f"r{l}_{j}", "0"),
                                value=float(act["gm"])))
@@ -212,6 +215,24 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
     nl.analyses.append(Analysis("steady"))
     rep.inputs, rep.outputs = len(nl.inputs), len(nl.outputs)
     return nl, rep
+
+
+# Read-out node snubber: without it the node behind the choke holds only the G stage's
+# current-free control input, so the choke's current mode has the time constant
+# l_tee x GMIN (~1e-18 s) and no explicit integrator can step it.  A series R-C to ground
+# carries no DC (the steady state is unchanged) and turns that mode into a critically
+# damped one: R = 2 sqrt(l_tee / C) (the chain's own resistance in the loop only adds
+# damping), 1/(2 pi sqrt(l_tee C)) = 160 MHz for 1 uH and 1 pF, settling in
+# ~2 sqrt(l_tee C) = 2 ns, and a low-pass that keeps the GHz tones off the read-out.
+READOUT_SNUBBER_C = 1e-12
+
+
+def _readout_snubber(nl, l, j, l_tee):
+    c = READOUT_SNUBBER_C
+    mid = f"d{l}_{j}"
+    nl.add(Element(naming.layer_element("RD", l, j), (f"r{l}_{j}", mid),
+                   value=float(2 * np.sqrt(l_tee / c))))
+    nl.add(Element(naming.layer_element("CD", l, j), (mid, "0"), value=c))
 
 
 def _fieldline(nl, tag, l, current, names):

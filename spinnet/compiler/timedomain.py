@@ -1,26 +1,31 @@
 """Time-domain spot check of a compiled netlist's last layer (``spinnet eval --time-domain K``).
 
+The hidden layers do not go through the transient engine here: their oscillators' tones
+come from the steady state (the names of the modes say what is integrated).
+
 The steady state of the whole netlist gives, for each of the K images, the DC current of
 every oscillator of the layer before the last and the RF power of every tone in every
 junction of the last layer.  The last layer is then integrated by the transient engine
 (RK4, ``points_per_period`` steps per period of the highest tone) in one of two forms:
 
-- ``mode="cut"`` (default): the last layer *as compiled* (:func:`cut`): its 4-terminal
-  junctions with their 0-V drive segments, line terminations, bias tone source and line,
-  field lines, and the coupling capacitors into its input lines.  The interface is at the
-  oscillators of the layer before, each replaced by the steady state's own model of it
-  (a tone ``I dr sqrt(p0(I))`` at ``f0 + n p0`` behind its resistance ``r``, for the DC
-  current ``I`` the steady state gives it on that image).  Each output chain runs on its
-  own copy of the lines it uses (:func:`split_chains`; the drive segments are ammeters,
-  so a line's current does not depend on the other chains' segments), and its score is
-  the DC part of the compiled output node.  The open chain end carries no DC current,
-  so the rectified voltage cannot feed back into the junctions.
-- ``mode="junctions"``: each junction of the last layer re-built as a 2-terminal level-1
-  junction driven by an ideal current source of amplitude ``sqrt(2 P / r0)`` (the
-  steady state's definition of the power ``P``); the chain's score is the sum of its
-  junctions' voltages.  (The first version of this check drove each junction from a
-  voltage source through a DC-blocking capacitor: the loop's DC path fed the rectified
-  voltage back into the junction's ``x``, which ran away to volts.)
+- ``mode="last-layer"`` (default; alias ``cut``): the last layer *as compiled*
+  (:func:`cut`): its 4-terminal junctions with their 0-V drive segments, line
+  terminations, bias tone source and line, field lines, and the coupling capacitors into
+  its input lines.  The interface is at the oscillators of the layer before, each
+  replaced by the steady state's own model of it (a tone ``I dr sqrt(p0(I))`` at ``f0 +
+  n p0`` behind its resistance ``r``, for the DC current ``I`` the steady state gives it
+  on that image).  Each output chain runs on its own copy of the lines it uses
+  (:func:`split_chains`; the drive segments are ammeters, so a line's current does not
+  depend on the other chains' segments), and its score is the DC part of the compiled
+  output node.  The open chain end carries no DC current, so the rectified voltage
+  cannot feed back into the junctions.
+- ``mode="current-driven"`` (alias ``junctions``): each junction of the last layer
+  re-built as a 2-terminal level-1 junction driven by an ideal current source of
+  amplitude ``sqrt(2 P / r0)`` (the steady state's definition of the power ``P``); the
+  chain's score is the sum of its junctions' voltages.  (The first version of this check
+  drove each junction from a voltage source through a DC-blocking capacitor: the loop's
+  DC path fed the rectified voltage back into the junction's ``x``, which ran away to
+  volts.)
 
 DC parts come from a least-squares fit of a constant plus every tone and its 2nd/3rd
 harmonics over whole periods after ``settle`` relaxation times ``1/(2 pi alpha fr)``.
@@ -38,6 +43,7 @@ trained ``alpha = 0.2`` the scores differ by more than the integration error.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -239,8 +245,23 @@ def _emission(nl: Netlist, stnos: list[str], current: np.ndarray):
     return amp, freq
 
 
+MODES = ("last-layer", "current-driven")
+# the names the modes had first, still accepted
+_ALIASES = {"cut": "last-layer", "junctions": "current-driven"}
+
+
+def mode_name(mode: str) -> str:
+    """The canonical name of a spot-check mode (``cut`` / ``junctions`` accepted)."""
+    m = _ALIASES.get(str(mode), str(mode))
+    if m not in MODES:
+        raise ParameterError("spot_check", "mode", mode, "",
+                             "'last-layer' or 'current-driven' ('cut', 'junctions')")
+    return m
+
+
 def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
-               points_per_period: int = 20, progress=None, mode: str = "cut") -> dict:
+               points_per_period: int = 20, progress=None, mode: str = "last-layer",
+               labels=None) -> dict:
     """Run ``len(images)`` images through the transient engine; see the module doc.
 
     Parameters
@@ -256,45 +277,73 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
     points_per_period : int
         RK4 steps per period of the highest tone.
     progress : callable, optional
-        ``progress(done, total)`` after each image (``cut``) or output chain
-        (``junctions``).
-    mode : {"cut", "junctions"}
-        ``cut``: the last layer as compiled (:func:`cut`), one transient run per image.
-        ``junctions``: the last layer's junctions re-built as 2-terminal junctions on
-        ideal current sources (the earlier, faster check), one run per chain and image.
+        ``progress(done, total)`` after each image (``last-layer``) or output chain
+        (``current-driven``).
+    mode : {"last-layer", "current-driven"}
+        ``last-layer`` (alias ``cut``): the last layer as compiled (:func:`cut`), one
+        transient run per chain and image.  ``current-driven`` (alias ``junctions``): the
+        last layer's junctions re-built as 2-terminal junctions on ideal current sources
+        (faster), one run per chain and image.
+    labels : array (n_images,), optional
+        True classes: adds ``accuracy_tran`` and ``accuracy_steady`` on these images.
 
     Returns
     -------
     dict
-        ``agree`` (argmax agreement with the steady state), ``max_dev_rel`` (largest
-        score deviation / largest |steady score|), ``mean_dev_rel``, the same against the
-        level-1 model's exact linear response (``agree_level1``, ``max_dev_level1_rel``)
-        and that model's own departure from the steady state (``level1_vs_steady_*``).
+        ``mode``, ``images``, ``scores_tran`` / ``scores_steady`` (per image and output),
+        ``agree`` / ``agreement`` (argmax agreement of the transient scores with the
+        steady state's), ``accuracy_tran`` / ``accuracy_steady`` (with ``labels``),
+        ``score_range`` (largest minus smallest steady score over these images),
+        ``dev_max_of_range`` / ``dev_mean_of_range`` (|tran - steady| over that range),
+        ``max_dev_rel`` / ``mean_dev_rel`` (the same over the largest |steady score|),
+        the transient against the level-1 model's exact linear response
+        (``agree_level1``, ``max_dev_level1_rel``), that closed form's own departure from
+        the steady state (``level1_vs_steady_*``: no transient involved), and timings:
+        ``seconds_per_image`` with ``timing_s`` = ``{steady, elaborate, integrate, fit}``
+        summed over the images (``elaborate``/``integrate`` from the engine's
+        ``Result.meta``: ``elapsed_s - solve_s`` / ``solve_s``, the latter including the
+        recording of the probed signal, which the engine does not time apart).
     """
     from ..engine.steady import steady
 
-    if mode not in ("cut", "junctions"):
-        raise ParameterError("spot_check", "mode", mode, "", "'cut' or 'junctions'")
+    mode = mode_name(mode)
+    t_all = time.perf_counter()
     layer, chains, outs = last_layer(nl)
     x = _pixels(images)
     bind = {n: x[:, naming.parse_pixel_input(n)] for n in nl.inputs}
     st = steady(nl, bind, keep="all")
-    if mode == "cut":
+    timing = {"steady": time.perf_counter() - t_all, "elaborate": 0.0, "integrate": 0.0,
+              "fit": 0.0}
+    if mode == "last-layer":
         scores, level1, t_stop, dt = _run_cut(nl, layer, chains, outs, x, st, settle,
-                                              points_per_period, progress)
+                                              points_per_period, progress, timing)
         scope = (f"last layer (layer {layer}) as compiled, its input lines fed by the "
                  "steady state's oscillator tones")
     else:
         scores, level1, t_stop, dt = _run_junctions(nl, layer, chains, outs, x, st, settle,
-                                                    points_per_period, progress)
+                                                    points_per_period, progress, timing)
         scope = (f"last layer (layer {layer}) as current-driven 2-terminal junctions, "
                  "inputs from steady state")
     ref = np.asarray(steady_scores)[: len(x)]
     span = float(np.max(np.abs(ref))) or 1.0
+    rng = float(np.ptp(ref)) or span
     span1 = float(np.max(np.abs(level1))) or 1.0
     agree = int(np.sum(scores.argmax(1) == ref.argmax(1)))
-    return {"images": int(len(x)), "agree": agree, "agreement": agree / max(len(x), 1),
-            "mode": mode, "scope": scope,
+    out = {"images": int(len(x)), "agree": agree, "agreement": agree / max(len(x), 1),
+           "mode": mode, "scope": scope,
+           "scores_tran": scores.tolist(), "scores_steady": ref.tolist(),
+           "score_range": rng,
+           "dev_max_of_range": float(np.max(np.abs(scores - ref)) / rng),
+           "dev_mean_of_range": float(np.mean(np.abs(scores - ref)) / rng)}
+    if labels is not None:
+        lab = np.asarray(labels)[: len(x)]
+        out["accuracy_tran"] = float(np.mean(scores.argmax(1) == lab))
+        out["accuracy_steady"] = float(np.mean(ref.argmax(1) == lab))
+    total = time.perf_counter() - t_all
+    out["seconds"] = total
+    out["seconds_per_image"] = total / max(len(x), 1)
+    out["timing_s"] = timing
+    return out | {
             "max_dev_rel": float(np.max(np.abs(scores - ref)) / span),
             "mean_dev_rel": float(np.mean(np.abs(scores - ref)) / span),
             "agree_level1": int(np.sum(scores.argmax(1) == level1.argmax(1))),
@@ -319,8 +368,18 @@ def _window(tones, fr_min, alpha, settle, points_per_period):
     return tones, dt, t_start, t_start + n_avg * period
 
 
-def _run_cut(nl, layer, chains, outs, x, st, settle, points_per_period, progress):
+def _timed_tran(timing, net, *args, **kw):
+    """``tran(net, ...)`` adding its elaboration and solve times to ``timing``."""
     from ..engine.tran import tran
+    res = tran(net, *args, **kw)
+    meta = res.meta
+    if "elapsed_s" in meta and "solve_s" in meta:
+        timing["elaborate"] += float(meta["elapsed_s"]) - float(meta["solve_s"])
+        timing["integrate"] += float(meta["solve_s"])
+    return res
+
+
+def _run_cut(nl, layer, chains, outs, x, st, settle, points_per_period, progress, timing):
 
     td, stnos = cut(nl)
     names = list(outs)
@@ -354,10 +413,12 @@ def _run_cut(nl, layer, chains, outs, x, st, settle, points_per_period, progress
                 if old is not None and float(old.source.args[0]) != float(freq[n, k]):
                     net.elements[key] = Element(old.name, old.nodes, source=Waveform(
                         "tones", (float(freq[n, k]), old.source.args[1], 0.0)))
-            res = tran(net, dt, t_stop, method="rk4", dt=dt, tstart=t_start, bindings=b,
-                       save=[probe], uic=True)
+            res = _timed_tran(timing, net, dt, t_stop, method="rk4", dt=dt, tstart=t_start,
+                              bindings=b, save=[probe], uic=True)
+            t0 = time.perf_counter()
             scores[n, c] = _dc_part(np.asarray(res.time),
                                     np.asarray(res.signals[probe.lower()]), tones)
+            timing["fit"] += time.perf_counter() - t0
         if progress is not None:
             progress(n + 1, len(x))
     return scores, level1, t_stop, dt
@@ -378,8 +439,8 @@ def _level1_compiled(nl, layer, chains, outs, names, st, jnames):
     return out
 
 
-def _run_junctions(nl, layer, chains, outs, x, st, settle, points_per_period, progress):
-    from ..engine.tran import tran
+def _run_junctions(nl, layer, chains, outs, x, st, settle, points_per_period, progress,
+                   timing):
 
     jnames = [n.lower() for n in st.junction_names]
     names = list(outs)
@@ -397,12 +458,14 @@ def _run_junctions(nl, layer, chains, outs, x, st, settle, points_per_period, pr
         probes = [f"v(c{k})" for k in range(len(keys))]
         for n in range(len(x)):
             b = {f"p{k}": float(powers[n, k]) for k in range(len(keys))}
-            res = tran(td, dt, t_stop, method="rk4", dt=dt, tstart=t_start, bindings=b,
-                       save=probes, uic=True)
+            res = _timed_tran(timing, td, dt, t_stop, method="rk4", dt=dt, tstart=t_start,
+                              bindings=b, save=probes, uic=True)
+            t0 = time.perf_counter()
             t = np.asarray(res.time)
             # the chain's output: the series sum of its junctions' voltages
             v = np.sum([np.asarray(res.signals[p]) for p in probes], axis=0)
             scores[n, c] = _dc_part(t, v, tones)
+            timing["fit"] += time.perf_counter() - t0
         if progress is not None:
             progress(c + 1, len(names))
     return scores, level1, t_stop, dt
