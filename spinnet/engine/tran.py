@@ -311,7 +311,7 @@ def _announce(method: str, loop: bool, uic: bool) -> None:
     """Say on stderr that the kernels this run calls are about to be compiled (a fresh
     cache compiles for a minute or more before the first result)."""
     if loop:
-        _announce_compile(f"{method} series-loop", _loop.loop_run, seconds="half a minute")
+        _announce_compile(f"{method} series-loop", _loop.loop_run)
         return
     entry = {"trap": [run_theta_loop], "be": [run_theta_loop], "rk4": [it.explicit_loop],
              "heun": [it.explicit_loop], "dopri": [it.dopri_loop]}.get(method, [])
