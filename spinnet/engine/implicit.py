@@ -197,7 +197,7 @@ def _line_store(a, hist, k, step, x):
 def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
                vmax, nonlinear, out):
     """:func:`theta_loop_dev` without kernel devices (junctions on their linear model)."""
-    return theta_loop_dev(a, None, x, t0, h, nsteps, theta, rec_idx, every, maxiter,
+    return theta_loop_dev(a, None, None, x, t0, h, nsteps, theta, rec_idx, every, maxiter,
                           reltol, vntol, abstol, vmax, nonlinear, out)
 
 
@@ -210,19 +210,25 @@ def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
     dv = sys_.dev
     if sys_.kernel_devices and dv:
         a = _dev.kernel_arrays(a, dv[0])
+        # made here, not in the loop: a local that is None on one path and a tuple on the
+        # other would type as optional and fail to compile
+        kw = _dev.dev_workspace(a, dv)
+        _dev.dev_init(a, dv, x, kw)
     else:
-        dv = None  # compiles the loop without the device kernels
-    return theta_loop_dev(a, dv, x, 0.0, h, nsteps, theta, rec_idx, every, maxiter,
+        dv = kw = None  # compiles the loop without the device kernels
+    return theta_loop_dev(a, dv, kw, x, 0.0, h, nsteps, theta, rec_idx, every, maxiter,
                           reltol, vntol, abstol, vmax, sys_.nonlinear, out)
 
 
 @njit(cache=True)
-def theta_loop_dev(a, dv, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
+def theta_loop_dev(a, dv, kw, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
                    abstol, vmax, nonlinear, out):
     """Fixed-step theta method from the operating point ``x`` (modified in place).
 
     ``dv``: device tables (``System.dev``); ``a`` must then flag the kernel junctions
-    (:func:`.implicit_dev.kernel_arrays`); ``dv=None``: no kernel devices (numba prunes
+    (:func:`.implicit_dev.kernel_arrays`) and ``kw`` be their workspace, initialised at
+    ``x`` (:func:`.implicit_dev.dev_workspace`, :func:`.implicit_dev.dev_init`);
+    ``dv=kw=None``: no kernel devices (numba prunes
     the device branches, so the device kernels are not compiled).  Records ``x[rec_idx]``
     every ``every`` steps (and at step 0) into ``out``.
     """
@@ -249,11 +255,6 @@ def theta_loop_dev(a, dv, x, t0, h, nsteps, theta, rec_idx, every, maxiter, relt
     m = 1
     x_prev = x.copy()
     work = _work(a)
-    if dv is None:
-        kw = None
-    else:
-        kw = _dev.dev_workspace(a, dv)
-        _dev.dev_init(a, dv, x, kw)
     # linear circuit: the factors of step 1, without their zeros (set at step 2)
     fac = band_compress(work[0][:0], a.dims[DKL], a.dims[DKU], work[2][:0], work[3][:0])
     for step in range(1, nsteps + 1):
