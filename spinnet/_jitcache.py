@@ -193,3 +193,42 @@ def configure() -> str | None:
     else:  # read by numba when it is imported (keeps `import spinnet` from importing it)
         os.environ["NUMBA_CACHE_DIR"] = str(d)
     return str(d)
+
+
+def _needs_compiling(dispatcher) -> bool:
+    """Whether calling ``dispatcher`` will compile: nothing compiled in this process and
+    no index file in numba's cache (a proxy: an index written for other argument types
+    also counts as cached)."""
+    if getattr(dispatcher, "signatures", None):
+        return False
+    try:
+        index = dispatcher._cache._cache_file._index_path
+    except AttributeError:  # not a caching dispatcher, or numba's internals moved
+        return False
+    return not os.path.exists(index)
+
+
+def announce_compile(what: str, *dispatchers, seconds: str = "a minute or two",
+                     stream=None) -> bool:
+    """Print one line on stderr when ``dispatchers`` are about to be compiled.
+
+    A fresh cache compiles silently for a long time before the first result; this says
+    why.  Silenced by ``SPINNET_PROGRESS=0``.  Returns whether the line was printed.
+
+    Parameters
+    ----------
+    what : str
+        The kernels in words (``"trap"``, ``"rk4 loop"``).
+    dispatchers : numba dispatchers
+        The entry kernels the run calls next.
+    seconds : str
+        The expected compile time in words.
+    """
+    if os.environ.get("SPINNET_PROGRESS") == "0":
+        return False
+    if not any(_needs_compiling(d) for d in dispatchers):
+        return False
+    stream = sys.stderr if stream is None else stream
+    print(f"spinnet: compiling the {what} kernels (first run; cached afterwards, about "
+          f"{seconds})", file=stream, flush=True)
+    return True

@@ -75,10 +75,15 @@ def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
 
     ``work``: scratch arrays from ``_work``.  ``dv``/``kw``: device tables and the
     implicit device workspace (:mod:`.implicit_dev`; kernel devices take part in
-    ``MODE_TRAN`` only, frozen otherwise).  Returns ``(code, index)``.
+    ``MODE_TRAN`` only, frozen otherwise), or both None for a circuit without kernel
+    devices: numba then prunes the device branches and compiles none of the device
+    kernels.  Returns ``(code, index)``.
     """
     B, rhs, piv, lm, xn = work
-    nk = kw[0].shape[0] if mode == MODE_TRAN else 0
+    nk = 0
+    if kw is not None:
+        if mode == MODE_TRAN:
+            nk = kw[0].shape[0]
     nd = _cnt(a, K_D)
     n = a.dims[DN]
     kl = a.dims[DKL]
@@ -88,11 +93,13 @@ def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
     worst = 0
     wdev = -1
     for _ in range(maxiter):
-        if nk > 0:
-            _dev.linearise(a, dv, x, h, theta, kw)
+        if dv is not None:
+            if nk > 0:
+                _dev.linearise(a, dv, x, h, theta, kw)
         assemble(a, B, rhs, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2)
-        if nk > 0:
-            _dev.stamp(a, dv, B, rhs, kw)
+        if dv is not None:
+            if nk > 0:
+                _dev.stamp(a, dv, B, rhs, kw)
         bad = band_lu(B, kl, ku, piv, lm)
         if bad >= 0:
             for i in range(n):
@@ -108,8 +115,9 @@ def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
             if vl != vnew:
                 limited = k
             vd_lin[k] = vl
-        if nk > 0:
-            wdev = _dev.update(a, dv, xn, reltol, kw)
+        if dv is not None:
+            if nk > 0:
+                wdev = _dev.update(a, dv, xn, reltol, kw)
         worst = _converged(a, xn, x, reltol, vntol, abstol)
         for i in range(n):
             x[i] = xn[i]
@@ -134,19 +142,9 @@ def dc_op(a, t, x, maxiter, reltol, vntol, abstol, nonlinear):
     e = np.zeros(max(nt, 1))
     vd = np.zeros(max(nd, 1))
     xp = x.copy()
-    dv = _no_dev()
+    # kernel devices are frozen at the operating point: no device code to compile
     return newton(a, MODE_DC, t, 1.0, 1.0, xp, x, vd, z, z, e, e,
-                  maxiter, reltol, vntol, abstol, nonlinear, _work(a), dv,
-                  _dev.dev_workspace(a, dv))
-
-
-@njit(cache=True)
-def _no_dev():
-    """Device tables without kernel devices (the layout of ``System.dev``)."""
-    i1 = np.zeros(0, np.int64)
-    i2 = np.zeros((0, 2), np.int64)
-    return (i1, np.zeros((0, 1)), i1, i2, np.zeros((0, 6)), i2, np.zeros(1), np.zeros(8),
-            np.zeros(0))
+                  maxiter, reltol, vntol, abstol, nonlinear, _work(a), None, None)
 
 
 @njit(cache=True)
@@ -199,7 +197,7 @@ def _line_store(a, hist, k, step, x):
 def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
                vmax, nonlinear, out):
     """:func:`theta_loop_dev` without kernel devices (junctions on their linear model)."""
-    return theta_loop_dev(a, _no_dev(), x, t0, h, nsteps, theta, rec_idx, every, maxiter,
+    return theta_loop_dev(a, None, None, x, t0, h, nsteps, theta, rec_idx, every, maxiter,
                           reltol, vntol, abstol, vmax, nonlinear, out)
 
 
@@ -212,20 +210,27 @@ def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
     dv = sys_.dev
     if sys_.kernel_devices and dv:
         a = _dev.kernel_arrays(a, dv[0])
+        # made here, not in the loop: a local that is None on one path and a tuple on the
+        # other would type as optional and fail to compile
+        kw = _dev.dev_workspace(a, dv)
+        _dev.dev_init(a, dv, x, kw)
     else:
-        dv = _no_dev()
-    return theta_loop_dev(a, dv, x, 0.0, h, nsteps, theta, rec_idx, every, maxiter,
+        dv = kw = None  # compiles the loop without the device kernels
+    return theta_loop_dev(a, dv, kw, x, 0.0, h, nsteps, theta, rec_idx, every, maxiter,
                           reltol, vntol, abstol, vmax, sys_.nonlinear, out)
 
 
 @njit(cache=True)
-def theta_loop_dev(a, dv, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
+def theta_loop_dev(a, dv, kw, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
                    abstol, vmax, nonlinear, out):
     """Fixed-step theta method from the operating point ``x`` (modified in place).
 
     ``dv``: device tables (``System.dev``); ``a`` must then flag the kernel junctions
-    (:func:`.implicit_dev.kernel_arrays`).  Records ``x[rec_idx]`` every ``every`` steps
-    (and at step 0) into ``out``.
+    (:func:`.implicit_dev.kernel_arrays`) and ``kw`` be their workspace, initialised at
+    ``x`` (:func:`.implicit_dev.dev_workspace`, :func:`.implicit_dev.dev_init`);
+    ``dv=kw=None``: no kernel devices (numba prunes
+    the device branches, so the device kernels are not compiled).  Records ``x[rec_idx]``
+    every ``every`` steps (and at step 0) into ``out``.
     """
     nd = _cnt(a, K_D)
     nt = _cnt(a, K_T)
@@ -250,8 +255,6 @@ def theta_loop_dev(a, dv, x, t0, h, nsteps, theta, rec_idx, every, maxiter, relt
     m = 1
     x_prev = x.copy()
     work = _work(a)
-    kw = _dev.dev_workspace(a, dv)
-    _dev.dev_init(a, dv, x, kw)
     # linear circuit: the factors of step 1, without their zeros (set at step 2)
     fac = band_compress(work[0][:0], a.dims[DKL], a.dims[DKU], work[2][:0], work[3][:0])
     for step in range(1, nsteps + 1):
@@ -289,8 +292,9 @@ def theta_loop_dev(a, dv, x, t0, h, nsteps, theta, rec_idx, every, maxiter, relt
             dq[k] = q
         for k in range(nt):
             _line_store(a, hist, k, step, x)
-        if kw[0].shape[0] > 0:
-            _dev.accept(a, dv, x, kw)
+        if dv is not None:
+            if kw[0].shape[0] > 0:
+                _dev.accept(a, dv, x, kw)
         for i in range(x.shape[0]):
             x_prev[i] = x[i]
         if step % every == 0 and m < out.shape[0]:

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .._jitcache import announce_compile as _announce_compile
 from ..errors import NetlistError, ParameterError, SimulationError, SpinnetError
 from . import explicit as ex
 from . import mna
@@ -37,6 +38,7 @@ from . import series_loop as _loop
 from . import time_loops as it
 from .elaborate import QK_STNO, System, elaborate
 from .implicit import run_theta
+from .implicit import theta_loop_dev as run_theta_loop
 from .result import Result
 
 METHODS = ("trap", "be", "rk4", "dopri", "heun", "exp4")
@@ -315,6 +317,19 @@ def _refuse_clamped_vccs(sys_: System, method: str) -> None:
                           hint="method='trap' or 'be'")
 
 
+def _announce(method: str, loop: bool, uic: bool) -> None:
+    """Say on stderr that the kernels this run calls are about to be compiled (a fresh
+    cache compiles for a minute or more before the first result)."""
+    if loop:
+        _announce_compile(f"{method} series-loop", _loop.loop_run)
+        return
+    entry = {"trap": [run_theta_loop], "be": [run_theta_loop], "rk4": [it.explicit_loop],
+             "heun": [it.explicit_loop], "dopri": [it.dopri_loop]}.get(method, [])
+    if not uic:
+        entry.append(it.dc_op)
+    _announce_compile(method, *entry)
+
+
 def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
          tstart: float = 0.0, *, dt: float | None = None, rtol: float = 1e-6,
          atol: float = 1e-9, hmin: float | None = None, save: list[str] | None = None,
@@ -437,6 +452,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     x = sys_.x0.copy() if sys_.x0 is not None else np.zeros(sys_.n)
     t_elab = _time.perf_counter()
     lp = _loop.plan(sys_) if method in ("rk4", "exp4") and series_loop else None
+    _announce(method, lp is not None, uic)
     if method == "exp4" and lp is None:
         raise SimulationError("method 'exp4' needs a circuit of series loops through "
                               "ground made of resistors, voltage sources and 2-terminal "
