@@ -61,7 +61,7 @@ def _unit(name: str, probes: dict | None = None) -> str:
 
 
 def _fmt(value, unit: str) -> str:
-    from ..plot.common import engineering_scale
+    from ..units import engineering_scale
 
     v = float(np.real(value))
     if not unit:

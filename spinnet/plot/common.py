@@ -14,29 +14,9 @@ from matplotlib.figure import Figure
 
 from ..errors import ParameterError
 from ..io import atomic_open
+from ..units import engineering_scale  # noqa: F401  (plot modules import it from here)
 
 FORMATS = (".png", ".svg", ".pdf")
-
-# (factor, prefix): the value is divided by the factor; prefixes from tera to femto.
-_PREFIXES = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"),
-             (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f")]
-
-
-def engineering_scale(values) -> tuple[float, str]:
-    """Pick an SI prefix so that the largest magnitude in ``values`` reads 1..999.
-
-    Returns ``(factor, prefix)``; plot ``values / factor`` with unit ``prefix + unit``.
-    """
-    arr = np.asarray(values, dtype=float)
-    finite = np.abs(arr[np.isfinite(arr)])
-    peak = float(finite.max()) if finite.size else 0.0
-    if peak == 0.0:
-        return 1.0, ""
-    for factor, prefix in _PREFIXES:
-        if peak >= factor * 0.9995:  # 999.6 ns rounds to 1.000 µs on the axis
-            return factor, prefix
-    return _PREFIXES[-1]
-
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 7.0, height: float = 4.0,
                **kwargs) -> tuple[Figure, np.ndarray]:
