@@ -104,12 +104,12 @@ def test_clamp_matches_ngspice_b_source(tmp_path):
 @pytest.mark.parametrize("analysis", ["tran", "steady"])
 def test_instance_parameters_of_letter_elements(analysis):
     """``AC mag phase`` on a source is accepted (a small-signal spec, unused here, as in
-    SPICE); a parameter no analysis reads (``tc1`` on a resistor) is refused, located."""
+    SPICE); a parameter no analysis reads (``tcx`` on a resistor) is refused, located."""
     def run(text):
         net = parse(text, file="r.cir")
         return tran(net, 1e-9, 1e-8) if analysis == "tran" else steady(net)
 
     run("* ac\nV1 c 0 DC 1 AC 1 45\nR1 c 0 1k\n.end\n")
-    with pytest.raises(ParameterError, match="tc1") as exc:
-        run("* tc\nV1 c 0 1\nR1 c 0 1k tc1=1m\n.end\n")
+    with pytest.raises(ParameterError, match="tcx") as exc:
+        run("* tc\nV1 c 0 1\nR1 c 0 1k tcx=1m\n.end\n")
     assert str(exc.value.loc).startswith("r.cir:3:1")
