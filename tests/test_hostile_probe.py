@@ -1,0 +1,63 @@
+"""A fast sample of the hostile-input probe (``benchmarks/hostile_probe.py``).
+
+Each variant runs as a real ``python -m spinnet`` child under the probe's wall-clock and
+address-space bounds; none may end in a traceback, a hang or a blow-up, and every error
+must be located (FILE:LINE:COL, the option, or the input path; with ``--json`` one JSON
+object with ``"ok": false``).  The sample holds only variants that do not simulate, so no
+numba compile is timed.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import hostile_probe  # noqa: E402
+
+SAMPLE = [
+    "run no-end",  # no analysis card: located at line 1 of the file
+    "run no-end --json",
+    "check unclosed-brace",
+    "check unclosed-brace --json",
+    "check include-fifo",
+    "check include-proc-environ --json",
+    "check include-symlink-loop",
+    "check param-cycle",
+    "check giant-bad-line --json",
+    "check subckt-recursive",
+    "check input fifo.cir",
+    "check input dir.cir --json",
+    "check input noperm.cir",
+    "run input dangling.cir --json",
+    "plot result garbage",
+    "plot result object-array --json",
+    "plot result bomb",
+    "compile model garbage --json",
+    "eval input /dev/zero",
+    "check param[0] \"__import__('os').system('touch\"",
+]
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory):
+    return {v["name"]: v for v in hostile_probe.build(tmp_path_factory.mktemp("probe"))}
+
+
+@pytest.mark.parametrize("name", SAMPLE)
+def test_hostile_variant_is_clean(variants, name):
+    v = variants[name]
+    r = hostile_probe.run_variant(v)
+    assert r["outcome"] in ("ok", "clean"), (r["outcome"], r["argv"], r["stderr"][-600:],
+                                             r["stdout"][:600])
+
+
+def test_absurd_rtol_is_refused_at_the_option(tmp_path):
+    """rtol=1e-300 made dopri shrink its step for the whole step budget (a hang)."""
+    deck = tmp_path / "d.cir"
+    deck.write_text(hostile_probe.RC.replace(".tran 10p 200p",
+                                             ".tran 1p 1n method=dopri rtol=1e-300"))
+    v = dict(cat="t", name="rtol", argv=["run", str(deck), "-o", str(tmp_path / "o")],
+             json=False, sim=False, cwd=str(tmp_path), env={})
+    r = hostile_probe.run_variant(v)
+    assert r["outcome"] == "clean" and ":5:" in r["message"] and "rtol" in r["message"]
