@@ -61,3 +61,15 @@ def test_absurd_rtol_is_refused_at_the_option(tmp_path):
              json=False, sim=False, cwd=str(tmp_path), env={})
     r = hostile_probe.run_variant(v)
     assert r["outcome"] == "clean" and ":5:" in r["message"] and "rtol" in r["message"]
+
+
+def test_diverging_steady_state_is_located_at_its_card(tmp_path):
+    """A tone at 1e300 Hz gives a non-finite steady state: the error names the .steady card."""
+    deck = tmp_path / "d.cir"
+    deck.write_text(hostile_probe.SDR.replace("f=1g", "f=1e300"))
+    for js in (False, True):
+        v = dict(cat="t", name="f", argv=["run", str(deck), "-o", str(tmp_path / "o")]
+                 + (["--json"] if js else []), json=js, sim=True, cwd=str(tmp_path), env={})
+        r = hostile_probe.run_variant(v)
+        assert r["outcome"] == "clean", r
+        assert f"{deck}:11:1" in r["stderr"]

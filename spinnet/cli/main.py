@@ -151,6 +151,9 @@ def _errors_of(exc: BaseException, text: str) -> list[dict]:
             type(exc).__name__, "error")
     elif not isinstance(exc, KeyboardInterrupt):
         rec.update(kind="internal", message=f"{text} ({type(exc).__name__}: {exc})")
+    loc = getattr(exc, "loc", None)
+    if loc is not None and rec.get("file") is None:
+        rec.update(file=loc.file, line=loc.line, col=loc.col)
     for key in ("file", "line", "col"):
         rec.setdefault(key, None)
     return [rec]

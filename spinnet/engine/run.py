@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import NetlistError, ParameterError, SourceLocation, SpinnetError
+from ..errors import NetlistError, ParameterError, SimulationError, SourceLocation, SpinnetError
 from .result import Result
 from .tran import tran_card
 
@@ -304,6 +304,10 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
         except ParameterError as exc:
             if getattr(exc, "loc", None) is None:
                 raise _located(exc, flat) from None
+            raise
+        except SimulationError as exc:
+            if getattr(exc, "loc", None) is None:
+                exc.loc = getattr(card, "loc", None)
             raise
         counts[kind] = counts.get(kind, 0) + 1
         name = kind if counts[kind] == 1 else f"{kind}{counts[kind]}"
