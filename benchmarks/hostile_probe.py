@@ -588,7 +588,7 @@ def classify(v: dict, rc: int, hung: bool, out: str, err: str, nout: int) -> str
         return "exit2"
     if rc != 1:
         return f"exit{rc}"
-    paths = [a for a in v["argv"][1:] if a and not a.startswith("-")]
+    paths = [a for a in v["argv"][1:] if a == "-" or a and not a.startswith("-")]
 
     def located(msg: str) -> bool:
         return bool(LOCATED.search(msg) or OPTION.search(msg) or any(a in msg for a in paths))

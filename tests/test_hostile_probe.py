@@ -35,6 +35,9 @@ SAMPLE = [
     "plot result bomb",
     "compile model garbage --json",
     "eval input /dev/zero",
+    "plot input fifo.cir --json",  # the raw-file sniffing read blocked on a FIFO
+    "compile input fifo.cir",  # read_npz opened the FIFO
+    "compile input /dev/zero --json",  # zipfile on a device: MemoryError
     "check param[0] \"__import__('os').system('touch\"",
 ]
 
