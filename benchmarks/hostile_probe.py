@@ -58,11 +58,15 @@ SIM_TIMEOUT_S = 20.0
 """Wall-clock bound of a variant that legitimately simulates a tiny deck."""
 MEM_LIMIT = 2 << 30
 """Address-space limit of a child (RLIMIT_AS)."""
+BOMB_CHUNKS = 128
+"""16 MiB chunks of zeros in the zip-bomb result file (128: 2 GiB uncompressed)."""
 MAX_OUTPUT = 1 << 20
 """Output (stdout + stderr) above which a variant counts as a blow-up."""
 
 LOCATED = re.compile(r"\S+:\d+:\d+:")
 OPTION = re.compile(r"(?<![\w-])--?[a-zA-Z][\w-]*")
+NAMED = re.compile(r"parameter [\w ]+ = |arguments are required: ")
+"""A refusal that names the command's parameter (``train: parameter epochs = -1``)."""
 
 RC = """RC low-pass
 V1 in 0 SIN(0 1 1g)
@@ -326,7 +330,7 @@ def file_variants(b: Builder, rng: random.Random):
         with z.open("t.npy", "w", force_zip64=True) as f:
             f.write(hdr)
             chunk = b"\x00" * (1 << 24)
-            for _ in range(128):
+            for _ in range(BOMB_CHUNKS):
                 f.write(chunk)
     names = list(results) + list(crafted) + ["bomb"]
     for nm in names:
@@ -348,7 +352,6 @@ def file_variants(b: Builder, rng: random.Random):
                         for k, v in arrays.items()},
         "int-weights": {k: (v.astype(np.int64) if v.dtype.kind == "f" else v)
                         for k, v in arrays.items()},
-        "huge-shape-claim": {k: v for k, v in arrays.items()},
     }
     for nm, arrs in muts.items():
         p = md / f"{nm}.npz"
@@ -513,20 +516,24 @@ def cli_variants(b: Builder):
         ("bogus", []),
     ]
     for cmd, rest in cases:
-        simul = cmd in ("run", "sweep", "mnist", "train", "plot", "eval")
+        simul = cmd in ("run", "sweep", "mnist", "train", "plot", "eval", "compile")
         b.add(cat, f"{cmd} {' '.join(x.replace(str(d), '$D') for x in rest)}", [cmd] + rest,
               sim=simul)
 
 
-def build(root: Path, seed: int = 0) -> list[dict]:
-    """Write every variant's files under ``root``; return the variant list."""
+def build(root: Path, seed: int = 0, parts: str = "text expr numeric files cli"
+          ) -> list[dict]:
+    """Write the variants' files under ``root``; return the variant list.
+
+    ``parts`` names the generators to run (``text`` includes the malformed decks).
+    """
     rng = random.Random(seed)
     b = Builder(root)
-    text_variants(b, rng)
-    expr_variants(b)
-    numeric_variants(b)
-    file_variants(b, rng)
-    cli_variants(b)
+    gens = dict(text=lambda: text_variants(b, rng), expr=lambda: expr_variants(b),
+                numeric=lambda: numeric_variants(b), files=lambda: file_variants(b, rng),
+                cli=lambda: cli_variants(b))
+    for part in parts.split():
+        gens[part]()
     return b.variants
 
 
@@ -591,7 +598,8 @@ def classify(v: dict, rc: int, hung: bool, out: str, err: str, nout: int) -> str
     paths = [a for a in v["argv"][1:] if a == "-" or a and not a.startswith("-")]
 
     def located(msg: str) -> bool:
-        return bool(LOCATED.search(msg) or OPTION.search(msg) or any(a in msg for a in paths))
+        return bool(LOCATED.search(msg) or OPTION.search(msg) or NAMED.search(msg)
+                    or any(a in msg for a in paths))
 
     if v["json"]:
         try:
