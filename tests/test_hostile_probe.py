@@ -85,3 +85,12 @@ def test_diverging_steady_state_is_located_at_its_card(tmp_path, capsys):
     assert f"{deck}:11:1: error:" in err
     rec = json.loads(out)["errors"][0]
     assert (rec["file"], rec["line"], rec["col"]) == (str(deck), 11, 1)
+
+
+def test_train_negative_seed_is_refused_at_the_option(capsys):
+    """--seed -1 reached numpy's default_rng and ended in a traceback."""
+    from spinnet.cli.main import main
+
+    assert main(["train", "--seed", "-1", "--epochs", "1"]) == 1
+    assert "--seed" in capsys.readouterr().err
+

@@ -205,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     want_json = bool(getattr(args, "json", False))
     command = args.command
+    for dest in ("output", "outdir", "file", "model", "data", "report", "predictions"):
+        if getattr(args, dest, None) == "":  # would resolve to the current folder
+            flag = {"output": "-o", "outdir": "-o", "file": "FILE"}.get(dest, f"--{dest}")
+            exc = _UsageError(f"argument {flag}: an empty path")
+            return _report(exc, f"spinnet {command}: error: {exc.message}", 1, command,
+                           want_json)
     try:
         return int(args.func(args) or 0)
     except SpinnetError as exc:

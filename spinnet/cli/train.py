@@ -100,6 +100,8 @@ def run(args) -> int:
             presets.get(preset)["phys"]["alpha"] / 20.0
     if args.limit is not None and args.limit < 1:
         raise ParameterError("train", "--limit", args.limit, "", "integer >= 1")
+    if args.seed < 0:
+        raise ParameterError("train", "--seed", args.seed, "", "integer >= 0")
     out_dir = Path(args.output).resolve().parent
     # fail before minutes of training, not after
     if not out_dir.is_dir() or not os.access(out_dir, os.W_OK):
