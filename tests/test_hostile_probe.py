@@ -101,7 +101,9 @@ def test_sweep_point_that_is_a_fifo_is_recomputed_not_read(tmp_path):
     import os
     import signal
 
-    from spinnet.engine import sweep
+    import importlib
+
+    sweep = importlib.import_module("spinnet.engine.sweep")
 
     fifo = tmp_path / "k.npz"
     os.mkfifo(fifo)
