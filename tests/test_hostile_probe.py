@@ -98,10 +98,9 @@ def test_train_negative_seed_is_refused_at_the_option(capsys):
 
 def test_sweep_point_that_is_a_fifo_is_recomputed_not_read(tmp_path):
     """A FIFO in a sweep's points folder blocked the resume (a hang)."""
+    import importlib
     import os
     import signal
-
-    import importlib
 
     sweep = importlib.import_module("spinnet.engine.sweep")
 
