@@ -112,3 +112,17 @@ def test_sweep_point_that_is_a_fifo_is_recomputed_not_read(tmp_path):
             sweep._load_point(fifo, "k")
     finally:
         signal.alarm(0)
+
+
+def test_eval_of_a_netlist_without_class_outputs_names_the_file(tmp_path):
+    """'spinnet eval' of a deck without y0..y<n-1> outputs said neither file nor line."""
+    import numpy as np
+
+    from spinnet.compiler.api import evaluate
+    from spinnet.errors import DataError
+    from spinnet.netlist.parser import parse_file
+
+    deck = tmp_path / "sdr.cir"
+    deck.write_text(hostile_probe.SDR)
+    with pytest.raises(DataError, match=f"{deck}: netlist outputs"):
+        evaluate(parse_file(deck), np.zeros((1, 28, 28)), batch=1)
