@@ -65,7 +65,7 @@ MAX_OUTPUT = 1 << 20
 
 LOCATED = re.compile(r"\S+:\d+:\d+:")
 OPTION = re.compile(r"(?<![\w-])--?[a-zA-Z][\w-]*")
-NAMED = re.compile(r"parameter [\w ]+ = |arguments are required: ")
+NAMED = re.compile(r"parameter [\w ]+ = |arguments are required: |argument \S+: ")
 """A refusal that names the command's parameter (``train: parameter epochs = -1``)."""
 
 RC = """RC low-pass
