@@ -87,12 +87,15 @@ def test_diverging_steady_state_is_located_at_its_card(tmp_path, capsys):
     assert (rec["file"], rec["line"], rec["col"]) == (str(deck), 11, 1)
 
 
-def test_train_negative_seed_is_refused_at_the_option(capsys):
-    """--seed -1 reached numpy's default_rng and ended in a traceback."""
+@pytest.mark.parametrize("opt, value", [("--seed", "-1"), ("--shift", "-3"),
+                                        ("--tone-spacing", "-1"), ("--tone-spacing", "nan")])
+def test_train_bad_option_is_refused_before_training(capsys, opt, value):
+    """--seed -1 ended in numpy's traceback; --shift -3 and --tone-spacing -1 were accepted
+    and a 20-epoch training started."""
     from spinnet.cli.main import main
 
-    assert main(["train", "--seed", "-1", "--epochs", "1"]) == 1
-    assert "--seed" in capsys.readouterr().err
+    assert main(["train", opt, value, "--epochs", "1", "--limit", "4"]) == 1
+    assert opt in capsys.readouterr().err
 
 
 
