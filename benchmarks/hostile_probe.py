@@ -728,7 +728,9 @@ def main(argv=None) -> int:
                    outcomes=dict(total), by_category={k: dict(v) for k, v in table.items()},
                    failures=bad,
                    exit2=[dict(name=r["name"], message=r["message"]) for r in results
-                          if r["outcome"] == "exit2"])
+                          if r["outcome"] == "exit2"],
+                   # accepted inputs: the probe cannot judge their results; review these
+                   accepted=sorted(r["name"] for r in results if r["outcome"] == "ok"))
     sys.path.insert(0, str(REPO))
     from spinnet.io import write_text  # noqa: E402
     write_text(args.output, json.dumps(summary, indent=1) + "\n")
