@@ -130,7 +130,13 @@ class ParameterError(SpinnetError, ValueError):
 
 
 class SimulationError(SpinnetError):
-    """A simulation that diverged or could not converge: names the device and the time."""
+    """A simulation that diverged or could not converge: names the device and the time.
+
+    ``loc`` (None unless a caller sets it: ``spinnet.engine.run`` gives the analysis card)
+    says which card ran; :meth:`format` then prints ``file:line:col:`` first.
+    """
+
+    loc: SourceLocation | None = None
 
     def __init__(self, message: str, device: str | None = None, time: float | None = None,
                  hint: str | None = None):
@@ -144,6 +150,10 @@ class SimulationError(SpinnetError):
         if hint:
             text += f"; try: {hint}"
         super().__init__(text)
+
+    def format(self, caret: bool = True) -> str:
+        """``file:line:col: error: ...`` with the source excerpt when located."""
+        return NetlistError(str(self), self.loc).format(caret=caret)
 
 
 class DataError(SpinnetError):

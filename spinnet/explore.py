@@ -131,6 +131,8 @@ def _task(shared, point):
 def _load_point(path: Path, key: str):
     if not path.exists():
         return None, False
+    if not path.is_file():  # a FIFO would block the read
+        return None, True
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("key") != key or set(data["result"]) != set(COLUMNS):

@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import socket
+import stat
 import struct
 import time
 import tokenize
@@ -234,6 +235,9 @@ def read_npz(path: str | os.PathLike, max_bytes: int, what: str = "file"
     """
     path = Path(path)
     try:
+        # a FIFO would block the open and a device (/dev/zero) has no end to seek to
+        if path.exists() and not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
+            raise DataError(f"{path}: not a regular file, not a {what}")
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             if len(infos) > MAX_NPZ_MEMBERS:

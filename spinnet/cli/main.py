@@ -151,6 +151,9 @@ def _errors_of(exc: BaseException, text: str) -> list[dict]:
             type(exc).__name__, "error")
     elif not isinstance(exc, KeyboardInterrupt):
         rec.update(kind="internal", message=f"{text} ({type(exc).__name__}: {exc})")
+    loc = getattr(exc, "loc", None)
+    if loc is not None and rec.get("file") is None:
+        rec.update(file=loc.file, line=loc.line, col=loc.col)
     for key in ("file", "line", "col"):
         rec.setdefault(key, None)
     return [rec]
@@ -202,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     want_json = bool(getattr(args, "json", False))
     command = args.command
+    for dest in ("output", "outdir", "file", "model", "data", "report", "predictions"):
+        if getattr(args, dest, None) == "":  # would resolve to the current folder
+            flag = {"output": "-o", "outdir": "-o", "file": "FILE"}.get(dest, f"--{dest}")
+            exc = _UsageError(f"argument {flag}: an empty path")
+            return _report(exc, f"spinnet {command}: error: {exc.message}", 1, command,
+                           want_json)
     try:
         return int(args.func(args) or 0)
     except SpinnetError as exc:

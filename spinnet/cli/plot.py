@@ -130,6 +130,8 @@ def _is_raw(path: Path) -> bool:
     if path.suffix.lower() == ".raw":
         return True
     try:
+        if not path.is_file():  # a FIFO would block the sniffing read
+            return False
         with open(path, "rb") as fh:
             return fh.read(6) == b"Title:"
     except OSError:

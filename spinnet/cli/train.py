@@ -9,6 +9,7 @@ the number of classes), ``--preset`` the device parameters (spinnet/nn/presets.p
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -100,6 +101,13 @@ def run(args) -> int:
             presets.get(preset)["phys"]["alpha"] / 20.0
     if args.limit is not None and args.limit < 1:
         raise ParameterError("train", "--limit", args.limit, "", "integer >= 1")
+    if args.seed < 0:
+        raise ParameterError("train", "--seed", args.seed, "", "integer >= 0")
+    if args.shift < 0:
+        raise ParameterError("train", "--shift", args.shift, "px", "integer >= 0")
+    if args.tone_spacing is not None and not (math.isfinite(args.tone_spacing)
+                                              and args.tone_spacing > 0):
+        raise ParameterError("train", "--tone-spacing", args.tone_spacing, "", "(0, inf)")
     out_dir = Path(args.output).resolve().parent
     # fail before minutes of training, not after
     if not out_dir.is_dir() or not os.access(out_dir, os.W_OK):

@@ -132,7 +132,13 @@ def evaluate(netlist, images, batch: int = 10000, progress=None) -> np.ndarray:
     if str(netlist.options.get("scheme", "")).lower() == "sequential":
         shape = _input_shape(netlist, x.shape[1])
         return evaluate_sequential(netlist, x, shape, batch, progress)
-    naming.class_columns(netlist.outputs)          # refuses outputs that are not y0..y<n-1>
+    try:
+        naming.class_columns(netlist.outputs)      # refuses outputs that are not y0..y<n-1>
+    except DataError as exc:
+        src = getattr(netlist, "source", None)
+        if src:
+            raise DataError(f"{src}: {exc}") from None
+        raise
     names = list(netlist.inputs)
     if x.shape[1] != len(names):
         raise DataError(f"images have {x.shape[1]} pixels but the netlist has {len(names)} "

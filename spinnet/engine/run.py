@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import NetlistError, ParameterError, SpinnetError
+from ..errors import NetlistError, ParameterError, SimulationError, SourceLocation, SpinnetError
 from .result import Result
 from .tran import tran_card
 
@@ -194,6 +194,12 @@ def _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides, sav
     return results
 
 
+def _file_loc(netlist):
+    """Line 1 of the file ``netlist`` came from (None for a netlist built in Python)."""
+    src = getattr(netlist, "source", None)
+    return SourceLocation(str(src), 1, 1) if src else None
+
+
 def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None = None,
         formats=("npz",), compress: bool = False, **tran_overrides) -> dict[str, Result]:
     """Run each analysis card in order; with ``outdir`` write ``<analysis>.npz`` there.
@@ -220,7 +226,7 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
     analyses = list(getattr(netlist, "analyses", []) or [])
     if not analyses:
         raise NetlistError("no analysis card (.tran, .steady, .op, .dc or .sweep) in the "
-                           "netlist")
+                           "netlist", _file_loc(netlist))
     if outdir is not None:
         outdir = Path(outdir)
         if outdir.exists() and not outdir.is_dir():
@@ -252,7 +258,8 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
             raise NetlistError(f"{what} needs a .tran card", getattr(cards[0], "loc", None))
     if not analyses:
         raise NetlistError("no analysis card (.tran, .steady, .op, .dc or .sweep) in the "
-                           "netlist", getattr(meas[0], "loc", None) if meas else None)
+                           "netlist", getattr(meas[0], "loc", None) if meas else
+                           _file_loc(netlist))
     if sweeps:
         if hasattr(netlist, "subckts"):
             _flatten(netlist, bindings)  # the located checks, before any point runs
@@ -297,6 +304,10 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
         except ParameterError as exc:
             if getattr(exc, "loc", None) is None:
                 raise _located(exc, flat) from None
+            raise
+        except SimulationError as exc:
+            if getattr(exc, "loc", None) is None:
+                exc.loc = getattr(card, "loc", None)
             raise
         counts[kind] = counts.get(kind, 0) + 1
         name = kind if counts[kind] == 1 else f"{kind}{counts[kind]}"

@@ -237,6 +237,8 @@ def _load_point(path: Path, key: str):
     raises _Corrupt when the file does not read back whole with that key."""
     if not path.exists():
         return None
+    if not path.is_file():  # a FIFO would block the read; recompute and replace it
+        raise _Corrupt("not a regular file")
     try:
         with np.load(path, allow_pickle=False) as z:
             if str(z["key"]) != key:

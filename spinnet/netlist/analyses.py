@@ -20,10 +20,18 @@ from .model import Analysis
 TRAN_METHODS = ("trap", "be", "rk4", "dopri", "heun", "exp4")
 MAX_TRAN_STEPS = 50_000_000
 """Most steps of one ``.tran`` (TSTOP / internal step)."""
+MIN_RTOL = 1e-12
+"""Smallest relative tolerance (``rtol``, ``reltol``) a ``.tran`` card accepts."""
 
 
 def _positive(v) -> bool:
     return v > 0 and math.isfinite(v)
+
+
+def _tolerance(v) -> bool:
+    # a relative tolerance below ~1e-12 is under what double precision resolves: an
+    # adaptive step would shrink until the step budget ran out instead of meeting it
+    return MIN_RTOL <= v and math.isfinite(v)
 
 
 def _int_at_least(lo: int) -> Callable[[float], bool]:
@@ -34,9 +42,9 @@ def _int_at_least(lo: int) -> Callable[[float], bool]:
 TRAN_NUMERIC = {
     "dt": (_positive, "(0, inf) s"),
     "hmin": (_positive, "(0, inf) s"),
-    "rtol": (_positive, "(0, inf)"),
+    "rtol": (_tolerance, f"[{MIN_RTOL:g}, inf)"),
     "atol": (_positive, "(0, inf)"),
-    "reltol": (_positive, "(0, inf)"),
+    "reltol": (_tolerance, f"[{MIN_RTOL:g}, inf)"),
     "vntol": (_positive, "(0, inf) V"),
     "abstol": (_positive, "(0, inf) A"),
     "vmax": (_positive, "(0, inf) V"),
