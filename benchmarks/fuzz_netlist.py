@@ -387,7 +387,9 @@ def run_bomb(path: Path, cpu_s: float = BOMB_CPU_S, timeout_s: float = 120.0) ->
                                 stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=env, preexec_fn=limit, cwd=path.parent)
         t0 = time.monotonic()
+        hwm = 0
         while True:
+            hwm = max(hwm, _peak_rss(proc.pid))
             pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
@@ -400,8 +402,24 @@ def run_bomb(path: Path, cpu_s: float = BOMB_CPU_S, timeout_s: float = 120.0) ->
         size = fh.seek(0, 2)
         fh.seek(0)
         head = fh.read(4000).decode("utf-8", "replace")
+    # ru_maxrss of a child forked from a large process (pytest after a cluster test) keeps
+    # the parent's high-water mark across exec; VmHWM is the child's own image
+    rss = hwm if hwm else ru.ru_maxrss * 1024
     return {"rc": proc.returncode, "cpu_s": ru.ru_utime + ru.ru_stime,
-            "max_rss": ru.ru_maxrss * 1024, "out_bytes": size, "head": head}
+            "max_rss": rss, "out_bytes": size, "head": head}
+
+
+def _peak_rss(pid: int) -> int:
+    """Peak resident memory (bytes) of the running process ``pid`` from /proc (0 where
+    /proc is not readable: the caller falls back to getrusage)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def bombs(scale: float = 1.0, verbose: bool = True) -> dict[str, dict]:

@@ -16,6 +16,7 @@ import importlib
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,8 +36,9 @@ sweep_mod = importlib.import_module("spinnet.engine.sweep")  # the module, not t
 
 ROOT = Path(__file__).resolve().parent.parent
 # a noisy oscillator (temp=300: stochastic Heun, so each point's result depends on its seed)
-NOISY = (ROOT / "netlists" / "stno_resonator.cir").read_text().replace(
-    "q=2 r=1k", "q=2 r=1k temp=300").replace(".tran 20p 300n", ".tran 20p 20n method=heun")
+NOISY = re.sub(r"(?m)^\.tran .*$", ".tran 20p 20n method=heun",
+               (ROOT / "netlists" / "stno_resonator.cir").read_text().replace(
+                   "q=2 r=1k", "q=2 r=1k temp=300"))
 # ~0.5 s per point: long enough for a worker to be killed while it computes one
 RC = """rc
 .param r=1k
