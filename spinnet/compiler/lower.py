@@ -179,13 +179,7 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
                 if last:
                     nl.outputs[naming.class_output(j)] = naming.format_probe("v", end)
                     continue
-                # bias tee: DC arm to the read-out node, RF arm into a termination
-                nl.add(Element(naming.layer_element("LT", l, j), (end, f"r{l}_{j}"),
-                               value=d.l_tee))
-                nl.add(Element(naming.layer_element("CT", l, j), (end, f"t{l}_{j}"),
-                               value=d.c_tee))
-                nl.add(Element(naming.layer_element("RT", l, j), (f"t{l}_{j}", "0"),
-                               value=d.r_term))
+                _bias_tee(nl, l, j, end, d)
                 _readout_snubber(nl, l, j, d.l_tee)
                 s = f"s{l}_{j}"
                 nl.add(Element(naming.layer_element("G", l, j), ("0", s, f"r{l}_{j}", "0"),
@@ -225,6 +219,14 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
 # damping), 1/(2 pi sqrt(l_tee C)) = 160 MHz for 1 uH and 1 pF, settling in
 # ~2 sqrt(l_tee C) = 2 ns, and a low-pass that keeps the GHz tones off the read-out.
 READOUT_SNUBBER_C = 1e-12
+
+
+def _bias_tee(nl, l, j, end, d: Design):
+    """Bias tee at chain end ``end``: DC arm (``LT``) to the read-out node ``r<l>_<j>``, RF
+    arm (``CT``) into a termination (``RT``)."""
+    nl.add(Element(naming.layer_element("LT", l, j), (end, f"r{l}_{j}"), value=d.l_tee))
+    nl.add(Element(naming.layer_element("CT", l, j), (end, f"t{l}_{j}"), value=d.c_tee))
+    nl.add(Element(naming.layer_element("RT", l, j), (f"t{l}_{j}", "0"), value=d.r_term))
 
 
 def _readout_snubber(nl, l, j, l_tee):

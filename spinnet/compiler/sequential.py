@@ -35,7 +35,7 @@ from ..errors import DataError
 from ..netlist import naming
 from ..netlist.model import Analysis, Element, Expr, Netlist, Waveform
 from .circuit import Design
-from .lower import _res, _sdr_model, _stno, layer_taps
+from .lower import _bias_tee, _res, _sdr_model, _stno, layer_taps
 from .report import CompileReport, LayerReport
 from .spec import NetSpec
 
@@ -115,12 +115,7 @@ def lower_sequential(spec: NetSpec, draw: list[dict] | None = None,
                 continue
             nl.add(Element(naming.layer_element("VC", l, co), (naming.chain_node(l, co, 0), "0"),
                            source=Waveform("dc", (), float(lay.act["vbias"]))))
-            nl.add(Element(naming.layer_element("LT", l, co), (end, f"r{l}_{co}"),
-                           value=d.l_tee))
-            nl.add(Element(naming.layer_element("CT", l, co), (end, f"t{l}_{co}"),
-                           value=d.c_tee))
-            nl.add(Element(naming.layer_element("RT", l, co), (f"t{l}_{co}", "0"),
-                           value=d.r_term))
+            _bias_tee(nl, l, co, end, d)
             nl.outputs[naming.hidden_output(l, co)] = naming.format_probe("v", f"r{l}_{co}")
         nl.add(Element(naming.layer_element("RLB", l, 0),
                        (naming.line_node(bl, lay.c_out), "0"), value=d.r_term))
