@@ -8,6 +8,7 @@ import zipfile
 
 import numpy as np
 import pytest
+import tiny_data
 
 from spinnet.cli.main import main
 from spinnet.compiler import compile_model, evaluate
@@ -122,19 +123,7 @@ def test_mlp_train_compile_eval_through_the_netlist(tmp_path, capsys, blobs, pre
 def bars(tmp_path_factory):
     """6x6 images stored flat (n, 36): class 0 a horizontal bar, class 1 a vertical one."""
     rng = np.random.default_rng(0)
-
-    def bars(n):
-        y = rng.integers(0, 2, n)
-        x = 0.1 * rng.random((n, 6, 6))
-        pos = rng.integers(0, 6, n)
-        for i in range(n):
-            if y[i]:
-                x[i, :, pos[i]] = 1.0
-            else:
-                x[i, pos[i], :] = 1.0
-        return x.reshape(n, 36), y
-
-    (xtr, ytr), (xte, yte) = bars(200), bars(60)
+    (xtr, ytr), (xte, yte) = tiny_data.bars(200, rng), tiny_data.bars(60, rng)
     return _write(tmp_path_factory.mktemp("bars") / "bars.npz", x_train=xtr, y_train=ytr,
                   x_test=xte, y_test=yte)
 

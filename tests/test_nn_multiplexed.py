@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tiny_data import bars
 
 from spinnet.compiler import compile_model, evaluate
 from spinnet.errors import ParameterError
@@ -20,23 +21,10 @@ ARCH = "conv:3x3s1,conv:2x2s2,dense:2"
 PHYS = presets.get("seed-group")["phys"]
 
 
-def _bars(n, rng):
-    """6x6 images stored flat: class 0 a horizontal bar, class 1 a vertical one."""
-    y = rng.integers(0, 2, n)
-    x = 0.1 * rng.random((n, 6, 6))
-    pos = rng.integers(0, 6, n)
-    for i in range(n):
-        if y[i]:
-            x[i, :, pos[i]] = 1.0
-        else:
-            x[i, pos[i], :] = 1.0
-    return x.reshape(n, 36), y
-
-
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(0)
-    return _bars(160, rng), _bars(40, rng)
+    return bars(160, rng), bars(40, rng)
 
 
 @pytest.fixture(scope="module", params=[("seed-group", "alternate"), ("wide-line", "same")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tiny_data import bars
 
 from spinnet.compiler import compile_model
 from spinnet.engine import steady, tran
@@ -17,20 +18,9 @@ from spinnet.plot import multiplex as mx
 ARCH = "conv:2x3s3,dense:2"   # 6x6 -> 2x2 positions x 2 channels: 8 loops of 10 junctions
 
 
-def _bars(n, rng):
-    """6x6 images stored flat: class 0 a horizontal bar, class 1 a vertical one."""
-    y = rng.integers(0, 2, n)
-    x = 0.1 * rng.random((n, 6, 6))
-    pos = rng.integers(0, 6, n)
-    for i in range(n):
-        x[i, :, pos[i]] = 1.0 if y[i] else x[i, :, pos[i]]
-        x[i, pos[i], :] = x[i, pos[i], :] if y[i] else 1.0
-    return x.reshape(n, 36), y
-
-
 @pytest.fixture(scope="module")
 def net():
-    x, y = _bars(80, np.random.default_rng(0))
+    x, y = bars(80, np.random.default_rng(0))
     model = train(x, y, arch=parse_arch(ARCH, 2), input_shape=(6, 6), max_shift=0, epochs=1,
                   batch=16, lr=0.02, spread_train=0.0, seed=0, arrangement="multiplexed",
                   preset="seed-group", orientation="alternate")
