@@ -58,3 +58,13 @@ def ngspice_bin() -> str:
     if path is None:
         pytest.skip("ngspice is not installed")
     return path
+
+
+@pytest.fixture(scope="session")
+def fuzz_mod():
+    """``benchmarks/fuzz_netlist.py`` as a module (its generators and bomb runner)."""
+    spec = importlib.util.spec_from_file_location("fuzz_netlist",
+                                                  ROOT / "benchmarks" / "fuzz_netlist.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

@@ -8,26 +8,14 @@ memory and ``BOMB_OUT_BYTES`` of output.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import stat
-from pathlib import Path
 
 import pytest
 
 from spinnet.errors import NetlistError, ParameterError, SourceLocation, excerpt
 from spinnet.netlist import check, flatten, parse
 from spinnet.netlist.lexer import MAX_CARD_TOKENS
-
-_PATH = Path(__file__).parents[1] / "benchmarks" / "fuzz_netlist.py"
-
-
-@pytest.fixture(scope="module")
-def fuzz_mod():
-    spec = importlib.util.spec_from_file_location("fuzz_netlist", _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")

@@ -6,21 +6,6 @@ uses the same code with a fixed seed.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-import pytest
-
-_PATH = Path(__file__).parents[1] / "benchmarks" / "fuzz_netlist.py"
-
-
-@pytest.fixture(scope="module")
-def fuzz_mod():
-    spec = importlib.util.spec_from_file_location("fuzz_netlist", _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
 
 def test_fuzz_slice(fuzz_mod):
     r = fuzz_mod.fuzz(n=2500, seed=7, bound=5.0, hypothesis_share=0.1, verbose=False)
