@@ -15,7 +15,7 @@ Timed in the same run:
 
 Prints the agreement of the two and the speed ratio.  ``--feedback B`` instead times the
 feedback solvers on B items of a level with two oscillator loops (the netlist of
-tests/test_engine_steady_feedback.py, bias swept 5-25 uA, where the fixed point still
+tests/engine/test_engine_steady_feedback.py, bias swept 5-25 uA, where the fixed point still
 converges): Anderson acceleration against the under-relaxed fixed point (the baseline),
 back to back, best of 3.  Usage::
 

@@ -19,7 +19,7 @@ from .spec import LayerSpec, NetSpec, conv_taps
 def device_physics():
     """The device laws (``weight``, ``activation``) the trainer uses (:mod:`spinnet.nn.physics`).
 
-    ``tests/test_nn_physics.py`` checks that they equal :mod:`spinnet.devices`'s.
+    ``tests/nn/test_nn_physics.py`` checks that they equal :mod:`spinnet.devices`'s.
     """
     from ..nn import physics
     return SimpleNamespace(weight=physics.weight, activation=physics.activation)

@@ -5,7 +5,7 @@ junction runs the scheme of the single-device driver
 :func:`spinnet.devices.drive.rk4_macrospin`
 (classic RK4, drive at ``t, t + dt/2, t + dt``, ``|m|`` renormalised once per step,
 trapezoidal average of ``R I``), so results agree with it junction by junction to
-round-off (``tests/test_engine_perf_macrospin.py``).  What makes it fast:
+round-off (``tests/engine/test_engine_perf_macrospin.py``).  What makes it fast:
 
 - junctions in blocks of :data:`BLOCK` in structure-of-arrays form; the whole RK4 step of
   one junction is one straight-line loop body over the block, so LLVM runs it in SIMD

@@ -33,7 +33,7 @@ A new kind is one module, one record and at most one kernel switch:
 
 4. Run ``python -m spinnet.devices.doc`` to refresh the parameter tables in docs/.
 
-``tests/test_devices_kind_recipe.py`` follows these steps for a resistor with a relaxing
+``tests/devices/test_devices_kind_recipe.py`` follows these steps for a resistor with a relaxing
 state, defined in the test alone, and checks it in ``.tran`` and ``.steady`` against the
 closed form.
 

@@ -76,7 +76,7 @@ def tap_tones(spec: dict, alpha: float) -> tuple[np.ndarray, float]:
 def _weight_and_slope(f, fr, alpha, K, s, slope):
     """``physics.weight`` (o = +1) and, with ``slope``, its derivative with respect to ``fr``
     (linewidth ``alpha fr`` following the resonance), sharing the intermediates.
-    ``tests/test_nn_multiplexed.py`` checks both against :mod:`spinnet.nn.physics`."""
+    ``tests/nn/test_nn_multiplexed.py`` checks both against :mod:`spinnet.nn.physics`."""
     a = alpha * fr
     d = f - fr
     a2 = a * a
