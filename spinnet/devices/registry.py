@@ -1,6 +1,8 @@
 """Device kinds: one :class:`DeviceKind` record per element letter or model type, in one table.
 
-Every consumer reads this table instead of keeping its own list: parameter validation
+Every consumer reads this table instead of keeping its own list: the structural checks
+of :mod:`spinnet.netlist.checks` (model types, element letters, terminal counts, the
+quantities a ``state(NAME,q)`` probe may name), parameter validation
 (:func:`validate_flat`, ``spinnet check``), model binding (:func:`bind_element`), the
 transient's elaboration (:mod:`spinnet.engine.elaborate`: which kernel integrates a
 device, how its states are named), the steady-state operator
@@ -16,7 +18,9 @@ A new kind is one module, one record and at most one kernel switch:
    line of meaning) and ``bind(name, given) -> dict`` (usually
    ``params.bind(name, SPECS, given, relations)``).
 2. Describe it with a :class:`DeviceKind` and call :func:`register` (a model type is
-   written ``.model NAME <key>(...)`` and used by ``N`` elements).
+   written ``.model NAME <key>(...)`` and used by ``N`` elements).  The record is all
+   ``spinnet check`` needs: it reads the model type, letter, terminal counts and state
+   names from :data:`KINDS`.
 3. Pick its roles:
 
    - ``tran_kernel``: how ``.tran`` integrates it.  ``KERNEL_LINEAR_STATE`` needs no engine
@@ -33,12 +37,9 @@ A new kind is one module, one record and at most one kernel switch:
 
 4. Run ``python -m spinnet.devices.doc`` to refresh the parameter tables in docs/.
 
-``tests/devices/test_devices_kind_recipe.py`` follows these steps for a resistor with a relaxing
-state, defined in the test alone, and checks it in ``.tran`` and ``.steady`` against the
-closed form.
-
-The netlist layer (below this one) keeps its own list of model types for its checks
-(``spinnet.netlist.checks.MODEL_TYPES``/``N_TERMINALS``); a new model type is added there too.
+``tests/devices/test_devices_kind_recipe.py`` follows these steps for a resistor with a
+relaxing state, defined in the test alone: a netlist using it passes
+:func:`spinnet.netlist.check`, and ``.tran`` and ``.steady`` agree with the closed form.
 """
 
 from __future__ import annotations

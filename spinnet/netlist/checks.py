@@ -5,8 +5,10 @@
 
 - models: unknown type, an element whose model is missing or of the wrong type;
 - sub-circuits: unknown name, wrong number of nodes, unknown instance parameter, recursion;
-- spintronic devices: terminal counts (``sdr`` 2 or 4, ``stno`` 2, ``fline`` 2), field line
-  ``targets`` that name no resonator of the same sub-circuit;
+- terminal counts and model types, as the device table
+  (:data:`spinnet.devices.registry.KINDS`) declares them (``sdr`` 2 or 4, ``stno`` 2,
+  ``fline`` 2, ``G``/``E``/``T`` 4), field line ``targets`` that name no resonator of the
+  same sub-circuit;
 - parameters: undefined names, circular definitions, non-finite values (via flattening);
 - topology (on the flattened circuit): no ground node, nets with no DC path to ground,
   loops of voltage sources / inductors (singular at DC);
@@ -16,12 +18,13 @@
 - instance parameters a primitive element does not take (``Rser=`` on a capacitor, a
   misspelled ``m=``), with "did you mean" for misspelled names;
 - probe kinds the analyses cannot record (``i(D1)`` in a ``.tran``, ``state(N1,q)`` with a
-  quantity the junction does not have);
+  quantity the junction does not have: its kind's ``states``, ``r`` and ``v``, and an
+  oscillator's ``p``);
 - analysis cards: ``.tran``/``.steady``/``.sweep`` options and their ranges
   (:mod:`spinnet.netlist.analyses`).
 
 Device parameter *ranges* are not checked here: that is
-``spinnet.devices.registry.validate_flat`` (a layer above this one).
+``spinnet.devices.registry.validate_flat`` (``spinnet check`` runs both).
 """
 
 from __future__ import annotations
@@ -37,9 +40,6 @@ from .model import Circuit, Element, Netlist, Subckt
 from .naming import parse_probe
 from .scope import definitions, lookup
 
-MODEL_TYPES = {"d": "D", "sdr": "N", "stno": "N", "fline": "N"}
-"""Model types spinnet knows and the element letter that uses each."""
-N_TERMINALS = {"sdr": (2, 4), "stno": (2,), "fline": (2,)}
 INSTANCE_PARAMS = {"R": ("m", "tc1", "tc2"), "C": ("m",), "L": ("m",), "D": ("area",),
                    "G": (), "E": (), "T": ("z0", "td", "f", "nl"), "V": ("ac", "acphase"),
                    "I": ("ac", "acphase")}
@@ -56,9 +56,6 @@ _NOT_SUPPORTED = {"rser": "a series resistance (LTspice Rser=) is not modelled; 
                   "dtemp": "a per-element temperature is not supported; use .temp"}
 TRAN_CURRENTS = "RCLVET"
 """Element kinds whose current ``i(NAME)`` a ``.tran`` records (and spin devices)."""
-STATE_NAMES = {"sdr": ("x", "dx", "r", "v"), "sdr2": ("rm", "0", "r", "v"),
-               "stno": ("re", "im", "r", "v", "p")}
-"""``state(NAME,q)`` quantities of each junction model (``sdr2``: an sdr of level 2)."""
 _SUGGEST_MAX = 5000  # candidates for "did you mean" (difflib is linear in them)
 
 
@@ -67,11 +64,56 @@ def _suggest(word: str, known) -> str:
     return did_you_mean(word, known) if len(known) <= _SUGGEST_MAX else ""
 
 
+def _registry():
+    """:mod:`spinnet.devices.registry`, whose ``KINDS`` table these checks read.
+
+    Imported on first use rather than with this module: the device modules pull in numba
+    (about a second), which parsing and writing netlists do not need."""
+    from ..devices import registry
+    return registry
+
+
+def _kinds() -> dict:
+    return _registry().KINDS
+
+
+def model_types() -> dict[str, str]:
+    """Model types spinnet knows (``.model NAME TYPE(...)``) and the element letter that
+    uses each, from the device table: ``{"d": "D", "sdr": "N", ...}``."""
+    return {key: k.letter for key, k in _kinds().items() if k.is_model}
+
+
+def letter_terminals() -> dict[str, tuple[int, ...]]:
+    """Allowed terminal counts of each element letter whose kinds all agree on them; an
+    ``N`` element's count depends on its model type (``KINDS[type].terminals``)."""
+    counts: dict[str, set] = {}
+    for k in _kinds().values():
+        counts.setdefault(k.letter, set()).add(tuple(k.terminals))
+    return {letter: c.pop() for letter, c in counts.items() if len(c) == 1}
+
+
+def state_names(model_type: str, level: float = 1.0) -> tuple[str, ...] | None:
+    """``state(NAME,q)`` quantities a ``.tran`` records for a junction of ``model_type``:
+    its kind's states (a level-2 ``sdr``: the macrospin's), then its resistance ``r`` and
+    voltage ``v``, and an oscillator's power ``p``; None for a kind without states."""
+    reg = _registry()
+    kind = reg.KINDS.get(str(model_type).lower())
+    if kind is None or not kind.states:
+        return None
+    states = kind.extra.get("level2_states", kind.states) if level == 2 else kind.states
+    power = ("p",) if kind.tran_kernel == reg.KERNEL_STNO else ()
+    return (*states, "r", "v", *power)
+
+
 
 class _Checker:
     def __init__(self, netlist: Netlist):
         self.nl = netlist
         self.errors: list[NetlistError] = []
+        self.kinds = _kinds()
+        self.model_types = model_types()
+        self.model_letters = set(self.model_types.values())
+        self.terminals = letter_terminals()
 
     def error(self, message: str, loc: SourceLocation | None) -> None:
         self.errors.append(NetlistError(message, loc))
@@ -79,11 +121,12 @@ class _Checker:
     # -- per definition ------------------------------------------------------------------
     def static(self) -> None:
         calls: dict[int, list[tuple[Element, object]]] = {}
+        types = self.model_types
         for circ, chain in definitions(self.nl):
             for m in circ.models.values():
-                if m.type not in MODEL_TYPES:
+                if m.type not in types:
                     self.error(f"model {m.name!r}: unknown type {m.type!r}; spinnet knows "
-                               + ", ".join(sorted(MODEL_TYPES)), m.locs.get("type", m.loc))
+                               + ", ".join(sorted(types)), m.locs.get("type", m.loc))
             if isinstance(circ, Subckt):
                 seen_ports: set[str] = set()
                 for port in circ.ports:
@@ -105,10 +148,10 @@ class _Checker:
             self.error(f"{el.name}: missing value", el.loc)
         if kind in "VI" and el.source is None:
             self.error(f"{el.name}: missing source value", el.loc)
-        expected = {"R": 2, "C": 2, "L": 2, "V": 2, "I": 2, "D": 2, "G": 4, "E": 4, "T": 4}
-        if kind in expected and len(el.nodes) != expected[kind]:
-            self.error(f"{el.name}: expected {expected[kind]} nodes, found {len(el.nodes)}",
-                       el.loc)
+        counts = self.terminals.get(kind)
+        if counts is not None and len(el.nodes) not in counts:
+            want = " or ".join(str(c) for c in counts)
+            self.error(f"{el.name}: expected {want} nodes, found {len(el.nodes)}", el.loc)
         if kind == "X":
             _, sub = lookup(chain, "subckt", el.model)
             if sub is None:
@@ -131,7 +174,7 @@ class _Checker:
             return
         if kind in INSTANCE_PARAMS:
             self.instance_params(el, kind)
-        if kind not in "DN":
+        if kind not in self.model_letters:
             return
         _, model = lookup(chain, "model", el.model)
         if model is None:
@@ -139,18 +182,20 @@ class _Checker:
             self.error(f"{el.name}: unknown model {el.model!r}" + _suggest(el.model or "", known),
                        mloc)
             return
-        if model.type not in MODEL_TYPES:
+        letter = self.model_types.get(model.type)
+        if letter is None:
             return  # reported at the .model card
-        if MODEL_TYPES[model.type] != kind:
+        if letter != kind:
             self.error(f"{el.name}: model {model.name!r} is of type {model.type!r}, which "
-                       f"{MODEL_TYPES[model.type]} elements use, not {kind}", mloc)
+                       f"{letter} elements use, not {kind}", mloc)
             return
-        if kind == "N":
-            counts = N_TERMINALS[model.type]
+        if kind not in self.terminals:  # the count depends on the model type
+            counts = self.kinds[model.type].terminals
             if len(el.nodes) not in counts:
                 want = " or ".join(str(c) for c in counts)
                 self.error(f"{el.name}: a {model.type} device has {want} terminals, found "
                            f"{len(el.nodes)}", el.loc)
+        if kind == "N":
             targets = el.params.get("targets")
             if model.type == "fline":
                 self.targets(el, circ, chain, targets)
@@ -293,9 +338,7 @@ class _Checker:
                                + _suggest(args[0], elements), loc)
                     continue
                 mt = (el.model_type or "").lower()
-                if mt == "sdr" and _level(el) == 2:
-                    mt = "sdr2"
-                known = STATE_NAMES.get(mt)
+                known = state_names(mt, _level(el)) if el.kind == "N" else None
                 if known is None:
                     self.error(f"probe {probe!r}: {el.name} is not a spin-diode resonator or "
                                "oscillator (sdr, stno): it has no state", loc)
@@ -327,8 +370,8 @@ class _Checker:
             self.error(f"probe {probe!r}: a second argument is i(T1,2) (a line's far end) "
                        "or i(N1,drive) (a 4-terminal junction's drive line)", loc)
             return
-        if "tran" in kinds and not (kind in TRAN_CURRENTS or (kind == "N" and mt in (
-                "sdr", "stno", "fline"))):
+        if "tran" in kinds and not (kind in TRAN_CURRENTS or (
+                kind == "N" and getattr(self.kinds.get(mt), "tran_kernel", None))):
             self.error(f"probe {probe!r}: .tran records no current of a {kind} element "
                        f"(it does for {', '.join(TRAN_CURRENTS)} and spin devices); probe "
                        "the voltage across a series resistor instead", loc)

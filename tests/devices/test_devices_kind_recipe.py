@@ -20,7 +20,7 @@ from spinnet.devices.params import bind as bind_specs
 from spinnet.engine.steady import steady
 from spinnet.engine.tran import tran
 from spinnet.errors import ParameterError
-from spinnet.netlist import checks, parse
+from spinnet.netlist import check, parse
 
 # step 1: the physics (parameters and laws)
 SPECS = (
@@ -56,10 +56,8 @@ DECK = (f"* relaxing resistor\nI1 0 a DC {I_DC}\nN1 a 0 rel\n"
 
 @pytest.fixture
 def trel(monkeypatch):
-    """Registration: the devices table and the netlist layer's list of model types."""
+    """Registration: the record in the devices table, nothing else."""
     monkeypatch.setitem(registry.KINDS, "trel", KIND)
-    monkeypatch.setitem(checks.MODEL_TYPES, "trel", "N")
-    monkeypatch.setitem(checks.N_TERMINALS, "trel", (2,))
     return KIND
 
 
@@ -93,8 +91,22 @@ def test_parameters_are_checked(trel):
 
 def test_unregistered_kind_is_refused():
     assert "trel" not in registry.KINDS
+    assert any("unknown type 'trel'" in str(e) for e in check(parse(DECK)))
     with pytest.raises(Exception, match="trel"):
         tran(parse(DECK), 1e-12, 1e-11)
+
+
+def test_netlist_check_reads_the_record(trel):
+    """The netlist layer's checks know the kind from its record alone: the model type, the
+    letter that uses it, its terminal counts and the state names a probe may use."""
+    probes = ".save v(a) i(n1) state(n1,w) state(N1,q) state(n1,r) state(n1,v)\n"
+    assert check(parse(DECK.replace(".end", probes + ".tran 1p 10p\n.end"))) == []
+    four = [str(e) for e in check(parse(DECK.replace("N1 a 0 rel", "N1 a 0 b 0 rel")))]
+    assert any("a trel device has 2 terminals, found 4" in e for e in four)
+    on_d = [str(e) for e in check(parse(DECK.replace("N1 a 0 rel", "D1 a 0 rel")))]
+    assert any("which N elements use, not D" in e for e in on_d)
+    stno_state = [str(e) for e in check(parse(DECK.replace(".end", ".save state(n1,p)\n.end")))]
+    assert stno_state and "has states w, q, r, v" in stno_state[0]
 
 
 def test_docs_table_lists_registered_kind(trel):
