@@ -76,13 +76,18 @@ def _digest(*parts) -> bytes:
     return h.digest()
 
 
-def _checked(netlist) -> None:
+NO_DC_PATH = "no DC path to ground"
+"""How the netlist checks begin the finding that a net has no DC path to ground: a
+transient from zero (``uic``) needs no operating point, so it does not refuse it."""
+
+
+def _checked(netlist, uic: bool = False) -> None:
     """Run the netlist checks unless this content passed them before (netlist checks do
     not see the bindings: they are structural)."""
     from ..netlist import check, write
 
     try:
-        key = _digest(write(netlist))
+        key = _digest(write(netlist), uic)
     except Exception:  # noqa: BLE001 - a netlist write() refuses is checked every time
         key = None
     if key is not None and key in _CHECKED:
@@ -91,6 +96,8 @@ def _checked(netlist) -> None:
         return
     STATS["check_runs"] += 1
     problems = check(netlist)
+    if uic:
+        problems = [p for p in problems if not str(p.message).startswith(NO_DC_PATH)]
     if problems:
         raise NetlistErrors(problems)
     if key is not None:
@@ -135,10 +142,11 @@ def _validated(flat) -> None:
         _remember(_VALID, k, VALID_CACHE_SIZE)
 
 
-def flat_circuit(netlist_or_flat, bindings: dict | None = None):
+def flat_circuit(netlist_or_flat, bindings: dict | None = None, *, uic: bool = False):
     """The validated flat circuit of a ``Netlist`` (checked, flattened with ``bindings``,
     device parameters validated); a ``FlatCircuit`` is returned as it is (its elements are
-    bound, and so checked, by :func:`bind_circuit`).
+    bound, and so checked, by :func:`bind_circuit`).  ``uic``: for a transient that starts
+    from zero, whose nets need no DC path to ground.
 
     The checks' verdicts are memoised by content, never by identity: a netlist whose
     written text (:func:`spinnet.netlist.write`) passed the netlist checks before is not
@@ -162,7 +170,7 @@ def flat_circuit(netlist_or_flat, bindings: dict | None = None):
         return netlist_or_flat
     from ..netlist import flatten
 
-    _checked(netlist_or_flat)
+    _checked(netlist_or_flat, uic)
     flat = flatten(netlist_or_flat, bindings)
     _validated(flat)
     return flat

@@ -46,9 +46,9 @@ METHODS = ("trap", "be", "rk4", "dopri", "heun", "exp4")
 _HINT_STEP = "a smaller tstep, or method='trap'"
 
 
-def _as_flat(netlist_or_flat, bindings=None):
+def _as_flat(netlist_or_flat, bindings=None, uic: bool = False):
     """The flat circuit through the one validated door (:func:`.bound.flat_circuit`)."""
-    return flat_circuit(netlist_or_flat, bindings)
+    return flat_circuit(netlist_or_flat, bindings, uic=uic)
 
 
 @contextmanager
@@ -400,7 +400,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     if tstep > tstop:
         raise ParameterError(".tran", "tstep", tstep, "s", f"(0, tstop={tstop:g}]")
     with _gc_paused():
-        flat = _as_flat(netlist_or_flat, bindings)
+        flat = _as_flat(netlist_or_flat, bindings, uic=bool(uic))
     if _noisy(flat) and method != "heun":
         warnings.warn(f"thermal noise is on: method {method!r} replaced by 'heun' "
                       "(adaptive or implicit stepping with noise is wrong)", stacklevel=2)

@@ -41,8 +41,8 @@ MODEL_TYPES = {"d": "D", "sdr": "N", "stno": "N", "fline": "N"}
 """Model types spinnet knows and the element letter that uses each."""
 N_TERMINALS = {"sdr": (2, 4), "stno": (2,), "fline": (2,)}
 INSTANCE_PARAMS = {"R": ("m", "tc1", "tc2"), "C": ("m",), "L": ("m",), "D": ("area",),
-                   "G": (), "E": (), "T": ("z0", "td", "f", "nl"), "V": ("ac", "acphase"),
-                   "I": ("ac", "acphase")}
+                   "G": ("imin", "imax"), "E": (), "T": ("z0", "td", "f", "nl"),
+                   "V": ("ac", "acphase"), "I": ("ac", "acphase")}
 """``key=value`` parameters each primitive element takes besides its value (every one
 is honoured: ``m`` multiplies an R, C or L in parallel, ``tc1``/``tc2`` scale a resistor
 with the circuit temperature; see docs/netlist.md).  Anything else is refused, so that a

@@ -136,3 +136,42 @@ def test_too_many_samples_are_refused_located():
     with pytest.raises(ParameterError, match="TRNOISE samples") as info:
         tran(parse(deck), 1e-9, 1e-3)
     assert info.value.loc is not None and info.value.loc.line == 3
+
+
+@pytest.mark.ngspice
+@pytest.mark.slow
+def test_ngspice_trnoise_obeys_the_same_law(ngspice_bin, tmp_path):
+    # ngspice's own TRNOISE through the same RC (100 us, ~30 s): its samples at t = k NT
+    # have variance NA^2 (n = 1e5: bound 5 sqrt(2/n) = 0.022), its first sample is 0, and
+    # its filtered output has the closed-form variance (relative standard error
+    # sqrt(2 tau / T) = 1.4 %; bound 7 %), as spinnet's does
+    import subprocess
+    deck = tmp_path / "deck.cir"
+    deck.write_text("""trnoise rc
+V1 a 0 DC 0 TRNOISE(1 1n 0 0)
+R1 a b 1k
+C1 b 0 10p
+R2 a 0 1meg
+.tran 0.25n 100u 0 0.25n
+.control
+run
+wrdata out.txt v(a) v(b)
+.endc
+.end
+""")
+    subprocess.run([ngspice_bin, "-b", str(deck)], cwd=tmp_path, capture_output=True,
+                   timeout=600, check=True)
+    d = np.loadtxt(tmp_path / "out.txt")
+    t, a, b = d[:, 0], d[:, 1], d[:, 3]
+    assert a[0] == 0.0
+    on_grid = np.abs(t / 1e-9 - np.round(t / 1e-9)) < 1e-6
+    n = int(on_grid.sum())
+    assert n > 99_000
+    assert abs(np.var(a[on_grid]) - 1.0) < 5 * math.sqrt(2.0 / n)
+    # time-weighted moments over ngspice's variable steps (trapezoid rule)
+    keep = t >= 0.2e-6
+    tt, bb = t[keep], b[keep]
+    span = tt[-1] - tt[0]
+    mean = np.trapezoid(bb, tt) / span
+    var = np.trapezoid((bb - mean) ** 2, tt) / span
+    assert var == pytest.approx(_rc_variance(1.0, 1e-9, 1e-8), rel=0.07)
