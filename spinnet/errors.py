@@ -97,12 +97,15 @@ class NetlistError(SpinnetError):
         return head
 
 
-class NetlistErrors(SpinnetError):
-    """Several netlist problems found in one pass (a checker reports them all)."""
+class NetlistErrors(NetlistError):
+    """Several netlist problems found in one pass (a checker reports them all); a
+    :class:`NetlistError` located at the first."""
 
     def __init__(self, errors: list[NetlistError]):
         self.errors = list(errors)
-        super().__init__("\n".join(e.format(caret=False) for e in self.errors))
+        self.message = "\n".join(e.format(caret=False) for e in self.errors)
+        self.loc = self.errors[0].loc if self.errors else None
+        SpinnetError.__init__(self, self.message)
 
     def format(self, caret: bool = True) -> str:
         return "\n".join(e.format(caret=caret) for e in self.errors)

@@ -1,4 +1,4 @@
-r"""Independent source waveforms evaluated exactly as ngspice defines them.
+r"""Independent source waveforms: the one law every analysis reads.
 
 ``kind`` and positional arguments follow :class:`spinnet.netlist.model.Waveform`:
 
@@ -11,14 +11,28 @@ r"""Independent source waveforms evaluated exactly as ngspice defines them.
 - ``pwl``:   ``T1 V1 T2 V2 ...``; constant before the first and after the last point.
 - ``tones``: triples ``F A PH_deg``; ``dc + sum A sin(2 pi F t + PH)`` (spinnet extension; the
   sine convention matches ``SIN`` so that a tone starts from zero).
+- ``trnoise``: ``NA NT [NALPHA [NAMP [RTSAM [RTSCAPT [RTSEMT]]]]]`` (ngspice): ``dc`` plus
+  white Gaussian noise of rms ``NA``, a new independent sample every ``NT`` seconds
+  (samples at ``t = k NT``, ``k = 1, 2, ...``; the sample at ``t = 0`` is 0, so that the
+  waveform starts at the operating point, where the noise is off) and linear interpolation
+  between samples.
+  The samples are drawn from numpy's PCG64 seeded with ``(seed, crc32(source name))`` (the
+  same seed gives the same waveform; two sources draw independent sequences) and lowered
+  to a ``pwl``.  ``NA = 0`` or ``NT = 0`` is no noise.  1/f noise (``NAMP != 0``) and random
+  telegraph noise (``RTSAM != 0``) are refused; at most :data:`TRNOISE_MAX_SAMPLES` samples.
 
 :func:`pack` turns a waveform into ``(code, coeffs)`` for the numba evaluator
-:func:`value_nb`; :func:`value` is the vectorised numpy reference.
+:func:`value_nb`; :func:`value` is the vectorised numpy reference.  :func:`decompose` gives
+the :class:`SourceParts` of a V/I element once: its time law (packed when the ``.tran``
+step and stop are known) and its periodic steady state (DC plus tones, amplitudes possibly
+batch arrays) for ``.op``, ``.dc`` and ``.steady``.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -27,6 +41,16 @@ from ..errors import ParameterError
 
 DC, SIN, PULSE, PWL, TONES = range(5)
 CODES = {"dc": DC, "sin": SIN, "pulse": PULSE, "pwl": PWL, "tones": TONES}
+KINDS = ("dc", "sin", "pulse", "pwl", "tones", "trnoise")
+
+TRNOISE_MAX_SAMPLES = 2_000_000
+"""Most noise samples of one TRNOISE source in a transient (``tstop / NT + 2``; 32 MB of
+PWL points): beyond, the run is refused rather than allocating without bound."""
+DEFAULT_SEED = 0
+"""Seed of TRNOISE samples when neither ``.options seed=N`` nor ``.tran seed=N`` gives one."""
+
+PULSE_KMAX = 256        # most harmonics of a PULSE kept as tones
+PULSE_ENERGY = 1e-6     # ... fewer when they carry all but this fraction of its AC power
 
 
 def _parts(wave, name):
@@ -46,22 +70,91 @@ def _parts(wave, name):
     return str(kind).lower(), args, scalar(dc if dc is not None else 0.0, "dc")
 
 
-def pack(wave, tstep: float = 0.0, tstop: float = 0.0, name: str = "source"
-         ) -> tuple[int, np.ndarray]:
-    """``(code, coeffs)`` with ngspice defaults filled in; ``coeffs[0]`` is the DC offset.
+def trnoise_samples(na: float, nt: float, tstop: float, seed: int, name: str) -> np.ndarray:
+    """The TRNOISE sample values at ``t = k NT``, ``k = 0 .. floor(tstop/NT) + 1`` (the first
+    is 0; the others independent, normal, of standard deviation ``na``).
 
     Raises
     ------
     ParameterError
-        Unknown kind, wrong argument count, non-finite values, negative times or
-        non-increasing PWL times.
+        More than :data:`TRNOISE_MAX_SAMPLES` samples.
+    """
+    n = int(math.floor(tstop / nt)) + 2
+    if n > TRNOISE_MAX_SAMPLES:
+        raise ParameterError(name, "TRNOISE samples tstop/NT", n, "",
+                             f"<= {TRNOISE_MAX_SAMPLES} (a larger NT or a shorter tstop)")
+    ss = np.random.SeedSequence([int(seed), zlib.crc32(str(name).lower().encode())])
+    v = na * np.random.default_rng(ss).standard_normal(n)
+    v[0] = 0.0    # the waveform starts at its DC value, the operating point's
+    return v
+
+
+def seed_of(circuit, fallback: int | None = None) -> int:
+    """The seed of a circuit's TRNOISE samples: ``.options seed=N``, else ``fallback`` (the
+    ``.tran`` seed), else :data:`DEFAULT_SEED`.
+
+    Raises
+    ------
+    ParameterError
+        A seed that is not an integer >= 0.
+    """
+    opts = getattr(circuit, "options", None) or {}
+    given = {str(k).lower(): v for k, v in opts.items()}.get("seed", fallback)
+    if given is None:
+        return DEFAULT_SEED
+    try:
+        v = float(np.asarray(given, dtype=float))
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not (math.isfinite(v) and v == int(v) and v >= 0):
+        raise ParameterError(".options", "seed", given, "", "an integer >= 0")
+    return int(v)
+
+
+def _trnoise(a, dc, tstop, seed, name):
+    if not 2 <= len(a) <= 7:
+        raise ParameterError(name, "trnoise arguments", len(a), "",
+                             "2 to 7: NA NT NALPHA NAMP RTSAM RTSCAPT RTSEMT")
+    a = a + [0.0] * (7 - len(a))
+    na, nt, _nalpha, namp, rtsam = a[0], a[1], a[2], a[3], a[4]
+    if na < 0 or nt < 0:
+        raise ParameterError(name, "TRNOISE NA/NT", min(na, nt), "", ">= 0")
+    if namp != 0.0:
+        raise ParameterError(name, "TRNOISE NAMP (1/f noise)", namp, "",
+                             "0 (only white noise is implemented)")
+    if rtsam != 0.0:
+        raise ParameterError(name, "TRNOISE RTSAM (random telegraph noise)", rtsam, "",
+                             "0 (only white noise is implemented)")
+    if na == 0.0 or nt == 0.0:
+        return DC, np.array([dc])
+    v = trnoise_samples(na, nt, tstop, seed, name)
+    c = np.empty(1 + 2 * v.size)
+    c[0] = dc
+    c[1::2] = nt * np.arange(v.size)
+    c[2::2] = v
+    return PWL, c
+
+
+def pack(wave, tstep: float = 0.0, tstop: float = 0.0, name: str = "source",
+         seed: int = DEFAULT_SEED) -> tuple[int, np.ndarray]:
+    """``(code, coeffs)`` with ngspice defaults filled in; ``coeffs[0]`` is the DC offset.
+
+    A ``trnoise`` waveform is lowered to ``PWL`` (its samples drawn with ``seed``).
+
+    Raises
+    ------
+    ParameterError
+        Unknown kind, wrong argument count, non-finite values, negative times,
+        non-increasing PWL times, an unsupported TRNOISE part or too many noise samples.
     """
     kind, a, dc = _parts(wave, name)
-    if kind not in CODES:
-        raise ParameterError(name, "waveform", kind, "", "dc, sin, pulse, pwl, tones")
+    if kind not in KINDS:
+        raise ParameterError(name, "waveform", kind, "", ", ".join(KINDS))
     for i, v in enumerate(a + [dc]):
         if not math.isfinite(v):
             raise ParameterError(name, f"{kind} argument {i + 1}", v, "", "a finite number")
+    if kind == "trnoise":
+        return _trnoise(a, dc, tstop, seed, name)
     code = CODES[kind]
     if code == DC:
         return code, np.array([dc])
@@ -131,14 +224,22 @@ def value_nb(code, c, t):
         n = (c.shape[0] - 1) // 2
         if t <= c[1]:
             return c[0] + c[2]
-        for k in range(1, n):
-            t0, t1 = c[1 + 2 * (k - 1)], c[1 + 2 * k]
-            if t <= t1:
-                v0, v1 = c[2 + 2 * (k - 1)], c[2 + 2 * k]
-                if t1 == t0:
-                    return c[0] + v1
-                return c[0] + v0 + (v1 - v0) * (t - t0) / (t1 - t0)
-        return c[0] + c[2 * n]
+        if t > c[1 + 2 * (n - 1)]:
+            return c[0] + c[2 * n]
+        # the first point k >= 1 with t <= T_k, by bisection (a TRNOISE source has
+        # millions of points): the segment (k-1, k) holds t
+        lo, hi = 1, n - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if t <= c[1 + 2 * mid]:
+                hi = mid
+            else:
+                lo = mid + 1
+        t0, t1 = c[1 + 2 * (lo - 1)], c[1 + 2 * lo]
+        v0, v1 = c[2 + 2 * (lo - 1)], c[2 + 2 * lo]
+        if t1 == t0:
+            return c[0] + v1
+        return c[0] + v0 + (v1 - v0) * (t - t0) / (t1 - t0)
     total = c[0]
     for k in range((c.shape[0] - 1) // 3):
         f, a, ph = c[1 + 3 * k], c[2 + 3 * k], c[3 + 3 * k]
@@ -146,9 +247,11 @@ def value_nb(code, c, t):
     return total
 
 
-def value(wave, t, tstep: float = 0.0, tstop: float = 0.0):
-    """Vectorised numpy evaluation of ``wave`` at times ``t`` (reference for :func:`value_nb`)."""
-    code, c = pack(wave, tstep, tstop)
+def value(wave, t, tstep: float = 0.0, tstop: float = 0.0, name: str = "source",
+          seed: int = DEFAULT_SEED):
+    """Vectorised numpy evaluation of ``wave`` at times ``t`` (reference for :func:`value_nb`;
+    ``name`` and ``seed`` choose the samples of a ``trnoise`` waveform)."""
+    code, c = pack(wave, tstep, tstop, name, seed)
     t = np.asarray(t, float)
     if code == DC:
         return np.full_like(t, c[0])
@@ -183,3 +286,218 @@ def tones(wave) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if code == SIN:
         return np.array([c[3]]), np.array([c[2]]), np.array([np.deg2rad(c[6])])
     return np.zeros(0), np.zeros(0), np.zeros(0)
+
+
+def tones_of_packed(code: int, c: np.ndarray):
+    """``(dc, [(freq Hz, amp, phase_deg), ...])`` of packed coefficients that are DC plus
+    undamped, undelayed sines (``dc + sum amp sin(2 pi f t + phase)``), else None."""
+    if code == DC:
+        return float(c[0]), []
+    if code == SIN and c[4] == 0.0 and c[5] == 0.0:
+        return float(c[0] + c[1]), [(float(c[3]), float(c[2]), float(c[6]))]
+    if code == TONES:
+        return float(c[0]), [(float(f), float(a), float(p))
+                             for f, a, p in zip(c[1::3], c[2::3], c[3::3], strict=True)]
+    return None
+
+
+def pulse_series(name: str, td: float = 0.0, tr: float = 0.0, tf: float = 0.0,
+                 pw: float = 0.0, per: float = 0.0):
+    """Fourier series of the unit periodic pulse (0 -> 1) of a ``PULSE(V1 V2 TD TR TF PW PER)``.
+
+    The waveform for ``t >= TD`` is periodic; its periodic steady state is that of
+    ``u(t) = a0 + sum_k m_k cos(2 pi k t / PER + phi_k)``, and the source is
+    ``V1 + (V2 - V1) u``.  The coefficients of the piecewise-linear ``u`` are exact
+    (integrated segment by segment).  A zero rise / fall time is an ideal edge (``.tran``
+    uses its step instead, a difference of O(TSTEP / PER)).  Harmonics are kept up to the
+    smallest ``K`` whose tones carry all but ``PULSE_ENERGY`` of the AC power of ``u``
+    (Parseval), at most ``PULSE_KMAX``; harmonics that vanish (even ones of a square wave)
+    are dropped.
+
+    Returns
+    -------
+    a0 : float
+        Average of ``u``.
+    harmonics : list of (frequency Hz, magnitude m_k, phase phi_k rad)
+    """
+    if not per > 0:
+        raise ParameterError(name, "PULSE period PER", per, "s",
+                             "> 0 in .steady (a single pulse has no periodic steady state)")
+    if min(td, tr, tf, pw) < 0:
+        raise ParameterError(name, "PULSE times", min(td, tr, tf, pw), "s", ">= 0")
+    # one period from TD as a polyline (repeated times are jumps), cut at PER
+    pts = [(0.0, 0.0), (tr, 1.0), (tr + pw, 1.0), (tr + pw + tf, 0.0), (per, 0.0)]
+    t, g = [0.0], [0.0]
+    for (ta, ga), (tb, gb) in zip(pts, pts[1:], strict=False):
+        if ta >= per:
+            break
+        if tb > per:
+            gb = ga + (gb - ga) * (per - ta) / (tb - ta)
+            tb = per
+        t.append(tb)
+        g.append(gb)
+    t, g = np.array(t), np.array(g)
+    dt = np.diff(t)
+    a0 = float(np.sum(0.5 * (g[:-1] + g[1:]) * dt)) / per
+    ms = float(np.sum((g[:-1] ** 2 + g[:-1] * g[1:] + g[1:] ** 2) * dt / 3.0)) / per
+    ac = max(ms - a0 * a0, 0.0)
+    if ac == 0.0:
+        return a0, []
+    k = np.arange(1, PULSE_KMAX + 1)[:, None]
+    w = 2 * np.pi * k / per
+    E = np.exp(-1j * w * t[None, :])
+    ok = dt > 0
+    slope = np.zeros_like(dt)
+    slope[ok] = np.diff(g)[ok] / dt[ok]
+    # int_a^b (g_a + s (t - a)) e^{-jwt} dt = (j/w)(g_b E_b - g_a E_a) + (s/w^2)(E_b - E_a)
+    seg = ((1j / w) * (g[None, 1:] * E[:, 1:] - g[None, :-1] * E[:, :-1])
+           + (slope[None, :] / w ** 2) * (E[:, 1:] - E[:, :-1]))
+    C = np.sum(seg[:, ok], axis=1) / per * np.exp(-1j * w[:, 0] * td)
+    mag = 2.0 * np.abs(C)
+    cum = np.cumsum(0.5 * mag ** 2)
+    K = int(min(np.searchsorted(cum, (1.0 - PULSE_ENERGY) * ac) + 1, PULSE_KMAX))
+    keep = mag[:K] > 1e-12 * mag[0] if mag[0] > 0 else mag[:K] > 0
+    return a0, [(float(k[i, 0] / per), float(mag[i]), float(np.angle(C[i])))
+                for i in range(K) if keep[i]]
+
+
+def _one(name, what, v) -> float:
+    arr = np.asarray(v, dtype=float)
+    if arr.ndim != 0:
+        raise ParameterError(name, what, "array", "",
+                             "a scalar (only amplitudes may vary across a batch)")
+    return float(arr)
+
+
+def _steady(name: str, kind: str, args: list, dc):
+    """``(dc, tones)`` of the periodic steady state; tones ``(freq, amp, phase_rad)`` with
+    ``v = dc + sum amp cos(2 pi freq t + phase)``; amplitudes may be batch arrays."""
+    tones = []
+    if kind == "dc":
+        if args:
+            dc = args[0]
+    elif kind == "sin":
+        if not 2 <= len(args) <= 6:
+            raise ParameterError(name, "sin arguments", len(args), "",
+                                 "2 to 6: VO VA FREQ TD THETA PHASE")
+        pad = args + [0.0] * (6 - len(args))
+        vo, va, freq, td, theta, ph = pad[:6]
+        if _one(name, "sin THETA", theta) != 0.0:
+            raise ParameterError(name, "sin THETA", _one(name, "sin THETA", theta), "1/s",
+                                 "0 in .steady (a damped sine has no periodic steady state)")
+        f = _one(name, "frequency", freq)
+        dc = dc + vo
+        # va sin(w (t - td) + ph) = va cos(w t - w td + ph - pi/2)
+        phase = np.deg2rad(_one(name, "phase", ph)) - np.pi / 2 \
+            - 2 * np.pi * f * _one(name, "sin TD", td)
+        tones.append((freq, va, phase))
+    elif kind == "pulse":
+        if not 2 <= len(args) <= 7:
+            raise ParameterError(name, "PULSE", len(args), "", "V1 V2 [TD TR TF PW PER]")
+        v1, v2 = args[0], args[1]
+        times = [_one(name, "pulse time", t) for t in args[2:7]]
+        avg, harm = pulse_series(name, *times)
+        dv = np.asarray(v2, dtype=float) - np.asarray(v1, dtype=float)
+        dc = dc + v1 + dv * avg
+        for f, mag, ph in harm:
+            tones.append((f, dv * mag, ph))
+    elif kind == "pwl":
+        if len(args) < 2 or len(args) % 2:
+            raise ParameterError(name, "PWL", len(args), "", "pairs T1 V1 T2 V2 ...")
+        dc = dc + args[-1]
+    elif kind == "tones":
+        if len(args) % 3:
+            raise ParameterError(name, "TONES", len(args), "",
+                                 "triples (frequency amplitude phase)")
+        for i in range(0, len(args), 3):
+            # A sin(w t + PH) = A cos(w t + PH - pi/2), the convention of SIN
+            ph = np.deg2rad(_one(name, "phase", args[i + 2])) - np.pi / 2
+            tones.append((args[i], args[i + 1], ph))
+    elif kind == "trnoise":
+        pass   # the operating point and the steady state ignore the noise (ngspice)
+    else:
+        raise ParameterError(name, "waveform", kind, "", ", ".join(KINDS))
+    out = []
+    for freq, amp, ph in tones:
+        f = _one(name, "frequency", freq)
+        if not f > 0:
+            raise ParameterError(name, "frequency", f, "Hz", "> 0")
+        out.append((f, amp, ph))
+    return dc, tuple(out)
+
+
+@dataclass(frozen=True)
+class SourceParts:
+    """One independent source decomposed once (:func:`decompose`).
+
+    ``kind`` is the waveform kind (``"dc"`` for a plain value); ``dc``/``args`` are the
+    written values (floats, or arrays of a batch).  ``steady_dc`` and ``tones`` (``(freq Hz,
+    amplitude, phase rad)``, ``dc + sum amp cos(2 pi freq t + phase)``) are the periodic
+    steady state, or ``steady_error`` says, located, why there is none.  The time law
+    needs the transient's step, stop and seed: :meth:`time_law`.
+    """
+
+    name: str
+    kind: str
+    dc: object
+    args: tuple
+    steady_dc: object = 0.0
+    tones: tuple = ()
+    steady_error: ParameterError | None = None
+    loc: object = None
+
+    @property
+    def code(self) -> int:
+        """The evaluator code of the time law (``trnoise`` lowers to ``PWL``)."""
+        return PWL if self.kind == "trnoise" else CODES.get(self.kind, -1)
+
+    @property
+    def periodic(self) -> bool:
+        """A sum of sines (``sin`` or ``tones``) in the transient too."""
+        return self.kind in ("sin", "tones")
+
+    def steady(self):
+        """``(dc, tones)`` of the periodic steady state (``.op``, ``.dc``, ``.steady``).
+
+        Raises
+        ------
+        ParameterError
+            The source has no periodic steady state (located).
+        """
+        if self.steady_error is not None:
+            raise self.steady_error
+        return self.steady_dc, list(self.tones)
+
+    def time_law(self, tstep: float, tstop: float, seed: int = DEFAULT_SEED
+                 ) -> tuple[int, np.ndarray]:
+        """``(code, coeffs)`` for :func:`value_nb` (:func:`pack` with this analysis's
+        defaults), located at the element.
+
+        Raises
+        ------
+        ParameterError
+        """
+        try:
+            return pack((self.kind, self.args, self.dc), tstep, tstop, self.name, seed)
+        except ParameterError as exc:
+            exc.loc = self.loc
+            raise
+
+
+def decompose(el) -> SourceParts:
+    """The :class:`SourceParts` of a V or I element (``el.source`` a waveform, or none and
+    ``el.value`` its DC value)."""
+    name, loc = str(el.name), getattr(el, "loc", None)
+    src = getattr(el, "source", None)
+    if src is None:
+        kind, args, dc = "dc", (), (0.0 if el.value is None else el.value)
+    else:
+        kind = str(src.kind or "dc").lower()
+        args, dc = tuple(src.args), (src.dc if src.dc is not None else 0.0)
+    try:
+        sdc, tones = _steady(name, kind, list(args), dc)
+        err = None
+    except ParameterError as exc:
+        exc.loc = loc
+        sdc, tones, err = 0.0, (), exc
+    return SourceParts(name, kind, dc, args, sdc, tones, err, loc)

@@ -16,25 +16,144 @@ same netlist meets the same checks in every entry point (``run``, ``tran``, ``st
 then the internal anode of every diode with series resistance), finds each element's
 :class:`~spinnet.devices.registry.DeviceKind`, binds the parameters of every device with a
 model or instance parameters once (model defaults < model card < instance values, range
-checked), decomposes the independent sources into DC and tones (``source_parts``) and
-resolves the field lines' targets to element indices.  It is a pure function of the flat
+checked), decomposes every independent source once (:class:`~spinnet.devices.sources.
+SourceParts`: its DC value and tones for ``.op``/``.dc``/``.steady``, its time law packed by
+``elaborate`` once the ``.tran`` step, stop and seed are known) and resolves the field lines'
+targets to element indices.  It is a pure function of the flat
 circuit; neither analysis mutates it.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..devices import registry
+from ..devices import sources as _sources
 from ..errors import NetlistError, NetlistErrors, ParameterError
 
 GROUND = ("0", "gnd")
 
 
-def flat_circuit(netlist_or_flat, bindings: dict | None = None):
+CHECK_CACHE_SIZE = 64
+"""Netlists (by the hash of their written text) remembered as passing the netlist checks."""
+VALID_CACHE_SIZE = 200_000
+"""Element contents (kind, value, model type and parameters) remembered as valid."""
+
+_CHECKED: OrderedDict[bytes, None] = OrderedDict()
+_VALID: OrderedDict[str, None] = OrderedDict()
+STATS = {"check_hits": 0, "check_runs": 0, "valid_hits": 0, "valid_runs": 0}
+"""Counters of the two caches (for tests and benchmarks)."""
+
+
+def _remember(cache: OrderedDict, key, size: int) -> None:
+    cache[key] = None
+    cache.move_to_end(key)
+    while len(cache) > size:
+        cache.popitem(last=False)
+
+
+def _digest(*parts) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            h.update(repr((part.dtype.str, part.shape)).encode())
+            h.update(np.ascontiguousarray(part).tobytes())
+        elif isinstance(part, dict):
+            for k in sorted(part, key=str):
+                h.update(repr(str(k)).encode())
+                h.update(_digest(part[k]))
+        elif isinstance(part, tuple | list):
+            h.update(b"(")
+            for p in part:
+                h.update(_digest(p))
+            h.update(b")")
+        else:
+            h.update(repr((type(part).__name__, part)).encode())
+    return h.digest()
+
+
+NO_DC_PATH = "no DC path to ground"
+"""How the netlist checks begin the finding that a net has no DC path to ground: a
+transient from zero (``uic``) needs no operating point, so it does not refuse it."""
+
+
+def _checked(netlist, uic: bool = False) -> None:
+    """Run the netlist checks unless this content passed them before (netlist checks do
+    not see the bindings: they are structural)."""
+    from ..netlist import check, write
+
+    try:
+        key = _digest(write(netlist), uic)
+    except Exception:  # noqa: BLE001 - a netlist write() refuses is checked every time
+        key = None
+    if key is not None and key in _CHECKED:
+        _CHECKED.move_to_end(key)
+        STATS["check_hits"] += 1
+        return
+    STATS["check_runs"] += 1
+    problems = check(netlist)
+    if uic:
+        problems = [p for p in problems if not str(p.message).startswith(NO_DC_PATH)]
+    if problems:
+        raise NetlistErrors(problems)
+    if key is not None:
+        _remember(_CHECKED, key, CHECK_CACHE_SIZE)
+
+
+def _frozen(v):
+    """A value as exact, hashable text material (arrays by a digest of their bytes)."""
+    if isinstance(v, np.ndarray):
+        return ("array", _digest(v))
+    return v
+
+
+def _element_key(el) -> str:
+    mp = getattr(el, "model_params", None) or {}
+    ip = getattr(el, "params", None) or {}
+    return repr((str(el.kind).upper(), _frozen(el.value), getattr(el, "model_type", None),
+                 sorted((str(k), _frozen(v)) for k, v in mp.items()),
+                 sorted((str(k), _frozen(v)) for k, v in ip.items())))
+
+
+def _validated(flat) -> None:
+    """Validate the device parameters of the elements whose content was not seen valid
+    before (a sweep point re-validates only the elements its binding changed)."""
+    els = _elements(flat)
+    keys = [_element_key(el) for el in els]
+    todo = [(el, k) for el, k in zip(els, keys, strict=True) if k not in _VALID]
+    STATS["valid_hits"] += len(els) - len(todo)
+    STATS["valid_runs"] += len(todo)
+    if not todo:
+        return
+    errs = registry.validate_flat([el for el, _k in todo])
+    if errs:
+        from ..netlist import locate_parameter
+
+        exc = errs[0]
+        loc = locate_parameter(flat, getattr(exc, "device", ""), getattr(exc, "name", ""))
+        if loc is not None:
+            exc.loc = loc
+        raise exc
+    for _el, k in todo:
+        _remember(_VALID, k, VALID_CACHE_SIZE)
+
+
+def flat_circuit(netlist_or_flat, bindings: dict | None = None, *, uic: bool = False):
     """The validated flat circuit of a ``Netlist`` (checked, flattened with ``bindings``,
     device parameters validated); a ``FlatCircuit`` is returned as it is (its elements are
-    bound, and so checked, by :func:`bind_circuit`).
+    bound, and so checked, by :func:`bind_circuit`).  ``uic``: for a transient that starts
+    from zero, whose nets need no DC path to ground.
+
+    The checks' verdicts are memoised by content, never by identity: a netlist whose
+    written text (:func:`spinnet.netlist.write`) passed the netlist checks before is not
+    checked again, and an element whose kind, value, model type and parameters were valid
+    before is not validated again (bounded LRU caches, :data:`CHECK_CACHE_SIZE` and
+    :data:`VALID_CACHE_SIZE`).  Only passes are remembered: a failing netlist is checked,
+    and its errors located, every time.
 
     Raises
     ------
@@ -49,15 +168,11 @@ def flat_circuit(netlist_or_flat, bindings: dict | None = None):
                                  "none for a FlatCircuit (it is already bound; flatten the "
                                  "Netlist with the bindings instead)")
         return netlist_or_flat
-    from ..netlist import check, flatten
+    from ..netlist import flatten
 
-    problems = check(netlist_or_flat)
-    if problems:
-        raise NetlistErrors(problems)
+    _checked(netlist_or_flat, uic)
     flat = flatten(netlist_or_flat, bindings)
-    errs = registry.validate_flat(flat)
-    if errs:
-        raise errs[0]
+    _validated(flat)
     return flat
 
 
@@ -87,6 +202,7 @@ class BoundCircuit:
     elements: tuple[BoundElement, ...]
     by_name: dict[str, int]                     # lower-case element name -> index
     diode_internal: dict[int, int] = field(default_factory=dict)  # element -> anode net
+    sources: dict[int, _sources.SourceParts] = field(default_factory=dict)  # V/I -> parts
 
     def of_kind(self, key: str) -> list[BoundElement]:
         """Elements whose record has ``key`` (letter or model type), in circuit order."""
@@ -176,4 +292,7 @@ def bind_circuit(flat, *, bind_params: bool = True) -> BoundCircuit:
                                    "oscillator of this circuit", getattr(b.el, "loc", None))
             idx.append(j)
         out[k] = BoundElement(b.index, b.el, b.kind, b.nodes, b.params, tuple(idx))
-    return BoundCircuit(flat, tuple(nets), net_index, tuple(out), by_name, diode_internal)
+    srcs = {b.index: _sources.decompose(b.el) for b in out
+            if str(b.el.kind).upper() in ("V", "I")}
+    return BoundCircuit(flat, tuple(nets), net_index, tuple(out), by_name, diode_internal,
+                        srcs)

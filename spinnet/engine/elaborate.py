@@ -23,6 +23,7 @@ from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
 
 from ..devices import diode as _diode
 from ..devices import registry as _registry
+from ..devices import sources as _sources
 from ..errors import NetlistError, ParameterError, SimulationError
 from . import mna
 from .bound import BoundCircuit, bind_circuit
@@ -92,51 +93,6 @@ def _param(el, key: str, default=None):
         if str(k).lower() == key:
             return v
     return default
-
-
-_SIN_DEFAULTS = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-
-
-def _source_row(el, tstep: float, tstop: float) -> tuple[int, float, list[float]]:
-    src = getattr(el, "source", None)
-    if src is None:
-        v = el.value if el.value is not None else 0.0
-        return mna.SRC_DC, _num(el, v, "value"), []
-    kind = str(src.kind).lower()
-    dc = _num(el, src.dc if src.dc is not None else 0.0, "dc")
-    args = [_num(el, a, f"{kind} argument {i + 1}") for i, a in enumerate(src.args)]
-    if kind == "dc":
-        return mna.SRC_DC, dc, []
-    if kind == "sin":
-        if len(args) < 3:
-            raise _fail(el, "SIN needs VO VA FREQ")
-        full = args + list(_SIN_DEFAULTS[len(args):])
-        if full[2] == 0.0:
-            full[2] = 1.0 / tstop  # ngspice: FREQ 0 means 1/TSTOP
-        return mna.SRC_SIN, dc, full[:6]
-    if kind == "pulse":
-        if len(args) < 2:
-            raise _fail(el, "PULSE needs V1 V2")
-        # SPICE defaults: TD 0, TR/TF = TSTEP, PW/PER = TSTOP
-        dflt = [0.0, 0.0, 0.0, tstep, tstep, tstop, tstop]
-        full = args + dflt[len(args):]
-        if full[3] <= 0:
-            full[3] = tstep
-        if full[4] <= 0:
-            full[4] = tstep
-        return mna.SRC_PULSE, dc, full[:7]
-    if kind == "pwl":
-        if len(args) < 2 or len(args) % 2:
-            raise _fail(el, "PWL needs pairs T1 V1 T2 V2 ...")
-        ts = args[0::2]
-        if any(b < a for a, b in zip(ts, ts[1:], strict=False)):
-            raise _fail(el, "PWL times must not decrease")
-        return mna.SRC_PWL, dc, args
-    if kind == "tones":
-        if len(args) % 3:
-            raise _fail(el, "TONES needs (F A PH) triples")
-        return mna.SRC_TONES, dc, args
-    raise _fail(el, f"source waveform {kind!r} is not supported by .tran")
 
 
 QK_LIN, QK_RES, QK_STNO, QK_MAC = 0, 1, 2, 3
@@ -489,7 +445,8 @@ def _diode_row(el, options=None) -> tuple[np.ndarray, float]:
     return par, rs
 
 
-def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
+def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9, seed: int | None = None
+              ) -> System:
     """Lay ``flat`` out as arrays for the compiled solvers.
 
     Parameters
@@ -498,7 +455,11 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
         From :func:`spinnet.netlist.flatten` (anything with an ``elements`` list of
         ``FlatElement``-like objects works).
     tstep, tstop : float
-        Used only for SPICE's PULSE defaults (rise time = TSTEP, width = TSTOP).
+        Used only for the sources' SPICE defaults (PULSE rise time = TSTEP, width = TSTOP;
+        SIN frequency 0 = 1/TSTOP) and the length of TRNOISE sample sequences.
+    seed : int, optional
+        Seed of TRNOISE samples when the circuit has no ``.options seed=N`` (default
+        :data:`spinnet.devices.sources.DEFAULT_SEED`).
 
     Raises
     ------
@@ -507,6 +468,7 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     """
     bc = flat if isinstance(flat, BoundCircuit) else bind_circuit(flat, bind_params=False)
     flat = bc.flat
+    seed = _sources.seed_of(flat, seed)
     els = [b.el for b in bc.elements]
     nets: list[str] = list(bc.nets)
     net_idx: dict[str, int] = dict(bc.net_index)
@@ -584,10 +546,10 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     c_rows = [(*two(el), val_pos(el, "capacitance", "F"), branch(el)) for el in by_kind["C"]]
     l_rows = [(*two(el), val_pos(el, "inductance", "H"), branch(el)) for el in by_kind["L"]]
 
-    src_rows: list[tuple[int, float, list[float]]] = []
+    src_rows: list[tuple[int, np.ndarray]] = []   # (code, packed coefficients)
 
     def source(el) -> int:
-        src_rows.append(_source_row(el, tstep, tstop))
+        src_rows.append(bc.sources[bound_of[id(el)].index].time_law(tstep, tstop, seed))
         return len(src_rows) - 1
 
     v_rows = [(*two(el), branch(el), source(el)) for el in by_kind["V"]]
@@ -648,10 +610,7 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
     q_par, q_scale, q_dev, q_next, q_ext0, q_u0, q_sig = _resonator_rows(by_kind["Q"], qkinds)
     n = n_unk_br + 2 * len(q_rows)
 
-    src_off, src_args = [], []
-    for _kind, _dc, args in src_rows:
-        src_off.append(len(src_args))
-        src_args += args
+    src_off = np.cumsum([0] + [len(c) for _code, c in src_rows])
 
     # sparsity pattern -> reverse Cuthill-McKee -> band widths; each table of index rows
     # (-1: ground) couples all of a row's entries (built as arrays: the per-element
@@ -710,10 +669,10 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9) -> System:
         kr=kr,
         ix=np.array(ix_rows, dtype=_I64).reshape(len(ix_rows), mna.N_ICOL),
         fx=np.array(fx_rows, dtype=float).reshape(len(fx_rows), mna.N_FCOL),
-        si=np.array([[r[0], o, len(r[2])] for r, o in zip(src_rows, src_off, strict=True)],
+        si=np.array([[code, o, len(c)] for (code, c), o in zip(src_rows, src_off, strict=False)],
                     dtype=_I64).reshape(len(src_rows), 3),
-        sf=np.array([r[1] for r in src_rows], dtype=float),
-        sa=np.array(src_args + [0.0], dtype=float),
+        sf=np.array([c[0] for _code, c in src_rows], dtype=float),
+        sa=np.concatenate([c for _code, c in src_rows] + [np.zeros(1)]),
     )
 
     # independent connected components (ground does not join them: it is the reference)

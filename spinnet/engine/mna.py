@@ -28,12 +28,10 @@ import numpy as np
 from numba import njit
 
 from ..devices import diode as _diode
+from ..devices import sources as _sources
 from ..devices import vccs as _vccs
 
 MODE_TRAN, MODE_ALG, MODE_DC = 0, 1, 2
-
-# source waveform kinds
-SRC_DC, SRC_SIN, SRC_PULSE, SRC_PWL, SRC_TONES = 0, 1, 2, 3, 4
 
 # diode parameter columns (SPICE level-1 diode; Rs is an explicit resistor)
 D_IS, D_N, D_CJO, D_VJ, D_M, D_FC, D_TT, D_BV, D_NCOL = 0, 1, 2, 3, 4, 5, 6, 7, 8
@@ -70,7 +68,9 @@ heterogeneous tuple at every field access, which cost microseconds per stamp).
 
 ``perm``: unknown -> row of the band matrix; ``dims``: ``[n, n_nodes, kl, ku]``;
 ``kr``: (N_KINDS, 2) row ranges; ``ix``/``fx``: per-element integer/float columns;
-``si``: per-source ``[kind, offset, length]``, ``sf``: DC values, ``sa``: arguments.
+``si``: per-source ``[code, offset, length]`` of its packed coefficients in ``sa``
+(:func:`spinnet.devices.sources.pack`: ``coeffs[0]`` is the DC offset), ``sf``: those DC
+offsets.
 """
 
 
@@ -80,57 +80,10 @@ heterogeneous tuple at every field access, which cost microseconds per stamp).
 
 @njit(cache=True, inline="always")
 def src_value(a, k, t):
-    """Value of source ``k`` at time ``t`` (SPICE conventions for SIN, PULSE, PWL)."""
-    kind = a.si[k, 0]
-    dc = a.sf[k]
+    """Value of source ``k`` at time ``t``: the law of :func:`spinnet.devices.sources.value_nb`
+    on its packed coefficients ``sa[offset:offset + length]``."""
     o = a.si[k, 1]
-    m = a.si[k, 2]
-    p = a.sa
-    if kind == SRC_DC:
-        return dc
-    if kind == SRC_SIN:
-        vo, va, f = p[o], p[o + 1], p[o + 2]
-        td, theta, ph = p[o + 3], p[o + 4], p[o + 5]
-        phr = ph * math.pi / 180.0
-        if t < td:
-            return dc + vo + va * math.sin(phr)
-        tt = t - td
-        return dc + vo + va * math.exp(-tt * theta) * math.sin(2.0 * math.pi * f * tt + phr)
-    if kind == SRC_PULSE:
-        v1, v2, td, tr, tf, pw, per = p[o], p[o + 1], p[o + 2], p[o + 3], p[o + 4], \
-            p[o + 5], p[o + 6]
-        if t < td:
-            return v1
-        tt = t - td
-        if per > 0.0:
-            tt = tt - per * math.floor(tt / per)
-        if tt < tr:
-            return v1 + (v2 - v1) * tt / tr
-        if tt < tr + pw:
-            return v2
-        if tt < tr + pw + tf:
-            return v2 + (v1 - v2) * (tt - tr - pw) / tf
-        return v1
-    if kind == SRC_PWL:
-        npt = m // 2
-        if t <= p[o]:
-            return p[o + 1]
-        for j in range(1, npt):
-            t1 = p[o + 2 * j]
-            if t <= t1:
-                t0 = p[o + 2 * j - 2]
-                v0 = p[o + 2 * j - 1]
-                v1 = p[o + 2 * j + 1]
-                if t1 == t0:
-                    return v1
-                return v0 + (v1 - v0) * (t - t0) / (t1 - t0)
-        return p[o + m - 1]
-    # tones: dc + sum a sin(2 pi f t + ph), like a sum of SPICE SIN sources
-    s = dc
-    for j in range(m // 3):
-        f, amp, ph = p[o + 3 * j], p[o + 3 * j + 1], p[o + 3 * j + 2]
-        s += amp * math.sin(2.0 * math.pi * f * t + ph * math.pi / 180.0)
-    return s
+    return _sources.value_nb(a.si[k, 0], a.sa[o:o + a.si[k, 2]], t)
 
 
 # ---------------------------------------------------------------------------------------

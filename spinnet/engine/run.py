@@ -30,24 +30,9 @@ class StepWarning(UserWarning):
 
 
 def _flatten(netlist, bindings):
-    if hasattr(netlist, "elements") and not hasattr(netlist, "subckts"):
-        return netlist
-    from ..netlist import check, flatten
+    from .bound import flat_circuit
 
-    problems = check(netlist)
-    if problems:
-        from ..errors import NetlistErrors
-        raise NetlistErrors(problems)
-    flat = flatten(netlist, bindings)
-    try:
-        from ..devices.registry import validate_flat
-    except ImportError:  # devices layer absent: the solvers' own checks still apply
-        validate_flat = None
-    if validate_flat is not None:
-        errs = validate_flat(flat)
-        if errs:
-            raise _located(errs[0], flat)
-    return flat
+    return flat_circuit(netlist, bindings)
 
 
 def _located(exc, flat):

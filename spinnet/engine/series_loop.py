@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ..devices import sources as _sources
 from . import mna
 from .time_loop_shared import BLOWUP, OK
 
@@ -723,21 +724,15 @@ def _tone_phasors(a, lp: LoopPlan):
 
         for j in range(lp.vptr[l], lp.vptr[l + 1]):
             src, sgn = int(lp.vsrc[j]), -float(lp.vsign[j])
-            kind, o, m = (int(v) for v in a.si[src])
-            dc, args = float(a.sf[src]), a.sa[o:o + m]
-            if kind == mna.SRC_DC:
-                add(0.0, sgn * dc)
-            elif kind == mna.SRC_SIN and args[3] == 0.0 and args[4] == 0.0:
-                add(0.0, sgn * (dc + args[0]))
-                # va sin(w t + ph) = Re(-i va e^{i ph} e^{i w t})
-                add(2 * math.pi * args[2], sgn * -1j * args[1] * np.exp(1j * np.radians(args[5])))
-            elif kind == mna.SRC_TONES:
-                add(0.0, sgn * dc)
-                for q in range(m // 3):
-                    f, amp, ph = args[3 * q:3 * q + 3]
-                    add(2 * math.pi * f, sgn * -1j * amp * np.exp(1j * np.radians(ph)))
-            else:
+            code, o, m = (int(v) for v in a.si[src])
+            parts = _sources.tones_of_packed(code, a.sa[o:o + m])
+            if parts is None:
                 ok = False
+                continue
+            add(0.0, sgn * parts[0])
+            for f, amp, ph in parts[1]:
+                # amp sin(w t + ph) = Re(-i amp e^{i ph} e^{i w t})
+                add(2 * math.pi * f, sgn * -1j * amp * np.exp(1j * np.radians(ph)))
         out.append(tones if ok else None)
     return out
 

@@ -21,9 +21,10 @@ describing-function admittance (:func:`_diode_large_signal`; harmonics of the di
 are neglected).  Feedback inside a level is solved by Anderson acceleration with the
 under-relaxed fixed point as fallback (:func:`_solve_feedback`).  An oscillator whose
 frequency depends on its power (``n != 0``) in a component with C, L or T has its tone
-re-solved at its frequency per batch item (:func:`_tone_at`).  A periodic PULSE source is
-its Fourier series, a PWL source its final value
-(:func:`spinnet.engine.steady_build.source_parts`).
+re-solved at its frequency per batch item (:func:`_tone_at`).  The sources are read from
+the bound circuit, decomposed once (:class:`spinnet.devices.sources.SourceParts`): a SIN
+or TONES source is its tones, a periodic PULSE its Fourier series, a PWL source its final
+value, a TRNOISE source its DC value.
 
 Everything linear is precomputed once per circuit structure into sparse operators (see
 :mod:`spinnet.engine.steady_build`); a batch of input vectors (source amplitudes given as
@@ -52,7 +53,8 @@ import scipy.sparse as sp
 from ..errors import ParameterError, SimulationError
 from ..io import save_npz
 from . import steady_devices as dev
-from .steady_build import Level, Operator, _elements, build, source_parts
+from .bound import BoundCircuit, bind_circuit, flat_circuit
+from .steady_build import Level, Operator, build
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 4
@@ -147,13 +149,23 @@ class SteadyResult:
 # operator cache
 # ----------------------------------------------------------------------------------------
 
-def fingerprint(flat) -> str:
+def _bound(circuit) -> BoundCircuit:
+    """``circuit`` as a bound circuit (a FlatCircuit is bound here)."""
+    if isinstance(circuit, BoundCircuit):
+        return circuit
+    return bind_circuit(circuit, bind_params=False)
+
+
+def fingerprint(circuit) -> str:
     """Hash of everything the operator depends on (not the source amplitudes/DC values)."""
+    bc = _bound(circuit)
+    flat = bc.flat
     h = hashlib.blake2b(digest_size=16)
-    for el in _elements(flat):
+    for b in bc.elements:
+        el = b.el
         kind = el.kind.upper()
         if kind in "VI":
-            _, tones = source_parts(el)
+            _, tones = bc.sources[b.index].steady()
             item = (el.name, kind, tuple(el.nodes), tuple((f, ph) for f, _, ph in tones))
         else:
             item = (el.name, kind, tuple(el.nodes), _frozen(el.value), el.model_type,
@@ -176,14 +188,16 @@ def _frozen(v):
     return v
 
 
-def prepare(flat, keep_nets: bool = False, cache: bool = True) -> Operator:
-    """The steady-state operator of ``flat`` (built once per structure when ``cache``)."""
+def prepare(circuit, keep_nets: bool = False, cache: bool = True) -> Operator:
+    """The steady-state operator of ``circuit`` (a FlatCircuit or BoundCircuit; built once
+    per structure when ``cache``)."""
+    bc = _bound(circuit)
     if not cache:
-        return build(flat, keep_nets=keep_nets)
-    key = (fingerprint(flat), keep_nets)
+        return build(bc, keep_nets=keep_nets)
+    key = (fingerprint(bc), keep_nets)
     op = _CACHE.get(key)
     if op is None:
-        op = build(flat, keep_nets=keep_nets)
+        op = build(bc, keep_nets=keep_nets)
         _CACHE[key] = op
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
@@ -196,19 +210,18 @@ def prepare(flat, keep_nets: bool = False, cache: bool = True) -> Operator:
 # evaluation
 # ----------------------------------------------------------------------------------------
 
-def _batch_values(op: Operator, flat):
+def _batch_values(op: Operator, bc: BoundCircuit):
     """DC values (n_dc, B) and RF phasor amplitudes (n_rf, B) of the sources, and B."""
-    els = _elements(flat)
-    if len(els) != op.n_elements:
+    if len(bc.elements) != op.n_elements:
         raise SimulationError("the circuit does not match the prepared steady-state operator")
     parts = {}
     vals_dc, vals_rf = [], []
     for ei in op.dc_sources:
-        parts[ei] = source_parts(els[ei])
+        parts[ei] = bc.sources[ei].steady()
         vals_dc.append(np.asarray(parts[ei][0], dtype=float))
     for ei, k, _ph in op.rf_sources:
         if ei not in parts:
-            parts[ei] = source_parts(els[ei])
+            parts[ei] = bc.sources[ei].steady()
         vals_rf.append(np.asarray(parts[ei][1][k][1], dtype=float))
     sizes = {v.shape[0] for v in vals_dc + vals_rf if v.ndim == 1}
     if any(v.ndim > 1 for v in vals_dc + vals_rf):
@@ -231,11 +244,11 @@ def _batch_values(op: Operator, flat):
     return dc, amp, phase, B
 
 
-def _batch_size(els) -> int:
+def _batch_size(bc: BoundCircuit) -> int:
     n = 1
-    for el in els:
-        if el.kind.upper() in "VI":
-            dc, tones = source_parts(el)
+    for parts in bc.sources.values():
+        if parts.steady_error is None:
+            dc, tones = parts.steady()
             for v in [dc] + [t[1] for t in tones]:
                 n = max(n, int(np.size(v)))
     return n
@@ -372,14 +385,15 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
     -------
     SteadyResult
     """
-    flat = netlist_or_flat
-    if not hasattr(flat, "nets") or not hasattr(flat, "elements") or hasattr(flat, "subckts"):
-        from ..netlist import flatten
-        flat = flatten(netlist_or_flat, bindings)
-    elif bindings:
+    bound_already = isinstance(netlist_or_flat, BoundCircuit) or (
+        hasattr(netlist_or_flat, "elements") and not hasattr(netlist_or_flat, "subckts"))
+    if bindings and bound_already:
         raise ParameterError(".steady", "bindings", sorted(bindings), "",
                              "none for a FlatCircuit (it is already bound; flatten the "
                              "Netlist with the bindings instead)")
+    bc = _bound(netlist_or_flat if isinstance(netlist_or_flat, BoundCircuit)
+                else flat_circuit(netlist_or_flat, bindings))
+    flat = bc.flat
     if keep not in ("auto", "all", "outputs"):
         raise ParameterError(".steady", "keep", keep, "", "auto, all, outputs")
     if not (tol > 0 and maxiter >= 1):
@@ -388,17 +402,16 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
         raise ParameterError(".steady", "solver", solver, "", "anderson, fixed")
     if response not in dev.RESPONSES:
         raise ParameterError(".steady", "response", response, "", ", ".join(dev.RESPONSES))
-    els = _elements(flat)
     if keep == "auto":
         # keep everything for small circuits only: a big one (the compiled MNIST network)
         # would otherwise build a second operator with a row for every net
-        B = _batch_size(els)
-        size = len(getattr(flat, "nets", [])) + len(els)
+        B = _batch_size(bc)
+        size = len(getattr(flat, "nets", [])) + len(bc.elements)
         keep_all = size <= KEEP_MAX_SIZE and B * size <= KEEP_LIMIT
     else:
         keep_all = keep == "all"
-    op = prepare(flat, keep_nets=keep_all, cache=cache)
-    return evaluate(op, flat, keep_all=keep_all, tol=tol, maxiter=maxiter, chunk=chunk,
+    op = prepare(bc, keep_nets=keep_all, cache=cache)
+    return evaluate(op, bc, keep_all=keep_all, tol=tol, maxiter=maxiter, chunk=chunk,
                     solver=solver, response=response)
 
 
@@ -409,7 +422,7 @@ def evaluate(op: Operator, flat, keep_all: bool = False, tol: float = 1e-9,
     (``response``: see :func:`steady`)."""
     if response not in dev.RESPONSES:
         raise ParameterError(".steady", "response", response, "", ", ".join(dev.RESPONSES))
-    dc, amp, phase, B = _batch_values(op, flat)
+    dc, amp, phase, B = _batch_values(op, _bound(flat))
     dfr = _static_shifts(op, dc)
     fast = [_collapsed(op, lv, dfr, response) for lv in op.levels]
     nj, n_st, n_fl = len(op.junction_names), len(op.stno_names), len(op.fline_names)

@@ -45,10 +45,11 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..devices import registry as _registry
+from ..devices.sources import PULSE_ENERGY, PULSE_KMAX, pulse_series  # noqa: F401 (public here too)
 from ..errors import NetlistError, ParameterError, SimulationError
 from ..netlist import naming
 from . import steady_devices as dev
-from .bound import bind_circuit
+from .bound import BoundCircuit, bind_circuit
 
 GROUND = ("0", "gnd")
 GMIN = 1e-12  # S from every net to ground, as SPICE: keeps floating components regular
@@ -81,122 +82,6 @@ def _param(el, names, default=None):
             if k.lower() in names:
                 return float(np.asarray(v, dtype=float))
     return default
-
-
-def source_parts(el):
-    """``(dc, tones)`` of an independent source; tones are ``(freq, amp, phase_rad)``.
-
-    Amplitudes (and the DC value) may be arrays (a batch); frequencies and phases must be
-    scalars.  A periodic PULSE is its Fourier series (:func:`pulse_series`: its average as
-    DC, harmonics ``k / PER`` as tones); a PWL source is its final value (the steady state
-    after it stops changing).
-    """
-    src = el.source
-    if src is None:
-        return (0.0 if el.value is None else el.value), []
-    dc = src.dc if src.dc is not None else 0.0
-    args = list(src.args)
-    kind = (src.kind or "dc").lower()
-    tones = []
-    if kind == "dc":
-        if args:
-            dc = args[0]
-    elif kind == "sin":
-        pad = args + [0.0] * (6 - len(args))
-        vo, va, freq, _td, _theta, ph = pad[:6]
-        dc = dc + vo
-        tones.append((freq, va, np.deg2rad(_scalar(el, "phase", ph)) - np.pi / 2))
-    elif kind == "pulse":
-        if len(args) < 2:
-            raise ParameterError(el.name, "PULSE", len(args), "", "V1 V2 [TD TR TF PW PER]")
-        v1, v2 = args[0], args[1]
-        times = [_scalar(el, "pulse time", t) for t in args[2:7]]
-        avg, harm = pulse_series(el.name, *times)
-        dv = np.asarray(v2, dtype=float) - np.asarray(v1, dtype=float)
-        dc = dc + v1 + dv * avg
-        for f, mag, ph in harm:
-            tones.append((f, dv * mag, ph))
-    elif kind == "pwl":
-        if len(args) < 2 or len(args) % 2:
-            raise ParameterError(el.name, "PWL", len(args), "", "pairs T1 V1 T2 V2 ...")
-        dc = dc + args[-1]
-    elif kind == "tones":
-        if len(args) % 3:
-            raise ParameterError(el.name, "TONES", len(args), "",
-                                 "triples (frequency amplitude phase)")
-        for i in range(0, len(args), 3):
-            tones.append((args[i], args[i + 1], np.deg2rad(_scalar(el, "phase", args[i + 2]))))
-    out = []
-    for freq, amp, ph in tones:
-        f = _scalar(el, "frequency", freq)
-        if not f > 0:
-            raise ParameterError(el.name, "frequency", f, "Hz", "> 0")
-        out.append((f, amp, ph))
-    return dc, out
-
-
-PULSE_KMAX = 256        # most harmonics of a PULSE kept as tones
-PULSE_ENERGY = 1e-6     # ... fewer when they carry all but this fraction of its AC power
-
-
-def pulse_series(name: str, td: float = 0.0, tr: float = 0.0, tf: float = 0.0,
-                 pw: float = 0.0, per: float = 0.0):
-    """Fourier series of the unit periodic pulse (0 -> 1) of a ``PULSE(V1 V2 TD TR TF PW PER)``.
-
-    The waveform of :mod:`spinnet.devices.sources` for ``t >= TD`` is periodic; its periodic
-    steady state is that of ``u(t) = a0 + sum_k m_k cos(2 pi k t / PER + phi_k)``, and the
-    source is ``V1 + (V2 - V1) u``.  The coefficients of the piecewise-linear ``u`` are exact
-    (integrated segment by segment).  A zero rise / fall time is an ideal edge (``.tran``
-    uses its step instead, a difference of O(TSTEP / PER)).  Harmonics are kept up to the
-    smallest ``K`` whose tones carry all but ``PULSE_ENERGY`` of the AC power of ``u``
-    (Parseval), at most ``PULSE_KMAX``; harmonics that vanish (even ones of a square wave)
-    are dropped.
-
-    Returns
-    -------
-    a0 : float
-        Average of ``u``.
-    harmonics : list of (frequency Hz, magnitude m_k, phase phi_k rad)
-    """
-    if not per > 0:
-        raise ParameterError(name, "PULSE period PER", per, "s",
-                             "> 0 in .steady (a single pulse has no periodic steady state)")
-    if min(td, tr, tf, pw) < 0:
-        raise ParameterError(name, "PULSE times", min(td, tr, tf, pw), "s", ">= 0")
-    # one period from TD as a polyline (repeated times are jumps), cut at PER
-    pts = [(0.0, 0.0), (tr, 1.0), (tr + pw, 1.0), (tr + pw + tf, 0.0), (per, 0.0)]
-    t, g = [0.0], [0.0]
-    for (ta, ga), (tb, gb) in zip(pts, pts[1:], strict=False):
-        if ta >= per:
-            break
-        if tb > per:
-            gb = ga + (gb - ga) * (per - ta) / (tb - ta)
-            tb = per
-        t.append(tb)
-        g.append(gb)
-    t, g = np.array(t), np.array(g)
-    dt = np.diff(t)
-    a0 = float(np.sum(0.5 * (g[:-1] + g[1:]) * dt)) / per
-    ms = float(np.sum((g[:-1] ** 2 + g[:-1] * g[1:] + g[1:] ** 2) * dt / 3.0)) / per
-    ac = max(ms - a0 * a0, 0.0)
-    if ac == 0.0:
-        return a0, []
-    k = np.arange(1, PULSE_KMAX + 1)[:, None]
-    w = 2 * np.pi * k / per
-    E = np.exp(-1j * w * t[None, :])
-    ok = dt > 0
-    slope = np.zeros_like(dt)
-    slope[ok] = np.diff(g)[ok] / dt[ok]
-    # int_a^b (g_a + s (t - a)) e^{-jwt} dt = (j/w)(g_b E_b - g_a E_a) + (s/w^2)(E_b - E_a)
-    seg = ((1j / w) * (g[None, 1:] * E[:, 1:] - g[None, :-1] * E[:, :-1])
-           + (slope[None, :] / w ** 2) * (E[:, 1:] - E[:, :-1]))
-    C = np.sum(seg[:, ok], axis=1) / per * np.exp(-1j * w[:, 0] * td)
-    mag = 2.0 * np.abs(C)
-    cum = np.cumsum(0.5 * mag ** 2)
-    K = int(min(np.searchsorted(cum, (1.0 - PULSE_ENERGY) * ac) + 1, PULSE_KMAX))
-    keep = mag[:K] > 1e-12 * mag[0] if mag[0] > 0 else mag[:K] > 0
-    return a0, [(float(k[i, 0] / per), float(mag[i]), float(np.angle(C[i])))
-                for i in range(K) if keep[i]]
 
 
 def _scalar(el, what, v) -> float:
@@ -377,7 +262,8 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
     cycle: the build restarts with their control and output nets in one component, where
     the cycle is solved exactly).
     """
-    bc = bind_circuit(flat, bind_params=False)
+    bc = flat if isinstance(flat, BoundCircuit) else bind_circuit(flat, bind_params=False)
+    flat = bc.flat
     els = [b.el for b in bc.elements]
     uf = _UnionFind()
     roles = []  # per element: list of (role, nets)
@@ -554,7 +440,7 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
                     if any(scc_of[comps[uf.find(n)].index]
                            == scc_of[el_comp_roles[ei][0][2].index] for _k, n in terms))
     if closing:   # controlled sources inside a dependency cycle: solve the cycle exactly
-        return build(flat, keep_nets, _merge + closing)
+        return build(bc, keep_nets, _merge + closing)
     level_of_scc = {}
     for s in nx.topological_sort(cond):
         preds = list(cond.predecessors(s))
@@ -568,7 +454,7 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
     src_dc_col, src_rf_cols = {}, {}
     for ei, el in enumerate(els):
         if el.kind.upper() in "VI":
-            dc, tones = source_parts(el)
+            dc, tones = bc.sources[ei].steady()
             src_dc_col[ei] = len(dc_sources)
             dc_sources.append(ei)
             src_rf_cols[ei] = []

@@ -169,30 +169,29 @@ def _eng(x: float, unit: str) -> str:
 
 
 def circuit_frequencies(flat) -> tuple[list[tuple[str, float]], list[tuple[str, float, float]]]:
-    """Source tones and resonators (name, fr, alpha) of a flattened circuit.
+    """Source tones and resonators (name, fr, alpha) of a flat or bound circuit (the tones
+    of a bound circuit's decomposed sources).
 
     Tones come from SIN and TONES sources (a PULSE's harmonics reach far beyond what its edges need
     resolved, so they are left out); a parameter that cannot be
     read as one number (a batch) is skipped, not guessed.
     """
-    from ..devices import resonator
-    from .steady_build import source_parts
+    from ..devices import resonator, sources
+    from .bound import BoundCircuit
 
-    els = flat.elements
+    bound = flat.sources if isinstance(flat, BoundCircuit) else {}
+    els = flat.flat.elements if isinstance(flat, BoundCircuit) else flat.elements
     els = list(els.values()) if isinstance(els, dict) else list(els)
     tones: dict[float, str] = {}
     res = []
-    for el in els:
+    for i, el in enumerate(els):
         kind = str(el.kind).upper()
         name = str(getattr(el, "name", "?"))
-        src = getattr(el, "source", None)
-        periodic = src is not None and str(src.kind or "").lower() in ("sin", "tones")
-        if kind in ("V", "I") and periodic:
-            try:
-                _, parts = source_parts(el)
-            except Exception:  # noqa: BLE001 - the analysis itself reports bad sources
-                continue
-            for f, _amp, _ph in parts:
+        if kind in ("V", "I"):
+            parts = bound.get(i) or sources.decompose(el)
+            if not parts.periodic or parts.steady_error is not None:
+                continue   # the analysis itself reports bad sources
+            for f, _amp, _ph in parts.tones:
                 if np.ndim(f) == 0 and float(f) > 0:
                     tones.setdefault(float(f), name)
         elif kind == "N" and str(el.model_type or "").lower() == "sdr":

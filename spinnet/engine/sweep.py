@@ -301,10 +301,10 @@ def _steady_run(netlist, flat, options):
 def _run_point(netlist, name: str, value: float, analysis: str, bindings: dict,
                options: dict, seed: int):
     """Outputs and output names of one point."""
-    from ..netlist import flatten
+    from .bound import flat_circuit
     bind = dict(bindings or {})
     bind[name] = value
-    flat = flatten(netlist, bind)
+    flat = flat_circuit(netlist, bind)
     if analysis == "steady":
         res = _steady_run(netlist, flat, options)
         out = res.outputs[0] if res.outputs.shape[0] == 1 else res.outputs
@@ -337,15 +337,15 @@ def _steady_batch(netlist, name: str, values: np.ndarray, bindings, options):
     between points) or the batched call does not reproduce two single-point calls."""
     if values.size < 2 or any(np.ndim(v) for v in (bindings or {}).values()):
         return None
-    from ..netlist import flatten
+    from .bound import flat_circuit
     from .steady import fingerprint
     bind = dict(bindings or {})
     try:
-        flat_a = flatten(netlist, {**bind, name: float(values[0])})
-        flat_b = flatten(netlist, {**bind, name: float(values[-1])})
+        flat_a = flat_circuit(netlist, {**bind, name: float(values[0])})
+        flat_b = flat_circuit(netlist, {**bind, name: float(values[-1])})
         if fingerprint(flat_a) != fingerprint(flat_b):
             return None
-        flat = flatten(netlist, {**bind, name: np.asarray(values, dtype=float)})
+        flat = flat_circuit(netlist, {**bind, name: np.asarray(values, dtype=float)})
         if fingerprint(flat) != fingerprint(flat_a):
             return None
         res = _steady_run(netlist, flat, options)
@@ -423,6 +423,10 @@ def sweep(netlist, name: str, values, analysis: str = "steady", workers: int | N
     if name not in known:
         raise ParameterError("sweep", "name", name, "",
                              "a .param or .input of the netlist: " + ", ".join(sorted(known)))
+    from .bound import flat_circuit
+    # the netlist checks and device validation, located, before any point runs (the
+    # points then find the verdicts in the check caches)
+    flat_circuit(netlist, {**(bindings or {}), name: float(vals[0])})
     if analysis == "tran" and _analysis_card(netlist, "tran") is None and not {
             "tstep", "tstop"} <= set(options):
         raise NetlistError("sweep of the .tran analysis: the netlist has no .tran card "

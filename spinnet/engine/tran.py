@@ -36,6 +36,7 @@ from . import explicit as ex
 from . import mna
 from . import series_loop as _loop
 from . import time_loops as it
+from .bound import flat_circuit
 from .elaborate import QK_STNO, System, elaborate
 from .implicit import run_theta
 from .implicit import theta_loop_dev as run_theta_loop
@@ -45,11 +46,9 @@ METHODS = ("trap", "be", "rk4", "dopri", "heun", "exp4")
 _HINT_STEP = "a smaller tstep, or method='trap'"
 
 
-def _as_flat(netlist_or_flat, bindings=None):
-    if hasattr(netlist_or_flat, "elements") and not hasattr(netlist_or_flat, "subckts"):
-        return netlist_or_flat
-    from ..netlist import flatten
-    return flatten(netlist_or_flat, bindings)
+def _as_flat(netlist_or_flat, bindings=None, uic: bool = False):
+    """The flat circuit through the one validated door (:func:`.bound.flat_circuit`)."""
+    return flat_circuit(netlist_or_flat, bindings, uic=uic)
 
 
 @contextmanager
@@ -364,7 +363,8 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         Start from zero (capacitors discharged, inductors without current) instead of
         the DC operating point.
     seed : int
-        Noise seed of ``heun``.
+        Noise seed of ``heun``, and of TRNOISE sources unless the circuit has
+        ``.options seed=N``.
     maxiter, reltol, vntol, abstol : Newton limits and SPICE-style tolerances.
     vmax : float
         Any unknown beyond this magnitude counts as divergence.
@@ -400,7 +400,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     if tstep > tstop:
         raise ParameterError(".tran", "tstep", tstep, "s", f"(0, tstop={tstop:g}]")
     with _gc_paused():
-        flat = _as_flat(netlist_or_flat, bindings)
+        flat = _as_flat(netlist_or_flat, bindings, uic=bool(uic))
     if _noisy(flat) and method != "heun":
         warnings.warn(f"thermal noise is on: method {method!r} replaced by 'heun' "
                       "(adaptive or implicit stepping with noise is wrong)", stacklevel=2)
@@ -418,7 +418,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         sys_ = system
     else:
         with _gc_paused():
-            sys_ = elaborate(flat, tstep=tstep, tstop=tstop)
+            sys_ = elaborate(flat, tstep=tstep, tstop=tstop, seed=seed)
     a = sys_.arrays
     dv = sys_.dev if sys_.dev else it.empty_dev(a)
     explicit = method in ("rk4", "dopri", "heun")

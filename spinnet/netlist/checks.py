@@ -41,8 +41,8 @@ from .naming import parse_probe
 from .scope import definitions, lookup
 
 INSTANCE_PARAMS = {"R": ("m", "tc1", "tc2"), "C": ("m",), "L": ("m",), "D": ("area",),
-                   "G": (), "E": (), "T": ("z0", "td", "f", "nl"), "V": ("ac", "acphase"),
-                   "I": ("ac", "acphase")}
+                   "G": ("imin", "imax"), "E": (), "T": ("z0", "td", "f", "nl"),
+                   "V": ("ac", "acphase"), "I": ("ac", "acphase")}
 """``key=value`` parameters each primitive element takes besides its value (every one
 is honoured: ``m`` multiplies an R, C or L in parallel, ``tc1``/``tc2`` scale a resistor
 with the circuit temperature; see docs/netlist.md).  Anything else is refused, so that a

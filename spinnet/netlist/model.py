@@ -34,13 +34,14 @@ Value = float | Expr
 class Waveform:
     """The time dependence of an independent source (V or I).
 
-    ``kind`` is one of ``"dc"``, ``"sin"``, ``"pulse"``, ``"pwl"``, ``"tones"``; ``args`` are
-    the positional arguments in SPICE order:
+    ``kind`` is one of ``"dc"``, ``"sin"``, ``"pulse"``, ``"pwl"``, ``"tones"``,
+    ``"trnoise"``; ``args`` are the positional arguments in SPICE order:
 
     - ``sin``:   VO VA FREQ [TD [THETA [PHASE_deg]]]
     - ``pulse``: V1 V2 [TD [TR [TF [PW [PER]]]]]
     - ``pwl``:   T1 V1 T2 V2 ...
     - ``tones``: F1 A1 [PH1_deg] ; F2 A2 ... -- stored flat as triples (F, A, PH_deg)
+    - ``trnoise``: NA NT [NALPHA [NAMP [RTSAM [RTSCAPT [RTSEMT]]]]] (ngspice)
     ``dc`` is the DC value (``DC x`` or a bare value); it adds to ``sin``/``tones`` as an
     offset (``sin`` has its own VO as well, as in SPICE).
     """

@@ -35,7 +35,8 @@ MAX_ERRORS = 200
 """A file with more problems than this stops being parsed (the rest would be noise)."""
 
 ELEMENT_LETTERS = "RCLVIDGETXN"
-_SOURCE_FUNCS = {"sin": (3, 6), "pulse": (2, 7), "pwl": (2, None), "tones": (2, None)}
+_SOURCE_FUNCS = {"sin": (3, 6), "pulse": (2, 7), "pwl": (2, None), "tones": (2, None),
+                 "trnoise": (2, 7)}
 _TOP_ONLY = {".options", ".option", ".opt", ".tran", ".steady", ".sweep", ".input",
              ".output", ".save", ".print", ".plot", ".title", ".end", ".temp",
              ".meas", ".measure", ".op", ".dc", ".step", ".ic"}
@@ -587,9 +588,9 @@ class Parser:
                 el.locs["source"] = tok.loc
                 self.source_fn(cur, tok, wave, el.locs)
                 continue
-            if low in ("exp", "sffm", "am", "trrandom", "trnoise"):
+            if low in ("exp", "sffm", "am", "trrandom"):
                 self.error(f"source function {tok.text.upper()} is not supported; use DC, "
-                           "SIN, PULSE, PWL or TONES", tok.loc)
+                           "SIN, PULSE, PWL, TONES or TRNOISE", tok.loc)
                 return
             if tok.kind in (EXPR, QEXPR) or (tok.kind == WORD and _is_num(tok.text)):
                 if have_dc:
@@ -601,7 +602,7 @@ class Parser:
                     el.locs["dc"] = _inner(tok)
                 continue
             self.error(f"unexpected {tok.text!r} in source specification (expected DC, AC, "
-                       "SIN, PULSE, PWL or TONES)", tok.loc)
+                       "SIN, PULSE, PWL, TONES or TRNOISE)", tok.loc)
             return
         el.source = wave
 

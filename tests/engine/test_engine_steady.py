@@ -310,7 +310,7 @@ def test_errors_are_spinnet_errors():
     with pytest.raises(NetlistError, match="diode current"):
         steady(parse("d\nV1 a 0 1\nD1 a 0 dm\n.model dm d(is=1e-14)\n.output i i(D1)\n"
                      ".steady\n"))
-    with pytest.raises(SimulationError, match="singular"):
+    with pytest.raises(NetlistError, match="singular"):   # the netlist checks, located
         steady(parse("loop\nV1 a 0 1\nV2 a 0 2\n.output v v(a)\n.steady\n"))
     with pytest.raises(NetlistError):
         steady(_single(extra=".output bad p(N1)"))

@@ -167,8 +167,8 @@ def test_steady_response_option_is_checked():
     from spinnet.engine.steady import steady_card
 
     bad = parse(CHAIN.format(card=".steady response=cubic"))
-    with pytest.raises(ParameterError, match="response"):
-        steady_card(bad, bad.analyses[0])
+    with pytest.raises(ParameterError, match="response"):   # the card's own check
+        steady_card(bad.flatten(), bad.analyses[0])
     from spinnet.netlist.checks import check
 
     errs = [e for e in check(bad) if "response" in str(e)]
