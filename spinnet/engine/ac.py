@@ -19,15 +19,19 @@ T      the exact lossless two-port: ``v1 - Z0 i1 = e^{-jw TD} (v2 + Z0 i2)`` and
        same with the ports swapped (port currents into the line)
 D      ``gd = dI/dv`` (``gmin`` included) parallel to ``jw (tt gd + Cj(v))`` at the
        junction voltage of the op point (:mod:`spinnet.devices.diode`), ``rs`` in series
-sdr    level 1, two terminals: ``Z(w) = R + I0 (rho_x + jw rho_v/wr) kappa H(w)`` with
-       ``H(w) = wr^2 / (wr^2 + G^2 - w^2 + 2jGw)`` the resonator's response to its own
-       current and ``R``, ``I0`` the resistance and current of the op point (``R0`` alone
-       at zero bias); a junction carrying DC current and tuned by a field line is refused
-fline  its strip resistance ``r``
+sdr    level 1, two terminals, no DC current: ``r0`` (the resistance at rest; the
+       resonator's state moves the resistance only in proportion to the current through
+       it, so at zero bias the first-order response is ``r0`` alone)
+N      any kind with a settled resistance (``steady_resistance`` in the registry), at
+       zero bias: that resistance
+fline  its strip resistance ``r`` (the field it makes tunes unbiased junctions at second
+       order only)
 =====  ===============================================================================
 
-Kinds without a small-signal model (``stno``, a level-2 or four-terminal ``sdr``) are
-refused with an error located at the element, not approximated.
+Kinds without a small-signal model (``stno``, a level-2 or four-terminal ``sdr``) and
+junctions carrying DC current at the operating point (whose states, held at rest by the
+operating point, would move their impedance) are refused with an error located at the
+element, not approximated.
 
 The result holds ``frequency`` (Hz, real) and complex ``v(node)`` and ``i(element)``
 phasors (SPICE's sign: a source's current flows from ``n+`` through it to ``n-``).
@@ -226,30 +230,32 @@ def _tline(st: _Stamps, b, freqs) -> None:
         st.f.append((k, kf, -z0 * delay))
 
 
-def _junction(st: _Stamps, b, point, targeted: set, freqs) -> None:
-    from ..devices import resonator
+#: DC current (A) below which a junction counts as unbiased for its small-signal model.
+I_UNBIASED = 1e-15
 
-    p = b.params
-    if len(b.nodes) != 2 or float(p.get("level", 1.0)) != 1.0:
-        raise _refuse(b.el, ".ac has a small-signal model of the two-terminal level-1 "
-                      "sdr only (a drive line or the macrospin stack has none here)")
-    row = resonator.pack([p])[0]
+
+def _junction(st: _Stamps, b, point: dict) -> float:
+    """An unbiased spintronic junction: its resistance at rest (see the module docstring)."""
+    kind, p = b.kind, b.params
     name = b.name.lower()
+    if kind.key == "sdr":
+        if len(b.nodes) != 2 or float(p.get("level", 1.0)) != 1.0:
+            raise _refuse(b.el, ".ac has a small-signal model of the two-terminal level-1 "
+                          "sdr only (a drive line or the macrospin stack has none here)")
+        r = float(p["r0"])
+    elif kind.steady_resistance is not None:
+        r = float(kind.steady_resistance(p))
+    else:
+        raise _refuse(b.el, f".ac: a {kind.key} device has no small-signal model (an "
+                      "oscillator or a nonlinear state kernel): leave .ac out of this deck "
+                      "or replace the device")
     i0 = float(point.get(f"i({name})", 0.0))
-    r = float(point.get(f"state({name},r)", p["r0"]))
-    if i0 != 0.0 and b.index in targeted:
-        raise _refuse(b.el, ".ac: a junction carrying DC current and tuned by a field line "
-                      "has no small-signal model here (the line's current moves its "
-                      "resonance)")
-    k = st.new_branch(f"i({name})")
-    st.incidence(b.nodes[0], b.nodes[1], k)
-    wr = 2.0 * np.pi * row[resonator.FR]
-    g = row[resonator.ALPHA] * wr
-    w = 2.0 * np.pi * freqs
-    h = wr * wr / (wr * wr + g * g - w * w + 2j * g * w)
-    z = r + i0 * (row[resonator.RHO_X] + 1j * w * row[resonator.RHO_V] / wr) \
-        * row[resonator.KAPPA] * h
-    st.f.append((k, k, -z))
+    if abs(i0) > I_UNBIASED:
+        raise _refuse(b.el, f".ac: the junction carries {i0:.3g} A DC at the operating point; "
+                      "its small-signal model is its resistance at rest, which holds at zero "
+                      "bias only (a biased junction's state moves its impedance)")
+    st.conductance(b.nodes[0], b.nodes[1], 1.0 / r)
+    return r
 
 
 def small_signal(flat, point: dict, freqs: np.ndarray):
@@ -261,14 +267,12 @@ def small_signal(flat, point: dict, freqs: np.ndarray):
     NetlistError
         An element without a small-signal model (located at the element).
     """
-    from ..devices import registry
     from .bound import bind_circuit
 
     bc = bind_circuit(flat)
     nets = bc.nets
     st = _Stamps(len(nets), np.asarray(freqs, dtype=float))
     probes: dict[str, tuple] = {f"v({n})": ("v", i, -1, None) for i, n in enumerate(nets)}
-    targeted = {t for b in bc.elements for t in b.targets}
     options = getattr(flat, "options", None)
     for b in bc.elements:
         el, kind, nd = b.el, b.kind, b.nodes
@@ -295,11 +299,13 @@ def small_signal(flat, point: dict, freqs: np.ndarray):
             st.rhs(nd[0], -val)
             st.rhs(nd[1], val)
         elif letter == "G":
-            p = b.params or {"gm": float(el.value), "imin": -math.inf, "imax": math.inf}
-            gm = float(p.get("gm", el.value))
+            p = b.params or {}
+            # the element's value is its gm; the bound parameters hold only the clamp
+            gm = float(el.value) if el.value is not None else float(p.get("gm", 1.0))
             vc = _v(point, nets, nd[2]) - _v(point, nets, nd[3])
             i = gm * vc
-            slope = 0.0 if (i < float(p["imin"]) or i > float(p["imax"])) else gm
+            lo, hi = float(p.get("imin", -math.inf)), float(p.get("imax", math.inf))
+            slope = 0.0 if (i < lo or i > hi) else gm
             st.vccs(nd[0], nd[1], nd[2], nd[3], slope)
         elif letter == "E":
             k = st.new_branch(f"i({name})")
@@ -315,14 +321,11 @@ def small_signal(flat, point: dict, freqs: np.ndarray):
             g = 1.0 / float(b.params["r"])
             st.conductance(nd[0], nd[1], g)
             probes[f"i({name})"] = ("g", nd[0], nd[1], g)
-        elif kind.key == "sdr":
-            _junction(st, b, point, targeted, st.freqs)
-        elif kind.tran_kernel == registry.KERNEL_LINEAR_STATE and kind.linear_model:
-            raise _refuse(el, f".ac: the {kind.key} kind has no small-signal model yet")
+        elif letter == "N":
+            r = _junction(st, b, point)
+            probes[f"i({name})"] = ("g", nd[0], nd[1], 1.0 / r)
         else:
-            raise _refuse(el, f".ac: a {kind.key} device has no small-signal model (an "
-                          "oscillator or a nonlinear state kernel): leave .ac out of this "
-                          "deck or replace the device")
+            raise _refuse(el, f".ac: element kind {kind.key} has no small-signal model")
     for key, k in st.branch.items():
         probes[key] = ("x", k, -1, None)
     return st, probes
