@@ -206,15 +206,25 @@ def run(args) -> int:
         meta = getattr(res, "meta", None) or {}
         timeless = getattr(res, "time", None) is None
         is_sweep = timeless and "parameter" in meta
-        if timeless and not is_sweep and not str(getattr(res, "analysis", "")).startswith(
-                "steady"):
+        is_ac = timeless and str(getattr(res, "analysis", "")).startswith("ac")
+        if timeless and not is_sweep and not is_ac and not str(
+                getattr(res, "analysis", "")).startswith("steady"):
             raise DataError(f"{inp}: holds no time-domain signals (not a transient result)")
         if args.list:
             names = sorted(res.signals)
             print(json.dumps({"signals": names}) if args.json else "\n".join(names))
             return 0
         heading = str(meta.get("title") or "").strip()
-        if is_sweep or timeless:
+        if is_ac:
+            from ..plot.signals import bode
+
+            _conflict(args, ["--zoom", "--spectrum", "--psd", "--tones", "--t-start"],
+                      "an .ac result (magnitude and phase against frequency)")
+            shown = ", ".join(args.signal) if args.signal else "node voltages"
+            fig = bode(res, args.signal, title=f"{heading}: AC response of {shown}"
+                       if heading else f"AC response of {shown}")
+            kind = "ac"
+        elif is_sweep or timeless:
             _conflict(args, ["--zoom", "--spectrum", "--psd", "--tones", "--t-start"],
                       "a sweep or steady result (it has no time axis)")
             what = (f"sweep of {meta['parameter']}" if is_sweep else "steady state")

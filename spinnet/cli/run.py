@@ -1,5 +1,9 @@
 """``spinnet run FILE [-o DIR] [--format npz,raw] [--compress] [--json]``: run every analysis card.
 
+With ``--touchstone FILE.sNp --ports V1,V2 [--z0 50]`` it also writes the S-parameters of
+those sources' ports over the frequencies of the deck's ``.ac`` card
+(:mod:`spinnet.engine.touchstone`).
+
 Writes ``DIR/<analysis>.npz`` (``tran.npz``, ``steady.npz``, ...; default DIR: the netlist's
 name without extension, next to it) and/or the SPICE raw file ``DIR/<analysis>.raw`` that
 ngspice's ``load``, spicelib and PySpice read; prints one line per analysis (a steady state
@@ -36,6 +40,13 @@ def add_parser(sub):
                    help="zlib-compress the .npz (about 20x slower to write, ~1.1x smaller "
                         "for waveforms; default: off)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
+    p.add_argument("--touchstone", metavar="FILE.sNp", default=None,
+                   help="also write the S-parameters of --ports over the deck's .ac "
+                        "frequencies as a Touchstone v1 file (default: none)")
+    p.add_argument("--ports", metavar="V1,V2,...", default=None,
+                   help="the V or I sources that are the ports of --touchstone, in order")
+    p.add_argument("--z0", metavar="OHM", type=float, default=50.0,
+                   help="reference impedance of the S-parameters (default: 50)")
     p.set_defaults(func=run)
     return p
 
@@ -132,6 +143,8 @@ def print_table(res, probes: list[str], out=None, max_rows: int = 100_000) -> No
         return
     if res.time is not None:
         axis_name, axis = "time", np.asarray(res.time)
+    elif res.analysis.startswith("ac") and "frequency" in res.signals:
+        axis_name, axis = "frequency", np.asarray(res.signals["frequency"])
     else:
         axis_name, axis = None, None
     widths = [max(14, len(c) + 1) for c in cols]
@@ -143,11 +156,17 @@ def print_table(res, probes: list[str], out=None, max_rows: int = 100_000) -> No
     rows = len(data[0])
     for i in range(min(rows, max_rows)):
         line = f"{i:<8}" + (f"{axis[i]:<16.6e}" if axis is not None else "")
-        line += "".join(f"{float(np.real(d[i])):<{w}.6e}" for d, w in
-                        zip(data, widths, strict=True))
+        line += "".join(_cell(d[i], w) for d, w in zip(data, widths, strict=True))
         print(line, file=out)
     if rows > max_rows:
         print(f"... {rows - max_rows} more rows in the result file", file=out)
+
+
+def _cell(v, width: int) -> str:
+    """One table value: real, or ``re,im`` for a phasor (as ngspice prints it)."""
+    if np.iscomplexobj(v):
+        return f"{f'{v.real:.6e},{v.imag:.6e}':<{max(width, 28)}}"
+    return f"{float(v):<{width}.6e}"
 
 
 def _print_probes(netlist) -> list[str]:
@@ -170,6 +189,7 @@ def run(args) -> int:
     if outdir.exists() and not outdir.is_dir():
         raise SpinnetError(f"output path {outdir} exists and is not a folder")
     formats = _formats(args.format)
+    ports = _ports(args)
     netlist = parse_file(str(path))
     overrides = {"method": args.method} if args.method else {}
     advice = []
@@ -188,11 +208,13 @@ def run(args) -> int:
         warnings.showwarning = show
         results = run_all(netlist, outdir, formats=formats, compress=args.compress,
                           **overrides)
+    touch = _touchstone(netlist, args, ports) if ports else None
     if args.json:
         print(json.dumps({"file": str(path), "outdir": str(outdir),
                           "analyses": {k: _summary(r) for k, r in results.items()},
                           "files": {k: r.meta.get("files", []) for k, r in results.items()},
-                          "warnings": advice}))
+                          "warnings": advice,
+                          **({"touchstone": touch} if touch else {})}))
         return 0
     prints = _print_probes(netlist)
     for name, res in results.items():
@@ -204,4 +226,34 @@ def run(args) -> int:
             print(line)
         if prints:
             print_table(res, prints)
+    if touch:
+        print(f"touchstone: {len(touch['ports'])} ports, {touch['points']} frequencies, "
+              f"z0 = {touch['z0']:g} ohm -> {touch['file']}")
     return 0
+
+
+def _ports(args) -> tuple[str, ...]:
+    """The port sources of ``--ports`` (checked against ``--touchstone`` before a run)."""
+    if args.touchstone is None and args.ports is None:
+        return ()
+    if args.touchstone is None or not args.ports:
+        raise SpinnetError("--touchstone FILE.sNp and --ports V1,V2,... go together")
+    ports = tuple(p.strip() for p in args.ports.split(",") if p.strip())
+    want = f".s{len(ports)}p"
+    if Path(args.touchstone).suffix.lower() != want:
+        raise SpinnetError(f"--touchstone {args.touchstone}: {len(ports)} ports are "
+                           f"written to a *{want} file")
+    if not (args.z0 > 0 and np.isfinite(args.z0)):
+        raise SpinnetError(f"--z0 {args.z0:g}: a reference impedance must be > 0 ohm")
+    return ports
+
+
+def _touchstone(netlist, args, ports) -> dict:
+    from ..engine.touchstone import s_parameters, write_touchstone
+
+    data = s_parameters(netlist, ports, z0=args.z0)
+    title = str(getattr(netlist, "title", "") or "")
+    path = write_touchstone(data, args.touchstone,
+                            comment=f"spinnet: S-parameters of {title or args.file}")
+    return {"file": str(path), "ports": list(ports), "points": int(len(data.freqs)),
+            "z0": float(data.z0)}

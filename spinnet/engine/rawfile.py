@@ -23,6 +23,13 @@ voltage, ``i(...)`` a current, ``prf(...)`` a power, anything else ``notype``.
 ngspice's ``load`` command and spicelib read these files (tested).  A steady state or a
 sweep has no time axis: its points are the batch entries or the swept values (a sweep's
 first vector is the parameter, as in a ``.dc`` plot).
+
+A ``.dc`` result is written as ngspice writes it (``Plotname: DC transfer characteristic``,
+the axis ``v(v-sweep)`` of type ``voltage`` for a V source, ``i(i-sweep)``/``current``
+for an I source; a nested sweep's outer values follow as ``sweep2(SRC)``, which ngspice
+leaves out).  An ``.ac`` result is complex (``Flags: complex``) with the first vector
+``frequency`` of type ``frequency`` (``grid=3`` on a ``dec``/``oct`` grid), as ngspice
+writes it; :func:`read_raw` reads both back to the spinnet names.
 """
 
 from __future__ import annotations
@@ -39,15 +46,22 @@ from ..io import atomic_open
 from .result import Result
 
 PLOTNAMES = {"tran": "Transient Analysis", "steady": "Steady State Analysis",
-             "sweep": "DC transfer characteristic"}
+             "sweep": "DC transfer characteristic", "dc": "DC transfer characteristic",
+             "ac": "AC Analysis", "op": "Operating Point"}
+#: A ``.dc`` result's axis (spinnet's signal name) -> ngspice's vector name and type.
+DC_AXES = {"v-sweep": ("v(v-sweep)", "voltage"), "i-sweep": ("i(i-sweep)", "current")}
 _MAX_HEADER = 1 << 24  # 16 MiB of header text: far beyond any real vector list
 
 
 def vector_type(name: str) -> str:
     """The raw-file type of a probe name (``voltage``, ``current``, ``power``, ``notype``)."""
     low = name.strip().lower()
-    if low == "time":
-        return "time"
+    if low in ("time", "frequency"):
+        return low
+    if low in DC_AXES:
+        return DC_AXES[low][1]
+    if low.startswith("sweep2(") and low[7:8] in ("v", "i"):
+        return "voltage" if low[7] == "v" else "current"
     if low.startswith(("v(", "vrect(")):
         return "voltage"
     if low.startswith("i("):
@@ -98,6 +112,10 @@ def write_raw(result: Result, path: str | os.PathLike, *, binary: bool = True,
             sweep_param = key
             names.append(key)
             columns.append(np.asarray(result.signals[key]))
+    elif result.analysis.startswith("ac") and "frequency" in result.signals:
+        sweep_param = "frequency"
+        names.append("frequency")
+        columns.append(np.asarray(result.signals["frequency"], dtype=float))
     for n, s in result.signals.items():
         if n == sweep_param:
             continue
@@ -127,7 +145,9 @@ def write_raw(result: Result, path: str | os.PathLike, *, binary: bool = True,
             f"Flags: {'complex' if complex_ else 'real'}",
             f"No. Variables: {len(names)}", f"No. Points: {npts}", "Variables:"]
     probes = (result.meta or {}).get("outputs") or {}  # .output name -> its probe
-    head += [f"\t{k}\t{n}\t{vector_type(str(probes.get(n, n)))}"
+    grid = "\tgrid=3" if (result.meta or {}).get("mode") in ("dec", "oct") else ""
+    head += [f"\t{k}\t{DC_AXES.get(n, (n,))[0]}\t{vector_type(str(probes.get(n, n)))}"
+             + (grid if n == "frequency" and sweep_param == "frequency" else "")
              for k, n in enumerate(names)]
     with atomic_open(path, "wb") as fh:
         if binary:
@@ -231,6 +251,16 @@ def read_raw(path: str | os.PathLike) -> Result:
     pname = fields.get("plotname", "").lower()
     if "steady" in pname:
         return Result("steady", None, signals, meta)
+    if types[0] == "frequency":
+        signals["frequency"] = signals["frequency"].real.astype(float)
+        meta["mode"] = "dec" if "grid=3" in header else "lin"
+        return Result("ac", None, signals, meta)
+    axes = {v[0]: k for k, v in DC_AXES.items()}
+    if names[0] in axes:
+        signals = {axes.get(n, n): (s.real.copy() if not complex_ else s)
+                   for n, s in signals.items()}
+        meta["axis"] = axes[names[0]]
+        return Result("dc", None, signals, meta)
     m2 = re.fullmatch(r"param\((.+)\)", names[0])
     meta["parameter"] = m2.group(1) if m2 else names[0]
     if not m2:

@@ -231,6 +231,8 @@ def _canon(name: str) -> str:
 
 
 def _jsonable(obj):
+    if isinstance(obj, complex | np.complexfloating):  # JSON has no complex numbers
+        return [float(obj.real), float(obj.imag)]
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):

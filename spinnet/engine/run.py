@@ -235,7 +235,7 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
     analyses = [c for c in analyses if str(c.kind).lower() not in ("meas", "ic")]
     if sweeps:
         for c in analyses + meas + ics:
-            if str(c.kind).lower() in ("op", "dc", "meas", "ic"):
+            if str(c.kind).lower() in ("op", "dc", "ac", "meas", "ic"):
                 raise NetlistError(f".{c.kind} together with .sweep/.step is not supported",
                                    getattr(c, "loc", None))
     for what, cards in ((".meas tran", meas), (".ic", ics)):
@@ -283,6 +283,9 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
             elif kind == "dc":
                 from .op import dc_result
                 res = dc_result(flat, card)
+            elif kind == "ac":
+                from .ac import ac_result
+                res = ac_result(flat, card)
             else:
                 raise NetlistError(f"analysis .{kind} is not supported by spinnet run",
                                    getattr(card, "loc", None))

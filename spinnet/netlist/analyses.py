@@ -1,7 +1,7 @@
 """The options of the analysis cards and their allowed ranges, checked before a run.
 
 ``spinnet check`` and ``spinnet run`` (through :func:`spinnet.netlist.check`) both report
-a bad ``.tran``, ``.steady`` or ``.sweep`` card here, located at the card or at the
+a bad ``.tran``, ``.steady``, ``.sweep`` or ``.ac`` card here, located at the card or at the
 option, instead of the solver refusing it later without a location.  The ranges are the
 ones the solvers enforce (``spinnet.engine.tran``, ``steady``, ``sweep``): this table is
 their single statement for netlist text.
@@ -22,6 +22,67 @@ MAX_TRAN_STEPS = 50_000_000
 """Most steps of one ``.tran`` (TSTOP / internal step)."""
 MIN_RTOL = 1e-12
 """Smallest relative tolerance (``rtol``, ``reltol``) a ``.tran`` card accepts."""
+AC_MODES = ("dec", "oct", "lin")
+MAX_AC_POINTS = 1_000_000
+"""Most frequencies of one ``.ac`` card (each is one complex linear solve)."""
+
+
+def ac_points(mode: str, n: float, fstart: float, fstop: float) -> int:
+    """How many frequencies ``.ac MODE N FSTART FSTOP`` has (:func:`ac_frequencies`),
+    without building them; ``-1`` when the card is out of range."""
+    mode = str(mode).lower()
+    if mode not in AC_MODES or not (math.isfinite(n) and n == int(n) and n >= 1):
+        return -1
+    if not (math.isfinite(fstart) and math.isfinite(fstop) and fstop >= fstart):
+        return -1
+    if mode == "lin":
+        return int(n) if fstart >= 0 else -1
+    if fstart <= 0:
+        return -1
+    base = 10.0 if mode == "dec" else 2.0
+    # ngspice (acan.c): the whole steps of N per decade/octave, a quarter step rounding up
+    steps = math.log(fstop / fstart) / math.log(base) * n + 0.25
+    return int(math.floor(steps)) + 1 if steps < 1e12 else MAX_AC_POINTS + 1
+
+
+def ac_frequencies(mode: str, n: float, fstart: float, fstop: float) -> np.ndarray:
+    """The frequencies (Hz) of ``.ac dec|oct|lin N FSTART FSTOP``, as ngspice-39 steps them.
+
+    ``dec``: ``floor(N log10(FSTOP/FSTART) + 1/4) + 1`` points spaced evenly in log from
+    FSTART to exactly FSTOP; ``oct``: as many points, FSTART times ``2**(1/N)`` again and
+    again (the last near FSTOP, not on it); ``lin``: ``N`` points evenly from FSTART to
+    FSTOP.  Where ngspice gives nothing or drops a point (``lin 2``: one point; ``dec``
+    with ``FSTART = FSTOP``: none) the grid here has ``N`` (one) points.
+
+    Raises
+    ------
+    ValueError
+        A card out of range (see :func:`check_analyses` for the located message) or more
+        than :data:`MAX_AC_POINTS` frequencies.
+    """
+    count = ac_points(mode, n, fstart, fstop)
+    if count < 1 or count > MAX_AC_POINTS:
+        raise ValueError(f".ac {mode} {n:g} {fstart:g} {fstop:g}: {count} points; allowed "
+                         f"1 .. {MAX_AC_POINTS}")
+    mode = str(mode).lower()
+    if count == 1:
+        return np.array([float(fstart)])
+    out = np.empty(count)
+    f = float(fstart)
+    if mode == "lin":
+        delta = (fstop - fstart) / (count - 1)
+        for k in range(count):  # repeated sums and products: ngspice's grid to the last bit
+            out[k] = f
+            f += delta
+        return out
+    if mode == "dec":
+        delta = math.exp(math.log(fstop / fstart) / (count - 1))
+    else:
+        delta = math.exp(math.log(2.0) / n)
+    for k in range(count):
+        out[k] = f
+        f *= delta
+    return out
 
 
 def _positive(v) -> bool:
@@ -171,6 +232,36 @@ class _Cards:
                 self.error(".sweep log needs START > 0 and STOP > 0", card.loc)
 
 
+    def ac(self, card: Analysis) -> None:
+        for k in card.params:
+            self.error(f".ac: unknown option {k!r} (an .ac card takes none)",
+                       self.option_locs.get(k, card.loc))
+        if len(card.args) != 4:
+            return  # the parser has reported it
+        mode = str(card.args[0]).lower()
+        n, fstart, fstop = (_scalar(a) for a in card.args[1:])
+        if any(v is None for v in (n, fstart, fstop)):
+            self.error(".ac: N, FSTART and FSTOP must be numbers (not swept)", card.loc)
+            return
+        if not _int_at_least(1)(n):
+            self.error(f".ac {mode} N = {n:g} is out of range; allowed: an integer >= 1",
+                       card.loc)
+            return
+        low = 0.0 if mode == "lin" else None
+        if not (math.isfinite(fstart) and (fstart > 0 or (low == 0.0 and fstart == 0))):
+            self.error(f".ac FSTART = {fstart:g} Hz is out of range; allowed: "
+                       + ("[0, inf) Hz" if mode == "lin" else "(0, inf) Hz"), card.loc)
+            return
+        if not (math.isfinite(fstop) and fstop >= fstart):
+            self.error(f".ac FSTOP = {fstop:g} Hz is out of range; allowed: "
+                       f"[FSTART = {fstart:g}, inf) Hz", card.loc)
+            return
+        count = ac_points(mode, n, fstart, fstop)
+        if count > MAX_AC_POINTS:
+            self.error(f".ac {mode} {n:g} {fstart:g} {fstop:g} has {count} frequencies; "
+                       f"allowed: at most {MAX_AC_POINTS}", card.loc)
+
+
 def _line_delay(params: dict) -> float | None:
     td = _scalar(params.get("td")) if "td" in params else None
     if td is None and "f" in params:
@@ -193,4 +284,6 @@ def check_analyses(analyses: list[Analysis], flat=None) -> list[NetlistError]:
             c.steady(card)
         elif kind == "sweep":
             c.sweep(card)
+        elif kind == "ac":
+            c.ac(card)
     return errors

@@ -1,4 +1,4 @@
-"""The SPICE analysis cards ``.meas``, ``.op``, ``.dc`` and ``.step``: reading and writing.
+"""The SPICE analysis cards ``.meas``, ``.op``, ``.dc``, ``.ac`` and ``.step``: reading and writing.
 
 Each card becomes an :class:`~spinnet.netlist.model.Analysis`:
 
@@ -14,6 +14,8 @@ Each card becomes an :class:`~spinnet.netlist.model.Analysis`:
 - ``.ic V(n)=X ...`` -> ``Analysis("ic", (n, X, ...))``
 - ``.dc SRC START STOP STEP [SRC2 START2 STOP2 STEP2]`` -> ``Analysis("dc", (SRC, START,
   STOP, STEP, ...))``
+- ``.ac dec|oct|lin N FSTART FSTOP`` -> ``Analysis("ac", (MODE, N, FSTART, FSTOP))``
+  (the ranges are checked in :mod:`spinnet.netlist.analyses`)
 - ``.step [lin|dec|oct] param NAME START STOP INCR|NPTS`` and ``.step param NAME list V...``
   -> the ``.sweep`` card they mean (``lin``/``log``/``list``).
 
@@ -274,6 +276,29 @@ def parse_dc(p, cur, first) -> None:
                 cur.take().loc)
         return
     p.netlist.analyses.append(Analysis("dc", tuple(args), {}, loc=first.loc))
+
+
+def parse_ac(p, cur, first) -> None:
+    """``.ac dec|oct|lin N FSTART FSTOP``: ``Analysis("ac", (MODE, N, FSTART, FSTOP))``."""
+    mode = cur.take()
+    if mode is None or mode.kind != "word" or mode.low not in ("dec", "oct", "lin"):
+        p.error(".ac needs DEC, OCT or LIN, then N FSTART FSTOP (e.g. .ac dec 10 1 1g)",
+                mode.loc if mode is not None else first.loc)
+        return
+    vals = []
+    for what in ("N", "FSTART", "FSTOP"):
+        tok = cur.take()
+        if tok is None:
+            p.error(f".ac {mode.text}: missing {what}", cur.end_loc())
+            return
+        v = _number(p, tok, f".ac {what}")
+        if v is None:
+            return
+        vals.append(v)
+    if not cur.done():
+        p.error("unexpected text after .ac MODE N FSTART FSTOP", cur.take().loc)
+        return
+    p.netlist.analyses.append(Analysis("ac", (mode.low, *vals), {}, loc=first.loc))
 
 
 def parse_step(p, cur, first) -> None:

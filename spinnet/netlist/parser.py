@@ -39,9 +39,10 @@ _SOURCE_FUNCS = {"sin": (3, 6), "pulse": (2, 7), "pwl": (2, None), "tones": (2, 
                  "trnoise": (2, 7)}
 _TOP_ONLY = {".options", ".option", ".opt", ".tran", ".steady", ".sweep", ".input",
              ".output", ".save", ".print", ".plot", ".title", ".end", ".temp",
-             ".meas", ".measure", ".op", ".dc", ".step", ".ic"}
+             ".meas", ".measure", ".op", ".dc", ".step", ".ic", ".ac"}
 _CARD_HANDLERS = {".meas": "parse_meas", ".measure": "parse_meas", ".op": "parse_op",
-                  ".dc": "parse_dc", ".step": "parse_step", ".ic": "parse_ic"}
+                  ".dc": "parse_dc", ".step": "parse_step", ".ic": "parse_ic",
+                  ".ac": "parse_ac"}
 KNOWN_DOT_CARDS = sorted({".param", ".model", ".subckt", ".ends", ".include", ".inc",
                           ".control", ".endc"} | _TOP_ONLY)
 
@@ -751,7 +752,7 @@ class Parser:
                                         loc=first.loc, locs=alocs))
         elif low == ".sweep":
             self.sweep(cur, first)
-        elif low in _CARD_HANDLERS:  # .meas .op .dc .step .ic (spinnet/netlist/cards.py)
+        elif low in _CARD_HANDLERS:  # .meas .op .dc .ac .step .ic (netlist/cards.py)
             getattr(_cards, _CARD_HANDLERS[low])(self, cur, first)
         elif low == ".input":
             if cur.done():

@@ -461,3 +461,53 @@ def steady_values(result, names: str | Sequence[str] | None = None, *,
         ax.grid(True, alpha=0.3)
     fig.suptitle(title or "steady state", fontsize="medium")
     return fig
+
+
+def bode(result, names: str | Sequence[str] | None = None, *,
+         title: str | None = None) -> Figure:
+    """Magnitude (dB) and phase (degrees) of the phasors of an ``.ac`` result against
+    frequency; a logarithmic frequency axis unless the grid is linear.
+
+    Default signals: the node voltages (at most 8, in result order).  dB is
+    ``20 log10 |x|`` of the value in its own unit (dBV for a voltage, dBA for a current).
+    """
+    sigs = getattr(result, "signals", {}) or {}
+    if "frequency" not in sigs:
+        raise DataError("the result is not an .ac result (no frequency vector)")
+    f = np.asarray(sigs["frequency"], dtype=float).real
+    avail = {"".join(k.split()).lower(): k for k in sigs if k != "frequency"}
+    if names is None:
+        names = [k for k in avail.values() if k.startswith("v(")][:8] or \
+            list(avail.values())[:8]
+    elif isinstance(names, str):
+        names = [names]
+    keys = []
+    for n in names:
+        k = avail.get("".join(str(n).split()).lower())
+        if k is None:
+            raise DataError(f"no signal {n!r} in the .ac result; saved: "
+                            + ", ".join(sorted(avail)))
+        keys.append(k)
+    meta = getattr(result, "meta", None) or {}
+    log = meta.get("mode", "dec") != "lin" and f.size > 1 and f.min() > 0
+    fs, fp = engineering_scale(f) if not log else (1.0, "")
+    fig, axes = new_figure(2, 1, height=5.6)
+    mag_ax, ph_ax = axes[0, 0], axes[1, 0]
+    for k in keys:
+        z = np.asarray(sigs[k], dtype=complex)
+        with np.errstate(divide="ignore"):
+            mag_ax.plot(f / fs, 20.0 * np.log10(np.abs(z)), lw=1.0, label=k)
+        ph_ax.plot(f / fs, np.degrees(np.angle(z)), lw=1.0, label=k)
+    units = {_signal_unit(k) for k in keys}
+    unit = units.pop() if len(units) == 1 else ""
+    mag_ax.set_ylabel(f"magnitude (dB{unit})" if unit else "magnitude (dB)")
+    ph_ax.set_ylabel("phase (deg)")
+    for ax in (mag_ax, ph_ax):
+        if log:
+            ax.set_xscale("log")
+        ax.set_xlabel(f"frequency ({fp}Hz)")
+        ax.grid(True, which="both", alpha=0.3)
+    if len(keys) > 1:
+        mag_ax.legend(fontsize="small")
+    fig.suptitle(title or f"AC response: {', '.join(keys)}", fontsize="medium")
+    return fig
