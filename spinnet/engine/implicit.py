@@ -50,7 +50,7 @@ from .time_loop_shared import (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _converged(a, xn, xo, reltol, vntol, abstol):
     """SPICE-style test; returns -1 or the unknown that still moves most (a node voltage
     when any node still moves, so that failures name nets)."""
@@ -142,12 +142,13 @@ def dc_op(a, t, x, maxiter, reltol, vntol, abstol, nonlinear):
     e = np.zeros(max(nt, 1))
     vd = np.zeros(max(nd, 1))
     xp = x.copy()
-    # kernel devices are frozen at the operating point: no device code to compile
-    return newton(a, MODE_DC, t, 1.0, 1.0, xp, x, vd, z, z, e, e,
+    # kernel devices are frozen at the operating point: no device code to compile.
+    # np.int64(): a literal mode would compile newton and assemble once per mode
+    return newton(a, np.int64(MODE_DC), t, 1.0, 1.0, xp, x, vd, z, z, e, e,
                   maxiter, reltol, vntol, abstol, nonlinear, _work(a), None, None)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def line_history_length(a, h):
     """Slots of the lines' ring buffer: the longest delay in steps plus the two samples
     that the linear interpolation reads and one for the step being solved (zeroed, as
@@ -161,7 +162,7 @@ def line_history_length(a, h):
     return int(math.floor(dmax)) + 3
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _line_wave(hist, k, port, step, z0, delay_steps):
     """v + z0 i of port ``port`` of line ``k`` at (fractional) step ``step - delay``
     (``hist`` is a ring buffer: step ``j`` lives in slot ``j % L``)."""
@@ -182,7 +183,7 @@ def _line_wave(hist, k, port, step, z0, delay_steps):
     return v0 + fr * (v1 - v0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _line_store(a, hist, k, step, x):
     r = a.kr[K_T, 0] + k
     br = a.ix[r, IBR]
@@ -197,8 +198,8 @@ def _line_store(a, hist, k, step, x):
 def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
                vmax, nonlinear, out):
     """:func:`theta_loop_dev` without kernel devices (junctions on their linear model)."""
-    return theta_loop_dev(a, None, None, x, t0, h, nsteps, theta, rec_idx, every, maxiter,
-                          reltol, vntol, abstol, vmax, nonlinear, out)
+    return theta_loop_dev(a, None, None, True, x, t0, h, nsteps, theta, rec_idx, every,
+                          maxiter, reltol, vntol, abstol, vmax, nonlinear, out)
 
 
 def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
@@ -216,20 +217,25 @@ def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
         _dev.dev_init(a, dv, x, kw)
     else:
         dv = kw = None  # compiles the loop without the device kernels
-    return theta_loop_dev(a, dv, kw, x, 0.0, h, nsteps, theta, rec_idx, every, maxiter,
+    # None: a nonlinear circuit never takes the linear path, which is then not compiled
+    lin = None if sys_.nonlinear else True
+    return theta_loop_dev(a, dv, kw, lin, x, 0.0, h, nsteps, theta, rec_idx, every, maxiter,
                           reltol, vntol, abstol, vmax, sys_.nonlinear, out)
 
 
 @njit(cache=True)
-def theta_loop_dev(a, dv, kw, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
-                   abstol, vmax, nonlinear, out):
+def theta_loop_dev(a, dv, kw, lin, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol,
+                   vntol, abstol, vmax, nonlinear, out):
     """Fixed-step theta method from the operating point ``x`` (modified in place).
 
     ``dv``: device tables (``System.dev``); ``a`` must then flag the kernel junctions
     (:func:`.implicit_dev.kernel_arrays`) and ``kw`` be their workspace, initialised at
     ``x`` (:func:`.implicit_dev.dev_workspace`, :func:`.implicit_dev.dev_init`);
     ``dv=kw=None``: no kernel devices (numba prunes
-    the device branches, so the device kernels are not compiled).  Records ``x[rec_idx]``
+    the device branches, so the device kernels are not compiled).  ``lin``: None compiles
+    the loop without the linear circuit's path (Newton at every step); anything else (True)
+    lets a circuit with ``nonlinear`` False reuse the factors of step 1 (the matrix of a
+    fixed step does not change).  Records ``x[rec_idx]``
     every ``every`` steps (and at step 0) into ``out``.
     """
     nd = _cnt(a, K_D)
@@ -255,8 +261,9 @@ def theta_loop_dev(a, dv, kw, x, t0, h, nsteps, theta, rec_idx, every, maxiter, 
     m = 1
     x_prev = x.copy()
     work = _work(a)
-    # linear circuit: the factors of step 1, without their zeros (set at step 2)
-    fac = band_compress(work[0][:0], a.dims[DKL], a.dims[DKU], work[2][:0], work[3][:0])
+    if lin is not None:
+        # linear circuit: the factors of step 1, without their zeros (set at step 2)
+        fac = band_compress(work[0][:0], a.dims[DKL], a.dims[DKU], work[2][:0], work[3][:0])
     for step in range(1, nsteps + 1):
         t = t0 + step * h
         jcur = step % hist.shape[2]
@@ -266,19 +273,22 @@ def theta_loop_dev(a, dv, kw, x, t0, h, nsteps, theta, rec_idx, every, maxiter, 
             ds = a.fx[t0r + k, 1] / h
             e1[k] = _line_wave(hist, k, 1, step, a.fx[t0r + k, 0], ds)
             e2[k] = _line_wave(hist, k, 0, step, a.fx[t0r + k, 0], ds)
-        if nonlinear or step == 1:
-            code, idx = newton(a, MODE_TRAN, t, h, theta, x_prev, x, vd, dq, dic, e1, e2,
-                               maxiter, reltol, vntol, abstol, nonlinear, work, dv, kw)
-        else:
-            # linear circuit, fixed step: the matrix factored at step 1 still holds; only
-            # the right-hand side (sources, history) changes
-            rhs = work[1]
-            if step == 2:
-                fac = band_compress(work[0], a.dims[DKL], a.dims[DKU], work[2], work[3])
-            rhs_tran(a, rhs, t, h, theta, x_prev, e1, e2)
-            sparse_solve(fac, rhs)
-            unpermute(a, rhs, x)
-            code, idx = OK, -1
+        code, idx = OK, -1
+        solved = False
+        if lin is not None:  # pruned at compile time when lin is None
+            if not nonlinear and step > 1:
+                # linear circuit, fixed step: the matrix factored at step 1 still holds;
+                # only the right-hand side (sources, history) changes
+                rhs = work[1]
+                if step == 2:
+                    fac = band_compress(work[0], a.dims[DKL], a.dims[DKU], work[2], work[3])
+                rhs_tran(a, rhs, t, h, theta, x_prev, e1, e2)
+                sparse_solve(fac, rhs)
+                unpermute(a, rhs, x)
+                solved = True
+        if not solved:
+            code, idx = newton(a, np.int64(MODE_TRAN), t, h, theta, x_prev, x, vd, dq, dic,
+                               e1, e2, maxiter, reltol, vntol, abstol, nonlinear, work, dv, kw)
         if code != OK:
             return code, idx, t
         bad = _finite_check(x, vmax)

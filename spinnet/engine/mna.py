@@ -91,10 +91,12 @@ def src_value(a, k, t):
 # i-kl .. i+kl+ku, the extra kl for the fill that row swaps bring in)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def band_add(B, perm, kl, i, j, val):
     # perm/kl passed alone: passing the whole Arrays tuple would touch the reference
-    # counts of every array in it at each call
+    # counts of every array in it at each call.  Not inline="always": numba's IR inliner
+    # re-types the body at each of the ~80 call sites of assemble (seconds of compile
+    # each time a fresh cache builds it); LLVM inlines the small function all the same.
     if i < 0 or j < 0:
         return
     pi = perm[i]
@@ -230,9 +232,11 @@ def sparse_solve(f, b):
 
 # ---------------------------------------------------------------------------------------
 # diode (SPICE level 1)
+# small helpers are inlined (inline="always"): each separate compiled function costs a
+# fresh cache a compile of its own (see time_loop_shared); band_add is the exception
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def diode_iv(par, v):
     """Current and conductance of the junction (GMIN included): ngspice's law
     (:func:`spinnet.devices.diode.current_nb`: exponential above -3 n Vt, its cubic
@@ -241,7 +245,7 @@ def diode_iv(par, v):
     return _diode.current_nb(v, par[D_IS], par[D_N], par[D_BV], GMIN)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def diode_qc(par, v, idiode, gdiode):
     """Depletion + diffusion charge and its capacitance (SPICE formulas)."""
     cjo, vj, m, fc, tt = par[D_CJO], par[D_VJ], par[D_M], par[D_FC], par[D_TT]
@@ -263,7 +267,7 @@ def diode_qc(par, v, idiode, gdiode):
     return q, c
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def pnjlim(vnew, vold, par):
     """SPICE junction voltage limiting: keeps Newton from overshooting the exponential
     (forward, and mirrored about -bv' in breakdown, as ngspice's dioload.c does)."""
@@ -275,7 +279,7 @@ def pnjlim(vnew, vold, par):
     return _pnjlim_fwd(vnew, vold, nvt, vcrit)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pnjlim_fwd(vnew, vold, nvt, vcrit):
     if vnew > vcrit and abs(vnew - vold) > 2.0 * nvt:
         if vold > 0.0:
@@ -291,7 +295,7 @@ def _pnjlim_fwd(vnew, vold, nvt, vcrit):
 # assembly
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _vdiff(x, a, b):
     va = x[a] if a >= 0 else 0.0
     vb = x[b] if b >= 0 else 0.0
@@ -376,6 +380,14 @@ def _stamp_q_frozen(perm, kl, ix, fx, kr, B, rhs, alg, ys, off0, xs):
 
 
 @njit(cache=True)
+def _source(a, k, t):
+    """:func:`src_value` behind one call: the stamps call it at several sites, and each
+    inlined copy of the waveform evaluator costs compile time, not run time (a few
+    sources per step)."""
+    return src_value(a, k, t)
+
+
+@njit(cache=True)
 def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_prev,
              t_hist1, t_hist2):
     """Stamp the linearised system ``B x = rhs`` (both in permuted order).
@@ -457,10 +469,10 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
             band_add(B, perm, kl, br, i, 1.0)
             band_add(B, perm, kl, br, j, -1.0)
             if kind == K_V:
-                rhs[perm[br]] += src_value(a, ix[r, IX5], t)
+                rhs[perm[br]] += _source(a, ix[r, IX5], t)
     # current sources: current flows from a through the source to b
     for r in range(kr[K_I, 0], kr[K_I, 1]):
-        val = src_value(a, ix[r, IX5], t)
+        val = _source(a, ix[r, IX5], t)
         if ix[r, IA] >= 0:
             rhs[perm[ix[r, IA]]] -= val
         if ix[r, IB] >= 0:
@@ -573,9 +585,9 @@ def rhs_tran(a, rhs, t, h, theta, x_prev, t_hist1, t_hist2):
         req = ind / (theta * h)
         rhs[perm[br]] += -req * x_prev[br] - (inv - 1.0) * _vdiff(x_prev, i, j)
     for r in range(kr[K_V, 0], kr[K_V, 1]):
-        rhs[perm[ix[r, IBR]]] += src_value(a, ix[r, IX5], t)
+        rhs[perm[ix[r, IBR]]] += _source(a, ix[r, IX5], t)
     for r in range(kr[K_I, 0], kr[K_I, 1]):
-        val = src_value(a, ix[r, IX5], t)
+        val = _source(a, ix[r, IX5], t)
         if ix[r, IA] >= 0:
             rhs[perm[ix[r, IA]]] -= val
         if ix[r, IB] >= 0:
