@@ -44,6 +44,17 @@ def spec(train_images: int, test_images: int) -> dict:
             "train_images": train_images, "test_images": test_images}
 
 
+def _threads() -> dict:
+    """Thread settings as a worker sees them (run on each worker)."""
+    import numba
+
+    from spinnet.engine import tasks
+    from spinnet.engine.threads import blas_libraries
+    return {**{k: os.environ.get(k) for k in tasks.THREAD_VARS},
+            "numba": int(numba.config.NUMBA_NUM_THREADS),
+            "blas": [g() for _p, g, _s in blas_libraries()]}
+
+
 def run_mode(mode: str, workers: int, train_images: int, test_images: int) -> dict:
     """One mode in this process: the table, the engine's timings and each point's."""
     t0 = time.perf_counter()
@@ -59,6 +70,8 @@ def run_mode(mode: str, workers: int, train_images: int, test_images: int) -> di
         engine = tasks.open_engine(1 if mode == "serial" else workers, what="bench",
                                    warm=ex.warm)
         try:
+            threads = (list(engine.client.run(_threads).values()) if engine.kind == "dask"
+                       else [_threads()])
             t3 = time.perf_counter()
             res = ex.explore(s, out, data=data, engine=engine, progress=False)
             t4 = time.perf_counter()
@@ -67,7 +80,7 @@ def run_mode(mode: str, workers: int, train_images: int, test_images: int) -> di
     return {"mode": mode, "workers": engine.workers, "import_s": t_import, "data_s": t_data,
             "open_s": t3 - t2, "start_s": engine.stats["start_s"],
             "warm_s": engine.stats["warm_s"], "scatter_s": engine.stats["scatter_s"],
-            "map_s": t4 - t3, "total_s": t4 - t0,
+            "map_s": t4 - t3, "total_s": t4 - t0, "threads": threads,
             "points": {int(k): v for k, v in res["timing"].items()}, "rows": res["rows"]}
 
 
@@ -89,15 +102,22 @@ def _child(mode: str, args) -> dict:
 def _summary(r: dict) -> dict:
     pts = r["points"].values()
     per_pid: dict = {}
+    by_pid: dict = {}
     for p in pts:
         per_pid[p["pid"]] = per_pid.get(p["pid"], 0.0) + p["wall_s"]
+        by_pid.setdefault(p["pid"], []).append(p)
+    first = [min(v, key=lambda p: p["start"]) for v in by_pid.values()]
+    later = sorted(p["cpu_s"] for v in by_pid.values()
+                   for p in sorted(v, key=lambda p: p["start"])[1:])
     return {"process_s": r["process_s"], "import_s": r["import_s"], "data_s": r["data_s"],
             "start_s": r["start_s"], "warm_s": r["warm_s"], "scatter_s": r["scatter_s"],
-            "map_s": r["map_s"],
+            "map_s": r["map_s"], "threads": r["threads"],
             "point_wall_s": sum(p["wall_s"] for p in pts),
             "point_cpu_s": sum(p["cpu_s"] for p in pts),
             "cpu_s_per_point": sum(p["cpu_s"] for p in pts) / max(1, len(r["points"])),
             "compute_s_per_process": sorted(per_pid.values(), reverse=True),
+            "first_point_cpu_s": [p["cpu_s"] for p in first],
+            "later_point_cpu_s_median": later[len(later) // 2] if later else None,
             "train_s": sum(p.get("train_s", 0) for p in pts),
             "compile_s": sum(p.get("compile_s", 0) for p in pts),
             "evaluate_s": sum(p.get("evaluate_s", 0) for p in pts)}
@@ -139,7 +159,10 @@ def main() -> None:
               f"{r['point_wall_s']:.1f} s, CPU {r['point_cpu_s']:.1f} s "
               f"({r['cpu_s_per_point']:.2f} CPU s/point; train {r['train_s']:.1f}, compile "
               f"{r['compile_s']:.1f}, evaluate {r['evaluate_s']:.1f} s wall); compute per "
-              f"process {', '.join(f'{v:.1f}' for v in r['compute_s_per_process'])} s")
+              f"process {', '.join(f'{v:.1f}' for v in r['compute_s_per_process'])} s; "
+              f"first point per process {', '.join(f'{v:.1f}' for v in r['first_point_cpu_s'])}"
+              f" CPU s, later points median {r['later_point_cpu_s_median']:.1f} CPU s")
+    print(f"threads: serial {s['threads'][0]}; workers {c['threads']}")
     print(f"ratio serial / cluster: whole process {report['ratio_process']:.2f}x, "
           f"map only (after start and warm-up) {report['ratio_map']:.2f}x")
     print(f"tables identical point by point: {same}")

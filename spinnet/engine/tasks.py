@@ -287,11 +287,12 @@ def auto_workers(n_tasks: int, expensive: bool) -> int:
 
 def _call(fn: Callable, shared, item):
     """What a worker runs: the task, the code version it ran with, the worker's process
-    id and the task's wall and CPU seconds there."""
-    t0, c0 = time.perf_counter(), time.process_time()
+    id, and the task's start (epoch seconds), wall and CPU seconds there."""
+    start, t0, c0 = time.time(), time.perf_counter(), time.process_time()
     out = fn(shared, item)
-    return (out, code_version(), os.getpid(), time.perf_counter() - t0,
-            time.process_time() - c0)
+    return (out, code_version(), os.getpid(),
+            {"start": start, "wall_s": time.perf_counter() - t0,
+             "cpu_s": time.process_time() - c0})
 
 
 def map_tasks(fn: Callable, items: Iterable, shared=None, *, engine: Engine,
@@ -307,8 +308,8 @@ def map_tasks(fn: Callable, items: Iterable, shared=None, *, engine: Engine,
     stats = engine.stats["tasks"]
     if engine.kind == "serial":
         for i, item in enumerate(items):
-            out, _v, pid, wall, cpu = _call(fn, shared, item)
-            stats[i] = {"wall_s": wall, "cpu_s": cpu, "pid": pid}
+            out, _v, pid, tm = _call(fn, shared, item)
+            stats[i] = {**tm, "pid": pid}
             yield i, out, pid
         return
     dist = _distributed("a Dask engine")
@@ -323,11 +324,11 @@ def map_tasks(fn: Callable, items: Iterable, shared=None, *, engine: Engine,
     mine = code_version()
     try:
         for fut in dist.as_completed(futs):
-            out, version, pid, wall, cpu = fut.result()
+            out, version, pid, tm = fut.result()
             if version != mine:
                 raise SpinnetError(f"a Dask worker runs spinnet {version}, this process "
                                    f"{mine}: install the same spinnet on every worker")
-            stats[index[fut.key]] = {"wall_s": wall, "cpu_s": cpu, "pid": pid}
+            stats[index[fut.key]] = {**tm, "pid": pid}
             yield index[fut.key], out, pid
             fut.release()
     finally:
