@@ -18,10 +18,11 @@ from matplotlib.figure import Figure
 
 from .common import new_figure
 
-#: (column, label, scale, number format) of the panels, left to right.
-METRICS = (("accuracy_netlist", "accuracy through the netlist (%)", 100.0, "{:.1f}"),
-           ("power_w", "worst-case power (mW)", 1e3, "{:.3g}"),
-           ("latency_s", "latency (ns)", 1e9, "{:.3g}"))
+#: (column, label, scale, number format, colour range or None for the data's) of the
+#: panels, left to right; accuracy on a fixed 0-100 % scale so that panels compare.
+METRICS = (("accuracy_netlist", "accuracy through the netlist (%)", 100.0, "{:.1f}", (0, 100)),
+           ("power_w", "worst-case power (mW)", 1e3, "{:.3g}", None),
+           ("latency_s", "latency (ns)", 1e9, "{:.3g}", None))
 
 
 def _label(v) -> str:
@@ -43,13 +44,14 @@ def heat_maps(rows: list[dict], x: str, y: str, axes: list[str],
     ----------
     rows : list of dict
         Points of the map: every name in ``axes`` and every metric column as keys.  A
-        metric that is None (not measured) is left blank.
+        metric that is None (not measured) is left blank; a cell whose points all carry an
+    ``error`` (refused by spinnet) says "refused".
     x, y : str
         Axes along the horizontal and the vertical of each panel (names in ``axes``).
     axes : list of str
         Every axis of the grid; those other than ``x``, ``y`` and ``seed`` with several
         values give one row of panels per combination.
-    metrics : sequence of (column, label, scale, format)
+    metrics : sequence of (column, label, scale, format, range)
     """
     xs, ys = _values(rows, x), _values(rows, y)
     facet_axes = [a for a in axes if a not in (x, y, "seed") and len(_values(rows, a)) > 1]
@@ -61,8 +63,9 @@ def heat_maps(rows: list[dict], x: str, y: str, axes: list[str],
         sel = [r for r in rows if all(r[a] == v for a, v in zip(facet_axes, facet,
                                                                    strict=True))]
         where = ", ".join(f"{a} {_label(v)}" for a, v in zip(facet_axes, facet, strict=True))
-        for j, (col, label, scale, fmt) in enumerate(metrics):
+        for j, (col, label, scale, fmt, vrange) in enumerate(metrics):
             cells: dict = {}
+            refused = {(ys.index(r[y]), xs.index(r[x])) for r in sel if r.get("error")}
             for r in sel:
                 if r.get(col) is not None and math.isfinite(r[col]):
                     cells.setdefault((ys.index(r[y]), xs.index(r[x])), []).append(
@@ -71,13 +74,16 @@ def heat_maps(rows: list[dict], x: str, y: str, axes: list[str],
             for (a, b), vals in cells.items():
                 m[a, b] = float(np.mean(vals))
             ax = grid[i, j]
+            vmin, vmax = vrange if vrange is not None else (None, None)
             im = ax.imshow(np.ma.masked_invalid(m), aspect="auto", origin="lower",
-                           cmap="viridis")
-            finite = m[np.isfinite(m)]
-            mid = 0.5 * (finite.min() + finite.max()) if finite.size else 0.0
+                           cmap="viridis", vmin=vmin, vmax=vmax)
+            lo, hi = im.get_clim()
+            mid = 0.5 * (lo + hi)
             for (a, b), _vals in cells.items():
                 ax.text(b, a, fmt.format(m[a, b]), ha="center", va="center", fontsize=8,
                         color="black" if m[a, b] > mid else "white")
+            for a, b in refused - set(cells):
+                ax.text(b, a, "refused", ha="center", va="center", fontsize=8)
             ax.set_xticks(range(len(xs)), [_label(v) for v in xs])
             ax.set_yticks(range(len(ys)), [_label(v) for v in ys])
             ax.set_xlabel(x)
