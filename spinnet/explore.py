@@ -1,25 +1,58 @@
-"""Design-space maps: compile a trained model at every point of a grid and evaluate it.
+"""Design-space maps: train, compile and evaluate through the netlist at every point of a grid.
 
-A SPEC file (JSON) names the grid and the budget::
+A SPEC file (JSON) names the axes of the grid (each a list; every combination is a point)
+and what every point shares::
 
-    {"arrangement": ["B"], "spread": [0, 0.01, 0.02], "seed": [1, 2],
-     "images": 500, "model": null, "scheme": "parallel"}
+    {"arrangement": ["local-lines", "multiplexed"], "preset": ["seed-group"],
+     "alpha": [0.01, 0.05, 0.2], "spread": [0, 0.001, 0.003, 0.01], "seed": [0],
+     "data": "mnist", "arch": "conv:8x5s2,conv:32x3s2",
+     "epochs": 1, "train_images": 2000, "test_images": 200,
+     "heatmap": {"x": "alpha", "y": "spread"}}
 
-Each point (one combination of ``arrangement``, ``spread`` and ``seed``) compiles the model
-(``model``: a model file; null: the shipped one) with
-:func:`spinnet.compiler.api.compile_model`, and evaluates the netlist's steady state on
-the first ``images`` MNIST test images (:func:`spinnet.compiler.api.evaluate`): accuracy,
-plus the compile report's worst-case power and latency.  The model is not retrained per
-point: a point measures how the shipped (or given) weights survive an arrangement and a
-device spread.
+Axes (defaults in brackets):
+
+* ``arrangement`` [local-lines]: ``local-lines`` or ``multiplexed`` (aliases B, A), the
+  arrangement the point is trained for and compiled to;
+* ``preset`` [wide-line]: device preset (:mod:`spinnet.nn.presets`);
+* ``alpha`` [null]: resonator damping (linewidth / f_r); null keeps the preset's;
+* ``spread`` [0]: relative device-to-device spread of the compiled network (0.001 =
+  0.1 %): every resonance and the oscillator parameters A, R, Q, Ith get a factor
+  ``1 + spread * N(0, 1)`` drawn with the point's seed before evaluation
+  (:func:`spinnet.compiler.api.compile_model`, the draw order of
+  :meth:`spinnet.nn.HardwareModel.realise`);
+* ``seed`` [0]: seeds the training (initialisation, shuffling, augmentation, noise) and
+  the spread draw.
+
+Shared by every point: ``data`` ("mnist" or a dataset ``.npz``, a path relative to the
+SPEC file), ``arch`` (``--arch`` syntax; default the MNIST CNN), ``input_shape`` (e.g.
+``[6, 6]`` for flat features fed to convolutions), the training budget ``epochs``,
+``train_images`` (the first N of the train split), ``batch``, ``lr``, ``shift``,
+``spread_train`` (null: a twentieth of a linewidth, 0 for multiplexed, as ``spinnet
+train``), ``tone_spacing``, ``orientation``; ``test_images`` (the first N of the test
+split); ``scheme``; ``model`` (a model file, or "default" for the shipped one: no training, the axes
+``preset`` and ``alpha`` then stay unset); ``heatmap`` (``{"x": AXIS, "y": AXIS}``, the
+axes of the figures; presentation only, not part of any key).
+
+Each point trains a hardware-aware model (:func:`spinnet.nn.train.train`), compiles it
+(:func:`spinnet.compiler.api.compile_model`) and scores the test images through the
+netlist's steady state (:func:`spinnet.compiler.api.evaluate`).  The table names what each
+number went through: ``accuracy_netlist`` (the compiled netlist with its spread),
+``accuracy_software`` (the trained model's numpy forward with the same spread draw; empty
+for a multiplexed model with spread, which the numpy forward does not model),
+``agreement`` (image-by-image agreement of the two), ``train_accuracy`` (software, last
+epoch), plus the compile report's worst-case power and latency and device counts.  A
+point spinnet refuses (e.g. a multiplexed tone plan below a resonator's frequency range)
+has empty metrics and its message in ``error``.
 
 Points are independent tasks (:mod:`spinnet.engine.tasks`: serial, a local Dask cluster or
-``--scheduler``).  Each finished point is written at once as ``DIR/points/<key>.json``,
-keyed by a SHA-256 of the point, the scheme, the model file's bytes, the images and labels
-used, and the spinnet code, so an interrupted map resumes and an edited SPEC recomputes
-exactly the new points.  ``DIR/explore.csv`` / ``explore.json`` hold the table and
-``DIR/explore.png`` the heat maps (accuracy, power, latency over spread x seed, one row per
-arrangement).
+``--scheduler``), each run with one BLAS thread (:mod:`spinnet.engine.threads`) so that its
+result does not depend on where it ran.  Each finished point is written at once as
+``DIR/points/<key>.json``, keyed by a SHA-256 of the point's axis values (alpha as the
+effective value), every shared value above except ``heatmap``, the content of the train
+and test images and labels used, the model file's bytes (when loaded) and the spinnet code:
+an interrupted map resumes, an edited SPEC recomputes exactly the points it changed.
+``DIR/explore.csv`` / ``explore.json`` hold the table and ``DIR/explore.png`` the heat maps
+(:mod:`spinnet.plot.explore`).
 """
 
 from __future__ import annotations
@@ -27,105 +60,115 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import itertools
 import json
 import math
+import time
 from pathlib import Path
 
 import numpy as np
 
 from .errors import DataError, SpinnetError
+from .explore_spec import (  # noqa: F401  (the SPEC's API, importable from here)
+    AXES,
+    MAX_IMAGES,
+    MAX_POINTS,
+    SHARED_KEYS,
+    SPEC_KEYS,
+    check_spec,
+    effective,
+    grid,
+    read_spec,
+    shipped_specs,
+)
 from .io import write_text
 
-SPEC_KEYS = {"arrangement", "spread", "seed", "images", "model", "scheme"}
-MAX_POINTS = 1000
-MAX_IMAGES = 10_000
-KEY_FORMAT = "spinnet.explore-point/1"
-COLUMNS = ("arrangement", "spread", "seed", "accuracy", "images", "power_w", "latency_s",
-           "resonators", "oscillators")
-
-
-def read_spec(path) -> dict:
-    """The validated SPEC at ``path`` (errors name the file and the key)."""
-    path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpinnetError(f"{path}: cannot read: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise SpinnetError(f"{path}:{exc.lineno}:{exc.colno}: error: not JSON: {exc.msg}"
-                           ) from None
-    return check_spec(raw, str(path))
-
-
-def check_spec(raw, where: str = "spec") -> dict:
-    """Defaults filled in and every value checked."""
-    if not isinstance(raw, dict):
-        raise SpinnetError(f"{where}: error: expected a JSON object")
-    unknown = sorted(set(raw) - SPEC_KEYS)
-    if unknown:
-        raise SpinnetError(f"{where}: error: unknown key {unknown[0]!r}; allowed: "
-                           + ", ".join(sorted(SPEC_KEYS)))
-
-    def listed(key, default, ok, allowed):
-        v = raw.get(key, default)
-        v = v if isinstance(v, list) else [v]
-        if not v or not all(ok(x) for x in v):
-            raise SpinnetError(f"{where}: error: {key} = {raw.get(key)!r}; allowed: a list "
-                               f"of {allowed}")
-        return v
-
-    spec = {
-        "arrangement": [str(a).upper() for a in listed(
-            "arrangement", ["B"], lambda a: str(a).upper() in ("A", "B"), '"A" or "B"')],
-        "spread": [float(s) for s in listed(
-            "spread", [0.0], lambda s: isinstance(s, int | float) and not isinstance(s, bool)
-            and math.isfinite(s) and 0 <= s <= 0.5, "numbers from 0 to 0.5")],
-        "seed": [int(s) for s in listed(
-            "seed", [0], lambda s: isinstance(s, int) and not isinstance(s, bool) and s >= 0,
-            "integers >= 0")],
-    }
-    images = raw.get("images", 500)
-    if isinstance(images, bool) or not isinstance(images, int) or not 1 <= images <= MAX_IMAGES:
-        raise SpinnetError(f"{where}: error: images = {images!r}; allowed: an integer from 1 "
-                           f"to {MAX_IMAGES}")
-    scheme = raw.get("scheme", "parallel")
-    if scheme not in ("parallel", "sequential"):
-        raise SpinnetError(f"{where}: error: scheme = {scheme!r}; allowed: parallel, sequential")
-    model = raw.get("model")
-    if model is not None and not isinstance(model, str):
-        raise SpinnetError(f"{where}: error: model = {model!r}; allowed: a file name or null")
-    spec.update(images=images, scheme=scheme, model=model)
-    n = len(spec["arrangement"]) * len(spec["spread"]) * len(spec["seed"])
-    if n > MAX_POINTS:
-        raise SpinnetError(f"{where}: error: the grid has {n} points; at most {MAX_POINTS}")
-    return spec
-
-
-def grid(spec: dict) -> list[dict]:
-    """The points of the grid, arrangement slowest, seed fastest."""
-    return [{"arrangement": a, "spread": s, "seed": d} for a, s, d in
-            itertools.product(spec["arrangement"], spec["spread"], spec["seed"])]
+KEY_FORMAT = "spinnet.explore-point/2"
+METRICS = ("accuracy_netlist", "accuracy_software", "agreement", "train_accuracy",
+           "test_images", "power_w", "latency_s", "resonators", "oscillators")
+COLUMNS = AXES + METRICS + ("error",)
 
 
 def point_key(point: dict, common: str) -> str:
-    body = json.dumps({"point": [point["arrangement"], float(point["spread"]).hex(),
+    """SHA-256 of the (effective) point and ``common`` (everything every point shares)."""
+    body = json.dumps({"point": [point["arrangement"], point["preset"],
+                                 float(point["alpha"]).hex(), float(point["spread"]).hex(),
                                  int(point["seed"])], "common": common}, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def _hash_arrays(*arrays) -> str:
+    h = hashlib.sha256()
+    for arr in arrays:
+        a = np.ascontiguousarray(arr)
+        h.update(f"{a.dtype.str}{a.shape}".encode() + a.tobytes())
+    return h.hexdigest()
+
+
+def _spread_train(spec: dict, point: dict) -> float:
+    if spec["spread_train"] is not None:
+        return spec["spread_train"]
+    # as `spinnet train`: a twentieth of a linewidth; the multiplexed forward has no noise
+    return 0.0 if point["arrangement"] == "multiplexed" else point["alpha"] / 20.0
+
+
 def _task(shared, point):
-    """One grid point (module level: Dask workers import it)."""
+    """One grid point (module level: Dask workers import it): train, compile, evaluate.
+
+    A point that spinnet refuses (a tone plan out of a device's range, a training that
+    does not fit the arrangement, ...) is a result too: its metrics are empty and
+    ``error`` holds the message, so one such point does not stop the map.
+    """
+    try:
+        return _point(shared, point)
+    except SpinnetError as exc:
+        row = {**point, **dict.fromkeys(METRICS), "error": f"{type(exc).__name__}: {exc}"}
+        return row, {}
+
+
+def _point(shared, point):
     from .compiler.api import compile_model, evaluate
-    model, scheme, images, labels = shared
-    nl, rep = compile_model(model, scheme=scheme, arrangement=point["arrangement"],
-                            spread=point["spread"] or None, seed=point["seed"])
-    scores = evaluate(nl, images)
+    from .engine.threads import single_blas_thread
+    from .nn.train import train
+    spec, x, y, xt, yt, model = (shared[k] for k in ("spec", "x", "y", "xt", "yt", "model"))
+    timing = {}
+    with single_blas_thread():
+        t0 = time.perf_counter()
+        if model is None:
+            model = train(x, y, epochs=spec["epochs"], batch=spec["batch"], lr=spec["lr"],
+                          seed=point["seed"], max_shift=spec["shift"],
+                          spread_train=_spread_train(spec, point), arch=shared["arch"],
+                          phys={"alpha": point["alpha"]}, preset=point["preset"],
+                          input_shape=shared["input_shape"],
+                          arrangement=point["arrangement"],
+                          tone_spacing=spec["tone_spacing"],
+                          orientation=spec["orientation"])
+            train_acc = float(model.arch["training"]["history"][-1]["train_acc"])
+        else:
+            train_acc = None
+        t1 = time.perf_counter()
+        nl, rep = compile_model(model, scheme=spec["scheme"],
+                                arrangement=point["arrangement"],
+                                spread=point["spread"] or None, seed=point["seed"])
+        t2 = time.perf_counter()
+        images = xt.reshape((len(xt),) + (tuple(model.input_shape)
+                                          if len(model.input_shape) > 1 else (1, -1)))
+        hw = evaluate(nl, images).argmax(axis=1)
+        t3 = time.perf_counter()
+        sw = None
+        if not (point["spread"] and model.arrangement == "multiplexed"):
+            sw = model.predict(xt, spread=point["spread"],
+                               seed=point["seed"] if point["spread"] else None,
+                               scheme=spec["scheme"])
+        timing = {"train_s": t1 - t0, "compile_s": t2 - t1, "evaluate_s": t3 - t2}
     tot = rep.totals
-    return {**point, "accuracy": float(np.mean(scores.argmax(axis=1) == labels)),
-            "images": int(len(labels)), "power_w": float(tot["power_w"]),
-            "latency_s": float(tot["latency_s"]), "resonators": int(tot["resonators"]),
-            "oscillators": int(tot["oscillators"])}
+    row = {**point, "accuracy_netlist": float(np.mean(hw == yt)),
+           "accuracy_software": None if sw is None else float(np.mean(sw == yt)),
+           "agreement": None if sw is None else float(np.mean(sw == hw)),
+           "train_accuracy": train_acc, "test_images": int(len(yt)),
+           "power_w": float(tot["power_w"]), "latency_s": float(tot["latency_s"]),
+           "resonators": int(tot["resonators"]), "oscillators": int(tot["oscillators"]),
+           "error": None}
+    return row, timing
 
 
 def _load_point(path: Path, key: str):
@@ -142,39 +185,112 @@ def _load_point(path: Path, key: str):
         return None, True
 
 
+def load_data(spec: dict, data=None):
+    """``(x_train, y_train, x_test, y_test)`` cut to the SPEC's budget: ``data`` when given
+    (four arrays or a :class:`spinnet.data.dataset.Dataset`), else the SPEC's ``data``."""
+    if data is None:
+        if spec["data"] == "mnist":
+            from .data.mnist import load
+            data = (*load("train"), *load("test"))
+        else:
+            from .data import dataset
+            data = dataset.load(spec["data"])
+    if hasattr(data, "x_train"):
+        data = (data.x_train, data.y_train, data.x_test, data.y_test)
+    x, y, xt, yt = (np.asarray(a) for a in data)
+    n, nt = spec["train_images"], spec["test_images"]
+    if spec["model"] is None and len(y) < n:
+        raise DataError(f"train_images = {n} but the train split has {len(y)} images")
+    if len(yt) < nt:
+        raise DataError(f"test_images = {nt} but the test split has {len(yt)} images")
+    return x[:n], y[:n], xt[:nt], yt[:nt]
+
+
+def _arch_and_shape(spec, x, y, yt):
+    """The layer list and the training input shape (as ``spinnet train`` derives them)."""
+    from .nn.layers import parse_arch
+    from .nn.model import DEFAULT_ARCH
+    classes = int(max(y.max(initial=0), yt.max(initial=0))) + 1
+    if spec["arch"] is not None:
+        try:
+            arch = parse_arch(spec["arch"], classes)
+        except ValueError as exc:
+            raise SpinnetError(f"spec: error: arch = {spec['arch']!r}: {exc}") from None
+    else:
+        arch = [*DEFAULT_ARCH[:-1], {**DEFAULT_ARCH[-1], "n_out": classes}]
+    sample = tuple(x.shape[1:])
+    if spec["input_shape"] is not None:
+        shape = tuple(spec["input_shape"])
+        if math.prod(shape) != math.prod(sample):
+            raise SpinnetError(f"spec: error: input_shape = {list(shape)}: the samples "
+                               f"have {math.prod(sample)} values")
+    elif len(sample) > 1 or not any(a["type"] == "conv" for a in arch):
+        shape = sample
+    else:
+        side = math.isqrt(sample[0])
+        if side * side != sample[0]:
+            raise SpinnetError(f"spec: error: input_shape is needed: convolutions on "
+                               f"{sample[0]} flat features, not a square")
+        shape = (side, side)
+    return arch, shape
+
+
+def warm() -> None:
+    """Import what a point runs (numba kernels load from the disk cache at import)."""
+    from .compiler import api  # noqa: F401
+    from .engine import steady  # noqa: F401
+    from .engine.tasks import code_version
+    from .engine.threads import blas_libraries
+    from .nn import train  # noqa: F401
+    blas_libraries()
+    code_version()
+
+
+def plan(spec: dict, data) -> tuple:
+    """``(model, arch, input_shape, points, keys)`` of a checked ``spec`` and its cut
+    ``data`` (:func:`load_data`): the loaded model (None when every point trains), the
+    layers and input shape the points train, the effective points in grid order and
+    their content keys."""
+    from .engine.tasks import code_version
+    x, y, xt, yt = data
+    model, model_hash = None, None
+    if spec["model"] is not None:
+        from .compiler.api import load_model
+        from .nn.model import default_model_path
+        path = default_model_path() if spec["model"] == "default" else Path(spec["model"])
+        model = load_model(path)
+        model_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+        arch, shape = None, tuple(model.input_shape)
+    else:
+        arch, shape = _arch_and_shape(spec, x, y, yt)
+    shared_spec = {k: spec[k] for k in sorted(SHARED_KEYS - {"heatmap", "data", "model"})}
+    common = json.dumps({"format": KEY_FORMAT, "code": code_version(), "spec": shared_spec,
+                         "arch": arch, "input_shape": list(shape), "model": model_hash,
+                         "train": None if model is not None else _hash_arrays(x, y),
+                         "test": _hash_arrays(xt, yt)}, sort_keys=True)
+    points = [effective(p, spec, model) for p in grid(spec)]
+    keys = [point_key(p, common) for p in points]
+    return model, arch, shape, points, keys
+
+
 def explore(spec: dict, outdir, *, workers: int | None = 1, scheduler: str | None = None,
-            client=None, data=None, progress: bool = True) -> dict:
+            client=None, data=None, progress: bool = True, engine=None) -> dict:
     """Run (or resume) the map of ``spec`` into ``outdir``.
 
-    ``data`` is ``(images, labels)`` (default: the MNIST test split).  Returns
-    ``{"rows": [...], "reused": int, "computed": int, "corrupt": int}``, rows in grid order.
+    ``data`` replaces the SPEC's dataset (four arrays or a Dataset); ``engine`` an open
+    :class:`spinnet.engine.tasks.Engine` to run on (left open).  Returns ``{"rows":
+    [...], "reused": int, "computed": int, "corrupt": int, "timing": {grid index:
+    {...}}}``, rows in grid order; ``timing`` holds the seconds of each computed point
+    (train, compile, evaluate; wall and CPU seconds in its process).
     """
-    from .compiler.api import load_model
-    from .engine.tasks import code_version, map_tasks, open_engine
+    from .engine.tasks import map_tasks, open_engine
     from .progress import progress as bar
     spec = check_spec(spec)
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
         raise SpinnetError(f"-o {outdir}: exists and is not a folder")
-    if data is None:
-        from .data.mnist import load
-        data = load("test")
-    images = np.asarray(data[0])[: spec["images"]]
-    labels = np.asarray(data[1])[: spec["images"]]
-    if len(labels) < spec["images"]:
-        raise DataError(f"images = {spec['images']} but only {len(labels)} test images")
-    model = load_model(spec["model"])
-    from .nn.model import default_model_path
-    model_path = Path(spec["model"]) if spec["model"] else default_model_path()
-    h = hashlib.sha256()
-    for arr in (images, labels):
-        a = np.ascontiguousarray(arr)
-        h.update(f"{a.dtype.str}{a.shape}".encode() + a.tobytes())
-    common = json.dumps({"format": KEY_FORMAT, "code": code_version(),
-                         "scheme": spec["scheme"], "data": h.hexdigest(),
-                         "model": hashlib.sha256(model_path.read_bytes()).hexdigest()})
-    points = grid(spec)
-    keys = [point_key(p, common) for p in points]
+    x, y, xt, yt = load_data(spec, data)
+    model, arch, shape, points, keys = plan(spec, (x, y, xt, yt))
     (outdir / "points").mkdir(parents=True, exist_ok=True)
     results, corrupt = {}, 0
     for k in keys:
@@ -185,63 +301,58 @@ def explore(spec: dict, outdir, *, workers: int | None = 1, scheduler: str | Non
     reused = len(results)
     todo = [k for k in dict.fromkeys(keys) if k not in results]
     by_key = dict(zip(keys, points, strict=True))
+    timing = {}
     if todo:
-        with open_engine(workers, scheduler=scheduler, client=client,
-                         what="explore") as engine:
-            stream = map_tasks(_task, [by_key[k] for k in todo],
-                               (model, spec["scheme"], images, labels), engine=engine,
+        shared = {"spec": spec, "x": x if model is None else None,
+                  "y": y if model is None else None, "xt": xt, "yt": yt, "model": model,
+                  "arch": arch, "input_shape": shape}
+        ctx = open_engine(workers, scheduler=scheduler, client=client, what="explore",
+                          warm=warm) if engine is None else _borrowed(engine)
+        with ctx as eng:
+            stream = map_tasks(_task, [by_key[k] for k in todo], shared, engine=eng,
                                keys=todo)
             try:
-                for j, row, _pid in bar(stream, total=len(todo), desc="explore",
-                                        disable=not progress):
+                for j, (row, tm), _pid in bar(stream, total=len(todo), desc="explore",
+                                              disable=not progress):
                     k = todo[j]
+                    tm = {**tm, **eng.stats["tasks"][j]}
                     write_text(outdir / "points" / f"{k}.json",
-                               json.dumps({"key": k, "result": row}, sort_keys=True) + "\n")
+                               json.dumps({"key": k, "result": row, "timing": tm},
+                                          sort_keys=True) + "\n")
                     results[k] = row
+                    timing[keys.index(k)] = tm
             finally:
                 stream.close()
     rows = [results[k] for k in keys]
-    _write_table(outdir, rows, spec)
-    return {"rows": rows, "reused": reused, "computed": len(todo), "corrupt": corrupt}
+    write_table(outdir, rows, spec)
+    return {"rows": rows, "reused": reused, "computed": len(todo), "corrupt": corrupt,
+            "timing": timing}
 
 
-def _write_table(outdir: Path, rows: list[dict], spec: dict) -> None:
+class _borrowed:
+    """A caller's engine as a context that leaves it open."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def __enter__(self):
+        return self.engine
+
+    def __exit__(self, *exc):
+        return None
+
+
+def write_table(outdir: Path, rows: list[dict], spec: dict) -> None:
+    """``explore.csv``, ``explore.json`` and the heat maps ``explore.png`` of ``rows``."""
+    from .plot.common import save_figure
+    from .plot.explore import heat_maps
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({c: r[c] for c in COLUMNS})
+        w.writerow({c: "" if r[c] is None else r[c] for c in COLUMNS})
     write_text(outdir / "explore.csv", buf.getvalue())
-    write_text(outdir / "explore.json", json.dumps({"spec": spec, "rows": rows}, indent=1)
-               + "\n")
-    _heat_maps(outdir / "explore.png", rows, spec)
-
-
-def _heat_maps(path: Path, rows: list[dict], spec: dict) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .io import atomic_open
-    arrs, spreads, seeds = spec["arrangement"], spec["spread"], spec["seed"]
-    metrics = (("accuracy", "accuracy", 1.0), ("power_w", "power (mW)", 1e3),
-               ("latency_s", "latency (ns)", 1e9))
-    fig, axes = plt.subplots(len(arrs), 3, figsize=(12, 3.2 * len(arrs)), squeeze=False)
-    for i, a in enumerate(arrs):
-        for j, (col, label, scale) in enumerate(metrics):
-            m = np.full((len(spreads), len(seeds)), np.nan)
-            for r in rows:
-                if r["arrangement"] == a:
-                    m[spreads.index(r["spread"]), seeds.index(r["seed"])] = r[col] * scale
-            ax = axes[i, j]
-            im = ax.imshow(m, aspect="auto", origin="lower", cmap="viridis")
-            ax.set_xticks(range(len(seeds)), [str(s) for s in seeds])
-            ax.set_yticks(range(len(spreads)), [f"{s:g}" for s in spreads])
-            ax.set_xlabel("seed")
-            ax.set_ylabel("spread")
-            ax.set_title(f"arrangement {a}: {label}")
-            fig.colorbar(im, ax=ax)
-    fig.tight_layout()
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=80)
-    plt.close(fig)
+    write_text(outdir / "explore.json", json.dumps({"spec": spec, "columns": list(COLUMNS),
+                                                    "rows": rows}, indent=1) + "\n")
+    fig = heat_maps(rows, spec["heatmap"]["x"], spec["heatmap"]["y"], list(AXES))
+    save_figure(fig, outdir / "explore.png", dpi=80)

@@ -1,11 +1,11 @@
 """``spinnet explore SPEC -o DIR [--workers N | --scheduler ADDRESS] [--json]``.
 
-Compiles the model at every point of the grid in SPEC (JSON: ``arrangement``, ``spread``,
-``seed`` lists, ``images``, ``model``, ``scheme``; see :mod:`spinnet.explore`) and
-evaluates each netlist on the first ``images`` MNIST test images; writes
-``DIR/explore.csv``, ``DIR/explore.json`` and the heat maps ``DIR/explore.png``.  Every
-finished point is kept under a content key: a rerun resumes and recomputes only what the
-SPEC, the model, the data or the code changed.
+Trains, compiles and evaluates through the netlist at every point of the grid in SPEC
+(JSON: the axes ``arrangement``, ``preset``, ``alpha``, ``spread``, ``seed`` and the shared
+budget ``data``, ``arch``, ``epochs``, ``train_images``, ``test_images``, ...; see
+:mod:`spinnet.explore`); writes ``DIR/explore.csv``, ``DIR/explore.json`` and the heat maps
+``DIR/explore.png``.  Every finished point is kept under a content key: a rerun resumes and
+recomputes only what the SPEC, the model, the data or the code changed.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from ..errors import SpinnetError
 
 
 def add_parser(sub):
-    p = sub.add_parser("explore", help="map accuracy, power and latency over a design grid",
+    p = sub.add_parser("explore", help="train, compile and evaluate over a design grid: "
+                       "accuracy, power and latency maps",
                        description=__doc__.splitlines()[0])
     p.add_argument("spec", metavar="SPEC", help="grid specification (JSON)")
     p.add_argument("-o", "--outdir", metavar="DIR", required=True, help="output folder")
@@ -41,9 +42,11 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(out))
     else:
-        print("  ".join(f"{c:>12}" for c in COLUMNS))
+        width = {c: max(len(c), 11) for c in COLUMNS}
+        print("  ".join(f"{c:>{width[c]}}" for c in COLUMNS))
         for r in out["rows"]:
-            print("  ".join(f"{r[c]:>12.6g}" if isinstance(r[c], float) else f"{r[c]!s:>12}"
+            print("  ".join(f"{r[c]:>{width[c]}.6g}" if isinstance(r[c], float)
+                            else f"{'' if r[c] is None else r[c]!s:>{width[c]}}"
                             for c in COLUMNS))
     note = (f"explore: {out['reused']} of {len(out['rows'])} point(s) reused from "
             f"{args.outdir} (same content key), {out['computed']} computed")
