@@ -113,19 +113,18 @@ class _Level:
     user_cols: list = dataclasses.field(default_factory=list)
     recipes: list = dataclasses.field(default_factory=list)
     rows: list = dataclasses.field(default_factory=list)        # recorded user chunks
+    seconds: float = 0.0                                        # time in its loop
 
 
-def _pwl(n_points: int) -> FlatWaveform:
-    ts = [float(i) for i in range(n_points)]
-    args = tuple(v for t in ts for v in (t, 0.0))
-    return FlatWaveform("pwl", args, 0.0)
+#: placeholder waveform of a feed (its breakpoints are written per chunk)
+_PWL = FlatWaveform("pwl", (0.0, 0.0, 1.0, 0.0), 0.0)
 
 
 def _unknown_of_net(bc, n: int) -> str:
     return "" if n < 0 else f"v({bc.nets[n]})"
 
 
-def _plan_levels(bc, part: Partition, n_points: int) -> list[_Level]:
+def _plan_levels(bc, part: Partition) -> list[_Level]:
     """The sub-circuit of every level, its feeds, and the taps the feeds read."""
     n_lev = len(part.levels)
     els = bc.elements
@@ -156,7 +155,7 @@ def _plan_levels(bc, part: Partition, n_points: int) -> list[_Level]:
                         e, params=dict(e.params, targets=e.params["targets"] + tg))
                     continue
                 fnet, fname = f"{name}#p", f"{name}#fl"
-                out[lt].append(FlatElement(fname, "V", (fnet, "0"), source=_pwl(n_points)))
+                out[lt].append(FlatElement(fname, "V", (fnet, "0"), source=_PWL))
                 out[lt].append(dataclasses.replace(el, nodes=(fnet, "0"),
                                                    params=dict(el.params, targets=tg)))
                 feeds[lt].append(_Feed(fname, FLINE, (_unknown_of_net(bc, b.nodes[0]),
@@ -169,12 +168,12 @@ def _plan_levels(bc, part: Partition, n_points: int) -> list[_Level]:
         taps = (_unknown_of_net(bc, c.nets[0]), _unknown_of_net(bc, c.nets[1]))
         if c.kind == VCCS:
             gm, imin, imax, _cl = _vccs_row(el, b.params)
-            out[lv].append(FlatElement(name, "I", tuple(el.nodes[:2]), source=_pwl(n_points),
+            out[lv].append(FlatElement(name, "I", tuple(el.nodes[:2]), source=_PWL,
                                        loc=el.loc))
             feeds[lv].append(_Feed(name, VCCS, taps, gm, imin, imax))
         elif c.kind == VCVS:
             gain = float(np.asarray(el.value, dtype=float))
-            out[lv].append(FlatElement(name, "V", tuple(el.nodes[:2]), source=_pwl(n_points),
+            out[lv].append(FlatElement(name, "V", tuple(el.nodes[:2]), source=_PWL,
                                        loc=el.loc))
             feeds[lv].append(_Feed(name, VCVS, taps, gain))
         else:  # DRIVE: the segment stays in the line's level, the junction is fed
@@ -185,7 +184,7 @@ def _plan_levels(bc, part: Partition, n_points: int) -> list[_Level]:
             dnet = f"{name}#d"
             out[lv].append(dataclasses.replace(el, nodes=(*el.nodes[:2], dnet, "0")))
             drv = f"{name}#drive"
-            out[lv].append(FlatElement(drv, "I", ("0", dnet), source=_pwl(n_points)))
+            out[lv].append(FlatElement(drv, "I", ("0", dnet), source=_PWL))
             feeds[lv].append(_Feed(drv, DRIVE, (f"i({seg.lower()})",)))
     levels = []
     for i in range(n_lev):
@@ -197,7 +196,7 @@ def _plan_levels(bc, part: Partition, n_points: int) -> list[_Level]:
 
 
 def _plan(bc, part, m_chunk, tstep, tstop) -> list[_Level]:
-    levels = _plan_levels(bc, part, m_chunk + 1)
+    levels = _plan_levels(bc, part)
     for lev in levels:
         lev.sys_ = elaborate(lev.flat, tstep=tstep, tstop=tstop)
     return levels
@@ -209,8 +208,10 @@ def _needs_one_chunk(s, theta: float) -> bool:
     return bool(s.count(mna.K_T)) or (charged and theta != 1.0)
 
 
-def _feed_offsets(lev: _Level) -> None:
-    """Where each feed's PWL arguments sit in the level's source argument array."""
+def _feed_offsets(lev: _Level, n_points: int) -> None:
+    """Give every feed ``n_points`` breakpoints of its own at the end of the level's
+    source argument array (elaborated with a 2-point placeholder: converting thousands
+    of placeholder arguments one by one cost a second at 1000 feeds)."""
     s = lev.sys_
     names = {"V": [], "I": []}
     for el in lev.flat.elements:
@@ -221,13 +222,20 @@ def _feed_offsets(lev: _Level) -> None:
            "I": {n: i for i, n in enumerate(names["I"])}}
     vix, _ = s.rows(mna.K_V)
     iix, _ = s.rows(mna.K_I)
-    for f in lev.feeds:
+    a = s.arrays
+    si = a.si.copy()
+    base = len(a.sa)
+    for j, f in enumerate(lev.feeds):
         nm = f.name.lower()
         if nm in pos["V"]:
             src = int(vix[pos["V"][nm], mna.IX5])
         else:
             src = int(iix[pos["I"][nm], mna.IX5])
-        f.offset = int(s.arrays.si[src, 1])
+        f.offset = base + 2 * n_points * j
+        si[src] = (mna.SRC_PWL, f.offset, 2 * n_points)
+    sa = np.concatenate([a.sa, np.zeros(2 * n_points * len(lev.feeds))])
+    s.arrays = a._replace(si=si, sa=sa)
+    s.arrays_alg = s.arrays_alg._replace(si=si, sa=sa)
 
 
 def _set_feeds(lev: _Level, tv: dict, t0: float, h: float, m: int, n_points: int) -> None:
@@ -380,7 +388,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         if len(tds) and float(np.min(tds)) < h * (1 - 1e-9):
             raise ParameterError(".tran", "tstep", h, "s",
                                  f"<= the shortest line delay TD = {float(np.min(tds)):g} s")
-        _feed_offsets(lev)
+        _feed_offsets(lev, n_points)
 
     # probes: the user's, split by level; taps: what the feeds read
     probes = save if save is not None else list(getattr(flat, "saves", []) or [])
@@ -465,6 +473,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
                                           lev.rec_idx, 1, maxiter, reltol, vntol, abstol,
                                           vmax, s.nonlinear, out)
             c2 = _time.perf_counter()
+            lev.seconds += c2 - c1
             if code != OK:
                 _raise(s, code, idx, t, method)
             for t_name, col in lev.tap_cols.items():
@@ -505,5 +514,10 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
                                  for lev in levels)),
             "elapsed_s": t_end - t_begin, "solve_s": t_end - t_elab,
             "elaborate_s": t_elab - t_begin, "integrate_s": t_int, "couple_s": t_couple,
-            "record_s": t_end - t_rec0}
+            "record_s": t_end - t_rec0,
+            "level_s": [round(lev.seconds, 4) for lev in levels],
+            "level_unknowns": [int(lev.sys_.n) for lev in levels],
+            "level_bandwidth": [int(lev.sys_.arrays.dims[mna.DKL]
+                                    + lev.sys_.arrays.dims[mna.DKU] + 1) for lev in levels],
+            "level_components": [len(c) for c in part.levels]}
     return Result("tran", times[keep], signals, meta)
