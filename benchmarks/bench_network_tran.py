@@ -32,7 +32,7 @@ def _rss_mb() -> float:
 
 
 def main(argv=None) -> int:
-    from spinnet.units import parse_value
+    from spinnet.units import parse_number as parse_value
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("net", nargs="?", default=None, help="compiled netlist (.cir)")
