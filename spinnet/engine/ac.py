@@ -141,6 +141,11 @@ class _Stamps:
                 try:
                     x = np.linalg.solve(a, rhs)
                 except np.linalg.LinAlgError:
+                    for k in range(hi - lo):  # name the first frequency that fails
+                        try:
+                            np.linalg.solve(a[k], rhs[k])
+                        except np.linalg.LinAlgError:
+                            raise SimulationError(_singular(self.freqs[lo + k:])) from None
                     raise SimulationError(_singular(self.freqs[lo:hi])) from None
                 out[lo:hi] = x if b.ndim == 2 else x[..., 0]
             if not np.all(np.isfinite(out)):
