@@ -2,7 +2,8 @@
 
 ``.tran`` cards run here (:mod:`spinnet.engine.tran`); ``.steady`` and ``.sweep`` are
 delegated to :mod:`spinnet.engine.steady` and :mod:`spinnet.engine.sweep`, ``.op`` and
-``.dc`` to :mod:`spinnet.engine.op`, imported only when a netlist has such a card.
+``.dc`` to :mod:`spinnet.engine.op`, ``.ac`` to :mod:`spinnet.engine.ac`, imported only
+when a netlist has such a card.
 ``.meas tran`` cards are evaluated on every ``.tran`` result
 (:mod:`spinnet.engine.measure`) and kept in its ``meta["measures"]``.
 """
@@ -225,7 +226,7 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
     """
     analyses = list(getattr(netlist, "analyses", []) or [])
     if not analyses:
-        raise NetlistError("no analysis card (.tran, .steady, .op, .dc or .sweep) in the "
+        raise NetlistError("no analysis card (.tran, .steady, .op, .dc, .ac or .sweep) in the "
                            "netlist", _file_loc(netlist))
     if outdir is not None:
         outdir = Path(outdir)
@@ -257,7 +258,7 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
         if cards and not any(str(c.kind).lower() == "tran" for c in analyses):
             raise NetlistError(f"{what} needs a .tran card", getattr(cards[0], "loc", None))
     if not analyses:
-        raise NetlistError("no analysis card (.tran, .steady, .op, .dc or .sweep) in the "
+        raise NetlistError("no analysis card (.tran, .steady, .op, .dc, .ac or .sweep) in the "
                            "netlist", getattr(meas[0], "loc", None) if meas else
                            _file_loc(netlist))
     if sweeps:
