@@ -178,6 +178,18 @@ def _load_plain_npz(path: Path):
     return res
 
 
+def _dc_as_sweep(res):
+    """A ``.dc`` result drawn as the sweep it is: its axis (``v-sweep``) is the parameter."""
+    meta = getattr(res, "meta", None) or {}
+    axis = meta.get("axis")
+    if not str(getattr(res, "analysis", "")).startswith("dc") or axis not in res.signals:
+        return res
+    from ..engine.result import Result
+
+    signals = {(f"param({axis})" if k == axis else k): v for k, v in res.signals.items()}
+    return Result("sweep", None, signals, {**meta, "parameter": axis})
+
+
 def _default_output(inp: Path, kind: str) -> Path:
     return Path.cwd() / f"{inp.stem}-{kind}.png"
 
@@ -202,7 +214,7 @@ def run(args) -> int:
 
     if inp.suffix.lower() == ".npz" or _is_raw(inp):
         _conflict(args, netlist_opts, "a result file (.npz, .raw)")
-        res = load_result(inp)
+        res = _dc_as_sweep(load_result(inp))
         meta = getattr(res, "meta", None) or {}
         timeless = getattr(res, "time", None) is None
         is_sweep = timeless and "parameter" in meta

@@ -141,6 +141,11 @@ class _Stamps:
                 try:
                     x = np.linalg.solve(a, rhs)
                 except np.linalg.LinAlgError:
+                    for k in range(hi - lo):  # name the first frequency that fails
+                        try:
+                            np.linalg.solve(a[k], rhs[k])
+                        except np.linalg.LinAlgError:
+                            raise SimulationError(_singular(self.freqs[lo + k:])) from None
                     raise SimulationError(_singular(self.freqs[lo:hi])) from None
                 out[lo:hi] = x if b.ndim == 2 else x[..., 0]
             if not np.all(np.isfinite(out)):
@@ -354,6 +359,8 @@ def _signals(x: np.ndarray, probes: dict, freqs: np.ndarray, save) -> dict:
         keep = {}
         for p in save:
             key = "".join(str(p).split()).lower()
+            if key.split("(", 1)[0] in ("vm", "vdb", "vp", "vr", "vi"):
+                key = "v(" + key.split("(", 1)[1]  # .meas ac reads a part of this phasor
             if key in out:
                 keep[key] = out[key]
             elif key.startswith("v(") and "," in key:
@@ -409,6 +416,18 @@ def ac(flat, mode: str, n: float, fstart: float, fstop: float, *, card=None,
             "fstart": float(fstart), "fstop": float(fstop),
             "op": {k: v for k, v in point.items() if k.startswith(("v(", "i("))}}
     return Result("ac", None, signals, meta)
+
+
+def measure_ac(res: Result, cards) -> dict[str, float]:
+    """``{name: value}`` of the ``.meas ac`` cards on an ``.ac`` result: the ``.meas tran``
+    rules (:mod:`spinnet.engine.measure`) with frequency for time, linear between points
+    (as ngspice), ``v()``/``i()`` their real part and ``vm vdb vp vr vi`` the parts of a
+    voltage phasor."""
+    from .measure import measure_all
+
+    signals = {k: v for k, v in res.signals.items() if k != "frequency"}
+    return measure_all(Result("ac", np.asarray(res.signals["frequency"], dtype=float),
+                              signals, {}), cards)
 
 
 def ac_result(flat, card) -> Result:

@@ -32,8 +32,18 @@ from ..errors import NetlistError
 _trapz = getattr(np, "trapezoid", None) or np.trapz  # numpy < 2 spells it trapz
 
 
+#: ``.meas ac`` parts of a phasor (ngspice's vm, vdb, vp in radians, vr, vi).
+AC_PARTS = {"vm": np.abs, "vdb": lambda z: 20.0 * np.log10(np.abs(z)), "vp": np.angle,
+            "vr": np.real, "vi": np.imag}
+
+
 def _signal(res, probe: str, card) -> np.ndarray:
     key = "".join(str(probe).split()).lower()
+    part = key.split("(", 1)[0]
+    if part in AC_PARTS:
+        z = _phasor(res, "v(" + key.split("(", 1)[1], card)
+        with np.errstate(divide="ignore"):
+            return np.asarray(AC_PARTS[part](z), dtype=float)
     if key in res.signals:
         return np.real(np.asarray(res.signals[key], dtype=complex if np.iscomplexobj(
             res.signals[key]) else float))
@@ -44,6 +54,19 @@ def _signal(res, probe: str, card) -> np.ndarray:
         return np.asarray(va - vb, dtype=float) * np.ones(len(res.time))
     raise NetlistError(f".meas {card.args[1]}: the transient has no signal {probe} "
                        "(add it to .save)", getattr(card, "loc", None))
+
+
+def _phasor(res, key: str, card) -> np.ndarray:
+    """The complex values of ``v(a)`` or ``v(a,b)`` in an ``.ac`` result."""
+    if key in res.signals:
+        return np.asarray(res.signals[key], dtype=complex)
+    if "," in key:
+        a, b = key[2:-1].split(",", 1)
+        va = _phasor(res, f"v({a})", card) if a not in ("0", "gnd") else 0.0
+        vb = _phasor(res, f"v({b})", card) if b not in ("0", "gnd") else 0.0
+        return np.asarray(va - vb, dtype=complex) * np.ones(len(res.time))
+    raise NetlistError(f".meas {card.args[1]}: the result has no signal {key}",
+                       getattr(card, "loc", None))
 
 
 def _window(t, card):

@@ -2,9 +2,11 @@
 
 ``.tran`` cards run here (:mod:`spinnet.engine.tran`); ``.steady`` and ``.sweep`` are
 delegated to :mod:`spinnet.engine.steady` and :mod:`spinnet.engine.sweep`, ``.op`` and
-``.dc`` to :mod:`spinnet.engine.op`, imported only when a netlist has such a card.
+``.dc`` to :mod:`spinnet.engine.op`, ``.ac`` to :mod:`spinnet.engine.ac`, imported only
+when a netlist has such a card.
 ``.meas tran`` cards are evaluated on every ``.tran`` result
-(:mod:`spinnet.engine.measure`) and kept in its ``meta["measures"]``.
+(:mod:`spinnet.engine.measure`), ``.meas ac`` cards on every ``.ac`` result, and kept in
+its ``meta["measures"]``.
 """
 
 from __future__ import annotations
@@ -210,7 +212,7 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
     """
     analyses = list(getattr(netlist, "analyses", []) or [])
     if not analyses:
-        raise NetlistError("no analysis card (.tran, .steady, .op, .dc or .sweep) in the "
+        raise NetlistError("no analysis card (.tran, .steady, .op, .dc, .ac or .sweep) in the "
                            "netlist", _file_loc(netlist))
     if outdir is not None:
         outdir = Path(outdir)
@@ -238,11 +240,14 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
             if str(c.kind).lower() in ("op", "dc", "ac", "meas", "ic"):
                 raise NetlistError(f".{c.kind} together with .sweep/.step is not supported",
                                    getattr(c, "loc", None))
-    for what, cards in ((".meas tran", meas), (".ic", ics)):
-        if cards and not any(str(c.kind).lower() == "tran" for c in analyses):
-            raise NetlistError(f"{what} needs a .tran card", getattr(cards[0], "loc", None))
+    meas_ac = [c for c in meas if str(c.args[0]).lower() == "ac"]
+    meas = [c for c in meas if c not in meas_ac]
+    for what, cards, kind in ((".meas tran", meas, "tran"), (".ic", ics, "tran"),
+                              (".meas ac", meas_ac, "ac")):
+        if cards and not any(str(c.kind).lower() == kind for c in analyses):
+            raise NetlistError(f"{what} needs a .{kind} card", getattr(cards[0], "loc", None))
     if not analyses:
-        raise NetlistError("no analysis card (.tran, .steady, .op, .dc or .sweep) in the "
+        raise NetlistError("no analysis card (.tran, .steady, .op, .dc, .ac or .sweep) in the "
                            "netlist", getattr(meas[0], "loc", None) if meas else
                            _file_loc(netlist))
     if sweeps:
@@ -250,10 +255,10 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
             _flatten(netlist, bindings)  # the located checks, before any point runs
         return _run_sweeps(netlist, sweeps, analyses, outdir, bindings, tran_overrides, save)
     flat = _flatten(netlist, bindings)
-    if meas and getattr(flat, "saves", None):
+    if (meas or meas_ac) and getattr(flat, "saves", None):
         # .save cards restrict what a transient records: record what .meas reads too
         have = {"".join(str(p).split()).lower() for p in flat.saves}
-        for c in meas:
+        for c in meas + meas_ac:
             for p in c.args[3:]:
                 if isinstance(p, str) and "(" in p and p not in have:
                     flat.saves.append(p)
@@ -284,8 +289,10 @@ def run(netlist, outdir: str | os.PathLike | None = None, bindings: dict | None 
                 from .op import dc_result
                 res = dc_result(flat, card)
             elif kind == "ac":
-                from .ac import ac_result
+                from .ac import ac_result, measure_ac
                 res = ac_result(flat, card)
+                if meas_ac:
+                    res.meta["measures"] = measure_ac(res, meas_ac)
             else:
                 raise NetlistError(f"analysis .{kind} is not supported by spinnet run",
                                    getattr(card, "loc", None))

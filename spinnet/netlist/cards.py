@@ -2,7 +2,8 @@
 
 Each card becomes an :class:`~spinnet.netlist.model.Analysis`:
 
-- ``.meas tran NAME avg|rms|min|max|pp|integ PROBE [from=T] [to=T]``
+- ``.meas tran|ac NAME avg|rms|min|max|pp|integ PROBE [from=T] [to=T]`` (``ac``: over
+  frequency, probes also ``vm() vdb() vp() vr() vi()``; no ``trig``/``targ``)
   -> ``Analysis("meas", ("tran", NAME, FUNC, PROBE), {from, to})``
 - ``.meas tran NAME find PROBE when PROBE2=VAL [td=T] [rise|fall|cross=N|last] [from/to]``
   -> ``Analysis("meas", ("tran", NAME, "find", PROBE, "when", PROBE2, VAL), {...})``
@@ -29,6 +30,9 @@ import math
 from .model import Analysis
 
 MEAS_FUNCS = ("avg", "rms", "min", "max", "pp", "integ")
+#: Parts of a phasor a ``.meas ac`` probe may take (ngspice): magnitude, dB, phase (rad),
+#: real and imaginary part; a plain ``v()``/``i()`` is the real part, as in ngspice.
+AC_PARTS = ("vm", "vdb", "vp", "vr", "vi")
 MEAS_COUNTS = ("rise", "fall", "cross")
 MEAS_KEYS = ("from", "to", "td") + MEAS_COUNTS
 _REFUSED = {"targ": "TARG without TRIG", "deriv": "DERIV", "param": "PARAM",
@@ -36,8 +40,9 @@ _REFUSED = {"targ": "TARG without TRIG", "deriv": "DERIV", "param": "PARAM",
             "max_at": "MAX_AT"}
 
 
-def _probe(p, cur):
-    """One ``v(a)``/``v(a,b)``/``i(x)`` probe at the cursor, or None (an error is reported)."""
+def _probe(p, cur, ac: bool = False):
+    """One ``v(a)``/``v(a,b)``/``i(x)`` probe at the cursor (with ``ac``, also ``vm``,
+    ``vdb``, ``vp``, ``vr``, ``vi`` of a voltage), or None (an error is reported)."""
     tok = cur.peek()
     if tok is None or tok.kind != "word" or cur.peek(1) is None or not cur.peek(1).is_punct("("):
         p.error("expected a probe such as v(out) or i(R1)", tok.loc if tok else cur.end_loc())
@@ -48,7 +53,7 @@ def _probe(p, cur):
     while not cur.done():
         t = cur.take()
         if t.is_punct(")"):
-            if names and fn.low in ("v", "i"):
+            if names and (fn.low in ("v", "i") or (ac and fn.low in AC_PARTS)):
                 return f"{fn.low}({','.join(n.lower() for n in names)})"
             break
         if t.is_punct(","):
@@ -77,30 +82,34 @@ def parse_meas(p, cur, first) -> None:
         p.error(".meas needs ANALYSIS NAME FUNCTION ..., e.g. .meas tran vavg avg v(out)",
                 first.loc)
         return
-    if atype.low != "tran":
-        p.error(f".meas {atype.text}: only .meas tran is supported", atype.loc)
+    if atype.low not in ("tran", "ac"):
+        p.error(f".meas {atype.text}: only .meas tran and .meas ac are supported", atype.loc)
         return
+    ac = atype.low == "ac"
     fn = cur.take()
     if fn is None:
         p.error(".meas needs a function: avg rms min max pp integ find when", name.loc)
         return
     f = fn.low
     if f == "trig":
+        if ac:
+            p.error(".meas ac trig/targ is not supported (use when)", fn.loc)
+            return
         _trig_targ(p, cur, first, name, fn)
         return
     if f in _REFUSED:
         p.error(f".meas {_REFUSED[f]} is not supported; supported: "
                 + " ".join(MEAS_FUNCS) + " find when", fn.loc)
         return
-    args: list = ["tran", name.text.lower(), f]
+    args: list = [atype.low, name.text.lower(), f]
     if f in MEAS_FUNCS:
-        probe = _probe(p, cur)
+        probe = _probe(p, cur, ac)
         if probe is None:
             return
         args.append(probe)
     elif f in ("find", "when"):
         if f == "find":
-            probe = _probe(p, cur)
+            probe = _probe(p, cur, ac)
             if probe is None:
                 return
             args.append(probe)
@@ -110,7 +119,7 @@ def parse_meas(p, cur, first) -> None:
                         w.loc if w else cur.end_loc())
                 return
             args.append("when")
-        probe = _probe(p, cur)
+        probe = _probe(p, cur, ac)
         if probe is None:
             return
         eq = cur.take()

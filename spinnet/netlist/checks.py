@@ -320,6 +320,8 @@ class _Checker:
                     self.error(f"probe {probe!r}: expected {shapes}", loc)
                 continue
             fn, args = parsed.kind, list(parsed.args)
+            if fn in ("vm", "vdb", "vp", "vr", "vi"):  # a part of an .ac phasor (.meas ac)
+                fn = "v"
             if fn == "v" and 1 <= len(args) <= 2:
                 for a in args:
                     if net_name(a) not in nets:

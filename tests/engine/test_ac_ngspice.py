@@ -8,6 +8,7 @@ vector is below 1e-9 of its own peak (a notch) are compared against 1e-9 of the 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -41,6 +42,24 @@ R3 k b 1k
 D2 0 b dm area=2
 .model dm d(is=1e-14 n=1.2 rs=5 cjo=1p vj=0.8 m=0.4 tt=0.2n)
 """, ".ac dec 20 1k 10g"),
+    "hot_diode": ("""V1 in 0 DC 0.6 AC 1
+R1 in a 50
+D1 a 0 dh
+C1 a 0 0.3p
+.model dh d(is=2e-14 n=1.05 rs=2 cjo=0.5p vj=0.9 m=0.33 tt=50p xti=3 eg=1.11)
+.options temp=85
+""", ".ac dec 10 1meg 20g"),
+    "x_sections": (""".subckt sec a b rs=10 cp=1p
+R1 a m {rs}
+L1 m b 3n
+C1 b 0 {cp}
+.ends
+V1 in 0 DC 0 AC 1
+X1 in n1 sec
+X2 n1 n2 sec rs=20 cp=2p
+X3 n2 out sec
+R9 out 0 50
+""", ".ac dec 25 10meg 20g"),
     "g_e_stages": ("""V1 in 0 DC 0.2 AC 1
 R1 in 0 1k
 G1 0 a in 0 2m
@@ -111,7 +130,8 @@ def worst_error(body: str, card: str, workdir: Path) -> tuple[float, int]:
     for name, ref in ng.items():
         if name == "frequency" or (name.startswith("v(") and "#" in name):
             continue  # ngspice's internal nodes of a line have no counterpart
-        ours = res[name] if name in res.signals else res[name.replace("#branch", "")]
+        key = re.sub(r"^i\([a-z]\.(x.*)\)$", r"i(\1)", name)  # ngspice: l.x1.l1
+        ours = res[key]
         floor = 1e-9 * np.max(np.abs(ref))
         err = np.abs(ours - ref) / np.maximum(np.abs(ref), floor)
         worst = max(worst, float(np.max(err)))

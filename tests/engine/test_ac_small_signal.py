@@ -150,3 +150,18 @@ def test_sparse_and_dense_solves_agree(monkeypatch):
     sparse = _ac(text, ".ac dec 7 1meg 10g")
     for k in dense.signals:
         np.testing.assert_allclose(sparse[k], dense[k], rtol=1e-11, atol=1e-18)
+
+
+@pytest.mark.parametrize("dense_max", [60, 0])
+def test_singular_system_names_the_frequency(monkeypatch, dense_max):
+    """A node reached only through capacitors floats at 0 Hz (a flat circuit skips the
+    netlist checks that refuse it): the solve fails there, on the dense and the sparse
+    path, naming the frequency."""
+    import spinnet.engine.ac as mod
+    from spinnet.errors import SimulationError
+
+    monkeypatch.setattr(mod, "DENSE_MAX", dense_max)
+    flat = flatten(parse("s\nV1 a 0 DC 0 AC 1\nR1 a 0 1k\nC1 a b 1p\nC2 b 0 1p\n.end\n"))
+    with pytest.raises(SimulationError, match="singular at 0 Hz"):
+        ac(flat, "lin", 3, 0.0, 1e3)
+    np.testing.assert_allclose(ac(flat, "lin", 2, 1e3, 2e3)["v(b)"], 0.5, rtol=1e-12)

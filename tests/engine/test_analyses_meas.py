@@ -77,7 +77,7 @@ def test_meas_cards_round_trip_and_refusals():
     for bad, col in ((".meas tran x targ v(out) val=1 rise=1", 14),
                      (".meas tran x trig v(out) val=1 rise=1", 38),
                      (".meas tran x trig v(out) rise=1 targ v(in) val=1", 33),
-                     (".meas ac x avg v(out)", 7),
+                     (".meas dc x avg v(out)", 7),
                      (".meas tran x avg v(out) rise=1", 25),
                      (".meas tran x when v(out)=v(in)", 26),
                      (".meas tran x find v(out) at=1m", 26),

@@ -93,3 +93,30 @@ def test_ngspice_load_reads_ac_raw(tmp_path, binary):
         re_, im = (float(x) for x in line.split("=")[1].split(","))
         want = res[name][k]
         assert abs(complex(re_, im) - want) <= 2e-6 * abs(want), (line, want)
+
+
+@pytest.mark.ngspice
+def test_ngspices_own_ac_and_dc_raw_files_read_as_spinnet_results(tmp_path):
+    """read_raw on ngspice's binary raw files: an .ac plot becomes an "ac" result (real
+    frequency, complex phasors equal to spinnet's), a .dc plot a "dc" result on v-sweep."""
+    for card, kind, axis in ((".ac dec 5 1k 1meg", "ac", "frequency"),
+                             (".dc V1 0 2 0.5", "dc", "v-sweep")):
+        ng = read_raw(_ngspice_raw(tmp_path, card))
+        ours = next(iter(run(parse(f"t\n{BODY}{card}\n.end\n")).values()))
+        assert ng.analysis == kind and next(iter(ng.signals)) == axis
+        assert ng[axis].dtype == float
+        np.testing.assert_allclose(ng[axis], ours[axis], rtol=1e-12)
+        np.testing.assert_allclose(ng["v(a)"], ours["v(a)"], rtol=1e-6)
+        (tmp_path / "ng.raw").unlink()
+
+
+def test_plot_draws_dc_results_from_npz_and_raw(tmp_path, capsys):
+    from spinnet.cli.main import main
+
+    cir = tmp_path / "d.cir"
+    cir.write_text(f"t\n{BODY}.dc V1 0 2 0.5\n.end\n")
+    assert main(["run", str(cir), "-o", str(tmp_path / "o"), "--format", "npz,raw"]) == 0
+    for src in ("dc.npz", "dc.raw"):
+        png = tmp_path / f"{src}.png"
+        assert main(["plot", str(tmp_path / "o" / src), "-o", str(png)]) == 0
+        assert png.stat().st_size > 1000
