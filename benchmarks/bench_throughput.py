@@ -50,7 +50,7 @@ from spinnet.netlist.flatten import flatten
 def _t_assemble(a, B, rhs, x, s, reps):
     for _ in range(reps):
         mna.assemble(a, B, rhs, mna.MODE_ALG, 1e-9, 1.0, 1.0, x, s, x[:0], x[:0], x[:0],
-                     x[:0], x[:0])
+                     x[:0], x[:0], True, True)
 
 
 @njit(cache=True)

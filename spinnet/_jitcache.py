@@ -198,7 +198,9 @@ def configure() -> str | None:
 def _needs_compiling(dispatcher) -> bool:
     """Whether calling ``dispatcher`` will compile: nothing compiled in this process and
     no index file in numba's cache (a proxy: an index written for other argument types
-    also counts as cached)."""
+    also counts as cached).  A Python front that picks a kernel's argument types names
+    that kernel as its ``kernel`` attribute."""
+    dispatcher = getattr(dispatcher, "kernel", dispatcher)
     if getattr(dispatcher, "signatures", None):
         return False
     try:

@@ -101,7 +101,11 @@ def _polish(parser: argparse.ArgumentParser) -> None:
                 _polish(sub)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``spinnet`` parser.  ``only``: the one sub-command this run parses; the others
+    get a bare entry (their name, for argparse's list of choices) and their modules are
+    not imported, so a command does not pay for the imports of the others' options
+    (``train``'s presets import the whole network package)."""
     parser = _Parser(prog="spinnet", description=(
         "spinnet: a circuit-level netlist simulator for RF spintronic neural networks.  "
         "'spinnet COMMAND --help' shows a command's options; 'python -m spinnet' works "
@@ -110,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"spinnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
+        if only is not None and name != only:
+            sub.add_parser(name)
+            continue
         try:
             mod = importlib.import_module(f".{name}", __package__)
         except ModuleNotFoundError as exc:
@@ -193,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     # known before parsing, so that a usage error is JSON too
     want_json = "--json" in argv
     command = next((a for a in argv if a in COMMANDS), None)
-    parser = build_parser()
+    first = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(first if first in COMMANDS else None)
     try:
         args = parser.parse_args(argv)
     except _UsageError as exc:

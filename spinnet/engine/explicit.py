@@ -463,7 +463,7 @@ def rhs_eval(a, dv, t, s, ds, x, B, Bs, rhs, piv, lm, refactor, hb):
     if refactor or nD > 0:
         moved = -1
         for _it in range(dv[14][0]):
-            assemble(a, B, rhs, _ALG, t, 1.0, 1.0, x, s, vd, vd, vd, e1, e2)
+            assemble(a, B, rhs, _ALG, t, 1.0, 1.0, x, s, vd, vd, vd, e1, e2, True, True)
             _stamp_dcap(a, B, rhs, dv, s)
             bad = band_lu(B, kl, ku, piv, lm)
             if bad >= 0:
@@ -488,7 +488,7 @@ def rhs_eval(a, dv, t, s, ds, x, B, Bs, rhs, piv, lm, refactor, hb):
             return -2 - (ix[r, IA] if ix[r, IA] >= 0 else max(ix[r, IB], 0))
     else:
         # only the right-hand side changes: assemble into the scratch matrix Bs
-        assemble(a, Bs, rhs, _ALG, t, 1.0, 1.0, x, s, vd, vd, vd, e1, e2)
+        assemble(a, Bs, rhs, _ALG, t, 1.0, 1.0, x, s, vd, vd, vd, e1, e2, True, True)
         band_solve(B, kl, ku, piv, lm, rhs)
         unpermute(a, rhs, x)
     for k in range(nD):

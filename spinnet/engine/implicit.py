@@ -70,14 +70,15 @@ def _converged(a, xn, xo, reltol, vntol, abstol):
 
 @njit(cache=True)
 def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
-           maxiter, reltol, vntol, abstol, nonlinear, work, dv, kw):
+           maxiter, reltol, vntol, abstol, nonlinear, work, dv, kw, dio, tl):
     """Solve one time point (or the operating point) in place in ``x``.
 
     ``work``: scratch arrays from ``_work``.  ``dv``/``kw``: device tables and the
     implicit device workspace (:mod:`.implicit_dev`; kernel devices take part in
     ``MODE_TRAN`` only, frozen otherwise), or both None for a circuit without kernel
     devices: numba then prunes the device branches and compiles none of the device
-    kernels.  Returns ``(code, index)``.
+    kernels.  ``dio``/``tl``: None without diodes / lines (their code is then pruned,
+    see :func:`spinnet.engine.mna.assemble`), else True.  Returns ``(code, index)``.
     """
     B, rhs, piv, lm, xn = work
     nk = 0
@@ -88,15 +89,16 @@ def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
     n = a.dims[DN]
     kl = a.dims[DKL]
     ku = a.dims[DKU]
-    for k in range(nd):
-        vd_lin[k] = _vd(x, a, k)
+    if dio is not None:
+        for k in range(nd):
+            vd_lin[k] = _vd(x, a, k)
     worst = 0
     wdev = -1
     for _ in range(maxiter):
         if dv is not None:
             if nk > 0:
                 _dev.linearise(a, dv, x, h, theta, kw)
-        assemble(a, B, rhs, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2)
+        assemble(a, B, rhs, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2, dio, tl)
         if dv is not None:
             if nk > 0:
                 _dev.stamp(a, dv, B, rhs, kw)
@@ -109,12 +111,13 @@ def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
         band_solve(B, kl, ku, piv, lm, rhs)
         unpermute(a, rhs, xn)
         limited = -1
-        for k in range(nd):
-            vnew = _vd(xn, a, k)
-            vl = pnjlim(vnew, vd_lin[k], _dpar(a, k))
-            if vl != vnew:
-                limited = k
-            vd_lin[k] = vl
+        if dio is not None:
+            for k in range(nd):
+                vnew = _vd(xn, a, k)
+                vl = pnjlim(vnew, vd_lin[k], _dpar(a, k))
+                if vl != vnew:
+                    limited = k
+                vd_lin[k] = vl
         if dv is not None:
             if nk > 0:
                 wdev = _dev.update(a, dv, xn, reltol, kw)
@@ -133,9 +136,25 @@ def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
     return NEWTON, max(worst, 0)
 
 
-@njit(cache=True)
+def presence(a):
+    """``(dio, tl)`` for the compiled loops: None where the circuit has no diodes / no
+    lossless lines (their code is then not compiled), True otherwise."""
+    kr = np.asarray(a.kr)
+    return (None if kr[K_D, 1] == kr[K_D, 0] else True,
+            None if kr[K_T, 1] == kr[K_T, 0] else True)
+
+
 def dc_op(a, t, x, maxiter, reltol, vntol, abstol, nonlinear):
-    """Operating point at time ``t`` (sources at their value then), into ``x``."""
+    """Operating point at time ``t`` (sources at their value then), into ``x``; returns
+    ``(code, index)`` (:func:`dc_op_kernel` compiled for the circuit's kinds)."""
+    dio, tl = presence(a)
+    return dc_op_kernel(a, dio, tl, t, x, maxiter, reltol, vntol, abstol, nonlinear)
+
+
+@njit(cache=True)
+def dc_op_kernel(a, dio, tl, t, x, maxiter, reltol, vntol, abstol, nonlinear):
+    """Operating point at time ``t`` (sources at their value then), into ``x``.
+    ``dio``/``tl``: see :func:`presence`."""
     nd = _cnt(a, K_D)
     nt = _cnt(a, K_T)
     z = np.zeros(max(nd, 1))
@@ -145,7 +164,10 @@ def dc_op(a, t, x, maxiter, reltol, vntol, abstol, nonlinear):
     # kernel devices are frozen at the operating point: no device code to compile.
     # np.int64(): a literal mode would compile newton and assemble once per mode
     return newton(a, np.int64(MODE_DC), t, 1.0, 1.0, xp, x, vd, z, z, e, e,
-                  maxiter, reltol, vntol, abstol, nonlinear, _work(a), None, None)
+                  maxiter, reltol, vntol, abstol, nonlinear, _work(a), None, None, dio, tl)
+
+
+dc_op.kernel = dc_op_kernel  # what the compile notice checks (spinnet._jitcache)
 
 
 @njit(cache=True, inline="always")
@@ -198,8 +220,8 @@ def _line_store(a, hist, k, step, x):
 def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
                vmax, nonlinear, out):
     """:func:`theta_loop_dev` without kernel devices (junctions on their linear model)."""
-    return theta_loop_dev(a, None, None, True, x, t0, h, nsteps, theta, rec_idx, every,
-                          maxiter, reltol, vntol, abstol, vmax, nonlinear, out)
+    return theta_loop_dev(a, None, None, True, True, True, x, t0, h, nsteps, theta, rec_idx,
+                          every, maxiter, reltol, vntol, abstol, vmax, nonlinear, out)
 
 
 def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
@@ -219,13 +241,14 @@ def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
         dv = kw = None  # compiles the loop without the device kernels
     # None: a nonlinear circuit never takes the linear path, which is then not compiled
     lin = None if sys_.nonlinear else True
-    return theta_loop_dev(a, dv, kw, lin, x, 0.0, h, nsteps, theta, rec_idx, every, maxiter,
-                          reltol, vntol, abstol, vmax, sys_.nonlinear, out)
+    dio, tl = presence(a)
+    return theta_loop_dev(a, dv, kw, lin, dio, tl, x, 0.0, h, nsteps, theta, rec_idx, every,
+                          maxiter, reltol, vntol, abstol, vmax, sys_.nonlinear, out)
 
 
 @njit(cache=True)
-def theta_loop_dev(a, dv, kw, lin, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol,
-                   vntol, abstol, vmax, nonlinear, out):
+def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, every, maxiter,
+                   reltol, vntol, abstol, vmax, nonlinear, out):
     """Fixed-step theta method from the operating point ``x`` (modified in place).
 
     ``dv``: device tables (``System.dev``); ``a`` must then flag the kernel junctions
@@ -235,7 +258,8 @@ def theta_loop_dev(a, dv, kw, lin, x, t0, h, nsteps, theta, rec_idx, every, maxi
     the device branches, so the device kernels are not compiled).  ``lin``: None compiles
     the loop without the linear circuit's path (Newton at every step); anything else (True)
     lets a circuit with ``nonlinear`` False reuse the factors of step 1 (the matrix of a
-    fixed step does not change).  Records ``x[rec_idx]``
+    fixed step does not change).  ``dio``/``tl``: None without diodes / lossless lines
+    (their code is pruned, see :func:`presence`).  Records ``x[rec_idx]``
     every ``every`` steps (and at step 0) into ``out``.
     """
     nd = _cnt(a, K_D)
@@ -247,14 +271,19 @@ def theta_loop_dev(a, dv, kw, lin, x, t0, h, nsteps, theta, rec_idx, every, maxi
     e1 = np.zeros(max(nt, 1))
     e2 = np.zeros(max(nt, 1))
     # bounded memory: only the last delay's worth of samples is ever read
-    hist = np.zeros((max(nt, 1), 4, line_history_length(a, h)))
-    # junction charge at the operating point (its current is zero there)
-    for k in range(nd):
-        v = _vd(x, a, k)
-        idd, gd = diode_iv(_dpar(a, k), v)
-        dq[k], _c = diode_qc(_dpar(a, k), v, idd, gd)
-    for k in range(nt):
-        _line_store(a, hist, k, 0, x)
+    nh = 1
+    if tl is not None:
+        nh = line_history_length(a, h)
+    hist = np.zeros((max(nt, 1), 4, nh))
+    if dio is not None:
+        # junction charge at the operating point (its current is zero there)
+        for k in range(nd):
+            v = _vd(x, a, k)
+            idd, gd = diode_iv(_dpar(a, k), v)
+            dq[k], _c = diode_qc(_dpar(a, k), v, idd, gd)
+    if tl is not None:
+        for k in range(nt):
+            _line_store(a, hist, k, 0, x)
     m = 0
     for j in range(rec_idx.shape[0]):
         out[0, j] = x[rec_idx[j]]
@@ -266,13 +295,14 @@ def theta_loop_dev(a, dv, kw, lin, x, t0, h, nsteps, theta, rec_idx, every, maxi
         fac = band_compress(work[0][:0], a.dims[DKL], a.dims[DKU], work[2][:0], work[3][:0])
     for step in range(1, nsteps + 1):
         t = t0 + step * h
-        jcur = step % hist.shape[2]
-        for k in range(nt):
-            for c in range(4):
-                hist[k, c, jcur] = 0.0
-            ds = a.fx[t0r + k, 1] / h
-            e1[k] = _line_wave(hist, k, 1, step, a.fx[t0r + k, 0], ds)
-            e2[k] = _line_wave(hist, k, 0, step, a.fx[t0r + k, 0], ds)
+        if tl is not None:
+            jcur = step % hist.shape[2]
+            for k in range(nt):
+                for c in range(4):
+                    hist[k, c, jcur] = 0.0
+                ds = a.fx[t0r + k, 1] / h
+                e1[k] = _line_wave(hist, k, 1, step, a.fx[t0r + k, 0], ds)
+                e2[k] = _line_wave(hist, k, 0, step, a.fx[t0r + k, 0], ds)
         code, idx = OK, -1
         solved = False
         if lin is not None:  # pruned at compile time when lin is None
@@ -288,20 +318,23 @@ def theta_loop_dev(a, dv, kw, lin, x, t0, h, nsteps, theta, rec_idx, every, maxi
                 solved = True
         if not solved:
             code, idx = newton(a, np.int64(MODE_TRAN), t, h, theta, x_prev, x, vd, dq, dic,
-                               e1, e2, maxiter, reltol, vntol, abstol, nonlinear, work, dv, kw)
+                               e1, e2, maxiter, reltol, vntol, abstol, nonlinear, work, dv, kw,
+                               dio, tl)
         if code != OK:
             return code, idx, t
         bad = _finite_check(x, vmax)
         if bad >= 0:
             return BLOWUP, bad, t
-        for k in range(nd):
-            v = _vd(x, a, k)
-            idd, gd = diode_iv(_dpar(a, k), v)
-            q, _c = diode_qc(_dpar(a, k), v, idd, gd)
-            dic[k] = (q - dq[k]) / (theta * h) - (1.0 / theta - 1.0) * dic[k]
-            dq[k] = q
-        for k in range(nt):
-            _line_store(a, hist, k, step, x)
+        if dio is not None:
+            for k in range(nd):
+                v = _vd(x, a, k)
+                idd, gd = diode_iv(_dpar(a, k), v)
+                q, _c = diode_qc(_dpar(a, k), v, idd, gd)
+                dic[k] = (q - dq[k]) / (theta * h) - (1.0 / theta - 1.0) * dic[k]
+                dq[k] = q
+        if tl is not None:
+            for k in range(nt):
+                _line_store(a, hist, k, step, x)
         if dv is not None:
             if kw[0].shape[0] > 0:
                 _dev.accept(a, dv, x, kw)

@@ -389,7 +389,7 @@ def _source(a, k, t):
 
 @njit(cache=True)
 def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_prev,
-             t_hist1, t_hist2):
+             t_hist1, t_hist2, dio, tl):
     """Stamp the linearised system ``B x = rhs`` (both in permuted order).
 
     ``x_prev``: unknowns at the previous time point (MODE_TRAN history).  ``ys``: in
@@ -397,7 +397,9 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
     linearised there); in MODE_ALG the ODE state vector ``[vC | iL | 2 states per
     resonator]``.  ``vd_lin``: diode voltages to linearise at (already limited).
     ``d_q_prev``/``d_i_prev``: junction charge and its current at the previous point.
-    ``t_hist1``/``t_hist2``: the delayed wave each T-line port sees.
+    ``t_hist1``/``t_hist2``: the delayed wave each T-line port sees.  ``dio``/``tl``:
+    None when the circuit has no diodes / no lossless lines (numba then prunes their
+    stamps before typing them, so such a circuit does not compile them), else True.
     """
     B[:, :] = 0.0
     rhs[:] = 0.0
@@ -506,54 +508,57 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
         band_add(B, perm, kl, br, j, -1.0)
         band_add(B, perm, kl, br, ix[r, IC], -gain)
         band_add(B, perm, kl, br, ix[r, ID], gain)
-    # diodes: companion of the exponential and of the junction charge
-    for k in range(kr[K_D, 1] - kr[K_D, 0]):
-        r = kr[K_D, 0] + k
-        i, j = ix[r, IA], ix[r, IB]
-        par = fx[r]
-        v0 = vd_lin[k]
-        idd, gd = diode_iv(par, v0)
-        geq = gd
-        ieq = idd - gd * v0
-        if mode == MODE_TRAN:
-            q0, cq = diode_qc(par, v0, idd, gd)
-            if cq > 0.0:
-                geq += cq / (theta * h)
-                # ic = (q - q_n)/(theta h) - (1/theta - 1) ic_n, linearised at v0
-                ieq += (q0 - cq * v0 - d_q_prev[k]) / (theta * h) - (inv - 1.0) * d_i_prev[k]
-        band_add(B, perm, kl, i, i, geq)
-        band_add(B, perm, kl, j, j, geq)
-        band_add(B, perm, kl, i, j, -geq)
-        band_add(B, perm, kl, j, i, -geq)
-        if i >= 0:
-            rhs[perm[i]] -= ieq
-        if j >= 0:
-            rhs[perm[j]] += ieq
-    # lossless lines: port currents i1 (into a, out of b) and i2 (into c, out of d)
-    for k in range(kr[K_T, 1] - kr[K_T, 0]):
-        r = kr[K_T, 0] + k
-        z0 = fx[r, 0]
-        ia, ib, ic, idd, br = ix[r, IA], ix[r, IB], ix[r, IC], ix[r, ID], ix[r, IBR]
-        band_add(B, perm, kl, ia, br, 1.0)
-        band_add(B, perm, kl, ib, br, -1.0)
-        band_add(B, perm, kl, ic, br + 1, 1.0)
-        band_add(B, perm, kl, idd, br + 1, -1.0)
-        band_add(B, perm, kl, br, ia, 1.0)
-        band_add(B, perm, kl, br, ib, -1.0)
-        if mode == MODE_DC:
-            # a lossless line at DC is a pair of wires: v1 = v2, i1 = -i2
-            band_add(B, perm, kl, br, ic, -1.0)
-            band_add(B, perm, kl, br, idd, 1.0)
-            band_add(B, perm, kl, br + 1, br, 1.0)
-            band_add(B, perm, kl, br + 1, br + 1, 1.0)
-        else:
-            # method of characteristics: v1 - z0 i1 = v2(t-TD) + z0 i2(t-TD), and 1<->2
-            band_add(B, perm, kl, br, br, -z0)
-            band_add(B, perm, kl, br + 1, ic, 1.0)
-            band_add(B, perm, kl, br + 1, idd, -1.0)
-            band_add(B, perm, kl, br + 1, br + 1, -z0)
-            rhs[perm[br]] += t_hist1[k]
-            rhs[perm[br + 1]] += t_hist2[k]
+    if dio is not None:  # pruned at compile time without diodes
+        # diodes: companion of the exponential and of the junction charge
+        for k in range(kr[K_D, 1] - kr[K_D, 0]):
+            r = kr[K_D, 0] + k
+            i, j = ix[r, IA], ix[r, IB]
+            par = fx[r]
+            v0 = vd_lin[k]
+            idd, gd = diode_iv(par, v0)
+            geq = gd
+            ieq = idd - gd * v0
+            if mode == MODE_TRAN:
+                q0, cq = diode_qc(par, v0, idd, gd)
+                if cq > 0.0:
+                    geq += cq / (theta * h)
+                    # ic = (q - q_n)/(theta h) - (1/theta - 1) ic_n, linearised at v0
+                    ieq += (q0 - cq * v0 - d_q_prev[k]) / (theta * h) \
+                        - (inv - 1.0) * d_i_prev[k]
+            band_add(B, perm, kl, i, i, geq)
+            band_add(B, perm, kl, j, j, geq)
+            band_add(B, perm, kl, i, j, -geq)
+            band_add(B, perm, kl, j, i, -geq)
+            if i >= 0:
+                rhs[perm[i]] -= ieq
+            if j >= 0:
+                rhs[perm[j]] += ieq
+    if tl is not None:  # pruned at compile time without lines
+        # lossless lines: port currents i1 (into a, out of b) and i2 (into c, out of d)
+        for k in range(kr[K_T, 1] - kr[K_T, 0]):
+            r = kr[K_T, 0] + k
+            z0 = fx[r, 0]
+            ia, ib, ic, idd, br = ix[r, IA], ix[r, IB], ix[r, IC], ix[r, ID], ix[r, IBR]
+            band_add(B, perm, kl, ia, br, 1.0)
+            band_add(B, perm, kl, ib, br, -1.0)
+            band_add(B, perm, kl, ic, br + 1, 1.0)
+            band_add(B, perm, kl, idd, br + 1, -1.0)
+            band_add(B, perm, kl, br, ia, 1.0)
+            band_add(B, perm, kl, br, ib, -1.0)
+            if mode == MODE_DC:
+                # a lossless line at DC is a pair of wires: v1 = v2, i1 = -i2
+                band_add(B, perm, kl, br, ic, -1.0)
+                band_add(B, perm, kl, br, idd, 1.0)
+                band_add(B, perm, kl, br + 1, br, 1.0)
+                band_add(B, perm, kl, br + 1, br + 1, 1.0)
+            else:
+                # method of characteristics: v1 - z0 i1 = v2(t-TD) + z0 i2(t-TD), and 1<->2
+                band_add(B, perm, kl, br, br, -z0)
+                band_add(B, perm, kl, br + 1, ic, 1.0)
+                band_add(B, perm, kl, br + 1, idd, -1.0)
+                band_add(B, perm, kl, br + 1, br + 1, -z0)
+                rhs[perm[br]] += t_hist1[k]
+                rhs[perm[br + 1]] += t_hist2[k]
     # spintronic resonators: va - vb - R(u) i = 0; states driven by the drive current.
     # Separate compiled functions per mode: inside this (large) function the same loop
     # ran ~3x slower (measured by benchmarks/bench_throughput.py's split of a stage)

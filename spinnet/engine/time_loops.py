@@ -31,5 +31,5 @@ from .explicit import (  # noqa: F401
     state_from_x,
     state_from_x_dev,
 )
-from .implicit import dc_op, newton, theta_loop  # noqa: F401
+from .implicit import dc_op, dc_op_kernel, newton, presence, theta_loop  # noqa: F401
 from .time_loop_shared import BLOWUP, NEWTON, OK, SINGULAR, STEP, _work  # noqa: F401
