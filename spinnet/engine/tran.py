@@ -262,6 +262,14 @@ def _raise_loop(sys_: System, lp, idx: int, t: float, method: str):
 
 #: Default ceiling of the recorded signals of one transient (bytes): points x signals x 8.
 MAX_RECORD_BYTES = 1024 ** 3
+#: band storage (matrix, multipliers) of the whole circuit above which ``path="auto"``
+#: integrates the one-way-coupled components one after the other
+MAX_BAND_BYTES = 1024 ** 3
+
+
+def _band_bytes(sys_: System) -> int:
+    kl, ku = int(sys_.arrays.dims[mna.DKL]), int(sys_.arrays.dims[mna.DKU])
+    return sys_.n * (3 * kl + ku + 1) * 8
 
 #: ``dopri``'s default step budget: this many attempted steps per output point, and never
 #: fewer than :data:`DOPRI_MIN_BUDGET` (a stiff circuit that needs more takes ``max_steps=``
@@ -336,7 +344,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
          vntol: float = 1e-9, abstol: float = 1e-15, vmax: float = 1e6,
          bindings: dict | None = None, system: System | None = None,
          max_bytes: float | None = None, series_loop: bool = True,
-         max_steps: int | None = None) -> Result:
+         max_steps: int | None = None, path: str = "auto") -> Result:
     """Run a transient analysis.
 
     Parameters
@@ -379,6 +387,11 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         Let ``rk4``/``exp4`` take the series-loop fast path where the circuit allows it
         (default); False forces the general MNA path (the two are compared in tests and
         benchmarks).
+    path : {"auto", "mna", "components"}
+        ``"components"``: ``trap``/``be`` integrate the one-way-coupled components in
+        dependency order (:mod:`spinnet.engine.tran_components`); ``"auto"`` (default)
+        does so when the whole circuit's band matrix would exceed
+        :data:`MAX_BAND_BYTES`; ``"mna"``: always the whole circuit at once.
 
     Returns
     -------
@@ -414,11 +427,24 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     nsteps = int(math.ceil(tstop / h - 1e-9))
     if nsteps > 50_000_000:
         raise ParameterError(".tran", "tstop/tstep", nsteps, "steps", "<= 5e7")
-    if system is not None:
-        sys_ = system
-    else:
+    # -- component-wise transient (spinnet.engine.tran_components): requested, or the
+    # -- whole circuit's band would not fit
+    if path not in ("auto", "mna", "components"):
+        raise ParameterError(".tran", "path", path, "", "'auto', 'mna' or 'components'")
+    sys_ = system
+    if sys_ is None and path != "components":
         with _gc_paused():
             sys_ = elaborate(flat, tstep=tstep, tstop=tstop, seed=seed)
+    if system is None and method in ("trap", "be") and (
+            path == "components" or (path == "auto" and _band_bytes(sys_) > MAX_BAND_BYTES)):
+        from .tran_components import tran_components
+        del sys_
+        return tran_components(flat, tstep, tstop, method, tstart, dt=dt, save=save,
+                               uic=uic, maxiter=maxiter, reltol=reltol, vntol=vntol,
+                               abstol=abstol, vmax=vmax, max_bytes=max_bytes)
+    if path == "components":
+        raise ParameterError(".tran", "path", path, "", "'auto' or 'mna' for method "
+                             f"{method!r} (components: 'trap' or 'be')")
     a = sys_.arrays
     dv = sys_.dev if sys_.dev else it.empty_dev(a)
     explicit = method in ("rk4", "dopri", "heun")
@@ -554,7 +580,7 @@ def tran_card(flat, card, **overrides) -> Result:
     kw = {}
     for k, v in (card.params or {}).items():
         kk = str(k).lower()
-        if kk in ("method", "save"):
+        if kk in ("method", "save", "path"):
             kw[kk] = str(v)
         elif kk in ("rtol", "atol", "dt", "hmin", "seed", "maxiter", "reltol", "vntol",
                     "abstol", "vmax"):

@@ -134,6 +134,7 @@ def _plan_levels(bc, part: Partition) -> list[_Level]:
     by_elem: dict[int, list] = {}
     for c in part.couplings:
         by_elem.setdefault(c.element, []).append(c)
+    copies: dict[tuple[int, int], list] = {}   # (level, field line) -> its copy's targets
     from .elaborate import _vccs_row
     for k, b in enumerate(els):
         el = b.el
@@ -148,16 +149,14 @@ def _plan_levels(bc, part: Partition) -> list[_Level]:
             for c in cs:
                 lt = int(part.level[c.target])
                 tg = tuple(str(els[j].el.name) for j in c.targets)
-                copy = next((i for i, e in enumerate(out[lt]) if str(e.name) == name), None)
-                if copy is not None:   # a second target component in that level
-                    e = out[lt][copy]
-                    out[lt][copy] = dataclasses.replace(
-                        e, params=dict(e.params, targets=e.params["targets"] + tg))
+                copy = copies.get((lt, k))
+                if copy is not None:   # a further target component in that level
+                    copy.extend(tg)
                     continue
+                copies[(lt, k)] = copy = list(tg)
                 fnet, fname = f"{name}#p", f"{name}#fl"
                 out[lt].append(FlatElement(fname, "V", (fnet, "0"), source=_PWL))
-                out[lt].append(dataclasses.replace(el, nodes=(fnet, "0"),
-                                                   params=dict(el.params, targets=tg)))
+                out[lt].append((copy, dataclasses.replace(el, nodes=(fnet, "0"))))
                 feeds[lt].append(_Feed(fname, FLINE, (_unknown_of_net(bc, b.nodes[0]),
                                                      _unknown_of_net(bc, b.nodes[1]))))
             continue
@@ -186,6 +185,11 @@ def _plan_levels(bc, part: Partition) -> list[_Level]:
             drv = f"{name}#drive"
             out[lv].append(FlatElement(drv, "I", ("0", dnet), source=_PWL))
             feeds[lv].append(_Feed(drv, DRIVE, (f"i({seg.lower()})",)))
+    for lst in out:   # field-line copies get their targets once all are known
+        for j, e in enumerate(lst):
+            if isinstance(e, tuple):
+                lst[j] = dataclasses.replace(e[1], params=dict(e[1].params,
+                                                               targets=tuple(e[0])))
     levels = []
     for i in range(n_lev):
         nets = sorted({str(n).lower() for e in out[i] for n in e.nodes} - {"0", "gnd"})

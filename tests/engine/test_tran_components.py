@@ -171,3 +171,28 @@ def test_default_probes_are_the_monolithic_ones():
     assert all(k.startswith("i(") for k in missing), missing  # i(g1) only on a replaced G
     _same(type(mono)("tran", mono.time, {k: mono.signals[k] for k in comp.signals}, {}),
           comp)
+
+
+def test_tran_path_option_and_auto_switch(monkeypatch):
+    import sys
+
+    from spinnet.engine.run import run
+
+    nl = parse(COUPLED)
+    assert tran(nl, 2e-11, 1e-9, save=PROBES).meta["path"] == "mna"
+    via = tran(nl, 2e-11, 1e-9, save=PROBES, path="components")
+    assert via.meta["path"] == "components"
+    _same(tran_components(nl, 2e-11, 1e-9, save=PROBES), via, rtol=0.0)
+    with pytest.raises(ParameterError, match="path"):
+        tran(nl, 2e-11, 1e-9, method="rk4", path="components")
+    with pytest.raises(ParameterError, match="path"):
+        tran(nl, 2e-11, 1e-9, path="sideways")
+    # a band above the cap switches trap/be over by itself
+    monkeypatch.setattr(sys.modules["spinnet.engine.tran"], "MAX_BAND_BYTES", 0)
+    assert tran(nl, 2e-11, 1e-9, save=PROBES).meta["path"] == "components"
+    assert tran(nl, 2e-11, 1e-9, save=PROBES, path="mna").meta["path"] == "mna"
+    monkeypatch.undo()
+    card = parse(COUPLED + ".tran 20p 1n path=components\n.save v(e)\n")
+    out = run(card, None)
+    res = next(iter(out.values()))
+    assert res.meta["path"] == "components"
