@@ -3,8 +3,8 @@ local Dask cluster of 2 workers, with the time broken down.
 
 The map (:mod:`spinnet.explore`): MNIST, a one-convolution network (``conv:4x5s3`` and the
 dense output layer), the ``seed-group`` preset, local-lines, alpha {0.01, 0.02, 0.05, 0.2}
-x spread {0, 0.1, 0.3, 1} %, one seed; each point trains for one epoch on the first
-``--train-images`` images and scores the first ``--test-images`` test images through the
+x spread {0, 0.1, 0.3, 1} %, one seed; each point trains for 3 epochs (batch 64) on the
+first ``--train-images`` images and scores the first ``--test-images`` test images through the
 compiled netlist.  Each mode runs in a fresh process (``--mode serial|cluster``), so both
 pay their imports and kernel loading, into an empty output folder (nothing reused):
 
@@ -19,7 +19,7 @@ and whether the two tables are identical point by point (they must be).  On a ma
 whose cores are busy with other work the wall-clock ratio says little; the CPU seconds
 per point and the sum of compute per worker say what the points cost.  Usage::
 
-    python benchmarks/bench_explore.py [--workers 2] [--train-images 1000]
+    python benchmarks/bench_explore.py [--workers 2] [--train-images 5000]
         [--test-images 100] [--json]
 """
 
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def spec(train_images: int, test_images: int) -> dict:
     return {"arrangement": ["local-lines"], "preset": ["seed-group"],
             "alpha": [0.01, 0.02, 0.05, 0.2], "spread": [0, 0.001, 0.003, 0.01],
-            "seed": [0], "arch": "conv:4x5s3", "epochs": 1,
+            "seed": [0], "arch": "conv:4x5s3", "epochs": 3, "batch": 64,
             "train_images": train_images, "test_images": test_images}
 
 
@@ -126,7 +126,7 @@ def _summary(r: dict) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--train-images", type=int, default=1000)
+    ap.add_argument("--train-images", type=int, default=5000)
     ap.add_argument("--test-images", type=int, default=100)
     ap.add_argument("--mode", choices=("serial", "cluster"), default=None,
                     help="run one mode in this process and print its JSON (internal)")

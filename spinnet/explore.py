@@ -62,6 +62,7 @@ import hashlib
 import io
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -289,9 +290,15 @@ def explore(spec: dict, outdir, *, workers: int | None = 1, scheduler: str | Non
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
         raise SpinnetError(f"-o {outdir}: exists and is not a folder")
+    try:   # before minutes of data loading and training, not after
+        (outdir / "points").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SpinnetError(f"-o {outdir}: cannot create the output folder "
+                           f"({exc.strerror or exc})") from None
+    if not os.access(outdir / "points", os.W_OK):
+        raise SpinnetError(f"-o {outdir}: the output folder is not writable")
     x, y, xt, yt = load_data(spec, data)
     model, arch, shape, points, keys = plan(spec, (x, y, xt, yt))
-    (outdir / "points").mkdir(parents=True, exist_ok=True)
     results, corrupt = {}, 0
     for k in keys:
         got, bad = _load_point(outdir / "points" / f"{k}.json", k)

@@ -20,7 +20,9 @@ def add_parser(sub):
     p = sub.add_parser("explore", help="train, compile and evaluate over a design grid: "
                        "accuracy, power and latency maps",
                        description=__doc__.splitlines()[0])
-    p.add_argument("spec", metavar="SPEC", help="grid specification (JSON)")
+    p.add_argument("spec", metavar="SPEC",
+                   help="grid specification (JSON file), or the name of a shipped one: "
+                        "spread (spread x alpha x arrangement, full budget), spread-small")
     p.add_argument("-o", "--outdir", metavar="DIR", required=True, help="output folder")
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes of a local Dask cluster (default 1: run here)")

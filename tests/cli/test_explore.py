@@ -158,6 +158,14 @@ def test_map_resumes_and_equals_the_steps_by_hand(tmp_path, data):
     assert fixed["rows"] == first["rows"]     # the spread draw is reproduced from its seed
 
 
+def test_unwritable_output_is_refused_before_any_work(tmp_path, data):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SpinnetError, match="exists and is not a folder"):
+        explore(TINY, tmp_path / "file", data=data, progress=False)
+    with pytest.raises(SpinnetError, match="cannot create the output folder"):
+        explore(TINY, tmp_path / "file" / "sub", data=data, progress=False)
+
+
 def test_refused_point_is_a_row_with_its_error(tmp_path, data, monkeypatch):
     """A point spinnet refuses does not stop the map: empty metrics and the message."""
     from spinnet import explore as ex
