@@ -210,7 +210,7 @@ def _needs_compiling(dispatcher) -> bool:
     return not os.path.exists(index)
 
 
-def announce_compile(what: str, *dispatchers, seconds: str = "a minute or two",
+def announce_compile(what: str, *dispatchers, seconds: str = "half a minute or more",
                      stream=None) -> bool:
     """Print one line on stderr when ``dispatchers`` are about to be compiled.
 

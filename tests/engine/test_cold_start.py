@@ -1,8 +1,9 @@
-"""A run compiles only the kernels its analyses call, and says so when it compiles.
+"""A run compiles only the kernels its analyses and its circuit need, each once, and says
+so when it compiles.
 
 Each test runs ``spinnet run`` in a subprocess on an empty temporary kernel cache and
-reads which functions numba compiled from the index files (``*.nbi``, one per compiled
-function) it wrote there.
+reads which functions numba compiled from the files it wrote there: one index file
+(``*.nbi``) per compiled function, one code file (``*.nbc``) per compiled signature.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,10 @@ N1 a 0 res1
 # modules of the time loops and of the device kernels they integrate
 TIME_LOOPS = ("implicit.", "implicit_dev.", "explicit.", "series_loop.", "mna.")
 DEVICE_KERNELS = ("implicit_dev.", "stno.", "macrospin.", "explicit.")
+# what a nonlinear circuit without diodes never runs: the linear circuit's reuse of the
+# step-1 factors (rhs_tran, band_compress, sparse_solve) and the diode law
+NOT_FOR_ONE_JUNCTION = ("mna.rhs_tran", "mna.band_compress", "mna.sparse_solve",
+                        "diode.current_nb")
 
 
 def _run(tmp_path: Path, source: str, card: str, cache: Path):
@@ -43,6 +49,11 @@ def _run(tmp_path: Path, source: str, card: str, cache: Path):
     return names, p.stderr
 
 
+def _signatures(cache: Path) -> Counter:
+    """Compiled signatures per function (``mna.assemble-437`` -> 1)."""
+    return Counter(f.name.split(".py")[0] for f in cache.rglob("*.nbc"))
+
+
 def test_steady_deck_compiles_no_time_loop(tmp_path):
     names, err = _run(tmp_path, "TONES(1g 50m)", ".steady", tmp_path / "cache")
     loops = [n for n in names if n.startswith(TIME_LOOPS)]
@@ -51,15 +62,21 @@ def test_steady_deck_compiles_no_time_loop(tmp_path):
 
 
 @pytest.mark.slow
-def test_tran_without_kernel_devices_compiles_no_device_kernel(tmp_path):
+def test_trap_compiles_only_what_the_circuit_needs_once(tmp_path):
     """trap on a circuit whose junction is on its MNA model: the theta loop is compiled
-    with the device branches pruned, so no device kernel; the first run announces the
-    compile on stderr, the second (cache filled) does not."""
+    with the device branches, the diodes, the lines and the linear path pruned, so no
+    device kernel and no diode law; every function once (one signature: a literal
+    argument such as the mode would compile one copy per value); the first run
+    announces the compile on stderr, the second (cache filled) does not."""
     cache = tmp_path / "cache"
     names, err = _run(tmp_path, "SIN(0 50m 1g)", ".tran 5p 2n", cache)
     assert any(n.startswith("implicit.theta_loop_dev") for n in names), names
     dev = [n for n in names if n.startswith(DEVICE_KERNELS)]
     assert dev == [], f"device kernels compiled for a circuit without any: {dev}"
+    unneeded = [n for n in names if n.startswith(NOT_FOR_ONE_JUNCTION)]
+    assert unneeded == [], f"compiled for a circuit that never runs them: {unneeded}"
+    twice = {k: v for k, v in _signatures(cache).items() if v > 1}
+    assert twice == {}, f"compiled more than once: {twice}"
     assert "spinnet: compiling the trap kernels" in err
     names2, err2 = _run(tmp_path, "SIN(0 50m 1g)", ".tran 5p 2n", cache)
     assert names2 == names
