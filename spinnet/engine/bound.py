@@ -114,9 +114,15 @@ def _frozen(v):
 def _element_key(el) -> str:
     mp = getattr(el, "model_params", None) or {}
     ip = getattr(el, "params", None) or {}
-    return repr((str(el.kind).upper(), _frozen(el.value), getattr(el, "model_type", None),
-                 sorted((str(k), _frozen(v)) for k, v in mp.items()),
-                 sorted((str(k), _frozen(v)) for k, v in ip.items())))
+    value = el.value
+    if isinstance(value, np.ndarray) or any(isinstance(v, np.ndarray) for v in mp.values()) \
+            or any(isinstance(v, np.ndarray) for v in ip.values()):
+        value = _frozen(value)
+        mp = {k: _frozen(v) for k, v in mp.items()}
+        ip = {k: _frozen(v) for k, v in ip.items()}
+    # dicts in their own order: the same content written in another order is a miss, not
+    # a wrong hit
+    return repr((el.kind, value, getattr(el, "model_type", None), mp, ip))
 
 
 def _validated(flat) -> None:
@@ -227,6 +233,14 @@ def _bind_params(el, kind: registry.DeviceKind) -> dict | None:
         raise
 
 
+def sources_of(flat) -> dict[int, _sources.SourceParts]:
+    """Element index -> :class:`~spinnet.devices.sources.SourceParts` of every V and I
+    element of ``flat`` (what :func:`bind_circuit` stores as ``sources``; ``.steady``
+    reads it alone for a new batch of an operator it already holds)."""
+    return {i: _sources.decompose(el) for i, el in enumerate(_elements(flat))
+            if str(el.kind).upper() in ("V", "I")}
+
+
 def bind_circuit(flat, *, bind_params: bool = True) -> BoundCircuit:
     """Number the nets, find every element's kind, bind its parameters and resolve the
     field-line targets of ``flat``.
@@ -292,7 +306,6 @@ def bind_circuit(flat, *, bind_params: bool = True) -> BoundCircuit:
                                    "oscillator of this circuit", getattr(b.el, "loc", None))
             idx.append(j)
         out[k] = BoundElement(b.index, b.el, b.kind, b.nodes, b.params, tuple(idx))
-    srcs = {b.index: _sources.decompose(b.el) for b in out
-            if str(b.el.kind).upper() in ("V", "I")}
+    srcs = sources_of(flat)
     return BoundCircuit(flat, tuple(nets), net_index, tuple(out), by_name, diode_internal,
                         srcs)

@@ -53,8 +53,8 @@ import scipy.sparse as sp
 from ..errors import ParameterError, SimulationError
 from ..io import save_npz
 from . import steady_devices as dev
-from .bound import BoundCircuit, bind_circuit, flat_circuit
-from .steady_build import Level, Operator, build
+from .bound import BoundCircuit, flat_circuit, sources_of
+from .steady_build import Level, Operator, _elements, build
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 4
@@ -149,23 +149,32 @@ class SteadyResult:
 # operator cache
 # ----------------------------------------------------------------------------------------
 
-def _bound(circuit) -> BoundCircuit:
-    """``circuit`` as a bound circuit (a FlatCircuit is bound here)."""
-    if isinstance(circuit, BoundCircuit):
+class _Sources(NamedTuple):
+    """A flat circuit with its sources decomposed (:func:`.bound.sources_of`): what a new
+    batch of a held operator needs, without binding every element again."""
+
+    flat: object
+    elements: list
+    sources: dict
+
+
+def _view(circuit) -> _Sources:
+    if isinstance(circuit, _Sources):
         return circuit
-    return bind_circuit(circuit, bind_params=False)
+    if isinstance(circuit, BoundCircuit):
+        return _Sources(circuit.flat, [b.el for b in circuit.elements], circuit.sources)
+    return _Sources(circuit, _elements(circuit), sources_of(circuit))
 
 
 def fingerprint(circuit) -> str:
     """Hash of everything the operator depends on (not the source amplitudes/DC values)."""
-    bc = _bound(circuit)
-    flat = bc.flat
+    view = _view(circuit)
+    flat = view.flat
     h = hashlib.blake2b(digest_size=16)
-    for b in bc.elements:
-        el = b.el
+    for i, el in enumerate(view.elements):
         kind = el.kind.upper()
         if kind in "VI":
-            _, tones = bc.sources[b.index].steady()
+            _, tones = view.sources[i].steady()
             item = (el.name, kind, tuple(el.nodes), tuple((f, ph) for f, _, ph in tones))
         else:
             item = (el.name, kind, tuple(el.nodes), _frozen(el.value), el.model_type,
@@ -191,13 +200,15 @@ def _frozen(v):
 def prepare(circuit, keep_nets: bool = False, cache: bool = True) -> Operator:
     """The steady-state operator of ``circuit`` (a FlatCircuit or BoundCircuit; built once
     per structure when ``cache``)."""
-    bc = _bound(circuit)
+    v = _view(circuit)
     if not cache:
-        return build(bc, keep_nets=keep_nets)
-    key = (fingerprint(bc), keep_nets)
+        return build(circuit if isinstance(circuit, BoundCircuit) else v.flat,
+                     keep_nets=keep_nets)
+    key = (fingerprint(v), keep_nets)
     op = _CACHE.get(key)
     if op is None:
-        op = build(bc, keep_nets=keep_nets)
+        op = build(circuit if isinstance(circuit, BoundCircuit) else v.flat,
+                   keep_nets=keep_nets)
         _CACHE[key] = op
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
@@ -210,7 +221,7 @@ def prepare(circuit, keep_nets: bool = False, cache: bool = True) -> Operator:
 # evaluation
 # ----------------------------------------------------------------------------------------
 
-def _batch_values(op: Operator, bc: BoundCircuit):
+def _batch_values(op: Operator, bc: _Sources):
     """DC values (n_dc, B) and RF phasor amplitudes (n_rf, B) of the sources, and B."""
     if len(bc.elements) != op.n_elements:
         raise SimulationError("the circuit does not match the prepared steady-state operator")
@@ -244,7 +255,7 @@ def _batch_values(op: Operator, bc: BoundCircuit):
     return dc, amp, phase, B
 
 
-def _batch_size(bc: BoundCircuit) -> int:
+def _batch_size(bc: _Sources) -> int:
     n = 1
     for parts in bc.sources.values():
         if parts.steady_error is None:
@@ -391,8 +402,8 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
         raise ParameterError(".steady", "bindings", sorted(bindings), "",
                              "none for a FlatCircuit (it is already bound; flatten the "
                              "Netlist with the bindings instead)")
-    bc = _bound(netlist_or_flat if isinstance(netlist_or_flat, BoundCircuit)
-                else flat_circuit(netlist_or_flat, bindings))
+    bc = _view(netlist_or_flat if isinstance(netlist_or_flat, BoundCircuit)
+               else flat_circuit(netlist_or_flat, bindings))
     flat = bc.flat
     if keep not in ("auto", "all", "outputs"):
         raise ParameterError(".steady", "keep", keep, "", "auto, all, outputs")
@@ -410,7 +421,8 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
         keep_all = size <= KEEP_MAX_SIZE and B * size <= KEEP_LIMIT
     else:
         keep_all = keep == "all"
-    op = prepare(bc, keep_nets=keep_all, cache=cache)
+    op = prepare(netlist_or_flat if isinstance(netlist_or_flat, BoundCircuit) else bc,
+                 keep_nets=keep_all, cache=cache)
     return evaluate(op, bc, keep_all=keep_all, tol=tol, maxiter=maxiter, chunk=chunk,
                     solver=solver, response=response)
 
@@ -422,7 +434,7 @@ def evaluate(op: Operator, flat, keep_all: bool = False, tol: float = 1e-9,
     (``response``: see :func:`steady`)."""
     if response not in dev.RESPONSES:
         raise ParameterError(".steady", "response", response, "", ", ".join(dev.RESPONSES))
-    dc, amp, phase, B = _batch_values(op, _bound(flat))
+    dc, amp, phase, B = _batch_values(op, _view(flat))
     dfr = _static_shifts(op, dc)
     fast = [_collapsed(op, lv, dfr, response) for lv in op.levels]
     nj, n_st, n_fl = len(op.junction_names), len(op.stno_names), len(op.fline_names)
