@@ -124,6 +124,7 @@ def evaluate(netlist, images, batch: int = 10000, progress=None) -> np.ndarray:
         Images solved per call of :func:`spinnet.engine.steady`.
     progress : callable(done, total), optional
     """
+    from ..engine.bound import flat_circuits
     from ..engine.steady import steady
     x = _pixels(images)
     n = x.shape[0]
@@ -145,11 +146,13 @@ def evaluate(netlist, images, batch: int = 10000, progress=None) -> np.ndarray:
                         ".input parameters")
     order = _input_order(names)
     out = []
-    for start in range(0, n, batch):
+    starts = range(0, n, batch)
+    batches = ({names[k]: x[s0:s0 + batch, order[k]] for k in range(len(names))}
+               for s0 in starts)
+    for start, flat in zip(starts, flat_circuits(netlist, batches), strict=True):
         xb = x[start:start + batch]
-        bindings = {names[k]: xb[:, order[k]] for k in range(len(names))}
         try:
-            res = steady(netlist, bindings)
+            res = steady(flat)
         except MemoryError:
             raise SimulationError(
                 f"the steady-state analysis of {netlist.title!r} ran out of memory",

@@ -198,6 +198,7 @@ def evaluate_sequential(nl: Netlist, x: np.ndarray, shape: tuple[int, int, int],
     Between stages only data movement happens (the sequencer): patches of the held
     read-out voltages are gathered with the layer's tap map and bound to the next stage.
     """
+    from ..engine.bound import flat_circuits
     from ..engine.steady import steady
 
     n = x.shape[0]
@@ -219,13 +220,16 @@ def evaluate_sequential(nl: Netlist, x: np.ndarray, shape: tuple[int, int, int],
         patches = vals[:, idx].reshape(n * idx.shape[0], ntap)     # (n*npos, taps)
         outs = []
         per = max(1, batch * 8)
-        for s0 in range(0, patches.shape[0], per):
-            pb = patches[s0:s0 + per]
-            res = steady(sub, {name: pb[:, t] for t, name in enumerate(sub.inputs)})
+        starts = range(0, patches.shape[0], per)
+        chunks = ({name: patches[s0:s0 + per, t] for t, name in enumerate(sub.inputs)}
+                  for s0 in starts)
+        for s0, flat in zip(starts, flat_circuits(sub, chunks), strict=True):
+            res = steady(flat)
             # columns in the stage's output order (channel, class), found by name
             got = [nm.lower() for nm in res.output_names]
             cols = [got.index(nm.lower()) for nm in sub.outputs]
-            outs.append(np.asarray(res.outputs, float).reshape(len(pb), -1)[:, cols])
+            rows = min(per, patches.shape[0] - s0)
+            outs.append(np.asarray(res.outputs, float).reshape(rows, -1)[:, cols])
         vals = np.concatenate(outs).reshape(n, ho * wo * c_out)
         h, w, c = ho, wo, c_out
         if progress is not None:

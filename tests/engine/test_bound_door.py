@@ -110,3 +110,32 @@ def test_bound_circuit_carries_each_source_once():
     assert dc == 0.25 and len(tones) == 1 and tones[0][0] == 1e9
     code, c = parts.time_law(1e-10, 2e-9)
     assert c[0] == 0.25 and list(c[1:4]) == [0.0, 0.1, 1e9]
+
+
+BATCHED = """* one resistor bound by the batch
+.input x
+.input g
+V1 a 0 DC {x}
+R1 a b {1k*g}
+R2 b 0 1k
+.output vb v(b)
+.end
+"""
+
+
+def test_flat_circuits_checks_once_and_validates_what_a_batch_moves():
+    nl = parse(BATCHED, file="batched.cir")
+    before = dict(bound.STATS)
+    flats = bound.flat_circuits(nl, [{"x": 1.0, "g": 1.0}, {"x": 2.0, "g": 1.0},
+                                     {"x": 1.0, "g": 0.0}])
+    first = next(flats)
+    # a divider of two equal resistors: v(b) = x / 2 (closed form)
+    assert steady(first).outputs[0] == pytest.approx(0.5, rel=1e-9)
+    second = next(flats)
+    assert steady(second).outputs[0] == pytest.approx(1.0, rel=1e-9)
+    assert bound.STATS["check_runs"] + bound.STATS["check_hits"] \
+        == before["check_runs"] + before["check_hits"] + 1
+    # the third batch moves R1 to 0 ohm: refused, located at R1's card
+    with pytest.raises(ParameterError) as info:
+        next(flats)
+    assert info.value.loc is not None and info.value.loc.line == 5
