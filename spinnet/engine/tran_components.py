@@ -347,6 +347,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         (feeding the levels) and ``record_s``.
     """
     t_begin = _time.perf_counter()
+    cpu_begin = _time.process_time()
     method = str(method).lower()
     if method not in ("trap", "be"):
         raise ParameterError(".tran", "method", method, "",
@@ -426,6 +427,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
     n_out = nsteps // every + 1
     _check_record_size(n_out, sum(len(lev.user_cols) for lev in levels), max_bytes)
     t_elab = _time.perf_counter()
+    cpu_elab = _time.process_time()
 
     # operating point, level by level (feeds hold their upstream value at t = 0)
     t_couple = 0.0
@@ -487,6 +489,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
             t_int += c2 - c1
         s0 += m
     t_rec0 = _time.perf_counter()
+    cpu_rec0 = _time.process_time()
     keep_every = np.arange(0, nsteps + 1, every)
     times = np.arange(len(keep_every)) * (h * every)   # as the monolithic transient
     keep = times >= tstart - 1e-12 * tstop
@@ -518,6 +521,10 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
             "elapsed_s": t_end - t_begin, "solve_s": t_end - t_elab,
             "elaborate_s": t_elab - t_begin, "integrate_s": t_int, "couple_s": t_couple,
             "record_s": t_end - t_rec0,
+            # processor seconds (the wall-clock ones include other processes' time on a
+            # shared machine): elaboration, operating point + chunks (with the feeds), total
+            "cpu_elaborate_s": cpu_elab - cpu_begin, "cpu_solve_s": cpu_rec0 - cpu_elab,
+            "cpu_s": _time.process_time() - cpu_begin,
             "level_s": [round(lev.seconds, 4) for lev in levels],
             "level_unknowns": [int(lev.sys_.n) for lev in levels],
             "level_bandwidth": [int(lev.sys_.arrays.dims[mna.DKL]
