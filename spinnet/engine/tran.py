@@ -441,7 +441,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         del sys_
         return tran_components(flat, tstep, tstop, method, tstart, dt=dt, save=save,
                                uic=uic, maxiter=maxiter, reltol=reltol, vntol=vntol,
-                               abstol=abstol, vmax=vmax, max_bytes=max_bytes)
+                               abstol=abstol, vmax=vmax, max_bytes=max_bytes, seed=seed)
     if path == "components":
         raise ParameterError(".tran", "path", path, "", "'auto' or 'mna' for method "
                              f"{method!r} (components: 'trap' or 'be')")

@@ -43,6 +43,7 @@ import time as _time
 
 import numpy as np
 
+from ..devices import sources as _sources
 from ..errors import NetlistError, ParameterError, SimulationError
 from ..netlist.flatten import FlatElement, FlatWaveform
 from . import implicit_dev as _dev
@@ -50,7 +51,7 @@ from . import mna
 from .bound import bind_circuit, flat_circuit
 from .components import DRIVE, FLINE, VCCS, VCVS, Partition, partition
 from .elaborate import elaborate
-from .implicit import dc_op, theta_loop_dev
+from .implicit import dc_op, presence, theta_loop_dev
 from .result import Result
 from .time_loop_shared import OK
 from .tran import (
@@ -199,10 +200,10 @@ def _plan_levels(bc, part: Partition) -> list[_Level]:
     return levels
 
 
-def _plan(bc, part, m_chunk, tstep, tstop) -> list[_Level]:
+def _plan(bc, part, m_chunk, tstep, tstop, seed: int = 0) -> list[_Level]:
     levels = _plan_levels(bc, part)
     for lev in levels:
-        lev.sys_ = elaborate(lev.flat, tstep=tstep, tstop=tstop)
+        lev.sys_ = elaborate(lev.flat, tstep=tstep, tstop=tstop, seed=seed)
     return levels
 
 
@@ -235,9 +236,10 @@ def _feed_offsets(lev: _Level, n_points: int) -> None:
             src = int(vix[pos["V"][nm], mna.IX5])
         else:
             src = int(iix[pos["I"][nm], mna.IX5])
-        f.offset = base + 2 * n_points * j
-        si[src] = (mna.SRC_PWL, f.offset, 2 * n_points)
-    sa = np.concatenate([a.sa, np.zeros(2 * n_points * len(lev.feeds))])
+        # devices/sources.pack's PWL layout: the DC offset, then (T, V) pairs
+        f.offset = base + (1 + 2 * n_points) * j
+        si[src] = (_sources.PWL, f.offset, 1 + 2 * n_points)
+    sa = np.concatenate([a.sa, np.zeros((1 + 2 * n_points) * len(lev.feeds))])
     s.arrays = a._replace(si=si, sa=sa)
     s.arrays_alg = s.arrays_alg._replace(si=si, sa=sa)
 
@@ -253,9 +255,10 @@ def _set_feeds(lev: _Level, tv: dict, t0: float, h: float, m: int, n_points: int
         vals = np.empty(n_points)
         vals[:m + 1] = v[:m + 1]
         vals[m + 1:] = v[m]
-        seg = sa[f.offset:f.offset + 2 * n_points]
-        seg[0::2] = ts
-        seg[1::2] = vals
+        seg = sa[f.offset:f.offset + 1 + 2 * n_points]
+        seg[0] = 0.0
+        seg[1::2] = ts
+        seg[2::2] = vals
 
 
 def _refuse_cycles(bc, part: Partition) -> None:
@@ -325,7 +328,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
                     reltol: float = 1e-6, vntol: float = 1e-9, abstol: float = 1e-15,
                     vmax: float = 1e6, bindings: dict | None = None,
                     max_bytes: float | None = None, chunk: int = DEFAULT_CHUNK,
-                    cycles: str = "merge") -> Result:
+                    cycles: str = "merge", seed: int = 0) -> Result:
     """Transient by one-way-coupled components in dependency order (module docstring).
 
     Parameters are those of :func:`spinnet.engine.tran.tran` for ``method`` ``"trap"``
@@ -380,12 +383,12 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         if part.merged and cycles == "refuse":
             _refuse_cycles(bc, part)
         m_chunk = min(chunk, nsteps)
-        levels = _plan(bc, part, m_chunk, tstep, tstop)
+        levels = _plan(bc, part, m_chunk, tstep, tstop, seed)
         # a restart per chunk would drop the lines' history and, under trap, the
         # junction charge current of charged diodes: such circuits run in one chunk
         if m_chunk < nsteps and any(_needs_one_chunk(lev.sys_, theta) for lev in levels):
             m_chunk = nsteps
-            levels = _plan(bc, part, m_chunk, tstep, tstop)
+            levels = _plan(bc, part, m_chunk, tstep, tstop, seed)
     n_points = m_chunk + 1
     for lev in levels:
         s = lev.sys_
@@ -475,9 +478,11 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
             _set_feeds(lev, chunk_tv, t0, h, m, n_points)
             c1 = _time.perf_counter()
             out = np.zeros((m + 1, len(lev.rec_idx)))
-            code, idx, t = theta_loop_dev(lev.arrays, lev.dv, lev.kw, lev.x, t0, h, m, theta,
-                                          lev.rec_idx, 1, maxiter, reltol, vntol, abstol,
-                                          vmax, s.nonlinear, out)
+            lin = None if s.nonlinear else True
+            dio, tl = presence(lev.arrays)
+            code, idx, t = theta_loop_dev(lev.arrays, lev.dv, lev.kw, lin, dio, tl, lev.x, t0,
+                                          h, m, theta, lev.rec_idx, 1, maxiter, reltol,
+                                          vntol, abstol, vmax, s.nonlinear, out)
             c2 = _time.perf_counter()
             lev.seconds += c2 - c1
             if code != OK:

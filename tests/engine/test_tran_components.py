@@ -196,3 +196,20 @@ def test_tran_path_option_and_auto_switch(monkeypatch):
     out = run(card, None)
     res = next(iter(out.values()))
     assert res.meta["path"] == "components"
+
+
+def test_seeded_trnoise_is_the_same_waveform_component_wise():
+    # the noise samples are drawn from (seed, source name): both paths integrate one waveform
+    nl = parse("""* noise into a G stage
+V1 a 0 DC 0 TRNOISE(10m 1n 0 0)
+R1 a 0 1k
+G1 0 b a 0 1m
+R2 b 0 1k
+C2 b 0 1p
+.end
+""")
+    mono = tran(nl, 0.1e-9, 20e-9, path="mna", seed=3).signals["v(b)"]
+    comp = tran(nl, 0.1e-9, 20e-9, path="components", seed=3).signals["v(b)"]
+    other = tran(nl, 0.1e-9, 20e-9, path="components", seed=4).signals["v(b)"]
+    assert np.max(np.abs(comp - mono)) <= 1e-9 * np.ptp(mono)
+    assert np.max(np.abs(other - mono)) > 0.1 * np.ptp(mono)
