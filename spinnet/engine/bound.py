@@ -199,11 +199,15 @@ def _same(a, b) -> bool:
 def _moved(el, el0) -> bool:
     """Whether a later batch's element differs from the first batch's in anything the
     device validation reads."""
-    return not (el.kind == el0.kind and getattr(el, "model_type", None)
-                == getattr(el0, "model_type", None) and _same(el.value, el0.value)
-                and _same(getattr(el, "model_params", None) or {},
-                          getattr(el0, "model_params", None) or {})
-                and _same(getattr(el, "params", None) or {}, getattr(el0, "params", None) or {}))
+    try:
+        # plain values and parameter dicts of floats compare in C; an array raises
+        return not (el.kind == el0.kind and el.model_type == el0.model_type
+                    and el.value == el0.value and el.model_params == el0.model_params
+                    and el.params == el0.params)
+    except (TypeError, ValueError):
+        return not (_same(el.value, el0.value)
+                    and _same(el.model_params or {}, el0.model_params or {})
+                    and _same(el.params or {}, el0.params or {}))
 
 
 def flat_circuits(netlist, bindings_seq, *, uic: bool = False):
