@@ -178,11 +178,20 @@ def evaluate_resumable(netlist, netlist_text: str, images: np.ndarray, checkpoin
     with Progress(n, "evaluating the netlist", unit="images",
                   stream=_Null() if quiet else None) as bar:
         bar.update(resumed)
-        for start in range(resumed, n, chunk):
-            stop = min(start + chunk, n)
-            parts.append(evaluate(netlist, images[start:stop], batch=min(batch, chunk)))
-            save_npz(checkpoint, fingerprint=np.array(fp), scores=np.concatenate(parts))
-            bar.update(stop)
+        unsaved = [0]
+
+        def on_batch(scores):
+            # one evaluate() call for all the images: the netlist meets the checks once
+            parts.append(scores)
+            unsaved[0] += len(scores)
+            done_now = sum(len(p) for p in parts)
+            if unsaved[0] >= chunk or done_now == n:
+                save_npz(checkpoint, fingerprint=np.array(fp), scores=np.concatenate(parts))
+                unsaved[0] = 0
+            bar.update(done_now)
+
+        if resumed < n:
+            evaluate(netlist, images[resumed:], batch=min(batch, chunk), on_batch=on_batch)
     return np.concatenate(parts), resumed
 
 

@@ -106,7 +106,7 @@ def _sharing(nl, spec: NetSpec, rep: CompileReport, letter: str) -> None:
         lr.sharing_error_max = float(np.max(np.abs(err)))
 
 
-def evaluate(netlist, images, batch: int = 10000, progress=None) -> np.ndarray:
+def evaluate(netlist, images, batch: int = 10000, progress=None, on_batch=None) -> np.ndarray:
     """Class scores of ``images`` computed by the netlist's steady-state analysis.
 
     Each image is bound to the netlist's ``.input`` parameters ``x<i>`` (pixel / 255, in
@@ -123,6 +123,10 @@ def evaluate(netlist, images, batch: int = 10000, progress=None) -> np.ndarray:
     batch : int
         Images solved per call of :func:`spinnet.engine.steady`.
     progress : callable(done, total), optional
+    on_batch : callable(scores), optional
+        Called with each batch's scores (rows in image order) as soon as they exist: a
+        caller that checkpoints long evaluations saves them there, within one call (one
+        pass through the netlist checks for all the batches).
     """
     from ..engine.bound import flat_circuits
     from ..engine.steady import steady
@@ -160,6 +164,8 @@ def evaluate(netlist, images, batch: int = 10000, progress=None) -> np.ndarray:
         # columns by the names the result reports (its order need not be the cards')
         columns = naming.class_columns(res.output_names)
         out.append(np.asarray(res.outputs, dtype=float).reshape(len(xb), -1)[:, columns])
+        if on_batch is not None:
+            on_batch(out[-1])
         if progress is not None:
             progress(min(start + batch, n), n)
     if not out:

@@ -2,6 +2,7 @@
 ``spinnet mnist`` itself: minutes, not a unit test), its resumable evaluation and its
 time-domain spot check."""
 
+import importlib
 import json
 import os
 
@@ -55,7 +56,7 @@ def test_mnist_job_writes_a_complete_report(small_model, tmp_path, capsys, monke
 
 
 def test_interrupted_evaluation_resumes(small_model, tmp_path, monkeypatch):
-    from spinnet import compiler, report
+    from spinnet import report
     from spinnet.compiler import compile_model
     from spinnet.data import mnist
     from spinnet.netlist import write
@@ -68,19 +69,21 @@ def test_interrupted_evaluation_resumes(small_model, tmp_path, monkeypatch):
                                               quiet=True)
     assert resumed == 0
     ckpt.unlink()
-    real = compiler.evaluate
+    # one evaluate() call runs the batches (of `chunk` images here); Ctrl-C in the third
+    steady_mod = importlib.import_module("spinnet.engine.steady")
+    real = steady_mod.steady
     calls = []
 
-    def dies_on_third_chunk(*a, **k):
+    def dies_on_third_batch(*a, **k):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt  # Ctrl-C in the middle of the run
         return real(*a, **k)
 
-    monkeypatch.setattr(compiler, "evaluate", dies_on_third_chunk)
+    monkeypatch.setattr(steady_mod, "steady", dies_on_third_batch)
     with pytest.raises(KeyboardInterrupt):
         report.evaluate_resumable(netlist, text, images, ckpt, chunk=10, quiet=True)
-    monkeypatch.setattr(compiler, "evaluate", real)
+    monkeypatch.setattr(steady_mod, "steady", real)
     again, resumed = report.evaluate_resumable(netlist, text, images, ckpt, chunk=10,
                                                quiet=True)
     assert resumed == 20
