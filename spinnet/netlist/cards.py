@@ -75,6 +75,22 @@ def _number(p, tok, what):
     return v
 
 
+def _numbers(p, cur, card: str, whats) -> list | None:
+    """The numbers named ``whats`` that follow on the card, or None once one is missing or
+    not a number (the error is reported)."""
+    vals = []
+    for what in whats:
+        tok = cur.take()
+        if tok is None:
+            p.error(f"{card}: missing {what}", cur.end_loc())
+            return None
+        v = _number(p, tok, f"{card.split()[0]} {what}")
+        if v is None:
+            return None
+        vals.append(v)
+    return vals
+
+
 def parse_meas(p, cur, first) -> None:
     """``.meas``/``.measure``: append an ``Analysis("meas", ...)`` to ``p.netlist``."""
     atype, name = cur.take(), cur.take()
@@ -265,16 +281,9 @@ def parse_dc(p, cur, first) -> None:
         if src.low in ("param", "lin", "dec", "oct", "list"):
             p.error(f".dc {src.text} is not supported: use .sweep for parameters", src.loc)
             return
-        vals = []
-        for what in ("START", "STOP", "STEP"):
-            tok = cur.take()
-            if tok is None:
-                p.error(f".dc {src.text}: missing {what}", cur.end_loc())
-                return
-            v = _number(p, tok, f".dc {what}")
-            if v is None:
-                return
-            vals.append(v)
+        vals = _numbers(p, cur, f".dc {src.text}", ("START", "STOP", "STEP"))
+        if vals is None:
+            return
         if vals[2] == 0 or (vals[1] - vals[0]) * vals[2] < 0:
             p.error(f".dc {src.text}: STEP {vals[2]:g} does not lead from {vals[0]:g} to "
                     f"{vals[1]:g}", first.loc)
@@ -294,16 +303,9 @@ def parse_ac(p, cur, first) -> None:
         p.error(".ac needs DEC, OCT or LIN, then N FSTART FSTOP (e.g. .ac dec 10 1 1g)",
                 mode.loc if mode is not None else first.loc)
         return
-    vals = []
-    for what in ("N", "FSTART", "FSTOP"):
-        tok = cur.take()
-        if tok is None:
-            p.error(f".ac {mode.text}: missing {what}", cur.end_loc())
-            return
-        v = _number(p, tok, f".ac {what}")
-        if v is None:
-            return
-        vals.append(v)
+    vals = _numbers(p, cur, f".ac {mode.text}", ("N", "FSTART", "FSTOP"))
+    if vals is None:
+        return
     if not cur.done():
         p.error("unexpected text after .ac MODE N FSTART FSTOP", cur.take().loc)
         return
