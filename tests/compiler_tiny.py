@@ -16,8 +16,33 @@ from spinnet.compiler import LayerSpec, NetSpec
 K_PAPER = 1.0 / (8 * np.sqrt(2)) / 10e-6     # physics.md: (dR/R) tan(pi/4)/(8 sqrt2)/Ith
 
 
-def closed_form_weight(f, fr, alpha, K, s=0.0, o=1.0):
-    """physics.md §1: w = o K [s L + (1-s) A], L = a²/(a²+Δ²), A = 2aΔ/(a²+Δ²)."""
+def closed_form_weight(f, fr, alpha, K, s=0.0, o=1.0, fr_fab=None):
+    """The level-1 oscillator's periodic steady state (docs/devices.md), the law ``.steady``
+    applies by default: a junction fabricated at ``fr_fab`` (None: at ``fr``) and working at
+    ``fr``, driven at ``f``, with ``h = 1/(1 + alpha^2 - nu^2 + 2i alpha nu)``, ``nu = f/fr``::
+
+        w = o K [u Re h - v (f/fr_fab) Im h]
+
+    ``(u, v)``: the read-out coefficients fixed by two conditions, value ``s K`` at
+    ``nu = 1`` and antisymmetric part ``(1 - s) K`` at ``nu = 1 +- alpha``."""
+    def row(nu):
+        h = 1.0 / (1.0 + alpha * alpha - nu * nu + 2j * alpha * nu)
+        return [h.real, -nu * h.imag]
+
+    r1, rp, rm = row(1.0), row(1.0 + alpha), row(1.0 - alpha)
+    m = np.array([r1, [rp[0] - rm[0], rp[1] - rm[1]]])
+    u, v = np.linalg.solve(m, [s, 2.0 * (1.0 - s)])
+    fr = np.asarray(fr, float)
+    fab = fr if fr_fab is None else np.asarray(fr_fab, float)
+    nu = np.asarray(f, float) / fr
+    h = 1.0 / (1.0 + alpha * alpha - nu * nu + 2j * alpha * nu)
+    return o * K * (u * h.real - v * (np.asarray(f, float) / fab) * h.imag)
+
+
+def closed_form_lorentzian(f, fr, alpha, K, s=0.0, o=1.0, fr_fab=None):
+    """physics.md §1, the narrow-line limit: w = o K [s L + (1-s) A], L = a²/(a²+Δ²),
+    A = 2aΔ/(a²+Δ²) (``fr_fab`` is accepted and does not matter)."""
+    del fr_fab
     a = alpha * np.asarray(fr, float)
     d = np.asarray(f, float) - fr
     return o * K * (s * a * a / (a * a + d * d) + (1 - s) * 2 * a * d / (a * a + d * d))
@@ -31,13 +56,16 @@ def closed_form_activation(V, gm, vbias, A, R, Q, Ith, imax):
 
 
 PHYS = SimpleNamespace(weight=closed_form_weight, activation=closed_form_activation)
+PHYS_LORENTZIAN = SimpleNamespace(weight=closed_form_lorentzian,
+                                  activation=closed_form_activation)
 
 
-def tiny_spec(seed=0, h=6, c1=2, k=3, stride=1, n_out=3, c_in=1, conv2=None) -> NetSpec:
+def tiny_spec(seed=0, h=6, c1=2, k=3, stride=1, n_out=3, c_in=1, conv2=None,
+              alpha=0.2) -> NetSpec:
     """conv (c_in -> c1, k x k, stride) -> STNO [-> conv2 (c2, k2, s2) -> STNO] -> dense
-    (-> n_out), random resonances."""
+    (-> n_out), random resonances (within +-20 % of each layer's tone, whatever ``alpha``)."""
     rng = np.random.default_rng(seed)
-    res = {"alpha": 0.2, "K": K_PAPER, "s": 0.0}
+    res = {"alpha": float(alpha), "K": K_PAPER, "s": 0.0}
     # window of the trained models (spinnet/nn/model.py layer_design): gm maps 2 K p_in
     # onto [Ith, imax]; vbias puts the threshold at V = 0
     gm = (40e-6 - 10e-6) / (2 * K_PAPER * 1e-6)

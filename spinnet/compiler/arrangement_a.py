@@ -331,7 +331,10 @@ def realised_weights(nl, spec: NetSpec, phys, npos_list, fr: dict):
                 names = [f"N{l}_{j}_{t}" for t in range(ntap)] + [f"N{l}_{j}_b"]
                 frs = np.array([fr[n] for n in names])
                 os_ = np.array([nl.elements[n.lower()].params["o"] for n in names])
-                wk = np.asarray(phys.weight(tones[:, None], frs[None, :], al, K, s, os_[None, :]))
+                # fabricated at the instance fr, tuned by the field lines (exact response)
+                fab = np.array([float(nl.elements[n.lower()].params["fr"]) for n in names])
+                wk = np.asarray(phys.weight(tones[:, None], frs[None, :], al, K, s, os_[None, :],
+                                            fab[None, :]))
                 tot = wk.sum(axis=1)
                 W[q, co] = tot[:-1]
                 b[q, co] = lay.bias_p * tot[-1]
@@ -368,8 +371,10 @@ def own_tone_weights(nl, spec: NetSpec, phys, fr: dict):
             for co in range(lay.c_out):
                 j = q * lay.c_out + co
                 frs = np.array([fr[f"N{l}_{j}_{t}"] for t in range(ntap)])
+                fab = np.array([float(nl.elements[f"n{l}_{j}_{t}"].params["fr"])
+                                for t in range(ntap)])
                 W[q, co] = phys.weight(f_t, frs, lay.res["alpha"], lay.res["K"],
-                                       lay.res.get("s", 0.0), o[co])
+                                       lay.res.get("s", 0.0), o[co], fab)
         out.append((W, np.broadcast_to(b0, (npos, lay.c_out)), full[li][2]))
     return out
 

@@ -1,9 +1,9 @@
 """Weights as the compiled netlist realises them, read back from its elements.
 
-A resonator's resonance is its instance ``fr`` plus the shift of every field line that
-targets it (:func:`spinnet.devices.fieldline.shift` of the DC current of the line's
-source).  This reads the netlist, not the compiler's intentions, so the weight-sharing
-error it reports is what was built.
+A resonator's resonance is its instance ``fr`` (the one it is fabricated at) plus the
+shift of every field line that targets it (:func:`spinnet.devices.fieldline.shift` of the
+DC current of the line's source).  This reads the netlist, not the compiler's intentions,
+so the weight-sharing error it reports is what was built.
 """
 
 from __future__ import annotations
@@ -18,20 +18,29 @@ from .spec import NetSpec
 
 def resonances(nl: Netlist) -> dict[str, float]:
     """Tuned resonance of every resonator (upper-case name -> Hz)."""
-    fr = {}
+    fab, shift = fabricated_and_shift(nl)
+    return {k: v + shift.get(k, 0.0) for k, v in fab.items()}
+
+
+def fabricated_and_shift(nl: Netlist) -> tuple[dict[str, float], dict[str, float]]:
+    """Instance resonance of every resonator and the field-line shift applied to it
+    (upper-case name -> Hz; resonators no line targets are absent from the second dict).
+    The oscillator's exact response depends on both, not only on their sum."""
+    fab: dict[str, float] = {}
+    shift: dict[str, float] = {}
     for el in nl.elements.values():
         if el.kind == "N" and "fr" in el.params:
-            fr[el.name] = float(el.params["fr"])
+            fab[el.name] = float(el.params["fr"])
     for el in nl.elements.values():
         if el.kind == "N" and "targets" in el.params:
             mp = {k.lower(): float(v) for k, v in nl.models[el.model.lower()].params.items()}
             src = nl.elements[naming.source_of_fieldline(el.name).lower()]
-            shift = float(fieldline.shift(float(src.source.dc), mp.get("w", 1e-6),
-                                          mp.get("dfdh", 0.0), mp.get("h0", 800.0),
-                                          mp.get("ms", 1e6), mp.get("mode", 0.0)))
+            df = float(fieldline.shift(float(src.source.dc), mp.get("w", 1e-6),
+                                       mp.get("dfdh", 0.0), mp.get("h0", 800.0),
+                                       mp.get("ms", 1e6), mp.get("mode", 0.0)))
             for t in str(el.params["targets"]).split():
-                fr[t] += shift
-    return fr
+                shift[t] = shift.get(t, 0.0) + df
+    return fab, shift
 
 
 def layer_weights(nl: Netlist, spec: NetSpec, phys, npos_list
@@ -42,7 +51,7 @@ def layer_weights(nl: Netlist, spec: NetSpec, phys, npos_list
     line.  Arrangement A: :func:`spinnet.compiler.arrangement_a.realised_weights`
     (crosstalk included).
     """
-    fr = resonances(nl)
+    fab, shift = fabricated_and_shift(nl)
     out = []
     for li, lay in enumerate(spec.layers):
         l = li + 1
@@ -50,6 +59,7 @@ def layer_weights(nl: Netlist, spec: NetSpec, phys, npos_list
         r = lay.res
         frm = np.empty((npos, lay.c_out, ntap))
         frb = np.empty((npos, lay.c_out))
+        fabm, fabb = np.empty_like(frm), np.empty_like(frb)
         om = np.empty_like(frm)
         ob = np.empty_like(frb)
         for q in range(npos):
@@ -57,15 +67,17 @@ def layer_weights(nl: Netlist, spec: NetSpec, phys, npos_list
                 j = q * lay.c_out + co
                 for t in range(ntap):
                     name = naming.resonator(l, j, t)
-                    frm[q, co, t] = fr[name]
+                    fabm[q, co, t] = fab[name]
+                    frm[q, co, t] = fab[name] + shift.get(name, 0.0)
                     om[q, co, t] = nl.elements[name.lower()].params["o"]
                 name = naming.resonator(l, j, naming.BIAS)
-                frb[q, co] = fr[name]
+                fabb[q, co] = fab[name]
+                frb[q, co] = fab[name] + shift.get(name, 0.0)
                 ob[q, co] = nl.elements[name.lower()].params["o"]
         f_tap = lay.f_in[np.arange(ntap) % lay.c_in] if lay.kind == "conv" else lay.f_in
-        W = np.asarray(phys.weight(f_tap, frm, r["alpha"], r["K"], r.get("s", 0.0), om))
+        W = np.asarray(phys.weight(f_tap, frm, r["alpha"], r["K"], r.get("s", 0.0), om, fabm))
         b = lay.bias_p * np.asarray(phys.weight(lay.bias_f, frb, r["alpha"], r["K"],
-                                                r.get("s", 0.0), ob))
+                                                r.get("s", 0.0), ob, fabb))
         out.append((W, b, _stno_params(nl, l, lay, npos)))
     return out
 

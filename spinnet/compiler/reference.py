@@ -26,12 +26,21 @@ def device_physics():
 
 
 def layer_matrix(lay: LayerSpec, phys) -> tuple[np.ndarray, np.ndarray]:
-    """Trained weights as a matrix ``(C_out, n_taps)`` in V/W and the bias in V."""
+    """Trained weights as a matrix ``(C_out, n_taps)`` in V/W and the bias in V.
+
+    Conv junctions are fabricated at their tap's tone and tuned by a field line (the
+    compiler shares one line per kernel weight), dense ones are fabricated at their
+    resonance: the oscillator's exact response distinguishes the two (``phys.weight``'s
+    ``fr_fab``).
+    """
     r = lay.res
-    w = phys.weight(lay.f_in, lay.fr, r["alpha"], r["K"], r.get("s", 0.0), lay.o)
+    conv = lay.kind == "conv"
+    fab = np.broadcast_to(lay.f_in, np.shape(lay.fr)) if conv else None
+    w = phys.weight(lay.f_in, lay.fr, r["alpha"], r["K"], r.get("s", 0.0), lay.o, fab)
     w = np.asarray(w, dtype=float).reshape(lay.c_out, -1)
+    fab_b = np.broadcast_to(float(lay.bias_f), np.shape(lay.bias_fr)) if conv else None
     b = lay.bias_p * np.asarray(phys.weight(lay.bias_f, lay.bias_fr, r["alpha"], r["K"],
-                                            r.get("s", 0.0), lay.bias_o), dtype=float)
+                                            r.get("s", 0.0), lay.bias_o, fab_b), dtype=float)
     return w, np.broadcast_to(b, (lay.c_out,)).astype(float)
 
 

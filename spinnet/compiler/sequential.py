@@ -59,6 +59,7 @@ def lower_sequential(spec: NetSpec, draw: list[dict] | None = None,
         mname = _sdr_model(nl, l, lay, d)
         fr_tr = lay.fr.reshape(lay.c_out, ntap)
         o_tr = lay.o.reshape(lay.c_out, ntap)
+        fr_fab, frb_fab = _untuned(lay, fr_tr)
         c_prev = sin[-1]
         # tap line sources
         for t in range(ntap):
@@ -88,7 +89,8 @@ def lower_sequential(spec: NetSpec, draw: list[dict] | None = None,
                                value=d.c_couple))
             seg = 0
             for co in range(lay.c_out):
-                fr_dev = fr_tr[co, t] if real is None else real["fr"][0, co, t]
+                fr_dev = fr_fab[co, t] + (0.0 if real is None
+                                          else real["fr"][0, co, t] - fr_tr[co, t])
                 a, b = naming.chain_node(l, co, t), naming.chain_node(l, co, t + 1)
                 if t == 0 and last:
                     a = "0"
@@ -105,7 +107,8 @@ def lower_sequential(spec: NetSpec, draw: list[dict] | None = None,
         nl.add(Element(naming.layer_element("RB", l, 0), (f"ba{l}", naming.line_node(bl, 0)),
                        value=d.r_src))
         for co in range(lay.c_out):
-            frb = lay.bias_fr[co] if real is None else real["fr_bias"][0, co]
+            frb = frb_fab[co] + (0.0 if real is None
+                                 else real["fr_bias"][0, co] - lay.bias_fr[co])
             end = naming.chain_end(l, co)
             _res(nl, naming.resonator(l, co, naming.BIAS), naming.chain_node(l, co, ntap), end,
                  naming.line_node(bl, co), naming.line_node(bl, co + 1), mname, frb,
@@ -246,3 +249,18 @@ def _geometry(nl: Netlist, l: int):
     except ValueError:
         raise DataError(f"sequential netlist: option stage{l} = {g!r} is not "
                         "kind:k:stride:c_out") from None
+
+
+def _untuned(lay, fr_tr):
+    """Resonances that give this scheme's junctions, which no field line tunes, the weights
+    of the parallel scheme's (conv junctions there are fabricated at the tone and tuned;
+    the oscillator's exact response tells the two apart).  Dense layers: as trained."""
+    if lay.kind != "conv":
+        return fr_tr, lay.bias_fr
+    from ..nn import physics
+    r = lay.res
+    f_tap = np.broadcast_to(lay.f_in[np.arange(fr_tr.shape[1]) % lay.c_in], fr_tr.shape)
+    fr = physics.untuned_equivalent(f_tap, fr_tr, r["alpha"], r.get("s", 0.0), f_tap)
+    fb = np.full(lay.bias_fr.shape, float(lay.bias_f))
+    frb = physics.untuned_equivalent(fb, lay.bias_fr, r["alpha"], r.get("s", 0.0), fb)
+    return fr, frb

@@ -232,6 +232,40 @@ def rectified_exact(f, P, fr, alpha, K, s=0.0, o=1.0, dfr=0.0):
     return np.sum(P * weight_exact(f, *ex), axis=-1)
 
 
+def dweight_exact(f, fr, alpha, K, s=0.0, o=1.0, dfr=0.0, wrt="dfr"):
+    """Derivative of :func:`weight_exact` (V/W per Hz; broadcasting).
+
+    ``wrt="dfr"``: with respect to the field-line shift, the fabricated ``fr`` held (a tuned
+    junction); ``wrt="fr"``: with respect to the fabricated resonance, the shift held (at
+    ``dfr = 0`` the derivative of a junction fabricated at its working resonance).  In both
+    the linewidth follows the shifted resonance, as in the kernel.
+
+    With ``nu = f/(fr + dfr)``, ``c = f/fr``, ``d = 1 + alpha^2 - nu^2``, ``b = 2 alpha nu``
+    the weight is ``o K (u d + v c b) / (d^2 + b^2)``; ``nu`` moves as ``-nu/(fr + dfr)``
+    under either change and ``c`` as ``-c/fr`` under a change of ``fr`` only.
+    """
+    if wrt not in ("dfr", "fr"):
+        raise ValueError(f"wrt must be 'dfr' or 'fr', not {wrt!r}")
+    f, fr, dfr = np.asarray(f, float), np.asarray(fr, float), np.asarray(dfr, float)
+    alpha = np.asarray(alpha, float)
+    u, v = oscillator_uv(alpha, s)
+    F = fr + dfr
+    nu = f / F
+    c = f / fr
+    d = 1.0 + alpha * alpha - nu * nu
+    b = 2.0 * alpha * nu
+    den = d * d + b * b
+    num = u * d + v * c * b
+    dnu = -nu / F
+    dc = -c / fr if wrt == "fr" else 0.0
+    dd = -2.0 * nu * dnu
+    db = 2.0 * alpha * dnu
+    dnum = u * dd + v * (dc * b + c * db)
+    dden = 2.0 * (d * dd + b * db)
+    return (np.asarray(o, float) * np.asarray(K, float)) * (dnum * den - num * dden) / (
+        den * den)
+
+
 def dweight_dfr(f, fr, alpha, K, s=0.0, o=1.0, fixed_linewidth=False):
     """Derivative of :func:`weight` with respect to ``fr`` (V/W per Hz).
 

@@ -313,7 +313,7 @@ class Collapsed(NamedTuple):
 _COLLAPSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _collapsed(op: Operator, lv: Level, dfr, response: str = "lorentzian"
+def _collapsed(op: Operator, lv: Level, dfr, response: str = "exact"
                ) -> Collapsed | None:
     """The collapsed operators of a level with static weights and single tones, or None.
 
@@ -347,7 +347,7 @@ def _collapsed(op: Operator, lv: Level, dfr, response: str = "lorentzian"
     return out
 
 
-def _weights_static(op: Operator, lv: Level, dfr, response: str = "lorentzian"
+def _weights_static(op: Operator, lv: Level, dfr, response: str = "exact"
                     ) -> np.ndarray:
     f = lv.freq.copy()
     st = lv.stno
@@ -361,7 +361,7 @@ def _weights_static(op: Operator, lv: Level, dfr, response: str = "lorentzian"
 def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
            tol: float = 1e-9, maxiter: int = 200, cache: bool = True,
            chunk: int | None = None, solver: str = "anderson",
-           response: str = "lorentzian") -> SteadyResult:
+           response: str = "exact") -> SteadyResult:
     """Steady-state (rectified DC) analysis of a netlist for one input or a batch.
 
     Parameters
@@ -383,10 +383,11 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
         How feedback inside a level is resolved: Anderson acceleration (default; a
         quasi-Newton method on the coupling currents, restarting to a damped fixed point
         where it fails) or the under-relaxed fixed point alone.
-    response : {"lorentzian", "exact"}
-        The rectification law of level-1 resonators: the narrow-line Lorentzian /
-        anti-Lorentzian (``resonator.weight``) or the level-1 oscillator's exact periodic
-        steady state (``resonator.weight_exact``, what ``.tran`` integrates).
+    response : {"exact", "lorentzian"}
+        The rectification law of resonators: ``"exact"`` (default) the level-1 oscillator's
+        exact periodic steady state (``resonator.weight_exact``, what ``.tran`` integrates
+        and what training uses), ``"lorentzian"`` its narrow-line limit, the Lorentzian /
+        anti-Lorentzian of ``resonator.weight`` (differs by up to ~alpha K per watt).
     cache : bool
         Reuse the operator of a previously seen circuit structure.
     chunk : int, optional
@@ -429,7 +430,7 @@ def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
 
 def evaluate(op: Operator, flat, keep_all: bool = False, tol: float = 1e-9,
              maxiter: int = 200, chunk: int | None = None,
-             solver: str = "anderson", response: str = "lorentzian") -> SteadyResult:
+             solver: str = "anderson", response: str = "exact") -> SteadyResult:
     """Apply a prepared operator to the (possibly batched) sources of ``flat``
     (``response``: see :func:`steady`)."""
     if response not in dev.RESPONSES:
@@ -508,7 +509,7 @@ def _fline_shifts(op: Operator, i_fl: np.ndarray) -> np.ndarray:
 
 
 def _run_chunk(op, fast, dc, amp, phase, keep_all, tol, maxiter, solver="anderson",
-               response="lorentzian"):
+               response="exact"):
     b = dc.shape[1]
     nj, n_st, n_fl = len(op.junction_names), len(op.stno_names), len(op.fline_names)
     a = amp * phase[:, None]
@@ -587,7 +588,7 @@ def _state(yl: np.ndarray, lv: Level) -> np.ndarray:
 
 
 def _level_pass(op, lv, fl, base, dfr, dc, a, a2, e_st, f_st, vrect, power, keep_all, y,
-                response="lorentzian"):
+                response="exact"):
     """One solve of a level for the given oscillator tones: its DC rows ``yl``.
 
     Fills the level's rows of ``vrect`` / ``power`` when they are kept.
@@ -844,7 +845,7 @@ def _diode_large_signal(rec: dict, u: np.ndarray, a_src: np.ndarray, tol: float 
 
 def steady_card(netlist_or_flat, card, bindings: dict | None = None) -> SteadyResult:
     """Run a ``.steady [tol=..] [maxiter=..] [keep=auto|all|outputs]
-    [solver=anderson|fixed] [response=lorentzian|exact]`` card."""
+    [solver=anderson|fixed] [response=exact|lorentzian]`` card."""
     kw = {}
     for k, v in (getattr(card, "params", None) or {}).items():
         kk = str(k).lower()

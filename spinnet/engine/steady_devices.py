@@ -3,9 +3,10 @@
 The device modules in :mod:`spinnet.devices` own the physics and the parameter ranges; this
 module binds a flat element's parameters through :func:`spinnet.devices.registry.bind_element`
 (model defaults < model card < instance values, range-checked) and calls the device
-steady-state functions named in ``docs/architecture.md`` (``resonator.weight``,
-``stno.p0``, ``stno.frequency``, ``fieldline.shift``).  Only the scalar-parameter check
-(source amplitudes are the only values a batch may vary in ``.steady``) lives here.
+steady-state functions named in ``docs/architecture.md`` (``resonator.weight_exact`` or
+``resonator.weight``, ``stno.p0``, ``stno.frequency``, ``fieldline.shift``).  Only the
+scalar-parameter check (source amplitudes are the only values a batch may vary in
+``.steady``) lives here.
 """
 
 from __future__ import annotations
@@ -89,16 +90,16 @@ def _bound_full(el) -> dict:
     return {k: _scalar(el, k, v) for k, v in p.items()}
 
 
-RESPONSES = ("lorentzian", "exact")
+RESPONSES = ("exact", "lorentzian")
 
 
-def weight(f, fr, alpha, k, s, o, dfr=0.0, response: str = "lorentzian"):
+def weight(f, fr, alpha, k, s, o, dfr=0.0, response: str = "exact"):
     """Rectified volts per watt of one tone at ``f`` on a junction of nominal resonance
     ``fr`` shifted by ``dfr``.
 
-    ``response="lorentzian"``: the narrow-line formula ``resonator.weight`` at
-    ``fr + dfr``; ``"exact"``: the level-1 oscillator's periodic steady state
-    ``resonator.weight_exact``.
+    ``response="exact"`` (default): the level-1 oscillator's periodic steady state
+    ``resonator.weight_exact`` (what ``.tran`` integrates); ``"lorentzian"``: its
+    narrow-line limit ``resonator.weight`` at ``fr + dfr``.
     """
     if response == "exact":
         return resonator.weight_exact(f, fr, alpha, k, s, o, dfr)

@@ -95,6 +95,18 @@ SPREAD_KEYS = ("A", "R", "Q", "Ith")
 MAX_MODEL_BYTES = 256 * 2**20  # STNO parameters given a device-to-device spread
 
 
+def fabricated(spec: dict, arrangement: str = "local-lines") -> float | None:
+    """Resonance the junctions of layer ``spec`` are fabricated at, when a field line tunes
+    them (the layer's tone ``f_in``: conv layers of the ``local-lines`` arrangement share
+    each kernel weight's line), or None when each is fabricated at its trained resonance
+    (dense layers).  The oscillator's exact response depends on both (the resistance
+    normalises ``x'`` by the fabricated resonance; :func:`physics.weight`).  Multiplexed conv
+    layers place theirs per tone (:mod:`spinnet.nn.multiplexed`)."""
+    if spec["type"] == "conv" and canonical_arrangement(arrangement) == "local-lines":
+        return float(spec["f_in"])
+    return None
+
+
 def default_model_path() -> Path:
     """Path of the shipped default model."""
     return Path(str(resources.files("spinnet") / "models" / "default.npz"))
@@ -181,9 +193,14 @@ class HardwareModel:
         """The same network mapped onto the devices of preset ``name``.
 
         A resonator's weight depends on its resonance only through the normalised detuning
-        ``u = (f_in - fr) / (alpha fr)`` (``w = o K [s/(1+u^2) + (1-s) 2u/(1+u^2)]``), so
-        a new linewidth ``alpha'`` keeps every weight exactly with
-        ``fr' = f_in / (1 + alpha' u)``.  Only ``alpha`` may differ between the model and
+        ``u = (f_in - fr) / (alpha fr)`` (its fabricated resonance, when a field line tunes
+        it, being ``f_in``), so each weight is kept by solving the exact law at the new
+        linewidth ``alpha'`` for ``u'`` on its monotonic branch and setting
+        ``fr' = f_in / (1 + alpha' u')``.  The exact law's range depends on ``alpha`` (about
+        ``[-1.11, 0.91] K`` at 0.2, ``+-1.00 K`` at 0.01): a weight beyond the new range
+        becomes the nearest extreme, and ``arch["mapping_max_weight_change"]`` records the
+        largest change (in units of ``K``; 0 when every weight is kept).  Only ``alpha``
+        may differ between the model and
         the preset: a different ``K``, ``s``, tone power or oscillator parameter would change
         the network's function and raises :class:`ParameterError` (retrain with
         ``--preset`` instead).  Each layer keeps its trained transconductance stage
@@ -209,20 +226,21 @@ class HardwareModel:
                                  f"{target['name']}")
         a0, a1 = float(mine["alpha"]), float(want["alpha"])
         params = dict(self.params)
+        K, s = float(mine["K"]), float(mine["s"])
+        worst = 0.0
         for spec in self.layers:
             nm, f = spec["name"], float(spec["f_in"])
-            for key in (f"{nm}.fr", f"{nm}.fr_bias"):
-                fr = self.params[key]
-                u = (f - fr) / (a0 * fr)
-                den = 1.0 + a1 * u
-                if np.any(den <= 0):
-                    raise ParameterError("model", "preset", target["name"], "",
-                                         f"layer {nm}: detunings |u| up to "
-                                         f"{np.max(np.abs(u)):.3g} linewidths have no "
-                                         f"resonance at alpha = {a1}")
-                params[key] = f / den
+            fab = fabricated(spec, self.arrangement)
+            for key, okey in ((f"{nm}.fr", f"{nm}.o"), (f"{nm}.fr_bias", f"{nm}.o_bias")):
+                o = self.params[okey]
+                # the weight each junction has, as +1-oriented: w(u) with o = +1
+                w = o * physics.weight(f, self.params[key], a0, K, s, o, fab)
+                u, err = physics.detuning_for_weight(w / K, a1, s, fab is not None)
+                worst = max(worst, err)
+                params[key] = f / (1.0 + a1 * u)
         arch = json.loads(json.dumps(self.arch))
         arch["phys"] = {**arch["phys"], "alpha": a1}
+        arch["mapping_max_weight_change"] = worst
         arch["mapped_from"] = self.preset or "unrecorded"
         arch["preset"] = target["name"]
         out = HardwareModel(arch, params)
@@ -235,16 +253,25 @@ class HardwareModel:
 
         ``fr_scale`` multiplies every resonance (device spread), shape broadcasting to
         ``(positions, C_out, fan_in)``; the result then has that leading position axis.
+        A field-line-tuned junction (:func:`fabricated`) is fabricated at the layer's tone
+        plus its own spread ``fr_dev - fr`` and shifted by the trained ``fr - f_in``, as the
+        compiler builds it.
         """
         p, nm = self.phys, spec["name"]
         fr, frb = self.params[f"{nm}.fr"], self.params[f"{nm}.fr_bias"]
+        fab = fabricated(spec, self.arrangement)
+        fab_w = fab_b = None
         if fr_scale is not None:
-            fr = fr * fr_scale
-            frb = frb * fr_bias_scale
+            fr_dev, frb_dev = fr * fr_scale, frb * fr_bias_scale
+            if fab is not None:
+                fab_w, fab_b = fab + (fr_dev - fr), fab + (frb_dev - frb)
+            fr, frb = fr_dev, frb_dev
+        elif fab is not None:
+            fab_w = fab_b = fab
         W = physics.weight(spec["f_in"], fr, p["alpha"], p["K"], p["s"],
-                           self.params[f"{nm}.o"])
+                           self.params[f"{nm}.o"], fab_w)
         wb = physics.weight(spec["f_in"], frb, p["alpha"], p["K"], p["s"],
-                            self.params[f"{nm}.o_bias"])
+                            self.params[f"{nm}.o_bias"], fab_b)
         return W, wb
 
     def realise(self, spread: float = 0.0, seed: int | None = None, scheme: str = "parallel"

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import physics
 from .layers import conv_out
 
 #: Default tone spacing of a multiplexed grid, in half-widths ``alpha f``.
@@ -73,22 +74,14 @@ def tap_tones(spec: dict, alpha: float) -> tuple[np.ndarray, float]:
     return grid[tap_slots(spec)], float(grid[-1])
 
 
-def _weight_and_slope(f, fr, alpha, K, s, slope):
-    """``physics.weight`` (o = +1) and, with ``slope``, its derivative with respect to ``fr``
-    (linewidth ``alpha fr`` following the resonance), sharing the intermediates.
-    ``tests/nn/test_nn_multiplexed.py`` checks both against :mod:`spinnet.nn.physics`."""
-    a = alpha * fr
-    d = f - fr
-    a2 = a * a
-    inv = 1.0 / (a2 + d * d)
-    num = 2.0 * a * d if s == 0 else s * a2 + (1.0 - s) * 2.0 * a * d
-    w = K * num * inv
+def _weight_and_slope(f, fr, fab, alpha, K, s, slope):
+    """``physics.weight`` (o = +1) of junctions working at ``fr`` and fabricated at ``fab``
+    and, with ``slope``, its derivative with respect to ``fr`` (through the field-line
+    shift).  ``tests/nn/test_nn_multiplexed.py`` checks both against :mod:`spinnet.nn.physics`."""
+    w = physics.weight(f, fr, alpha, K, s, 1.0, fab)
     if not slope:
         return w, None
-    dnum = 2.0 * (alpha * d - a) if s == 0 else (
-        s * 2.0 * a * alpha + (1.0 - s) * 2.0 * (alpha * d - a))
-    dden = 2.0 * (a * alpha - d)
-    return w, (K * dnum - w * dden) * inv
+    return w, physics.dweight_dfr(f, fr, alpha, K, s, 1.0, fab)
 
 
 def realised(spec: dict, fr: np.ndarray, fr_bias: np.ndarray, phys: dict, deriv: bool = False):
@@ -114,7 +107,10 @@ def realised(spec: dict, fr: np.ndarray, fr_bias: np.ndarray, phys: dict, deriv:
     tones = np.concatenate([fq, np.full((len(fq), 1), fb)], axis=1)   # (U, T+1)
     # every junction k of chain (pattern, co) rectifies every tone t' of its loop
     jr = np.concatenate([frq, np.broadcast_to(frb, frq.shape[:2])[..., None]], axis=2)
-    wk, dk = _weight_and_slope(tones[:, None, :, None], jr[:, :, None, :], a, K, s, deriv)
+    # fabricated at the tone of their own slot (bias: f_b), tuned by the field lines
+    fab = np.broadcast_to(tones[:, None, :], jr.shape)
+    wk, dk = _weight_and_slope(tones[:, None, :, None], jr[:, :, None, :], fab[:, :, None, :],
+                               a, K, s, deriv)
     tot = (wk * o).sum(axis=3)                                # (U, O, T+1)
     W, b = tot[inverse, :, :-1], phys["p_bias"] * tot[inverse, :, -1]
     if not deriv:

@@ -35,6 +35,7 @@ from .model import (
     HardwareModel,
     canonical_arrangement,
     default_f_in,
+    fabricated,
     layer_design,
 )
 
@@ -81,7 +82,12 @@ class Net:
             m = spec["k"] * spec["k"] * spec["in_ch"]
             o = float(multiplexed.slot_orientation(m, spec["orientation"] == "alternate"))
         u = np.linspace(-1.0, 1.0, 20001)
-        w = physics.weight(spec["f_in"], self.fr(spec, u), p["alpha"], p["K"], p["s"], o)
+        # tuned bias junctions (a multiplexed one sits at its own tone f_b: by scale
+        # invariance the same weight as one fabricated at f_in)
+        fab = fabricated(spec, self.arrangement)
+        if self.mux and spec["type"] == "conv":
+            fab = float(spec["f_in"])
+        w = physics.weight(spec["f_in"], self.fr(spec, u), p["alpha"], p["K"], p["s"], o, fab)
         return float(u[np.argmin(np.abs(w - target))])
 
     def fr(self, spec, u):
@@ -103,13 +109,16 @@ class Net:
                  -f * p["alpha"] / (1.0 + p["alpha"] * ub) ** 2)
             return W, d, b / p["p_bias"], None
         out = []
+        # a tuned layer's junctions sit at f_in (their spread acts on the working
+        # resonance only: the noise model of training, not the compiled geometry)
+        fab = fabricated(spec, self.arrangement)
         for u, eps in ((self.theta[f"{nm}.u"], eps_w), (self.theta[f"{nm}.ub"], eps_b)):
             fr = self.fr(spec, u)
             scale = 1.0 if eps is None else 1.0 + eps
             frn = fr * scale
-            w = physics.weight(f, frn, p["alpha"], p["K"], p["s"], 1.0)
+            w = physics.weight(f, frn, p["alpha"], p["K"], p["s"], 1.0, fab)
             dfr_du = -f * p["alpha"] / (1.0 + p["alpha"] * u) ** 2
-            dw = physics.dweight_dfr(f, frn, p["alpha"], p["K"], p["s"], 1.0) * scale * dfr_du
+            dw = physics.dweight_dfr(f, frn, p["alpha"], p["K"], p["s"], 1.0, fab) * scale * dfr_du
             out += [w, dw]
         return out
 

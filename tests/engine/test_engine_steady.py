@@ -1,8 +1,10 @@
 """Steady-state analysis (.steady) against closed forms and independent computations.
 
-Tolerances: the steady state is linear algebra on small dense/sparse systems plus the
-closed-form device laws, so agreements with closed forms are at float rounding (relative
-1e-9, a few hundred ulps of the conditioning of 1 kOhm / 1e-12 S gmin systems), except where
+The closed forms use the default law, the level-1 oscillator's exact periodic steady state
+(``resonator.weight_exact``); ``test_single_resonator_lorentzian_option`` checks the named
+narrow-line option.  Tolerances: the steady state is linear algebra on small dense/sparse
+systems plus the closed-form device laws, so agreements with closed forms are at float
+rounding (relative 1e-9, a few hundred ulps of the conditioning of 1 kOhm / 1e-12 S gmin systems), except where
 the GMIN leak to ground (1e-12 S, as SPICE) perturbs a floating node: there 1e-6 relative.
 """
 
@@ -40,12 +42,33 @@ N1 a 0 res1 fr={fr}
 
 
 def test_single_resonator_closed_form():
+    """The default law: the level-1 oscillator's periodic steady state, written out from
+    its complex response ``h = 1/(1 + alpha^2 - nu^2 + 2i alpha nu)`` (docs/devices.md)."""
     amp = np.array([0.01, 0.02, 0.05])
     res = steady(_single(), {"amp": amp}, keep="all")
     i_rf = amp / (50.0 + 1000.0)             # divider: source -> 50 ohm -> r0 -> ground
     p = 1000.0 * i_rf ** 2 / 2.0             # P = r0 |I|^2 / 2
+    u, v = resonator.oscillator_coefficients(0.01, 0.0)
+    nu = 1.005
+    h = 1.0 / (1.0 + 0.01 ** 2 - nu * nu + 2j * 0.01 * nu)
+    vrect = K * p * (u * h.real - v * nu * h.imag)     # s = 0, o = +1
+    _single_checks(res, p, vrect)
+
+
+def test_single_resonator_lorentzian_option():
+    """``response="lorentzian"``: the narrow-line anti-Lorentzian of physics.md §1."""
+    amp = np.array([0.01, 0.02, 0.05])
+    res = steady(_single(), {"amp": amp}, keep="all", response="lorentzian")
+    p = 1000.0 * (amp / 1050.0) ** 2 / 2.0
     d, a = 0.005e9, 0.01e9
     vrect = K * p * 2 * a * d / (a * a + d * d)   # anti-Lorentzian, s = 0, o = +1
+    _single_checks(res, p, vrect)
+    # the two laws differ by the counter-rotating response, ~alpha of the peak
+    exact = steady(_single(), {"amp": amp}, keep="all").vrect("N1")
+    assert 0.2 * 0.01 < np.max(np.abs(exact / vrect - 1)) < 5 * 0.01
+
+
+def _single_checks(res, p, vrect):
     np.testing.assert_allclose(res.power[:, 0], p, rtol=RTOL)
     np.testing.assert_allclose(res.vrect("N1"), vrect, rtol=RTOL)
     # DC: the EMF in series with r0 drives the 50 ohm source resistance (V1 is 0 V at DC)
@@ -65,7 +88,7 @@ N1 a 0 r fr=1g
 """)
     res = steady(nl, keep="all")
     p = 1000.0 * (np.array([0.02, 0.03]) / 1050.0) ** 2 / 2
-    w = resonator.weight(np.array([0.99e9, 1.02e9]), 1e9, 0.01, K, 0.3, -1.0)
+    w = resonator.weight_exact(np.array([0.99e9, 1.02e9]), 1e9, 0.01, K, 0.3, -1.0)
     np.testing.assert_allclose(res.rectified[0, 0], np.sum(p * w), rtol=RTOL)
 
 
@@ -107,7 +130,8 @@ NFL1 f 0 fl targets="N1"
     assert np.all(np.abs(dfr[1:]) > 1e6)  # the test moves the resonance by > 1 MHz
     p = 1000.0 * (0.02 / 1050.0) ** 2 / 2
     np.testing.assert_allclose(res.rectified[:, 0],
-                               p * resonator.weight(1.005e9, 1e9 + dfr, 0.01, K), rtol=RTOL)
+                               p * resonator.weight_exact(1.005e9, 1e9, 0.01, K, dfr=dfr),
+                               rtol=RTOL)
     np.testing.assert_allclose(res.fline_current[:, 0], ifl, rtol=RTOL)
     # a constant (scalar) field-line current takes the collapsed path: same answer
     one = steady(nl, {"ifl": 1e-4}, keep="all")
@@ -141,7 +165,7 @@ Rc c0 0 1meg
     p = 1000.0 * (0.8 * i_line) ** 2 / 2
     np.testing.assert_allclose(res.power[:, 0], p, rtol=1e-6)
     np.testing.assert_allclose(res.rectified[:, 0],
-                               p * resonator.weight(2e9, 2.01e9, 0.01, K), rtol=1e-6)
+                               p * resonator.weight_exact(2e9, 2.01e9, 0.01, K), rtol=1e-6)
     # output junction in series with 1 Meg: divider of the EMF
     np.testing.assert_allclose(res.output("vc"), res.rectified[:, 0] * 1e6 / (1e6 + 1e3),
                                rtol=1e-6)
@@ -178,7 +202,7 @@ def test_chain_matches_multiply_accumulate_formula():
     P = np.stack([1000.0 * (amps[f"a{i}"] / 100.0) ** 2 / 2 for i in range(3)])  # (3, B)
     Wji = np.zeros((n, 3))
     for j in range(n):
-        Wji[j] = resonator.weight(f, fr[j], 0.01, K, 0.0, o[j])   # crosstalk included
+        Wji[j] = resonator.weight_exact(f, fr[j], 0.01, K, 0.0, o[j])   # crosstalk included
     # each junction sees only its own line's tone (4-terminal)
     own = np.array([Wji[j, j % 3] * P[j % 3] for j in range(n)])
     # each device's EMF is v(a) - v(b) (SPICE's device voltage, and <R I> for a current
@@ -230,12 +254,12 @@ RD d0 0 1meg
 """)
     a = np.linspace(0.0, 0.1, 6)
     res = steady(nl, {"a": a}, keep="all")
-    v1 = 0.011 - 1000.0 * (a / 100.0) ** 2 / 2 * resonator.weight(1e9, 1.01e9, 0.01, K, 0, -1)
+    v1 = 0.011 - 1000.0 * (a / 100.0) ** 2 / 2 * resonator.weight_exact(1e9, 1.01e9, 0.01, K, 0, -1)
     i_n = np.minimum(3.4e-3 * v1, 40e-6)
     p0 = stno.p0(i_n, 10e-6, 2.0)
     emf = i_n * 700.0 * np.sqrt(p0)
     i_line = emf / np.abs(1050.0 + 1.0 / (2j * np.pi * 2e9 * 1e-9))
-    vr = 1000.0 * i_line ** 2 / 2 * resonator.weight(2e9, 2.02e9, 0.01, K)
+    vr = 1000.0 * i_line ** 2 / 2 * resonator.weight_exact(2e9, 2.02e9, 0.01, K)
     np.testing.assert_allclose(res.output("y"), vr * 1e6 / (1e6 + 1e3), rtol=1e-6, atol=1e-15)
     assert np.any(p0 > 0) and np.any(p0 == 0)   # both sides of the threshold are exercised
     assert res.info["levels"] == 4
@@ -265,7 +289,7 @@ N2 a 0 res fr=2.01g
     p0 = stno.p0(i_st, 10e-6, 2.0)
     i_rf = i_st * 2000.0 * np.sqrt(p0) / np.abs(1500.0 + 1 / (2j * np.pi * 2e9 * 1e-9))
     # GMIN at the RF nodes: 1e-6 relative
-    assert vr == pytest.approx(500.0 * i_rf ** 2 / 2 * resonator.weight(2e9, 2.01e9, 0.01, K),
+    assert vr == pytest.approx(500.0 * i_rf ** 2 / 2 * resonator.weight_exact(2e9, 2.01e9, 0.01, K),
                                rel=1e-6)
 
 
@@ -292,7 +316,7 @@ R1 m 0 2k
     # only RF load of the oscillator: I_rf = EMF / (1k + 500 + 2k)
     p0 = stno.p0(i_st, 10e-6, 2.0)
     i_rf = i_st * 3000.0 * np.sqrt(p0) / 3500.0
-    assert vr == pytest.approx(500.0 * i_rf ** 2 / 2 * resonator.weight(2e9, 2.01e9, 0.01,
+    assert vr == pytest.approx(500.0 * i_rf ** 2 / 2 * resonator.weight_exact(2e9, 2.01e9, 0.01,
                                                                          kres), rel=1e-6)
     assert abs(vr) > 1e-4   # the feedback is not negligible
 
@@ -391,8 +415,8 @@ Rc c0 0 1meg
     emf = i_osc * 500.0 * np.sqrt(p0)
     i_line = emf / (1000.0 + 1e6 + 50.0)
     p = 1000.0 * i_line ** 2 / 2
-    np.testing.assert_allclose(res.rectified[:, 0], p * resonator.weight(f_osc, 2.02e9, 0.01, K),
-                               rtol=1e-6)
+    np.testing.assert_allclose(res.rectified[:, 0],
+                               p * resonator.weight_exact(f_osc, 2.02e9, 0.01, K), rtol=1e-6)
     path = tmp_path / "s.npz"
     res.save(path)
     with np.load(path, allow_pickle=False) as z:
@@ -465,7 +489,7 @@ C1 b 0 100p
     w = 2 * np.pi * 0.995e9
     g0 = 1e-14 / diode.VT + diode.GMIN          # the diode at zero bias, for RF
     i_rf = 0.5 / np.abs(1050.0 + 1.0 / (g0 + 1j * w * 100e-12))
-    emf = 1000.0 * i_rf ** 2 / 2 * resonator.weight(0.995e9, 1e9, 0.01, K)
+    emf = 1000.0 * i_rf ** 2 / 2 * resonator.weight_exact(0.995e9, 1e9, 0.01, K)
     assert res.rectified[0, 0] == pytest.approx(emf, rel=1e-9)
     assert emf < -0.3     # forward-biases the diode
     # DC: v(a) = -50 i, v(a) - v(b) = 1000 i + emf, i = <I_d(v(b) + A cos)>: the diode

@@ -27,7 +27,7 @@ def _expected(ib, z_of_f, n=40e6):
     f = 1e9 + n * p0
     emf = ib * 500.0 * np.sqrt(p0)          # dr = 500
     i_load = emf * z_of_f(f)                # junction current per unit EMF
-    return 1000.0 * np.abs(i_load) ** 2 / 2 * resonator.weight(f, 1.01e9, 0.01, K), f
+    return 1000.0 * np.abs(i_load) ** 2 / 2 * resonator.weight_exact(f, 1.01e9, 0.01, K), f
 
 
 def test_lc_coupled_resonator_per_item_frequency():

@@ -71,6 +71,13 @@ def test_device_derivatives_match_finite_differences():
         # relative 1e-6: central difference error ~ (h/a)^2 = (1e-7/0.2)^2, round-off ~1e-9
         np.testing.assert_allclose(physics.dweight_dfr(f, fr, 0.2, 8.8e3, s), fd, rtol=1e-6,
                                    atol=1e-12 * 8.8e3 / 1e9)
+        # a field-line-tuned junction (fabricated at f, working at fr): the derivative
+        # through the shift, with the fabricated resonance held
+        for alpha in (0.2, 0.3):
+            fd = (physics.weight(f, fr + h, alpha, 8.8e3, s, 1.0, f)
+                  - physics.weight(f, fr - h, alpha, 8.8e3, s, 1.0, f)) / (2 * h)
+            np.testing.assert_allclose(physics.dweight_dfr(f, fr, alpha, 8.8e3, s, 1.0, f), fd,
+                                       rtol=1e-6, atol=1e-12 * 8.8e3 / 1e9)
     p = DEFAULT_PHYS
     gm, vbias = 1e-3, 0.01
     V = np.linspace(-0.05, 0.05, 401)

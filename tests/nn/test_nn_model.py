@@ -53,17 +53,21 @@ def test_col2im_is_adjoint_of_im2col():
 
 
 def test_forward_is_the_device_physics(small):
-    """Scores recomputed by hand, chain by chain, from weight() and activation()."""
+    """Scores recomputed by hand, chain by chain, from weight() and activation().
+
+    Conv junctions are fabricated at the layer's tone and tuned by a field line (the
+    compiler's geometry), dense ones fabricated at their resonance."""
     m = small
     p = m.phys
     img = _images(1, seed=7)
     a = img[0].astype(float)[..., None] / 255 * p["p_in"]
     for spec in m.layers:
         nm = spec["name"]
+        fab = spec["f_in"] if spec["type"] == "conv" else None
         W = physics.weight(spec["f_in"], m.params[f"{nm}.fr"], p["alpha"], p["K"], p["s"],
-                           m.params[f"{nm}.o"])
+                           m.params[f"{nm}.o"], fab)
         wb = physics.weight(spec["f_in"], m.params[f"{nm}.fr_bias"], p["alpha"], p["K"],
-                            p["s"], m.params[f"{nm}.o_bias"])
+                            p["s"], m.params[f"{nm}.o_bias"], fab)
         if spec["type"] == "conv":
             k, s = spec["k"], spec["stride"]
             ho, wo = spec["out_hw"]
@@ -105,11 +109,17 @@ def test_spread_forward_matches_per_device_loop(small):
                 ho = wo = 1
                 patches = [a.ravel()]
             V = np.zeros((len(patches), r["fr"].shape[1]))
+            nm = spec["name"]
             for q, patch in enumerate(patches):
+                # a tuned (conv) junction is fabricated at f_in plus its own spread
+                fab = fab_b = None
+                if spec["type"] == "conv":
+                    fab = spec["f_in"] + r["fr"][q] - m.params[f"{nm}.fr"]
+                    fab_b = spec["f_in"] + r["fr_bias"][q] - m.params[f"{nm}.fr_bias"]
                 W = physics.weight(spec["f_in"], r["fr"][q], p["alpha"], p["K"], p["s"],
-                                   m.params[f"{spec['name']}.o"])
+                                   m.params[f"{nm}.o"], fab)
                 wb = physics.weight(spec["f_in"], r["fr_bias"][q], p["alpha"], p["K"], p["s"],
-                                    m.params[f"{spec['name']}.o_bias"])
+                                    m.params[f"{nm}.o_bias"], fab_b)
                 V[q] = W @ patch + p["p_bias"] * wb
                 if spec["activation"]:
                     V[q] = physics.activation(V[q], spec["gm"], spec["vbias"], r["A"][q],

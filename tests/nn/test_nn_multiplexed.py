@@ -58,12 +58,15 @@ def test_realised_weights_by_brute_force():
                 frb[co] * grid[9] / f0]
             # both sides round fr (~1e-7 Hz at 1 GHz) and the slope is up to K / a
             # (~1e-3 V/W per Hz here): 1e-9 K absolute bounds the float64 differences
+            # junctions fabricated at their own tone (bias: the bias tone), field-line tuned
+            fabs = tones + [grid[9]]
             for t2 in range(9):
-                want = sum(physics.weight_ref(tones[t2], j, a, K, o=o)
-                           for j, o in zip(junctions, signs, strict=True))
+                want = sum(physics.weight_ref(tones[t2], j, a, K, o=o, fr_fab=fb)
+                           for j, o, fb in zip(junctions, signs, fabs, strict=True))
                 assert W[q, co, t2] == pytest.approx(want, rel=0, abs=1e-9 * K)
-            want_b = PHYS["p_bias"] * sum(physics.weight_ref(grid[9], j, a, K, o=o)
-                                          for j, o in zip(junctions, signs, strict=True))
+            want_b = PHYS["p_bias"] * sum(physics.weight_ref(grid[9], j, a, K, o=o, fr_fab=fb)
+                                          for j, o, fb in zip(junctions, signs, fabs,
+                                                              strict=True))
             assert b[q, co] == pytest.approx(want_b, rel=0, abs=1e-9 * K * PHYS["p_bias"])
 
 
@@ -125,7 +128,7 @@ def test_netlist_steady_output_equals_training_forward(model, data):
     o = multiplexed.slot_orientation(multiplexed.tap_slots(spec),
                                      spec["orientation"] == "alternate")
     own = physics.weight(fq, fq + model.params["conv1.fr"][:, None, :] - spec["f_in"],
-                         model.phys["alpha"], model.phys["K"], 0.0, o)
+                         model.phys["alpha"], model.phys["K"], 0.0, o, fq)
     W0, _ = multiplexed.realised(spec, model.params["conv1.fr"], model.params["conv1.fr_bias"],
                                  model.phys)
     assert np.max(np.abs(own.transpose(1, 0, 2) - W0)) > 0.05 * model.phys["K"]
@@ -152,11 +155,13 @@ def test_fused_weight_and_slope_are_the_device_laws(s):
     rng = np.random.default_rng(4)
     f = 1e9 * (1 + 0.05 * rng.standard_normal(200))
     fr = 1e9 * (1 + 0.05 * rng.standard_normal(200))
-    w, dw = multiplexed._weight_and_slope(f, fr, 0.01, PHYS["K"], s, True)
-    # same formulas rearranged: float64 rounding, relative to the scale K (resp. K / a)
-    np.testing.assert_allclose(w, physics.weight(f, fr, 0.01, PHYS["K"], s, 1.0), rtol=0,
-                               atol=1e-12 * PHYS["K"])
-    np.testing.assert_allclose(dw, physics.dweight_dfr(f, fr, 0.01, PHYS["K"], s, 1.0),
+    fab = 1e9 * (1 + 0.05 * rng.standard_normal(200))
+    w, dw = multiplexed._weight_and_slope(f, fr, fab, 0.01, PHYS["K"], s, True)
+    # the exact law written out independently (complex response): float64 rounding,
+    # relative to the scale K (resp. K / a)
+    np.testing.assert_allclose(w, physics.weight_ref(f, fr, 0.01, PHYS["K"], s, 1.0, fab),
+                               rtol=0, atol=1e-12 * PHYS["K"])
+    np.testing.assert_allclose(dw, physics.dweight_dfr_ref(f, fr, 0.01, PHYS["K"], s, 1.0, fab),
                                rtol=0, atol=1e-12 * PHYS["K"] / (0.01 * 1e9))
 
 

@@ -89,11 +89,19 @@ def test_mapping_to_another_alpha_keeps_every_weight():
         nm = spec["name"]
         # resonances move (alpha 0.2 -> 0.01 narrows the detunings 20x) ...
         assert not np.allclose(g.params[f"{nm}.fr"], m.params[f"{nm}.fr"], rtol=1e-3)
-        # ... and the weights stay: w depends on (f - fr) / (alpha fr) only; 1e-9 of K
-        # covers the float64 rounding of fr = f / (1 + alpha u) (~1e-16 relative, / alpha)
+        # ... and the weights stay where the narrow line can realise them: the exact law
+        # spans about [-1.11, 0.91] K at alpha 0.2 but only +-1.00 K at 0.01, so a weight
+        # beyond that becomes the extreme.  1e-9 of K covers the bisection (60 halvings of
+        # a 6-linewidth bracket) and the float64 rounding of fr = f / (1 + alpha u)
+        K = m.phys["K"]
         for a, b in zip(m.weights(spec), g.weights(spec), strict=True):
-            np.testing.assert_allclose(a, b, rtol=0, atol=1e-9 * m.phys["K"])
-    np.testing.assert_allclose(g.forward(ds.x_test), m.forward(ds.x_test), rtol=1e-7)
+            fine = np.abs(a) < 0.99 * K
+            np.testing.assert_allclose(a[fine], b[fine], rtol=0, atol=1e-9 * K)
+            np.testing.assert_array_less(np.abs(b[~fine]), 1.006 * K)
+    assert 0.0 <= g.arch["mapping_max_weight_change"] < 0.12
+    # the scores follow the weights: equal when no weight had to be clipped
+    if g.arch["mapping_max_weight_change"] < 1e-9:
+        np.testing.assert_allclose(g.forward(ds.x_test), m.forward(ds.x_test), rtol=1e-7)
 
 
 def test_mapping_refuses_what_it_cannot_keep():
@@ -130,8 +138,9 @@ def test_compile_preset_maps_the_model_and_the_netlist_follows(tmp_path, capsys)
     alphas = {float(mod.params["alpha"]) for mod in nl.models.values() if mod.type == "sdr"}
     assert alphas == {0.2}
     hw = evaluate(nl, ds.x_test[:, None, :])
-    sw = m.forward(ds.x_test)
-    # the mapping keeps every weight (above); GMIN etc. as in tests/nn/test_nn_dataset.py
+    sw = m.with_preset("wide-line").forward(ds.x_test)
+    # the netlist is the mapped model (its weights: above); GMIN etc. as in
+    # tests/nn/test_nn_dataset.py
     np.testing.assert_allclose(hw, sw, rtol=0, atol=5e-6 * np.max(np.abs(sw)))
     assert main(["compile", str(tmp_path / "m.npz"), "-o", str(net), "--preset",
                  "narrow"]) == 1
