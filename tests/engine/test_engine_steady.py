@@ -4,8 +4,9 @@ The closed forms use the default law, the level-1 oscillator's exact periodic st
 (``resonator.weight_exact``); ``test_single_resonator_lorentzian_option`` checks the named
 narrow-line option.  Tolerances: the steady state is linear algebra on small dense/sparse
 systems plus the closed-form device laws, so agreements with closed forms are at float
-rounding (relative 1e-9, a few hundred ulps of the conditioning of 1 kOhm / 1e-12 S gmin systems), except where
-the GMIN leak to ground (1e-12 S, as SPICE) perturbs a floating node: there 1e-6 relative.
+rounding (relative 1e-9, a few hundred ulps of the conditioning of 1 kOhm / 1e-12 S gmin
+systems), except where the GMIN leak to ground (1e-12 S, as SPICE) perturbs a floating
+node: there 1e-6 relative.
 """
 
 from __future__ import annotations
