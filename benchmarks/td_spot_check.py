@@ -1,6 +1,7 @@
 """Time-domain spot check of a compiled netlist's last layer against its steady state.
 
     python benchmarks/td_spot_check.py --tiny 50          # tiny conv-conv-dense, 50 images
+    python benchmarks/td_spot_check.py --tiny 50 --alpha 0.3   # the same at a wider line
     SPINNET_DATA=../shared/data/mnist python benchmarks/td_spot_check.py --start 0 --stop 60
     python benchmarks/td_spot_check.py --tiny 50 --mode current-driven   # the faster check
 
@@ -20,6 +21,8 @@ from pathlib import Path
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tiny", type=int, default=0, help="images of the tiny test network")
+    p.add_argument("--alpha", type=float, default=0.2,
+                   help="linewidth ratio of the tiny network's resonators (default 0.2)")
     p.add_argument("--start", type=int, default=0)
     p.add_argument("--stop", type=int, default=5)
     p.add_argument("--mode", default="last-layer",
@@ -37,7 +40,8 @@ def main(argv=None) -> int:
     if a.tiny:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
         from compiler_tiny import images, tiny_spec
-        nl, _ = compile_model(tiny_spec(h=9, c1=2, k=3, stride=2, conv2=(3, 2, 1)))
+        nl, _ = compile_model(tiny_spec(h=9, c1=2, k=3, stride=2, conv2=(3, 2, 1),
+                                        alpha=a.alpha))
         x = images(a.tiny, h=9)
         y = None
     else:
@@ -46,6 +50,7 @@ def main(argv=None) -> int:
         x, y = (arr[a.start:a.stop] for arr in mnist.load("test"))
     out = spot_check(nl, x, evaluate(nl, x), mode=a.mode, labels=y)
     out["seconds"] = time.perf_counter() - t
+    out["alpha"] = a.alpha if a.tiny else None
     print(json.dumps(out, indent=1))
     if a.json:
         write_text(a.json, json.dumps(out, indent=1) + "\n")
