@@ -201,9 +201,12 @@ def test_cli_run_steady_prints_saves_and_reports_values(tmp_path, capsys):
     # the 50 ohm + 1 kohm divider, and the rectified voltage follows the closed form
     p = 1e3 * (0.05 / 1050) ** 2 / 2
     assert res["prf(n1)"][0] == pytest.approx(p, rel=1e-9)
-    # V = o P K A(D), A = 2 a D / (a^2 + D^2), a = alpha fr, D = f - fr (s = 0, o = 1)
-    a, d = 0.01 * 1.006e9, 1.0e9 - 1.006e9
-    want = p * resonator.K_DEFAULT * 2 * a * d / (a * a + d * d)
+    # .steady's default law, the level-1 junction's periodic steady state (docs/devices.md):
+    # V = o P K [u Re h - v nu Im h], h = 1/(1 + alpha^2 - nu^2 + 2i alpha nu), nu = f/fr
+    u, v = resonator.oscillator_coefficients(0.01, 0.0)
+    nu = 1.0e9 / 1.006e9
+    h = 1.0 / (1.0 + 0.01 ** 2 - nu * nu + 2j * 0.01 * nu)
+    want = p * resonator.K_DEFAULT * (u * h.real - v * nu * h.imag)
     assert res["vrect(n1)"][0] == pytest.approx(want, rel=1e-6)
     raw = read_raw(tmp_path / "out" / "steady.raw")
     assert raw["vrect(n1)"][0] == res["vrect(n1)"][0]
