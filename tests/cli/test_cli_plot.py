@@ -110,8 +110,9 @@ def test_sweep_from_spinnet_run_matches_the_closed_form(tmp_path, capsys, monkey
     # .output vdc v(a) is a voltage: drawn in mV
     assert ax.get_ylabel() == "voltage (mV)"
     f = line.get_xdata() * 1e9
-    expect = resonator.rectified(f[:, None], 1e3 * (50e-6) ** 2 / 2, 1e9, 0.01,
-                                 resonator.K_DEFAULT)
+    # .steady's default law: the level-1 junction's exact periodic steady state
+    expect = resonator.rectified_exact(f[:, None], 1e3 * (50e-6) ** 2 / 2, 1e9, 0.01,
+                                       resonator.K_DEFAULT)
     # the steady state solves the same equations: 1e-6 relative leaves room for rounding
     np.testing.assert_allclose(line.get_ydata() * 1e-3, expect, rtol=1e-6, atol=1e-12)
 
