@@ -248,14 +248,16 @@ class HardwareModel:
         return out
 
     # ----------------------------------------------------------------- weights
-    def weights(self, spec: dict, fr_scale=None, fr_bias_scale=None):
+    def weights(self, spec: dict, fr_scale=None, fr_bias_scale=None, untuned: bool = False):
         """Realised weight matrix (V/W) and bias weights of one hardware layer.
 
         ``fr_scale`` multiplies every resonance (device spread), shape broadcasting to
         ``(positions, C_out, fan_in)``; the result then has that leading position axis.
         A field-line-tuned junction (:func:`fabricated`) is fabricated at the layer's tone
         plus its own spread ``fr_dev - fr`` and shifted by the trained ``fr - f_in``, as the
-        compiler builds it.
+        compiler builds it.  ``untuned`` (the sequential scheme, which has no field lines):
+        such a junction is fabricated instead at the resonance giving it the tuned weight
+        (:func:`physics.untuned_equivalent`) plus its spread, as that scheme builds it.
         """
         p, nm = self.phys, spec["name"]
         fr, frb = self.params[f"{nm}.fr"], self.params[f"{nm}.fr_bias"]
@@ -263,7 +265,14 @@ class HardwareModel:
         fab_w = fab_b = None
         if fr_scale is not None:
             fr_dev, frb_dev = fr * fr_scale, frb * fr_bias_scale
-            if fab is not None:
+            if fab is not None and untuned:
+                f = spec["f_in"]
+                fr_dev = physics.untuned_equivalent(f, fr, p["alpha"], p["s"], fab) + (
+                    fr_dev - fr)
+                frb_dev = physics.untuned_equivalent(f, frb, p["alpha"], p["s"], fab) + (
+                    frb_dev - frb)
+                fab = None
+            elif fab is not None:
                 fab_w, fab_b = fab + (fr_dev - fr), fab + (frb_dev - frb)
             fr, frb = fr_dev, frb_dev
         elif fab is not None:
@@ -329,12 +338,13 @@ class HardwareModel:
             _check_spread(spread, seed, scheme)
         if not isinstance(batch, int | np.integer) or batch < 1:
             raise ParameterError("forward", "batch", batch, "", "integer >= 1")
-        scores = [self._forward_batch(x[i: i + batch], real) for i in range(0, len(x), batch)]
+        scores = [self._forward_batch(x[i: i + batch], real, scheme == "sequential")
+                  for i in range(0, len(x), batch)]
         if not scores:
             return np.zeros((0, n_out(self.layers[-1])))
         return np.concatenate(scores)
 
-    def _forward_batch(self, x: np.ndarray, real) -> np.ndarray:
+    def _forward_batch(self, x: np.ndarray, real, untuned: bool = False) -> np.ndarray:
         p = self.phys
         a = x * (p["p_in"] if self.kind == "hardware" else 1.0)
         for li, spec in enumerate(self.layers):
@@ -360,7 +370,8 @@ class HardwareModel:
             else:
                 r = real[li]
                 W, wb = self.weights(spec, r["fr"] / self.params[f"{spec['name']}.fr"],
-                                     r["fr_bias"] / self.params[f"{spec['name']}.fr_bias"])
+                                     r["fr_bias"] / self.params[f"{spec['name']}.fr_bias"],
+                                     untuned)
                 # (P, n, k) @ (P, k, C_out): every position's chain has its own devices
                 flat = cols.reshape(n, ho * wo, k).transpose(1, 0, 2)
                 v = np.matmul(flat, W.transpose(0, 2, 1)).transpose(1, 0, 2)
