@@ -195,24 +195,38 @@ def configure() -> str | None:
     return str(d)
 
 
-def _needs_compiling(dispatcher) -> bool:
-    """Whether calling ``dispatcher`` will compile: nothing compiled in this process and
-    no index file in numba's cache (a proxy: an index written for other argument types
-    also counts as cached).  A Python front that picks a kernel's argument types names
-    that kernel as its ``kernel`` attribute."""
+def _needs_compiling(entry) -> bool:
+    """Whether calling ``entry`` will compile.
+
+    ``entry``: a dispatcher, or ``(dispatcher, args)``.  With the arguments the answer is
+    exact: nothing compiled in this process for their types and no such signature in
+    numba's cache index (a kernel compiled for other pruned variants, say a circuit
+    without capacitors, does not count).  A dispatcher alone is a proxy: nothing compiled
+    in this process and no index file at all.  A Python front that picks a kernel's
+    argument types names that kernel as its ``kernel`` attribute.
+    """
+    dispatcher, args = entry if isinstance(entry, tuple) else (entry, None)
     dispatcher = getattr(dispatcher, "kernel", dispatcher)
-    if getattr(dispatcher, "signatures", None):
-        return False
     try:
-        index = dispatcher._cache._cache_file._index_path
+        cache_file = dispatcher._cache._cache_file
+        index = cache_file._index_path
     except AttributeError:  # not a caching dispatcher, or numba's internals moved
         return False
-    return not os.path.exists(index)
+    if args is None:
+        return not getattr(dispatcher, "signatures", None) and not os.path.exists(index)
+    try:
+        sig = tuple(dispatcher.typeof_pyval(a) for a in args)
+        if sig in dispatcher.overloads:
+            return False
+        key = dispatcher._cache._index_key(sig, dispatcher.targetctx.codegen())
+        return key not in cache_file._load_index()
+    except Exception:  # noqa: BLE001 - numba's internals moved: say nothing rather than fail
+        return False
 
 
-def announce_compile(what: str, *dispatchers, seconds: str = "half a minute or more",
+def announce_compile(what: str, *entries, seconds: str = "half a minute or more",
                      stream=None) -> bool:
-    """Print one line on stderr when ``dispatchers`` are about to be compiled.
+    """Print one line on stderr when ``entries`` are about to be compiled.
 
     A fresh cache compiles silently for a long time before the first result; this says
     why.  Silenced by ``SPINNET_PROGRESS=0``.  Returns whether the line was printed.
@@ -221,16 +235,31 @@ def announce_compile(what: str, *dispatchers, seconds: str = "half a minute or m
     ----------
     what : str
         The kernels in words (``"trap"``, ``"rk4 loop"``).
-    dispatchers : numba dispatchers
-        The entry kernels the run calls next.
+    entries : numba dispatchers, or ``(dispatcher, args)`` pairs
+        The entry kernels the run calls next (with the arguments they get, for an exact
+        answer: see :func:`_needs_compiling`).
     seconds : str
         The expected compile time in words.
     """
     if os.environ.get("SPINNET_PROGRESS") == "0":
         return False
-    if not any(_needs_compiling(d) for d in dispatchers):
+    if not any(_needs_compiling(d) for d in entries):
         return False
     stream = sys.stderr if stream is None else stream
     print(f"spinnet: compiling the {what} kernels (first run; cached afterwards, about "
           f"{seconds})", file=stream, flush=True)
     return True
+
+
+def notice(what: str, seconds: str = "half a minute or more"):
+    """A callable ``notice(dispatcher, args)`` for one run: it prints the line of
+    :func:`announce_compile` before the first of the run's kernels that will compile, and
+    only once per run."""
+    said = []
+
+    def call(*entries) -> bool:
+        if not said and announce_compile(what, *entries, seconds=seconds):
+            said.append(True)
+        return bool(said)
+
+    return call

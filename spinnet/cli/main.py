@@ -16,8 +16,10 @@ text (docstring markup removed) and show each option's default.
 from __future__ import annotations
 
 import argparse
+import ast
 import errno
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -101,11 +103,31 @@ def _polish(parser: argparse.ArgumentParser) -> None:
                 _polish(sub)
 
 
+def _summary(name: str) -> str | None:
+    """The one-line help of sub-command ``name``, read from its module's source (the
+    literal ``help=`` of its ``add_parser`` call) without importing it; None when it is
+    not a literal or the source cannot be read."""
+    try:
+        spec = importlib.util.find_spec(f".{name}", __package__)
+        tree = ast.parse(open(spec.origin, encoding="utf-8").read())  # noqa: SIM115
+    except (ImportError, AttributeError, OSError, SyntaxError, TypeError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "add_parser"
+                and node.args and getattr(node.args[0], "value", None) == name):
+            for kw in node.keywords:
+                if kw.arg == "help" and isinstance(kw.value, ast.Constant):
+                    return kw.value.value
+    return None
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The ``spinnet`` parser.  ``only``: the one sub-command this run parses; the others
-    get a bare entry (their name, for argparse's list of choices) and their modules are
-    not imported, so a command does not pay for the imports of the others' options
-    (``train``'s presets import the whole network package)."""
+    get a bare entry (their name and one-line help, for argparse's list of choices and
+    ``spinnet --help``) and their modules are not imported, so a command does not pay for
+    the imports of the others' options (``train``'s presets import the whole network
+    package).  Without ``only`` (``spinnet --help``, no command) no sub-command module
+    is imported."""
     parser = _Parser(prog="spinnet", description=(
         "spinnet: a circuit-level netlist simulator for RF spintronic neural networks.  "
         "'spinnet COMMAND --help' shows a command's options; 'python -m spinnet' works "
@@ -114,8 +136,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"spinnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
-        if only is not None and name != only:
-            sub.add_parser(name)
+        if name != only:
+            help_ = _summary(name) if only is None else None
+            if help_ is None and only is None and importlib.util.find_spec(
+                    f".{name}", __package__) is None:
+                continue  # sub-command not built yet
+            sub.add_parser(name, **({"help": help_} if help_ else {}))
             continue
         try:
             mod = importlib.import_module(f".{name}", __package__)

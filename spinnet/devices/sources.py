@@ -194,57 +194,86 @@ def pack(wave, tstep: float = 0.0, tstop: float = 0.0, name: str = "source",
     return code, np.array([dc] + a)
 
 
+# One evaluator per waveform: value_nb dispatches to them, and a caller that knows which
+# waveforms a circuit uses calls only those (spinnet.engine.mna._source), so a fresh
+# cache does not compile the others.
+
+
+@njit(cache=True, inline="always")
+def sin_nb(c, t):
+    """SIN value at ``t`` from :func:`pack`'s coefficients (numba)."""
+    vo, va, freq, td, theta, ph = c[1], c[2], c[3], c[4], c[5], c[6]
+    phase = 2.0 * math.pi * ph / 360.0
+    if t < td:
+        return c[0] + vo + va * math.sin(phase)
+    return c[0] + vo + va * math.exp(-(t - td) * theta) * math.sin(
+        2.0 * math.pi * freq * (t - td) + phase)
+
+
+@njit(cache=True, inline="always")
+def pulse_nb(c, t):
+    """PULSE value at ``t`` from :func:`pack`'s coefficients (numba)."""
+    v1, v2, td, tr, tf, pw, per = c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+    time = t - td
+    if per > 0.0 and time > per:
+        time -= per * math.floor(time / per)
+    if time <= 0.0 or time >= tr + pw + tf:
+        v = v1
+    elif time >= tr and time <= tr + pw:
+        v = v2
+    elif time < tr:
+        v = v1 + (v2 - v1) * time / tr
+    else:
+        v = v2 + (v1 - v2) * (time - (tr + pw)) / tf
+    return c[0] + v
+
+
+@njit(cache=True, inline="always")
+def pwl_nb(c, t):
+    """PWL (and TRNOISE) value at ``t`` from :func:`pack`'s coefficients (numba)."""
+    n = (c.shape[0] - 1) // 2
+    if t <= c[1]:
+        return c[0] + c[2]
+    if t > c[1 + 2 * (n - 1)]:
+        return c[0] + c[2 * n]
+    # the first point k >= 1 with t <= T_k, by bisection (a TRNOISE source has
+    # millions of points): the segment (k-1, k) holds t
+    lo, hi = 1, n - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if t <= c[1 + 2 * mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    t0, t1 = c[1 + 2 * (lo - 1)], c[1 + 2 * lo]
+    v0, v1 = c[2 + 2 * (lo - 1)], c[2 + 2 * lo]
+    if t1 == t0:
+        return c[0] + v1
+    return c[0] + v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+
+
+@njit(cache=True, inline="always")
+def tones_nb(c, t):
+    """TONES value at ``t`` from :func:`pack`'s coefficients (numba)."""
+    total = c[0]
+    for k in range((c.shape[0] - 1) // 3):
+        f, a, ph = c[1 + 3 * k], c[2 + 3 * k], c[3 + 3 * k]
+        total += a * math.sin(2.0 * math.pi * f * t + ph * math.pi / 180.0)
+    return total
+
+
 @njit(cache=True)
 def value_nb(code, c, t):
     """Source value at time ``t`` from :func:`pack`'s ``(code, coeffs)`` (numba)."""
     if code == DC:
         return c[0]
     if code == SIN:
-        vo, va, freq, td, theta, ph = c[1], c[2], c[3], c[4], c[5], c[6]
-        phase = 2.0 * math.pi * ph / 360.0
-        if t < td:
-            return c[0] + vo + va * math.sin(phase)
-        return c[0] + vo + va * math.exp(-(t - td) * theta) * math.sin(
-            2.0 * math.pi * freq * (t - td) + phase)
+        return sin_nb(c, t)
     if code == PULSE:
-        v1, v2, td, tr, tf, pw, per = c[1], c[2], c[3], c[4], c[5], c[6], c[7]
-        time = t - td
-        if per > 0.0 and time > per:
-            time -= per * math.floor(time / per)
-        if time <= 0.0 or time >= tr + pw + tf:
-            v = v1
-        elif time >= tr and time <= tr + pw:
-            v = v2
-        elif time < tr:
-            v = v1 + (v2 - v1) * time / tr
-        else:
-            v = v2 + (v1 - v2) * (time - (tr + pw)) / tf
-        return c[0] + v
+        return pulse_nb(c, t)
     if code == PWL:
-        n = (c.shape[0] - 1) // 2
-        if t <= c[1]:
-            return c[0] + c[2]
-        if t > c[1 + 2 * (n - 1)]:
-            return c[0] + c[2 * n]
-        # the first point k >= 1 with t <= T_k, by bisection (a TRNOISE source has
-        # millions of points): the segment (k-1, k) holds t
-        lo, hi = 1, n - 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if t <= c[1 + 2 * mid]:
-                hi = mid
-            else:
-                lo = mid + 1
-        t0, t1 = c[1 + 2 * (lo - 1)], c[1 + 2 * lo]
-        v0, v1 = c[2 + 2 * (lo - 1)], c[2 + 2 * lo]
-        if t1 == t0:
-            return c[0] + v1
-        return c[0] + v0 + (v1 - v0) * (t - t0) / (t1 - t0)
-    total = c[0]
-    for k in range((c.shape[0] - 1) // 3):
-        f, a, ph = c[1 + 3 * k], c[2 + 3 * k], c[3 + 3 * k]
-        total += a * math.sin(2.0 * math.pi * f * t + ph * math.pi / 180.0)
-    return total
+        return pwl_nb(c, t)
+    return tones_nb(c, t)
 
 
 def value(wave, t, tstep: float = 0.0, tstop: float = 0.0, name: str = "source",

@@ -117,7 +117,10 @@ def explicit_setup(a, dv, maxiter=100):
     cap = [k for k in range(nd) if a.fx[lo + k, D_CJO] > 0.0 or a.fx[lo + k, D_TT] > 0.0]
     dcs = np.full(nd, -1, np.int64)
     dbr = np.full(nd, -1, np.int64)
-    ns0 = n_states(a) + dv[8].shape[0]
+    kr = np.asarray(a.kr)
+    # n_states(a) in Python: calling the kernel from here would compile it (and its
+    # overloads) for every rk4 run, the series-loop fast path's too
+    ns0 = int(sum(kr[k, 1] - kr[k, 0] for k in (K_C, K_L, K_Q, K_Q))) + dv[8].shape[0]
     for j, k in enumerate(cap):
         dcs[k] = ns0 + j
         dbr[k] = n + j

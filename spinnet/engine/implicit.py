@@ -11,6 +11,7 @@ from numba import njit
 
 from . import implicit_dev as _dev
 from .mna import (
+    ALL_KINDS,
     DKL,
     DKU,
     DN,
@@ -31,12 +32,14 @@ from .mna import (
     band_solve,
     diode_iv,
     diode_qc,
+    kinds,
     pnjlim,
     rhs_tran,
     sparse_solve,
     unpermute,
 )
 from .time_loop_shared import (
+    _QK_STNO,
     BLOWUP,
     NEWTON,
     OK,
@@ -70,7 +73,7 @@ def _converged(a, xn, xo, reltol, vntol, abstol):
 
 @njit(cache=True)
 def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
-           maxiter, reltol, vntol, abstol, nonlinear, work, dv, kw, dio, tl):
+           maxiter, reltol, vntol, abstol, nonlinear, work, dv, kw, dio, tl, ks=ALL_KINDS):
     """Solve one time point (or the operating point) in place in ``x``.
 
     ``work``: scratch arrays from ``_work``.  ``dv``/``kw``: device tables and the
@@ -78,7 +81,9 @@ def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
     ``MODE_TRAN`` only, frozen otherwise), or both None for a circuit without kernel
     devices: numba then prunes the device branches and compiles none of the device
     kernels.  ``dio``/``tl``: None without diodes / lines (their code is then pruned,
-    see :func:`spinnet.engine.mna.assemble`), else True.  Returns ``(code, index)``.
+    see :func:`spinnet.engine.mna.assemble`), else True.  ``ks``: the other kinds and
+    the waveforms, pruned likewise (:func:`spinnet.engine.mna.kinds`).  Returns
+    ``(code, index)``.
     """
     B, rhs, piv, lm, xn = work
     nk = 0
@@ -98,7 +103,8 @@ def newton(a, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2,
         if dv is not None:
             if nk > 0:
                 _dev.linearise(a, dv, x, h, theta, kw)
-        assemble(a, B, rhs, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2, dio, tl)
+        assemble(a, B, rhs, mode, t, h, theta, x_prev, x, vd_lin, dq, dic, e1, e2, dio, tl,
+                 *ks)
         if dv is not None:
             if nk > 0:
                 _dev.stamp(a, dv, B, rhs, kw)
@@ -144,17 +150,23 @@ def presence(a):
             None if kr[K_T, 1] == kr[K_T, 0] else True)
 
 
-def dc_op(a, t, x, maxiter, reltol, vntol, abstol, nonlinear):
+def dc_op(a, t, x, maxiter, reltol, vntol, abstol, nonlinear, notice=None):
     """Operating point at time ``t`` (sources at their value then), into ``x``; returns
-    ``(code, index)`` (:func:`dc_op_kernel` compiled for the circuit's kinds)."""
+    ``(code, index)`` (:func:`dc_op_kernel` compiled for the circuit's kinds).
+    ``notice``: called as ``notice((kernel, args))`` first (a run's compile notice,
+    :func:`spinnet._jitcache.notice`)."""
     dio, tl = presence(a)
-    return dc_op_kernel(a, dio, tl, t, x, maxiter, reltol, vntol, abstol, nonlinear)
+    args = (a, dio, tl, t, x, maxiter, reltol, vntol, abstol, nonlinear, kinds(a))
+    if notice is not None:
+        notice((dc_op_kernel, args))
+    return dc_op_kernel(*args)
 
 
 @njit(cache=True)
-def dc_op_kernel(a, dio, tl, t, x, maxiter, reltol, vntol, abstol, nonlinear):
+def dc_op_kernel(a, dio, tl, t, x, maxiter, reltol, vntol, abstol, nonlinear,
+                 ks=ALL_KINDS):
     """Operating point at time ``t`` (sources at their value then), into ``x``.
-    ``dio``/``tl``: see :func:`presence`."""
+    ``dio``/``tl``: see :func:`presence`; ``ks``: :func:`spinnet.engine.mna.kinds`."""
     nd = _cnt(a, K_D)
     nt = _cnt(a, K_T)
     z = np.zeros(max(nd, 1))
@@ -164,7 +176,8 @@ def dc_op_kernel(a, dio, tl, t, x, maxiter, reltol, vntol, abstol, nonlinear):
     # kernel devices are frozen at the operating point: no device code to compile.
     # np.int64(): a literal mode would compile newton and assemble once per mode
     return newton(a, np.int64(MODE_DC), t, 1.0, 1.0, xp, x, vd, z, z, e, e,
-                  maxiter, reltol, vntol, abstol, nonlinear, _work(a), None, None, dio, tl)
+                  maxiter, reltol, vntol, abstol, nonlinear, _work(a), None, None, dio, tl,
+                  ks)
 
 
 dc_op.kernel = dc_op_kernel  # what the compile notice checks (spinnet._jitcache)
@@ -224,13 +237,30 @@ def theta_loop(a, x, t0, h, nsteps, theta, rec_idx, every, maxiter, reltol, vnto
                           every, maxiter, reltol, vntol, abstol, vmax, nonlinear, out)
 
 
+def op_in_loop(sys_) -> bool:
+    """Whether :func:`run_theta` may solve the operating point itself (``op=True``: the
+    theta loop's entry runs the DC Newton, so no separate :func:`dc_op_kernel` with its
+    own linked copy of ``newton`` and ``assemble`` is compiled).  Not for circuits with
+    device kernels (their workspace starts from the operating point) or STNOs (their
+    growth rate is checked at it before the loop)."""
+    if sys_.kernel_devices and sys_.dev:
+        return False
+    return sys_.qkind is None or not np.any(np.asarray(sys_.qkind) == _QK_STNO)
+
+
 def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
-              vmax, out):
+              vmax, out, op=False, notice=None):
     """Theta method on a :class:`~spinnet.engine.elaborate.System` from the operating
     point ``x``: STNOs, macrospin junctions and field-line targets are integrated
-    through their device kernels by the same rule (:mod:`.implicit_dev`)."""
+    through their device kernels by the same rule (:mod:`.implicit_dev`).  ``op``: ``x``
+    is the start of Newton for the operating point, which the loop solves first (only
+    where :func:`op_in_loop` allows it); a failure there returns at time 0.  ``notice``:
+    as for :func:`dc_op`."""
     a = sys_.arrays
     dv = sys_.dev
+    if op and not op_in_loop(sys_):
+        raise ValueError("run_theta(op=True): this circuit needs its operating point "
+                         "from dc_op first")
     if sys_.kernel_devices and dv:
         a = _dev.kernel_arrays(a, dv[0])
         # made here, not in the loop: a local that is None on one path and a tuple on the
@@ -242,13 +272,16 @@ def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
     # None: a nonlinear circuit never takes the linear path, which is then not compiled
     lin = None if sys_.nonlinear else True
     dio, tl = presence(a)
-    return theta_loop_dev(a, dv, kw, lin, dio, tl, x, 0.0, h, nsteps, theta, rec_idx, every,
-                          maxiter, reltol, vntol, abstol, vmax, sys_.nonlinear, out)
+    args = (a, dv, kw, lin, dio, tl, x, 0.0, h, nsteps, theta, rec_idx, every, maxiter,
+            reltol, vntol, abstol, vmax, sys_.nonlinear, out, kinds(a), bool(op))
+    if notice is not None:
+        notice((theta_loop_dev, args))
+    return theta_loop_dev(*args)
 
 
 @njit(cache=True)
 def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, every, maxiter,
-                   reltol, vntol, abstol, vmax, nonlinear, out):
+                   reltol, vntol, abstol, vmax, nonlinear, out, ks=ALL_KINDS, op=False):
     """Fixed-step theta method from the operating point ``x`` (modified in place).
 
     ``dv``: device tables (``System.dev``); ``a`` must then flag the kernel junctions
@@ -259,7 +292,11 @@ def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, ev
     the loop without the linear circuit's path (Newton at every step); anything else (True)
     lets a circuit with ``nonlinear`` False reuse the factors of step 1 (the matrix of a
     fixed step does not change).  ``dio``/``tl``: None without diodes / lossless lines
-    (their code is pruned, see :func:`presence`).  Records ``x[rec_idx]``
+    (their code is pruned, see :func:`presence`); ``ks``: the other element kinds and
+    the source waveforms, pruned likewise (:func:`spinnet.engine.mna.kinds`; default:
+    all compiled).  ``op``: first solve the operating point at ``t0`` from ``x`` (what
+    :func:`dc_op_kernel` does, on the loop's own ``newton``: its devices are frozen in
+    ``MODE_DC``); a failure there returns ``(code, index, t0)``.  Records ``x[rec_idx]``
     every ``every`` steps (and at step 0) into ``out``.
     """
     nd = _cnt(a, K_D)
@@ -270,6 +307,14 @@ def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, ev
     vd = np.zeros(max(nd, 1))
     e1 = np.zeros(max(nt, 1))
     e2 = np.zeros(max(nt, 1))
+    work = _work(a)
+    if op:
+        # the operating point; dq/dic/e1/e2 are read only in MODE_TRAN, vd is set from x
+        code, idx = newton(a, np.int64(MODE_DC), t0, 1.0, 1.0, x.copy(), x, vd, dq, dic,
+                           e1, e2, maxiter, reltol, vntol, abstol, nonlinear, work, dv, kw,
+                           dio, tl, ks)
+        if code != OK:
+            return code, idx, t0
     # bounded memory: only the last delay's worth of samples is ever read
     nh = 1
     if tl is not None:
@@ -289,7 +334,6 @@ def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, ev
         out[0, j] = x[rec_idx[j]]
     m = 1
     x_prev = x.copy()
-    work = _work(a)
     if lin is not None:
         # linear circuit: the factors of step 1, without their zeros (set at step 2)
         fac = band_compress(work[0][:0], a.dims[DKL], a.dims[DKU], work[2][:0], work[3][:0])
@@ -312,14 +356,14 @@ def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, ev
                 rhs = work[1]
                 if step == 2:
                     fac = band_compress(work[0], a.dims[DKL], a.dims[DKU], work[2], work[3])
-                rhs_tran(a, rhs, t, h, theta, x_prev, e1, e2)
+                rhs_tran(a, rhs, t, h, theta, x_prev, e1, e2, ks[6])
                 sparse_solve(fac, rhs)
                 unpermute(a, rhs, x)
                 solved = True
         if not solved:
             code, idx = newton(a, np.int64(MODE_TRAN), t, h, theta, x_prev, x, vd, dq, dic,
                                e1, e2, maxiter, reltol, vntol, abstol, nonlinear, work, dv, kw,
-                               dio, tl)
+                               dio, tl, ks)
         if code != OK:
             return code, idx, t
         bad = _finite_check(x, vmax)

@@ -78,6 +78,34 @@ offsets.
 # sources
 
 
+#: ``sk`` of :func:`assemble`: every waveform evaluator compiled (SIN, PULSE, PWL, TONES)
+ALL_WAVES = (True, True, True, True)
+#: ``ks`` of the time loops: every element kind's stamps compiled (see :func:`kinds`)
+ALL_KINDS = (True, True, True, True, True, True, ALL_WAVES)
+
+
+def kinds(a):
+    """The element kinds and waveforms a circuit uses, as the compiled kernels' flags.
+
+    Returns ``ks = (cap, ind, isrc, vccs, vcvs, res, sk)`` with ``sk = (sin, pulse, pwl,
+    tones)``: each None when the circuit has no such element (capacitor, inductor,
+    current source, VCCS, VCVS, spintronic junction) or no source of that waveform, else
+    True.  :func:`assemble` takes them as ``*ks``; numba prunes the code of a None flag
+    before typing it, so a fresh cache compiles only the stamps and the source
+    evaluators the circuit uses (each combination is its own compiled signature, so a
+    cached kernel is never reused for a circuit that needs code it lacks).
+    """
+    kr = np.asarray(a.kr)
+    codes = set(np.asarray(a.si)[:, 0].tolist()) if len(a.si) else set()
+
+    def flag(on):
+        return True if on else None
+
+    sk = tuple(flag(c in codes) for c in (_sources.SIN, _sources.PULSE, _sources.PWL,
+                                          _sources.TONES))
+    return tuple(flag(kr[k, 1] > kr[k, 0]) for k in (K_C, K_L, K_I, K_G, K_E, K_Q)) + (sk,)
+
+
 @njit(cache=True, inline="always")
 def src_value(a, k, t):
     """Value of source ``k`` at time ``t``: the law of :func:`spinnet.devices.sources.value_nb`
@@ -380,16 +408,33 @@ def _stamp_q_frozen(perm, kl, ix, fx, kr, B, rhs, alg, ys, off0, xs):
 
 
 @njit(cache=True)
-def _source(a, k, t):
-    """:func:`src_value` behind one call: the stamps call it at several sites, and each
-    inlined copy of the waveform evaluator costs compile time, not run time (a few
-    sources per step)."""
-    return src_value(a, k, t)
+def _source(a, k, t, sin, pulse, pwl, tones):
+    """:func:`src_value` behind one call, with only the waveforms whose flag is not None
+    (see :func:`kinds`; a DC source needs none).  One call: the stamps call it at
+    several sites, and each inlined copy of the evaluator costs compile time, not run
+    time (a few sources per step)."""
+    code = a.si[k, 0]
+    o = a.si[k, 1]
+    c = a.sa[o:o + a.si[k, 2]]
+    if sin is not None:
+        if code == _sources.SIN:
+            return _sources.sin_nb(c, t)
+    if pulse is not None:
+        if code == _sources.PULSE:
+            return _sources.pulse_nb(c, t)
+    if pwl is not None:
+        if code == _sources.PWL:
+            return _sources.pwl_nb(c, t)
+    if tones is not None:
+        if code == _sources.TONES:
+            return _sources.tones_nb(c, t)
+    return c[0]  # DC
 
 
 @njit(cache=True)
 def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_prev,
-             t_hist1, t_hist2, dio, tl):
+             t_hist1, t_hist2, dio, tl, cap=True, ind=True, isrc=True, vccs=True,
+             vcvs=True, res=True, sk=ALL_WAVES):
     """Stamp the linearised system ``B x = rhs`` (both in permuted order).
 
     ``x_prev``: unknowns at the previous time point (MODE_TRAN history).  ``ys``: in
@@ -400,6 +445,8 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
     ``t_hist1``/``t_hist2``: the delayed wave each T-line port sees.  ``dio``/``tl``:
     None when the circuit has no diodes / no lossless lines (numba then prunes their
     stamps before typing them, so such a circuit does not compile them), else True.
+    ``cap, ind, isrc, vccs, vcvs, res, sk``: the same for the other kinds and for the
+    source waveforms (:func:`kinds`; the defaults compile everything).
     """
     B[:, :] = 0.0
     rhs[:] = 0.0
@@ -422,45 +469,47 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
     for i in range(a.dims[DNODES]):
         band_add(B, perm, kl, i, i, GMIN)
     # capacitors: branch current ic leaves a, enters b
-    for k in range(nC):
-        r = kr[K_C, 0] + k
-        i, j, br, c = ix[r, IA], ix[r, IB], ix[r, IBR], fx[r, 0]
-        band_add(B, perm, kl, i, br, 1.0)
-        band_add(B, perm, kl, j, br, -1.0)
-        pb = perm[br]
-        if mode == MODE_TRAN:
-            geq = c / (theta * h)
-            # ic - geq (va - vb) = -geq v_n - (1/theta - 1) ic_n
-            band_add(B, perm, kl, br, br, 1.0)
-            band_add(B, perm, kl, br, i, -geq)
-            band_add(B, perm, kl, br, j, geq)
-            rhs[pb] += -geq * _vdiff(x_prev, i, j) - (inv - 1.0) * x_prev[br]
-        elif mode == MODE_ALG:
-            band_add(B, perm, kl, br, i, 1.0)
-            band_add(B, perm, kl, br, j, -1.0)
-            rhs[pb] += ys[k]
-        else:
-            band_add(B, perm, kl, br, br, 1.0)  # open circuit: ic = 0
+    if cap is not None:  # pruned at compile time without capacitors
+        for k in range(nC):
+            r = kr[K_C, 0] + k
+            i, j, br, c = ix[r, IA], ix[r, IB], ix[r, IBR], fx[r, 0]
+            band_add(B, perm, kl, i, br, 1.0)
+            band_add(B, perm, kl, j, br, -1.0)
+            pb = perm[br]
+            if mode == MODE_TRAN:
+                geq = c / (theta * h)
+                # ic - geq (va - vb) = -geq v_n - (1/theta - 1) ic_n
+                band_add(B, perm, kl, br, br, 1.0)
+                band_add(B, perm, kl, br, i, -geq)
+                band_add(B, perm, kl, br, j, geq)
+                rhs[pb] += -geq * _vdiff(x_prev, i, j) - (inv - 1.0) * x_prev[br]
+            elif mode == MODE_ALG:
+                band_add(B, perm, kl, br, i, 1.0)
+                band_add(B, perm, kl, br, j, -1.0)
+                rhs[pb] += ys[k]
+            else:
+                band_add(B, perm, kl, br, br, 1.0)  # open circuit: ic = 0
     # inductors: branch current il flows a -> b through the coil
-    for k in range(nL):
-        r = kr[K_L, 0] + k
-        i, j, br, ind = ix[r, IA], ix[r, IB], ix[r, IBR], fx[r, 0]
-        band_add(B, perm, kl, i, br, 1.0)
-        band_add(B, perm, kl, j, br, -1.0)
-        pb = perm[br]
-        if mode == MODE_TRAN:
-            req = ind / (theta * h)
-            # (va - vb) - req il = -req il_n - (1/theta - 1) v_n
-            band_add(B, perm, kl, br, i, 1.0)
-            band_add(B, perm, kl, br, j, -1.0)
-            band_add(B, perm, kl, br, br, -req)
-            rhs[pb] += -req * x_prev[br] - (inv - 1.0) * _vdiff(x_prev, i, j)
-        elif mode == MODE_ALG:
-            band_add(B, perm, kl, br, br, 1.0)
-            rhs[pb] += ys[nC + k]
-        else:
-            band_add(B, perm, kl, br, i, 1.0)
-            band_add(B, perm, kl, br, j, -1.0)
+    if ind is not None:  # ... without inductors
+        for k in range(nL):
+            r = kr[K_L, 0] + k
+            i, j, br, lval = ix[r, IA], ix[r, IB], ix[r, IBR], fx[r, 0]
+            band_add(B, perm, kl, i, br, 1.0)
+            band_add(B, perm, kl, j, br, -1.0)
+            pb = perm[br]
+            if mode == MODE_TRAN:
+                req = lval / (theta * h)
+                # (va - vb) - req il = -req il_n - (1/theta - 1) v_n
+                band_add(B, perm, kl, br, i, 1.0)
+                band_add(B, perm, kl, br, j, -1.0)
+                band_add(B, perm, kl, br, br, -req)
+                rhs[pb] += -req * x_prev[br] - (inv - 1.0) * _vdiff(x_prev, i, j)
+            elif mode == MODE_ALG:
+                band_add(B, perm, kl, br, br, 1.0)
+                rhs[pb] += ys[nC + k]
+            else:
+                band_add(B, perm, kl, br, i, 1.0)
+                band_add(B, perm, kl, br, j, -1.0)
     # voltage sources (branch current flows a -> b inside the source, SPICE sign) and
     # ammeters (0 V) in the drive lines of 4-terminal resonators
     for kind in (K_V, K_AM):
@@ -471,43 +520,46 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
             band_add(B, perm, kl, br, i, 1.0)
             band_add(B, perm, kl, br, j, -1.0)
             if kind == K_V:
-                rhs[perm[br]] += _source(a, ix[r, IX5], t)
+                rhs[perm[br]] += _source(a, ix[r, IX5], t, *sk)
     # current sources: current flows from a through the source to b
-    for r in range(kr[K_I, 0], kr[K_I, 1]):
-        val = _source(a, ix[r, IX5], t)
-        if ix[r, IA] >= 0:
-            rhs[perm[ix[r, IA]]] -= val
-        if ix[r, IB] >= 0:
-            rhs[perm[ix[r, IB]]] += val
+    if isrc is not None:  # ... without current sources
+        for r in range(kr[K_I, 0], kr[K_I, 1]):
+            val = _source(a, ix[r, IX5], t, *sk)
+            if ix[r, IA] >= 0:
+                rhs[perm[ix[r, IA]]] -= val
+            if ix[r, IB] >= 0:
+                rhs[perm[ix[r, IB]]] += val
     # VCCS: gm (vc - vd) from a to b, clamped to [G_IMIN, G_IMAX]: linearised at the
     # control voltage of the iterate (MODE_ALG: of the previous solution ``x_prev``)
-    for r in range(kr[K_G, 0], kr[K_G, 1]):
-        gm = fx[r, G_GM]
-        ieq = 0.0
-        if fx[r, G_CLAMP] != 0.0:
-            xs = x_prev if mode == MODE_ALG else ys
-            vc = _vdiff(xs, ix[r, IC], ix[r, ID])
-            i0, g0 = _vccs.current_nb(vc, gm, fx[r, G_IMIN], fx[r, G_IMAX])
-            ieq = i0 - g0 * vc
-            gm = g0
-        band_add(B, perm, kl, ix[r, IA], ix[r, IC], gm)
-        band_add(B, perm, kl, ix[r, IA], ix[r, ID], -gm)
-        band_add(B, perm, kl, ix[r, IB], ix[r, IC], -gm)
-        band_add(B, perm, kl, ix[r, IB], ix[r, ID], gm)
-        if ieq != 0.0:
-            if ix[r, IA] >= 0:
-                rhs[perm[ix[r, IA]]] -= ieq
-            if ix[r, IB] >= 0:
-                rhs[perm[ix[r, IB]]] += ieq
+    if vccs is not None:  # ... without VCCS
+        for r in range(kr[K_G, 0], kr[K_G, 1]):
+            gm = fx[r, G_GM]
+            ieq = 0.0
+            if fx[r, G_CLAMP] != 0.0:
+                xs = x_prev if mode == MODE_ALG else ys
+                vc = _vdiff(xs, ix[r, IC], ix[r, ID])
+                i0, g0 = _vccs.current_nb(vc, gm, fx[r, G_IMIN], fx[r, G_IMAX])
+                ieq = i0 - g0 * vc
+                gm = g0
+            band_add(B, perm, kl, ix[r, IA], ix[r, IC], gm)
+            band_add(B, perm, kl, ix[r, IA], ix[r, ID], -gm)
+            band_add(B, perm, kl, ix[r, IB], ix[r, IC], -gm)
+            band_add(B, perm, kl, ix[r, IB], ix[r, ID], gm)
+            if ieq != 0.0:
+                if ix[r, IA] >= 0:
+                    rhs[perm[ix[r, IA]]] -= ieq
+                if ix[r, IB] >= 0:
+                    rhs[perm[ix[r, IB]]] += ieq
     # VCVS
-    for r in range(kr[K_E, 0], kr[K_E, 1]):
-        i, j, br, gain = ix[r, IA], ix[r, IB], ix[r, IBR], fx[r, 0]
-        band_add(B, perm, kl, i, br, 1.0)
-        band_add(B, perm, kl, j, br, -1.0)
-        band_add(B, perm, kl, br, i, 1.0)
-        band_add(B, perm, kl, br, j, -1.0)
-        band_add(B, perm, kl, br, ix[r, IC], -gain)
-        band_add(B, perm, kl, br, ix[r, ID], gain)
+    if vcvs is not None:  # ... without VCVS
+        for r in range(kr[K_E, 0], kr[K_E, 1]):
+            i, j, br, gain = ix[r, IA], ix[r, IB], ix[r, IBR], fx[r, 0]
+            band_add(B, perm, kl, i, br, 1.0)
+            band_add(B, perm, kl, j, br, -1.0)
+            band_add(B, perm, kl, br, i, 1.0)
+            band_add(B, perm, kl, br, j, -1.0)
+            band_add(B, perm, kl, br, ix[r, IC], -gain)
+            band_add(B, perm, kl, br, ix[r, ID], gain)
     if dio is not None:  # pruned at compile time without diodes
         # diodes: companion of the exponential and of the junction charge
         for k in range(kr[K_D, 1] - kr[K_D, 0]):
@@ -562,19 +614,21 @@ def assemble(a, B, rhs, mode, t, h, theta, x_prev, ys, vd_lin, d_q_prev, d_i_pre
     # spintronic resonators: va - vb - R(u) i = 0; states driven by the drive current.
     # Separate compiled functions per mode: inside this (large) function the same loop
     # ran ~3x slower (measured by benchmarks/bench_throughput.py's split of a stage)
-    if mode == MODE_TRAN:
-        _stamp_q_tran(perm, kl, ix, fx, kr, B, rhs, h, theta, x_prev, ys)
-    else:
-        _stamp_q_frozen(perm, kl, ix, fx, kr, B, rhs, mode == MODE_ALG, ys, nC + nL,
-                        x_prev if mode == MODE_ALG else ys)
+    if res is not None:  # pruned at compile time without junctions
+        if mode == MODE_TRAN:
+            _stamp_q_tran(perm, kl, ix, fx, kr, B, rhs, h, theta, x_prev, ys)
+        else:
+            _stamp_q_frozen(perm, kl, ix, fx, kr, B, rhs, mode == MODE_ALG, ys, nC + nL,
+                            x_prev if mode == MODE_ALG else ys)
 
 
 @njit(cache=True)
-def rhs_tran(a, rhs, t, h, theta, x_prev, t_hist1, t_hist2):
+def rhs_tran(a, rhs, t, h, theta, x_prev, t_hist1, t_hist2, sk=ALL_WAVES):
     """Right-hand side of :func:`assemble` in ``MODE_TRAN`` for a linear circuit (no
     diodes, no junctions): the matrix of a fixed step does not change, so a time loop
     that reuses its factors needs only this.  Same terms in the same order as
-    :func:`assemble`, so the result is bitwise identical to its ``rhs``."""
+    :func:`assemble`, so the result is bitwise identical to its ``rhs``.  ``sk``: the
+    waveforms to compile (:func:`kinds`)."""
     rhs[:] = 0.0
     perm = a.perm
     ix = a.ix
@@ -590,9 +644,9 @@ def rhs_tran(a, rhs, t, h, theta, x_prev, t_hist1, t_hist2):
         req = ind / (theta * h)
         rhs[perm[br]] += -req * x_prev[br] - (inv - 1.0) * _vdiff(x_prev, i, j)
     for r in range(kr[K_V, 0], kr[K_V, 1]):
-        rhs[perm[ix[r, IBR]]] += _source(a, ix[r, IX5], t)
+        rhs[perm[ix[r, IBR]]] += _source(a, ix[r, IX5], t, *sk)
     for r in range(kr[K_I, 0], kr[K_I, 1]):
-        val = _source(a, ix[r, IX5], t)
+        val = _source(a, ix[r, IX5], t, *sk)
         if ix[r, IA] >= 0:
             rhs[perm[ix[r, IA]]] -= val
         if ix[r, IB] >= 0:

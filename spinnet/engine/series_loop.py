@@ -339,11 +339,12 @@ def exp4_weights(cf: np.ndarray, h: float) -> None:
 
 
 @njit(cache=True)
-def _emf(a, vptr, vsrc, vsign, l, t):
-    """``-sum s V(t)`` of loop ``l``: the voltage that drives its current."""
+def _emf(a, vptr, vsrc, vsign, l, t, sk):
+    """``-sum s V(t)`` of loop ``l``: the voltage that drives its current (``sk``: the
+    waveforms used, :func:`spinnet.engine.mna.kinds`)."""
     s = 0.0
     for j in range(vptr[l], vptr[l + 1]):
-        s -= vsign[j] * mna.src_value(a, vsrc[j], t)
+        s -= vsign[j] * mna._source(a, vsrc[j], t, *sk)
     return s
 
 
@@ -372,7 +373,7 @@ def _currents(a, p, u1, u2, t, cur):
     qptr, rbase, vptr, vsrc, vsign, cf = p[0], p[1], p[2], p[3], p[4], p[5]
     for l in range(rbase.shape[0]):
         den = rbase[l] + _rsum(cf, u1, u2, qptr[l], qptr[l + 1])
-        cur[l] = _emf(a, vptr, vsrc, vsign, l, t) / den
+        cur[l] = _emf(a, vptr, vsrc, vsign, l, t, p[7]) / den
         if not (den > 0.0) or not math.isfinite(cur[l]):
             return l
     return -1
@@ -407,7 +408,7 @@ def _record(a, p, w, u1, u2, cur, t, row, cols):
             elif kind == E_R:
                 v -= sval[sref[e]] * i
             else:
-                v -= ssign[e] * mna.src_value(a, sref[e], t)
+                v -= ssign[e] * mna._source(a, sref[e], t, *p[7])
             c = cnode[e]
             if c >= 0:
                 row[c] = v
@@ -432,7 +433,7 @@ def _add_tone(qc, qs, q, c, s, lo, hi, dq):
 
 
 @njit(cache=True, inline="always")
-def _walk(a, skind, sref, ssign, sval, cnode, cbr, lo, hi, dq, vw, row, i, t):
+def _walk(a, skind, sref, ssign, sval, cnode, cbr, lo, hi, dq, vw, row, i, t, sk):
     """Node voltages and branch currents of the walk elements ``lo:hi`` into ``row``.
     Three passes (drops, running sum, scatter): the running sum is the only serial
     part."""
@@ -446,7 +447,7 @@ def _walk(a, skind, sref, ssign, sval, cnode, cbr, lo, hi, dq, vw, row, i, t):
         elif kind == E_R:
             vw[e] = sval[sref[e]] * i
         else:
-            vw[e] = ssign[e] * mna.src_value(a, sref[e], t)
+            vw[e] = ssign[e] * mna._source(a, sref[e], t, *sk)
     v = 0.0
     for e0 in range(hi - lo):
         e = lo + e0
@@ -483,7 +484,7 @@ def _record_fused(a, p, w, u1, u2, cur, t, row, cols, vw, zq, zmode, f1, f2):
                     _add_tone(qc, qs, q, i * math.cos(om[q] * t),
                               i * math.sin(om[q] * t), qptr[l], qptr[l + 1], dq)
         _walk(a, skind, sref, ssign, sval, cnode, cbr, sptr[l], sptr[l + 1], dq, vw, row,
-              i, t)
+              i, t, p[7])
     if anyu[0]:
         x1, x2 = u1, u2
         if zmode:
@@ -613,14 +614,18 @@ def _add_particular(om, U, t, sign, u1, u2, d1, d2):
 
 
 @njit(cache=True)
-def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, cols, out):
+def loop_run(a, p, w, sp, u1, u2, h, nsteps, exp4, fused, every, vmax, cols, out):
     """Fixed-step time loop of the series-loop fast path from ``t = 0``.
 
-    ``method``: 0 RK4, 1 exponential Adams order 4 (``p[5]`` must hold its weights).
-    ``p = (qptr, rbase, vptr, vsrc, vsign, cf, rb)``, ``w``: recording walk (see
-    :class:`LoopPlan`).  ``sp = (om, tone_loop, Qr, Qi, U, split, Qc, Qs)`` (see
-    :func:`particular`): for the loops with
-    ``split[l]`` (sources that are sums of sinusoids), exp4 integrates only the departure
+    ``exp4``: None for RK4, True for the exponential Adams method of order 4 (``p[5]``
+    must hold its weights); None prunes exp4's code (its start-up, the periodic split,
+    its recording) before numba types it, so an RK4 run does not compile it.
+    ``fused``: True lets exp4 record through :func:`_record_fused` (from
+    :data:`_FUSE_MIN` resonators on, with tones), None compiles only :func:`_record`.
+    ``p = (qptr, rbase, vptr, vsrc, vsign, cf, rb, sk)`` (``sk``: the waveforms used,
+    :func:`spinnet.engine.mna.kinds`), ``w``: recording walk (see :class:`LoopPlan`).
+    ``sp = (om, tone_loop, Qr, Qi, U, split, Qc, Qs)`` (see :func:`particular`): for the
+    loops with ``split[l]`` (sources that are sums of sinusoids), exp4 integrates only the departure
     ``z = u - u_p`` from the exact periodic response ``u_p`` to the base current
     ``E(t)/rbase``, so its polynomial only approximates ``i - E/rbase`` (small: the
     junctions' resistance changes).  Returns ``(code, index, time)``: ``index`` =
@@ -646,64 +651,78 @@ def loop_run(a, p, w, sp, u1, u2, h, nsteps, method, every, vmax, cols, out):
     buf = np.empty((_BLOCK, out.shape[0]))
     _record(a, p, w, u1, u2, cur, 0.0, buf[0], cols)
     m = 1
+    sk = p[7]
     hist = np.zeros((n_l, 4))  # loop currents (minus base currents) i_n .. i_n-3
-    for l in range(n_l):
-        hist[l, 0] = cur[l] - (_emf(a, vptr, vsrc, vsign, l, 0.0) / rbase[l]
-                               if split[l] else 0.0)
+    if exp4 is not None:  # RK4 keeps no history
+        for l in range(n_l):
+            hist[l, 0] = cur[l] - (_emf(a, vptr, vsrc, vsign, l, 0.0, sk) / rbase[l]
+                                   if split[l] else 0.0)
     zmode = False  # u1/u2 hold z = u - u_p (exp4 after its start-up)
+    nb = np.int64(_BLOCK)  # a run-time value: a literal would compile _flush twice
     for step in range(1, nsteps + 1):
         t = (step - 1) * h
-        if method == 0 or step <= 3:
+        rk4 = True
+        if exp4 is not None:  # pruned at compile time for RK4
+            rk4 = step <= 3
+        if rk4:
             # exp4 start-up: RK4 on quarter steps (local error O(h^5): order 4 kept)
-            sub = 1 if method == 0 else 4
+            sub = 1 if exp4 is None else 4
             hs = h / sub
             for j in range(sub):
                 bad = _rk4_step(a, p, u1, u2, t + j * hs, hs, cur, ws)
                 if bad >= 0:
                     return BLOWUP, -1 - bad, t + (j + 1) * hs
-        else:
+        elif exp4 is not None:
             for l in range(n_l):
                 acc = _exp4_pass(cf, qptr[l], qptr[l + 1], u1, u2, hist[l, 0],
                                  hist[l, 1], hist[l, 2], hist[l, 3])
                 den = rbase[l] + acc
                 if split[l]:
                     den += _sp_sum(om, tl, qr, qi, l, t + h)
-                emf[l] = _emf(a, vptr, vsrc, vsign, l, t + h)
+                emf[l] = _emf(a, vptr, vsrc, vsign, l, t + h, sk)
                 cur[l] = emf[l] / den
                 if not (den > 0.0) or not math.isfinite(cur[l]):
                     return BLOWUP, -1 - l, t + h
-        for l in range(n_l):
-            hist[l, 3] = hist[l, 2]
-            hist[l, 2] = hist[l, 1]
-            hist[l, 1] = hist[l, 0]
-            if split[l]:
-                if method == 0 or step <= 3:
-                    emf[l] = _emf(a, vptr, vsrc, vsign, l, t + h)
-                hist[l, 0] = cur[l] - emf[l] / rbase[l]
-            else:
-                hist[l, 0] = cur[l]
+        if exp4 is not None:
+            for l in range(n_l):
+                hist[l, 3] = hist[l, 2]
+                hist[l, 2] = hist[l, 1]
+                hist[l, 1] = hist[l, 0]
+                if split[l]:
+                    if rk4:
+                        emf[l] = _emf(a, vptr, vsrc, vsign, l, t + h, sk)
+                    hist[l, 0] = cur[l] - emf[l] / rbase[l]
+                else:
+                    hist[l, 0] = cur[l]
         if step % every == 0:
             bad = _check(u1, u2, vmax)
             if bad >= 0:
                 return BLOWUP, bad, t + h
-            if zmode and n >= _FUSE_MIN:
-                _record_fused(a, p, w, u1, u2, cur, t + h, buf[m % _BLOCK], cols, vw, zq,
-                              True, f1, f2)
-            elif zmode:
-                _add_particular(om, U, t + h, 1.0, u1, u2, f1, f2)
-                _record(a, p, w, f1, f2, cur, t + h, buf[m % _BLOCK], cols)
-            else:
+            done = False
+            if exp4 is not None:
+                if fused is not None:
+                    if zmode and n >= _FUSE_MIN:
+                        _record_fused(a, p, w, u1, u2, cur, t + h, buf[m % _BLOCK], cols,
+                                      vw, zq, True, f1, f2)
+                        done = True
+                if zmode and not done:
+                    _add_particular(om, U, t + h, 1.0, u1, u2, f1, f2)
+                    _record(a, p, w, f1, f2, cur, t + h, buf[m % _BLOCK], cols)
+                    done = True
+            if not done:
                 _record(a, p, w, u1, u2, cur, t + h, buf[m % _BLOCK], cols)
             m += 1
-            if m % _BLOCK == 0:
-                _flush(buf, _BLOCK, out, m - _BLOCK)
-        if method == 1 and step == 3 and om.shape[0] > 0:
-            _add_particular(om, U, t + h, -1.0, u1, u2, f1, f2)
-            u1[:] = f1
-            u2[:] = f2
-            zmode = True
-    if m % _BLOCK:
-        _flush(buf, m % _BLOCK, out, m - m % _BLOCK)
+            if m % nb == 0:
+                _flush(buf, nb, out, m - nb)
+        if exp4 is not None:
+            if step == 3 and om.shape[0] > 0:
+                _add_particular(om, U, t + h, -1.0, u1, u2, f1, f2)
+                for k in range(n):  # a loop: slice assignment compiles numba's
+                    u1[k] = f1[k]   # string formatting for its shape error
+                    u2[k] = f2[k]
+                zmode = True
+    if m % nb:
+        _flush(buf, m % nb, out, m - m % nb)
     bad = _check(u1, u2, vmax)
     if bad >= 0:
         return BLOWUP, bad, nsteps * h
@@ -788,10 +807,11 @@ def particular(sys_, lp: LoopPlan, cf: np.ndarray):
 
 
 def run(sys_, lp: LoopPlan, x0: np.ndarray, h: float, nsteps: int, method: str,
-        every: int, vmax: float, rec_idx: np.ndarray, out: np.ndarray):
+        every: int, vmax: float, rec_idx: np.ndarray, out: np.ndarray, notice=None):
     """Run the fast path; fills ``out`` (recorded unknowns x samples: the transpose of
     the general explicit loop's layout).  Returns the compiled loop's
-    ``(code, index, time)``."""
+    ``(code, index, time)``.  ``notice``: called as ``notice((loop_run, args))`` before
+    the loop (a run's compile notice, :func:`spinnet._jitcache.notice`)."""
     cf = lp.cf
     if method == "exp4":
         cf = cf.copy()
@@ -810,7 +830,14 @@ def run(sys_, lp: LoopPlan, x0: np.ndarray, h: float, nsteps: int, method: str,
     cu1, cu2 = colmap[lp.ust], colmap[lp.ust + 1]
     cols = (colmap[lp.snode], colmap[lp.sbr], cu1, cu2, np.zeros(lp.n_res),
             np.array([bool(np.any(cu1 >= 0) or np.any(cu2 >= 0))]))
-    p = (lp.qptr, lp.rbase, lp.vptr, lp.vsrc, lp.vsign, np.ascontiguousarray(cf), rb)
+    sk = mna.kinds(sys_.arrays)[6]
+    p = (lp.qptr, lp.rbase, lp.vptr, lp.vsrc, lp.vsign, np.ascontiguousarray(cf), rb, sk)
     w = (lp.sptr, lp.skind, lp.sref, lp.ssign, lp.snode, lp.sbr, lp.sval, lp.ust, lp.qptr)
-    return loop_run(sys_.arrays, p, w, sp, u1, u2, float(h), int(nsteps),
-                    0 if method == "rk4" else 1, int(every), float(vmax), cols, out)
+    exp4 = True if method == "exp4" else None
+    # _record_fused only where exp4 can take it (long loops, tones split off)
+    fused = True if exp4 and lp.n_res >= _FUSE_MIN and len(sp[0]) else None
+    args = (sys_.arrays, p, w, sp, u1, u2, float(h), int(nsteps), exp4, fused, int(every),
+            float(vmax), cols, out)
+    if notice is not None:
+        notice((loop_run, args))
+    return loop_run(*args)

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .._jitcache import announce_compile as _announce_compile
+from .._jitcache import notice as _compile_notice
 from ..errors import NetlistError, ParameterError, SimulationError, SpinnetError
 from . import explicit as ex
 from . import mna
@@ -38,8 +38,7 @@ from . import series_loop as _loop
 from . import time_loops as it
 from .bound import flat_circuit
 from .elaborate import QK_STNO, System, elaborate
-from .implicit import run_theta
-from .implicit import theta_loop_dev as run_theta_loop
+from .implicit import op_in_loop, run_theta
 from .result import Result
 
 METHODS = ("trap", "be", "rk4", "dopri", "heun", "exp4")
@@ -324,17 +323,17 @@ def _refuse_clamped_vccs(sys_: System, method: str) -> None:
                           hint="method='trap' or 'be'")
 
 
-def _announce(method: str, loop: bool, uic: bool) -> None:
-    """Say on stderr that the kernels this run calls are about to be compiled (a fresh
-    cache compiles for a minute or more before the first result)."""
-    if loop:
-        _announce_compile(f"{method} series-loop", _loop.loop_run)
-        return
-    entry = {"trap": [run_theta_loop], "be": [run_theta_loop], "rk4": [it.explicit_loop],
-             "heun": [it.explicit_loop], "dopri": [it.dopri_loop]}.get(method, [])
-    if not uic:
-        entry.append(it.dc_op)
-    _announce_compile(method, *entry)
+def _announce(method: str, loop: bool):
+    """The run's compile notice (:func:`spinnet._jitcache.notice`): one line on stderr
+    before the first of its kernels that will compile (a fresh cache compiles for a
+    while before the first result).  The theta loop, the operating point and the series
+    loop call it with their exact arguments; the explicit loops are checked here."""
+    note = _compile_notice(f"{method} series-loop" if loop else method)
+    entry = {"rk4": it.explicit_loop, "heun": it.explicit_loop,
+             "dopri": it.dopri_loop}.get(method)
+    if entry is not None and not loop:
+        note(entry)
+    return note
 
 
 def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
@@ -478,7 +477,10 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     x = sys_.x0.copy() if sys_.x0 is not None else np.zeros(sys_.n)
     t_elab = _time.perf_counter()
     lp = _loop.plan(sys_) if method in ("rk4", "exp4") and series_loop else None
-    _announce(method, lp is not None, uic)
+    # trap/be solve the operating point in the theta loop's entry where they can (one
+    # compiled Newton instead of two)
+    op_fold = method in ("trap", "be") and not uic and op_in_loop(sys_)
+    note = _announce(method, lp is not None)
     if method == "exp4" and lp is None:
         raise SimulationError("method 'exp4' needs a circuit of series loops through "
                               "ground made of resistors, voltage sources and 2-terminal "
@@ -488,7 +490,8 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         # junction states start where elaborate() put them
         n_out = nsteps // every + 1
         out = np.zeros((len(rec_idx), n_out))  # a row per signal
-        code, idx, t = _loop.run(sys_, lp, x, h, nsteps, method, every, vmax, rec_idx, out)
+        code, idx, t = _loop.run(sys_, lp, x, h, nsteps, method, every, vmax, rec_idx, out,
+                                 notice=note)
         if code != it.OK:
             _raise_loop(sys_, lp, idx, t, method)
         times = np.arange(n_out) * (h * every)
@@ -502,8 +505,9 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
                 "loops": lp.n_loops, "seed": int(seed),
                 "elapsed_s": t_end - t_begin, "solve_s": t_end - t_elab}
         return Result("tran", times[first:], signals, meta)
-    if not uic:
-        code, idx = it.dc_op(a, 0.0, x, maxiter, reltol, vntol, abstol, sys_.nonlinear)
+    if not uic and not op_fold:
+        code, idx = it.dc_op(a, 0.0, x, maxiter, reltol, vntol, abstol, sys_.nonlinear,
+                             notice=note)
         if code != it.OK:
             _raise(sys_, code, idx, 0.0, method)
     if method in ("trap", "be"):
@@ -512,7 +516,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
             # the growth check needs the currents the oscillators start to see
             x_op = x.copy()
             code, _idx = it.dc_op(a, 0.0, x_op, maxiter, reltol, vntol, abstol,
-                                  sys_.nonlinear)
+                                  sys_.nonlinear, notice=note)
         _refuse_unresolved_growth(sys_, x_op, h, method)
     if n_cap:
         x = np.concatenate([x, np.zeros(n_cap)])  # the junction charging currents
@@ -525,7 +529,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         theta = 0.5 if method == "trap" else 1.0
         # STNO/macrospin/field-line devices join the theta rule (implicit.run_theta)
         code, idx, t = run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter,
-                                 reltol, vntol, abstol, vmax, out)
+                                 reltol, vntol, abstol, vmax, out, op=op_fold, notice=note)
         times = np.arange(n_out) * (h * every)
     elif method in ("rk4", "heun"):
         n_out = nsteps // every + 1
