@@ -42,6 +42,7 @@ import math
 import time as _time
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..devices import registry as _registry
 from ..devices import resonator as _resonator
@@ -260,7 +261,175 @@ def _plan(bc, part, tstep, tstop, seed: int = 0, fold: bool = True) -> list[_Lev
     levels = _plan_levels(bc, part, fold)
     for lev in levels:
         lev.sys_ = elaborate(lev.flat, tstep=tstep, tstop=tstop, seed=seed)
+        _narrow_band(lev.sys_)
     return levels
+
+
+def _pattern(a) -> sp.csr_matrix:
+    """Symmetric sparsity pattern of the MNA matrix of ``a`` (the couplings
+    :func:`~.elaborate.elaborate` orders by; ground rows dropped)."""
+    n = int(a.dims[mna.DN])
+    groups: list[np.ndarray] = [np.arange(n, dtype=np.int64)[:, None]]
+
+    def rows(kind, cols):
+        ix, _fx = a.ix[a.kr[kind, 0]:a.kr[kind, 1]], None
+        if len(ix):
+            groups.append(np.ascontiguousarray(ix[:, list(cols)]))
+
+    rows(mna.K_R, (mna.IA, mna.IB))
+    for kind in (mna.K_C, mna.K_L, mna.K_V, mna.K_AM):
+        rows(kind, (mna.IA, mna.IB, mna.IBR))
+    rows(mna.K_G, (mna.IA, mna.IB, mna.IC, mna.ID))
+    rows(mna.K_E, (mna.IA, mna.IB, mna.IBR))
+    rows(mna.K_E, (mna.IBR, mna.IC, mna.ID))
+    rows(mna.K_D, (mna.IA, mna.IB))
+    tix = a.ix[a.kr[mna.K_T, 0]:a.kr[mna.K_T, 1]]
+    if len(tix):
+        groups.append(np.concatenate([tix[:, :5], tix[:, 4:5] + 1], axis=1))
+    rows(mna.K_Q, (mna.IA, mna.IB, mna.IBR))
+    qix = a.ix[a.kr[mna.K_Q, 0]:a.kr[mna.K_Q, 1]]
+    if len(qix):
+        groups.append(np.stack([qix[:, mna.IBR], qix[:, mna.IC], qix[:, mna.IC] + 1,
+                                qix[:, mna.ID]], axis=1))
+    ri, ci = [], []
+    for g in groups:
+        k = g.shape[1]
+        r_, c_ = np.repeat(g, k, axis=1).ravel(), np.tile(g, (1, k)).ravel()
+        ok = (r_ >= 0) & (c_ >= 0)
+        ri.append(r_[ok])
+        ci.append(c_[ok])
+    r_, c_ = np.concatenate(ri), np.concatenate(ci)
+    pat = sp.coo_matrix((np.ones(len(r_)), (r_, c_)), shape=(n, n)).tocsr()
+    return (pat + pat.T).tocsr()
+
+
+def _bands(pat, perm) -> tuple[int, int]:
+    coo = pat.tocoo()
+    diff = perm[coo.row] - perm[coo.col]
+    return int(max(diff.max(initial=0), 1)), int(max((-diff).max(initial=0), 1))
+
+
+def _cluster_order(a, pat) -> np.ndarray | None:
+    """Band order with every junction's private unknowns kept together.
+
+    A junction's branch, its two states, its drive branch and a drive net that only its
+    drive branch reaches form a cluster; reverse Cuthill-McKee orders the rest (nets and
+    the other branches), and each cluster follows the later of its junction's two nets.
+    On a series chain of junctions that gives ``c_k, cluster_k, c_k+1, ...``: a band of
+    a cluster's size, where the plain reverse Cuthill-McKee interleaves the chain's
+    breadth-first levels (band ~3x wider).  None without junctions.
+    """
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+    qix = a.ix[a.kr[mna.K_Q, 0]:a.kr[mna.K_Q, 1]]
+    if not len(qix):
+        return None
+    n = pat.shape[0]
+    nq = len(qix)
+    clus = np.full(n, -1, dtype=np.int64)
+    cols = [qix[:, mna.IBR], qix[:, mna.IC], qix[:, mna.IC] + 1, qix[:, mna.ID]]
+    for c in cols:
+        clus[c] = np.arange(nq)
+    ptr, ind = pat.indptr, pat.indices
+    aix = a.ix[a.kr[mna.K_AM, 0]:a.kr[mna.K_AM, 1]]
+    for ia, ib, br in zip(aix[:, mna.IA].tolist(), aix[:, mna.IB].tolist(),
+                          aix[:, mna.IBR].tolist(), strict=True):
+        q = int(clus[br])
+        if q < 0:
+            continue
+        for v in (ia, ib):
+            if v < 0 or clus[v] >= 0:
+                continue
+            nb = ind[ptr[v]:ptr[v + 1]]
+            nb = nb[nb != v]
+            if len(nb) and np.all(clus[nb] == q):
+                clus[v] = q
+    rest = np.flatnonzero(clus < 0)
+    sub = pat[rest][:, rest].tocsr()
+    rcm = reverse_cuthill_mckee(sub, symmetric_mode=True)
+    members = np.flatnonzero(clus >= 0)
+    best, best_cost = None, None
+    # the rest in reverse Cuthill-McKee or depth-first order (a chain of nets is a path:
+    # depth-first walks it end to end), each cluster after the earlier or the later of
+    # its junction's nets: the narrowest of the four
+    for rest_order in (rest[rcm], rest[_dfs(sub, rcm)]):
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[rest_order] = np.arange(len(rest_order))
+        pa = np.where(qix[:, mna.IA] >= 0, pos[np.maximum(qix[:, mna.IA], 0)], -1)
+        pb = np.where(qix[:, mna.IB] >= 0, pos[np.maximum(qix[:, mna.IB], 0)], -1)
+        lo = np.where(pa < 0, pb, np.where(pb < 0, pa, np.minimum(pa, pb)))
+        for key in (lo, np.maximum(pa, pb)):
+            # rest unknowns at (pos, 0), cluster members at (key of their junction, 1 + q)
+            major = np.concatenate([pos[rest_order], key[clus[members]]])
+            minor = np.concatenate([np.zeros(len(rest_order), dtype=np.int64),
+                                    1 + clus[members]])
+            allv = np.concatenate([rest_order, members])
+            order = allv[np.lexsort((minor, major))]
+            perm = np.empty(n, dtype=np.int64)
+            perm[order] = np.arange(n)
+            kl, ku = _bands(pat, perm)
+            if best is None or kl * (kl + ku) < best_cost:
+                best, best_cost = order, kl * (kl + ku)
+    return best
+
+
+def _dfs(pat, start_order: np.ndarray) -> np.ndarray:
+    """Depth-first order of ``pat``'s graph, lowest-degree neighbour first, each
+    connected part entered at its first node in ``start_order``."""
+    n = pat.shape[0]
+    ptr, ind = pat.indptr, pat.indices
+    deg = np.diff(ptr)
+    nbrs = [None] * n
+    seen = np.zeros(n, dtype=bool)
+    order = np.empty(n, dtype=np.int64)
+    k = 0
+    for s0 in start_order.tolist():
+        if seen[s0]:
+            continue
+        seen[s0] = True
+        order[k] = s0
+        k += 1
+        stack = [(s0, 0)]
+        while stack:
+            v, i = stack[-1]
+            nb = nbrs[v]
+            if nb is None:
+                nb = ind[ptr[v]:ptr[v + 1]]
+                nb = nb[np.argsort(deg[nb], kind="stable")].tolist()
+                nbrs[v] = nb
+            while i < len(nb) and seen[nb[i]]:
+                i += 1
+            if i == len(nb):
+                stack.pop()
+                nbrs[v] = None
+                continue
+            stack[-1] = (v, i + 1)
+            w = nb[i]
+            seen[w] = True
+            order[k] = w
+            k += 1
+            stack.append((w, 0))
+    return order
+
+
+def _narrow_band(s) -> None:
+    """Replace the level's band order by :func:`_cluster_order` where that is narrower
+    (the matrix, and so the solution, is the same: only its band storage changes)."""
+    a = s.arrays
+    pat = _pattern(a)
+    kl0, ku0 = int(a.dims[mna.DKL]), int(a.dims[mna.DKU])
+    if _bands(pat, a.perm) != (kl0, ku0):
+        return   # not the pattern elaborate ordered by: keep its order
+    order = _cluster_order(a, pat)
+    if order is None or len(order) != len(a.perm):
+        return
+    perm = np.empty(len(order), dtype=np.int64)
+    perm[order] = np.arange(len(order))
+    kl, ku = _bands(pat, perm)
+    if kl * (kl + ku) < kl0 * (kl0 + ku0):
+        dims = a.dims.copy()
+        dims[mna.DKL], dims[mna.DKU] = kl, ku
+        s.arrays = a._replace(perm=perm, dims=dims)
 
 
 def _fold_shifts(lev: _Level, tv: dict) -> None:

@@ -109,3 +109,23 @@ def test_tiny_compiled_network_folds_every_junction():
     assert folded.meta["folded"] == len(targets) > 0
     _close(tran_components(flat, 5e-12, 1e-9, save=probes, fold=False), folded)
     _close(tran(flat, 5e-12, 1e-9, save=probes, path="mna"), folded, rtol=1e-8)
+
+
+def test_chain_levels_get_a_narrower_band_with_the_same_answer():
+    from compiler_tiny import tiny_spec
+
+    from spinnet.compiler import compile_model
+    from spinnet.engine import mna
+    from spinnet.engine.elaborate import elaborate
+    from spinnet.engine.tran_components import _narrow_band, _plan_levels
+
+    nl, _ = compile_model(tiny_spec(seed=0))
+    bc = bind_circuit(flat_circuit(nl), bind_params=False)
+    levels = _plan_levels(bc, partition(bc))
+    chain = elaborate(levels[1].flat, 5e-12, 1e-9)
+    kl0 = int(chain.arrays.dims[mna.DKL])
+    _narrow_band(chain)
+    kl = int(chain.arrays.dims[mna.DKL])
+    assert kl <= kl0 // 2   # measured 17 -> 6 (a junction's cluster, not a BFS level)
+    # a permutation of the unknowns
+    assert sorted(chain.arrays.perm.tolist()) == list(range(chain.n))
