@@ -7,9 +7,9 @@ K`` also runs the first K images through the transient engine in one of three na
 (the component-wise ``.tran``; minutes per image); ``last-layer`` (default) integrates the
 last layer as compiled, its input lines fed with the steady state's oscillator tones (the
 hidden layers do not go through ``.tran``); ``current-driven`` re-builds the last layer's
-junctions on ideal current sources (faster).  It reports the mode, the argmax agreement with ``.steady``, the accuracy
-of both on those images, the score deviation over the score range and the seconds per
-image with their breakdown.
+junctions on ideal current sources (faster).  It reports the mode, the argmax agreement
+with ``.steady``, the accuracy of both on those images, the score deviation over the
+score range and the seconds per image with their breakdown.
 """
 
 from __future__ import annotations
