@@ -80,7 +80,7 @@ def main(argv=None) -> int:
                                      "chunk", "elaborate_s", "integrate_s", "couple_s",
                                      "record_s", "elapsed_s", "level_s", "level_unknowns",
                                      "level_bandwidth", "level_components", "cpu_elaborate_s",
-                                     "cpu_solve_s", "cpu_s")})
+                                     "cpu_solve_s", "cpu_s", "folded")})
     report["steps"] = int(round(tstop / tstep))
     final = np.array([res.signals[p.lower().replace(" ", "")][-1] for p in probes])
     report["tran_outputs_at_tstop"] = final.tolist()

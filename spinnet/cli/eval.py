@@ -2,13 +2,14 @@
 
 Binds each test image to the netlist's ``.input`` pixels, runs the steady-state analysis,
 takes the argmax of the ``.output`` scores and compares it with the labels.  ``--time-domain
-K`` also runs the first K images through the transient engine in one of two named modes
-(``--td-mode``): ``last-layer`` (default) integrates the last layer as compiled, its input
-lines fed with the steady state's oscillator tones (the hidden layers do not go through
-``.tran``); ``current-driven`` re-builds the last layer's junctions on ideal current
-sources (faster).  It reports the mode, the argmax agreement with ``.steady``, the accuracy
-of both on those images, the score deviation over the score range and the seconds per
-image with their breakdown.
+K`` also runs the first K images through the transient engine in one of three named modes
+(``--td-mode``): ``network`` integrates every layer of the netlist from its own text
+(the component-wise ``.tran``; minutes per image); ``last-layer`` (default) integrates the
+last layer as compiled, its input lines fed with the steady state's oscillator tones (the
+hidden layers do not go through ``.tran``); ``current-driven`` re-builds the last layer's
+junctions on ideal current sources (faster).  It reports the mode, the argmax agreement
+with ``.steady``, the accuracy of both on those images, the score deviation over the
+score range and the seconds per image with their breakdown.
 """
 
 from __future__ import annotations
@@ -37,11 +38,16 @@ def add_parser(sub) -> None:
     p.add_argument("--time-domain", type=int, default=0, metavar="K",
                    help="also run K images through the transient engine")
     p.add_argument("--td-mode", "--time-domain-mode", dest="td_mode",
-                   choices=("last-layer", "current-driven", "cut", "junctions"),
+                   choices=("network", "last-layer", "current-driven", "cut", "junctions"),
                    default="last-layer",
-                   help="last-layer: the compiled last layer itself, fed by the steady "
-                        "state's oscillator tones (default; alias cut); current-driven: "
-                        "its junctions on ideal current sources (faster; alias junctions)")
+                   help="network: every layer of the netlist integrated from its own text "
+                        "(component-wise .tran; minutes per image); last-layer: the "
+                        "compiled last layer itself, fed by the steady state's oscillator "
+                        "tones (default; alias cut); current-driven: its junctions on ideal "
+                        "current sources (faster; alias junctions)")
+    p.add_argument("--td-settle", type=float, default=8.0, metavar="N",
+                   help="relaxation times 1/(2 pi alpha fr_min) to settle before averaging "
+                        "(per layer in the network mode)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -98,11 +104,11 @@ def run(args) -> int:
         k = min(args.time_domain, len(labels))
         mode = mode_name(args.td_mode)
         # last-layer reports per image; current-driven per output chain (all images)
-        per_image = mode == "last-layer"
+        per_image = mode in ("last-layer", "network")
         with Progress(k if per_image else None, f"time domain ({mode})",
                       unit="image" if per_image else "chain") as bar:
             td = spot_check(nl, images[:k], scores[:k], mode=mode, labels=labels[:k],
-                            progress=bar)
+                            progress=bar, settle=args.td_settle)
         out["time_domain"] = td
     if args.json:
         print(json.dumps(out, sort_keys=True))

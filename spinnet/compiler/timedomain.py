@@ -246,7 +246,7 @@ def _emission(nl: Netlist, stnos: list[str], current: np.ndarray):
     return amp, freq
 
 
-MODES = ("last-layer", "current-driven")
+MODES = ("last-layer", "current-driven", "network")
 # the names the modes had first, still accepted
 _ALIASES = {"cut": "last-layer", "junctions": "current-driven"}
 
@@ -256,7 +256,8 @@ def mode_name(mode: str) -> str:
     m = _ALIASES.get(str(mode), str(mode))
     if m not in MODES:
         raise ParameterError("spot_check", "mode", mode, "",
-                             "'last-layer' or 'current-driven' ('cut', 'junctions')")
+                             "'network', 'last-layer' or 'current-driven' ('cut', "
+                             "'junctions')")
     return m
 
 
@@ -315,7 +316,14 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
     st = steady(nl, bind, keep="all")
     timing = {"steady": time.perf_counter() - t_all, "elaborate": 0.0, "integrate": 0.0,
               "fit": 0.0}
-    if mode == "last-layer":
+    if mode == "network":
+        scores, t_stop, dt, extra = _run_network(nl, layer, chains, x, settle, progress,
+                                                 timing)
+        level1 = _level1_compiled(nl, layer, chains, outs, list(outs), st,
+                                  {n.lower(): k for k, n in enumerate(st.junction_names)})
+        scope = (f"whole network ({layer} layers) from its own text: every junction, "
+                 "oscillator and line integrated by the component-wise .tran (trap)")
+    elif mode == "last-layer":
         scores, level1, t_stop, dt = _run_cut(nl, layer, chains, outs, x, st, settle,
                                               points_per_period, progress, timing)
         scope = (f"last layer (layer {layer}) as compiled, its input lines fed by the "
@@ -331,7 +339,7 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
     span1 = float(np.max(np.abs(level1))) or 1.0
     agree = int(np.sum(scores.argmax(1) == ref.argmax(1)))
     out = {"images": int(len(x)), "agree": agree, "agreement": agree / max(len(x), 1),
-           "mode": mode, "scope": scope,
+           "mode": mode, "scope": scope, **(extra if mode == "network" else {}),
            "scores_tran": scores.tolist(), "scores_steady": ref.tolist(),
            "score_range": rng,
            "dev_max_of_range": float(np.max(np.abs(scores - ref)) / rng),
@@ -352,6 +360,71 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
             "level1_vs_steady_agree": int(np.sum(level1.argmax(1) == ref.argmax(1))),
             "level1_vs_steady_max_dev_rel": float(np.max(np.abs(level1 - ref)) / span),
             "t_stop_s": t_stop, "dt_s": dt}
+
+
+def _network_step(nl: Netlist, alpha: float, fr: np.ndarray, tones: np.ndarray) -> float:
+    """The largest ``trap`` step that moves no junction resonance by more than the
+    :mod:`spinnet.engine.step_advice` share of its half-width (nor a tone by more than
+    its phase limit): its rule on the distinct resonances and tones of the network."""
+    from ..engine.step_advice import advise
+
+    h0 = 1.0 / (20.0 * float(max(np.max(fr), np.max(tones))))
+    res = [(f"fr={f:g}", float(f), alpha) for f in np.unique(fr)]
+    found = advise("trap", h0, [(f"f={f:g}", float(f)) for f in np.unique(tones)], res)
+    return min([h0] + [a.suggested_step for a in found])
+
+
+def _run_network(nl, layer, chains, x, settle, progress, timing, window_periods=6):
+    """Every image through the whole compiled network (``tran(..., path="components")``):
+    ``settle`` relaxation times ``1/(2 pi alpha fr_min)`` per layer, then the DC part of
+    each output over ``window_periods`` periods of the slowest last-layer tone; the same
+    over the window before it measures how settled the scores are."""
+    from ..engine.bound import flat_circuit
+    from ..engine.tran import tran
+
+    els = [el for j in sorted(chains) for el in chains[j]]
+    mp = {kk.lower(): float(v) for kk, v in nl.models[els[0].model.lower()].params.items()}
+    alpha = mp.get("alpha", 0.01)
+    junctions = [el for el in nl.elements.values()
+                 if el.model is not None and el.model.lower() in nl.models
+                 and nl.models[el.model.lower()].type == "sdr"]
+    fr = np.array([float(el.params["fr"]) for el in junctions])
+    tones = np.unique(np.round([_tone(nl, layer, el) for el in els], 3))
+    dt = _network_step(nl, alpha, fr, tones)
+    period = 1.0 / float(tones.min())
+    relax = 1.0 / (2 * math.pi * alpha * float(fr.min()))
+    window = window_periods * period
+    t_start = math.ceil(layer * settle * relax / period) * period
+    t_stop = t_start + window
+    probes = [nl.outputs[o] for o in nl.outputs]
+    scores = np.zeros((len(x), len(probes)))
+    before = np.zeros_like(scores)
+    for n in range(len(x)):
+        b = {name: float(x[n, naming.parse_pixel_input(name)]) for name in nl.inputs}
+        t0 = time.perf_counter()
+        flat = flat_circuit(nl, b)
+        timing["elaborate"] += time.perf_counter() - t0
+        res = tran(flat, dt, t_stop, method="trap", tstart=max(t_start - window, 0.0),
+                   save=probes, path="components")
+        meta = res.meta
+        timing["elaborate"] += float(meta["elaborate_s"])
+        timing["integrate"] += float(meta["solve_s"])
+        t0 = time.perf_counter()
+        t = np.asarray(res.time)
+        last = t >= t_start - 1e-6 * dt
+        prev = ~last | (np.abs(t - t_start) < 1e-6 * dt)
+        for c, p in enumerate(probes):
+            v = np.asarray(res.signals["".join(str(p).split()).lower()])
+            scores[n, c] = _dc_part(t[last], v[last], tones)
+            before[n, c] = _dc_part(t[prev], v[prev], tones)
+        timing["fit"] += time.perf_counter() - t0
+        if progress is not None:
+            progress(n + 1, len(x))
+    drift = float(np.max(np.abs(scores - before))) if len(x) else 0.0
+    extra = {"t_start_s": t_start, "window_s": window,
+             "settle_drift_v": drift,
+             "scores_previous_window": before.tolist()}
+    return scores, t_stop, dt, extra
 
 
 def _window(tones, fr_min, alpha, settle, points_per_period):

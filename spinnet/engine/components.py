@@ -230,3 +230,36 @@ def partition(bc: BoundCircuit) -> Partition:
     return Partition(net_comp=np.asarray(net_comp), element_comp=elem_comp,
                      n_components=n_comp, couplings=couplings, level=level,
                      levels=levels, merged=merged)
+
+
+#: element letters whose equations keep a constant solution under constant sources
+_STATIC = frozenset("RCLVIDGET")
+
+
+def constant_components(bc: BoundCircuit, part: Partition) -> np.ndarray:
+    """Per component: True when its unknowns keep their operating-point values in time.
+
+    Decided from the structure alone: the component is fed by no coupling, and holds only
+    R, C, L, D, T, controlled sources internal to it, field lines, and V/I sources
+    without a waveform (or with a ``DC`` one).  Started from its operating point, such a
+    component has zero time derivatives, so the theta method (trap or BE) returns that
+    point at every step; an oscillator or junction (whose states move under a DC drive)
+    or a time-dependent source rules it out.
+    """
+    ok = np.ones(part.n_components, dtype=bool)
+    for c in part.couplings:
+        ok[c.target] = False
+    for k, b in enumerate(bc.elements):
+        c = int(part.element_comp[k])
+        if not ok[c]:
+            continue
+        if b.kind.tran_kernel == registry.KERNEL_FIELDLINE:
+            continue
+        letter = str(b.el.kind).upper()
+        if letter not in _STATIC:
+            ok[c] = False
+        elif letter in "VI":
+            src = getattr(b.el, "source", None)
+            if src is not None and str(src.kind).lower() != "dc":
+                ok[c] = False
+    return ok

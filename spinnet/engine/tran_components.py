@@ -42,15 +42,19 @@ import math
 import time as _time
 
 import numpy as np
+import scipy.sparse as sp
 
+from ..devices import registry as _registry
+from ..devices import resonator as _resonator
 from ..devices import sources as _sources
 from ..errors import NetlistError, ParameterError, SimulationError
 from ..netlist.flatten import FlatElement, FlatWaveform
 from . import implicit_dev as _dev
 from . import mna
 from .bound import bind_circuit, flat_circuit
-from .components import DRIVE, FLINE, VCCS, VCVS, Partition, partition
+from .components import DRIVE, FLINE, VCCS, VCVS, Partition, constant_components, partition
 from .elaborate import elaborate
+from .explicit import fline_shift
 from .implicit import dc_op, presence, theta_loop_dev
 from .result import Result
 from .time_loop_shared import OK
@@ -115,6 +119,9 @@ class _Level:
     recipes: list = dataclasses.field(default_factory=list)
     rows: list = dataclasses.field(default_factory=list)        # recorded user chunks
     seconds: float = 0.0                                        # time in its loop
+    # junction name -> its constant field lines ((tap a, tap b), fline row), folded into
+    # its resonance at the operating point (:func:`_fold_shifts`)
+    folds: dict = dataclasses.field(default_factory=dict)
 
 
 #: placeholder waveform of a feed (its breakpoints are written per chunk)
@@ -125,18 +132,56 @@ def _unknown_of_net(bc, n: int) -> str:
     return "" if n < 0 else f"v({bc.nets[n]})"
 
 
-def _plan_levels(bc, part: Partition) -> list[_Level]:
-    """The sub-circuit of every level, its feeds, and the taps the feeds read."""
+def _foldable(bc, part: Partition) -> set[int]:
+    """Junctions (element indices) whose every field line sits in a constant component
+    (:func:`~.components.constant_components`) other than their own, and that are
+    level-1 resonators: their shift is a constant known at the operating point."""
+    from .elaborate import QK_LIN, _junction_kind
+
+    els = bc.elements
+    const = constant_components(bc, part)
+    lines_of: dict[int, list[int]] = {}
+    for k, b in enumerate(els):
+        if b.kind.tran_kernel == _registry.KERNEL_FIELDLINE:
+            for j in b.targets:
+                lines_of.setdefault(int(j), []).append(k)
+    ok: set[int] = set()
+    for j, lines in lines_of.items():
+        cj = part.element_comp[j]
+        if els[j].kind.tran_kernel != _registry.KERNEL_RESONATOR:
+            continue
+        if not all(part.element_comp[f] != cj and const[part.element_comp[f]]
+                   for f in lines):
+            continue
+        try:
+            if _junction_kind(els[j].el) != QK_LIN:
+                continue
+        except (NetlistError, ParameterError, SimulationError):
+            continue   # elaborate reports it on the kernel path
+        ok.add(j)
+    return ok
+
+
+def _plan_levels(bc, part: Partition, fold: bool = True) -> list[_Level]:
+    """The sub-circuit of every level, its feeds, and the taps the feeds read.
+
+    With ``fold``, a level-1 junction whose field lines are all constant
+    (:func:`_foldable`) is left out of the field-line copies: its level records the
+    lines' taps and their shift parameters instead (``_Level.folds``), and the shift is
+    folded into the junction's linear model at the operating point (:func:`_fold_shifts`).
+    """
     n_lev = len(part.levels)
     els = bc.elements
     lev_of = part.level[part.element_comp]
     out: list[list] = [[] for _ in range(n_lev)]
     feeds: list[list[_Feed]] = [[] for _ in range(n_lev)]
+    folds: list[dict] = [{} for _ in range(n_lev)]
     by_elem: dict[int, list] = {}
     for c in part.couplings:
         by_elem.setdefault(c.element, []).append(c)
     copies: dict[tuple[int, int], list] = {}   # (level, field line) -> its copy's targets
-    from .elaborate import _vccs_row
+    from .elaborate import _fline_row, _vccs_row
+    foldable = _foldable(bc, part) if fold else set()
     for k, b in enumerate(els):
         el = b.el
         lv = int(lev_of[k])
@@ -147,9 +192,21 @@ def _plan_levels(bc, part: Partition) -> list[_Level]:
             own = tuple(str(els[j].el.name) for j in b.targets
                         if part.element_comp[j] == part.element_comp[k])
             out[lv].append(dataclasses.replace(el, params=dict(el.params, targets=own)))
+            line = None
             for c in cs:
                 lt = int(part.level[c.target])
-                tg = tuple(str(els[j].el.name) for j in c.targets)
+                folded = [j for j in c.targets if j in foldable]
+                if folded:
+                    if line is None:
+                        g_fl, fpar = _fline_row(el)
+                        line = ((_unknown_of_net(bc, b.nodes[0]),
+                                 _unknown_of_net(bc, b.nodes[1])),
+                                np.array([g_fl, *fpar], dtype=float))
+                    for j in folded:
+                        folds[lt].setdefault(str(els[j].el.name).lower(), []).append(line)
+                tg = tuple(str(els[j].el.name) for j in c.targets if j not in foldable)
+                if not tg:
+                    continue
                 copy = copies.get((lt, k))
                 if copy is not None:   # a further target component in that level
                     copy.extend(tg)
@@ -196,15 +253,223 @@ def _plan_levels(bc, part: Partition) -> list[_Level]:
         nets = sorted({str(n).lower() for e in out[i] for n in e.nodes} - {"0", "gnd"})
         sub = dataclasses.replace(bc.flat, elements=out[i], nets=["0"] + nets,
                                   title=f"{bc.flat.title} [level {i}]")
-        levels.append(_Level(i, sub, feeds[i]))
+        levels.append(_Level(i, sub, feeds[i], folds=folds[i]))
     return levels
 
 
-def _plan(bc, part, m_chunk, tstep, tstop, seed: int = 0) -> list[_Level]:
-    levels = _plan_levels(bc, part)
+def _plan(bc, part, tstep, tstop, seed: int = 0, fold: bool = True) -> list[_Level]:
+    levels = _plan_levels(bc, part, fold)
     for lev in levels:
         lev.sys_ = elaborate(lev.flat, tstep=tstep, tstop=tstop, seed=seed)
+        _narrow_band(lev.sys_)
     return levels
+
+
+def _pattern(a) -> sp.csr_matrix:
+    """Symmetric sparsity pattern of the MNA matrix of ``a`` (the couplings
+    :func:`~.elaborate.elaborate` orders by; ground rows dropped)."""
+    n = int(a.dims[mna.DN])
+    groups: list[np.ndarray] = [np.arange(n, dtype=np.int64)[:, None]]
+
+    def rows(kind, cols):
+        ix, _fx = a.ix[a.kr[kind, 0]:a.kr[kind, 1]], None
+        if len(ix):
+            groups.append(np.ascontiguousarray(ix[:, list(cols)]))
+
+    rows(mna.K_R, (mna.IA, mna.IB))
+    for kind in (mna.K_C, mna.K_L, mna.K_V, mna.K_AM):
+        rows(kind, (mna.IA, mna.IB, mna.IBR))
+    rows(mna.K_G, (mna.IA, mna.IB, mna.IC, mna.ID))
+    rows(mna.K_E, (mna.IA, mna.IB, mna.IBR))
+    rows(mna.K_E, (mna.IBR, mna.IC, mna.ID))
+    rows(mna.K_D, (mna.IA, mna.IB))
+    tix = a.ix[a.kr[mna.K_T, 0]:a.kr[mna.K_T, 1]]
+    if len(tix):
+        groups.append(np.concatenate([tix[:, :5], tix[:, 4:5] + 1], axis=1))
+    rows(mna.K_Q, (mna.IA, mna.IB, mna.IBR))
+    qix = a.ix[a.kr[mna.K_Q, 0]:a.kr[mna.K_Q, 1]]
+    if len(qix):
+        groups.append(np.stack([qix[:, mna.IBR], qix[:, mna.IC], qix[:, mna.IC] + 1,
+                                qix[:, mna.ID]], axis=1))
+    ri, ci = [], []
+    for g in groups:
+        k = g.shape[1]
+        r_, c_ = np.repeat(g, k, axis=1).ravel(), np.tile(g, (1, k)).ravel()
+        ok = (r_ >= 0) & (c_ >= 0)
+        ri.append(r_[ok])
+        ci.append(c_[ok])
+    r_, c_ = np.concatenate(ri), np.concatenate(ci)
+    pat = sp.coo_matrix((np.ones(len(r_)), (r_, c_)), shape=(n, n)).tocsr()
+    return (pat + pat.T).tocsr()
+
+
+def _bands(pat, perm) -> tuple[int, int]:
+    coo = pat.tocoo()
+    diff = perm[coo.row] - perm[coo.col]
+    return int(max(diff.max(initial=0), 1)), int(max((-diff).max(initial=0), 1))
+
+
+def _cluster_order(a, pat) -> np.ndarray | None:
+    """Band order with every junction's private unknowns kept together.
+
+    A junction's branch, its two states, its drive branch and a drive net that only its
+    drive branch reaches form a cluster; reverse Cuthill-McKee orders the rest (nets and
+    the other branches), and each cluster follows the later of its junction's two nets.
+    On a series chain of junctions that gives ``c_k, cluster_k, c_k+1, ...``: a band of
+    a cluster's size, where the plain reverse Cuthill-McKee interleaves the chain's
+    breadth-first levels (band ~3x wider).  None without junctions.
+    """
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+    qix = a.ix[a.kr[mna.K_Q, 0]:a.kr[mna.K_Q, 1]]
+    if not len(qix):
+        return None
+    n = pat.shape[0]
+    nq = len(qix)
+    clus = np.full(n, -1, dtype=np.int64)
+    cols = [qix[:, mna.IBR], qix[:, mna.IC], qix[:, mna.IC] + 1, qix[:, mna.ID]]
+    for c in cols:
+        clus[c] = np.arange(nq)
+    ptr, ind = pat.indptr, pat.indices
+    aix = a.ix[a.kr[mna.K_AM, 0]:a.kr[mna.K_AM, 1]]
+    for ia, ib, br in zip(aix[:, mna.IA].tolist(), aix[:, mna.IB].tolist(),
+                          aix[:, mna.IBR].tolist(), strict=True):
+        q = int(clus[br])
+        if q < 0:
+            continue
+        for v in (ia, ib):
+            if v < 0 or clus[v] >= 0:
+                continue
+            nb = ind[ptr[v]:ptr[v + 1]]
+            nb = nb[nb != v]
+            if len(nb) and np.all(clus[nb] == q):
+                clus[v] = q
+    rest = np.flatnonzero(clus < 0)
+    sub = pat[rest][:, rest].tocsr()
+    rcm = reverse_cuthill_mckee(sub, symmetric_mode=True)
+    members = np.flatnonzero(clus >= 0)
+    best, best_cost = None, None
+    # the rest in reverse Cuthill-McKee or depth-first order (a chain of nets is a path:
+    # depth-first walks it end to end), each cluster after the earlier or the later of
+    # its junction's nets: the narrowest of the four
+    for rest_order in (rest[rcm], rest[_dfs(sub, rcm)]):
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[rest_order] = np.arange(len(rest_order))
+        pa = np.where(qix[:, mna.IA] >= 0, pos[np.maximum(qix[:, mna.IA], 0)], -1)
+        pb = np.where(qix[:, mna.IB] >= 0, pos[np.maximum(qix[:, mna.IB], 0)], -1)
+        lo = np.where(pa < 0, pb, np.where(pb < 0, pa, np.minimum(pa, pb)))
+        for key in (lo, np.maximum(pa, pb)):
+            # rest unknowns at (pos, 0), cluster members at (key of their junction, 1 + q)
+            major = np.concatenate([pos[rest_order], key[clus[members]]])
+            minor = np.concatenate([np.zeros(len(rest_order), dtype=np.int64),
+                                    1 + clus[members]])
+            allv = np.concatenate([rest_order, members])
+            order = allv[np.lexsort((minor, major))]
+            perm = np.empty(n, dtype=np.int64)
+            perm[order] = np.arange(n)
+            kl, ku = _bands(pat, perm)
+            if best is None or kl * (kl + ku) < best_cost:
+                best, best_cost = order, kl * (kl + ku)
+    return best
+
+
+def _dfs(pat, start_order: np.ndarray) -> np.ndarray:
+    """Depth-first order of ``pat``'s graph, lowest-degree neighbour first, each
+    connected part entered at its first node in ``start_order``."""
+    n = pat.shape[0]
+    ptr, ind = pat.indptr, pat.indices
+    deg = np.diff(ptr)
+    nbrs = [None] * n
+    seen = np.zeros(n, dtype=bool)
+    order = np.empty(n, dtype=np.int64)
+    k = 0
+    for s0 in start_order.tolist():
+        if seen[s0]:
+            continue
+        seen[s0] = True
+        order[k] = s0
+        k += 1
+        stack = [(s0, 0)]
+        while stack:
+            v, i = stack[-1]
+            nb = nbrs[v]
+            if nb is None:
+                nb = ind[ptr[v]:ptr[v + 1]]
+                nb = nb[np.argsort(deg[nb], kind="stable")].tolist()
+                nbrs[v] = nb
+            while i < len(nb) and seen[nb[i]]:
+                i += 1
+            if i == len(nb):
+                stack.pop()
+                nbrs[v] = None
+                continue
+            stack[-1] = (v, i + 1)
+            w = nb[i]
+            seen[w] = True
+            order[k] = w
+            k += 1
+            stack.append((w, 0))
+    return order
+
+
+def _narrow_band(s) -> None:
+    """Replace the level's band order by :func:`_cluster_order` where that is narrower
+    (the matrix, and so the solution, is the same: only its band storage changes)."""
+    a = s.arrays
+    pat = _pattern(a)
+    kl0, ku0 = int(a.dims[mna.DKL]), int(a.dims[mna.DKU])
+    if _bands(pat, a.perm) != (kl0, ku0):
+        return   # not the pattern elaborate ordered by: keep its order
+    order = _cluster_order(a, pat)
+    if order is None or len(order) != len(a.perm):
+        return
+    perm = np.empty(len(order), dtype=np.int64)
+    perm[order] = np.arange(len(order))
+    kl, ku = _bands(pat, perm)
+    if kl * (kl + ku) < kl0 * (kl0 + ku0):
+        dims = a.dims.copy()
+        dims[mna.DKL], dims[mna.DKU] = kl, ku
+        s.arrays = a._replace(perm=perm, dims=dims)
+
+
+def _fold_shifts(lev: _Level, tv: dict) -> None:
+    """Write the constant field-line shift of the level's folded junctions into their
+    linear model (the ``mna.Q_F*``/``Q_B*`` columns): the coefficients of
+    :func:`spinnet.devices.resonator.deriv` at the shifted resonance, in the states
+    scaled by the nominal ``2 pi fr`` (as elaborated, and as the resistance reads them).
+    ``tv``: the upstream operating point (one value per tap)."""
+    if not lev.folds:
+        return
+    s = lev.sys_
+    shift: dict[int, float] = {}   # per line object: its shift (Hz)
+    for lines in lev.folds.values():
+        for line in lines:
+            if id(line) not in shift:
+                (ta, tb), row = line
+                va = float(tv[ta][0]) if ta else 0.0
+                vb = float(tv[tb][0]) if tb else 0.0
+                shift[id(line)] = float(fline_shift(row, row[0] * (va - vb)))
+    qidx = {str(nm).lower(): k for k, nm in enumerate(s.resonators)}
+    ks = np.array([qidx[nm] for nm in lev.folds], dtype=np.int64)
+    dfr = np.array([sum(shift[id(line)] for line in lines) for lines in lev.folds.values()])
+    rows = np.asarray(s.dev[1])[ks]
+    w = 2.0 * math.pi * rows[:, _resonator.FR]
+    m = len(ks)
+    e1 = np.zeros((m, 2))
+    e1[:, 0] = 1.0
+    e2 = np.zeros((m, 2))
+    e2[:, 1] = 1.0
+    c0 = _resonator.deriv_ref(rows, e1, 0.0, dfr)
+    c1 = _resonator.deriv_ref(rows, e2, 0.0, dfr)
+    bv = _resonator.deriv_ref(rows, np.zeros((m, 2)), 1.0, dfr)
+    fx = s.arrays.fx   # shared with arrays_alg; the kernel-flagged copy is made later
+    r = int(s.arrays.kr[mna.K_Q, 0]) + ks
+    fx[r, mna.Q_F00] = c0[:, 0]
+    fx[r, mna.Q_F01] = c1[:, 0] * w
+    fx[r, mna.Q_F10] = c0[:, 1] / w
+    fx[r, mna.Q_F11] = c1[:, 1]
+    fx[r, mna.Q_B0] = bv[:, 0]
+    fx[r, mna.Q_B1] = bv[:, 1] / w
 
 
 def _needs_one_chunk(s, theta: float) -> bool:
@@ -328,7 +593,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
                     reltol: float = 1e-6, vntol: float = 1e-9, abstol: float = 1e-15,
                     vmax: float = 1e6, bindings: dict | None = None,
                     max_bytes: float | None = None, chunk: int = DEFAULT_CHUNK,
-                    cycles: str = "merge", seed: int = 0) -> Result:
+                    cycles: str = "merge", seed: int = 0, fold: bool = True) -> Result:
     """Transient by one-way-coupled components in dependency order (module docstring).
 
     Parameters are those of :func:`spinnet.engine.tran.tran` for ``method`` ``"trap"``
@@ -340,6 +605,13 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
     cycles : {"merge", "refuse"}
         Components coupled in a loop through controlled sources are integrated as one
         component (``"merge"``) or refused with a :class:`SimulationError`.
+    fold : bool
+        Fold the shift of field lines fed by constant components (DC sources only, see
+        :func:`spinnet.engine.components.constant_components`) into their level-1
+        targets' linear model at the operating point, instead of integrating those
+        targets through the kernel-device Newton.  The same discrete equations: the
+        kernel is linear in the state and the drive for a fixed shift.  Not with
+        ``uic`` (the lines then start from their initial conditions).
 
     Returns
     -------
@@ -383,12 +655,13 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         if part.merged and cycles == "refuse":
             _refuse_cycles(bc, part)
         m_chunk = min(chunk, nsteps)
-        levels = _plan(bc, part, m_chunk, tstep, tstop, seed)
+        # with uic the field lines start from the initial conditions, not their
+        # operating point: their shift is not constant then
+        levels = _plan(bc, part, tstep, tstop, seed, fold=bool(fold) and not uic)
         # a restart per chunk would drop the lines' history and, under trap, the
         # junction charge current of charged diodes: such circuits run in one chunk
         if m_chunk < nsteps and any(_needs_one_chunk(lev.sys_, theta) for lev in levels):
             m_chunk = nsteps
-            levels = _plan(bc, part, m_chunk, tstep, tstop, seed)
     n_points = m_chunk + 1
     for lev in levels:
         s = lev.sys_
@@ -417,6 +690,8 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
                     probes.append(p)
     per_level, combine = _split_probes(probes, levels, part, bc)
     taps = {t for lev in levels for f in lev.feeds for t in f.taps if t}
+    taps |= {t for lev in levels for lines in lev.folds.values() for tp, _r in lines
+             for t in tp if t}
     for lev, mine in zip(levels, per_level, strict=True):
         s = lev.sys_
         idx = {nm: i for i, nm in enumerate(s.unknown_names)}
@@ -440,6 +715,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         s = lev.sys_
         c0 = _time.perf_counter()
         _set_feeds(lev, tv, 0.0, h, 0, n_points)
+        _fold_shifts(lev, tv)
         c1 = _time.perf_counter()
         x = s.x0.copy() if s.x0 is not None else np.zeros(s.n)
         if not uic:
@@ -534,5 +810,6 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
             "level_unknowns": [int(lev.sys_.n) for lev in levels],
             "level_bandwidth": [int(lev.sys_.arrays.dims[mna.DKL]
                                     + lev.sys_.arrays.dims[mna.DKU] + 1) for lev in levels],
-            "level_components": [len(c) for c in part.levels]}
+            "level_components": [len(c) for c in part.levels],
+            "folded": int(sum(len(lev.folds) for lev in levels))}
     return Result("tran", times[keep], signals, meta)
