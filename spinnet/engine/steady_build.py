@@ -39,7 +39,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
@@ -413,7 +412,9 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
                 fl_targets.append((fi, j))
             fi += 1
 
-    # dependency graph and levels
+    # dependency graph and levels (networkx on first use: a transient never needs it)
+    import networkx as nx
+
     g = nx.DiGraph()
     g.add_nodes_from(range(len(comp_list)))
     edges = {(d, o) for d, o in zip(jn_drv_comp, jn_out_comp, strict=True) if d != o}
