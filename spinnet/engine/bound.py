@@ -405,9 +405,6 @@ def bind_circuit(flat, *, bind_params: bool = True) -> BoundCircuit:
     """
     els = _elements(flat)
     nets: list[str] = []
-    # node spelling as written -> net index (ground -1): one dictionary look-up per node
-    # of a 100 000-element circuit; a new spelling is lower-cased and numbered once
-    lut: dict = {"0": -1, "gnd": -1}
     net_index: dict[str, int] = {}
 
     def node(name) -> int:
@@ -419,6 +416,15 @@ def bind_circuit(flat, *, bind_params: bool = True) -> BoundCircuit:
             j = net_index[low] = len(nets)
             nets.append(low)
         return j
+
+    # every node of every element at once: the distinct spellings in order of first
+    # appearance (so nets are numbered as element by element), each lower-cased and
+    # numbered once, then mapped back in C
+    written = [n for el in els for n in el.nodes]
+    spellings = list(dict.fromkeys(written))
+    code = dict(zip(spellings, [node(n) for n in spellings], strict=True))
+    numbered = list(map(code.__getitem__, written))
+    at = 0
 
     kinds: dict = {}   # (model type, letter) -> DeviceKind
     new = object.__new__
@@ -440,12 +446,9 @@ def bind_circuit(flat, *, bind_params: bool = True) -> BoundCircuit:
             want = " or ".join(str(c) for c in kind.terminals)
             raise NetlistError(f"{el.name}: a {kind.key} element has {want} terminals, "
                                f"found {len(el.nodes)}", getattr(el, "loc", None))
-        nodes = []
-        for n in el.nodes:
-            j = lut.get(n)
-            if j is None:
-                j = lut[n] = node(n)
-            nodes.append(j)
+        nn = len(el.nodes)
+        nodes = tuple(numbered[at:at + nn])
+        at += nn
         if not bind_params and kind.letter == "N":
             params = None
         elif not el.params and not kind.is_model:
@@ -455,7 +458,7 @@ def bind_circuit(flat, *, bind_params: bool = True) -> BoundCircuit:
         # a frozen dataclass's __init__ sets each field through object.__setattr__: the
         # instance dictionary is filled directly instead (same fields, same object)
         b = new(BoundElement)
-        b.__dict__.update(index=i, el=el, kind=kind, nodes=tuple(nodes), params=params,
+        b.__dict__.update(index=i, el=el, kind=kind, nodes=nodes, params=params,
                           targets=())
         out.append(b)
         by_name[str(el.name).lower()] = i

@@ -114,8 +114,8 @@ def _bind_params(el, module, given=None):
     return p
 
 
-def _junction_kind(el) -> int:
-    dk = _registry.kind_of(el)
+def _junction_kind(el, dk=None) -> int:
+    dk = _registry.kind_of(el) if dk is None else dk
     if dk.tran_kernel == _registry.KERNEL_STNO:
         return QK_STNO
     if dk.tran_kernel == _registry.KERNEL_LINEAR_STATE:
@@ -152,41 +152,46 @@ def _lin_batch(els, kinds):
     from ..devices import resonator
 
     own = {sp_.name for sp_ in resonator.SPECS}
+    # group by the model card's raw items, the instance parameter names and the terminal
+    # count (flatten() gives every element its own copy of the card: equal copies
+    # compare equal); one dictionary look-up per element
     groups: dict = {}
-    card_keys: dict = {}
     for k, el in enumerate(els):
-        if (kinds[k] != QK_LIN and kinds[k] != QK_RES) or len(el.nodes) not in (2, 4) or \
-                (el.model_type or "").lower() != "sdr":
+        if (kinds[k] != QK_LIN and kinds[k] != QK_RES) or len(el.nodes) not in (2, 4):
             continue
-        inst = {str(kk).lower(): v for kk, v in (el.params or {}).items() if kk != "targets"}
-        if not all(_scalar(v) for v in inst.values()):
+        mt = el.model_type
+        if mt != "sdr" and (mt or "").lower() != "sdr":
             continue
-        mp = el.model_params or {}
-        # flatten() gives every element its own copy of the model card: group by value
-        # (the sorted key of a card's raw items is memoised: equal cards recur)
         try:
-            raw = tuple(mp.items())
-            mkey = card_keys.get(raw)
-        except TypeError:  # an unhashable value
-            raw, mkey = None, None
-        if mkey is None:
-            if not all(_scalar(v) for v in mp.values()):
-                continue
-            mkey = tuple(sorted((str(a), float(b)) for a, b in mp.items()))
-            if raw is not None:
-                card_keys[raw] = mkey
-        key = (mkey, tuple(sorted(inst)), len(el.nodes))
-        groups.setdefault(key, (mp, []))[1].append((k, inst))
+            key = (tuple((el.model_params or {}).items()), tuple(el.params or ()),
+                   len(el.nodes))
+            members = groups.get(key)
+        except TypeError:  # an unhashable (array) model value
+            continue
+        if members is None:
+            members = groups[key] = []
+        members.append(k)
     parts = []
     coeff_cache: dict = {}
-    for (_mkey, names, nn), (mp, members) in groups.items():
-        if len(members) < 8 or any(str(x).lower() not in own for x in list(mp) + list(names)):
+    for (mitems, inames, nn), members in groups.items():
+        mp = dict(mitems)
+        names = [x for x in inames if x != "targets"]
+        low = [str(x).lower() for x in names]
+        if len(set(low)) != len(low) or not all(_scalar(v) for v in mp.values()):
+            continue
+        cols = [[els[k].params[x] for k in members] for x in names]
+        if not all(type(v) is float for col in cols for v in col):
+            keep = [i for i, k in enumerate(members)
+                    if all(_scalar(els[k].params[x]) for x in names)]
+            members = [members[i] for i in keep]
+            cols = [[col[i] for i in keep] for col in cols]
+        if len(members) < 8 or any(str(x).lower() not in own for x in list(mp) + low):
             continue
         given = dict(mp)
-        for nm in names:
-            given[nm] = np.array([float(inst[nm]) for _k, inst in members])
+        for nm, col in sorted(zip(low, cols, strict=True)):
+            given[nm] = np.array([float(v) for v in col])
         try:
-            p = resonator.bind(_name(els[members[0][0]]), given)
+            p = resonator.bind(_name(els[members[0]]), given)
         except ParameterError:
             continue
         m = len(members)
@@ -226,7 +231,7 @@ def _lin_batch(els, kinds):
                       bv[:, 0], bv[:, 1] / w, col["kappa"] if nn == 4 else np.zeros(m)],
                      axis=1)
         sc = np.stack([np.ones(m), w], axis=1)
-        parts.append((np.array([k for k, _inst in members], dtype=_I64), q, sc, rows))
+        parts.append((np.array(members, dtype=_I64), q, sc, rows))
     if not parts:
         return None
     return tuple(np.concatenate([pt[i] for pt in parts]) for i in range(4))
@@ -615,7 +620,7 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9, seed: int | None 
                                         dtype=_I64).reshape(len(am_idx), 2),
                                q_drv[am_idx]]).astype(_I64)
     n_unk_br = n_nodes + nbr
-    qkinds = [_junction_kind(b.el) for b in qs]
+    qkinds = [_junction_kind(b.el, b.kind) for b in qs]
     q_index = {_name(b.el).lower(): k for k, b in enumerate(qs)}
     targets = []
     for f, fb in enumerate(flines):
@@ -701,7 +706,10 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9, seed: int | None 
           len(am_rows))
     table(mna.K_D, list(d_ak.T), list(d_par.T), nd)
     table(mna.K_T, [*t_nodes.T, t_br], list(t_par.T), len(t_br))
-    q_imax = np.array([_q_imax(qk, q_dev[k]) for k, qk in enumerate(qkinds)], dtype=float)
+    q_imax = np.zeros(nq)
+    is_stno = np.array(qkinds, dtype=_I64).reshape(nq) == QK_STNO
+    if np.any(is_stno):
+        q_imax[is_stno] = [_q_imax(QK_STNO, q_dev[k]) for k in np.flatnonzero(is_stno)]
     table(mna.K_Q, [q_ab[:, 0], q_ab[:, 1], q_st, q_drv, q_br],
           [*q_par.T, np.zeros(nq), q_imax], nq)
     a = mna.Arrays(
@@ -859,10 +867,12 @@ def _probe_map(s: System, resistors=(), flines=(), fl_rows=()) -> dict[str, tupl
     through.sort(key=lambda t: t[0])
     for _i, key, recipe in through:
         probes[key] = recipe
+    ia, ib = qix[:, mna.IA].tolist(), qix[:, mna.IB].tolist()
+    qk = s.qkind.tolist() if s.qkind is not None else [None] * len(s.resonators)
     for k, nm in enumerate(s.resonators):
-        probes[f"state({nm.lower()},r)"] = ("res", k)
-        probes[f"state({nm.lower()},v)"] = ("diff", int(qix[k, mna.IA]),
-                                            int(qix[k, mna.IB]))
-        if s.qkind is not None and s.qkind[k] == QK_STNO:
-            probes[f"state({nm.lower()},p)"] = ("pow", k)
+        low = nm.lower()
+        probes[f"state({low},r)"] = ("res", k)
+        probes[f"state({low},v)"] = ("diff", ia[k], ib[k])
+        if qk[k] == QK_STNO:
+            probes[f"state({low},p)"] = ("pow", k)
     return probes
