@@ -366,6 +366,7 @@ def sources_of(flat) -> dict[int, _sources.SourceParts]:
     names it."""
     out: dict[int, _sources.SourceParts] = {}
     memo: dict = {}
+    same: dict = {}   # id of a waveform object shared by several sources -> its key
     for i, el in enumerate(_elements(flat)):
         if str(el.kind).upper() not in ("V", "I"):
             continue
@@ -373,8 +374,13 @@ def sources_of(flat) -> dict[int, _sources.SourceParts]:
         if src is None:
             key = source_key("dc", (), 0.0 if el.value is None else el.value)
         else:
-            key = source_key(str(src.kind or "dc").lower(), tuple(src.args),
-                             src.dc if src.dc is not None else 0.0)
+            # the flat circuit holds every waveform while this runs, so an id stands
+            # for one object
+            key = same.get(id(src), False)
+            if key is False:
+                key = same[id(src)] = source_key(str(src.kind or "dc").lower(),
+                                                 tuple(src.args),
+                                                 src.dc if src.dc is not None else 0.0)
         got = memo.get(key) if key is not None else None
         if got is None:
             got = out[i] = _sources.decompose(el)

@@ -789,7 +789,14 @@ def _time_law(parts, tstep: float, tstop: float, seed: int, memo: dict):
     """``parts.time_law(...)``, shared between sources with the same waveform (a time
     law depends on the source's name only through TRNOISE's seed and its error
     messages: errors are raised, never remembered)."""
-    key = None if parts.kind == "trnoise" else source_key(parts.kind, parts.args, parts.dc)
+    if parts.kind == "trnoise":
+        return parts.time_law(tstep, tstop, seed)
+    # sources decomposed as one (bound.sources_of) share their argument tuple and DC
+    # object: identity first (the bound circuit holds them while this runs), content next
+    ident = (parts.kind, id(parts.args), id(parts.dc))
+    key = memo.get(ident, False)
+    if key is False:
+        key = memo[ident] = source_key(parts.kind, parts.args, parts.dc)
     if key is None:
         return parts.time_law(tstep, tstop, seed)
     got = memo.get(key)
