@@ -131,12 +131,13 @@ def _validated(flat, els=None) -> None:
     binding changed)."""
     els = _elements(flat) if els is None else els
     keys = [_element_key(el) for el in els]
-    todo = [(el, k) for el, k in zip(els, keys, strict=True) if k not in _VALID]
+    valid = _VALID
+    todo = [(el, k) for el, k in zip(els, keys, strict=True) if k not in valid]
     STATS["valid_hits"] += len(els) - len(todo)
     STATS["valid_runs"] += len(todo)
     if not todo:
         return
-    errs = registry.validate_flat([el for el, _k in todo])
+    errs = _validate([el for el, _k in todo])
     if errs:
         from ..netlist import locate_parameter
 
@@ -147,6 +148,53 @@ def _validated(flat, els=None) -> None:
         raise exc
     for _el, k in todo:
         _remember(_VALID, k, VALID_CACHE_SIZE)
+
+
+GROUP_MIN = 8
+"""Smallest group of same-model elements whose parameters are checked in one call."""
+
+
+def _validate(els: list) -> list[ParameterError]:
+    """``registry.validate_flat(els)``, with the elements of one model card and the same
+    instance parameter names checked together: their instance values as arrays in one
+    ``bind`` (each value against its range, as one by one).  A group that does not pass
+    as a whole, and every other element, is checked one by one, so the problems and
+    their order are :func:`~spinnet.devices.registry.validate_flat`'s."""
+    groups: dict = {}
+    alone: list[int] = []
+    for pos, el in enumerate(els):
+        mt = getattr(el, "model_type", None)
+        if not mt or str(el.kind).upper() in "RCL" or getattr(el, "value", None) is not None:
+            alone.append(pos)
+            continue
+        ip = el.params or {}
+        try:
+            key = (str(mt).lower(), tuple((el.model_params or {}).items()), tuple(ip))
+            groups.setdefault(key, []).append(pos)
+        except TypeError:   # an unhashable (array) model value
+            alone.append(pos)
+    for (mt, mitems, inames), members in groups.items():
+        kind = registry.KINDS.get(mt)
+        if len(members) < GROUP_MIN or kind is None or not kind.is_model:
+            alone.extend(members)
+            continue
+        merged = {str(k).lower(): v for k, v in mitems}
+        try:
+            for k in inames:
+                low = str(k).lower()
+                if low in kind.string_params:
+                    continue
+                col = [els[i].params[k] for i in members]
+                if not all(type(v) is float or type(v) is int for v in col):
+                    raise TypeError(k)
+                merged[low] = np.array(col, dtype=float)
+            kind.bind(str(els[members[0]].name), merged)
+        except (ParameterError, TypeError, ValueError):
+            alone.extend(members)   # checked one by one: the first offender is named
+    if not alone:
+        return []
+    alone.sort()
+    return registry.validate_flat([els[i] for i in alone])
 
 
 def flat_circuit(netlist_or_flat, bindings: dict | None = None, *, uic: bool = False):
@@ -293,12 +341,56 @@ def _bind_params(el, kind: registry.DeviceKind) -> dict | None:
         raise
 
 
+def source_key(kind, args, dc):
+    """An exact, hashable key of a waveform's content (``repr`` of plain numbers tells
+    ``-0.0`` from ``0.0``), or None when a value is not a plain number (an array)."""
+    vals = (dc, *args)
+    for v in vals:
+        t = type(v)
+        if t is not float and t is not int:
+            return None
+    return repr((str(kind), vals))
+
+
+def _copy(tones):
+    return list(tones) if isinstance(tones, list) else tones
+
+
 def sources_of(flat) -> dict[int, _sources.SourceParts]:
     """Element index -> :class:`~spinnet.devices.sources.SourceParts` of every V and I
     element of ``flat`` (what :func:`bind_circuit` stores as ``sources``; ``.steady``
-    reads it alone for a new batch of an operator it already holds)."""
-    return {i: _sources.decompose(el) for i, el in enumerate(_elements(flat))
-            if str(el.kind).upper() in ("V", "I")}
+    reads it alone for a new batch of an operator it already holds).
+
+    Sources with the same waveform share its decomposition (only the name and location
+    differ); one whose decomposition failed is decomposed on its own, so that its error
+    names it."""
+    out: dict[int, _sources.SourceParts] = {}
+    memo: dict = {}
+    same: dict = {}   # id of a waveform object shared by several sources -> its key
+    for i, el in enumerate(_elements(flat)):
+        if str(el.kind).upper() not in ("V", "I"):
+            continue
+        src = getattr(el, "source", None)
+        if src is None:
+            key = source_key("dc", (), 0.0 if el.value is None else el.value)
+        else:
+            # the flat circuit holds every waveform while this runs, so an id stands
+            # for one object
+            key = same.get(id(src), False)
+            if key is False:
+                key = same[id(src)] = source_key(str(src.kind or "dc").lower(),
+                                                 tuple(src.args),
+                                                 src.dc if src.dc is not None else 0.0)
+        got = memo.get(key) if key is not None else None
+        if got is None:
+            got = out[i] = _sources.decompose(el)
+            if key is not None and got.steady_error is None:
+                memo[key] = got
+            continue
+        out[i] = _sources.SourceParts(str(el.name), got.kind, got.dc, got.args,
+                                      got.steady_dc, _copy(got.tones), None,
+                                      getattr(el, "loc", None))
+    return out
 
 
 def bind_circuit(flat, *, bind_params: bool = True) -> BoundCircuit:
@@ -322,18 +414,35 @@ def bind_circuit(flat, *, bind_params: bool = True) -> BoundCircuit:
     net_index: dict[str, int] = {}
 
     def node(name) -> int:
-        name = str(name).lower()
-        if name in GROUND:
+        low = str(name).lower()
+        if low in GROUND:
             return -1
-        if name not in net_index:
-            net_index[name] = len(nets)
-            nets.append(name)
-        return net_index[name]
+        j = net_index.get(low)
+        if j is None:
+            j = net_index[low] = len(nets)
+            nets.append(low)
+        return j
 
+    # every node of every element at once: the distinct spellings in order of first
+    # appearance (so nets are numbered as element by element), each lower-cased and
+    # numbered once, then mapped back in C
+    written = [n for el in els for n in el.nodes]
+    spellings = list(dict.fromkeys(written))
+    code = dict(zip(spellings, [node(n) for n in spellings], strict=True))
+    numbered = list(map(code.__getitem__, written))
+    at = 0
+
+    kinds: dict = {}   # (model type, letter) -> DeviceKind
+    new = object.__new__
     out: list[BoundElement] = []
     by_name: dict[str, int] = {}
     for i, el in enumerate(els):
-        kind = registry.kind_of(el)
+        mt = getattr(el, "model_type", None)
+        kl = getattr(el, "kind", None)
+        kkey = (mt, kl if kl is not None else str(el.name)[:1])
+        kind = kinds.get(kkey, False)
+        if kind is False:
+            kind = kinds[kkey] = registry.kind_of(el)
         if kind is None:
             what = f"model type {el.model_type!r}" if getattr(el, "model_type", None) \
                 else f"element kind {str(el.kind).upper()!r}"
@@ -343,10 +452,21 @@ def bind_circuit(flat, *, bind_params: bool = True) -> BoundCircuit:
             want = " or ".join(str(c) for c in kind.terminals)
             raise NetlistError(f"{el.name}: a {kind.key} element has {want} terminals, "
                                f"found {len(el.nodes)}", getattr(el, "loc", None))
-        nodes = tuple(node(n) for n in el.nodes)
-        spintronic = kind.letter == "N"
-        params = _bind_params(el, kind) if (bind_params or not spintronic) else None
-        out.append(BoundElement(i, el, kind, nodes, params))
+        nn = len(el.nodes)
+        nodes = tuple(numbered[at:at + nn])
+        at += nn
+        if not bind_params and kind.letter == "N":
+            params = None
+        elif not el.params and not kind.is_model:
+            params = None   # a letter element's value only: nothing to bind or refuse
+        else:
+            params = _bind_params(el, kind)
+        # a frozen dataclass's __init__ sets each field through object.__setattr__: the
+        # instance dictionary is filled directly instead (same fields, same object)
+        b = new(BoundElement)
+        b.__dict__.update(index=i, el=el, kind=kind, nodes=nodes, params=params,
+                          targets=())
+        out.append(b)
         by_name[str(el.name).lower()] = i
     diode_internal: dict[int, int] = {}
     for b in out:

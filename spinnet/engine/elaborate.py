@@ -14,6 +14,7 @@ engine integrates the devices module's model, not a copy of it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ from ..devices import registry as _registry
 from ..devices import sources as _sources
 from ..errors import NetlistError, ParameterError, SimulationError
 from . import mna
-from .bound import BoundCircuit, bind_circuit
+from .bound import BoundCircuit, bind_circuit, source_key
 
 GROUND = "0"
 _I64 = np.int64
@@ -113,8 +114,8 @@ def _bind_params(el, module, given=None):
     return p
 
 
-def _junction_kind(el) -> int:
-    dk = _registry.kind_of(el)
+def _junction_kind(el, dk=None) -> int:
+    dk = _registry.kind_of(el) if dk is None else dk
     if dk.tran_kernel == _registry.KERNEL_STNO:
         return QK_STNO
     if dk.tran_kernel == _registry.KERNEL_LINEAR_STATE:
@@ -136,53 +137,61 @@ def _scalar(v) -> bool:
     return not isinstance(v, str) and np.ndim(v) == 0
 
 
-def _lin_batch(els, kinds) -> dict:
+def _lin_batch(els, kinds):
     """Level-1 junctions of ``_resonator_rows`` in groups: one vectorised ``bind`` per
     group of elements with the same model card and instance parameter names, then the
     same arithmetic as the per-element path (``resonator.pack``, ``resistance_ref`` and
-    ``deriv_ref``: the kernels' expressions, so the rows are identical).  Returns
-    ``{k: (q_row, scale_row, dev_row)}``; elements it cannot batch (string or array
-    values, parameters outside the level-1 set, a group that fails to bind: the
-    per-element path then raises the element's own error) are left out.
+    ``deriv_ref``: the kernels' expressions, so the rows are identical).  Field-line
+    targets (``QK_RES``) have the same rows as the others: only their kernel differs.
+
+    Returns ``(idx, q, scale, rows)``: the positions in ``els`` done, their ``mna.Q_*``
+    rows, state scales and device rows (``None`` when none); elements it cannot batch
+    (string or array values, parameters outside the level-1 set, a group that fails to
+    bind: the per-element path then raises the element's own error) are left out.
     """
     from ..devices import resonator
 
     own = {sp_.name for sp_ in resonator.SPECS}
+    # group by the model card's raw items, the instance parameter names and the terminal
+    # count (flatten() gives every element its own copy of the card: equal copies
+    # compare equal); one dictionary look-up per element
     groups: dict = {}
-    card_keys: dict = {}
     for k, el in enumerate(els):
-        if kinds[k] != QK_LIN or len(el.nodes) not in (2, 4) or \
-                (el.model_type or "").lower() != "sdr":
+        if (kinds[k] != QK_LIN and kinds[k] != QK_RES) or len(el.nodes) not in (2, 4):
             continue
-        inst = {str(kk).lower(): v for kk, v in (el.params or {}).items() if kk != "targets"}
-        if not all(_scalar(v) for v in inst.values()):
+        mt = el.model_type
+        if mt != "sdr" and (mt or "").lower() != "sdr":
             continue
-        mp = el.model_params or {}
-        if not all(_scalar(v) for v in mp.values()):
-            continue
-        # flatten() gives every element its own copy of the model card: group by value
-        # (the sorted key of a card's raw items is memoised: equal cards recur)
         try:
-            raw = tuple(mp.items())
-            mkey = card_keys.get(raw)
-        except TypeError:  # an unhashable value
-            raw, mkey = None, None
-        if mkey is None:
-            mkey = tuple(sorted((str(a), float(b)) for a, b in mp.items()))
-            if raw is not None:
-                card_keys[raw] = mkey
-        key = (mkey, tuple(sorted(inst)), len(el.nodes))
-        groups.setdefault(key, (mp, []))[1].append((k, inst))
-    done: dict = {}
+            key = (tuple((el.model_params or {}).items()), tuple(el.params or ()),
+                   len(el.nodes))
+            members = groups.get(key)
+        except TypeError:  # an unhashable (array) model value
+            continue
+        if members is None:
+            members = groups[key] = []
+        members.append(k)
+    parts = []
     coeff_cache: dict = {}
-    for (_mkey, names, nn), (mp, members) in groups.items():
-        if len(members) < 8 or any(str(x).lower() not in own for x in list(mp) + list(names)):
+    for (mitems, inames, nn), members in groups.items():
+        mp = dict(mitems)
+        names = [x for x in inames if x != "targets"]
+        low = [str(x).lower() for x in names]
+        if len(set(low)) != len(low) or not all(_scalar(v) for v in mp.values()):
+            continue
+        cols = [[els[k].params[x] for k in members] for x in names]
+        if not all(type(v) is float for col in cols for v in col):
+            keep = [i for i, k in enumerate(members)
+                    if all(_scalar(els[k].params[x]) for x in names)]
+            members = [members[i] for i in keep]
+            cols = [[col[i] for i in keep] for col in cols]
+        if len(members) < 8 or any(str(x).lower() not in own for x in list(mp) + low):
             continue
         given = dict(mp)
-        for nm in names:
-            given[nm] = np.array([float(inst[nm]) for _k, inst in members])
+        for nm, col in sorted(zip(low, cols, strict=True)):
+            given[nm] = np.array([float(v) for v in col])
         try:
-            p = resonator.bind(_name(els[members[0][0]]), given)
+            p = resonator.bind(_name(els[members[0]]), given)
         except ParameterError:
             continue
         m = len(members)
@@ -190,12 +199,16 @@ def _lin_batch(els, kinds) -> dict:
                for c in ("fr", "alpha", "s", "o", "k", "r0", "kappa", "level")}
         if np.any(col["level"] != 1.0):
             continue
-        uv = np.empty((m, 2))
-        for i in range(m):
-            ck = (float(col["alpha"][i]), float(col["s"][i]))
+        # the 2x2 solve once per distinct (alpha, s)
+        pairs, inv = np.unique(np.stack([col["alpha"], col["s"]], axis=1), axis=0,
+                               return_inverse=True)
+        coef = np.empty((len(pairs), 2))
+        for i, (al, s_) in enumerate(pairs.tolist()):
+            ck = (al, s_)
             if ck not in coeff_cache:
                 coeff_cache[ck] = resonator.oscillator_coefficients(*ck)
-            uv[i] = coeff_cache[ck]
+            coef[i] = coeff_cache[ck]
+        uv = coef[np.asarray(inv).reshape(-1)]
         scale = col["o"] * col["k"] * col["r0"]
         kap = col["kappa"] if nn == 4 else np.ones(m)
         rows = np.stack([col["fr"], col["alpha"], scale * uv[:, 0], scale * uv[:, 1],
@@ -217,9 +230,11 @@ def _lin_batch(els, kinds) -> dict:
         q = np.stack([rb, rx, rv, c0[:, 0], c1[:, 0] * w, c0[:, 1] / w, c1[:, 1],
                       bv[:, 0], bv[:, 1] / w, col["kappa"] if nn == 4 else np.zeros(m)],
                      axis=1)
-        for i, (k, _inst) in enumerate(members):
-            done[k] = (q[i], (1.0, w[i]), rows[i])
-    return done
+        sc = np.stack([np.ones(m), w], axis=1)
+        parts.append((np.array(members, dtype=_I64), q, sc, rows))
+    if not parts:
+        return None
+    return tuple(np.concatenate([pt[i] for pt in parts]) for i in range(4))
 
 
 def _resonator_rows(els, kinds=None):
@@ -237,28 +252,29 @@ def _resonator_rows(els, kinds=None):
     kinds = [QK_LIN] * len(els) if kinds is None else list(kinds)
     out = np.zeros((len(els), mna.Q_NCOL))
     scale = np.ones((len(els), 2))
-    dev_rows: list[np.ndarray] = []
-    n_ext: list[int] = []
-    ext0: list[np.ndarray] = []
+    dev_rows: list = [None] * len(els)
+    none = np.zeros(0)
+    n_ext: list[int] = [0] * len(els)
+    ext0: list[np.ndarray] = [none] * len(els)
     u0 = np.zeros((len(els), 2))
     sig = np.zeros((len(els), 2))
     zero = np.zeros(2)
     d = np.zeros(2)
-    batched = _lin_batch(els, kinds) if len(els) >= 8 else {}
-    for k, el in enumerate(els):
+    batched = _lin_batch(els, kinds) if len(els) >= 8 else None
+    is_batched = np.zeros(len(els), dtype=bool)
+    if batched is not None:
+        b_idx, b_q, b_sc, b_rows = batched
+        out[b_idx] = b_q
+        scale[b_idx] = b_sc
+        is_batched[b_idx] = True
+    todo = np.flatnonzero(~is_batched).tolist()
+    for k in todo:
+        el = els[k]
         kind = kinds[k]
-        if k in batched:
-            out[k], scale[k], row = batched[k]
-            dev_rows.append(row)
-            n_ext.append(0)
-            ext0.append(np.zeros(0))
-            continue
         dk = _registry.kind_of(el)
         if dk.tran_kernel == _registry.KERNEL_LINEAR_STATE:
             out[k], u0[k] = _linear_state_row(el, dk)
-            dev_rows.append(np.zeros(1))
-            n_ext.append(0)
-            ext0.append(np.zeros(0))
+            dev_rows[k] = np.zeros(1)
             continue
         if kind == QK_STNO:
             if len(el.nodes) != 2:
@@ -270,9 +286,9 @@ def _resonator_rows(els, kinds=None):
             out[k, mna.Q_RX] = row[stno.DR]
             u0[k] = s0[:2]
             sig[k] = math.sqrt(row[stno.DIFF])
-            dev_rows.append(row)
-            n_ext.append(1)
-            ext0.append(s0[2:])
+            dev_rows[k] = row
+            n_ext[k] = 1
+            ext0[k] = s0[2:]
             continue
         if kind == QK_MAC:
             given = dict(el.model_params or {})
@@ -296,9 +312,9 @@ def _resonator_rows(els, kinds=None):
                 out[k, mna.Q_RB] = u0[k, 0]
                 out[k, mna.Q_KAP] = kap
                 u0[k, 0] = 0.0
-            dev_rows.append(row)
-            n_ext.append(3)
-            ext0.append(m0)
+            dev_rows[k] = row
+            n_ext[k] = 3
+            ext0[k] = m0
             continue
         p = _bind_params(el, resonator)
         if float(p.get("level", 1.0)) != 1.0:
@@ -307,9 +323,7 @@ def _resonator_rows(els, kinds=None):
         if len(el.nodes) == 2:
             p = dict(p, kappa=1.0)  # a 2-terminal junction is driven by its own current
         row = np.ascontiguousarray(resonator.pack([p])[0], dtype=float)
-        dev_rows.append(row)
-        n_ext.append(0)
-        ext0.append(np.zeros(0))
+        dev_rows[k] = row
         w = 2.0 * math.pi * float(p["fr"])
         scale[k] = (1.0, w)  # internal u2 = x'/w keeps both states in amperes
         rb = resonator.resistance(row, zero)
@@ -328,9 +342,14 @@ def _resonator_rows(els, kinds=None):
         bu = np.array([bvec[0], bvec[1] / w])
         kap = float(p["kappa"]) if len(el.nodes) == 4 else 0.0
         out[k] = (rb, rx, rv, Fu[0, 0], Fu[0, 1], Fu[1, 0], Fu[1, 1], bu[0], bu[1], kap)
-    width = max([len(r) for r in dev_rows] + [1])
-    qp = np.zeros((len(els), width))
-    for k, r in enumerate(dev_rows):
+    widths = [len(dev_rows[k]) for k in todo]
+    if batched is not None:
+        widths.append(b_rows.shape[1])
+    qp = np.zeros((len(els), max(widths + [1])))
+    if batched is not None:
+        qp[b_idx, :b_rows.shape[1]] = b_rows
+    for k in todo:
+        r = dev_rows[k]
         qp[k, :len(r)] = r
     return out, scale, qp, n_ext, ext0, u0, sig
 
@@ -469,38 +488,34 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9, seed: int | None 
     bc = flat if isinstance(flat, BoundCircuit) else bind_circuit(flat, bind_params=False)
     flat = bc.flat
     seed = _sources.seed_of(flat, seed)
-    els = [b.el for b in bc.elements]
     nets: list[str] = list(bc.nets)
-    net_idx: dict[str, int] = dict(bc.net_index)
+    bels = bc.elements
 
-    def node(name) -> int:
-        return -1 if str(name).lower() in (GROUND, "gnd") else net_idx[str(name).lower()]
-
+    # elements by kind (circuit order within a kind); tables are built per kind from the
+    # bound node indices, not element by element
     by_kind: dict[str, list] = {k: [] for k in "RCLVIGEDTNQ"}
-    bound_of: dict[int, object] = {}      # id(el) -> its BoundElement
     flines: list = []
     elements: dict[str, object] = {}
-    for b in bc.elements:
+    for b in bels:
         el, dk = b.el, b.kind
         elements[_name(el).lower()] = el
-        bound_of[id(el)] = b
-        if dk.tran_kernel is None:
+        tk = dk.tran_kernel
+        if tk is None:
             what = f"device model type {el.model_type!r}" if el.model_type else \
                 f"element kind {str(el.kind).upper()!r}"
             raise _fail(el, f"{what} is not supported by .tran")
-        if dk.tran_kernel == _registry.KERNEL_FIELDLINE:
-            flines.append(el)
-        elif dk.tran_kernel == _registry.KERNEL_STAMP:
-            by_kind[dk.letter].append(el)
+        if tk == _registry.KERNEL_FIELDLINE:
+            flines.append(b)
+        elif tk == _registry.KERNEL_STAMP:
+            by_kind[dk.letter].append(b)
         else:
-            by_kind["Q"].append(el)
+            by_kind["Q"].append(b)
 
     # diodes with series resistance get an internal node (numbered by bind_circuit)
     diodes = []
     extra_r = []
-    for el in by_kind["D"]:
-        b = bound_of[id(el)]
-        par, rs = _diode_row(el, getattr(flat, "options", None))
+    for b in by_kind["D"]:
+        par, rs = _diode_row(b.el, getattr(flat, "options", None))
         a_, k_ = b.nodes
         if rs > 0:
             a_int = bc.diode_internal[b.index]
@@ -513,213 +528,227 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9, seed: int | None 
     owner = list(nets)
     nbr = 0
 
-    def branch(el, label=None) -> int:
+    def branches(group, labels=None) -> np.ndarray:
+        """Branch unknowns, one per element of ``group``, numbered in order."""
         nonlocal nbr
-        idx = n_nodes + nbr
-        nbr += 1
-        names.append(label or f"i({_name(el).lower()})")
-        owner.append(_name(el))
+        idx = np.arange(n_nodes + nbr, n_nodes + nbr + len(group), dtype=_I64)
+        nbr += len(group)
+        names.extend(labels if labels is not None else
+                     [f"i({_name(b.el).lower()})" for b in group])
+        owner.extend([_name(b.el) for b in group])
         return idx
 
-    def two(el):
-        return node(el.nodes[0]), node(el.nodes[1])
+    def pairs(group) -> np.ndarray:
+        return np.array([b.nodes[:2] for b in group], dtype=_I64).reshape(len(group), 2)
 
-    r_rows = []
-    for el in by_kind["R"]:
-        r = _num(el, el.value, "resistance")
-        if r == 0:
-            raise ParameterError(_name(el), "value", r, "ohm", "non-zero")
-        r_rows.append((*two(el), 1.0 / r))
-    r_rows += extra_r
+    def fours(group) -> np.ndarray:
+        for b in group:
+            if len(b.nodes) != 4:
+                raise _fail(b.el, "needs four nodes")
+        return np.array([b.nodes for b in group], dtype=_I64).reshape(len(group), 4)
+
+    r_nodes = pairs(by_kind["R"])
+    r_g = 1.0 / _values(by_kind["R"], "resistance", "ohm", "non-zero", lambda v: v != 0)
     fl_rows = []
-    for el in flines:
-        g_fl, fpar = _fline_row(el)
-        fl_rows.append((*two(el), g_fl, fpar))
-        r_rows.append((*two(el), g_fl))
+    for b in flines:
+        g_fl, fpar = _fline_row(b.el)
+        fl_rows.append((*b.nodes[:2], g_fl, fpar))
+    extra = [(a_, b_, g_) for a_, b_, g_ in extra_r] + \
+        [(a_, b_, g_) for a_, b_, g_, _p in fl_rows]
+    r_nodes = np.concatenate([r_nodes, np.array([r[:2] for r in extra], dtype=_I64)
+                              .reshape(len(extra), 2)])
+    r_g = np.concatenate([r_g, np.array([r[2] for r in extra], dtype=float)])
 
-    def val_pos(el, what, unit):
-        v = _num(el, el.value, what)
-        if not v > 0:
-            raise ParameterError(_name(el), what, v, unit, "> 0")
-        return v
-
-    c_rows = [(*two(el), val_pos(el, "capacitance", "F"), branch(el)) for el in by_kind["C"]]
-    l_rows = [(*two(el), val_pos(el, "inductance", "H"), branch(el)) for el in by_kind["L"]]
+    c_nodes = pairs(by_kind["C"])
+    c_val = _values(by_kind["C"], "capacitance", "F", "> 0", lambda v: v > 0)
+    c_br = branches(by_kind["C"])
+    l_nodes = pairs(by_kind["L"])
+    l_val = _values(by_kind["L"], "inductance", "H", "> 0", lambda v: v > 0)
+    l_br = branches(by_kind["L"])
 
     src_rows: list[tuple[int, np.ndarray]] = []   # (code, packed coefficients)
+    laws: dict = {}
 
-    def source(el) -> int:
-        src_rows.append(bc.sources[bound_of[id(el)].index].time_law(tstep, tstop, seed))
-        return len(src_rows) - 1
+    def sources(group) -> np.ndarray:
+        start = len(src_rows)
+        for b in group:
+            src_rows.append(_time_law(bc.sources[b.index], tstep, tstop, seed, laws))
+        return np.arange(start, len(src_rows), dtype=_I64)
 
-    v_rows = [(*two(el), branch(el), source(el)) for el in by_kind["V"]]
-    i_rows = [(*two(el), source(el)) for el in by_kind["I"]]
+    v_nodes = pairs(by_kind["V"])
+    v_br = branches(by_kind["V"])
+    v_src = sources(by_kind["V"])
+    i_nodes = pairs(by_kind["I"])
+    i_src = sources(by_kind["I"])
 
-    def four(el):
-        if len(el.nodes) != 4:
-            raise _fail(el, "needs four nodes")
-        return tuple(node(n) for n in el.nodes)
+    g_nodes = fours(by_kind["G"])
+    g_par = np.array([_vccs_row(b.el, b.params) for b in by_kind["G"]],
+                     dtype=float).reshape(len(by_kind["G"]), 4)
+    e_nodes = fours(by_kind["E"])
+    e_gain = np.array([_num(b.el, b.el.value, "gain") for b in by_kind["E"]], dtype=float)
+    e_br = branches(by_kind["E"])
 
-    g_rows = [(*four(el), *_vccs_row(el, bound_of[id(el)].params)) for el in by_kind["G"]]
-    e_rows = [(*four(el), _num(el, el.value, "gain"), branch(el)) for el in by_kind["E"]]
-
-    t_rows = []
-    for el in by_kind["T"]:
-        z0, td = _tline_row(el, bound_of[id(el)].params)
-        br = branch(el, f"i({_name(el).lower()})")
-        branch(el, f"i({_name(el).lower()},2)")
-        t_rows.append((*four(el), z0, td, br))
+    t_nodes = fours(by_kind["T"])
+    t_par = np.zeros((len(by_kind["T"]), 2))
+    t_br = np.zeros(len(by_kind["T"]), dtype=_I64)
+    for k, b in enumerate(by_kind["T"]):
+        t_par[k] = _tline_row(b.el, b.params)
+        nm = _name(b.el).lower()
+        t_br[k] = branches([b], [f"i({nm})"])[0]
+        branches([b], [f"i({nm},2)"])
 
     # resonators: own branch (current through the junction) + ammeter on the drive line
-    q_rows = []
-    am_rows = []
-    for el in by_kind["Q"]:
-        a_, b_ = two(el)
-        br = branch(el)
-        if len(el.nodes) == 4:
-            ia, ib = node(el.nodes[2]), node(el.nodes[3])
-            drv = branch(el, f"i({_name(el).lower()},drive)")
-            am_rows.append((ia, ib, drv))
-        else:
-            drv = br
-        q_rows.append([a_, b_, br, drv])
+    qs = by_kind["Q"]
+    nq = len(qs)
+    q_ab = pairs(qs)
+    four_q = np.array([len(b.nodes) == 4 for b in qs], dtype=bool)
+    per = 1 + four_q.astype(_I64)
+    q_br = n_nodes + nbr + (np.cumsum(per) - per)
+    q_drv = np.where(four_q, q_br + 1, q_br)
+    q_lab: list[str] = []
+    for b, f4 in zip(qs, four_q.tolist(), strict=True):
+        nm = _name(b.el).lower()
+        q_lab.append(f"i({nm})")
+        if f4:
+            q_lab.append(f"i({nm},drive)")
+    nbr += int(per.sum())
+    names.extend(q_lab)
+    owner.extend([_name(b.el) for b, c in zip(qs, per.tolist(), strict=True)
+                  for _ in range(c)])
+    am_idx = np.flatnonzero(four_q)
+    am_rows = np.column_stack([np.array([qs[k].nodes[2:4] for k in am_idx.tolist()],
+                                        dtype=_I64).reshape(len(am_idx), 2),
+                               q_drv[am_idx]]).astype(_I64)
     n_unk_br = n_nodes + nbr
-    res_names = []
-    qkinds = [_junction_kind(el) for el in by_kind["Q"]]
-    q_index = {_name(el).lower(): k for k, el in enumerate(by_kind["Q"])}
+    qkinds = [_junction_kind(b.el, b.kind) for b in qs]
+    q_index = {_name(b.el).lower(): k for k, b in enumerate(qs)}
     targets = []
-    for f, el in enumerate(flines):
-        for j in bound_of[id(el)].targets:
-            t_name = _name(bc.elements[j].el)
+    for f, fb in enumerate(flines):
+        for j in fb.targets:
+            t_name = _name(bels[j].el)
             q = q_index[t_name.lower()]
-            if _registry.kind_of(by_kind["Q"][q]).tran_kernel == \
-                    _registry.KERNEL_LINEAR_STATE:
-                raise _fail(el, f"target {t_name!r} has no resonance to shift")
+            if qs[q].kind.tran_kernel == _registry.KERNEL_LINEAR_STATE:
+                raise _fail(fb.el, f"target {t_name!r} has no resonance to shift")
             targets.append((f, q))
             if qkinds[q] == QK_LIN:
                 qkinds[q] = QK_RES
-    for k, el in enumerate(by_kind["Q"]):
-        st = n_unk_br + 2 * k
-        q_rows[k].append(st)
-        nm = _name(el).lower()
-        dk = _registry.kind_of(el)
+    q_st = n_unk_br + 2 * np.arange(nq, dtype=_I64)
+    res_names = [_name(b.el) for b in qs]
+    for k, b in enumerate(qs):
+        nm = res_names[k].lower()
+        dk = b.kind
         lab = dk.extra.get("level2_states", dk.states) if qkinds[k] == QK_MAC else dk.states
         names += [f"state({nm},{lab[0]})", f"state({nm},{lab[1]})"]
-        owner += [_name(el), _name(el)]
-        res_names.append(_name(el))
-    q_par, q_scale, q_dev, q_next, q_ext0, q_u0, q_sig = _resonator_rows(by_kind["Q"], qkinds)
-    n = n_unk_br + 2 * len(q_rows)
+        owner += [res_names[k], res_names[k]]
+    q_par, q_scale, q_dev, q_next, q_ext0, q_u0, q_sig = _resonator_rows(
+        [b.el for b in qs], qkinds)
+    n = n_unk_br + 2 * nq
 
     src_off = np.cumsum([0] + [len(c) for _code, c in src_rows])
 
     # sparsity pattern -> reverse Cuthill-McKee -> band widths; each table of index rows
-    # (-1: ground) couples all of a row's entries (built as arrays: the per-element
-    # Python pairs cost a quarter of elaborate() at 1000 junctions)
+    # (-1: ground) couples all of a row's entries
     links: list = [np.arange(n, dtype=_I64)[:, None]]
 
-    def link(rows, width):
-        if len(rows):
-            links.append(np.array(rows, dtype=_I64).reshape(len(rows), width))
+    def link(*cols):
+        if len(cols[0]):
+            links.append(np.column_stack(cols).astype(_I64))
 
-    link([r[:2] for r in r_rows], 2)
-    link([(a_, b_, br) for a_, b_, _v, br in c_rows + l_rows], 3)
-    link([(a_, b_, br) for a_, b_, br, _s in v_rows], 3)
-    link(am_rows, 3)
-    link([r[:4] for r in g_rows], 4)
-    link([(a_, b_, br) for a_, b_, _c, _d, _g, br in e_rows], 3)
-    link([(br, c_, d_) for _a, _b, c_, d_, _g, br in e_rows], 3)
-    link([(a_, k_) for a_, k_, _p in diodes], 2)
-    link([(a_, b_, c_, d_, br, br + 1) for a_, b_, c_, d_, _z, _t, br in t_rows], 6)
-    link([(a_, b_, br) for a_, b_, br, _drv, _st in q_rows], 3)
-    link([(br, drv) for _a, _b, br, drv, _st in q_rows], 2)
+    link(r_nodes[:, 0], r_nodes[:, 1])
+    link(np.concatenate([c_nodes, l_nodes]), np.concatenate([c_br, l_br]))
+    link(v_nodes, v_br)
+    link(am_rows)
+    link(g_nodes)
+    link(e_nodes[:, :2], e_br)
+    link(e_br, e_nodes[:, 2:4])
+    link(np.array([d_[:2] for d_ in diodes], dtype=_I64).reshape(len(diodes), 2))
+    link(t_nodes, t_br, t_br + 1)
+    link(q_ab, q_br)
+    link(q_br, q_drv)
     # the explicit methods' algebraic network has the junction states frozen (identity
     # rows): without the state couplings its band is narrower, so it gets its own order
     perm_alg, kl_alg, ku_alg = _band_order(links, n)
-    link([(br, st, st + 1, drv) for _a, _b, br, drv, st in q_rows], 4)
+    link(q_br, q_st, q_st + 1, q_drv)
     perm, kl, ku = _band_order(links, n)
 
     # element tables: one row per element, kinds in mna.K_* order
-    ix_rows: list[list[int]] = []
-    fx_rows: list[list[float]] = []
+    ix_parts: list[np.ndarray] = []
+    fx_parts: list[np.ndarray] = []
     kr = np.zeros((mna.N_KINDS, 2), dtype=_I64)
+    n_rows = 0
 
-    def table(kind, rows):
-        kr[kind, 0] = len(ix_rows)
-        for ints, floats in rows:
-            ix_rows.append(list(ints) + [-1] * (mna.N_ICOL - len(ints)))
-            fx_rows.append(list(floats) + [0.0] * (mna.N_FCOL - len(floats)))
-        kr[kind, 1] = len(ix_rows)
+    def table(kind, ints, floats, m):
+        nonlocal n_rows
+        ix = np.full((m, mna.N_ICOL), -1, dtype=_I64)
+        fx = np.zeros((m, mna.N_FCOL))
+        for j, c in enumerate(ints):
+            if c is not None:
+                ix[:, j] = c
+        for j, c in enumerate(floats):
+            fx[:, j] = c
+        kr[kind] = (n_rows, n_rows + m)
+        n_rows += m
+        ix_parts.append(ix)
+        fx_parts.append(fx)
 
-    table(mna.K_R, [((a_, b_), (g_,)) for a_, b_, g_ in r_rows])
-    table(mna.K_C, [((a_, b_, -1, -1, br), (v,)) for a_, b_, v, br in c_rows])
-    table(mna.K_L, [((a_, b_, -1, -1, br), (v,)) for a_, b_, v, br in l_rows])
-    table(mna.K_V, [((a_, b_, -1, -1, br, s_), ()) for a_, b_, br, s_ in v_rows])
-    table(mna.K_I, [((a_, b_, -1, -1, -1, s_), ()) for a_, b_, s_ in i_rows])
-    table(mna.K_G, [((a_, b_, c_, d_), gp) for a_, b_, c_, d_, *gp in g_rows])
-    table(mna.K_E, [((a_, b_, c_, d_, br), (g_,)) for a_, b_, c_, d_, g_, br in e_rows])
-    table(mna.K_AM, [((a_, b_, -1, -1, br), ()) for a_, b_, br in am_rows])
-    table(mna.K_D, [((a_, k_), tuple(p_)) for a_, k_, p_ in diodes])
-    table(mna.K_T, [((a_, b_, c_, d_, br), (z, td_)) for a_, b_, c_, d_, z, td_, br
-                    in t_rows])
-    table(mna.K_Q, [((a_, b_, st, drv, br), (*q_par[k], 0.0, _q_imax(qkinds[k], q_dev[k])))
-                    for k, (a_, b_, br, drv, st) in enumerate(q_rows)])
+    nd = len(diodes)
+    d_ak = np.array([d_[:2] for d_ in diodes], dtype=_I64).reshape(nd, 2)
+    d_par = np.array([d_[2] for d_ in diodes], dtype=float).reshape(nd, mna.D_NCOL)
+    table(mna.K_R, [r_nodes[:, 0], r_nodes[:, 1]], [r_g], len(r_g))
+    table(mna.K_C, [c_nodes[:, 0], c_nodes[:, 1], None, None, c_br], [c_val], len(c_val))
+    table(mna.K_L, [l_nodes[:, 0], l_nodes[:, 1], None, None, l_br], [l_val], len(l_val))
+    table(mna.K_V, [v_nodes[:, 0], v_nodes[:, 1], None, None, v_br, v_src], [], len(v_br))
+    table(mna.K_I, [i_nodes[:, 0], i_nodes[:, 1], None, None, None, i_src], [],
+          len(i_src))
+    table(mna.K_G, list(g_nodes.T), list(g_par.T), len(g_par))
+    table(mna.K_E, [*e_nodes.T, e_br], [e_gain], len(e_gain))
+    table(mna.K_AM, [am_rows[:, 0], am_rows[:, 1], None, None, am_rows[:, 2]], [],
+          len(am_rows))
+    table(mna.K_D, list(d_ak.T), list(d_par.T), nd)
+    table(mna.K_T, [*t_nodes.T, t_br], list(t_par.T), len(t_br))
+    q_imax = np.zeros(nq)
+    is_stno = np.array(qkinds, dtype=_I64).reshape(nq) == QK_STNO
+    if np.any(is_stno):
+        q_imax[is_stno] = [_q_imax(QK_STNO, q_dev[k]) for k in np.flatnonzero(is_stno)]
+    table(mna.K_Q, [q_ab[:, 0], q_ab[:, 1], q_st, q_drv, q_br],
+          [*q_par.T, np.zeros(nq), q_imax], nq)
     a = mna.Arrays(
         perm=perm,
         dims=np.array([n, n_nodes, kl, ku], dtype=_I64),
         kr=kr,
-        ix=np.array(ix_rows, dtype=_I64).reshape(len(ix_rows), mna.N_ICOL),
-        fx=np.array(fx_rows, dtype=float).reshape(len(fx_rows), mna.N_FCOL),
+        ix=np.concatenate(ix_parts),
+        fx=np.concatenate(fx_parts),
         si=np.array([[code, o, len(c)] for (code, c), o in zip(src_rows, src_off, strict=False)],
                     dtype=_I64).reshape(len(src_rows), 3),
         sf=np.array([c[0] for _code, c in src_rows], dtype=float),
         sa=np.concatenate([c for _code, c in src_rows] + [np.zeros(1)]),
     )
 
-    # independent connected components (ground does not join them: it is the reference)
-    # (scipy's labelling instead of a networkx graph: a third of the time at 1000
-    # elements; components ordered by their first net, each sorted, as networkx gave)
-    ei: list[int] = []
-    ej: list[int] = []
-    for el in els:
-        nds = [net_idx[x] for x in (str(y).lower() for y in el.nodes)
-               if x not in (GROUND, "gnd")]
-        ei += nds[:-1]
-        ej += nds[1:]
-    n_comp, lab = connected_components(
-        sp.coo_matrix((np.ones(len(ei)), (ei, ej)), shape=(len(nets), len(nets))),
-        directed=False)
-    _u, first = np.unique(lab, return_index=True)
-    members: list[list[str]] = [[] for _ in range(n_comp)]
-    for i, c in enumerate(lab.tolist()):
-        members[c].append(nets[i])
-    comps = [sorted(members[c]) for c in lab[np.sort(first)].tolist()]
+    comps = _components(bels, nets)
 
     state_scale = np.ones(n)
-    for k, row in enumerate(q_rows):
-        state_scale[row[4]] = q_scale[k, 0]
-        state_scale[row[4] + 1] = q_scale[k, 1]
+    state_scale[q_st] = q_scale[:, 0]
+    state_scale[q_st + 1] = q_scale[:, 1]
 
     # device tables of the explicit loops: (qk, qp, qe, flix, flfx, tgt, dfr, scratch)
-    n_base = len(c_rows) + len(l_rows) + 2 * len(q_rows)
-    qe = np.zeros(len(q_rows), dtype=_I64)
-    off = n_base
-    for k, ne in enumerate(q_next):
-        qe[k] = off
-        off += ne
-    n_states = off
-    ext0 = np.concatenate([np.zeros(0)] + [np.asarray(e, float) for e in q_ext0])
+    n_base = len(c_val) + len(l_val) + 2 * nq
+    q_next_a = np.asarray(q_next, dtype=_I64).reshape(nq)
+    qe = n_base + np.cumsum(q_next_a) - q_next_a
+    n_states = n_base + int(q_next_a.sum())
+    ext0 = np.concatenate([np.zeros(0)] + [np.asarray(e, float) for e in q_ext0
+                                          if len(e)])
     dev = (np.array(qkinds, dtype=_I64), np.ascontiguousarray(q_dev), qe,
            np.array([[r[0], r[1]] for r in fl_rows], dtype=_I64).reshape(len(fl_rows), 2),
            np.array([[r[2], *r[3]] for r in fl_rows], dtype=float).reshape(len(fl_rows), 6),
            np.array(targets, dtype=_I64).reshape(len(targets), 2),
-           np.zeros(max(len(q_rows), 1)), np.zeros(8), ext0)
+           np.zeros(max(nq, 1)), np.zeros(8), ext0)
     x0 = np.zeros(n)
+    x0[q_st] = q_u0[:, 0]
+    x0[q_st + 1] = q_u0[:, 1]
     sigma = np.zeros(n_states)
-    for k, row in enumerate(q_rows):
-        x0[row[4]] = q_u0[k, 0]
-        x0[row[4] + 1] = q_u0[k, 1]
-        o = len(c_rows) + len(l_rows) + 2 * k
-        sigma[o:o + 2] = q_sig[k]
+    o = len(c_val) + len(l_val) + 2 * np.arange(nq)
+    sigma[o] = q_sig[:, 0]
+    sigma[o + 1] = q_sig[:, 1]
 
     sys_ = System(
         arrays=a,
@@ -727,14 +756,75 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9, seed: int | None 
                               dims=np.array([n, n_nodes, kl_alg, ku_alg], dtype=_I64)),
         nets=nets, unknown_names=names, elements=elements, owner=owner,
         components=comps, resonators=res_names, state_scale=state_scale,
-        nonlinear=bool(diodes) or bool(q_rows) or any(r[7] for r in g_rows),
-        has_dynamic_matrix=bool(q_rows),
+        nonlinear=bool(diodes) or bool(nq) or bool(np.any(g_par[:, 3] != 0)),
+        has_dynamic_matrix=bool(nq),
         n_states=n_states, dev=dev, x0=x0, sigma=sigma,
         kernel_devices=bool(fl_rows) or any(k != QK_LIN for k in qkinds),
         qkind=np.array(qkinds, dtype=_I64),
     )
-    sys_.probes = _probe_map(sys_)
+    sys_.probes = _probe_map(sys_, by_kind["R"], flines, fl_rows)
     return sys_
+
+
+def _values(group, what: str, unit: str, allowed: str, ok) -> np.ndarray:
+    """The single finite values of ``group``'s elements, each with ``ok(value)`` (else the
+    first offender's error, as :func:`_num` and the range check give it per element)."""
+    vals = [b.el.value for b in group]
+    if all(type(v) is float for v in vals):
+        arr = np.array(vals, dtype=float)
+        good = np.isfinite(arr) & ok(arr)
+        if bool(np.all(good)):
+            return arr
+    arr = np.empty(len(vals))
+    for k, b in enumerate(group):
+        v = _num(b.el, b.el.value, what)
+        if not ok(v):
+            raise ParameterError(_name(b.el), "value" if what == "resistance" else what,
+                                 v, unit, allowed)
+        arr[k] = v
+    return arr
+
+
+def _time_law(parts, tstep: float, tstop: float, seed: int, memo: dict):
+    """``parts.time_law(...)``, shared between sources with the same waveform (a time
+    law depends on the source's name only through TRNOISE's seed and its error
+    messages: errors are raised, never remembered)."""
+    if parts.kind == "trnoise":
+        return parts.time_law(tstep, tstop, seed)
+    # sources decomposed as one (bound.sources_of) share their argument tuple and DC
+    # object: identity first (the bound circuit holds them while this runs), content next
+    ident = (parts.kind, id(parts.args), id(parts.dc))
+    key = memo.get(ident, False)
+    if key is False:
+        key = memo[ident] = source_key(parts.kind, parts.args, parts.dc)
+    if key is None:
+        return parts.time_law(tstep, tstop, seed)
+    got = memo.get(key)
+    if got is None:
+        got = memo[key] = parts.time_law(tstep, tstop, seed)
+    return got
+
+
+def _components(bels, nets: list[str]) -> list[list[str]]:
+    """Independent connected components of the nets (ground does not join them: it is
+    the reference), ordered by their first net, each sorted by name."""
+    ei: list[int] = []
+    ej: list[int] = []
+    for b in bels:
+        nds = [i for i in b.nodes if i >= 0]
+        if len(nds) > 1:
+            ei += nds[:-1]
+            ej += nds[1:]
+    n_comp, lab = connected_components(
+        sp.coo_matrix((np.ones(len(ei)), (ei, ej)), shape=(len(nets), len(nets))),
+        directed=False)
+    order = np.argsort(lab, kind="stable")
+    bounds = np.searchsorted(lab[order], np.arange(n_comp + 1))
+    _u, first = np.unique(lab, return_index=True)
+    comps = []
+    for c in lab[np.sort(first)].tolist():
+        comps.append(sorted([nets[i] for i in order[bounds[c]:bounds[c + 1]].tolist()]))
+    return comps
 
 
 def _q_imax(kind: int, dev_row: np.ndarray) -> float:
@@ -766,26 +856,30 @@ def _band_order(links, n: int) -> tuple[np.ndarray, int, int]:
     return perm, int(max(diff.max(initial=0), 1)), int(max((-diff).max(initial=0), 1))
 
 
-def _probe_map(s: System) -> dict[str, tuple]:
-    """Probe name -> recipe: ("x", i) | ("diff", i, j) | ("r", i, j, ohm) | ("res", k)."""
-    probes: dict[str, tuple] = {}
-    for i, nm in enumerate(s.unknown_names):
-        probes[nm] = ("x", i)
+def _probe_map(s: System, resistors=(), flines=(), fl_rows=()) -> dict[str, tuple]:
+    """Probe name -> recipe: ("x", i) | ("diff", i, j) | ("r", i, j, ohm) | ("res", k).
+
+    ``resistors`` and ``flines``: the bound ``R`` elements and field lines of ``s`` (the
+    currents through them), ``fl_rows`` the field lines' rows (their conductances)."""
+    probes: dict[str, tuple] = dict(zip(s.unknown_names,
+                                        zip(itertools.repeat("x"),
+                                            range(len(s.unknown_names))), strict=False))
     qix, _qfx = s.rows(mna.K_Q)
-    nidx = {n: i for i, n in enumerate(s.nets)}
-    for el in s.elements.values():
-        if str(el.kind).upper() == "R":
-            ia = nidx.get(str(el.nodes[0]).lower(), -1)
-            ib = nidx.get(str(el.nodes[1]).lower(), -1)
-            probes[f"i({_name(el).lower()})"] = ("r", ia, ib, float(el.value))
-        elif str(el.kind).upper() == "N" and (el.model_type or "").lower() == "fline":
-            ia = nidx.get(str(el.nodes[0]).lower(), -1)
-            ib = nidx.get(str(el.nodes[1]).lower(), -1)
-            probes[f"i({_name(el).lower()})"] = ("r", ia, ib, 1.0 / _fline_row(el)[0])
+    through = [(b.index, f"i({_name(b.el).lower()})", ("r", b.nodes[0], b.nodes[1],
+                                                     float(b.el.value)))
+               for b in resistors]
+    through += [(b.index, f"i({_name(b.el).lower()})", ("r", b.nodes[0], b.nodes[1],
+                                                      1.0 / row[2]))
+                for b, row in zip(flines, fl_rows, strict=True)]
+    through.sort(key=lambda t: t[0])
+    for _i, key, recipe in through:
+        probes[key] = recipe
+    ia, ib = qix[:, mna.IA].tolist(), qix[:, mna.IB].tolist()
+    qk = s.qkind.tolist() if s.qkind is not None else [None] * len(s.resonators)
     for k, nm in enumerate(s.resonators):
-        probes[f"state({nm.lower()},r)"] = ("res", k)
-        probes[f"state({nm.lower()},v)"] = ("diff", int(qix[k, mna.IA]),
-                                            int(qix[k, mna.IB]))
-        if s.qkind is not None and s.qkind[k] == QK_STNO:
-            probes[f"state({nm.lower()},p)"] = ("pow", k)
+        low = nm.lower()
+        probes[f"state({low},r)"] = ("res", k)
+        probes[f"state({low},v)"] = ("diff", ia[k], ib[k])
+        if qk[k] == QK_STNO:
+            probes[f"state({low},p)"] = ("pow", k)
     return probes

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
@@ -250,6 +249,37 @@ class Operator:
     info: dict
 
 
+def _levels(n: int, edges) -> tuple[list[int], list[int]]:
+    """Strongly connected components of the dependency graph on ``n`` components
+    (``edges``: pairs ``(upstream, downstream)``) and the level of each: the longest
+    path to it from a component nothing drives (components on one cycle share a level).
+
+    Returns ``(scc_of, level_of_scc)``: the cycle class of each component and the level
+    of each class."""
+    from scipy.sparse.csgraph import connected_components
+
+    e = np.array(sorted(edges), dtype=np.int64).reshape(-1, 2)
+    g = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
+    n_scc, lab = connected_components(g, directed=True, connection="strong")
+    up, down = lab[e[:, 0]], lab[e[:, 1]]
+    keep = up != down
+    succ: list[list[int]] = [[] for _ in range(n_scc)]
+    indeg = [0] * n_scc
+    for a, b in set(zip(up[keep].tolist(), down[keep].tolist(), strict=True)):
+        succ[a].append(b)
+        indeg[b] += 1
+    level = [0] * n_scc
+    ready = [k for k in range(n_scc) if indeg[k] == 0]
+    while ready:   # Kahn's order: a class is levelled once all its drivers are
+        a = ready.pop()
+        for b in succ[a]:
+            level[b] = max(level[b], level[a] + 1)
+            indeg[b] -= 1
+            if indeg[b] == 0:
+                ready.append(b)
+    return lab.tolist(), level
+
+
 def _elements(flat):
     els = flat.elements
     return list(els.values()) if isinstance(els, dict) else list(els)
@@ -414,8 +444,6 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
             fi += 1
 
     # dependency graph and levels
-    g = nx.DiGraph()
-    g.add_nodes_from(range(len(comp_list)))
     edges = {(d, o) for d, o in zip(jn_drv_comp, jn_out_comp, strict=True) if d != o}
     edges |= {(fline_comp[f_i], jn_out_comp[j]) for f_i, j in fl_targets
               if fline_comp[f_i] >= 0 and fline_comp[f_i] != jn_out_comp[j]}
@@ -433,20 +461,14 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
             edges.add((u, out_c.index))
             if n not in ctl_nets[u]:
                 ctl_nets[u].append(n)
-    g.add_edges_from(edges)
-    cond = nx.condensation(g)
-    scc_of = cond.graph["mapping"]
+    scc_of, level_of_scc = _levels(len(comp_list), edges)
     closing = tuple(tuple(els[ei].nodes) for ei, terms in ctl_terms.items()
                     if any(scc_of[comps[uf.find(n)].index]
                            == scc_of[el_comp_roles[ei][0][2].index] for _k, n in terms))
     if closing:   # controlled sources inside a dependency cycle: solve the cycle exactly
         return build(bc, keep_nets, _merge + closing)
-    level_of_scc = {}
-    for s in nx.topological_sort(cond):
-        preds = list(cond.predecessors(s))
-        level_of_scc[s] = 1 + max((level_of_scc[p] for p in preds), default=-1)
     for c in comp_list:
-        c.level = level_of_scc[cond.graph["mapping"][c.index]]
+        c.level = level_of_scc[scc_of[c.index]]
     n_levels = 1 + max((c.level for c in comp_list), default=0)
 
     # global index spaces

@@ -29,7 +29,6 @@ Device parameter *ranges* are not checked here: that is
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 
 from ..errors import NetlistError, NetlistErrors, SourceLocation, did_you_mean
@@ -236,6 +235,10 @@ class _Checker:
                            loc)
 
     def recursion(self, calls: dict) -> None:
+        if not any(calls.values()) or not _has_cycle(calls):
+            return
+        import networkx as nx
+
         g = nx.DiGraph()
         for circ, _chain in definitions(self.nl):
             g.add_node(id(circ))
@@ -257,30 +260,67 @@ class _Checker:
             self.error("no ground: no element connects to node 0 (or gnd)",
                        flat.elements[0].loc)
             return
-        dc = nx.utils.UnionFind(flat.nets)
-        first_use: dict[str, SourceLocation | None] = {}
-        for el in flat.elements:
-            for n, loc in zip(el.nodes, el.node_locs or (el.loc,) * len(el.nodes), strict=True):
-                first_use.setdefault(n, loc)
-            for a, b in dc_branches(el.kind, len(el.nodes), el.model_type):
-                dc.union(el.nodes[a], el.nodes[b])
-        for comp in dc.to_sets():
-            if GROUND in comp:
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        # nets joined by DC-conducting branches, as index pairs (one pass over the
+        # elements; the components are found in compiled code)
+        index = {n: i for i, n in enumerate(flat.nets)}
+        first_use = np.full(len(flat.nets), -1, dtype=np.int64)  # first element on a net
+        ei: list[int] = []
+        ej: list[int] = []
+        branches: dict = {}
+        for k, el in enumerate(flat.elements):
+            nodes = el.nodes
+            key = (el.kind, len(nodes), el.model_type)
+            pairs = branches.get(key)
+            if pairs is None:
+                pairs = branches[key] = dc_branches(*key)
+            idx = [index[n] for n in nodes]
+            for i in idx:
+                if first_use[i] < 0:
+                    first_use[i] = k
+            for a, b in pairs:
+                ei.append(idx[a])
+                ej.append(idx[b])
+        n = len(flat.nets)
+        _n_comp, lab = connected_components(
+            coo_matrix((np.ones(len(ei)), (ei, ej)), shape=(n, n)), directed=False)
+        # one finding per component without ground, in the order of its first net
+        _u, first = np.unique(lab, return_index=True)
+        ground = lab[index[GROUND]]
+        order = np.argsort(lab, kind="stable")
+        bounds = np.searchsorted(lab[order], np.arange(len(_u) + 1))
+        for c in lab[np.sort(first)].tolist():
+            if c == ground:
                 continue
-            ordered = [n for n in flat.nets if n in comp]
+            ordered = [flat.nets[i] for i in order[bounds[c]:bounds[c + 1]].tolist()]
             shown = ", ".join(ordered[:5]) + (" ..." if len(ordered) > 5 else "")
             self.error(f"no DC path to ground from net(s) {shown} (connected only through "
                        "capacitors, current sources or controlled-source inputs)",
-                       first_use.get(ordered[0]))
-        uf = nx.utils.UnionFind()
+                       _node_loc(flat.elements[first_use[index[ordered[0]]]], ordered[0]))
+        # loops of voltage sources / inductors, in element order (union-find over nets)
+        parent: dict = {}
+
+        def root(x):
+            while True:
+                up = parent.get(x)
+                if up is None:
+                    return x
+                top = parent.get(up)
+                if top is not None:
+                    parent[x] = top   # path halving: chains stay short
+                x = up
+
         for el in flat.elements:
             if el.kind in "VLE" and len(el.nodes) >= 2:
                 a, b = el.nodes[0], el.nodes[1]
-                if uf[a] == uf[b]:
+                ra, rb = root(a), root(b)
+                if ra == rb:
                     what = "shorted" if a == b else "closes a loop of voltage sources/inductors"
                     self.error(f"{el.name}: {what} (singular at DC)", el.loc)
                 else:
-                    uf.union(a, b)
+                    parent[ra] = rb
 
     def lines(self, flat: FlatCircuit) -> None:
         """Transmission lines: ``z0`` and the delay (``td``, or ``f`` and ``nl``) > 0."""
@@ -382,12 +422,44 @@ class _Checker:
                        "voltage across a series resistor instead", loc)
 
 
+def _node_loc(el, net: str):
+    """Where ``el`` names ``net`` first (its card when node locations are unknown)."""
+    locs = el.node_locs
+    if not locs:
+        return el.loc
+    return locs[list(el.nodes).index(net)]
+
+
 def _level(el) -> float:
     v = el.params.get("level", (el.model_params or {}).get("level", 1.0))
     try:
         return float(v)
     except (TypeError, ValueError):
         return 1.0
+
+
+def _has_cycle(calls: dict) -> bool:
+    """Whether the graph ``definition -> definitions it instantiates`` has a cycle
+    (Kahn's algorithm: what cannot be removed in topological order lies on or behind
+    one)."""
+    succ = {a: {id(sub) for _el, sub in v} for a, v in calls.items()}
+    nodes = set(succ)
+    for v in succ.values():
+        nodes |= v
+    indeg = dict.fromkeys(nodes, 0)
+    for v in succ.values():
+        for b in v:
+            indeg[b] += 1
+    ready = [a for a, d in indeg.items() if d == 0]
+    done = 0
+    while ready:
+        a = ready.pop()
+        done += 1
+        for b in succ.get(a, ()):
+            indeg[b] -= 1
+            if indeg[b] == 0:
+                ready.append(b)
+    return done < len(nodes)
 
 
 def _key(e: NetlistError):

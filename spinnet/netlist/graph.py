@@ -7,14 +7,19 @@ Nodes are ``("net", name)`` (attribute ``kind="net"``) and ``("dev", name)`` (at
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from .flatten import FlatCircuit, flatten
 from .model import Netlist
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 
 def graph(circuit: Netlist | FlatCircuit) -> nx.MultiGraph:
     """Graph of a netlist (flattened first, inputs at their defaults) or a flat circuit."""
+    import networkx as nx  # on first use: the checks and the engine do without it
+
     flat = flatten(circuit) if isinstance(circuit, Netlist) else circuit
     g = nx.MultiGraph(title=flat.title)
     for net in flat.nets:
@@ -54,6 +59,8 @@ def dc_branches(kind: str, n_nodes: int, model_type: str | None = None
 
 def dc_graph(flat: FlatCircuit) -> nx.MultiGraph:
     """Nets joined by DC-conducting branches (edge attribute ``element``)."""
+    import networkx as nx
+
     g = nx.MultiGraph()
     g.add_nodes_from(flat.nets)
     for el in flat.elements:
