@@ -7,9 +7,9 @@ Adam's step sizes meaningful; the forward pass goes through :func:`spinnet.nn.ph
 of the resulting ``fr`` -- the junction's exact periodic steady state, what the compiled
 netlist's ``.steady`` and ``.tran`` compute -- (so it is exactly the model that is saved), and
 its gradient through :func:`spinnet.nn.physics.dweight_dfr`.  Variability-aware training
-multiplies every ``fr`` by ``1 + spread_train * N(0, 1)`` drawn afresh for every mini-batch (one draw per
-weight, shared by all positions of a convolution -- a stronger perturbation of a layer's
-output than independent per-position draws, whose errors partly average out).
+multiplies every ``fr`` by ``1 + spread_train * N(0, 1)`` drawn afresh for every mini-batch
+(one draw per weight, shared by all positions of a convolution -- a stronger perturbation of
+a layer's output than independent per-position draws, whose errors partly average out).
 
 The float baseline (``kind="baseline"``) is the same architecture with float weights,
 biases and ReLU, trained with the same loop, schedule and seed.
