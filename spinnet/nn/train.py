@@ -1,14 +1,15 @@
 """Training: mini-batch Adam with hand-written backprop through the device layers.
 
 Hardware models are trained in the space of normalised detunings ``u = (f_in - fr) / (alpha
-fr)`` (so ``fr = f_in / (1 + alpha u)``): the weight of a resonator is then
-``K * 2u / (1 + u^2)`` (s = 0, o = +1), which keeps Adam's step sizes meaningful; the
-forward pass nevertheless goes through :func:`spinnet.nn.physics.weight` of the resulting
-``fr`` (so it is exactly the model that is saved), and its gradient through
-:func:`spinnet.nn.physics.dweight_dfr`.  Variability-aware training multiplies every
-``fr`` by ``1 + spread_train * N(0, 1)`` drawn afresh for every mini-batch (one draw per
-weight, shared by all positions of a convolution -- a stronger perturbation of a layer's
-output than independent per-position draws, whose errors partly average out).
+fr)`` (so ``fr = f_in / (1 + alpha u)``): the weight of a resonator is then a function of
+``u`` alone, ``K * 2u / (1 + u^2)`` in the narrow-line limit (s = 0, o = +1), which keeps
+Adam's step sizes meaningful; the forward pass goes through :func:`spinnet.nn.physics.weight`
+of the resulting ``fr`` -- the junction's exact periodic steady state, what the compiled
+netlist's ``.steady`` and ``.tran`` compute -- (so it is exactly the model that is saved), and
+its gradient through :func:`spinnet.nn.physics.dweight_dfr`.  Variability-aware training
+multiplies every ``fr`` by ``1 + spread_train * N(0, 1)`` drawn afresh for every mini-batch
+(one draw per weight, shared by all positions of a convolution -- a stronger perturbation of
+a layer's output than independent per-position draws, whose errors partly average out).
 
 The float baseline (``kind="baseline"``) is the same architecture with float weights,
 biases and ReLU, trained with the same loop, schedule and seed.
@@ -39,7 +40,7 @@ from .model import (
     layer_design,
 )
 
-U_MAX = 3.0  # |u| bound: beyond the anti-Lorentzian extremum (|u| = 1) weights only shrink
+U_MAX = 3.0  # |u| bound: beyond the law's extremum (|u| ~ 1) weights only shrink
 
 
 class Net:
