@@ -369,7 +369,7 @@ def chain_model(model, layer: int = 0, channel: int = 0, at: tuple[int, int] = (
     o[0, taps] = model.params[f"{nm}.o"][channel]
     arch = {"format": model.arch.get("format", "spinnet-model"), "version":
             model.arch.get("version", 1), "input": {"shape": [h, w]}, "kind": "hardware",
-            "phys": dict(model.phys), "layers": [
+            "response": model.arch.get("response"), "phys": dict(model.phys), "layers": [
                 {"type": "dense", "name": "chain", "n_in": h * w, "n_out": 1,
                  "activation": False, "f_in": float(lay["f_in"])}]}
     params = {"chain.fr": fr, "chain.o": o,

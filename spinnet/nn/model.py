@@ -51,6 +51,10 @@ from .layers import fan_in, input_hwc, layer_inputs, make_specs, n_out, position
 
 FORMAT = "spinnet-model"
 VERSION = 1
+#: The junction law a hardware model's resonances were trained for (``arch["response"]``):
+#: the level-1 oscillator's exact periodic steady state, which ``.steady`` and ``.tran``
+#: compute.  A model without it was fitted to another law and would realise other weights.
+RESPONSE = "exact"
 
 #: Default physical parameters (SI): the ``wide-line`` preset (spinnet/nn/presets.py,
 #: sources in docs/training.md).
@@ -454,6 +458,12 @@ class HardwareModel:
                             f"this spinnet reads {VERSION}")
         if a.get("kind") not in ("hardware", "baseline"):
             raise DataError(f"{where}: kind {a.get('kind')!r} is not 'hardware' or 'baseline'")
+        if a["kind"] == "hardware" and a.get("response") != RESPONSE:
+            raise DataError(
+                f"{where}: resonances trained for the junction law "
+                f"{a.get('response', 'lorentzian (no response entry)')!r}; spinnet's analyses "
+                f"and compiler use {RESPONSE!r} (the level-1 periodic steady state): retrain "
+                f"the model with spinnet train")
         try:
             _check_arch(a)
             expected = self.expected_shapes()

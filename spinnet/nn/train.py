@@ -32,6 +32,7 @@ from .model import (
     DEFAULT_ARCH,
     DEFAULT_WINDOW,
     FORMAT,
+    RESPONSE,
     VERSION,
     HardwareModel,
     canonical_arrangement,
@@ -223,6 +224,7 @@ class Net:
         params = {}
         if self.kind == "hardware":
             arch["phys"] = self.phys
+            arch["response"] = RESPONSE
             arch["arrangement"] = self.arrangement
             if preset is not None:
                 arch["preset"] = preset

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from spinnet.cli.main import main
-from spinnet.nn.model import DEFAULT_PHYS, FORMAT, VERSION, HardwareModel
+from spinnet.nn.model import DEFAULT_PHYS, FORMAT, RESPONSE, VERSION, HardwareModel
 from spinnet.nn.train import build_specs
 
 
@@ -28,7 +28,7 @@ def _small_model(seed=0) -> HardwareModel:
         params[f"{s['name']}.fr_bias"] = s["f_in"] * (1 + 0.1 * rng.uniform(-1, 1, o))
         params[f"{s['name']}.o"] = np.where(rng.uniform(size=(o, k)) < 0.5, -1.0, 1.0)
         params[f"{s['name']}.o_bias"] = np.ones(o)
-    a = {"format": FORMAT, "version": VERSION, "kind": "hardware",
+    a = {"format": FORMAT, "version": VERSION, "kind": "hardware", "response": RESPONSE,
          "input": {"shape": [28, 28]}, "layers": specs, "phys": phys}
     return HardwareModel(a, params)
 

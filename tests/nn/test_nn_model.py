@@ -206,6 +206,8 @@ def _arch(mutate):
     (lambda a: a.pop("fc.fr_bias"), "missing"),
     (_set("extra", np.zeros(3)), "unexpected"),
     (_arch(lambda d: d.update(version=99)), "version"),
+    (_arch(lambda d: d.pop("response")), "lorentzian .*retrain"),
+    (_arch(lambda d: d.update(response="lorentzian")), "'lorentzian'.*retrain"),
     (_arch(lambda d: d["layers"][0].update(k=4)), "malformed"),
     (_arch(lambda d: d["phys"].update(alpha=-1.0)), "malformed"),
     (_arch(lambda d: d.pop("layers")), "malformed"),
