@@ -224,7 +224,7 @@ def _needs_compiling(entry) -> bool:
         return False
 
 
-def announce_compile(what: str, *entries, seconds: str = "half a minute or more",
+def announce_compile(what: str, *entries, seconds: str = "ten seconds or more",
                      stream=None) -> bool:
     """Print one line on stderr when ``entries`` are about to be compiled.
 
@@ -251,7 +251,7 @@ def announce_compile(what: str, *entries, seconds: str = "half a minute or more"
     return True
 
 
-def notice(what: str, seconds: str = "half a minute or more"):
+def notice(what: str, seconds: str = "ten seconds or more"):
     """A callable ``notice(dispatcher, args)`` for one run: it prints the line of
     :func:`announce_compile` before the first of the run's kernels that will compile, and
     only once per run."""

@@ -846,8 +846,8 @@ def _band_order(links, n: int) -> tuple[np.ndarray, int, int]:
         ri.append(a_[ok])
         ci.append(b_[ok])
     rows_, cols_ = np.concatenate(ri), np.concatenate(ci)
+    # every row couples its entries both ways: the pattern is symmetric as built
     pat = sp.coo_matrix((np.ones(len(rows_)), (rows_, cols_)), shape=(n, n)).tocsr()
-    pat = (pat + pat.T).tocsr()
     order = reverse_cuthill_mckee(pat, symmetric_mode=True)
     perm = np.empty(n, dtype=_I64)
     perm[order] = np.arange(n)

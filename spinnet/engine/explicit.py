@@ -55,6 +55,7 @@ from .mna import (
     band_solve,
     diode_iv,
     diode_qc,
+    kinds,
     pnjlim,
     unpermute,
 )
@@ -107,8 +108,9 @@ def explicit_setup(a, dv, maxiter=100):
 
     ``dv_exp`` appends to ``dv``: per diode the state offset of its junction voltage
     (-1: no charge, Newton on the algebraic network) and its branch unknown (-1), and
-    scratch for the linearisation voltages and the lines' delayed waves, and ``maxiter``
-    (Newton iterations per stage).
+    scratch for the linearisation voltages and the lines' delayed waves, ``maxiter``
+    (Newton iterations per stage), and the kinds and waveforms the circuit uses
+    (:func:`spinnet.engine.mna.kinds`: ``assemble`` is compiled without the others).
     """
     n = int(a.dims[DN])
     lo, hi = int(a.kr[K_D, 0]), int(a.kr[K_D, 1])
@@ -125,7 +127,7 @@ def explicit_setup(a, dv, maxiter=100):
         dcs[k] = ns0 + j
         dbr[k] = n + j
     dv_exp = tuple(dv[:9]) + (dcs, dbr, np.zeros(nd), np.zeros(nt), np.zeros(nt),
-                              np.array([max(int(maxiter), 1)], np.int64))
+                              np.array([max(int(maxiter), 1)], np.int64), kinds(a))
     if not cap:
         return a, dv_exp, 0
     perm = np.asarray(a.perm)
@@ -466,7 +468,8 @@ def rhs_eval(a, dv, t, s, ds, x, B, Bs, rhs, piv, lm, refactor, hb):
     if refactor or nD > 0:
         moved = -1
         for _it in range(dv[14][0]):
-            assemble(a, B, rhs, _ALG, t, 1.0, 1.0, x, s, vd, vd, vd, e1, e2, True, True)
+            assemble(a, B, rhs, _ALG, t, 1.0, 1.0, x, s, vd, vd, vd, e1, e2, True, True,
+                     *dv[15])
             _stamp_dcap(a, B, rhs, dv, s)
             bad = band_lu(B, kl, ku, piv, lm)
             if bad >= 0:
@@ -491,7 +494,8 @@ def rhs_eval(a, dv, t, s, ds, x, B, Bs, rhs, piv, lm, refactor, hb):
             return -2 - (ix[r, IA] if ix[r, IA] >= 0 else max(ix[r, IB], 0))
     else:
         # only the right-hand side changes: assemble into the scratch matrix Bs
-        assemble(a, Bs, rhs, _ALG, t, 1.0, 1.0, x, s, vd, vd, vd, e1, e2, True, True)
+        assemble(a, Bs, rhs, _ALG, t, 1.0, 1.0, x, s, vd, vd, vd, e1, e2, True, True,
+                 *dv[15])
         band_solve(B, kl, ku, piv, lm, rhs)
         unpermute(a, rhs, x)
     for k in range(nD):

@@ -20,7 +20,7 @@ _BAD_NAME_CHARS = set(" \t\r\n\f\v(){}=,;'\"")
 
 def _name(text: str, what: str) -> str:
     # exactly what the lexer could not read back as one word
-    if (not text or any(c in _BAD_NAME_CHARS for c in text) or text[0] == "$"
+    if (not text or not _BAD_NAME_CHARS.isdisjoint(text) or text[0] == "$"
             or text.startswith("//")):
         raise NetlistError(f"cannot write {what} {text!r}: not a valid netlist name")
     return text
