@@ -85,25 +85,29 @@ ALL_KINDS = (True, True, True, True, True, True, ALL_WAVES)
 
 
 def kinds(a):
-    """The element kinds and waveforms a circuit uses, as the compiled kernels' flags.
+    """The compiled kernels' flags for a circuit: which stamps and waveforms to compile.
 
     Returns ``ks = (cap, ind, isrc, vccs, vcvs, res, sk)`` with ``sk = (sin, pulse, pwl,
-    tones)``: each None when the circuit has no such element (capacitor, inductor,
-    current source, VCCS, VCVS, spintronic junction) or no source of that waveform, else
-    True.  :func:`assemble` takes them as ``*ks``; numba prunes the code of a None flag
-    before typing it, so a fresh cache compiles only the stamps and the source
-    evaluators the circuit uses (each combination is its own compiled signature, so a
-    cached kernel is never reused for a circuit that needs code it lacks).
+    tones)``, each True (compiled) or None (pruned by numba before typing).  The flags are
+    coarse on purpose: every distinct combination is its own compiled signature (a cached
+    kernel is never reused for a circuit that needs code it lacks), and a fine-grained
+    choice would compile ``assemble``/``newton``/the time loop again for every new mix of
+    element kinds a user's decks contain.  Two choices are made:
+
+    * *lean* circuits (resistors, voltage sources, junctions, diodes and lines only: no C,
+      L, I, G or E) prune the stamps of the five absent kinds, otherwise all are compiled;
+    * the spintronic junction stamps are compiled only when the circuit has a junction;
+
+    so at most four variants exist, and every waveform evaluator is always compiled.
     """
     kr = np.asarray(a.kr)
-    codes = set(np.asarray(a.si)[:, 0].tolist()) if len(a.si) else set()
 
-    def flag(on):
-        return True if on else None
+    def has(k):
+        return bool(kr[k, 1] > kr[k, 0])
 
-    sk = tuple(flag(c in codes) for c in (_sources.SIN, _sources.PULSE, _sources.PWL,
-                                          _sources.TONES))
-    return tuple(flag(kr[k, 1] > kr[k, 0]) for k in (K_C, K_L, K_I, K_G, K_E, K_Q)) + (sk,)
+    lean = not any(has(k) for k in (K_C, K_L, K_I, K_G, K_E))
+    other = None if lean else True
+    return (other, other, other, other, other, True if has(K_Q) else None, ALL_WAVES)
 
 
 @njit(cache=True, inline="always")

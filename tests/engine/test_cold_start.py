@@ -104,19 +104,23 @@ def test_rk4_series_loop_compiles_only_rk4(tmp_path):
 
 
 def test_kinds_flags_follow_the_circuit():
-    """The pruning flags: None for every kind and waveform the circuit lacks."""
+    """The pruning flags: a lean circuit (no C, L, I, G, E) prunes those five stamps, a
+    circuit without junctions their stamps; every other mix shares one variant (so a
+    user's decks compile at most four) and every waveform evaluator is compiled."""
     from spinnet.engine import mna
     from spinnet.engine.elaborate import elaborate
     from spinnet.netlist import parse
 
     one = parse(DECK.format(source="SIN(0 50m 1g)", card=".tran 5p 2n"))
     assert mna.kinds(elaborate(one.flatten()).arrays) == (
-        None, None, None, None, None, True, (True, None, None, None))
+        None, None, None, None, None, True, mna.ALL_WAVES)
     rich = parse("rich\nV1 a 0 PULSE(0 1 1n 1n 1n 5n 20n)\nI1 0 b PWL(0 0 1n 1m)\n"
                  "R1 a b 1k\nC1 b 0 1p\nL1 b c 1n\nR2 c 0 50\nG1 d 0 b 0 1m\nR3 d 0 1k\n"
                  "E1 e 0 b 0 2\nR4 e 0 1k\n.tran 1n 10n\n.end\n")
-    assert mna.kinds(elaborate(rich.flatten()).arrays) == (
-        True, True, True, True, True, None, (None, True, True, None))
+    full = (True, True, True, True, True, None, mna.ALL_WAVES)
+    assert mna.kinds(elaborate(rich.flatten()).arrays) == full
+    only_c = parse("rc\nV1 a 0 SIN(0 1 1g)\nR1 a b 50\nC1 b 0 1p\n.tran 1p 1n\n.end\n")
+    assert mna.kinds(elaborate(only_c.flatten()).arrays) == full
 
 
 @pytest.mark.slow
