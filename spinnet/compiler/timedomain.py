@@ -1,7 +1,11 @@
-"""Time-domain spot check of a compiled netlist's last layer (``spinnet eval --time-domain K``).
+"""Time-domain spot check of a compiled netlist (``spinnet eval --time-domain K``).
 
-The hidden layers do not go through the transient engine here: their oscillators' tones
-come from the steady state (the names of the modes say what is integrated).
+``mode="network"`` integrates every layer of the netlist from its own text (the
+component-wise ``.tran``, trap at the step :mod:`spinnet.engine.step_advice` allows,
+``settle`` relaxation times per layer, the DC part of each output over the last window
+and its drift from the window before).  In the other two modes the hidden layers do not
+go through the transient engine: their oscillators' tones come from the steady state
+(the names of the modes say what is integrated).
 
 The steady state of the whole netlist gives, for each of the K images, the DC current of
 every oscillator of the layer before the last and the RF power of every tone in every

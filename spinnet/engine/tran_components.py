@@ -26,6 +26,13 @@ history at ``t_n``), so the downstream equations are the monolithic ones with th
 upstream unknowns substituted by their solved values: the decomposed run equals the
 monolithic one up to the Newton tolerance and rounding (no interpolation error).
 
+A field line fed by a constant component (DC sources only, no incoming coupling:
+:func:`.components.constant_components`) has a constant shift from the operating point
+on; its level-1 targets keep their linear junction model with that shift folded in at
+the operating point (``fold``), instead of the kernel-device Newton.  Each level's band
+order keeps a junction's private unknowns together (:func:`_cluster_order`), which
+narrows the band of chains of junctions.
+
 Time runs in chunks of ``chunk`` steps: each level integrates a chunk, then the next
 level integrates the same chunk from the values just recorded.  The state carried
 across chunks (unknowns, kernel-device workspace) is the loop's whole state for
