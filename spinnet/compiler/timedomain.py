@@ -37,11 +37,11 @@ harmonics over whole periods after ``settle`` relaxation times ``1/(2 pi alpha f
 Reported: argmax agreement with the steady-state scores and the largest score deviation,
 and the same against the level-1 model's own exact time average
 (:func:`spinnet.devices.resonator.oscillator_vdc` at the steady state's junction powers),
-which separates integration error from the model's departure from the steady-state
-formula: the level-1 junction is a driven damped oscillator whose rectified voltage
-matches the Lorentzian at and around resonance; away from it its counter-rotating
-response adds an offset of order ``alpha`` of the peak (docs/devices.md), so with the
-trained ``alpha = 0.2`` the scores differ by more than the integration error.
+which separates integration error from the rest.  ``.steady`` computes the level-1
+junction's exact periodic steady state by default (``response="exact"``), the same law
+the transient integrates, so the two differ by integration and settling error only; with
+``response="lorentzian"`` the narrow-line formula departs from it by up to about
+``alpha`` of the peak away from resonance (docs/devices.md).
 """
 
 from __future__ import annotations
