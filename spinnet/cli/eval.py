@@ -4,7 +4,8 @@ Binds each test image to the netlist's ``.input`` pixels, runs the steady-state 
 takes the argmax of the ``.output`` scores and compares it with the labels.  ``--time-domain
 K`` also runs the first K images through the transient engine in one of three named modes
 (``--td-mode``): ``network`` integrates every layer of the netlist from its own text
-(the component-wise ``.tran``; minutes per image); ``last-layer`` (default) integrates the
+(the component-wise ``.tran``; ~20 min of CPU per image of the compiled MNIST
+network); ``last-layer`` (default) integrates the
 last layer as compiled, its input lines fed with the steady state's oscillator tones (the
 hidden layers do not go through ``.tran``); ``current-driven`` re-builds the last layer's
 junctions on ideal current sources (faster).  It reports the mode, the argmax agreement
@@ -41,7 +42,7 @@ def add_parser(sub) -> None:
                    choices=("network", "last-layer", "current-driven", "cut", "junctions"),
                    default="last-layer",
                    help="network: every layer of the netlist integrated from its own text "
-                        "(component-wise .tran; minutes per image); last-layer: the "
+                        "(component-wise .tran; ~20 min CPU per MNIST image); last-layer: the "
                         "compiled last layer itself, fed by the steady state's oscillator "
                         "tones (default; alias cut); current-driven: its junctions on ideal "
                         "current sources (faster; alias junctions)")
