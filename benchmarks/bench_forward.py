@@ -73,6 +73,10 @@ def crosstalk(n: int, repeat: int, preset: str) -> None:
         "local-lines, 1 % fr noise (default)": dict(spread_train=0.01),
         "multiplexed (crosstalk), no fr noise": dict(spread_train=0.0,
                                                      arrangement="multiplexed"),
+        "multiplexed, per-class field lines": dict(spread_train=0.0,
+                                                   arrangement="multiplexed",
+                                                   field_lines="per-class",
+                                                   tone_spacing=[4.0, 3.0]),
     }
     times = {k: best(lambda kw=kw: train(x, y, **common, **kw), repeat) for k, kw in runs.items()}
     ref = times["local-lines, no fr noise"]

@@ -275,6 +275,7 @@ def mnist_report(out: str | os.PathLike, *, limit: int | None = None, model_path
                netlist=scores, software=soft, labels=labels)
     rep.figure("confusion", P.confusion(cm), "confusion matrix of the netlist's predictions")
 
+    mux = model.arrangement == "multiplexed"
     with timed("curve", "rectification curve of a chain"):
         names, frs, o = chain_resonances(netlist, 1, 0)
         ph = model.phys
@@ -288,7 +289,8 @@ def mnist_report(out: str | os.PathLike, *, limit: int | None = None, model_path
             f, v.sum(axis=0)[None], labels=[f"chain N1_0_* ({len(names)} resonators)"],
             tones=[f_in], title="layer-1 chain 0: series sum of rectified voltages, "
             f"{ph['p_in']:g} W per junction")
-    rep.figure("chain_curve", fig, "rectified voltage of one layer-1 chain vs frequency")
+    if not mux:     # a multiplexed chain's own figure comes with its spot check
+        rep.figure("chain_curve", fig, "rectified voltage of one layer-1 chain vs frequency")
 
     notes = []
     with timed("layout", "drawing one convolution's chains and field lines"):
@@ -302,7 +304,19 @@ def mnist_report(out: str | os.PathLike, *, limit: int | None = None, model_path
     spot = None
     if tran:
         with timed("tran", "time-domain spot check (engine.tran)"):
-            spot = spot_check(model, images[0], rep)
+            if mux:
+                from .spot_check_multiplexed import spot_check as spot_check_mux
+                spot = spot_check_mux(model, netlist, images[0], rep)
+            else:
+                spot = spot_check(model, images[0], rep)
+    if spot is not None and mux:
+        notes.append(
+            f"spot check (layer-1 chain {spot['chain']}, {spot['tones']} tones on its line, "
+            f"test image 0): chain end DC {spot['v_tran_dc'] * 1e3:.4f} mV through "
+            f"engine.tran ({spot['tstop_s'] * 1e9:.0f} ns at {spot['tstep_s'] * 1e12:.2f} ps, "
+            f"second half) vs {spot['v_steady'] * 1e3:.4f} mV engine.steady vs "
+            f"{spot['v_model'] * 1e3:.4f} mV model equations")
+    elif spot is not None:
         notes.append(
             f"spot check (one layer-1 chain, test image 0): read-out "
             f"{spot['v_steady'] * 1e3:.4f} mV (engine.steady) vs "

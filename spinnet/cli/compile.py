@@ -17,7 +17,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("compile", help="compile a hardware-aware CNN model to a netlist",
                        description=__doc__.splitlines()[0])
     p.add_argument("model", nargs="?", default=None,
-                   help="model file (.npz); the shipped default model when omitted")
+                   help="model file (.npz) or a shipped model's name (default, "
+                        "multiplexed); the shipped default model when omitted")
     p.add_argument("-o", "--output", required=True, metavar="NET", help="netlist file to write")
     p.add_argument("--scheme", choices=["parallel", "sequential"], default="parallel")
     p.add_argument("--arrangement", default=None, metavar="NAME",
@@ -88,8 +89,8 @@ def _refuse_clashes(args) -> None:
     if args.report and same_file(args.output, args.report):
         raise ParameterError("compile", "--report", args.report, "",
                              f"a file other than the netlist -o {args.output}")
-    from ..nn.model import default_model_path
-    model = args.model or default_model_path()
+    from ..nn.model import model_path
+    model = model_path(args.model)
     for opt, path in outputs:
         if same_file(model, path):
             raise ParameterError("compile", opt, path, "",

@@ -4,7 +4,9 @@ Loads the shipped hardware-aware model and the MNIST test set (``$SPINNET_DATA``
 cache, or a checksum-verified download), compiles the network to a netlist, evaluates every
 test image through the netlist's steady-state analysis, runs a short time-domain spot check
 and writes a report folder (netlist, accuracy and hardware tables, confusion matrix, a
-chain's rectification curve, waveform and spectrum of an RF line, layout drawing).
+chain's rectification curve, waveform and spectrum of an RF line, layout drawing; for
+the multiplexed model one chain's read-out settling in time, the spectrum of its line,
+its response against frequency and the layer's frequency plan).
 An interrupted evaluation resumes where it stopped when run again with the same -o.
 """
 
@@ -23,8 +25,9 @@ def add_parser(sub):
                    help="report folder (created if missing; default spinnet-out)")
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="evaluate only the first N test images (default: all 10 000)")
-    p.add_argument("--model", default=None, metavar="FILE",
-                   help="hardware model .npz (default: the shipped spinnet/models/default.npz)")
+    p.add_argument("--model", default=None, metavar="MODEL",
+                   help="hardware model: a .npz file or a shipped model's name (default, "
+                        "multiplexed; default: default)")
     p.add_argument("--batch", type=int, default=500, metavar="B",
                    help="images per steady-state solve (memory vs speed; default 500)")
     p.add_argument("--no-tran", action="store_true",
@@ -43,8 +46,11 @@ def run(args) -> int:
         raise ParameterError("mnist", "--limit", args.limit, "images", ">= 1")
     if args.batch < 1:
         raise ParameterError("mnist", "--batch", args.batch, "images", ">= 1")
-    if args.model is not None and not Path(args.model).is_file():
-        raise ParameterError("mnist", "--model", args.model, "", "an existing model file")
+    from ..nn.model import SHIPPED_MODELS
+    if (args.model is not None and not Path(args.model).is_file()
+            and args.model not in SHIPPED_MODELS):
+        raise ParameterError("mnist", "--model", args.model, "", "an existing model file or "
+                             f"a shipped model ({', '.join(SHIPPED_MODELS)})")
     summary = mnist_report(args.output, limit=args.limit, model_path=args.model,
                            batch=args.batch, tran=not args.no_tran, quiet=args.json)
     if args.json:

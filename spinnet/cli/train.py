@@ -30,7 +30,8 @@ def add_parser(sub) -> None:
     p.add_argument("--spread-train", type=float, default=None,
                    help="relative fr noise injected during training (hardware models; "
                         "default alpha/20, a twentieth of a linewidth: 0.01 for wide-line, "
-                        "0.0005 for seed-group; 0 for multiplexed, which has none)")
+                        "0.0005 for seed-group; multiplexed: one draw per kernel weight and "
+                        "position class)")
     p.add_argument("--limit", type=int, default=None, help="train on the first N images only")
     p.add_argument("--test-limit", type=int, default=None,
                    help="report accuracy on the first N test images only")
@@ -49,12 +50,20 @@ def add_parser(sub) -> None:
                    help="circuit arrangement the training forward models: local-lines "
                         "(alias B) or multiplexed (alias A: crosstalk of every tone in "
                         "every junction of a loop, shared field-line shifts)")
-    p.add_argument("--tone-spacing", type=float, default=None, metavar="G",
-                   help="multiplexed: spacing of a layer's tone grid in half-widths "
-                        "(default 4)")
+    p.add_argument("--tone-spacing", default=None, metavar="G[,G2...]",
+                   help="multiplexed: spacing of a layer's tone grid in half-widths, one "
+                        "value or one per conv layer (default 4)")
     p.add_argument("--orientation", choices=("alternate", "same"), default="alternate",
                    help="multiplexed: junction orientation (-1)^slot by grid slot "
                         "(default) or all +1")
+    p.add_argument("--field-lines", choices=("shared", "per-class"), default="shared",
+                   help="multiplexed: one field line per kernel weight (default) or one per "
+                        "kernel weight and position class (positions whose taps carry the "
+                        "same tones)")
+    p.add_argument("--init", metavar="MODEL", default=None,
+                   help="start from this hardware model's resonances (same architecture and "
+                        "preset); a local-lines model seeding --arrangement multiplexed has "
+                        "its kernels fitted with crosstalk first")
     p.add_argument("--baseline", action="store_true",
                    help="train the float-weight ReLU baseline of the same architecture")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
@@ -89,7 +98,7 @@ def run(args) -> int:
     from ..data import mnist
     from ..nn import presets
     from ..nn.layers import parse_arch
-    from ..nn.model import DEFAULT_ARCH, canonical_arrangement
+    from ..nn.model import DEFAULT_ARCH, HardwareModel, canonical_arrangement
     from ..nn.train import train
 
     preset = presets.canonical(args.preset, "train")
@@ -97,17 +106,23 @@ def run(args) -> int:
     spread_train = args.spread_train
     if spread_train is None:   # noise scaled to the linewidth: 1 % at alpha 0.2 trains well,
         # 1 % at alpha 0.01 is a full linewidth and training does not converge
-        spread_train = 0.0 if arrangement == "multiplexed" else \
-            presets.get(preset)["phys"]["alpha"] / 20.0
+        spread_train = presets.get(preset)["phys"]["alpha"] / 20.0
     if args.limit is not None and args.limit < 1:
         raise ParameterError("train", "--limit", args.limit, "", "integer >= 1")
     if args.seed < 0:
         raise ParameterError("train", "--seed", args.seed, "", "integer >= 0")
     if args.shift < 0:
         raise ParameterError("train", "--shift", args.shift, "px", "integer >= 0")
-    if args.tone_spacing is not None and not (math.isfinite(args.tone_spacing)
-                                              and args.tone_spacing > 0):
-        raise ParameterError("train", "--tone-spacing", args.tone_spacing, "", "(0, inf)")
+    spacing = None
+    if args.tone_spacing is not None:
+        try:
+            spacing = [float(v) for v in str(args.tone_spacing).split(",")]
+        except ValueError:
+            spacing = [math.nan]
+        if not all(math.isfinite(v) and v > 0 for v in spacing):
+            raise ParameterError("train", "--tone-spacing", args.tone_spacing, "",
+                                 "positive numbers separated by commas")
+        spacing = spacing[0] if len(spacing) == 1 else spacing
     out_dir = Path(args.output).resolve().parent
     # fail before minutes of training, not after
     if not out_dir.is_dir() or not os.access(out_dir, os.W_OK):
@@ -146,8 +161,9 @@ def run(args) -> int:
     model = train(x, y, kind="baseline" if args.baseline else "hardware", epochs=args.epochs,
                   batch=args.batch, lr=args.lr, seed=args.seed, max_shift=args.shift,
                   spread_train=spread_train, arch=arch, preset=preset,
-                  input_shape=shape, arrangement=arrangement, tone_spacing=args.tone_spacing,
-                  orientation=args.orientation,
+                  input_shape=shape, arrangement=arrangement, tone_spacing=spacing,
+                  orientation=args.orientation, field_lines=args.field_lines,
+                  init=HardwareModel.load(args.init) if args.init is not None else None,
                   log=log)
     if args.data is not None:
         model.arch["training"]["data"] = str(args.data)

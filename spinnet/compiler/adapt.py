@@ -49,6 +49,10 @@ def spec_from_hardware_model(model) -> NetSpec:
     for spec in layers:
         nm = spec["name"]
         fr, o = params[f"{nm}.fr"], params[f"{nm}.o"]
+        fr_class = None
+        if fr.ndim == 3:            # multiplexed, a field line per weight and position class
+            fr_class = np.asarray(fr, float)
+            fr = fr_class.mean(axis=0)
         if spec["type"] == "conv":
             k, c_in = spec["k"], spec["in_ch"]
             fr = fr.reshape(fr.shape[0], k, k, c_in)
@@ -68,7 +72,7 @@ def spec_from_hardware_model(model) -> NetSpec:
             bias_o=np.asarray(params[f"{nm}.o_bias"], float), bias_f=f_in,
             bias_p=float(phys["p_bias"]), res=dict(res), act=act, stride=stride,
             tone_spacing=spec.get("tone_spacing"),
-            orientation=str(spec.get("orientation", "same"))))
+            orientation=str(spec.get("orientation", "same")), fr_class=fr_class))
     spec = NetSpec(in_shape=in_shape, p_in=float(phys["p_in"]), layers=out, pixel_scale=255.0,
                    name=str(model.arch.get("name", "model")),
                    arrangement=str(model.arch.get("arrangement", "local-lines")))

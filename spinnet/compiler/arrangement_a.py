@@ -30,6 +30,7 @@ import math
 
 import numpy as np
 
+from ..netlist import naming
 from ..netlist.model import Analysis, Element, Expr, Model, Netlist, Waveform
 from .circuit import Design
 from .lower import _chain_head, _fieldline, _layer_report, _res, _sdr_model, _stno, layer_taps
@@ -134,6 +135,9 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
         npos, ntap = idx.shape
         real = draw[li] if draw is not None else None
         fr_tr = lay.fr.reshape(lay.c_out, ntap)
+        # trained resonances per position class (one class when the field lines are shared)
+        fr_cls = fr_tr[None] if lay.fr_class is None else lay.fr_class.reshape(-1, lay.c_out,
+                                                                               ntap)
         o_tr = lay.o.reshape(lay.c_out, ntap)
         r = lay.res
         if plans[li] is None:
@@ -158,15 +162,18 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
         o_slot_b = float(slot_orientation(len(fgrid) - 1, alt))
         w_tr = np.asarray(physics.weight(lay.f_in[np.arange(ntap) % lay.c_in][None, :], fr_tr,
                                          r["alpha"], r["K"], r.get("s", 0.0), o_tr))
-        shift = np.empty((lay.c_out, ntap))
+        shift = np.empty((len(fr_cls), lay.c_out, ntap))
+        cls = np.zeros(npos, dtype=int)
+        if lay.fr_class is not None:
+            cls = _position_classes(spec, li)
         if spec.arrangement == "multiplexed":
             # trained with this arrangement: fr is the resonance at the nominal tone, and the
             # absolute shift is the trained parameter itself
-            shift[:] = fr_tr - float(lay.f_in[0])
+            shift[:] = fr_cls - float(lay.f_in[0])
         else:
             for co in range(lay.c_out):
                 for t in range(ntap):
-                    shift[co, t] = _fit_shift(f_q[:, t], float(w_tr[co, t]), r, o_tr[co, t],
+                    shift[0, co, t] = _fit_shift(f_q[:, t], float(w_tr[co, t]), r, o_tr[co, t],
                                               physics)
         # bias: weight depends on f/fr only, so scaling the trained resonance is exact
         bshift = lay.bias_fr * (f_bias / lay.bias_f) - f_bias
@@ -189,15 +196,17 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
                 nl.add(Element(f"E{l}_{j}_b", (nxt, node, f"ba{l}", "0"), value=1.0))
                 nl.add(Element(f"RS{l}_{j}", (nxt, f"c{l}_{j}_1"), value=d.r_src))
                 node = f"c{l}_{j}_1"
+                c = int(cls[q])
                 for t in range(ntap):
-                    fr_dev = fr_tr[co, t] if real is None else real["fr"][qd, co, t]
+                    fr_q = fr_cls[c, co, t]
+                    fr_dev = fr_q if real is None else real["fr"][qd, co, t]
                     name = f"N{l}_{j}_{t}"
-                    fab = f_q[q, t] + (fr_dev - fr_tr[co, t]) * f_q[q, t] / lay.f_in[0]
+                    fab = f_q[q, t] + (fr_dev - fr_q) * f_q[q, t] / lay.f_in[0]
                     nxt = f"c{l}_{j}_{t + 2}"
                     nl.add(Element(name, (nxt, node), model=mname,
                                    params={"fr": float(fab),
                                            "o": float(o_tr[co, t] * o_slot[q, t])}))
-                    targets.setdefault((co, t), []).append(name)
+                    targets.setdefault((c, co, t), []).append(name)
                     node = nxt
                 frb_dev = lay.bias_fr[co] if real is None else real["fr_bias"][qd, co]
                 end = f"c{l}_{j}_e"
@@ -206,7 +215,7 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
                 nl.add(Element(name, (end, node), model=mname,
                                params={"fr": float(fab),
                                        "o": float(lay.bias_o[co] * o_slot_b)}))
-                targets.setdefault((co, "b"), []).append(name)
+                targets.setdefault((0, co, "b"), []).append(name)
                 # RF arm of the bias tee: a large capacitor closes the loop, so the loop's
                 # tones leave almost no RF voltage at its end (which would otherwise reach
                 # the transconductance stage through the DC arm)
@@ -226,9 +235,10 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
                     nl.add(Element(f"CC{l}_{j}", (s, f"L{l + 1}_{j}_0"), value=d.c_couple))
         nl.add_model(Model(f"fl{l}", "fline", d.fline_model()))
         n_fl = 0
-        for (co, t), names in targets.items():
-            cur = float(i_flb[co]) if t == "b" else float(i_fl[co, t])
-            _fieldline(nl, f"{l}_{co}_{t}", l, cur, names)
+        for (c, co, t), names in targets.items():
+            cur = float(i_flb[co]) if t == "b" else float(i_fl[c, co, t])
+            per = t != "b" and lay.fr_class is not None
+            _fieldline(nl, naming.fieldline_tag(l, co, t, c if per else None), l, cur, names)
             n_fl += 1
         lr = _layer_report(spec, li, lay, npos, ntap, n_fl, d, nl, l, i_fl, i_flb,
                            len(spec.layers))
@@ -243,7 +253,10 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
         orient = ", ".join(lay.orientation for lay in spec.layers if lay.kind == "conv")
         rep.notes.append(f"multiplexed (trained for it): geometric grids r = 1 + g alpha with g "
                          f"= {grids} half-widths per conv layer; junction orientation {orient}; "
-                         "one field line per kernel weight applies the trained absolute shift; "
+                         + ("one field line per kernel weight and position class"
+                            if any(lay.fr_class is not None for lay in spec.layers)
+                            else "one field line per kernel weight")
+                         + " applies the trained absolute shift; "
                          "crosstalk of every tone in a loop included, as in training")
     else:
         rep.notes.append(f"multiplexed: geometric grid r = 1 + {spacing:g} alpha per conv "
@@ -391,4 +404,15 @@ def trained_weights(spec: NetSpec, li: int) -> tuple[np.ndarray, np.ndarray]:
              "orientation": lay.orientation}
     phys = {"alpha": lay.res["alpha"], "K": lay.res["K"], "s": lay.res.get("s", 0.0),
             "p_bias": lay.bias_p}
-    return multiplexed.realised(layer, lay.fr.reshape(lay.c_out, -1), lay.bias_fr, phys)
+    fr = lay.fr.reshape(lay.c_out, -1) if lay.fr_class is None else lay.fr_class
+    return multiplexed.realised(layer, fr, lay.bias_fr, phys)
+
+
+def _position_classes(spec: NetSpec, li: int) -> np.ndarray:
+    """Position class of every output position of conv layer ``li`` (the training's order,
+    :func:`spinnet.nn.multiplexed.position_classes`)."""
+    from ..nn import multiplexed
+    lay = spec.layers[li]
+    h, w, c = spec.shapes()[li]
+    layer = {"in_hw": [h, w], "in_ch": c, "k": lay.k, "stride": lay.stride}
+    return multiplexed.position_classes(layer)[1]

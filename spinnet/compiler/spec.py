@@ -47,6 +47,9 @@ class LayerSpec:
     stride: int = 1
     tone_spacing: float | None = None   # multiplexed grid spacing (half-widths) it was trained on
     orientation: str = "same"     # multiplexed: "alternate" wires slot m's junction as (-1)^m
+    #: multiplexed with a field line per kernel weight and position class: the trained
+    #: resonances (classes, C_out, taps); ``fr`` then holds their mean over the classes
+    fr_class: np.ndarray | None = None
 
     @property
     def c_out(self) -> int:

@@ -7,6 +7,8 @@ multiplies the resonances ``fr``, ``(P, C_out)`` the bias resonances, then ``(P,
 each of the oscillator parameters ``A, R, Q, Ith`` (activation layers only), with
 ``rng = numpy.random.default_rng(seed)`` and ``P`` the number of output positions (1 for
 dense layers and for the sequential scheme, whose devices are reused at every position).
+A multiplexed layer with a field line per position class spreads each position's devices
+around its own class's resonances.
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ def draw(spec: NetSpec, spread: float, seed: int | None, scheme: str = "parallel
             npos = shapes[n + 1][0] * shapes[n + 1][1]
         o, k = lay.c_out, lay.n_taps
         fr = lay.fr.reshape(o, k)
+        if lay.fr_class is not None:        # each position spreads around its class's own
+            from ..nn import multiplexed
+            h, w, c = shapes[n]
+            cls = multiplexed.position_classes({"in_hw": [h, w], "in_ch": c, "k": lay.k,
+                                                "stride": lay.stride})[1]
+            fr = lay.fr_class.reshape(-1, o, k)[cls]   # (parallel only, as multiplexed)
         d = {"fr": fr * (1 + spread * rng.standard_normal((npos, o, k))),
              "fr_bias": lay.bias_fr * (1 + spread * rng.standard_normal((npos, o)))}
         if lay.act is not None:

@@ -19,7 +19,8 @@ time-domain check and :mod:`spinnet.plot.layout` from a netlist file): layer ``l
 ``L<l>_<i>``, ``B<l>``           input line of neuron ``i`` into layer ``l``, bias line
 ``<line>_<m>``                   node ``m`` of a line (between its ``m``-th and next segment)
 ``NO<l>_<j>``                    oscillator of hidden neuron ``j``
-``NFL<tag>``, ``IFL<tag>``       field line and its current source (``tag``: ``<l>_<c>_<t>``)
+``NFL<tag>``, ``IFL<tag>``       field line and its current source (``tag``: ``<l>_<c>_<t>``,
+                                 ``<l>_<c>_<t>_k<class>`` per position class)
 ``VB<l>``                        bias tone source of layer ``l``
 ``y<c>``                         ``.output`` class score ``c``
 ``h<l>_<c>``                     sequential scheme: held read-out of channel ``c``
@@ -126,9 +127,11 @@ def bias_source(layer: int) -> str:
     return f"VB{layer}"
 
 
-def fieldline_tag(layer: int, c: int, t: int | str) -> str:
-    """Tag of the field line of weight ``t`` (or :data:`BIAS`) of output channel ``c``."""
-    return f"{layer}_{c}_{t}"
+def fieldline_tag(layer: int, c: int, t: int | str, cls: int | None = None) -> str:
+    """Tag of the field line of weight ``t`` (or :data:`BIAS`) of output channel ``c``;
+    ``cls``: the position class it serves when a multiplexed layer has one line per weight
+    and position class."""
+    return f"{layer}_{c}_{t}" if cls is None else f"{layer}_{c}_{t}_k{cls}"
 
 
 def fieldline(tag: str) -> str:

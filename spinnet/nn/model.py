@@ -20,7 +20,10 @@ arrangement its forward models; both are optional in files written before they e
 compute what the multiplexed netlist computes (crosstalk of every tone in every junction,
 one absolute field-line shift per kernel weight; :mod:`spinnet.nn.multiplexed`), their
 ``fr`` being the resonances at the layer's nominal tone and ``tone_spacing`` (half-widths)
-their grid and ``orientation`` (``"alternate"``: junction orientation ``(-1)^slot``).
+their grid and ``orientation`` (``"alternate"``: junction orientation ``(-1)^slot``).  A
+layer with ``field_lines = "per-class"`` has one field line per kernel weight and position
+class (positions whose taps carry the same tones) and ``fr`` of shape ``(classes, C_out,
+fan_in)``.
 
 Arrays: ``<layer>.fr`` (C_out, fan_in) Hz, ``<layer>.fr_bias`` (C_out,) Hz, ``<layer>.o``
 and ``<layer>.o_bias`` (+1/-1 orientations).
@@ -111,9 +114,38 @@ def fabricated(spec: dict, arrangement: str = "local-lines") -> float | None:
     return None
 
 
+#: Models shipped with spinnet, by name (files in ``spinnet/models``).
+SHIPPED_MODELS = {
+    "default": "default.npz",          # local-lines, wide-line preset (alpha 0.2)
+    "multiplexed": "multiplexed.npz",  # multiplexed, seed-group preset (alpha 0.01)
+}
+
+
 def default_model_path() -> Path:
     """Path of the shipped default model."""
-    return Path(str(resources.files("spinnet") / "models" / "default.npz"))
+    return shipped_model_path("default")
+
+
+def shipped_model_path(name: str) -> Path:
+    """Path of the shipped model ``name`` (:data:`SHIPPED_MODELS`)."""
+    return Path(str(resources.files("spinnet") / "models" / SHIPPED_MODELS[name]))
+
+
+def model_path(ref: str | os.PathLike | None) -> Path:
+    """The model file ``ref`` names: an existing file, else a shipped model's name
+    (:data:`SHIPPED_MODELS`); the default model when None.
+
+    Raises :class:`DataError` when it is neither.
+    """
+    if ref is None:
+        return default_model_path()
+    path = Path(ref)
+    if path.is_file():
+        return path
+    if str(ref) in SHIPPED_MODELS:
+        return shipped_model_path(str(ref))
+    raise DataError(f"{ref}: model file not found, nor the name of a shipped model "
+                    f"({', '.join(SHIPPED_MODELS)})")
 
 
 def layer_design(spec: dict, phys: dict, f_in: float, window: float = DEFAULT_WINDOW,
@@ -188,6 +220,10 @@ class HardwareModel:
             if self.kind == "hardware":
                 shapes.update({f"{nm}.fr": (o, k), f"{nm}.fr_bias": (o,), f"{nm}.o": (o, k),
                                f"{nm}.o_bias": (o,)})
+                if (self.arrangement == "multiplexed" and spec["type"] == "conv"
+                        and multiplexed.per_class(spec)):
+                    n_cls = len(multiplexed.position_classes(spec)[0])
+                    shapes[f"{nm}.fr"] = (n_cls, o, k)
             else:
                 shapes.update({f"{nm}.w": (o, k), f"{nm}.b": (o,)})
         return shapes
@@ -312,7 +348,10 @@ class HardwareModel:
         for spec in self.layers:
             P = positions(spec) if scheme == "parallel" else 1
             o, k, nm = n_out(spec), fan_in(spec), spec["name"]
-            d = {"fr": self.params[f"{nm}.fr"] * (1 + spread * rng.standard_normal((P, o, k))),
+            fr = self.params[f"{nm}.fr"]
+            if fr.ndim == 3:        # per position class: each position draws around its own
+                fr = fr[multiplexed.position_classes(spec)[1]]
+            d = {"fr": fr * (1 + spread * rng.standard_normal((P, o, k))),
                  "fr_bias": self.params[f"{nm}.fr_bias"]
                  * (1 + spread * rng.standard_normal((P, o)))}
             if spec["activation"]:
@@ -429,7 +468,7 @@ class HardwareModel:
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> HardwareModel:
         """Load and validate a model file (the shipped default when ``path`` is None)."""
-        path = default_model_path() if path is None else Path(path)
+        path = model_path(path)
         arrays = read_npz(path, MAX_MODEL_BYTES, "spinnet model file")
         if "arch" not in arrays:
             raise DataError(f"{path}: no 'arch' entry (not a spinnet model file)")
@@ -542,6 +581,12 @@ def _check_arch(a: dict) -> None:
                 if s.get("orientation", "same") not in ("alternate", "same"):
                     raise ValueError(f"layer {s['name']}: orientation = "
                                      f"{s['orientation']!r}")
+                if s.get("field_lines", "shared") not in ("shared", "per-class"):
+                    raise ValueError(f"layer {s['name']}: field_lines = "
+                                     f"{s['field_lines']!r}")
+            elif "field_lines" in s:
+                raise ValueError(f"layer {s['name']}: field_lines applies to the conv layers "
+                                 "of a multiplexed model")
     if mux and ([s["type"] for s in layers][0] != "conv"
                 or "dense" in [s["type"] for s in layers][:-1]):
         raise ValueError("a multiplexed model has conv layers and one dense output layer")

@@ -61,7 +61,12 @@ class Net:
             w0 = rng.standard_normal((o, k)) * std
             if kind == "hardware":
                 # small-u inverse of w/K = 2u/(1+u^2): u ~ w/2
-                self.theta[f"{nm}.u"] = np.clip(w0 / 2.0, -0.9, 0.9)
+                u0 = np.clip(w0 / 2.0, -0.9, 0.9)
+                if self.mux and spec["type"] == "conv" and multiplexed.per_class(spec):
+                    # every position class starts from the same kernel
+                    n_cls = len(multiplexed.position_classes(spec)[0])
+                    u0 = np.repeat(u0[None], n_cls, axis=0)
+                self.theta[f"{nm}.u"] = u0
                 self.theta[f"{nm}.ub"] = np.full(o, self._threshold_u(spec))
             else:
                 self.theta[f"{nm}.w"] = w0
@@ -106,7 +111,7 @@ class Net:
         if self.mux and spec["type"] == "conv":
             u, ub = self.theta[f"{nm}.u"], self.theta[f"{nm}.ub"]
             W, b, aux = multiplexed.realised(spec, self.fr(spec, u), self.fr(spec, ub), p,
-                                             deriv=True)
+                                             deriv=True, eps=eps_w, eps_bias=eps_b)
             d = ("mux", aux, -f * p["alpha"] / (1.0 + p["alpha"] * u) ** 2,
                  -f * p["alpha"] / (1.0 + p["alpha"] * ub) ** 2)
             return W, d, b / p["p_bias"], None
@@ -232,12 +237,56 @@ class Net:
                 nm = spec["name"]
                 params[f"{nm}.fr"] = self.fr(spec, self.theta[f"{nm}.u"])
                 params[f"{nm}.fr_bias"] = self.fr(spec, self.theta[f"{nm}.ub"])
-                params[f"{nm}.o"] = np.ones_like(params[f"{nm}.fr"])
+                params[f"{nm}.o"] = np.ones((n_out(spec), fan_in(spec)))
                 params[f"{nm}.o_bias"] = np.ones_like(params[f"{nm}.fr_bias"])
         else:
             arch["phys"] = {"p_in": self.phys["p_in"]}
             params = {k: v.copy() for k, v in self.theta.items()}
         return HardwareModel(arch, params)
+
+
+def _seed_from(net: Net, model: HardwareModel) -> dict:
+    """Set ``net``'s detunings from ``model``'s resonances (see :func:`train`, ``init``);
+    returns what the log records: the model's arrangement and the largest weight misfit
+    (units of K) of the fitted multiplexed layers."""
+    if net.kind != "hardware" or model.kind != "hardware":
+        raise ParameterError("train", "init", model.kind, "", "a hardware model seeding "
+                             "hardware training")
+    p = net.phys
+    same = [s["name"] for s in net.specs] == [s["name"] for s in model.layers] and all(
+        (n_out(a), fan_in(a)) == (n_out(b), fan_in(b)) for a, b in
+        zip(net.specs, model.layers, strict=True))
+    differ = [k for k in p if not math.isclose(float(p[k]), float(model.phys.get(k, math.nan)),
+                                               rel_tol=1e-12)]
+    if not same or differ:
+        raise ParameterError("train", "init", model.arch.get("name", "model"), "",
+                             "a model of the same architecture and device parameters"
+                             + (f" (differs in {', '.join(differ)})" if differ else ""))
+    worst = 0.0
+    for spec, mspec in zip(net.specs, model.layers, strict=True):
+        nm, f = spec["name"], spec["f_in"]
+        fr_b = model.params[f"{nm}.fr_bias"] * f / mspec["f_in"]
+        if net.mux and spec["type"] == "conv" and model.arrangement == "local-lines":
+            W, wb = model.weights(mspec)
+            fr, fr_b, err = multiplexed.fit_resonances(spec, W, wb, p)
+            worst = max(worst, err)
+            if not multiplexed.per_class(spec):
+                fr = fr.mean(axis=0)
+        else:
+            fr = model.params[f"{nm}.fr"] * f / mspec["f_in"]
+        net.theta[f"{nm}.ub"] = np.clip((f / fr_b - 1.0) / p["alpha"], -U_MAX, U_MAX)
+        net.theta[f"{nm}.u"] = np.clip((f / fr - 1.0) / p["alpha"], -U_MAX, U_MAX).reshape(
+            net.theta[f"{nm}.u"].shape)
+    return {"arrangement": model.arrangement, "fit_max_error_K": worst}
+
+
+def _mux_noise(spec: dict, spread: float, scope: str, rng: np.random.Generator):
+    """Relative fabrication errors of a multiplexed conv layer's junctions for one batch:
+    ``(classes, C_out, taps)`` and ``(classes, C_out)`` (``scope="device"``: each position
+    class its own draw) or ``(C_out, taps)`` and ``(C_out,)`` (``"weight"``)."""
+    lead = (len(multiplexed.position_classes(spec)[0]),) if scope == "device" else ()
+    return (spread * rng.standard_normal(lead + (n_out(spec), fan_in(spec))),
+            spread * rng.standard_normal(lead + (n_out(spec),)))
 
 
 def softmax_xent(scores: np.ndarray, labels: np.ndarray):
@@ -268,14 +317,17 @@ def shift_batch(imgs: np.ndarray, rng: np.random.Generator, max_shift: int) -> n
 
 
 def build_specs(arch=None, phys=None, f_in=None, window=DEFAULT_WINDOW, input_shape=(28, 28),
-                design: dict | None = None, tone_spacing: float | None = None,
-                orientation: str = "alternate"):
+                design: dict | None = None, tone_spacing=None,
+                orientation: str = "alternate", field_lines: str = "shared"):
     """Complete layer specs: geometry for ``input_shape`` plus each layer's design values.
 
     ``design`` is a preset's design dict (``{"window": ..}`` or ``{"gm": .., "vbias": ..}``);
     without it ``window`` sets gm.  ``f_in`` defaults to :func:`default_f_in`.
-    ``tone_spacing`` (half-widths): conv layers of a multiplexed model get their grid and
-    junction ``orientation`` (``"alternate"`` by grid slot or ``"same"``).
+    ``tone_spacing`` (half-widths; one value, or one per conv layer in order): conv layers of
+    a multiplexed model get their grid and
+    junction ``orientation`` (``"alternate"`` by grid slot or ``"same"``) and
+    ``field_lines`` (``"shared"``: one per kernel weight; ``"per-class"``: one per kernel
+    weight and position class).
     """
     arch = arch or DEFAULT_ARCH
     h, w, c = input_hwc(input_shape)
@@ -295,10 +347,13 @@ def build_specs(arch=None, phys=None, f_in=None, window=DEFAULT_WINDOW, input_sh
     window = design.pop("window", window)
     out = [layer_design(s, phys, f, window, **design) for s, f in zip(specs, f_in, strict=False)]
     if tone_spacing is not None:
-        for s in out:
+        convs = [s for s in out if s["type"] == "conv"]
+        spacing = np.broadcast_to(np.asarray(tone_spacing, float), (len(convs),))
+        for s, g in zip(convs, spacing, strict=True):
             if s["type"] == "conv":
-                s["tone_spacing"] = float(tone_spacing)
+                s["tone_spacing"] = float(g)
                 s["orientation"] = orientation
+                s["field_lines"] = field_lines
     return out
 
 
@@ -308,8 +363,9 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
           arch: list[dict] | None = None,
           phys: dict | None = None, window: float | None = None,
           preset: str | None = None, input_shape: tuple | None = None,
-          arrangement: str = "local-lines", tone_spacing: float | None = None,
-          orientation: str = "alternate",
+          arrangement: str = "local-lines", tone_spacing=None,
+          orientation: str = "alternate", field_lines: str = "shared",
+          init: HardwareModel | None = None,
           test: tuple[np.ndarray, np.ndarray] | None = None,
           log: Callable[[str], None] | None = None) -> HardwareModel:
     """Train a model with Adam and a cosine learning-rate decay.
@@ -347,13 +403,25 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
         sees one tone) or ``multiplexed`` (conv layers: every junction rectifies every tone
         of its loop and one field line shifts a kernel weight's junctions by one absolute
         amount, :mod:`spinnet.nn.multiplexed`; conv layers followed by one dense output
-        layer; no fr noise yet, so ``spread_train`` must be 0).
-    tone_spacing : float, optional
-        Multiplexed grids: tone spacing in half-widths (default
-        :data:`spinnet.nn.multiplexed.DEFAULT_SPACING`).
+        layer).  Its fr noise is one relative fabrication error per kernel weight (and
+        position class, ``noise_scope="device"``), shared by the positions of a class.
+    tone_spacing : float or sequence of float, optional
+        Multiplexed grids: tone spacing in half-widths, one for every conv layer or one per
+        conv layer in order (default :data:`spinnet.nn.multiplexed.DEFAULT_SPACING`).
     orientation : {"alternate", "same"}
         Multiplexed conv junctions: orientation ``(-1)^slot`` by grid slot (cancels the
         far tails of neighbouring tones) or all +1.
+    field_lines : {"shared", "per-class"}
+        Multiplexed conv layers: one field line per kernel weight (one absolute shift for
+        junctions of every position) or one per kernel weight and position class (positions
+        whose taps carry the same tones: at most K*K classes).
+    init : HardwareModel, optional
+        Start from this hardware model's resonances (same architecture and preset) instead
+        of a random draw.  A ``local-lines`` model seeding a multiplexed training gives its
+        kernels as targets: each multiplexed chain's resonances are fitted so that its
+        realised weights, crosstalk included, equal them
+        (:func:`spinnet.nn.multiplexed.fit_resonances`), then training goes on with the
+        crosstalk in the loop.
     test : optional (images, labels) evaluated after every epoch for the log.
     log : callable receiving one line per epoch.
     """
@@ -370,17 +438,20 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
         raise ParameterError("train", "spread_train", spread_train, "(relative)", "[0, 0.5)")
     arrangement = canonical_arrangement(arrangement, "train")
     if arrangement == "multiplexed" and kind == "hardware":
-        if spread_train:
-            raise ParameterError("train", "spread_train", spread_train, "(relative)",
-                                 "0 for the multiplexed arrangement (fr noise is not "
-                                 "modelled in its forward)")
+        if field_lines not in ("shared", "per-class"):
+            raise ParameterError("train", "field_lines", field_lines, "",
+                                 "'shared' or 'per-class'")
         tone_spacing = multiplexed.DEFAULT_SPACING if tone_spacing is None else tone_spacing
         if orientation not in ("alternate", "same"):
             raise ParameterError("train", "orientation", orientation, "",
                                  "'alternate' or 'same'")
-        if not (isinstance(tone_spacing, int | float) and 0 < tone_spacing < 1000):
+        g = np.atleast_1d(np.asarray(tone_spacing, dtype=object))
+        n_conv = sum(1 for a in (arch or DEFAULT_ARCH) if a["type"] == "conv")
+        if (g.ndim != 1 or len(g) not in (1, n_conv)
+                or not all(isinstance(v, int | float) and 0 < v < 1000 for v in g)):
             raise ParameterError("train", "tone_spacing", tone_spacing, "half-widths",
-                                 "(0, 1000)")
+                                 "(0, 1000), one value or one per conv layer")
+        tone_spacing = float(g[0]) if len(g) == 1 else [float(v) for v in g]
     else:
         tone_spacing = None
     pre = presets.get(preset if preset is not None else presets.DEFAULT_PRESET)
@@ -396,7 +467,8 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
                         f"shape {input_shape}")
     images = images.reshape((len(images),) + input_shape)
     specs = build_specs(arch, phys, input_shape=input_shape, design=design,
-                        tone_spacing=tone_spacing, orientation=orientation)
+                        tone_spacing=tone_spacing, orientation=orientation,
+                        field_lines=field_lines)
     if tone_spacing is not None:
         kinds = [s["type"] for s in specs]
         if kinds[0] != "conv" or "dense" in kinds[:-1]:
@@ -416,6 +488,9 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
         raise DataError("training inputs must be uint8 or finite values in [0, 1]")
     rng = np.random.default_rng(seed)
     net = Net(specs, phys, kind, rng, input_shape=input_shape, arrangement=arrangement)
+    init_note = None
+    if init is not None:
+        init_note = _seed_from(net, init)
     m = {k: np.zeros_like(v) for k, v in net.theta.items()}
     s2 = {k: np.zeros_like(v) for k, v in net.theta.items()}
     b1, b2, epsa = 0.9, 0.999, 1e-8
@@ -436,6 +511,9 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
             if kind == "hardware" and spread_train > 0:
                 noise = []
                 for sp in specs:
+                    if net.mux and sp["type"] == "conv":
+                        noise.append(_mux_noise(sp, spread_train, noise_scope, rng))
+                        continue
                     npos = positions(sp) if noise_scope == "device" else 1
                     shape = (npos, n_out(sp)) if noise_scope == "device" else (n_out(sp),)
                     noise.append((spread_train * rng.standard_normal(shape + (fan_in(sp),)),
@@ -465,6 +543,8 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
     meta = {"kind": kind, "epochs": epochs, "batch": batch, "lr": lr, "seed": seed,
             "spread_train": spread_train if kind == "hardware" else 0.0,
             "noise_scope": noise_scope, "preset": pre["name"], "arrangement": arrangement,
+            "field_lines": field_lines if tone_spacing is not None else None,
+            "init": init_note,
             "max_shift": max_shift, "window": design.get("window"), "n_train": int(n),
             "history": hist}
     model = net.to_model(meta, preset=pre["name"] if kind == "hardware" else None)

@@ -157,8 +157,8 @@ def test_train_refusals(tmp_path, capsys, blobs):
              (["--arch", "dense:4", "--input-shape", "5x5"], "--input-shape"),
              (["--arch", "bogus"], "--arch"),
              (["--arch", "dense:4", "--arrangement", "multiplexed"], "dense output layer"),
-             (["--arch", "dense:4", "--arrangement", "A", "--spread-train", "0.01"],
-              "spread_train"),
+             (["--arch", "dense:4", "--arrangement", "A", "--tone-spacing", "4,x"],
+              "--tone-spacing"),
              (["--preset", "narrow"], "preset")]
     for extra, match in cases:
         assert main(["train", "--data", str(blobs), "-o", out, "--epochs", "1", *extra]) == 1
@@ -192,7 +192,7 @@ def test_multiplexed_cli_train_compile_eval(tmp_path, capsys, bars):
                             "--json"])
     m = HardwareModel.load(model)
     assert m.arrangement == "multiplexed" and m.layers[0]["tone_spacing"] == 6.0
-    assert m.arch["training"]["spread_train"] == 0.0
+    assert m.arch["training"]["spread_train"] == 0.0005      # alpha / 20 by default
     co = _cli_json(capsys, ["compile", str(model), "-o", str(net), "--json"])
     assert co["arrangement"] == "multiplexed"
     ev = _cli_json(capsys, ["eval", str(net), "--data", str(bars), "--json"])

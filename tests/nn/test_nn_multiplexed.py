@@ -10,7 +10,7 @@ from spinnet.compiler import compile_model, evaluate
 from spinnet.errors import ParameterError
 from spinnet.nn import multiplexed, physics, presets
 from spinnet.nn.layers import parse_arch
-from spinnet.nn.train import Net, build_specs, softmax_xent, train
+from spinnet.nn.train import Net, _mux_noise, build_specs, softmax_xent, train
 
 # netlist vs software: the steady engine's GMIN (1e-12 S per node) and the loop's reactances
 # (tests/compiler/test_compiler_schemes.py); measured 1.1e-6 (wide-line) and 2.2e-6 (seed-group) of
@@ -27,39 +27,53 @@ def data():
     return bars(160, rng), bars(40, rng)
 
 
-@pytest.fixture(scope="module", params=[("seed-group", "alternate"), ("wide-line", "same")])
+@pytest.fixture(scope="module", params=[("seed-group", "alternate", "shared", 0.0),
+                                        ("wide-line", "same", "shared", 0.0),
+                                        ("seed-group", "alternate", "per-class", 5e-4)])
 def model(request, data):
     (x, y), _ = data
-    preset, orientation = request.param
+    preset, orientation, lines, noise = request.param
     return train(x, y, arch=parse_arch(ARCH, 2), input_shape=(6, 6), max_shift=0, epochs=3,
-                 batch=16, lr=0.02, spread_train=0.0, seed=0, arrangement="multiplexed",
-                 preset=preset, orientation=orientation)
+                 batch=16, lr=0.02, spread_train=noise, seed=0, arrangement="multiplexed",
+                 preset=preset, orientation=orientation, field_lines=lines)
 
 
-def test_realised_weights_by_brute_force():
-    """The vectorised realised weights against a loop over every junction and tone."""
+@pytest.mark.parametrize("lines", ["shared", "per-class"])
+def test_realised_weights_by_brute_force(lines):
+    """The vectorised realised weights against a loop over every junction and tone, with
+    fabrication errors and one or per-class field lines."""
     spec = build_specs(parse_arch("conv:2x3s2,dense:2", 2), PHYS, input_shape=(7, 7),
-                       tone_spacing=3.0, orientation="alternate")[0]
+                       tone_spacing=3.0, orientation="alternate", field_lines=lines)[0]
     rng = np.random.default_rng(2)
     f0 = spec["f_in"]
-    fr = f0 * (1 + 0.02 * rng.standard_normal((2, 9)))
+    pos = [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2)]
+    slots = [tuple(((oy * 2 + ky) % 3) * 3 + (ox * 2 + kx) % 3 for ky in range(3)
+                   for kx in range(3)) for oy, ox in pos]
+    classes = sorted(set(slots))             # numpy.unique's order of the slot rows
+    n_cls = len(classes) if lines == "per-class" else 1
+    assert n_cls in (1, 9)   # stride 2 against a period-3 grid: every position its own class
+    fr = f0 * (1 + 0.02 * rng.standard_normal((n_cls, 2, 9)))
     frb = f0 * (1 + 0.02 * rng.standard_normal(2))
-    W, b = multiplexed.realised(spec, fr, frb, PHYS)
+    eps = 1e-3 * rng.standard_normal((len(classes), 2, 9))
+    eps_b = 1e-3 * rng.standard_normal((len(classes), 2))
+    W, b = multiplexed.realised(spec, fr if lines == "per-class" else fr[0], frb, PHYS,
+                                eps=eps, eps_bias=eps_b)
     grid = f0 * (1 + 3.0 * 0.01) ** (np.arange(10) - 4.5)
     a, K = PHYS["alpha"], PHYS["K"]
-    for q, (oy, ox) in enumerate([(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2),
-                                  (2, 0), (2, 1), (2, 2)]):
-        taps = [((oy * 2 + ky) % 3) * 3 + (ox * 2 + kx) % 3 for ky in range(3)
-                for kx in range(3)]
+    for q, taps in enumerate(slots):
+        u = classes.index(taps)
+        c = u if lines == "per-class" else 0
         tones = [grid[m] for m in taps]
         signs = [(-1.0) ** m for m in taps] + [(-1.0) ** 9]      # alternate by slot
         for co in range(2):
-            junctions = [tones[t] + fr[co, t] - f0 for t in range(9)] + [
-                frb[co] * grid[9] / f0]
+            # junctions fabricated at their own tone (bias: the bias tone) with their error,
+            # then shifted by their field line
+            fabs = [tones[t] * (1 + eps[u, co, t]) for t in range(9)] + [
+                grid[9] * (1 + eps_b[u, co])]
+            junctions = [fabs[t] + fr[c, co, t] - f0 for t in range(9)] + [
+                fabs[9] + frb[co] * grid[9] / f0 - grid[9]]
             # both sides round fr (~1e-7 Hz at 1 GHz) and the slope is up to K / a
             # (~1e-3 V/W per Hz here): 1e-9 K absolute bounds the float64 differences
-            # junctions fabricated at their own tone (bias: the bias tone), field-line tuned
-            fabs = tones + [grid[9]]
             for t2 in range(9):
                 want = sum(physics.weight_ref(tones[t2], j, a, K, o=o, fr_fab=fb)
                            for j, o, fb in zip(junctions, signs, fabs, strict=True))
@@ -70,20 +84,26 @@ def test_realised_weights_by_brute_force():
             assert b[q, co] == pytest.approx(want_b, rel=0, abs=1e-9 * K * PHYS["p_bias"])
 
 
-def test_backprop_matches_finite_differences():
+@pytest.mark.parametrize("lines", ["shared", "per-class"])
+def test_backprop_matches_finite_differences(lines):
     rng = np.random.default_rng(1)
     specs = build_specs(parse_arch(ARCH, 2), PHYS, input_shape=(6, 6), tone_spacing=4.0,
-                        orientation="alternate")
+                        orientation="alternate", field_lines=lines)
     net = Net(specs, PHYS, "hardware", rng, dtype=np.float64, input_shape=(6, 6),
               arrangement="multiplexed")
     for k in net.theta:
         net.theta[k] += rng.standard_normal(net.theta[k].shape) * 0.3
     x, y = rng.random((5, 36)), rng.integers(0, 2, 5)
+    # one fixed draw of fabrication errors (training's noise), held through the differences
+    noise = [_mux_noise(sp, 1e-3, "device", rng) if sp["type"] == "conv" else
+             (1e-3 * rng.standard_normal(net.theta[f"{sp['name']}.u"].shape),
+              1e-3 * rng.standard_normal(net.theta[f"{sp['name']}.ub"].shape))
+             for sp in specs]
 
     def loss():
-        return softmax_xent(net.forward(x)[0], y)[0]
+        return softmax_xent(net.forward(x, noise)[0], y)[0]
 
-    scores, cache = net.forward(x)
+    scores, cache = net.forward(x, noise)
     grads = net.backward(softmax_xent(scores, y)[1], cache)
     checked = 0
     for k, th in net.theta.items():
@@ -115,6 +135,12 @@ def test_netlist_steady_output_equals_training_forward(model, data):
         nm = spec["name"]
         W0, b0 = multiplexed.realised(spec, model.params[f"{nm}.fr"],
                                       model.params[f"{nm}.fr_bias"], model.phys)
+        if multiplexed.per_class(spec):        # one field line per weight and class
+            n_cls = len(multiplexed.position_classes(spec)[0])
+            assert model.params[f"{nm}.fr"].shape[0] == n_cls
+            lines = [n for n in nl.elements if n.startswith(f"nfl{model.layers.index(spec) + 1}_")]
+            assert len(lines) == spec["out_ch"] * (n_cls * model.params[f"{nm}.fr"].shape[2]
+                                                   + 1)
         k = model.phys["K"]
         np.testing.assert_allclose(W, W0, rtol=0, atol=1e-9 * k)
         np.testing.assert_allclose(b, b0, rtol=0, atol=1e-9 * k * model.phys["p_bias"])
@@ -127,7 +153,12 @@ def test_netlist_steady_output_equals_training_forward(model, data):
     fq, _ = multiplexed.tap_tones(spec, model.phys["alpha"])
     o = multiplexed.slot_orientation(multiplexed.tap_slots(spec),
                                      spec["orientation"] == "alternate")
-    own = physics.weight(fq, fq + model.params["conv1.fr"][:, None, :] - spec["f_in"],
+    fr1 = model.params["conv1.fr"]
+    if fr1.ndim == 3:                           # per class: each position its class's
+        fr1 = fr1[multiplexed.position_classes(spec)[1]].transpose(1, 0, 2)
+    else:
+        fr1 = fr1[:, None, :]
+    own = physics.weight(fq, fq + fr1 - spec["f_in"],
                          model.phys["alpha"], model.phys["K"], 0.0, o, fq)
     W0, _ = multiplexed.realised(spec, model.params["conv1.fr"], model.params["conv1.fr_bias"],
                                  model.phys)
@@ -142,9 +173,9 @@ def test_multiplexed_models_refuse_what_they_do_not_model(model, data):
         model.forward(xt, spread=0.01, seed=0)
     with pytest.raises(ParameterError, match="arrangement"):
         model.with_preset("wide-line" if model.preset == "seed-group" else "seed-group")
-    with pytest.raises(ParameterError, match="spread_train"):
+    with pytest.raises(ParameterError, match="field_lines"):
         train(x, y, arch=parse_arch(ARCH, 2), input_shape=(6, 6), epochs=1,
-              arrangement="multiplexed")
+              arrangement="multiplexed", field_lines="per-position")
     with pytest.raises(ParameterError, match="dense output layer"):
         train(x, y, arch=parse_arch("dense:4", 2), epochs=1, spread_train=0.0,
               arrangement="multiplexed")
@@ -170,3 +201,31 @@ def test_compile_report_compares_with_the_trained_crosstalk(model):
     # the weight-sharing error of a model trained for this arrangement is measured against
     # its own (crosstalk-including) forward: float64 rounding only
     assert max(lr.sharing_error_max for lr in rep.layers) < 1e-9
+
+
+def test_spread_netlist_spreads_each_position_around_its_class(data):
+    """A per-class model compiled with spread: every junction of the netlist sits where one
+    seeded draw around its own class's resonance puts it (the compiler's draw order), so
+    the weights read back from the netlist equal the training forward's, position by
+    position, with those fabrication errors."""
+    (x, y), _ = data
+    model = train(x, y, arch=parse_arch(ARCH, 2), input_shape=(6, 6), max_shift=0, epochs=1,
+                  batch=16, lr=0.02, spread_train=0.0, seed=0, arrangement="multiplexed",
+                  preset="seed-group", field_lines="per-class")
+    spread, seed = 2e-3, 5
+    _, rep = compile_model(model, spread=spread, seed=seed)
+    real = model.realise(spread, seed)               # the same draw, in software
+    spec, k = model.layers[0], model.phys["K"]
+    fr = model.params["conv1.fr"]
+    cls = multiplexed.position_classes(spec)[1]
+    W_net, b_net, _ = rep.realised[0]
+    for q in range(len(cls)):
+        eps = np.zeros(fr.shape)
+        eps_b = np.zeros(fr.shape[:2])
+        # the compiler fabricates a junction for tone f at f + (fr_dev - fr) f / f_in
+        eps[cls[q]] = (real[0]["fr"][q] - fr[cls[q]]) / spec["f_in"]
+        eps_b[cls[q]] = (real[0]["fr_bias"][q] - model.params["conv1.fr_bias"]) / spec["f_in"]
+        W, b = multiplexed.realised(spec, fr, model.params["conv1.fr_bias"], model.phys,
+                                    eps=eps, eps_bias=eps_b)
+        # float64 rounding of resonances (~1e-7 Hz) times slopes up to K / (alpha f)
+        np.testing.assert_allclose(W_net[q], W[q], rtol=0, atol=1e-9 * k)
