@@ -97,7 +97,7 @@ def _sharing(nl, spec: NetSpec, rep: CompileReport, letter: str) -> None:
     rep.realised = real
     for li, ((W, b, _), lay, lr) in enumerate(zip(real, spec.layers, rep.layers, strict=True)):
         W0, b0 = layer_matrix(lay, phys)
-        if spec.arrangement == "multiplexed" and lay.kind == "conv":
+        if spec.arrangement == "multiplexed" and (lay.kind == "conv" or lay.act is not None):
             from .arrangement_a import trained_weights  # crosstalk is part of the training
             W0, b0 = trained_weights(spec, li)
         k = lay.res["K"]

@@ -42,13 +42,22 @@ C_READ = 1e-9    # F, shunt of the read-out node (low-pass with the tee's induct
 
 
 def color_plan(lay, shape_in, spacing: float):
-    """Tone slot of every input neuron and the grid frequencies ``(slots (n_in,), f (M+1,))``."""
-    from ..nn.multiplexed import input_slots, tone_grid
+    """Tone slot of every input neuron and the grid frequencies ``(slots (n_in,), f (M+1,))``
+    of a conv layer, or of a hidden dense layer (input ``i`` on slot ``i``)."""
+    from ..nn.multiplexed import input_slots, slot_grid, tone_grid
     h, w, c = shape_in
     if lay.tone_spacing is not None:      # the grid the layer was trained on
         spacing = lay.tone_spacing
+    if lay.kind != "conv":
+        return (np.arange(lay.n_taps),
+                slot_grid(lay.n_taps, float(lay.f_in[0]), lay.res["alpha"], spacing))
     return (input_slots(h, w, c, lay.k),
             tone_grid(lay.k, c, float(lay.f_in[0]), lay.res["alpha"], spacing))
+
+
+def _multiplexed_layer(lay) -> bool:
+    """Conv layers and hidden dense layers put their inputs on one loop per chain."""
+    return lay.kind == "conv" or lay.act is not None
 
 
 def _fit_shift(f_q: np.ndarray, w_target: float, res: dict, o: float, phys) -> float:
@@ -88,11 +97,10 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
     from ..errors import ParameterError
     from ..nn import physics
     kinds = [lay.kind for lay in spec.layers]
-    if kinds[0] != "conv" or "dense" in [k for k, lay in zip(kinds, spec.layers, strict=True)
-                                         if lay.act is not None]:
+    if not _multiplexed_layer(spec.layers[0]):
         raise ParameterError("compile", "arrangement", "multiplexed", "",
-                             "local-lines for this network: the multiplexed lowering covers "
-                             "conv layers followed by one output dense layer, got "
+                             "local-lines for this network: the multiplexed lowering needs "
+                             "one hidden layer or more before the output layer, got "
                              + "-".join(kinds))
     d = design or Design()
     spacing = d.tone_spacing if spacing is None else spacing
@@ -101,7 +109,7 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
     rep = CompileReport(scheme="parallel", arrangement="A", model=spec.name)
     taps = layer_taps(spec)
     shapes = spec.shapes()
-    plans = [color_plan(lay, shapes[i], spacing) if lay.kind == "conv" else None
+    plans = [color_plan(lay, shapes[i], spacing) if _multiplexed_layer(lay) else None
              for i, lay in enumerate(spec.layers)]
 
     def r_loop(lay):
@@ -249,10 +257,11 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
     nl.analyses.append(Analysis("steady"))
     rep.inputs, rep.outputs = len(nl.inputs), len(nl.outputs)
     if spec.arrangement == "multiplexed":
-        grids = ", ".join(f"{lay.tone_spacing:g}" for lay in spec.layers if lay.kind == "conv")
-        orient = ", ".join(lay.orientation for lay in spec.layers if lay.kind == "conv")
+        grids = ", ".join(f"{lay.tone_spacing:g}" for lay in spec.layers
+                          if _multiplexed_layer(lay))
+        orient = ", ".join(lay.orientation for lay in spec.layers if _multiplexed_layer(lay))
         rep.notes.append(f"multiplexed (trained for it): geometric grids r = 1 + g alpha with g "
-                         f"= {grids} half-widths per conv layer; junction orientation {orient}; "
+                         f"= {grids} half-widths per hidden layer; junction orientation {orient}; "
                          + ("one field line per kernel weight and position class"
                             if any(lay.fr_class is not None for lay in spec.layers)
                             else "one field line per kernel weight")
@@ -318,7 +327,7 @@ def realised_weights(nl, spec: NetSpec, phys, npos_list, fr: dict):
         npos, ntap = taps[li][2].shape
         r = lay.res
         al, K, s = r["alpha"], r["K"], r.get("s", 0.0)
-        if lay.kind != "conv":
+        if not _multiplexed_layer(lay):
             frm = np.array([[fr[f"N{l}_{co}_{t}"] for t in range(ntap)]
                             for co in range(lay.c_out)])
             om = np.array([[nl.elements[f"n{l}_{co}_{t}"].params["o"] for t in range(ntap)]
@@ -367,7 +376,7 @@ def own_tone_weights(nl, spec: NetSpec, phys, fr: dict):
     out = []
     taps = layer_taps(spec)
     for li, lay in enumerate(spec.layers):
-        if lay.kind != "conv":
+        if not _multiplexed_layer(lay):
             out.append(full[li])
             continue
         l = li + 1
@@ -398,10 +407,10 @@ def trained_weights(spec: NetSpec, li: int) -> tuple[np.ndarray, np.ndarray]:
     reference a compiled netlist's realised weights are compared with."""
     from ..nn import multiplexed
     lay = spec.layers[li]
-    h, w, c = spec.shapes()[li]
-    layer = {"in_hw": [h, w], "in_ch": c, "k": lay.k, "stride": lay.stride,
-             "f_in": float(lay.f_in[0]), "tone_spacing": lay.tone_spacing,
-             "orientation": lay.orientation}
+    h, w, c = spec.shapes()[li] if lay.kind == "conv" else (1, 1, lay.n_taps)
+    layer = {"type": lay.kind, "n_in": lay.n_taps, "in_hw": [h, w], "in_ch": c, "k": lay.k,
+             "stride": lay.stride, "f_in": float(lay.f_in[0]),
+             "tone_spacing": lay.tone_spacing, "orientation": lay.orientation}
     phys = {"alpha": lay.res["alpha"], "K": lay.res["K"], "s": lay.res.get("s", 0.0),
             "p_bias": lay.bias_p}
     fr = lay.fr.reshape(lay.c_out, -1) if lay.fr_class is None else lay.fr_class
@@ -413,6 +422,8 @@ def _position_classes(spec: NetSpec, li: int) -> np.ndarray:
     :func:`spinnet.nn.multiplexed.position_classes`)."""
     from ..nn import multiplexed
     lay = spec.layers[li]
+    if lay.kind != "conv":
+        return np.zeros(1, dtype=int)
     h, w, c = spec.shapes()[li]
     layer = {"in_hw": [h, w], "in_ch": c, "k": lay.k, "stride": lay.stride}
     return multiplexed.position_classes(layer)[1]

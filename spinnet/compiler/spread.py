@@ -46,8 +46,9 @@ def draw(spec: NetSpec, spread: float, seed: int | None, scheme: str = "parallel
         fr = lay.fr.reshape(o, k)
         if lay.fr_class is not None:        # each position spreads around its class's own
             from ..nn import multiplexed
-            h, w, c = shapes[n]
-            cls = multiplexed.position_classes({"in_hw": [h, w], "in_ch": c, "k": lay.k,
+            h, w, c = shapes[n] if lay.kind == "conv" else (1, 1, k)
+            cls = multiplexed.position_classes({"type": lay.kind, "n_in": k, "in_hw": [h, w],
+                                                "in_ch": c, "k": lay.k,
                                                 "stride": lay.stride})[1]
             fr = lay.fr_class.reshape(-1, o, k)[cls]   # (parallel only, as multiplexed)
         d = {"fr": fr * (1 + spread * rng.standard_normal((npos, o, k))),

@@ -220,7 +220,7 @@ class HardwareModel:
             if self.kind == "hardware":
                 shapes.update({f"{nm}.fr": (o, k), f"{nm}.fr_bias": (o,), f"{nm}.o": (o, k),
                                f"{nm}.o_bias": (o,)})
-                if (self.arrangement == "multiplexed" and spec["type"] == "conv"
+                if (self.arrangement == "multiplexed" and multiplexed.is_multiplexed(spec)
                         and multiplexed.per_class(spec)):
                     n_cls = len(multiplexed.position_classes(spec)[0])
                     shapes[f"{nm}.fr"] = (n_cls, o, k)
@@ -398,7 +398,8 @@ class HardwareModel:
                 v = cols @ self.params[f"{nm}.w"].T + self.params[f"{nm}.b"]
                 a = np.maximum(v, 0.0) if spec["activation"] else v
                 continue
-            if real is None and spec["type"] == "conv" and self.arrangement == "multiplexed":
+            if (real is None and self.arrangement == "multiplexed"
+                    and multiplexed.is_multiplexed(spec)):
                 nm = spec["name"]
                 W, b = multiplexed.realised(spec, self.params[f"{nm}.fr"],
                                             self.params[f"{nm}.fr_bias"], p)
@@ -574,7 +575,7 @@ def _check_arch(a: dict) -> None:
                 raise ValueError(f"layer {s['name']}: f_in = {s['f_in']!r}")
             if s["activation"] and not (s["gm"] > 0 and math.isfinite(s["vbias"])):
                 raise ValueError(f"layer {s['name']}: gm/vbias")
-            if mux and s["type"] == "conv":
+            if mux and multiplexed.is_multiplexed(s):
                 sp = s["tone_spacing"]
                 if not (isinstance(sp, int | float) and 0 < sp < 1000):
                     raise ValueError(f"layer {s['name']}: tone_spacing = {sp!r}")
@@ -585,11 +586,10 @@ def _check_arch(a: dict) -> None:
                     raise ValueError(f"layer {s['name']}: field_lines = "
                                      f"{s['field_lines']!r}")
             elif "field_lines" in s:
-                raise ValueError(f"layer {s['name']}: field_lines applies to the conv layers "
-                                 "of a multiplexed model")
-    if mux and ([s["type"] for s in layers][0] != "conv"
-                or "dense" in [s["type"] for s in layers][:-1]):
-        raise ValueError("a multiplexed model has conv layers and one dense output layer")
+                raise ValueError(f"layer {s['name']}: field_lines applies to the hidden "
+                                 "layers of a multiplexed model")
+    if mux and len(layers) < 2:
+        raise ValueError("a multiplexed model has one hidden layer or more")
     if layers[-1]["type"] != "dense":
         raise ValueError("the last layer must be dense (class scores)")
 

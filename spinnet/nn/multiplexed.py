@@ -37,10 +37,34 @@ DEFAULT_SPACING = 4.0
 
 
 def tone_grid(k: int, c: int, f_in: float, alpha: float, spacing: float) -> np.ndarray:
-    """The ``K*K*C + 1`` grid frequencies (the last one is the bias tone)."""
-    m = k * k * c
+    """The ``K*K*C + 1`` grid frequencies of a conv layer (the last one is the bias tone)."""
+    return slot_grid(k * k * c, f_in, alpha, spacing)
+
+
+def slot_grid(m: int, f_in: float, alpha: float, spacing: float) -> np.ndarray:
+    """The ``m + 1`` frequencies ``f_in r^(i - m/2)``, ``r = 1 + spacing alpha`` (the last
+    one is the bias tone)."""
     ratio = 1.0 + spacing * alpha
     return float(f_in) * ratio ** (np.arange(m + 1) - m / 2.0)
+
+
+def is_multiplexed(spec: dict) -> bool:
+    """Whether layer ``spec`` of a multiplexed model has its inputs on one loop per chain:
+    conv layers and hidden dense layers (the output layer keeps local lines)."""
+    return spec.get("type", "conv") == "conv" or bool(spec.get("activation"))
+
+
+def grid_slots(spec: dict) -> int:
+    """Tone slots of a multiplexed layer's grid: ``K*K*C`` for a conv layer, one per input
+    for a dense layer (its single chain per output carries the whole input vector)."""
+    if spec.get("type", "conv") == "conv":
+        return spec["k"] * spec["k"] * spec["in_ch"]
+    return spec["n_in"]
+
+
+def layer_grid(spec: dict, alpha: float) -> np.ndarray:
+    """Grid frequencies of a multiplexed layer, the bias tone last."""
+    return slot_grid(grid_slots(spec), spec["f_in"], alpha, spec["tone_spacing"])
 
 
 def input_slots(h: int, w: int, c: int, k: int) -> np.ndarray:
@@ -50,7 +74,10 @@ def input_slots(h: int, w: int, c: int, k: int) -> np.ndarray:
 
 
 def tap_slots(spec: dict) -> np.ndarray:
-    """Grid slot of every tap at every position ``(P, K*K*C)`` of a conv layer."""
+    """Grid slot of every tap at every position ``(P, K*K*C)`` of a conv layer (a dense
+    layer: one position, input ``i`` on slot ``i``)."""
+    if spec.get("type", "conv") != "conv":
+        return np.arange(spec["n_in"])[None, :]
     h, w = spec["in_hw"]
     c, k, s = spec["in_ch"], spec["k"], spec["stride"]
     slot = input_slots(h, w, c, k).reshape(h, w, c)
@@ -69,8 +96,8 @@ def slot_orientation(slots, alternate: bool):
 
 
 def tap_tones(spec: dict, alpha: float) -> tuple[np.ndarray, float]:
-    """Tone of every tap at every position ``(P, K*K*C)`` and the bias tone of a conv layer."""
-    grid = tone_grid(spec["k"], spec["in_ch"], spec["f_in"], alpha, spec["tone_spacing"])
+    """Tone of every tap at every position ``(P, taps)`` and the bias tone of a layer."""
+    grid = layer_grid(spec, alpha)
     return grid[tap_slots(spec)], float(grid[-1])
 
 
@@ -115,7 +142,7 @@ def realised(spec: dict, fr: np.ndarray, fr_bias: np.ndarray, phys: dict, deriv:
     :func:`grad_resonances` needs.
     """
     a, K, s = phys["alpha"], phys["K"], phys["s"]
-    grid = tone_grid(spec["k"], spec["in_ch"], spec["f_in"], a, spec["tone_spacing"])
+    grid = layer_grid(spec, a)
     slots, inverse = position_classes(spec)                  # (U, T), (P,)
     fq, fb = grid[slots], float(grid[-1])
     fr = np.asarray(fr, float)
@@ -185,7 +212,7 @@ def fit_resonances(spec: dict, W_target: np.ndarray, wb_target: np.ndarray, phys
     slots, inverse = position_classes(spec)
     n_cls, (n_o, n_t) = len(slots), np.shape(W_target)
     first = np.array([np.flatnonzero(inverse == c)[0] for c in range(n_cls)])
-    m = spec["k"] * spec["k"] * spec["in_ch"]
+    m = grid_slots(spec)
     alt = spec.get("orientation") == "alternate"
     target = np.concatenate([np.broadcast_to(np.asarray(W_target, float), (n_cls, n_o, n_t)),
                              np.broadcast_to(np.asarray(wb_target, float), (n_cls, n_o))[

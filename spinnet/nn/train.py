@@ -62,7 +62,7 @@ class Net:
             if kind == "hardware":
                 # small-u inverse of w/K = 2u/(1+u^2): u ~ w/2
                 u0 = np.clip(w0 / 2.0, -0.9, 0.9)
-                if self.mux and spec["type"] == "conv" and multiplexed.per_class(spec):
+                if self.mux and multiplexed.is_multiplexed(spec) and multiplexed.per_class(spec):
                     # every position class starts from the same kernel
                     n_cls = len(multiplexed.position_classes(spec)[0])
                     u0 = np.repeat(u0[None], n_cls, axis=0)
@@ -85,14 +85,14 @@ class Net:
         if target == 0.0:
             return 0.0
         o = 1.0
-        if self.mux and spec["type"] == "conv":   # the bias junction's own orientation
-            m = spec["k"] * spec["k"] * spec["in_ch"]
+        if self.mux and multiplexed.is_multiplexed(spec):   # the bias junction's orientation
+            m = multiplexed.grid_slots(spec)
             o = float(multiplexed.slot_orientation(m, spec["orientation"] == "alternate"))
         u = np.linspace(-1.0, 1.0, 20001)
         # tuned bias junctions (a multiplexed one sits at its own tone f_b: by scale
         # invariance the same weight as one fabricated at f_in)
         fab = fabricated(spec, self.arrangement)
-        if self.mux and spec["type"] == "conv":
+        if self.mux and multiplexed.is_multiplexed(spec):
             fab = float(spec["f_in"])
         w = physics.weight(spec["f_in"], self.fr(spec, u), p["alpha"], p["K"], p["s"], o, fab)
         return float(u[np.argmin(np.abs(w - target))])
@@ -108,7 +108,7 @@ class Net:
         element-wise derivatives, ``("mux", aux, dfr/du, dfr_bias/du_bias)``.
         """
         p, nm, f = self.phys, spec["name"], spec["f_in"]
-        if self.mux and spec["type"] == "conv":
+        if self.mux and multiplexed.is_multiplexed(spec):
             u, ub = self.theta[f"{nm}.u"], self.theta[f"{nm}.ub"]
             W, b, aux = multiplexed.realised(spec, self.fr(spec, u), self.fr(spec, ub), p,
                                              deriv=True, eps=eps_w, eps_bias=eps_b)
@@ -266,7 +266,8 @@ def _seed_from(net: Net, model: HardwareModel) -> dict:
     for spec, mspec in zip(net.specs, model.layers, strict=True):
         nm, f = spec["name"], spec["f_in"]
         fr_b = model.params[f"{nm}.fr_bias"] * f / mspec["f_in"]
-        if net.mux and spec["type"] == "conv" and model.arrangement == "local-lines":
+        if (net.mux and multiplexed.is_multiplexed(spec)
+                and model.arrangement == "local-lines"):
             W, wb = model.weights(mspec)
             fr, fr_b, err = multiplexed.fit_resonances(spec, W, wb, p)
             worst = max(worst, err)
@@ -323,8 +324,8 @@ def build_specs(arch=None, phys=None, f_in=None, window=DEFAULT_WINDOW, input_sh
 
     ``design`` is a preset's design dict (``{"window": ..}`` or ``{"gm": .., "vbias": ..}``);
     without it ``window`` sets gm.  ``f_in`` defaults to :func:`default_f_in`.
-    ``tone_spacing`` (half-widths; one value, or one per conv layer in order): conv layers of
-    a multiplexed model get their grid and
+    ``tone_spacing`` (half-widths; one value, or one per hidden layer in order): the hidden
+    (conv and dense) layers of a multiplexed model get their grid and
     junction ``orientation`` (``"alternate"`` by grid slot or ``"same"``) and
     ``field_lines`` (``"shared"``: one per kernel weight; ``"per-class"``: one per kernel
     weight and position class).
@@ -347,13 +348,12 @@ def build_specs(arch=None, phys=None, f_in=None, window=DEFAULT_WINDOW, input_sh
     window = design.pop("window", window)
     out = [layer_design(s, phys, f, window, **design) for s, f in zip(specs, f_in, strict=False)]
     if tone_spacing is not None:
-        convs = [s for s in out if s["type"] == "conv"]
-        spacing = np.broadcast_to(np.asarray(tone_spacing, float), (len(convs),))
-        for s, g in zip(convs, spacing, strict=True):
-            if s["type"] == "conv":
-                s["tone_spacing"] = float(g)
-                s["orientation"] = orientation
-                s["field_lines"] = field_lines
+        mux = [s for s in out if multiplexed.is_multiplexed(s)]
+        spacing = np.broadcast_to(np.asarray(tone_spacing, float), (len(mux),))
+        for s, g in zip(mux, spacing, strict=True):
+            s["tone_spacing"] = float(g)
+            s["orientation"] = orientation
+            s["field_lines"] = field_lines
     return out
 
 
@@ -400,14 +400,14 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
         when omitted.
     arrangement : str
         Circuit arrangement the training forward models: ``local-lines`` (each resonator
-        sees one tone) or ``multiplexed`` (conv layers: every junction rectifies every tone
-        of its loop and one field line shifts a kernel weight's junctions by one absolute
-        amount, :mod:`spinnet.nn.multiplexed`; conv layers followed by one dense output
-        layer).  Its fr noise is one relative fabrication error per kernel weight (and
+        sees one tone) or ``multiplexed`` (hidden conv and dense layers: every junction
+        rectifies every tone of its loop and one field line shifts a kernel weight's
+        junctions by one absolute amount, :mod:`spinnet.nn.multiplexed`; the output layer
+        keeps local lines).  Its fr noise is one relative fabrication error per kernel weight (and
         position class, ``noise_scope="device"``), shared by the positions of a class.
     tone_spacing : float or sequence of float, optional
-        Multiplexed grids: tone spacing in half-widths, one for every conv layer or one per
-        conv layer in order (default :data:`spinnet.nn.multiplexed.DEFAULT_SPACING`).
+        Multiplexed grids: tone spacing in half-widths, one for every hidden layer or one per
+        hidden layer in order (default :data:`spinnet.nn.multiplexed.DEFAULT_SPACING`).
     orientation : {"alternate", "same"}
         Multiplexed conv junctions: orientation ``(-1)^slot`` by grid slot (cancels the
         far tails of neighbouring tones) or all +1.
@@ -446,11 +446,11 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
             raise ParameterError("train", "orientation", orientation, "",
                                  "'alternate' or 'same'")
         g = np.atleast_1d(np.asarray(tone_spacing, dtype=object))
-        n_conv = sum(1 for a in (arch or DEFAULT_ARCH) if a["type"] == "conv")
-        if (g.ndim != 1 or len(g) not in (1, n_conv)
+        n_hidden = len(arch or DEFAULT_ARCH) - 1
+        if (g.ndim != 1 or len(g) not in (1, n_hidden)
                 or not all(isinstance(v, int | float) and 0 < v < 1000 for v in g)):
             raise ParameterError("train", "tone_spacing", tone_spacing, "half-widths",
-                                 "(0, 1000), one value or one per conv layer")
+                                 "(0, 1000), one value or one per hidden layer")
         tone_spacing = float(g[0]) if len(g) == 1 else [float(v) for v in g]
     else:
         tone_spacing = None
@@ -471,10 +471,10 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
                         field_lines=field_lines)
     if tone_spacing is not None:
         kinds = [s["type"] for s in specs]
-        if kinds[0] != "conv" or "dense" in kinds[:-1]:
+        if len(kinds) < 2:
             raise ParameterError("train", "arch", "-".join(kinds), "",
-                                 "conv layers followed by one dense output layer for the "
-                                 "multiplexed arrangement")
+                                 "one hidden layer or more (conv or dense) before the output "
+                                 "layer for the multiplexed arrangement")
     n_cls = n_out(specs[-1])
     if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= n_cls:
         raise DataError(f"training labels must be integers in [0, {n_cls}) (the last "
@@ -511,7 +511,7 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
             if kind == "hardware" and spread_train > 0:
                 noise = []
                 for sp in specs:
-                    if net.mux and sp["type"] == "conv":
+                    if net.mux and multiplexed.is_multiplexed(sp):
                         noise.append(_mux_noise(sp, spread_train, noise_scope, rng))
                         continue
                     npos = positions(sp) if noise_scope == "device" else 1

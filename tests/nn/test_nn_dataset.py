@@ -156,7 +156,8 @@ def test_train_refusals(tmp_path, capsys, blobs):
     cases = [(["--arch", "conv:2x5"], "kernel larger than its input"),
              (["--arch", "dense:4", "--input-shape", "5x5"], "--input-shape"),
              (["--arch", "bogus"], "--arch"),
-             (["--arch", "dense:4", "--arrangement", "multiplexed"], "dense output layer"),
+             (["--arch", "dense:4", "--arrangement", "multiplexed", "--tone-spacing",
+               "4,4,4"], "one per hidden layer"),
              (["--arch", "dense:4", "--arrangement", "A", "--tone-spacing", "4,x"],
               "--tone-spacing"),
              (["--preset", "narrow"], "preset")]
@@ -169,9 +170,12 @@ def test_compile_arrangement_names_and_aliases(tmp_path, capsys, blobs, conv_mod
     mlp = tmp_path / "m.npz"
     _cli_json(capsys, ["train", "--data", str(blobs), "--arch", "dense:4", "--epochs", "1",
                        "-o", str(mlp), "--json"])
-    assert main(["compile", str(mlp), "-o", str(tmp_path / "n.cir"), "--arrangement",
-                 "multiplexed"]) == 1
-    assert "conv layers followed by one output dense layer" in capsys.readouterr().err
+    # a local-lines MLP compiled multiplexed: its hidden layer on one loop per output, the
+    # shifts fitted to its own-tone weights and the crosstalk it was not trained with noted
+    co = _cli_json(capsys, ["compile", str(mlp), "-o", str(tmp_path / "n.cir"),
+                            "--arrangement", "multiplexed", "--json"])
+    assert co["arrangement"] == "multiplexed" and co["layers"][0]["frequencies"] > 1
+    assert any("trained without it" in n for n in co["notes"])
     model = conv_model
     for name, want in (("A", "multiplexed"), ("multiplexed", "multiplexed"),
                        ("b", "local-lines")):

@@ -176,9 +176,9 @@ def test_multiplexed_models_refuse_what_they_do_not_model(model, data):
     with pytest.raises(ParameterError, match="field_lines"):
         train(x, y, arch=parse_arch(ARCH, 2), input_shape=(6, 6), epochs=1,
               arrangement="multiplexed", field_lines="per-position")
-    with pytest.raises(ParameterError, match="dense output layer"):
-        train(x, y, arch=parse_arch("dense:4", 2), epochs=1, spread_train=0.0,
-              arrangement="multiplexed")
+    with pytest.raises(ParameterError, match="one hidden layer or more"):
+        train(x, y, arch=[{"type": "dense", "name": "fc", "n_out": 2}], epochs=1,
+              spread_train=0.0, arrangement="multiplexed")
 
 
 @pytest.mark.parametrize("s", [0.0, 0.3])
@@ -229,3 +229,40 @@ def test_spread_netlist_spreads_each_position_around_its_class(data):
                                     eps=eps, eps_bias=eps_b)
         # float64 rounding of resonances (~1e-7 Hz) times slopes up to K / (alpha f)
         np.testing.assert_allclose(W_net[q], W[q], rtol=0, atol=1e-9 * k)
+
+
+@pytest.mark.parametrize("lines", ["shared", "per-class"])
+def test_multiplexed_mlp_netlist_equals_training_forward(lines):
+    """A hidden dense layer multiplexed: one loop per output carrying the whole input vector,
+    input i on grid slot i; the netlist's scores are the training forward's."""
+    rng = np.random.default_rng(0)
+    d, n = 12, 260
+    centres = rng.random((3, d))
+    y = rng.integers(0, 3, n)
+    x = np.clip(centres[y] + 0.15 * rng.standard_normal((n, d)), 0, 1)
+    model = train(x[:200], y[:200], arch=parse_arch("dense:6", 3), epochs=4, batch=32, lr=0.02,
+                  seed=0, preset="seed-group", arrangement="multiplexed", spread_train=0.0,
+                  field_lines=lines)
+    spec = model.layers[0]
+    assert spec["tone_spacing"] == multiplexed.DEFAULT_SPACING
+    # the realised weights by brute force: every junction of a loop rectifies every tone
+    W, b = multiplexed.realised(spec, model.params["fc1.fr"], model.params["fc1.fr_bias"],
+                                model.phys)
+    grid = multiplexed.layer_grid(spec, PHYS["alpha"])
+    fr = model.params["fc1.fr"].reshape(-1, d)
+    frb = model.params["fc1.fr_bias"]
+    signs = [(-1.0) ** m for m in range(d + 1)]
+    a, K = PHYS["alpha"], PHYS["K"]
+    for co in (0, 5):
+        junctions = [grid[t] + fr[co, t] - spec["f_in"] for t in range(d)] + [
+            frb[co] * grid[d] / spec["f_in"]]
+        for t2 in range(d):
+            want = sum(physics.weight_ref(grid[t2], j, a, K, o=o, fr_fab=fb)
+                       for j, o, fb in zip(junctions, signs, grid, strict=True))
+            assert W[0, co, t2] == pytest.approx(want, rel=0, abs=1e-9 * K)
+    nl, rep = compile_model(model)
+    assert rep.layers[0].frequencies == d + 1
+    sw = model.forward(x[200:])
+    hw = evaluate(nl, x[200:, None, :])
+    np.testing.assert_allclose(hw, sw, rtol=0, atol=REL * np.max(np.abs(sw)))
+    assert np.array_equal(hw.argmax(1), sw.argmax(1))
