@@ -27,11 +27,14 @@ Shared by every point: ``data`` ("mnist" or a dataset ``.npz``, a path relative 
 SPEC file), ``arch`` (``--arch`` syntax; default the MNIST CNN), ``input_shape`` (e.g.
 ``[6, 6]`` for flat features fed to convolutions), the training budget ``epochs``,
 ``train_images`` (the first N of the train split), ``batch``, ``lr``, ``shift``,
-``spread_train`` (null: a twentieth of a linewidth, 0 for multiplexed, as ``spinnet
-train``), ``tone_spacing``, ``orientation``; ``test_images`` (the first N of the test
-split); ``scheme``; ``model`` (a model file, or "default" for the shipped one: no training, the axes
-``preset`` and ``alpha`` then stay unset); ``heatmap`` (``{"x": AXIS, "y": AXIS}``, the
-axes of the figures; presentation only, not part of any key).
+``spread_train`` (null: a twentieth of a linewidth, as ``spinnet train``), ``tone_spacing``,
+``orientation``, ``field_lines`` ("shared" or "per-class") and ``multiplexed_init``
+("random", or "local-lines": a multiplexed point first trains the local-lines network with
+the same budget and seed, then the multiplexed one from it at a fifth of ``lr``, as the
+shipped ``multiplexed`` model was made); ``test_images`` (the first N of the test
+split); ``scheme``; ``model`` (a model file, or a shipped model's name such as "default":
+no training, the axes ``preset`` and ``alpha`` then stay unset); ``heatmap`` (``{"x":
+AXIS, "y": AXIS}``, the axes of the figures; presentation only, not part of any key).
 
 Each point trains a hardware-aware model (:func:`spinnet.nn.train.train`), compiles it
 (:func:`spinnet.compiler.api.compile_model`) and scores the test images through the
@@ -108,8 +111,7 @@ def _hash_arrays(*arrays) -> str:
 def _spread_train(spec: dict, point: dict) -> float:
     if spec["spread_train"] is not None:
         return spec["spread_train"]
-    # as `spinnet train`: a twentieth of a linewidth; the multiplexed forward has no noise
-    return 0.0 if point["arrangement"] == "multiplexed" else point["alpha"] / 20.0
+    return point["alpha"] / 20.0      # as `spinnet train`: a twentieth of a linewidth
 
 
 def _task(shared, point):
@@ -135,14 +137,19 @@ def _point(shared, point):
     with single_blas_thread():
         t0 = time.perf_counter()
         if model is None:
-            model = train(x, y, epochs=spec["epochs"], batch=spec["batch"], lr=spec["lr"],
-                          seed=point["seed"], max_shift=spec["shift"],
-                          spread_train=_spread_train(spec, point), arch=shared["arch"],
-                          phys={"alpha": point["alpha"]}, preset=point["preset"],
-                          input_shape=shared["input_shape"],
-                          arrangement=point["arrangement"],
-                          tone_spacing=spec["tone_spacing"],
-                          orientation=spec["orientation"])
+            kw = dict(epochs=spec["epochs"], batch=spec["batch"], lr=spec["lr"],
+                      seed=point["seed"], max_shift=spec["shift"],
+                      spread_train=_spread_train(spec, point), arch=shared["arch"],
+                      phys={"alpha": point["alpha"]}, preset=point["preset"],
+                      input_shape=shared["input_shape"])
+            init = None
+            if (point["arrangement"] == "multiplexed"
+                    and spec["multiplexed_init"] == "local-lines"):
+                init = train(x, y, **kw)
+                kw["lr"] = spec["lr"] / 5.0
+            model = train(x, y, **kw, arrangement=point["arrangement"],
+                          tone_spacing=spec["tone_spacing"], orientation=spec["orientation"],
+                          field_lines=spec["field_lines"], init=init)
             train_acc = float(model.arch["training"]["history"][-1]["train_acc"])
         else:
             train_acc = None
@@ -257,8 +264,8 @@ def plan(spec: dict, data) -> tuple:
     model, model_hash = None, None
     if spec["model"] is not None:
         from .compiler.api import load_model
-        from .nn.model import default_model_path
-        path = default_model_path() if spec["model"] == "default" else Path(spec["model"])
+        from .nn.model import model_path
+        path = model_path(spec["model"])
         model = load_model(path)
         model_hash = hashlib.sha256(path.read_bytes()).hexdigest()
         arch, shape = None, tuple(model.input_shape)

@@ -17,7 +17,7 @@ from .errors import SpinnetError
 AXES = ("arrangement", "preset", "alpha", "spread", "seed")
 SHARED_KEYS = {"data", "arch", "input_shape", "epochs", "train_images", "test_images",
                "batch", "lr", "shift", "spread_train", "tone_spacing", "orientation",
-               "scheme", "model", "heatmap"}
+               "field_lines", "multiplexed_init", "scheme", "model", "heatmap"}
 SPEC_KEYS = set(AXES) | SHARED_KEYS
 MAX_POINTS = 1000
 MAX_IMAGES = 100_000
@@ -132,6 +132,12 @@ def check_spec(raw, where: str = "spec") -> dict:
     orientation = raw.get("orientation", "alternate")
     if orientation not in ("alternate", "same"):
         raise bad("orientation", "alternate, same")
+    field_lines = raw.get("field_lines", "shared")
+    if field_lines not in ("shared", "per-class"):
+        raise bad("field_lines", "shared, per-class")
+    mux_init = raw.get("multiplexed_init", "random")
+    if mux_init not in ("random", "local-lines"):
+        raise bad("multiplexed_init", "random, local-lines")
     scheme = raw.get("scheme", "parallel")
     if scheme not in ("parallel", "sequential"):
         raise bad("scheme", "parallel, sequential")
@@ -148,13 +154,15 @@ def check_spec(raw, where: str = "spec") -> dict:
         raise bad("input_shape", "null or a list of 1 to 3 integers >= 1, e.g. [6, 6]")
     model = raw.get("model")
     if model is not None and (not isinstance(model, str) or not model):
-        raise bad("model", 'null (train at every point), a model file or "default"')
+        raise bad("model", 'null (train at every point), a model file or a shipped model '
+                           '("default", "multiplexed")')
     if model is not None:
         for key in ("preset", "alpha"):
             if key in raw:
                 raise SpinnetError(f"{where}: error: {key} is an axis of training; with "
                                    f"model = {model!r} nothing is trained: remove one")
-    spec.update(orientation=orientation, scheme=scheme, data=data, arch=arch,
+    spec.update(orientation=orientation, field_lines=field_lines, multiplexed_init=mux_init,
+                scheme=scheme, data=data, arch=arch,
                 input_shape=shape, model=model)
     n = math.prod(len(spec[a]) for a in AXES)
     if n > MAX_POINTS:

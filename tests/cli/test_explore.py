@@ -51,6 +51,8 @@ def data():
     ({"scheme": "serial"}, "scheme"),
     ({"model": "m.npz", "alpha": [0.01]}, "alpha is an axis of training"),
     ({"heatmap": {"x": "gain"}}, "heatmap"),
+    ({"field_lines": "all"}, "field_lines"),
+    ({"multiplexed_init": "baseline"}, "multiplexed_init"),
     ({"heatmap": {"x": "seed", "y": "seed"}}, "both 'seed'"),
     ({"seed": list(range(MAX_POINTS + 1))}, f"at most {MAX_POINTS}"),
 ])
@@ -102,6 +104,9 @@ def test_keys_change_with_every_axis_the_data_and_the_preset(data):
         assert set(k0.values()) < set(k1.values())
         assert len(set(k1.values())) == len(k1) > len(k0)
     k_mux = _keys({**base, "arrangement": ["multiplexed"]}, data)
+    k_init = _keys({**base, "arrangement": ["multiplexed"], "multiplexed_init": "local-lines",
+                    "field_lines": "per-class"}, data)
+    assert not set(k_init.values()) & set(k_mux.values())
     k_wide = _keys({**base, "preset": ["wide-line"]}, data)
     k_budget = _keys({**base, "epochs": 3}, data)
     x, y, xt, yt = data
@@ -199,3 +204,26 @@ def test_cli_explore(tmp_path, capsys, data):
     assert cli.run(args) == 0
     cap = capsys.readouterr()
     assert "accuracy_netlist" in cap.out and "1 of 1 point(s) reused" in cap.err
+
+
+def test_multiplexed_point_seeded_from_local_lines_equals_the_steps_by_hand(tmp_path, data):
+    """``multiplexed_init: local-lines``: the point trains the local-lines network, then the
+    multiplexed one from it at a fifth of lr, as the shipped multiplexed model was made."""
+    spec = {**TINY, "arrangement": ["multiplexed"], "alpha": [0.01], "seed": [2],
+            "field_lines": "per-class", "multiplexed_init": "local-lines", "spread_train": 0}
+    row = explore(spec, tmp_path / "map", data=data, progress=False)["rows"][0]
+    from spinnet.compiler.api import compile_model, evaluate
+    from spinnet.nn.layers import parse_arch
+    from spinnet.nn.train import train
+    x, y, xt, yt = data
+    kw = dict(arch=parse_arch(TINY["arch"], 2), input_shape=(6, 6), epochs=2, batch=16,
+              seed=2, max_shift=0, spread_train=0.0, preset="seed-group",
+              phys={"alpha": 0.01})
+    local = train(x, y, lr=0.02, **kw)
+    model = train(x, y, lr=0.02 / 5, arrangement="multiplexed", tone_spacing=4.0,
+                  field_lines="per-class", init=local, **kw)
+    nl, _ = compile_model(model)
+    hw = evaluate(nl, xt.reshape(-1, 6, 6)).argmax(axis=1)
+    assert row["accuracy_netlist"] == float(np.mean(hw == yt))
+    assert row["accuracy_software"] == float(np.mean(model.predict(xt) == yt))
+    assert row["agreement"] == 1.0 and row["error"] is None
