@@ -21,8 +21,12 @@ realised weights are then::
     b[q, co]     = p_bias (sum_t o[q, t] w(f_b, fr[q, co, t]) + o_b w(f_b, frb[co]))
 
 A model trained with this forward stores ``fr[co, t] = f_in + df[co, t]`` (the resonance
-at the layer's nominal tone) so the compiler builds exactly these devices.  The last
-(dense) layer keeps local lines, as in the compiler.
+at the layer's nominal tone) so the compiler builds exactly these devices.  With
+``field_lines = "per-class"`` each position class (positions whose taps carry the same
+tones) has its own field line per kernel weight and ``fr`` has shape ``(classes, C_out,
+taps)``.  A hidden dense layer is one loop per output carrying the whole input vector,
+input ``i`` on slot ``i`` (one position, one class).  The output layer keeps local lines,
+as in the compiler.
 """
 
 from __future__ import annotations

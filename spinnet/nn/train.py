@@ -275,6 +275,10 @@ def _seed_from(net: Net, model: HardwareModel) -> dict:
                 fr = fr.mean(axis=0)
         else:
             fr = model.params[f"{nm}.fr"] * f / mspec["f_in"]
+            if fr.size != net.theta[f"{nm}.u"].size:
+                raise ParameterError("train", "init", f"{nm}.fr {fr.shape}", "",
+                                     f"resonances of shape {net.theta[f'{nm}.u'].shape} "
+                                     "(the same field lines: shared or per class)")
         net.theta[f"{nm}.ub"] = np.clip((f / fr_b - 1.0) / p["alpha"], -U_MAX, U_MAX)
         net.theta[f"{nm}.u"] = np.clip((f / fr - 1.0) / p["alpha"], -U_MAX, U_MAX).reshape(
             net.theta[f"{nm}.u"].shape)
@@ -282,7 +286,7 @@ def _seed_from(net: Net, model: HardwareModel) -> dict:
 
 
 def _mux_noise(spec: dict, spread: float, scope: str, rng: np.random.Generator):
-    """Relative fabrication errors of a multiplexed conv layer's junctions for one batch:
+    """Relative fabrication errors of a multiplexed layer's junctions for one batch:
     ``(classes, C_out, taps)`` and ``(classes, C_out)`` (``scope="device"``: each position
     class its own draw) or ``(C_out, taps)`` and ``(C_out,)`` (``"weight"``)."""
     lead = (len(multiplexed.position_classes(spec)[0]),) if scope == "device" else ()
@@ -412,7 +416,7 @@ def train(images: np.ndarray, labels: np.ndarray, *, kind: str = "hardware",
         Multiplexed conv junctions: orientation ``(-1)^slot`` by grid slot (cancels the
         far tails of neighbouring tones) or all +1.
     field_lines : {"shared", "per-class"}
-        Multiplexed conv layers: one field line per kernel weight (one absolute shift for
+        Multiplexed hidden layers: one field line per kernel weight (one absolute shift for
         junctions of every position) or one per kernel weight and position class (positions
         whose taps carry the same tones: at most K*K classes).
     init : HardwareModel, optional

@@ -10,8 +10,8 @@ from repo_paths import ROOT
 
 # docs/architecture.md's list, in order; a module may import its own layer and earlier ones.
 # The helpers beside the layers: ``progress`` and ``_jitcache`` import nothing of spinnet;
-# ``explore`` (with ``explore_spec``) and ``report`` use the layers up to ``plot`` and serve
-# ``cli`` only.
+# ``explore`` (with ``explore_spec``) and ``report`` (with ``spot_check_multiplexed``) use
+# the layers up to ``plot`` and serve ``cli`` only.
 LAYERS = (
     ("", "units", "errors", "io", "progress", "_jitcache"),
     ("devices",),
@@ -21,7 +21,7 @@ LAYERS = (
     ("nn",),
     ("compiler",),
     ("plot",),
-    ("explore", "explore_spec", "report"),
+    ("explore", "explore_spec", "report", "spot_check_multiplexed"),
     ("cli", "__main__"),
 )
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
