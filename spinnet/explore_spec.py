@@ -102,7 +102,7 @@ def check_spec(raw, where: str = "spec") -> dict:
                              "local-lines, multiplexed (aliases B, A)")
         if "arrangement" in raw else ["local-lines"],
         "preset": named(presets.canonical, "preset", " or ".join(presets.names()))
-        if "preset" in raw else [None],
+        if raw.get("preset", [None]) != [None] else [None],
         "alpha": [None if a is None else float(a) for a in listed(
             "alpha", [None], lambda a: a is None or (_number(a) and 0 < a < 1),
             "numbers in (0, 1) or null (the preset's)")],
@@ -158,7 +158,7 @@ def check_spec(raw, where: str = "spec") -> dict:
                            '("default", "multiplexed")')
     if model is not None:
         for key in ("preset", "alpha"):
-            if key in raw:
+            if raw.get(key, [None]) != [None]:     # [None]: unset (a checked SPEC)
                 raise SpinnetError(f"{where}: error: {key} is an axis of training; with "
                                    f"model = {model!r} nothing is trained: remove one")
     spec.update(orientation=orientation, field_lines=field_lines, multiplexed_init=mux_init,

@@ -227,3 +227,12 @@ def test_multiplexed_point_seeded_from_local_lines_equals_the_steps_by_hand(tmp_
     assert row["accuracy_netlist"] == float(np.mean(hw == yt))
     assert row["accuracy_software"] == float(np.mean(model.predict(xt) == yt))
     assert row["agreement"] == 1.0 and row["error"] is None
+
+
+@pytest.mark.parametrize("raw", [{**TINY}, {"model": "default", "spread": [0, 0.01]},
+                                 {"arrangement": ["multiplexed"], "alpha": [None, 0.05]}])
+def test_checking_a_checked_spec_changes_nothing(raw):
+    """explore() checks the SPEC it is given, which the command line has checked already:
+    unset axes ([None]) must read as unset (a model SPEC was refused the second time)."""
+    once = check_spec(raw, "spec.json")
+    assert check_spec(once, "spec.json") == once
