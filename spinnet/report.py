@@ -489,7 +489,7 @@ def spot_check(model, image: np.ndarray, rep: ReportFolder | None = None, *,
             "tstop_s": tstop, "tstep_s": tstep, "tran_seconds": round(elapsed, 2)}
 
 
-def _settling_figure(t, v, v_steady, v_dc, f_low, probe):
+def _settling_figure(t, v, v_steady, v_dc, f_low, probe, chain: int = 0):
     """Two panels: the read-out ``v(t)`` with its RF, and (zoomed on the DC level) its
     running mean over one period of the lowest tone beside the steady value."""
     from .plot.common import new_figure
@@ -498,7 +498,7 @@ def _settling_figure(t, v, v_steady, v_dc, f_low, probe):
     top, bot = axes[0, 0], axes[1, 0]
     top.plot(t * 1e9, v * 1e3, lw=0.5, color="0.5")
     top.set_ylabel(f"{probe} (mV)")
-    top.set_title("layer-1 chain 0: read-out through engine.tran (RF + rectified DC)")
+    top.set_title(f"layer-1 chain {chain}: read-out through engine.tran (RF + rectified DC)")
     n = max(int(round(1.0 / (f_low * (t[1] - t[0])))), 1) if len(t) > 1 else 1
     levels = [v_steady, v_dc]
     if len(v) > n:

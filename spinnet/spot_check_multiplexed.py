@@ -108,7 +108,7 @@ def spot_check(model, netlist, image: np.ndarray, rep=None, *, settle: float = S
     if rep is not None:
         from .report import _settling_figure
         rep.figure("chain_settling", _settling_figure(
-            t, v, v_steady, v_dc, float(tones.min()), f"v({end})"),
+            t, v, v_steady, v_dc, float(tones.min()), f"v({end})", chain=j),
             f"layer-1 chain {j}'s rectified read-out settling in time (engine.tran) beside "
             "its steady value (engine.steady)")
         rep.figure("line_spectrum", PM.line_spectrum(
