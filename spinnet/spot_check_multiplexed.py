@@ -37,13 +37,11 @@ STEPS_PER_PERIOD = 200
 
 
 def brightest_position(model, x: np.ndarray) -> int:
-    """Output position (row-major) of layer 1 whose receptive field holds the most ink."""
-    lay = model.layers[0]
-    k, s = lay["k"], lay["stride"]
-    ho, wo = lay["out_hw"]
-    ink = [x[oy * s: oy * s + k, ox * s: ox * s + k].sum() for oy in range(ho)
-           for ox in range(wo)]
-    return int(np.argmax(ink))
+    """Output position (row-major) of layer 1 whose receptive field holds the most ink
+    (``x``: one input, any shape holding its values in flat ``(y, x, c)`` order)."""
+    from .nn.multiplexed import tap_inputs
+    return int(np.argmax(np.asarray(x, float).reshape(-1)[tap_inputs(model.layers[0])]
+                         .sum(axis=1)))
 
 
 def spot_check(model, netlist, image: np.ndarray, rep=None, *, settle: float = SETTLE,
@@ -68,9 +66,8 @@ def spot_check(model, netlist, image: np.ndarray, rep=None, *, settle: float = S
     from .plot import multiplex as PM
 
     lay = model.layers[0]
-    shape = model.arch["input"]["shape"]
     xi = np.asarray(image, dtype=float).reshape(-1) / 255.0
-    q = brightest_position(model, xi.reshape(tuple(shape[:2]) + (-1,)).sum(axis=2))
+    q = brightest_position(model, xi)
     j = q * int(lay["out_ch"])                    # compiler order: position-major, channel 0
     chain = PM.read_chain(netlist, 1, j)
     sub = PM.chain_netlist(netlist, 1, j, inputs={f"x{i}": float(v) for i, v in
@@ -103,7 +100,7 @@ def spot_check(model, netlist, image: np.ndarray, rep=None, *, settle: float = S
     nm = lay["name"]
     W, b = multiplexed.realised(lay, model.params[f"{nm}.fr"], model.params[f"{nm}.fr_bias"],
                                 model.phys)
-    taps = _receptive_field(lay, shape, q)
+    taps = multiplexed.tap_inputs(lay)[q]
     v_model = float(W[q, 0] @ (xi[taps] * model.phys["p_in"]) + b[q, 0])
     if rep is not None:
         from .report import _settling_figure
@@ -136,13 +133,3 @@ def hann_mean(v: np.ndarray) -> float:
     n = len(v)
     w = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / max(n - 1, 1))
     return float(np.sum(w * v) / np.sum(w))
-
-
-def _receptive_field(lay: dict, shape, q: int) -> np.ndarray:
-    """Flat pixel indices of the taps of position ``q`` of a layer-1 convolution, in the
-    ``(ky, kx, c)`` order of the kernel."""
-    w, c = shape[1], (shape[2] if len(shape) > 2 else 1)
-    k, s = lay["k"], lay["stride"]
-    oy, ox = divmod(q, lay["out_hw"][1])
-    return np.array([((oy * s + ky) * w + ox * s + kx) * c + ch for ky in range(k)
-                     for kx in range(k) for ch in range(c)])

@@ -46,11 +46,9 @@ def run(args) -> int:
         raise ParameterError("mnist", "--limit", args.limit, "images", ">= 1")
     if args.batch < 1:
         raise ParameterError("mnist", "--batch", args.batch, "images", ">= 1")
-    from ..nn.model import SHIPPED_MODELS
-    if (args.model is not None and not Path(args.model).is_file()
-            and args.model not in SHIPPED_MODELS):
-        raise ParameterError("mnist", "--model", args.model, "", "an existing model file or "
-                             f"a shipped model ({', '.join(SHIPPED_MODELS)})")
+    if args.model is not None:
+        from ..nn.model import model_path
+        model_path(args.model)      # neither a file nor a shipped name: refused before work
     summary = mnist_report(args.output, limit=args.limit, model_path=args.model,
                            batch=args.batch, tran=not args.no_tran, quiet=args.json)
     if args.json:

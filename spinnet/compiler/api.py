@@ -7,7 +7,12 @@ import numpy as np
 from ..errors import DataError, ParameterError, SimulationError
 from ..netlist import naming
 from .adapt import from_model
-from .arrangement_a import lower_parallel_a, realised_weights
+from .arrangement_a import (
+    lower_parallel_a,
+    multiplexed_layer,
+    realised_weights,
+    trained_weights,
+)
 from .circuit import Design
 from .lower import lower_parallel_b
 from .realised import layer_weights, resonances
@@ -97,9 +102,8 @@ def _sharing(nl, spec: NetSpec, rep: CompileReport, letter: str) -> None:
     rep.realised = real
     for li, ((W, b, _), lay, lr) in enumerate(zip(real, spec.layers, rep.layers, strict=True)):
         W0, b0 = layer_matrix(lay, phys)
-        if spec.arrangement == "multiplexed" and (lay.kind == "conv" or lay.act is not None):
-            from .arrangement_a import trained_weights  # crosstalk is part of the training
-            W0, b0 = trained_weights(spec, li)
+        if spec.arrangement == "multiplexed" and multiplexed_layer(lay):
+            W0, b0 = trained_weights(spec, li)   # crosstalk is part of the training
         k = lay.res["K"]
         err = np.concatenate([(W - W0).ravel() / k, (b - b0).ravel() / (k * lay.bias_p)])
         lr.sharing_error_rms = float(np.sqrt(np.mean(err ** 2)))

@@ -55,7 +55,7 @@ def color_plan(lay, shape_in, spacing: float):
             tone_grid(lay.k, c, float(lay.f_in[0]), lay.res["alpha"], spacing))
 
 
-def _multiplexed_layer(lay) -> bool:
+def multiplexed_layer(lay) -> bool:
     """Conv layers and hidden dense layers put their inputs on one loop per chain."""
     return lay.kind == "conv" or lay.act is not None
 
@@ -97,7 +97,7 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
     from ..errors import ParameterError
     from ..nn import physics
     kinds = [lay.kind for lay in spec.layers]
-    if not _multiplexed_layer(spec.layers[0]):
+    if not multiplexed_layer(spec.layers[0]):
         raise ParameterError("compile", "arrangement", "multiplexed", "",
                              "local-lines for this network: the multiplexed lowering needs "
                              "one hidden layer or more before the output layer, got "
@@ -109,7 +109,7 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
     rep = CompileReport(scheme="parallel", arrangement="A", model=spec.name)
     taps = layer_taps(spec)
     shapes = spec.shapes()
-    plans = [color_plan(lay, shapes[i], spacing) if _multiplexed_layer(lay) else None
+    plans = [color_plan(lay, shapes[i], spacing) if multiplexed_layer(lay) else None
              for i, lay in enumerate(spec.layers)]
 
     def r_loop(lay):
@@ -143,9 +143,7 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
         npos, ntap = idx.shape
         real = draw[li] if draw is not None else None
         fr_tr = lay.fr.reshape(lay.c_out, ntap)
-        # trained resonances per position class (one class when the field lines are shared)
-        fr_cls = fr_tr[None] if lay.fr_class is None else lay.fr_class.reshape(-1, lay.c_out,
-                                                                               ntap)
+        fr_cls = lay.fr_classes                                 # (classes, C_out, taps)
         o_tr = lay.o.reshape(lay.c_out, ntap)
         r = lay.res
         if plans[li] is None:
@@ -171,9 +169,7 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
         w_tr = np.asarray(physics.weight(lay.f_in[np.arange(ntap) % lay.c_in][None, :], fr_tr,
                                          r["alpha"], r["K"], r.get("s", 0.0), o_tr))
         shift = np.empty((len(fr_cls), lay.c_out, ntap))
-        cls = np.zeros(npos, dtype=int)
-        if lay.fr_class is not None:
-            cls = _position_classes(spec, li)
+        cls = spec.position_classes(li) if lay.fr_class is not None else np.zeros(npos, int)
         if spec.arrangement == "multiplexed":
             # trained with this arrangement: fr is the resonance at the nominal tone, and the
             # absolute shift is the trained parameter itself
@@ -258,8 +254,8 @@ def lower_parallel_a(spec: NetSpec, draw: list[dict] | None = None,
     rep.inputs, rep.outputs = len(nl.inputs), len(nl.outputs)
     if spec.arrangement == "multiplexed":
         grids = ", ".join(f"{lay.tone_spacing:g}" for lay in spec.layers
-                          if _multiplexed_layer(lay))
-        orient = ", ".join(lay.orientation for lay in spec.layers if _multiplexed_layer(lay))
+                          if multiplexed_layer(lay))
+        orient = ", ".join(lay.orientation for lay in spec.layers if multiplexed_layer(lay))
         rep.notes.append(f"multiplexed (trained for it): geometric grids r = 1 + g alpha with g "
                          f"= {grids} half-widths per hidden layer; junction orientation {orient}; "
                          + ("one field line per kernel weight and position class"
@@ -327,7 +323,7 @@ def realised_weights(nl, spec: NetSpec, phys, npos_list, fr: dict):
         npos, ntap = taps[li][2].shape
         r = lay.res
         al, K, s = r["alpha"], r["K"], r.get("s", 0.0)
-        if not _multiplexed_layer(lay):
+        if not multiplexed_layer(lay):
             frm = np.array([[fr[f"N{l}_{co}_{t}"] for t in range(ntap)]
                             for co in range(lay.c_out)])
             om = np.array([[nl.elements[f"n{l}_{co}_{t}"].params["o"] for t in range(ntap)]
@@ -376,7 +372,7 @@ def own_tone_weights(nl, spec: NetSpec, phys, fr: dict):
     out = []
     taps = layer_taps(spec)
     for li, lay in enumerate(spec.layers):
-        if not _multiplexed_layer(lay):
+        if not multiplexed_layer(lay):
             out.append(full[li])
             continue
         l = li + 1
@@ -407,23 +403,7 @@ def trained_weights(spec: NetSpec, li: int) -> tuple[np.ndarray, np.ndarray]:
     reference a compiled netlist's realised weights are compared with."""
     from ..nn import multiplexed
     lay = spec.layers[li]
-    h, w, c = spec.shapes()[li] if lay.kind == "conv" else (1, 1, lay.n_taps)
-    layer = {"type": lay.kind, "n_in": lay.n_taps, "in_hw": [h, w], "in_ch": c, "k": lay.k,
-             "stride": lay.stride, "f_in": float(lay.f_in[0]),
-             "tone_spacing": lay.tone_spacing, "orientation": lay.orientation}
     phys = {"alpha": lay.res["alpha"], "K": lay.res["K"], "s": lay.res.get("s", 0.0),
             "p_bias": lay.bias_p}
-    fr = lay.fr.reshape(lay.c_out, -1) if lay.fr_class is None else lay.fr_class
-    return multiplexed.realised(layer, fr, lay.bias_fr, phys)
-
-
-def _position_classes(spec: NetSpec, li: int) -> np.ndarray:
-    """Position class of every output position of conv layer ``li`` (the training's order,
-    :func:`spinnet.nn.multiplexed.position_classes`)."""
-    from ..nn import multiplexed
-    lay = spec.layers[li]
-    if lay.kind != "conv":
-        return np.zeros(1, dtype=int)
-    h, w, c = spec.shapes()[li]
-    layer = {"in_hw": [h, w], "in_ch": c, "k": lay.k, "stride": lay.stride}
-    return multiplexed.position_classes(layer)[1]
+    fr = lay.fr.reshape(lay.c_out, -1) if lay.fr_class is None else lay.fr_classes
+    return multiplexed.realised(spec.nn_layer(li), fr, lay.bias_fr, phys)

@@ -52,6 +52,14 @@ class LayerSpec:
     fr_class: np.ndarray | None = None
 
     @property
+    def fr_classes(self) -> np.ndarray:
+        """Trained resonances per position class ``(classes, C_out, taps)`` (one class when
+        the field lines are shared)."""
+        if self.fr_class is not None:
+            return self.fr_class.reshape(-1, self.c_out, self.n_taps)
+        return self.fr.reshape(1, self.c_out, self.n_taps)
+
+    @property
     def c_out(self) -> int:
         return int(self.fr.shape[0])
 
@@ -105,6 +113,21 @@ class NetSpec:
                 shp = (lay.c_out,)
             out.append(shp)
         return out
+
+    def nn_layer(self, n: int) -> dict:
+        """Layer ``n`` as the training's layer dict (:mod:`spinnet.nn.multiplexed` reads
+        its geometry, tone grid and orientation from it)."""
+        lay = self.layers[n]
+        h, w, c = self.shapes()[n] if lay.kind == "conv" else (1, 1, lay.n_taps)
+        return {"type": lay.kind, "n_in": lay.n_taps, "in_hw": [h, w], "in_ch": c,
+                "k": lay.k, "stride": lay.stride, "f_in": float(lay.f_in[0]),
+                "tone_spacing": lay.tone_spacing, "orientation": lay.orientation}
+
+    def position_classes(self, n: int) -> np.ndarray:
+        """Position class of every output position of layer ``n``, in the training's
+        order (:func:`spinnet.nn.multiplexed.position_classes`)."""
+        from ..nn.multiplexed import position_classes
+        return position_classes(self.nn_layer(n))[1]
 
     def validate(self) -> None:
         """Raise :class:`DataError` when shapes or parameters do not fit together."""

@@ -45,12 +45,7 @@ def draw(spec: NetSpec, spread: float, seed: int | None, scheme: str = "parallel
         o, k = lay.c_out, lay.n_taps
         fr = lay.fr.reshape(o, k)
         if lay.fr_class is not None:        # each position spreads around its class's own
-            from ..nn import multiplexed
-            h, w, c = shapes[n] if lay.kind == "conv" else (1, 1, k)
-            cls = multiplexed.position_classes({"type": lay.kind, "n_in": k, "in_hw": [h, w],
-                                                "in_ch": c, "k": lay.k,
-                                                "stride": lay.stride})[1]
-            fr = lay.fr_class.reshape(-1, o, k)[cls]   # (parallel only, as multiplexed)
+            fr = lay.fr_classes[spec.position_classes(n)]   # (parallel only, as multiplexed)
         d = {"fr": fr * (1 + spread * rng.standard_normal((npos, o, k))),
              "fr_bias": lay.bias_fr * (1 + spread * rng.standard_normal((npos, o)))}
         if lay.act is not None:

@@ -77,20 +77,29 @@ def input_slots(h: int, w: int, c: int, k: int) -> np.ndarray:
     return (((y % k) * k + (x % k)) * c + ch).ravel()
 
 
+def tap_inputs(spec: dict) -> np.ndarray:
+    """Flat ``(y, x, c)`` input neuron of every tap at every position ``(P, K*K*C)`` of a
+    conv layer, taps in the kernel's ``(ky, kx, c)`` order (a dense layer: one position
+    reading every input)."""
+    if spec.get("type", "conv") != "conv":
+        return np.arange(spec["n_in"])[None, :]
+    h, w = spec["in_hw"]
+    c, k, s = spec["in_ch"], spec["k"], spec["stride"]
+    ho, wo = conv_out(h, k, s), conv_out(w, k, s)
+    oy, ox = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
+    ky, kx, ch = np.meshgrid(np.arange(k), np.arange(k), np.arange(c), indexing="ij")
+    iy = oy.reshape(-1, 1) * s + ky.reshape(1, -1)
+    ix = ox.reshape(-1, 1) * s + kx.reshape(1, -1)
+    return (iy * w + ix) * c + ch.reshape(1, -1)
+
+
 def tap_slots(spec: dict) -> np.ndarray:
     """Grid slot of every tap at every position ``(P, K*K*C)`` of a conv layer (a dense
     layer: one position, input ``i`` on slot ``i``)."""
     if spec.get("type", "conv") != "conv":
         return np.arange(spec["n_in"])[None, :]
     h, w = spec["in_hw"]
-    c, k, s = spec["in_ch"], spec["k"], spec["stride"]
-    slot = input_slots(h, w, c, k).reshape(h, w, c)
-    ho, wo = conv_out(h, k, s), conv_out(w, k, s)
-    oy, ox = np.meshgrid(np.arange(ho), np.arange(wo), indexing="ij")
-    ky, kx, ch = np.meshgrid(np.arange(k), np.arange(k), np.arange(c), indexing="ij")
-    iy = oy.reshape(-1, 1) * s + ky.reshape(1, -1)
-    ix = ox.reshape(-1, 1) * s + kx.reshape(1, -1)
-    return slot[iy, ix, ch.reshape(1, -1)]
+    return input_slots(h, w, spec["in_ch"], spec["k"])[tap_inputs(spec)]
 
 
 def slot_orientation(slots, alternate: bool):
@@ -233,7 +242,7 @@ def fit_resonances(spec: dict, W_target: np.ndarray, wb_target: np.ndarray, phys
         W, b, aux = realised(spec_c, xx[..., :-1], xx[..., -1], phys, deriv=True)
         r = np.concatenate([W[first], b[first][..., None] / pb], axis=2) - target
         J = aux[0].copy()                        # d weight[tone] / d working resonance
-        J[..., -1] *= aux[1]                     # the bias junction's works at fr_bias fb/f0
+        J[..., -1] *= aux[1]                     # the bias junction works at fr_bias fb/f0
         return r, J
 
     def solve(xx, free, n):

@@ -8,8 +8,9 @@ from tiny_data import bars
 
 from spinnet.compiler import compile_model
 from spinnet.nn.layers import parse_arch
+from spinnet.nn.multiplexed import tap_inputs
 from spinnet.nn.train import train
-from spinnet.spot_check_multiplexed import _receptive_field, brightest_position, spot_check
+from spinnet.spot_check_multiplexed import brightest_position, spot_check
 
 
 @pytest.fixture(scope="module")
@@ -43,5 +44,5 @@ def test_brightest_position_and_its_taps(model):
     lay = model.layers[0]
     q = brightest_position(model, x)
     assert divmod(q, lay["out_hw"][1]) == (3, 2)
-    taps = _receptive_field(lay, [6, 6], q)
+    taps = tap_inputs(lay)[q]
     assert np.array_equal(np.sort(taps), np.flatnonzero(x.ravel()))
