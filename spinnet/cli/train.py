@@ -123,6 +123,13 @@ def run(args) -> int:
             raise ParameterError("train", "--tone-spacing", args.tone_spacing, "",
                                  "positive numbers separated by commas")
         spacing = spacing[0] if len(spacing) == 1 else spacing
+    if arrangement != "multiplexed":
+        for opt, given in (("--tone-spacing", spacing is not None),
+                           ("--field-lines", args.field_lines != "shared")):
+            if given:
+                raise ParameterError("train", opt, getattr(args, opt[2:].replace("-", "_")),
+                                     "", "given with --arrangement multiplexed only (the "
+                                     "multiplexed layers' grid and field lines)")
     out_dir = Path(args.output).resolve().parent
     # fail before minutes of training, not after
     if not out_dir.is_dir() or not os.access(out_dir, os.W_OK):

@@ -233,6 +233,6 @@ def test_multiplexed_point_seeded_from_local_lines_equals_the_steps_by_hand(tmp_
                                  {"arrangement": ["multiplexed"], "alpha": [None, 0.05]}])
 def test_checking_a_checked_spec_changes_nothing(raw):
     """explore() checks the SPEC it is given, which the command line has checked already:
-    unset axes ([None]) must read as unset (a model SPEC was refused the second time)."""
+    unset axes ([None]) read as unset, so a model SPEC passes both checks."""
     once = check_spec(raw, "spec.json")
     assert check_spec(once, "spec.json") == once

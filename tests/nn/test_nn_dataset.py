@@ -160,6 +160,9 @@ def test_train_refusals(tmp_path, capsys, blobs):
                "4,4,4"], "one per hidden layer"),
              (["--arch", "dense:4", "--arrangement", "A", "--tone-spacing", "4,x"],
               "--tone-spacing"),
+             (["--arch", "dense:4", "--tone-spacing", "4"], "--arrangement multiplexed only"),
+             (["--arch", "dense:4", "--field-lines", "per-class"],
+              "--arrangement multiplexed only"),
              (["--preset", "narrow"], "preset")]
     for extra, match in cases:
         assert main(["train", "--data", str(blobs), "-o", out, "--epochs", "1", *extra]) == 1
