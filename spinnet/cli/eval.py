@@ -49,6 +49,10 @@ def add_parser(sub) -> None:
     p.add_argument("--td-settle", type=float, default=8.0, metavar="N",
                    help="relaxation times 1/(2 pi alpha fr_min) to settle before averaging "
                         "(per layer in the network mode)")
+    p.add_argument("--td-start", choices=("rest", "steady"), default="rest",
+                   help="network mode: oscillators start from their compiled seed c0 (rest; "
+                        "they then need tens of ns to start) or from the amplitude of their "
+                        "steady-state power (steady; reported in the result)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -109,7 +113,7 @@ def run(args) -> int:
         with Progress(k if per_image else None, f"time domain ({mode})",
                       unit="image" if per_image else "chain") as bar:
             td = spot_check(nl, images[:k], scores[:k], mode=mode, labels=labels[:k],
-                            progress=bar, settle=args.td_settle)
+                            progress=bar, settle=args.td_settle, start=args.td_start)
         out["time_domain"] = td
     if args.json:
         print(json.dumps(out, sort_keys=True))

@@ -21,7 +21,11 @@ the trained network when::
 
     dr = (r + r_term) * sqrt(2 A R / (r0 kappa^2)),   r = R
 
-which the compiler writes into each oscillator's model card (per device under spread).
+which the compiler writes into each oscillator's model card (per device under spread) where
+an oscillator drives its line itself (the multiplexed and sequential schemes).  In the
+local-lines arrangement a buffer carries the oscillator's RF instead (:meth:`buffer_gain`):
+the oscillator swings by ``stno_swing r`` and is not loaded, so its own RF current cannot
+mix with its resistance swing (with ``dr = 1.66 r`` above, ``R(t)`` would swing near zero).
 """
 
 from __future__ import annotations
@@ -56,15 +60,55 @@ class Design:
         from ..devices import fieldline
         return fieldline.current_for_shift(df, self.fl_w, 0.0, self.fl_h0, self.fl_ms)
     settle_tau: float = 5.0   # latency per layer in units of the slowest relaxation time
+    # local-lines oscillators: resistance swing dr / r (R(t) = r + dr Re c stays above
+    # 0.6 r for p <= 1/2); a buffer stage carries their RF to the line
+    stno_swing: float = 0.5
     tone_spacing: float = 0.5  # arrangement A: grid ratio r = 1 + tone_spacing * alpha
 
     def tone_amplitude(self, power: float) -> float:
         """Source amplitude (V) giving ``power`` (W) in every junction of a line."""
         return (self.r_src + self.r_term) / self.kappa * math.sqrt(2.0 * power / self.r0)
 
-    def stno_dr(self, A: float, R: float) -> float:
-        """STNO resistance swing (ohm) making the junction power equal ``A p0 R I^2``."""
-        return (R + self.r_term) * math.sqrt(2.0 * A * R / (self.r0 * self.kappa ** 2))
+    def stno_dr(self, A: float, R: float, f: float | None = None,
+                c_couple: float | None = None) -> float:
+        """STNO resistance swing (ohm) making the junction power equal ``A p0 R I^2``.
+
+        With the emitted frequency ``f`` and the DC block ``c_couple`` in series with the
+        line, the swing also makes up for the block's reactance ``X = 1/(2 pi f C)``: the
+        line current is ``EMF / |R + r_term - i X|``."""
+        dr = (R + self.r_term) * math.sqrt(2.0 * A * R / (self.r0 * self.kappa ** 2))
+        if f is None or c_couple is None:
+            return dr
+        x = 1.0 / (2.0 * math.pi * f * c_couple * (R + self.r_term))
+        return dr * math.sqrt(1.0 + x * x)
+
+    def couple_capacitor(self, tau: float) -> float:
+        """DC block (F) of a buffered oscillator line that charges through ``r_src +
+        r_term`` in ``tau``."""
+        return tau / (self.r_src + self.r_term)
+
+    def buffer_gain(self, A: float, R: float, f: float, c_couple: float) -> float:
+        """Gain of the unity-loaded VCVS that copies an oscillator's RF voltage (swing
+        ``stno_swing R``) into its line behind ``r_src`` and the DC block ``c_couple``, so
+        that every junction of the line gets the activation ``A p0 R I^2``::
+
+            g dr = |r_src + r_term - i X| sqrt(2 A R / (r0 kappa^2)),  X = 1/(2 pi f C)
+        """
+        x = 1.0 / (2.0 * math.pi * f * c_couple)
+        z = math.hypot(self.r_src + self.r_term, x)
+        return z * math.sqrt(2.0 * A * R / (self.r0 * self.kappa ** 2)) / (self.stno_swing * R)
+
+    def readout(self, r_chain: float, tau: float) -> dict:
+        """Bias tee and snubber of a chain of series resistance ``r_chain`` whose read-out
+        settles in about ``tau``.
+
+        The chain charges the node capacitances ``CT + CD`` through its own resistance, so
+        they are sized to ``r_chain (CT + CD) = tau`` (equal halves); the choke and the
+        snubber's capacitor ring at ``1/(2 pi sqrt(LT CD))`` with ``sqrt(LT CD) = tau/2``,
+        critically damped by ``RD = 2 sqrt(LT / CD)`` (docs/compiler.md)."""
+        c = 0.5 * tau / r_chain
+        lt = 0.25 * tau * tau / c
+        return {"c_tee": c, "c_snub": c, "l_tee": lt, "r_snub": 2.0 * math.sqrt(lt / c)}
 
     def source_power(self, power: float) -> float:
         """Power (W) a tone source delivers to its line when the junctions get ``power``."""

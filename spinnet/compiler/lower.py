@@ -13,8 +13,9 @@ Parallel scheme, arrangement B ("local input lines", docs/compiler.md):
   R-C snubber ``RD``/``CD`` to ground (no DC: the steady state is unchanged) so that the
   choke's current mode is damped and explicit integrators can step it;
 - hidden neurons: a G element (``gm``) turns the read-out voltage into the DC current of an
-  STNO; the STNO's RF (Thevenin ``I dr sqrt(p0)`` behind ``r``) drives, through a coupling
-  capacitor, the line of that neuron in the next layer;
+  STNO; a buffer (VCVS ``EO`` sensing the STNO's node, ``RO`` = ``r_src``, coupling
+  capacitor ``CC``) copies its RF (``I dr sqrt(p0)``, ``dr`` = ``stno_swing r``) into the
+  line of that neuron in the next layer;
 - last layer: ``.output y<j> v(<chain end>)`` (class scores in volts);
 - conv weights are shared: all resonators of one kernel weight (and of one channel's bias)
   are fabricated at the layer's nominal resonance ``f_in`` and tuned by one field line
@@ -148,6 +149,10 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
         nl.add(Element(naming.layer_element("RB", l), (f"ba{l}", naming.line_node(bline, 0)),
                        value=d.r_src))
         act = lay.act
+        # the chain's read-out and the oscillators' DC blocks settle as fast as the
+        # junctions they serve (the junctions' relaxation time 1/(2 pi alpha fr_min))
+        ro = d.readout((ntap + 1) * d.r0, relaxation_time(lay))
+        tau_next = None if last else relaxation_time(spec.layers[li + 1])
         for q in range(npos):
             qd = q if (real is not None and real["fr"].shape[0] > 1) else 0
             for co in range(lay.c_out):
@@ -179,16 +184,16 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
                 if last:
                     nl.outputs[naming.class_output(j)] = naming.format_probe("v", end)
                     continue
-                _bias_tee(nl, l, j, end, d)
-                _readout_snubber(nl, l, j, d.l_tee)
+                _bias_tee(nl, l, j, end, d, ro)
+                _readout_snubber(nl, l, j, ro)
                 s = f"s{l}_{j}"
                 nl.add(Element(naming.layer_element("G", l, j), ("0", s, f"r{l}_{j}", "0"),
                                value=float(act["gm"])))
-                _stno(nl, naming.oscillator(l, j), s, l, j, act, real, qd, co, d,
-                      float(spec.layers[li + 1].f_in[co % spec.layers[li + 1].c_in]))
-                nl.add(Element(naming.layer_element("CC", l, j),
-                               (s, naming.line_node(naming.input_line(l + 1, j), 0)),
-                               value=d.c_couple))
+                f_emit = float(spec.layers[li + 1].f_in[co % spec.layers[li + 1].c_in])
+                A, R = _stno(nl, naming.oscillator(l, j), s, l, j, act, real, qd, co, d,
+                             f_emit, swing=d.stno_swing)
+                _buffer(nl, l, j, s, naming.line_node(naming.input_line(l + 1, j), 0),
+                        A, R, f_emit, tau_next, d)
         # terminate this layer's input lines and its bias line
         for i_in in range(int(np.prod(sin))):
             line = naming.input_line(l, i_in)
@@ -221,20 +226,33 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
 READOUT_SNUBBER_C = 1e-12
 
 
-def _bias_tee(nl, l, j, end, d: Design):
+def _bias_tee(nl, l, j, end, d: Design, ro: dict | None = None):
     """Bias tee at chain end ``end``: DC arm (``LT``) to the read-out node ``r<l>_<j>``, RF
-    arm (``CT``) into a termination (``RT``)."""
-    nl.add(Element(naming.layer_element("LT", l, j), (end, f"r{l}_{j}"), value=d.l_tee))
-    nl.add(Element(naming.layer_element("CT", l, j), (end, f"t{l}_{j}"), value=d.c_tee))
+    arm (``CT``) into a termination (``RT``); values from ``ro`` (:meth:`Design.readout`)
+    or the design's fixed ``l_tee``/``c_tee``."""
+    lt, ct = (ro["l_tee"], ro["c_tee"]) if ro is not None else (d.l_tee, d.c_tee)
+    nl.add(Element(naming.layer_element("LT", l, j), (end, f"r{l}_{j}"), value=float(lt)))
+    nl.add(Element(naming.layer_element("CT", l, j), (end, f"t{l}_{j}"), value=float(ct)))
     nl.add(Element(naming.layer_element("RT", l, j), (f"t{l}_{j}", "0"), value=d.r_term))
 
 
-def _readout_snubber(nl, l, j, l_tee):
-    c = READOUT_SNUBBER_C
+def relaxation_time(lay) -> float:
+    """``1/(2 pi alpha fr_min)`` (s): the slowest relaxation of a layer's junctions."""
+    fr = np.concatenate([np.ravel(lay.fr), np.ravel(lay.bias_fr)])
+    return 1.0 / (2.0 * math.pi * float(lay.res["alpha"]) * float(np.min(fr)))
+
+
+def _readout_snubber(nl, l, j, ro: dict | None = None, l_tee: float | None = None):
+    """Series R-C from the read-out node to ground: ``ro`` from :meth:`Design.readout`, or
+    (``l_tee`` given) the fixed :data:`READOUT_SNUBBER_C` critically damping ``l_tee``."""
+    if ro is not None:
+        r, c = ro["r_snub"], ro["c_snub"]
+    else:
+        c = READOUT_SNUBBER_C
+        r = 2 * np.sqrt(l_tee / c)
     mid = f"d{l}_{j}"
-    nl.add(Element(naming.layer_element("RD", l, j), (f"r{l}_{j}", mid),
-                   value=float(2 * np.sqrt(l_tee / c))))
-    nl.add(Element(naming.layer_element("CD", l, j), (mid, "0"), value=c))
+    nl.add(Element(naming.layer_element("RD", l, j), (f"r{l}_{j}", mid), value=float(r)))
+    nl.add(Element(naming.layer_element("CD", l, j), (mid, "0"), value=float(c)))
 
 
 def _fieldline(nl, tag, l, current, names):
@@ -244,10 +262,15 @@ def _fieldline(nl, tag, l, current, names):
                    params={"targets": " ".join(names)}))
 
 
-def _stno(nl, name, node, l, j, act, real, qd, co, d: Design, f_emit, prefix="osc"):
+def _stno(nl, name, node, l, j, act, real, qd, co, d: Design, f_emit, prefix="osc",
+          swing=None) -> tuple[float, float]:
     """Add oscillator ``name`` on ``node``; its A, R, Q, Ith come from the spread draw
     ``real[k][qd, co]`` when given, else the nominal activation ``act``.  One shared
-    ``.model {prefix}{l}`` per layer carries what every oscillator of the layer shares."""
+    ``.model {prefix}{l}`` per layer carries what every oscillator of the layer shares.
+    ``swing``: its resistance swing ``dr = swing R``, for an oscillator read by a buffer
+    (:func:`_buffer`); else the swing that puts ``A p0 R I^2`` into the junctions of a
+    line it drives itself through ``d.c_couple`` (:meth:`Design.stno_dr`).  Returns the
+    ``(A, R)`` it was given."""
     if real is not None:
         A, R, Q, Ith = (float(real[k][qd, co]) for k in ("A", "R", "Q", "Ith"))
     else:
@@ -257,9 +280,24 @@ def _stno(nl, name, node, l, j, act, real, qd, co, d: Design, f_emit, prefix="os
         nl.add_model(Model(mname, "stno", {"n": 0.0, "imax": float(act["imax"]),
                                            "gm": float(act["gm"]),
                                            "vbias": float(act["vbias"])}))
+    dr = swing * R if swing is not None else d.stno_dr(A, R, f_emit, d.c_couple)
     nl.add(Element(name, (node, "0"), model=mname,
-                   params={"f0": f_emit, "q": Q, "ith": Ith, "r": R, "a": A,
-                           "dr": d.stno_dr(A, R)}))
+                   params={"f0": f_emit, "q": Q, "ith": Ith, "r": R, "a": A, "dr": dr}))
+    return A, R
+
+
+def _buffer(nl, l, j, s, line, A, R, f_emit, tau, d: Design):
+    """The stage that carries oscillator ``s``'s RF into ``line``: a VCVS ``EO<l>_<j>``
+    sensing ``v(s)`` (no load, so the oscillator carries only its DC bias and its own RF
+    cannot mix with its resistance swing), ``RO<l>_<j>`` = ``r_src`` and the DC block
+    ``CC<l>_<j>`` that charges through ``r_src + r_term`` in ``tau``; the gain makes up
+    for the block's reactance at ``f_emit`` (:meth:`Design.buffer_gain`)."""
+    cc = d.couple_capacitor(tau)
+    o, m = f"o{l}_{j}", f"m{l}_{j}"
+    nl.add(Element(naming.layer_element("EO", l, j), (o, "0", s, "0"),
+                   value=d.buffer_gain(A, R, f_emit, cc)))
+    nl.add(Element(naming.layer_element("RO", l, j), (o, m), value=d.r_src))
+    nl.add(Element(naming.layer_element("CC", l, j), (m, line), value=cc))
 
 
 def _layer_report(spec, li, lay, npos, ntap, n_fl, d: Design, nl, l, i_fl, i_flb, n_layers):

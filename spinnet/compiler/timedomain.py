@@ -47,6 +47,7 @@ the transient integrates, so the two differ by integration and settling error on
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
 
@@ -93,8 +94,8 @@ def cut(nl: Netlist, first: int | None = None):
     Kept verbatim: every element of those layers (4-terminal junctions with their drive
     segments, line terminations, bias tone sources and lines, field lines and their
     current sources, and in hidden layers the chain heads, bias tees, transconductance
-    stages and oscillators) and the coupling capacitors ``CC<first-1>_<i>`` that feed
-    layer ``first``'s input lines.  The interface: each oscillator ``NO<first-1>_<i>``
+    stages, oscillators and their buffers) and the buffers ``EO``/``RO``/``CC<first-1>_<i>``
+    that feed layer ``first``'s input lines.  The interface: each oscillator ``NO<first-1>_<i>``
     of the layer before (with its transconductance stage ``G<first-1>_<i>``, whose
     DC current never reaches the line through the coupling capacitor) is replaced by its
     Thevenin equivalent at RF, the steady state's own oscillator model (a tone of EMF
@@ -121,7 +122,7 @@ def cut(nl: Netlist, first: int | None = None):
         keep = ((lay is not None and first <= lay <= layer)
                 or (first == 1 and naming.parse_pixel_element(el.name) is not None))
         prefix = naming.prefix_of(el.name)
-        if lay == first - 1 and prefix == "CC":
+        if lay == first - 1 and prefix in ("CC", "EO", "RO"):   # the buffer into the lines
             keep = True
         if lay == first - 1 and prefix == "NO":
             stnos.append(el.name)
@@ -267,7 +268,7 @@ def mode_name(mode: str) -> str:
 
 def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
                points_per_period: int = 20, progress=None, mode: str = "last-layer",
-               labels=None) -> dict:
+               labels=None, start: str = "rest") -> dict:
     """Run ``len(images)`` images through the transient engine; see the module doc.
 
     Parameters
@@ -292,6 +293,12 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
         (faster), one run per chain and image.
     labels : array (n_images,), optional
         True classes: adds ``accuracy_tran`` and ``accuracy_steady`` on these images.
+    start : {"rest", "steady"}
+        ``network`` mode only: every oscillator starts from the ``c0`` it is compiled with
+        (``rest``: an oscillator grows from it at ``gamma_g (zeta - 1)``, tens of ns) or
+        from the amplitude ``sqrt(p0)`` of its steady-state power on that image
+        (``steady``; an initial condition, not a result: the transient still integrates
+        every layer, and the drift between the last two windows shows what moved).
 
     Returns
     -------
@@ -313,6 +320,9 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
     from ..engine.steady import steady
 
     mode = mode_name(mode)
+    if start not in ("rest", "steady") or (start != "rest" and mode != "network"):
+        raise ParameterError("spot_check", "start", start, "",
+                             "'rest' or 'steady' ('steady' in the network mode only)")
     t_all = time.perf_counter()
     layer, chains, outs = last_layer(nl)
     x = _pixels(images)
@@ -321,8 +331,9 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
     timing = {"steady": time.perf_counter() - t_all, "elaborate": 0.0, "integrate": 0.0,
               "fit": 0.0}
     if mode == "network":
+        seed = _seed_amplitudes(nl, st, start)
         scores, t_stop, dt, extra = _run_network(nl, layer, chains, x, settle, progress,
-                                                 timing)
+                                                 timing, seed=seed)
         level1 = _level1_compiled(nl, layer, chains, outs, list(outs), st,
                                   {n.lower(): k for k, n in enumerate(st.junction_names)})
         scope = (f"whole network ({layer} layers) from its own text: every junction, "
@@ -344,6 +355,7 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
     agree = int(np.sum(scores.argmax(1) == ref.argmax(1)))
     out = {"images": int(len(x)), "agree": agree, "agreement": agree / max(len(x), 1),
            "mode": mode, "scope": scope, **(extra if mode == "network" else {}),
+           **({"start": start} if mode == "network" else {}),
            "scores_tran": scores.tolist(), "scores_steady": ref.tolist(),
            "score_range": rng,
            "dev_max_of_range": float(np.max(np.abs(scores - ref)) / rng),
@@ -378,7 +390,36 @@ def _network_step(nl: Netlist, alpha: float, fr: np.ndarray, tones: np.ndarray) 
     return min([h0] + [a.suggested_step for a in found])
 
 
-def _run_network(nl, layer, chains, x, settle, progress, timing, window_periods=6):
+def _seed_amplitudes(nl: Netlist, st, start: str):
+    """Initial amplitude ``c0`` of every oscillator per image, or None for ``start="rest"``
+    (each oscillator from the ``c0`` it is compiled with).  ``start="steady"``: the
+    amplitude of its steady-state power, ``sqrt(p0)``, never below its compiled ``c0``
+    (an oscillator seeded at 0 could not start if the transient drives it above
+    threshold)."""
+    if start == "rest":
+        return None
+    names = list(st.stno_names)
+    c0 = np.empty(len(names))
+    for k, name in enumerate(names):
+        el = nl.elements[name.lower()]
+        mp = {kk.lower(): v for kk, v in nl.models[el.model.lower()].params.items()}
+        c0[k] = float(el.params.get("c0", mp.get("c0", 1e-3)))
+    return names, np.maximum(np.sqrt(np.asarray(st.stno_p0, float)), c0[None, :])
+
+
+def _seeded(nl: Netlist, names, amp) -> Netlist:
+    """``nl`` with oscillator ``names[k]`` starting at amplitude ``amp[k]``."""
+    out = copy.copy(nl)
+    out.elements = dict(nl.elements)
+    for name, a in zip(names, amp, strict=True):
+        el = nl.elements[name.lower()]
+        out.elements[name.lower()] = dataclasses.replace(
+            el, params={**el.params, "c0": float(a)})
+    return out
+
+
+def _run_network(nl, layer, chains, x, settle, progress, timing, window_periods=6,
+                 seed=None):
     """Every image through the whole compiled network (``tran(..., path="components")``):
     ``settle`` relaxation times ``1/(2 pi alpha fr_min)`` per layer, then the DC part of
     each output over ``window_periods`` periods of the slowest last-layer tone; the same
@@ -406,7 +447,7 @@ def _run_network(nl, layer, chains, x, settle, progress, timing, window_periods=
     for n in range(len(x)):
         b = {name: float(x[n, naming.parse_pixel_input(name)]) for name in nl.inputs}
         t0 = time.perf_counter()
-        flat = flat_circuit(nl, b)
+        flat = flat_circuit(nl if seed is None else _seeded(nl, seed[0], seed[1][n]), b)
         timing["elaborate"] += time.perf_counter() - t0
         res = tran(flat, dt, t_stop, method="trap", tstart=max(t_start - window, 0.0),
                    save=probes, path="components")

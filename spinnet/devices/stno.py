@@ -5,7 +5,7 @@ Slavin & Tiberkevich, IEEE Trans. Magn. 45, 1875 (2009); physics.md §2.  Comple
 
     dc/dt = -i w(p) c - G+(p) c + G-(p) c + kinj * (I(t) - Ilp(t)) + noise
     w(p)  = 2 pi (f0 + n p)          G+(p) = gamma_g (1 + Q p)
-    G-(p) = sigma I (1 - p)          sigma = gamma_g / ith
+    G-(p) = sigma Ilp (1 - p)        sigma = gamma_g / ith
 
 Above threshold (``zeta = I/ith > 1``) the stationary power is ``p0 = (zeta-1)/(zeta+Q)``, zero
 below.  To the circuit the oscillator is a resistor ``R(t) = r + dr Re(c)``, so a DC current
@@ -15,9 +15,10 @@ convention of the resonators (``P = |V|^2/(2 r)``) that tone carries ``I^2 dr^2 
 The paper's activation is a separate steady-state parameter set:
 ``P = A p0(I) R I^2`` with ``I = gm (V + vbias)`` clamped to ``[ith, imax]``.
 
-Injection: ``Ilp`` is the current through a first-order low-pass at ``f0/20`` (a third state),
-so only the RF part of the current is injected (a DC bias would otherwise act as a constant
-force on ``c``).
+Bias and injection: ``Ilp`` is the current through a first-order low-pass at ``f0/20`` (a
+third state).  The gain follows it (the bias), so the oscillator's own RF current through it
+leaves its power at ``p0`` of the bias, as ``.steady`` has it; only the RF part of the
+current is injected (a DC bias would otherwise act as a constant force on ``c``).
 
 Thermal noise: complex white noise of diffusion ``D = gamma_g kB T / e0`` added to ``dc/dt``
 (``<|dc|^2> = 2 D dt``); ``e0`` is the energy of the oscillation at ``p = 1``.
@@ -136,8 +137,9 @@ F0, NSHIFT, Q_, ITH, GG, RR, DR, KINJ, DIFF, C0, IMAX = range(len(COLS))
 def emission_current(current, imax):
     """The current that sets an oscillator's power, frequency and emitted EMF: ``I``
     clamped at ``imax`` (the neuron's activation clamp).  Both analyses use it: the
-    steady state's emission ``min(I, imax) dr sqrt(p0(min(I, imax)))`` and the kernel's
-    gain and EMF ``dr Re(c) min(I, imax)`` (the DC drop stays ``r I``)."""
+    steady state's emission ``min(I, imax) dr sqrt(p0(min(I, imax)))``, the kernel's
+    gain (of the low-passed current) and EMF ``dr Re(c) min(I, imax)`` (the DC drop
+    stays ``r I``)."""
     return np.minimum(current, imax)
 
 
@@ -184,17 +186,20 @@ def resistance(row, state):
 
 @njit(cache=True)
 def deriv(row, state, current, dfr, out):
-    """Write ``d(Re c, Im c)/dt`` for the current ``current`` (A) through the device.
+    """Write ``d(Re c, Im c, I_lp)/dt`` for the current ``current`` (A) through the device.
 
-    The gain sees the current clamped at ``imax`` (the activation clamp, as in
-    :func:`emission_current`).  ``dfr`` shifts ``f0`` (Hz), so a field line may tune an
-    oscillator too.
+    The gain follows the bias, the low-passed current ``I_lp`` (third state), clamped at
+    ``imax`` (the activation clamp, as in :func:`emission_current`): the oscillator's own
+    RF current, which flows back through it from the line it drives and can be as large
+    as the bias, does not change its power (``.steady``'s ``p0`` of the DC current); an
+    RF current acts on ``c`` only through ``kinj``.  ``dfr`` shifts ``f0`` (Hz), so a
+    field line may tune an oscillator too.
     """
     x, y = state[0], state[1]
     p = x * x + y * y
     w = 2.0 * np.pi * (row[F0] + dfr + row[NSHIFT] * p)
     gp = row[GG] * (1.0 + row[Q_] * p)
-    gm = row[GG] / row[ITH] * min(current, row[IMAX]) * (1.0 - p)
+    gm = row[GG] / row[ITH] * min(state[2], row[IMAX]) * (1.0 - p)
     lam = gm - gp
     # -i w c = -i w (x + i y) = w y - i w x
     out[0] = w * y + lam * x + row[KINJ] * (current - state[2])
@@ -219,7 +224,7 @@ def deriv_ref(row, state, current, dfr=0.0):
     p = np.abs(c) ** 2
     w = 2 * np.pi * (row[..., F0] + dfr + row[..., NSHIFT] * p)
     gp = row[..., GG] * (1 + row[..., Q_] * p)
-    gm = row[..., GG] / row[..., ITH] * np.minimum(current, row[..., IMAX]) * (1 - p)
+    gm = row[..., GG] / row[..., ITH] * np.minimum(state[..., 2], row[..., IMAX]) * (1 - p)
     dc = -1j * w * c - gp * c + gm * c + row[..., KINJ] * (current - state[..., 2])
     dlp = 2 * np.pi * INJ_CORNER * row[..., F0] * (current - state[..., 2])
     return np.stack([dc.real, dc.imag, dlp], axis=-1)

@@ -315,6 +315,8 @@ def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, ev
                            dio, tl, ks)
         if code != OK:
             return code, idx, t0
+        if dv is not None:
+            _dev.dev_init(a, dv, x, kw)   # kernel states (bias filters) at the operating point
     # bounded memory: only the last delay's worth of samples is ever read
     nh = 1
     if tl is not None:

@@ -189,10 +189,13 @@ def dev_init(a, dv, x, kw):
         st = a.ix[r, IC]
         kind = qk[k]
         e = qe[k] - nbase
+        cur, _s = _drive(a, r, kind, x)
         if kind == _QK_STNO:
             Y[d, 0] = x[st]
             Y[d, 1] = x[st + 1]
-            Y[d, 2] = ext0[e]
+            # the bias filter holds the current at x (the operating point): the bias has
+            # been on before t = 0, as every other DC quantity of the operating point
+            Y[d, 2] = cur
         elif kind == _QK_MAC:
             Y[d, 0] = ext0[e]
             Y[d, 1] = ext0[e + 1]
@@ -203,7 +206,6 @@ def dev_init(a, dv, x, kw):
             Y[d, 2] = 0.0
         for c in range(3):
             Yn[d, c] = Y[d, c]
-        cur, _s = _drive(a, r, kind, x)
         _f(kind, qp[k], Y[d], cur, kw[7][k], Fn[d])
 
 

@@ -1,5 +1,6 @@
 """The hidden read-out node's R-C snubber (spinnet.compiler.lower): the steady state is
-unchanged, and a cut through a hidden layer now integrates under an explicit method.
+unchanged, the read-out settles as fast as the chain's junctions, and a cut through a
+hidden layer integrates under an explicit method.
 
 Without the snubber the read-out node behind each bias-tee choke holds only the G stage's
 current-free control input, so the choke's current mode has the time constant
@@ -14,7 +15,8 @@ from compiler_tiny import images, tiny_spec
 
 from spinnet.compiler import compile_model, evaluate
 from spinnet.compiler.api import _pixels
-from spinnet.compiler.lower import READOUT_SNUBBER_C
+from spinnet.compiler.circuit import Design
+from spinnet.compiler.lower import relaxation_time
 from spinnet.compiler.timedomain import _emission, cut
 from spinnet.engine.steady import steady
 from spinnet.engine.tran import tran
@@ -37,17 +39,29 @@ def _without_snubbers(nl):
 
 
 def test_snubber_is_critically_damped_and_on_every_hidden_readout(tiny):
+    spec = tiny_spec(**KW)
     lts = [el for el in tiny.elements.values() if naming.prefix_of(el.name) == "LT"]
     assert lts
+    r0 = Design().r0
     for el in lts:
         tag = el.name[2:].lower()
         rd, cd = tiny.elements["rd" + tag], tiny.elements["cd" + tag]
+        ct = tiny.elements["ct" + tag]
         assert rd.nodes[0] == el.nodes[1] and cd.nodes == (rd.nodes[1], "0")
-        assert float(cd.value) == READOUT_SNUBBER_C
         # the series L-R-C loop's damping ratio (R/2) sqrt(C/L) is 1 (critical) for the
         # snubber alone; the chain's resistance in series only raises it
         zeta = float(rd.value) / 2 * np.sqrt(float(cd.value) / float(el.value))
         assert zeta == pytest.approx(1.0)
+        # the chain (taps + bias junction, r0 each) charges CT + CD in the relaxation
+        # time of its own junctions, and the choke rings at half of it
+        layer = int(tag.split("_")[0])
+        lay = spec.layers[layer - 1]
+        n_junctions = len([e for e in tiny.elements.values()
+                           if e.name.lower().startswith(f"n{layer}_{tag.split('_')[1]}_")])
+        tau = relaxation_time(lay)
+        assert n_junctions * r0 * (float(ct.value) + float(cd.value)) == \
+            pytest.approx(tau, rel=1e-12)
+        assert np.sqrt(float(el.value) * float(cd.value)) == pytest.approx(tau / 2, rel=1e-12)
 
 
 def test_steady_scores_unchanged_by_the_snubber(tiny):

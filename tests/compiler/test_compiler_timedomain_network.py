@@ -68,3 +68,34 @@ def test_eval_cli_offers_the_network_mode(capsys):
     text = capsys.readouterr().out
     assert "network" in text and "--td-settle" in text
     assert json.dumps({"mode": mode_name("network")})
+
+
+def test_steady_start_seeds_each_oscillator_at_its_steady_amplitude(tiny):
+    """``start="steady"``: every oscillator's ``c0`` is ``sqrt(p0)`` of its steady power on
+    that image (never below its compiled seed), and nothing else in the netlist changes."""
+    from spinnet.compiler.timedomain import _seed_amplitudes, _seeded
+    from spinnet.engine.steady import steady
+
+    nl, x, _ = tiny
+    px = x.reshape(len(x), -1) / 255.0
+    st = steady(nl, {n: px[:, naming.parse_pixel_input(n)] for n in nl.inputs}, keep="all")
+    assert _seed_amplitudes(nl, st, "rest") is None
+    names, amp = _seed_amplitudes(nl, st, "steady")
+    assert amp.shape == (len(x), len(names)) and len(names) > 0
+    np.testing.assert_allclose(amp, np.maximum(np.sqrt(st.stno_p0), 1e-3))
+    assert np.any(st.stno_p0 > 0)
+    seeded = _seeded(nl, names, amp[0])
+    for k, name in enumerate(names):
+        assert float(seeded.elements[name.lower()].params["c0"]) == amp[0, k]
+        assert "c0" not in nl.elements[name.lower()].params     # the original is untouched
+    assert set(seeded.elements) == set(nl.elements)
+
+
+def test_steady_start_is_refused_outside_the_network_mode(tiny):
+    from spinnet.errors import ParameterError
+
+    nl, x, ref = tiny
+    with pytest.raises(ParameterError, match="start"):
+        spot_check(nl, x, ref, mode="last-layer", start="steady")
+    with pytest.raises(ParameterError, match="start"):
+        spot_check(nl, x, ref, mode="network", start="warm")
