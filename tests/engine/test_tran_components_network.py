@@ -17,7 +17,7 @@ from compiler_tiny import images, tiny_spec
 from spinnet.compiler import compile_model
 from spinnet.engine import mna
 from spinnet.engine.bound import bind_circuit, flat_circuit
-from spinnet.engine.components import DRIVE, FLINE, VCCS, partition
+from spinnet.engine.components import DRIVE, FLINE, VCCS, VCVS, partition
 from spinnet.engine.elaborate import elaborate
 from spinnet.engine.tran import tran
 from spinnet.engine.tran_components import tran_components
@@ -39,10 +39,11 @@ def test_network_components_are_layers_of_chains_and_oscillators(tiny_flat):
     _nl, flat = tiny_flat
     part = partition(bind_circuit(flat, bind_params=False))
     kinds = {c.kind for c in part.couplings}
-    assert kinds == {DRIVE, FLINE, VCCS}
+    assert kinds == {DRIVE, FLINE, VCCS, VCVS}
     assert not part.merged
-    # pixel/bias/field lines -> layer-1 chains -> oscillators (+ layer-2 lines) -> layer 2
-    assert len(part.levels) == 4
+    # pixel/bias/field lines -> layer-1 chains -> oscillators -> (their buffers into)
+    # layer-2 lines -> layer-2 chains
+    assert len(part.levels) == 5
 
 
 def test_level_matrices_are_a_fraction_of_the_monolithic_band(tiny_flat):
