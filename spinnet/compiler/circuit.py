@@ -23,7 +23,8 @@ the trained network when::
 
 which the compiler writes into each oscillator's model card (per device under spread) where
 an oscillator drives its line itself (the multiplexed and sequential schemes).  In the
-local-lines arrangement a buffer carries the oscillator's RF instead (:meth:`buffer_gain`):
+local-lines arrangement a buffer, referenced to a replica of the oscillator's DC drop,
+carries the oscillator's RF instead (:meth:`buffer_gain`):
 the oscillator swings by ``stno_swing r`` and is not loaded, so its own RF current cannot
 mix with its resistance swing (with ``dr = 1.66 r`` above, ``R(t)`` would swing near zero).
 """

@@ -13,9 +13,10 @@ Parallel scheme, arrangement B ("local input lines", docs/compiler.md):
   R-C snubber ``RD``/``CD`` to ground (no DC: the steady state is unchanged) so that the
   choke's current mode is damped and explicit integrators can step it;
 - hidden neurons: a G element (``gm``) turns the read-out voltage into the DC current of an
-  STNO; a buffer (VCVS ``EO`` sensing the STNO's node, ``RO`` = ``r_src``, coupling
-  capacitor ``CC``) copies its RF (``I dr sqrt(p0)``, ``dr`` = ``stno_swing r``) into the
-  line of that neuron in the next layer;
+  STNO; a buffer (VCVS ``EO`` sensing the STNO's node against a replica of its DC drop,
+  ``GQ`` into ``RQ``; ``RO`` = ``r_src``; coupling capacitor ``CC``) copies its RF
+  (``I dr sqrt(p0)``, ``dr`` = ``stno_swing r``) into the line of that neuron in the next
+  layer;
 - last layer: ``.output y<j> v(<chain end>)`` (class scores in volts);
 - conv weights are shared: all resonators of one kernel weight (and of one channel's bias)
   are fabricated at the layer's nominal resonance ``f_in`` and tuned by one field line
@@ -193,7 +194,7 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
                 A, R = _stno(nl, naming.oscillator(l, j), s, l, j, act, real, qd, co, d,
                              f_emit, swing=d.stno_swing)
                 _buffer(nl, l, j, s, naming.line_node(naming.input_line(l + 1, j), 0),
-                        A, R, f_emit, tau_next, d)
+                        A, R, f_emit, tau_next, d, gm=float(act["gm"]))
         # terminate this layer's input lines and its bias line
         for i_in in range(int(np.prod(sin))):
             line = naming.input_line(l, i_in)
@@ -286,15 +287,21 @@ def _stno(nl, name, node, l, j, act, real, qd, co, d: Design, f_emit, prefix="os
     return A, R
 
 
-def _buffer(nl, l, j, s, line, A, R, f_emit, tau, d: Design):
+def _buffer(nl, l, j, s, line, A, R, f_emit, tau, d: Design, gm: float):
     """The stage that carries oscillator ``s``'s RF into ``line``: a VCVS ``EO<l>_<j>``
-    sensing ``v(s)`` (no load, so the oscillator carries only its DC bias and its own RF
-    cannot mix with its resistance swing), ``RO<l>_<j>`` = ``r_src`` and the DC block
-    ``CC<l>_<j>`` that charges through ``r_src + r_term`` in ``tau``; the gain makes up
-    for the block's reactance at ``f_emit`` (:meth:`Design.buffer_gain`)."""
+    sensing ``v(s) - v(q)`` (no load, so the oscillator carries only its DC bias and its
+    own RF cannot mix with its resistance swing), ``RO<l>_<j>`` = ``r_src`` and the DC
+    block ``CC<l>_<j>`` that charges through ``r_src + r_term`` in ``tau``; the gain makes
+    up for the block's reactance at ``f_emit`` (:meth:`Design.buffer_gain`).  ``q`` is a
+    replica of the oscillator's DC drop: ``GQ<l>_<j>`` (the same ``gm`` from the same
+    read-out) into ``RQ<l>_<j>`` = ``R``, so the buffer passes the RF only: a change of the
+    bias (a layer settling) would otherwise reach the next layer's lines through the block
+    as a DC current, which its junctions rectify (``rho_x kappa^2 I0^2`` each)."""
     cc = d.couple_capacitor(tau)
-    o, m = f"o{l}_{j}", f"m{l}_{j}"
-    nl.add(Element(naming.layer_element("EO", l, j), (o, "0", s, "0"),
+    o, m, q = f"o{l}_{j}", f"m{l}_{j}", f"q{l}_{j}"
+    nl.add(Element(naming.layer_element("GQ", l, j), ("0", q, f"r{l}_{j}", "0"), value=gm))
+    nl.add(Element(naming.layer_element("RQ", l, j), (q, "0"), value=float(R)))
+    nl.add(Element(naming.layer_element("EO", l, j), (o, "0", s, q),
                    value=d.buffer_gain(A, R, f_emit, cc)))
     nl.add(Element(naming.layer_element("RO", l, j), (o, m), value=d.r_src))
     nl.add(Element(naming.layer_element("CC", l, j), (m, line), value=cc))

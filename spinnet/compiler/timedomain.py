@@ -122,7 +122,8 @@ def cut(nl: Netlist, first: int | None = None):
         keep = ((lay is not None and first <= lay <= layer)
                 or (first == 1 and naming.parse_pixel_element(el.name) is not None))
         prefix = naming.prefix_of(el.name)
-        if lay == first - 1 and prefix in ("CC", "EO", "RO"):   # the buffer into the lines
+        # the buffers into the lines (the replica's resistor grounds the buffer's reference)
+        if lay == first - 1 and prefix in ("CC", "EO", "RO", "RQ"):
             keep = True
         if lay == first - 1 and prefix == "NO":
             stnos.append(el.name)
