@@ -221,10 +221,8 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
 # current-free control input, so the choke's current mode has the time constant
 # l_tee x GMIN (~1e-18 s) and no explicit integrator can step it.  A series R-C to ground
 # carries no DC (the steady state is unchanged) and turns that mode into a critically
-# damped one: R = 2 sqrt(l_tee / C) (the chain's own resistance in the loop only adds
-# damping), 1/(2 pi sqrt(l_tee C)) = 160 MHz for 1 uH and 1 pF, settling in
-# ~2 sqrt(l_tee C) = 2 ns, and a low-pass that keeps the GHz tones off the read-out.
-READOUT_SNUBBER_C = 1e-12
+# damped one (Design.readout: R = 2 sqrt(LT / C); the chain's own resistance in the loop
+# only adds damping), ringing at 1/(2 pi sqrt(LT C)) below the tones.
 
 
 def _bias_tee(nl, l, j, end, d: Design, ro: dict | None = None):
@@ -243,17 +241,12 @@ def relaxation_time(lay) -> float:
     return 1.0 / (2.0 * math.pi * float(lay.res["alpha"]) * float(np.min(fr)))
 
 
-def _readout_snubber(nl, l, j, ro: dict | None = None, l_tee: float | None = None):
-    """Series R-C from the read-out node to ground: ``ro`` from :meth:`Design.readout`, or
-    (``l_tee`` given) the fixed :data:`READOUT_SNUBBER_C` critically damping ``l_tee``."""
-    if ro is not None:
-        r, c = ro["r_snub"], ro["c_snub"]
-    else:
-        c = READOUT_SNUBBER_C
-        r = 2 * np.sqrt(l_tee / c)
+def _readout_snubber(nl, l, j, ro: dict):
+    """Series R-C from the read-out node to ground, ``ro`` from :meth:`Design.readout`."""
     mid = f"d{l}_{j}"
-    nl.add(Element(naming.layer_element("RD", l, j), (f"r{l}_{j}", mid), value=float(r)))
-    nl.add(Element(naming.layer_element("CD", l, j), (mid, "0"), value=float(c)))
+    nl.add(Element(naming.layer_element("RD", l, j), (f"r{l}_{j}", mid),
+                   value=float(ro["r_snub"])))
+    nl.add(Element(naming.layer_element("CD", l, j), (mid, "0"), value=float(ro["c_snub"])))
 
 
 def _fieldline(nl, tag, l, current, names):
@@ -317,7 +310,7 @@ def _layer_report(spec, li, lay, npos, ntap, n_fl, d: Design, nl, l, i_fl, i_flb
     osc = chains if lay.act is not None else 0
     # latency: resonators settle in a few 1/Gamma = 1/(2 pi alpha fr); an STNO's power relaxes
     # at Gamma_p = gamma_g (zeta - 1), taken at mid-range drive zeta = (1 + imax/Ith)/2
-    tau = 1.0 / (2 * math.pi * r["alpha"] * float(fr_all.min()))
+    tau = relaxation_time(lay)
     if lay.act is not None:
         zeta = 0.5 * (1.0 + lay.act["imax"] / lay.act["Ith"])
         tau = max(tau, 1.0 / (1e8 * (zeta - 1.0)))    # gamma_g: stno.py default 1e8 /s

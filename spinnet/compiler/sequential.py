@@ -35,7 +35,7 @@ from ..errors import DataError
 from ..netlist import naming
 from ..netlist.model import Analysis, Element, Expr, Netlist, Waveform
 from .circuit import Design
-from .lower import _bias_tee, _res, _sdr_model, _stno, layer_taps
+from .lower import _bias_tee, _res, _sdr_model, _stno, layer_taps, relaxation_time
 from .report import CompileReport, LayerReport
 from .spec import NetSpec
 
@@ -136,7 +136,7 @@ def _report(spec, li, lay, npos, ntap, d: Design) -> LayerReport:
     r = lay.res
     fr_all = np.concatenate([lay.fr.ravel(), lay.bias_fr.ravel()])
     tones = sorted(set(float(f) for f in lay.f_in) | {float(lay.bias_f)})
-    tau = 1.0 / (2 * math.pi * r["alpha"] * float(fr_all.min()))
+    tau = relaxation_time(lay)
     if li > 0:
         prev = spec.layers[li - 1].act
         zeta = 0.5 * (1.0 + prev["imax"] / prev["Ith"])

@@ -287,7 +287,8 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
     progress : callable, optional
         ``progress(done, total)`` after each image (``last-layer``) or output chain
         (``current-driven``).
-    mode : {"last-layer", "current-driven"}
+    mode : {"last-layer", "current-driven", "network"}
+        ``network``: every layer from the netlist's own text (:func:`_run_network`).
         ``last-layer`` (alias ``cut``): the last layer as compiled (:func:`cut`), one
         transient run per chain and image.  ``current-driven`` (alias ``junctions``): the
         last layer's junctions re-built as 2-terminal junctions on ideal current sources
@@ -399,12 +400,14 @@ def _seed_amplitudes(nl: Netlist, st, start: str):
     threshold)."""
     if start == "rest":
         return None
+    from ..devices.stno import SPECS
+    c0_default = next(p.default for p in SPECS if p.name == "c0")
     names = list(st.stno_names)
     c0 = np.empty(len(names))
     for k, name in enumerate(names):
         el = nl.elements[name.lower()]
         mp = {kk.lower(): v for kk, v in nl.models[el.model.lower()].params.items()}
-        c0[k] = float(el.params.get("c0", mp.get("c0", 1e-3)))
+        c0[k] = float(el.params.get("c0", mp.get("c0", c0_default)))
     return names, np.maximum(np.sqrt(np.asarray(st.stno_p0, float)), c0[None, :])
 
 

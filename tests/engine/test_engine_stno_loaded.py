@@ -1,9 +1,9 @@
 """An STNO that drives a line carries its own RF current, as large as its bias in a
 compiled network; its power still settles at ``p0`` of the bias, as ``.steady`` has it.
 
-The kernel's gain follows the low-passed current (devices/stno.py): before it followed the
-instantaneous current, and this oscillator (25 uA bias, ``dr`` 1.66 ``r``, 1 pF into
-50 ohm) settled at p = 0.299 instead of p0 = 1/3 (-10 %).
+The kernel's gain follows the low-passed current (devices/stno.py); a gain following the
+instantaneous current settles this oscillator (25 uA bias, ``dr`` 1.66 ``r``, 1 pF into
+50 ohm) at p = 0.299 instead of p0 = 1/3 (-10 %).
 """
 
 from __future__ import annotations
