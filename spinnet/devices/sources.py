@@ -41,6 +41,10 @@ from ..errors import ParameterError
 
 DC, SIN, PULSE, PWL, TONES = range(5)
 CODES = {"dc": DC, "sin": SIN, "pulse": PULSE, "pwl": PWL, "tones": TONES}
+#: internal law (no netlist syntax): samples on a uniform time grid, the values that one
+#: level of the component-wise transient feeds to the next
+#: (:mod:`spinnet.engine.tran_components`); coefficients ``[T0, H, V0, V1, ...]``
+SAMPLED = 5
 KINDS = ("dc", "sin", "pulse", "pwl", "tones", "trnoise")
 
 TRNOISE_MAX_SAMPLES = 2_000_000
@@ -253,6 +257,23 @@ def pwl_nb(c, t):
 
 
 @njit(cache=True, inline="always")
+def sampled_nb(c, t):
+    """SAMPLED value at ``t``: ``V_k`` at ``T0 + k H`` (to 1e-6 of ``H``), linear in
+    between, held outside.  One lookup, where a PWL of the same points bisects."""
+    n = c.shape[0] - 2
+    s = (t - c[0]) / c[1]
+    if s <= 0.0:
+        return c[2]
+    if s >= n - 1:
+        return c[1 + n]
+    k = int(math.floor(s + 0.5))
+    if abs(s - k) <= 1e-6:
+        return c[2 + k]
+    k = int(math.floor(s))
+    return c[2 + k] + (c[3 + k] - c[2 + k]) * (s - k)
+
+
+@njit(cache=True, inline="always")
 def tones_nb(c, t):
     """TONES value at ``t`` from :func:`pack`'s coefficients (numba)."""
     total = c[0]
@@ -273,6 +294,8 @@ def value_nb(code, c, t):
         return pulse_nb(c, t)
     if code == PWL:
         return pwl_nb(c, t)
+    if code == SAMPLED:
+        return sampled_nb(c, t)
     return tones_nb(c, t)
 
 

@@ -429,6 +429,8 @@ def _source(a, k, t, sin, pulse, pwl, tones):
     if pwl is not None:
         if code == _sources.PWL:
             return _sources.pwl_nb(c, t)
+        if code == _sources.SAMPLED:
+            return _sources.sampled_nb(c, t)
     if tones is not None:
         if code == _sources.TONES:
             return _sources.tones_nb(c, t)

@@ -19,8 +19,9 @@ Every one-way coupling becomes a source in the level that it drives:
 - a field line -> a copy of it (targets: those of the level) across a ``V`` source
   ``<name>#fl`` carrying the voltage of the original.
 
-These sources are piecewise-linear with a breakpoint at every step time, carrying the
-values the source level computed at exactly those times.  The theta method evaluates its
+These sources carry the values the source level computed at every step time (the
+internal ``SAMPLED`` law of :mod:`spinnet.devices.sources`: samples on the step grid,
+one lookup per evaluation, linear in between).  The theta method evaluates its
 sources only at the step times (``t_n`` and ``t_{n+1}``, through the trapezoidal
 history at ``t_n``), so the downstream equations are the monolithic ones with the
 upstream unknowns substituted by their solved values: the decomposed run equals the
@@ -77,10 +78,9 @@ from .tran import (
     _refuse_unresolved_growth,
 )
 
-#: steps per chunk: the piecewise-linear coupling sources are scanned from their first
-#: breakpoint at every evaluation, so a chunk costs ~chunk/2 comparisons per source and
-#: step; 64 keeps that below the stamping work while the per-chunk call overhead
-#: (work arrays, first-step factorisation of linear levels) stays small
+#: steps per chunk: bounds the memory of the coupling samples (``chunk + 1`` per feed)
+#: while the per-chunk call overhead (work arrays, first-step factorisation of linear
+#: levels, the feeds written from Python) stays small
 DEFAULT_CHUNK = 64
 
 
@@ -94,7 +94,7 @@ class _Feed:
     gain: float = 1.0
     imin: float = -math.inf
     imax: float = math.inf
-    offset: int = -1          # position of its PWL arguments in the level's ``sa``
+    offset: int = -1          # position of its samples in the level's ``sa``
 
     def value(self, tv: dict[str, np.ndarray], n: int) -> np.ndarray:
         def tap(name):
@@ -131,7 +131,7 @@ class _Level:
     folds: dict = dataclasses.field(default_factory=dict)
 
 
-#: placeholder waveform of a feed (its breakpoints are written per chunk)
+#: placeholder waveform of a feed (its samples are written per chunk)
 _PWL = FlatWaveform("pwl", (0.0, 0.0, 1.0, 0.0), 0.0)
 
 
@@ -486,9 +486,9 @@ def _needs_one_chunk(s, theta: float) -> bool:
 
 
 def _feed_offsets(lev: _Level, n_points: int) -> None:
-    """Give every feed ``n_points`` breakpoints of its own at the end of the level's
-    source argument array (elaborated with a 2-point placeholder: converting thousands
-    of placeholder arguments one by one cost a second at 1000 feeds)."""
+    """Give every feed ``n_points`` samples of its own at the end of the level's source
+    argument array (elaborated with a 2-point placeholder: converting thousands of
+    placeholder arguments one by one cost a second at 1000 feeds)."""
     s = lev.sys_
     names = {"V": [], "I": []}
     for el in lev.flat.elements:
@@ -508,29 +508,25 @@ def _feed_offsets(lev: _Level, n_points: int) -> None:
             src = int(vix[pos["V"][nm], mna.IX5])
         else:
             src = int(iix[pos["I"][nm], mna.IX5])
-        # devices/sources.pack's PWL layout: the DC offset, then (T, V) pairs
-        f.offset = base + (1 + 2 * n_points) * j
-        si[src] = (_sources.PWL, f.offset, 1 + 2 * n_points)
-    sa = np.concatenate([a.sa, np.zeros((1 + 2 * n_points) * len(lev.feeds))])
+        # devices/sources' SAMPLED layout: T0, H, then the values
+        f.offset = base + (2 + n_points) * j
+        si[src] = (_sources.SAMPLED, f.offset, 2 + n_points)
+    sa = np.concatenate([a.sa, np.zeros((2 + n_points) * len(lev.feeds))])
     s.arrays = a._replace(si=si, sa=sa)
     s.arrays_alg = s.arrays_alg._replace(si=si, sa=sa)
 
 
 def _set_feeds(lev: _Level, tv: dict, t0: float, h: float, m: int, n_points: int) -> None:
-    """Write every feed's breakpoints ``t0 + s h`` (s = 0..n_points-1) and the values
+    """Write every feed's samples at ``t0 + s h`` (s = 0..n_points-1): the values
     recorded upstream at those times (held after the ``m + 1`` recorded ones)."""
-    s_ = np.arange(n_points)
-    ts = t0 + s_ * h   # the loop's own ``t0 + step * h`` (same float operations)
     sa = lev.sys_.arrays.sa   # shared with the kernel-flagged copy (only fx is copied)
     for f in lev.feeds:
         v = f.value(tv, m + 1)
-        vals = np.empty(n_points)
-        vals[:m + 1] = v[:m + 1]
-        vals[m + 1:] = v[m]
-        seg = sa[f.offset:f.offset + 1 + 2 * n_points]
-        seg[0] = 0.0
-        seg[1::2] = ts
-        seg[2::2] = vals
+        seg = sa[f.offset:f.offset + 2 + n_points]
+        seg[0] = t0
+        seg[1] = h
+        seg[2:m + 3] = v[:m + 1]
+        seg[m + 3:] = v[m]
 
 
 def _refuse_cycles(bc, part: Partition) -> None:
