@@ -211,7 +211,7 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
                 _fieldline(nl, naming.fieldline_tag(l, co, naming.BIAS), l, float(i_flb[co]), names)
                 n_fl += 1
         rep.layers.append(_layer_report(spec, li, lay, npos, ntap, n_fl, d, nl, l,
-                                        i_fl, i_flb, n_layers))
+                                        i_fl, i_flb, n_layers, buffered=True))
     nl.analyses.append(Analysis("steady"))
     rep.inputs, rep.outputs = len(nl.inputs), len(nl.outputs)
     return nl, rep
@@ -300,7 +300,10 @@ def _buffer(nl, l, j, s, line, A, R, f_emit, tau, d: Design, gm: float):
     nl.add(Element(naming.layer_element("CC", l, j), (m, line), value=cc))
 
 
-def _layer_report(spec, li, lay, npos, ntap, n_fl, d: Design, nl, l, i_fl, i_flb, n_layers):
+def _layer_report(spec, li, lay, npos, ntap, n_fl, d: Design, nl, l, i_fl, i_flb, n_layers,
+                  buffered: bool = False):
+    """The layer's :class:`LayerReport`; ``buffered``: its oscillators drive the next
+    layer through :func:`_buffer` (whose replica stage is counted in the power)."""
     r = lay.res
     fr_all = np.concatenate([lay.fr.ravel(), lay.bias_fr.ravel()])
     tones = sorted(set(float(f) for f in lay.f_in) | {float(lay.bias_f)})
@@ -315,15 +318,19 @@ def _layer_report(spec, li, lay, npos, ntap, n_fl, d: Design, nl, l, i_fl, i_flb
         zeta = 0.5 * (1.0 + lay.act["imax"] / lay.act["Ith"])
         tau = max(tau, 1.0 / (1e8 * (zeta - 1.0)))    # gamma_g: stno.py default 1e8 /s
     latency = d.settle_tau * tau
-    # worst-case power: every input line and bias line at full power, every STNO at imax,
-    # every field line at its current
+    # worst-case power: every input line and bias line at full power, every STNO at imax
+    # (its bias and its emission; a buffer's replica stage carries the same DC current
+    # into R), every field line at its current
     n_in_lines = int(np.prod(spec.shapes()[li]))
     p_lines = (n_in_lines * d.source_power(spec.p_in) if li == 0 else 0.0)
     p_lines += d.source_power(lay.bias_p)
     p_osc = 0.0
+    p_rep = 0.0
     if lay.act is not None:
         p_osc = osc * (lay.act["imax"] ** 2 * lay.act["R"]
                        + lay.act["A"] * lay.act["R"] * lay.act["imax"] ** 2)
+        if buffered:
+            p_rep = osc * lay.act["imax"] ** 2 * lay.act["R"]
     p_fl = 0.0
     imax_fl = 0.0
     if i_fl is not None:
@@ -336,4 +343,6 @@ def _layer_report(spec, li, lay, npos, ntap, n_fl, d: Design, nl, l, i_fl, i_flb
         field_lines=n_fl, frequencies=len(tones), tones_hz=tones,
         fr_range_hz=(float(fr_all.min()), float(fr_all.max())), linewidth_hz=a_min,
         min_spacing_over_linewidth=spacing, latency_s=latency,
-        power_w=p_lines + p_osc + p_fl, fieldline_current_max_a=imax_fl)
+        power_w=p_lines + p_osc + p_rep + p_fl, fieldline_current_max_a=imax_fl,
+        power_breakdown_w={"lines": p_lines, "oscillators": p_osc, "replicas": p_rep,
+                           "field_lines": p_fl})

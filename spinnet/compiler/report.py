@@ -28,6 +28,9 @@ class LayerReport:
     min_spacing_over_linewidth: float    # smallest tone spacing / a (inf for one tone)
     latency_s: float
     power_w: float                       # sources + oscillators + field lines, worst case
+    # power_w by part: "lines" (input and bias sources), "oscillators" (bias + emission
+    # at imax), "replicas" (the buffers' DC replica stages at imax), "field_lines"
+    power_breakdown_w: dict = field(default_factory=dict)
     time_steps: int = 1                  # sequential scheme: positions streamed per layer
     sharing_error_rms: float = 0.0       # realised vs trained weight, relative to K
     sharing_error_max: float = 0.0

@@ -143,18 +143,21 @@ def _report(spec, li, lay, npos, ntap, d: Design) -> LayerReport:
         tau = max(tau, 1.0 / (1e8 * (zeta - 1.0)))     # replayed STNOs settle too
     chains = lay.c_out
     p_lines = d.source_power(lay.bias_p)
+    p_osc = 0.0
     if li == 0:
         p_lines += ntap * d.source_power(spec.p_in)
     else:
         prev = spec.layers[li - 1].act
-        p_lines += ntap * (prev["imax"] ** 2 * prev["R"] * (1 + prev["A"]))
+        p_osc = ntap * (prev["imax"] ** 2 * prev["R"] * (1 + prev["A"]))
     return LayerReport(
         name=f"L{li + 1}:{lay.kind}", kind=lay.kind, chains=chains,
         resonators=chains * (ntap + 1), resonators_per_chain=ntap + 1,
         oscillators=ntap if li > 0 else 0, field_lines=0, frequencies=len(tones),
         tones_hz=tones, fr_range_hz=(float(fr_all.min()), float(fr_all.max())),
         linewidth_hz=r["alpha"] * float(fr_all.min()), min_spacing_over_linewidth=math.inf,
-        latency_s=npos * d.settle_tau * tau, power_w=p_lines, time_steps=npos)
+        latency_s=npos * d.settle_tau * tau, power_w=p_lines + p_osc, time_steps=npos,
+        power_breakdown_w={"lines": p_lines, "oscillators": p_osc, "replicas": 0.0,
+                           "field_lines": 0.0})
 
 
 def n_stages(nl: Netlist) -> int:

@@ -25,6 +25,29 @@ def tiny():
     return spec, compile_model(spec)[0]
 
 
+def test_report_power_counts_oscillators_and_replicas_of_the_netlist():
+    """The compile report's worst-case power by part, against the devices of the netlist
+    it reports on: every oscillator at its model's ``imax`` (``imax² r (1 + a)``) and the
+    buffer's replica stage (``imax² RQ``)."""
+    nl, rep = compile_model(tiny_spec(**KW))
+    for l, lr in enumerate(rep.layers, start=1):
+        part = lr.power_breakdown_w
+        assert sum(part.values()) == pytest.approx(lr.power_w, rel=1e-12)
+        osc = rq = 0.0
+        for el in nl.elements.values():
+            tag = el.name[2:].lower()
+            if not tag.startswith(f"{l}_"):
+                continue
+            if naming.prefix_of(el.name) == "NO":
+                imax = float(nl.models[el.model.lower()].params["imax"])
+                osc += imax ** 2 * float(el.params["r"]) * (1 + float(el.params["a"]))
+                rq += imax ** 2 * float(nl.elements["rq" + tag].value)
+        assert part["oscillators"] == pytest.approx(osc, rel=1e-12)
+        assert part["replicas"] == pytest.approx(rq, rel=1e-12)
+        last = l == len(rep.layers)
+        assert (osc == 0.0) == last and lr.oscillators == (0 if last else lr.chains)
+
+
 def test_buffer_senses_the_oscillator_against_its_dc_replica(tiny):
     spec, nl = tiny
     d = Design()
