@@ -279,7 +279,7 @@ def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
     return theta_loop_dev(*args)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)   # nogil: the pieces of a level run on parallel threads
 def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, every, maxiter,
                    reltol, vntol, abstol, vmax, nonlinear, out, ks=ALL_KINDS, op=False):
     """Fixed-step theta method from the operating point ``x`` (modified in place).

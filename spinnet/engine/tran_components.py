@@ -48,6 +48,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time as _time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
@@ -82,6 +83,13 @@ from .tran import (
 #: while the per-chunk call overhead (work arrays, first-step factorisation of linear
 #: levels, the feeds written from Python) stays small
 DEFAULT_CHUNK = 64
+
+#: a level of more elements than this is integrated as pieces of at most this many (its
+#: components dealt out in order, balanced by elements): the pieces of one level are
+#: independent, so they run on parallel threads, and each piece's Newton stops when its
+#: own components have converged.  A fixed size, not one per thread: the pieces, and so
+#: the results, do not depend on the number of threads.
+PIECE_ELEMENTS = 10_000
 
 
 @dataclasses.dataclass
@@ -262,6 +270,33 @@ def _plan_levels(bc, part: Partition, fold: bool = True) -> list[_Level]:
                                   title=f"{bc.flat.title} [level {i}]")
         levels.append(_Level(i, sub, feeds[i], folds=folds[i]))
     return levels
+
+
+def split_levels(part: Partition, piece: int | None = None) -> tuple[Partition, list[int]]:
+    """``part`` with every level of more than ``piece`` elements (default
+    :data:`PIECE_ELEMENTS`) split into consecutive runs of its components of about equal
+    element counts, and the stage (original level) of every new level."""
+    piece = PIECE_ELEMENTS if piece is None else int(piece)
+    size = np.bincount(np.asarray(part.element_comp), minlength=part.n_components)
+    levels: list[list[int]] = []
+    stage: list[int] = []
+    for d, comps in enumerate(part.levels):
+        total = int(size[comps].sum()) if comps else 0
+        k = min(len(comps), -(-total // piece)) if total > piece else 1
+        if k <= 1:
+            levels.append(list(comps))
+            stage.append(d)
+            continue
+        cum = np.cumsum(size[comps])
+        cuts = np.searchsorted(cum, total * np.arange(1, k) / k, side="left") + 1
+        for run in np.split(np.asarray(comps), cuts):
+            if len(run):
+                levels.append(run.tolist())
+                stage.append(d)
+    level = np.empty_like(part.level)
+    for i, comps in enumerate(levels):
+        level[comps] = i
+    return dataclasses.replace(part, level=level, levels=levels), stage
 
 
 def _plan(bc, part, tstep, tstop, seed: int = 0, fold: bool = True) -> list[_Level]:
@@ -596,7 +631,8 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
                     reltol: float = 1e-6, vntol: float = 1e-9, abstol: float = 1e-15,
                     vmax: float = 1e6, bindings: dict | None = None,
                     max_bytes: float | None = None, chunk: int = DEFAULT_CHUNK,
-                    cycles: str = "merge", seed: int = 0, fold: bool = True) -> Result:
+                    cycles: str = "merge", seed: int = 0, fold: bool = True,
+                    threads: int | None = None) -> Result:
     """Transient by one-way-coupled components in dependency order (module docstring).
 
     Parameters are those of :func:`spinnet.engine.tran.tran` for ``method`` ``"trap"``
@@ -615,6 +651,11 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         targets through the kernel-device Newton.  The same discrete equations: the
         kernel is linear in the state and the drive for a fixed shift.  Not with
         ``uic`` (the lines then start from their initial conditions).
+    threads : int, optional
+        Threads that integrate the pieces of one level side by side (levels of more
+        than :data:`PIECE_ELEMENTS` elements are split, :func:`split_levels`); default
+        numba's thread count (``NUMBA_NUM_THREADS``).  The pieces do not depend on it,
+        so neither do the results.
 
     Returns
     -------
@@ -641,6 +682,12 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
     chunk = int(chunk)
     if chunk < 1:
         raise ParameterError(".tran", "chunk", chunk, "steps", ">= 1")
+    if threads is None:
+        import numba
+        threads = int(numba.config.NUMBA_NUM_THREADS)
+    if int(threads) < 1:
+        raise ParameterError(".tran", "threads", threads, "", ">= 1")
+    threads = int(threads)
     with _gc_paused():
         flat = flat_circuit(netlist_or_flat, bindings)
     if _noisy(flat):
@@ -657,6 +704,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         part = partition(bc)
         if part.merged and cycles == "refuse":
             _refuse_cycles(bc, part)
+        part, stage = split_levels(part)
         m_chunk = min(chunk, nsteps)
         # with uic the field lines start from the initial conditions, not their
         # operating point: their shift is not constant then
@@ -745,33 +793,56 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         t_couple += c1 - c0
         t_int += _time.perf_counter() - c1
 
-    # chunks: every level in order over the same steps
-    s0 = 0
-    while s0 < nsteps:
-        m = min(m_chunk, nsteps - s0)
-        t0 = s0 * h
-        chunk_tv: dict[str, np.ndarray] = {}
-        for lev in levels:
-            s = lev.sys_
-            c0 = _time.perf_counter()
-            _set_feeds(lev, chunk_tv, t0, h, m, n_points)
-            c1 = _time.perf_counter()
-            out = np.zeros((m + 1, len(lev.rec_idx)))
-            lin = None if s.nonlinear else True
-            dio, tl = presence(lev.arrays)
-            code, idx, t = theta_loop_dev(lev.arrays, lev.dv, lev.kw, lin, dio, tl, lev.x, t0,
-                                          h, m, theta, lev.rec_idx, 1, maxiter, reltol,
-                                          vntol, abstol, vmax, s.nonlinear, out)
-            c2 = _time.perf_counter()
-            lev.seconds += c2 - c1
-            if code != OK:
-                _raise(s, code, idx, t, method)
-            for t_name, col in lev.tap_cols.items():
-                chunk_tv[t_name] = out[:, col].copy()
-            lev.rows.append(out[1:, :len(lev.user_cols)].copy())
-            t_couple += c1 - c0 + (_time.perf_counter() - c2)
-            t_int += c2 - c1
-        s0 += m
+    # chunks: every stage in order over the same steps, the pieces of a stage side by side
+    groups: list[list[_Level]] = []
+    for lev, st in zip(levels, stage, strict=True):
+        if groups and stage[groups[-1][0].index] == st:
+            groups[-1].append(lev)
+        else:
+            groups.append([lev])
+    workers = min(threads, max(len(g) for g in groups))
+    pool = ThreadPoolExecutor(workers) if workers > 1 else None
+
+    def integrate(lev, t0, m):
+        s = lev.sys_
+        out = np.zeros((m + 1, len(lev.rec_idx)))
+        lin = None if s.nonlinear else True
+        dio, tl = presence(lev.arrays)
+        c1 = _time.perf_counter()
+        res = theta_loop_dev(lev.arrays, lev.dv, lev.kw, lin, dio, tl, lev.x, t0, h, m, theta,
+                             lev.rec_idx, 1, maxiter, reltol, vntol, abstol, vmax,
+                             s.nonlinear, out)
+        return res, out, _time.perf_counter() - c1
+
+    try:
+        s0 = 0
+        while s0 < nsteps:
+            m = min(m_chunk, nsteps - s0)
+            t0 = s0 * h
+            chunk_tv: dict[str, np.ndarray] = {}
+            for group in groups:
+                c0 = _time.perf_counter()
+                for lev in group:
+                    _set_feeds(lev, chunk_tv, t0, h, m, n_points)
+                c1 = _time.perf_counter()
+                if pool is not None and len(group) > 1:
+                    done = list(pool.map(integrate, group, [t0] * len(group), [m] * len(group)))
+                else:
+                    done = [integrate(lev, t0, m) for lev in group]
+                c2 = _time.perf_counter()
+                for lev, ((code, idx, t), out, sec) in zip(group, done, strict=True):
+                    lev.seconds += sec
+                    if code != OK:
+                        _raise(lev.sys_, code, idx, t, method)
+                    for t_name, col in lev.tap_cols.items():
+                        chunk_tv[t_name] = out[:, col].copy()
+                    lev.rows.append(out[1:, :len(lev.user_cols)].copy())
+                t_couple += c1 - c0 + (_time.perf_counter() - c2)
+                t_int += c2 - c1
+            s0 += m
+    finally:
+        if pool is not None:
+            pool.shutdown()
     t_rec0 = _time.perf_counter()
     cpu_rec0 = _time.process_time()
     keep_every = np.arange(0, nsteps + 1, every)
@@ -796,7 +867,8 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         signals[key] = vals[0] if len(vals) == 1 else vals[0] - vals[1]
     t_end = _time.perf_counter()
     meta = {"method": method, "tstep": tstep, "tstop": tstop, "dt": h, "uic": bool(uic),
-            "path": "components", "levels": len(levels),
+            "path": "components", "levels": len(levels), "stages": len(groups),
+            "threads": workers,
             "components": int(part.n_components), "merged": len(part.merged),
             "chunk": int(m_chunk), "unknowns": int(sum(lev.sys_.n for lev in levels)),
             "bandwidth": int(max(int(lev.sys_.arrays.dims[mna.DKL]
