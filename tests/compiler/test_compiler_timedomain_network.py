@@ -55,6 +55,11 @@ def test_network_mode_is_the_netlists_own_transient(tiny):
     np.testing.assert_allclose(out["scores_tran"][0], mine, rtol=0, atol=1e-6 * rng)
     prev = np.array(out["scores_previous_window"][0])
     assert out["settle_drift_v"] == pytest.approx(np.max(np.abs(prev - mine)), abs=1e-6 * rng)
+    # the breakdown: each part timed, none counted twice
+    tm = out["timing_s"]
+    assert set(tm) == {"steady", "elaborate", "integrate", "record", "fit"}
+    assert tm["integrate"] > 0 and tm["elaborate"] > 0 and tm["record"] >= 0
+    assert sum(tm.values()) <= out["seconds"] + 1e-6
 
 
 def test_eval_cli_offers_the_network_mode(capsys):
