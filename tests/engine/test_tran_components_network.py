@@ -99,3 +99,19 @@ def test_level_pieces_and_threads_do_not_change_the_result(tiny_flat, monkeypatc
         np.testing.assert_array_equal(one.signals[k], two.signals[k])
         scale = max(float(np.max(np.abs(u))), 1e-30)
         assert float(np.max(np.abs(u - one.signals[k]))) <= 1e-9 * scale, k
+    # unfolded, a field line's targets spread over several pieces: one copy per piece
+    bc = bind_circuit(flat, bind_params=False)
+    pieces_of: dict[str, list[int]] = {}
+    for lev in tc._plan_levels(bc, split, fold=False):
+        for el in lev.flat.elements:
+            if str(el.name).endswith("#fl"):
+                pieces_of.setdefault(str(el.name), []).append(lev.index)
+    assert any(len(v) > 1 for v in pieces_of.values())
+    monkeypatch.setattr(tc, "PIECE_ELEMENTS", 10**9)
+    whole = tran_components(flat, 5e-12, 1e-10, save=probes, threads=1, fold=False)
+    monkeypatch.setattr(tc, "PIECE_ELEMENTS", 40)
+    two = tran_components(flat, 5e-12, 1e-10, save=probes, threads=2, fold=False)
+    assert two.meta["levels"] > whole.meta["levels"]
+    for k, u in whole.signals.items():
+        scale = max(float(np.max(np.abs(u))), 1e-30)
+        assert float(np.max(np.abs(u - two.signals[k]))) <= 1e-9 * scale, k
