@@ -800,7 +800,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
             groups[-1].append(lev)
         else:
             groups.append([lev])
-    workers = min(threads, max(len(g) for g in groups))
+    workers = min(threads, max((len(g) for g in groups), default=1))
     pool = ThreadPoolExecutor(workers) if workers > 1 else None
 
     def integrate(lev, t0, m):
