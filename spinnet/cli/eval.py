@@ -139,4 +139,4 @@ def format_time_domain(td: dict) -> str:
         f"mean {td['dev_mean_of_range']:.3g} (range {td['score_range']:.4g} V)",
         f"  {td['seconds_per_image']:.2f} s per image: steady {tm['steady'] / n:.2f}, "
         f"elaborate {tm['elaborate'] / n:.2f}, integrate {tm['integrate'] / n:.2f}, "
-        f"record {tm.get('record', 0.0) / n:.2f}, DC fit {tm['fit'] / n:.2f} s"])
+        f"record {tm['record'] / n:.2f}, DC fit {tm['fit'] / n:.2f} s"])

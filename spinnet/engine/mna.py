@@ -429,7 +429,7 @@ def _source(a, k, t, sin, pulse, pwl, tones):
     if pwl is not None:
         if code == _sources.PWL:
             return _sources.pwl_nb(c, t)
-        if code == _sources.SAMPLED:
+        if code == _sources.SAMPLED:   # the PWL family: compiled with it
             return _sources.sampled_nb(c, t)
     if tones is not None:
         if code == _sources.TONES:

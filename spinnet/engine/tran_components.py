@@ -46,6 +46,7 @@ the coupling values, plus the recorded probes.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time as _time
 from concurrent.futures import ThreadPoolExecutor
@@ -794,12 +795,9 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         t_int += _time.perf_counter() - c1
 
     # chunks: every stage in order over the same steps, the pieces of a stage side by side
-    groups: list[list[_Level]] = []
-    for lev, st in zip(levels, stage, strict=True):
-        if groups and stage[groups[-1][0].index] == st:
-            groups[-1].append(lev)
-        else:
-            groups.append([lev])
+    groups = [[lev for _st, lev in run]
+              for _st, run in itertools.groupby(zip(stage, levels, strict=True),
+                                                key=lambda p: p[0])]
     workers = min(threads, max((len(g) for g in groups), default=1))
     pool = ThreadPoolExecutor(workers) if workers > 1 else None
 
