@@ -226,6 +226,40 @@ def small_signal(row, dh=0.0) -> tuple[float, float]:
     return abs(lam[0].imag) / (2 * np.pi), -lam[0].real / (2 * np.pi)
 
 
+def shifted(row, dfr):
+    """``row`` with its bias field moved by a resonance shift ``dfr`` (Hz) as :func:`deriv`
+    moves it (``|H| -> |H| + dfr * dhdf``), its equilibrium re-found from the packed one."""
+    row = np.asarray(row, float).copy()
+    nh = np.linalg.norm(row[HX:HZ + 1])
+    if dfr and nh > 0:
+        row[HX:HZ + 1] *= 1.0 + dfr * row[DHDF] / nh
+        start = row[MX0:MZ0 + 1] if np.any(row[MX0:MZ0 + 1]) else None
+        row[MX0:MZ0 + 1] = equilibrium(row, start)
+    return row
+
+
+def transfer(row, freqs, dfr=0.0):
+    """Rectification transfer ``H(f) = Re(g . (i w - J)^-1 B)`` (ohm/A) of the linearised LLGS.
+
+    A drive ``A sin(2 pi f t)`` through the junction rectifies to ``V_dc = A^2 H(f) / 2``
+    (exact to second order in ``A``), with the bias field shifted as by a field line's
+    ``dfr`` (Hz; see :func:`shifted`).  ``freqs`` broadcasts; the result has its shape.
+    """
+    row = shifted(row, dfr)
+    m0 = row[MX0:MZ0 + 1] if np.any(row[MX0:MZ0 + 1]) else None
+    J, B, g, _ = linearise(row, m0)
+    return transfer_of(J, B, g, freqs)
+
+
+def transfer_of(J, B, g, freqs):
+    """``Re(g . (i w - J)^-1 B)`` for one linearisation ``(J, B, g)`` (2x2 closed form)."""
+    w = 2j * np.pi * np.asarray(freqs, float)
+    det = (w - J[0, 0]) * (w - J[1, 1]) - J[0, 1] * J[1, 0]
+    u0 = ((w - J[1, 1]) * B[0] + J[0, 1] * B[1]) / det
+    u1 = (J[1, 0] * B[0] + (w - J[0, 0]) * B[1]) / det
+    return np.real(g[0] * u0 + g[1] * u1)
+
+
 def linear_vdc(row, freqs, amplitude):
     """Rectified voltage (V) of a weak drive ``amplitude sin(2 pi f t)`` from linear response.
 

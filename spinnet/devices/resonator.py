@@ -51,7 +51,8 @@ SPECS = (
     ParamSpec("r0", "ohm", 1000.0, 1e-3, 1e9, "DC resistance of the junction"),
     ParamSpec("kappa", "", 1.0, 0.0, 10.0,
               "coupling of the drive-line current (4-terminal devices)"),
-    ParamSpec("level", "", 1.0, 1.0, 2.0, "time-domain fidelity: 1 oscillator, 2 macrospin",
+    ParamSpec("level", "", 1.0, 1.0, 2.0,
+              "junction model: 1 oscillator (fr, alpha, k, s, o, r0), 2 macrospin stack",
               choices=(1.0, 2.0)),
 )
 

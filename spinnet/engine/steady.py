@@ -354,8 +354,29 @@ def _weights_static(op: Operator, lv: Level, dfr, response: str = "exact"
     if np.any(st >= 0):
         f[st >= 0] = np.array([op.stno_params[s]["f0"] for s in st[st >= 0]])
     wp, pj = lv.wpar, lv.pj
-    return dev.weight(f, wp["fr"][pj], wp["alpha"][pj], wp["k"][pj], wp["s"][pj],
-                      wp["o"][pj], dfr[lv.j[0] + pj], response)
+    d = dfr[lv.j[0] + pj]
+    w = dev.weight(f, wp["fr"][pj], wp["alpha"][pj], wp["k"][pj], wp["s"][pj],
+                   wp["o"][pj], d, response)
+    return _with_level2(w, f, wp, pj, d)
+
+
+def _with_level2(w, f, wp: dict, pj, dfr):
+    """``w`` with the pairs on level-2 (macrospin) junctions re-weighted by their own
+    linearised LLGS (``steady_devices.weight_level2``) instead of the level-1 law."""
+    l2 = wp.get("l2")
+    if l2 is None:
+        return w
+    loc, rows, r0 = l2
+    pos = np.full(len(wp["fr"]), -1)
+    pos[loc] = np.arange(len(loc))
+    sel = pos[pj] >= 0
+    if np.any(sel):
+        k = pos[pj[sel]]
+        d = np.broadcast_to(np.asarray(dfr, float).reshape(
+            np.shape(dfr) + (1,) * (w.ndim - np.ndim(dfr))), w.shape)
+        w = np.array(w, copy=True)
+        w[sel] = dev.weight_level2(np.broadcast_to(f, w.shape)[sel], rows[k], r0[k], d[sel])
+    return w
 
 
 def steady(netlist_or_flat, bindings: dict | None = None, *, keep: str = "auto",
@@ -611,9 +632,11 @@ def _level_pass(op, lv, fl, base, dfr, dc, a, a2, e_st, f_st, vrect, power, keep
         if np.any(st >= 0):
             f[st >= 0] = f_st[st[st >= 0]]
         wp, pj = lv.wpar, lv.pj
+        d = 0.0 if dfr is None else dfr[pj]
         w = dev.weight(f, wp["fr"][pj][:, None], wp["alpha"][pj][:, None],
                        wp["k"][pj][:, None], wp["s"][pj][:, None], wp["o"][pj][:, None],
-                       0.0 if dfr is None else dfr[pj], response)
+                       d, response)
+        w = _with_level2(w, f, wp, pj, d)
         v = lv.agg @ (w * P)
         yl = base + lv.Yemf @ v
         if keep_all:

@@ -382,6 +382,7 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
     stno_comp, fline_comp = [], []
     stno_params, fline_params = [], []
     jparams = {k: [] for k in ("fr", "alpha", "k", "s", "o", "r0", "kappa")}
+    jrows = {}            # junction index -> packed macrospin row (level-2 junctions)
     el_comp_roles = []
     for ei, (el, r) in enumerate(zip(els, roles, strict=True)):
         placed = []
@@ -402,6 +403,8 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
             jn_names.append(el.name)
             for k in jparams:
                 jparams[k].append(p[k])
+            if "mrow" in p:
+                jrows[len(jn_names) - 1] = p["mrow"]
             out_c = placed[0][2]
             drv_c = placed[1][2] if len(placed) > 1 else out_c
             if out_c is None or drv_c is None:
@@ -682,7 +685,7 @@ def build(flat, keep_nets: bool = False, _merge: tuple = ()) -> Operator:
             fline_here=np.array([f for f, _ in fl_here], dtype=int),
             fline_rows=np.array([r for _, r in fl_here], dtype=int),
             flj=flj[j0:j1].tocsr(),
-            wpar={k: jp[k][jdx] for k in ("fr", "alpha", "k", "s", "o")},
+            wpar=_weight_params(jp, jdx, jrows, jorder),
             feedback=bool(np.any(p_drvlevel[p0_:p1] == L)),
             nonlin=nonlin_l, fdep=fdep_l,
             force_general=bool(fdep_l) or any(np.any(r["emf"] >= 0) for r in nonlin_l),
@@ -765,6 +768,19 @@ def _linear_vccs(el) -> None:
 def _need(el, nodes, n):
     if len(nodes) != n:
         raise NetlistError(f"{el.name}: needs {n} nodes, has {len(nodes)}", el.loc)
+
+
+def _weight_params(jp: dict, jdx: np.ndarray, jrows: dict, jorder) -> dict:
+    """Per-junction parameters of a level's rectification weights; level-2 (macrospin)
+    junctions also under ``"l2"``: their level-local positions, packed rows and ``r0``."""
+    out = {k: jp[k][jdx] for k in ("fr", "alpha", "k", "s", "o")}
+    if jrows:
+        src = np.asarray(jorder)[jdx]        # junction index at each position
+        loc = np.array([i for i, j in enumerate(src) if int(j) in jrows], dtype=int)
+        if len(loc):
+            out["l2"] = (loc, np.array([jrows[int(src[i])] for i in loc]),
+                         jp["r0"][jdx][loc])
+    return out
 
 
 def _stamp(c: _Comp, els, omega: float, bp, diode_rf: bool = True):

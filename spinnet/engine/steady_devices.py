@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..devices import fieldline, resonator, stno
+from ..devices import fieldline, macrospin, resonator, stno
 from ..errors import ParameterError
 
 
@@ -87,7 +87,65 @@ def _bound_full(el) -> dict:
     from ..devices.registry import bind_element
 
     p = bind_element(el.name, el.model_type, el.model_params, el.params)
-    return {k: _scalar(el, k, v) for k, v in p.items()}
+    out = {k: _scalar(el, k, v) for k, v in p.items()}
+    if (el.model_type or "").lower() == "sdr" and out.get("level", 1.0) == 2.0:
+        # a macrospin junction: its stack sets its resistance and its response (as in .tran)
+        row = level2_row(out)
+        out["mrow"] = row
+        out["r0"] = float(macrospin.resistance(row, macrospin.initial_state(row)))
+    return out
+
+
+_ROWS: dict = {}
+
+
+def level2_row(p: dict) -> np.ndarray:
+    """The packed macrospin row of a level-2 junction's bound parameters ``p``
+    (``macrospin.pack``; memoised on the stack, which many junctions share)."""
+    key = tuple(float(p[s.name]) for s in macrospin.SPECS)
+    row = _ROWS.get(key)
+    if row is None:
+        if len(_ROWS) > 4096:
+            _ROWS.clear()
+        row = _ROWS[key] = macrospin.pack([{s.name: p[s.name] for s in macrospin.SPECS}])[0]
+    return row
+
+
+_LIN: dict = {}
+
+
+def _linearised(row: np.ndarray, dfr: float):
+    key = (row.tobytes(), float(dfr))
+    lin = _LIN.get(key)
+    if lin is None:
+        if len(_LIN) > 65536:
+            _LIN.clear()
+        r = macrospin.shifted(row, dfr)
+        J, B, g, _ = macrospin.linearise(r, r[macrospin.MX0:macrospin.MZ0 + 1])
+        lin = _LIN[key] = (J, B, g)
+    return lin
+
+
+def weight_level2(f, rows: np.ndarray, r0: np.ndarray, dfr=0.0) -> np.ndarray:
+    """Rectified volts per watt of tones ``f`` on level-2 (macrospin) junctions.
+
+    The linearised LLGS at the equilibrium of each junction's stack (bias field shifted by
+    ``dfr`` as in ``.tran``): a tone of amplitude ``A`` through the junction rectifies to
+    ``A^2 H(f) / 2`` (:func:`spinnet.devices.macrospin.transfer`), so per watt of
+    ``P = r0 A^2 / 2`` the weight is ``H / r0``.  ``f`` is ``(n,)`` or ``(n, b)`` for the
+    ``n`` junctions of ``rows`` ``(n, ncols)`` and ``r0`` ``(n,)``; ``dfr`` broadcasts to
+    ``f``'s shape.
+    """
+    f = np.asarray(f, float)
+    f2 = f.reshape(len(rows), -1)
+    d2 = np.broadcast_to(np.asarray(dfr, float), f.shape).reshape(f2.shape)
+    out = np.empty(f2.shape)
+    for i in range(len(rows)):
+        for d in np.unique(d2[i]):
+            m = d2[i] == d
+            J, B, g = _linearised(rows[i], float(d))
+            out[i, m] = macrospin.transfer_of(J, B, g, f2[i, m]) / r0[i]
+    return out.reshape(f.shape)
 
 
 RESPONSES = ("exact", "lorentzian")
