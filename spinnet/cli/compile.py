@@ -31,6 +31,13 @@ def add_parser(sub) -> None:
                    help="relative device-to-device spread (0.01 = 1%%), needs --seed")
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the spread draw (an integer >= 0)")
+    p.add_argument("--output-junctions", choices=["level1", "macrospin"], default="level1",
+                   help="junction model of the output layer: level1 (default) or macrospin "
+                        "(level-2 stacks realising the same weights, times --k-scale; "
+                        "local-lines arrangement, parallel scheme)")
+    p.add_argument("--k-scale", type=float, default=0.01,
+                   help="common factor on the macrospin output layer's weights and scores "
+                        "(keeps the precession linear; default 0.01)")
     p.add_argument("--report", metavar="FILE.json", default=None,
                    help="also write the compile report as JSON")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
@@ -58,15 +65,30 @@ def run(args) -> int:
         rep.model = str(args.model)
     else:
         rep.model = "default"
+    mac = None
+    if args.output_junctions == "macrospin":
+        if args.scheme != "parallel" or rep.arrangement != "local-lines":
+            raise ParameterError("compile", "--output-junctions", "macrospin", "",
+                                 "the parallel scheme's local-lines arrangement (one tone "
+                                 "per drive line)")
+        from ..compiler.macrospin_layer import to_macrospin
+        nl, mac = to_macrospin(nl, k_scale=args.k_scale)
     write_text(args.output, write(nl) + "\n")
     if args.report:
         write_text(args.report, rep.to_json() + "\n")
     if args.json:
         d = rep.to_dict()
         d["netlist"] = str(args.output)
+        if mac is not None:
+            d["output_junctions"] = mac
         print(json.dumps(d, sort_keys=True))
     else:
         print(rep.table())
+        if mac is not None:
+            print(f"layer {mac['layer']} on macrospin junctions: {mac['junctions']} stacks, "
+                  f"weights and scores x {mac['k_scale']:g}, resonances "
+                  f"{mac['fr_range_hz'][0] / 1e9:.3f}-{mac['fr_range_hz'][1] / 1e9:.3f} GHz, "
+                  f"{mac['clipped']} weights clipped to the stack's range")
         print(f"wrote {args.output}: {len(nl.elements)} elements, {len(nl.inputs)} inputs, "
               f"{len(nl.outputs)} outputs")
     return 0

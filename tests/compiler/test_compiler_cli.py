@@ -132,3 +132,24 @@ def test_eval_predictions_equal_software(tmp_path, capsys, scheme):
     assert got.dtype == np.int64 and np.array_equal(got, want)
     assert out["images"] == 40
     assert out["accuracy"] == pytest.approx(float(np.mean(want == labels[:40])))
+
+
+def test_compile_macrospin_output_layer_and_its_refusals(tmp_path, capsys):
+    mpath = tmp_path / "m.npz"
+    _small_model().save(mpath)
+    net = tmp_path / "net.cir"
+    assert main(["compile", str(mpath), "-o", str(net), "--output-junctions", "macrospin",
+                 "--k-scale", "0.02", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    mac = out["output_junctions"]
+    assert mac["junctions"] == 10 * 73 and mac["k_scale"] == 0.02 and mac["clipped"] == 0
+    text = net.read_text().lower()
+    assert "level=2" in text and "hoe=" in text
+    # one tone per drive line is what the mapping needs: the sequential scheme is refused
+    # (a one-line error naming the option), as is a scale outside (0, 1]
+    for extra in (["--scheme", "sequential"], ["--k-scale", "2"]):
+        assert main(["compile", str(mpath), "-o", str(tmp_path / "n2.cir"),
+                     "--output-junctions", "macrospin"] + extra) == 1
+        err = capsys.readouterr().err
+        assert "error:" in err and ("--output-junctions" in err or "k_scale" in err)
+    assert not (tmp_path / "n2.cir").exists()
