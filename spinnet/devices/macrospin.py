@@ -295,6 +295,22 @@ def pack(params_list) -> np.ndarray:
     return rows
 
 
+_PACKED: dict = {}
+
+
+def packed_row(p: dict) -> np.ndarray:
+    """The packed row of one junction's bound stack parameters ``p`` (:func:`pack`),
+    memoised on the stack's values: a netlist elaborated again (one spot-check run per
+    image) finds its equilibria and ``dhdf`` already computed."""
+    key = tuple(float(p[s.name]) for s in SPECS)
+    row = _PACKED.get(key)
+    if row is None:
+        if len(_PACKED) > 65536:
+            _PACKED.clear()
+        row = _PACKED[key] = pack([{s.name: p[s.name] for s in SPECS}])[0]
+    return row.copy()
+
+
 @njit(cache=True)
 def initial_state(row):
     """The equilibrium direction computed by :func:`pack`."""

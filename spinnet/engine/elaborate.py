@@ -297,7 +297,7 @@ def _resonator_rows(els, kinds=None):
             mp = {kk: v for kk, v in given.items()
                   if kk in {sp_.name for sp_ in macrospin.SPECS}}
             p = _bind_params(el, macrospin, mp)
-            row = macrospin.pack([p])[0]
+            row = macrospin.packed_row(p)
             m0 = macrospin.initial_state(row)
             out[k, mna.Q_RX] = 1.0  # R = RB + u1, u1 written from m before every solve
             u0[k, 0] = macrospin.resistance(row, m0)

@@ -96,19 +96,9 @@ def _bound_full(el) -> dict:
     return out
 
 
-_ROWS: dict = {}
-
-
 def level2_row(p: dict) -> np.ndarray:
-    """The packed macrospin row of a level-2 junction's bound parameters ``p``
-    (``macrospin.pack``; memoised on the stack, which many junctions share)."""
-    key = tuple(float(p[s.name]) for s in macrospin.SPECS)
-    row = _ROWS.get(key)
-    if row is None:
-        if len(_ROWS) > 4096:
-            _ROWS.clear()
-        row = _ROWS[key] = macrospin.pack([{s.name: p[s.name] for s in macrospin.SPECS}])[0]
-    return row
+    """The packed macrospin row of a level-2 junction's bound parameters ``p``."""
+    return macrospin.packed_row(p)
 
 
 _LIN: dict = {}
