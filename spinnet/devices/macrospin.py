@@ -172,17 +172,24 @@ def equilibrium(row, start=None) -> np.ndarray:
         m = m + x[0] * a + x[1] * b
         m /= np.linalg.norm(m)
         h = field_ref(row, m)
-        if np.linalg.norm(np.cross(m, h)) < 1e-10 * scale:
+        if np.linalg.norm(_cross(m, h)) < 1e-10 * scale:
             break
     return m
 
 
+def _cross(a, b):
+    """``a x b`` of two 3-vectors (``np.cross`` costs ~20x more on vectors this short)."""
+    a0, a1, a2 = a[0], a[1], a[2]
+    b0, b1, b2 = b[0], b[1], b[2]
+    return np.array([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0])
+
+
 def _tangent(m0):
-    a = np.cross(m0, [1.0, 0.0, 0.0])
+    a = _cross(m0, [1.0, 0.0, 0.0])
     if np.linalg.norm(a) < 0.5:
-        a = np.cross(m0, [0.0, 1.0, 0.0])
+        a = _cross(m0, [0.0, 1.0, 0.0])
     a /= np.linalg.norm(a)
-    return a, np.cross(m0, a)
+    return a, _cross(m0, a)
 
 
 def linearise(row, m0=None, eps=1e-6):
@@ -421,10 +428,10 @@ def deriv_ref(row, state, current, dfr=0.0, th=None):
         h = h + np.asarray(th, float)
     a = row[DAMP]
     p = row[PX:PZ + 1]
-    T = -GYRO * row[AJ] * current * np.cross(m, np.cross(m, p)) \
-        - GYRO * row[BJ] * current * np.cross(m, p)
-    mxh = np.cross(m, h)
-    return (-GYRO * mxh - GYRO * a * np.cross(m, mxh) + T + a * np.cross(m, T)) / (1 + a * a)
+    T = -GYRO * row[AJ] * current * _cross(m, _cross(m, p)) \
+        - GYRO * row[BJ] * current * _cross(m, p)
+    mxh = _cross(m, h)
+    return (-GYRO * mxh - GYRO * a * _cross(m, mxh) + T + a * _cross(m, T)) / (1 + a * a)
 
 
 def resistance_ref(row, state):
