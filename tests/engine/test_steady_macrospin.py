@@ -106,3 +106,32 @@ NFL fl 0 strip targets="N1"
     r = _tran(net, 80e-9)
     vt = _mean_whole_periods(r, np.asarray(r["v(a)"]), f, 40e-9)
     assert vt == pytest.approx(vs, rel=1e-3)
+
+
+def test_two_tones_on_one_level2_junction_add():
+    # two tones on one junction take the steady engine's general (per-tone) path; the
+    # macrospin is linear in the drive, so the rectified voltages of distinct tones add
+    f1, f2 = FR - HW, FR + 1.5 * HW
+    net = (f"m\n.model mj sdr(level=2 {PSTR})\n"
+           f"I1 0 a TONES({f1} {AMP} 0; {f2} {0.5 * AMP} 0)\nN1 a 0 mj\n.end\n")
+    vs = float(steady(parse(net), keep="all").v("a")[0])
+    ref = 0.5 * AMP ** 2 * float(macrospin.transfer(ROW, f1)) \
+        + 0.5 * (0.5 * AMP) ** 2 * float(macrospin.transfer(ROW, f2))
+    assert vs == pytest.approx(ref, rel=1e-9)
+
+
+def test_level2_weights_of_a_batch_with_per_column_shifts():
+    # the per-tone path of the steady engine hands (pairs, batch) frequencies and shifts;
+    # each entry must be the device's own transfer at that shift (here: pair 0 on a
+    # level-1 junction, pairs 1-2 on one level-2 junction, two batch columns)
+    from spinnet.engine.steady import _with_level2
+    wp = {"fr": np.array([1e9, 0.0]), "l2": (np.array([1]), ROW[None, :], np.array([R0]))}
+    pj = np.array([0, 1, 1])
+    f = np.array([[1e9, 1e9], [FR, FR + HW], [FR - HW, FR]])
+    dfr = np.array([[0.0, 0.0], [0.0, 3e7], [1e7, 1e7]])
+    w = _with_level2(np.full((3, 2), 7.0), f, wp, pj, dfr)
+    assert np.all(w[0] == 7.0)                      # the level-1 pair is left alone
+    for i in (1, 2):
+        for b in range(2):
+            want = float(macrospin.transfer(ROW, f[i, b], dfr[i, b])) / R0
+            assert w[i, b] == pytest.approx(want, rel=1e-9)
