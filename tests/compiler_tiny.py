@@ -103,3 +103,16 @@ def images(n, h=6, c_in=1, seed=1):
     rng = np.random.default_rng(seed)
     shape = (n, h, h) if c_in == 1 else (n, h, h, c_in)
     return rng.integers(0, 256, shape).astype(np.uint8)
+
+
+#: The small three-layer network of the time-domain tests (9x9 input, two convolutions).
+SMALL = dict(h=9, c1=2, k=3, stride=2, conv2=(3, 2, 1))
+
+
+def compiled_small(n_images: int = 6):
+    """``(netlist, images, steady scores)`` of :data:`SMALL` compiled with the defaults."""
+    from spinnet.compiler import compile_model, evaluate
+
+    nl, _ = compile_model(tiny_spec(**SMALL))
+    x = images(n_images, h=SMALL["h"])
+    return nl, x, evaluate(nl, x)

@@ -39,9 +39,9 @@ MS = 1.0e6
 
 
 def _stack(alpha: float, r0: float) -> dict:
-    """Model-card values of the layer's stack (the per-junction ``hext``, ``hoe``,
-    ``phi_p`` go on the instances)."""
-    return dict(level=2.0, ms=MS, ku=0.5 * macrospin.MU0 * MS * MS, theta_k=0.0, phi_k=0.0,
+    """Stack values shared by the layer's junctions (on the model card; the per-junction
+    ``hext``, ``hoe``, ``phi_p`` go on the instances)."""
+    return dict(ms=MS, ku=0.5 * macrospin.MU0 * MS * MS, theta_k=0.0, phi_k=0.0,
                 nxx=0.0, nyy=0.0, nzz=1.0, damping=alpha, theta_h=0.0, phi_h=0.0,
                 theta_p=90.0, rp=0.5 * r0, rap=1.5 * r0, theta_oe=90.0, phi_oe=0.0)
 
@@ -56,7 +56,6 @@ def response_curve(alpha: float, r0: float, n: int = 4001, span: float = 8.0):
     layer along ``+x``."""
     fr = 1e9
     p = dict(_stack(alpha, r0), hext=float(_hext(fr, alpha)), hoe=1.0, phi_p=0.0)
-    p.pop("level")
     row = macrospin.pack([macrospin.bind("map", p)])[0]
     x = np.linspace(-span, span, n)
     u = macrospin.transfer(row, fr * (1 + alpha * x)) / r0 * fr
@@ -107,7 +106,7 @@ def to_macrospin(nl: Netlist, k_scale: float = 0.01) -> tuple[Netlist, dict]:
                                  "a stack whose response rises from its minimum to its maximum")
         name = f"{card}m"
         params = {k: v for k, v in mp.items() if k in ("alpha", "s", "r0", "kappa")}
-        params.update(_stack(alpha, r0), k=K * k_scale)
+        params.update(_stack(alpha, r0), level=2.0, k=K * k_scale)
         # hoe = c fr makes the stack's weight c u(x); c matches the largest weight of the
         # stack to the largest of the level-1 law (the same for every junction of the card)
         w1 = resonator.weight_exact(1.0 + alpha * x, 1.0, alpha, K, s, 1.0)

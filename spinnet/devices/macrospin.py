@@ -274,12 +274,7 @@ def linear_vdc(row, freqs, amplitude):
     ``U = (i w - J)^-1 B amplitude``, ``V_dc = amplitude/2 Re(g . U)``; exact to second order
     in the amplitude.
     """
-    J, B, g, _ = linearise(row)
-    out = []
-    for f in np.atleast_1d(np.asarray(freqs, float)):
-        U = np.linalg.solve(2j * np.pi * f * np.eye(2) - J, B * amplitude)
-        out.append(0.5 * amplitude * np.real(g @ U))
-    return np.array(out)
+    return 0.5 * amplitude ** 2 * np.atleast_1d(transfer(row, freqs))
 
 
 def pack(params_list) -> np.ndarray:

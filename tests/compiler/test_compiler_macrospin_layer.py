@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from compiler_tiny import images, tiny_spec
+from compiler_tiny import compiled_small
 
-from spinnet.compiler import compile_model, evaluate
+from spinnet.compiler import evaluate
 from spinnet.compiler.macrospin_layer import response_curve, to_macrospin
 from spinnet.compiler.timedomain import spot_check
 from spinnet.devices import macrospin
@@ -21,14 +21,10 @@ from spinnet.errors import ParameterError
 from spinnet.netlist import parse
 from spinnet.netlist.writer import write
 
-KW = dict(h=9, c1=2, k=3, stride=2, conv2=(3, 2, 1))
-
 
 @pytest.fixture(scope="module")
 def tiny():
-    nl, _ = compile_model(tiny_spec(**KW))
-    x = images(6, h=9)
-    return nl, x, evaluate(nl, x)
+    return compiled_small(6)
 
 
 def test_mapped_stack_resonance_and_linewidth_are_the_geometry_closed_form():
@@ -36,7 +32,6 @@ def test_mapped_stack_resonance_and_linewidth_are_the_geometry_closed_form():
         fr = 2.0e9
         from spinnet.compiler.macrospin_layer import _hext, _stack
         p = dict(_stack(alpha, 1000.0), hext=float(_hext(fr, alpha)), hoe=1.0, phi_p=0.0)
-        p.pop("level")
         row = macrospin.pack([macrospin.bind("x", p)])[0]
         f, hw = macrospin.small_signal(row)
         # f = gamma' H / (2 pi (1 + alpha^2)), HWHM = alpha f (docs/devices.md); 1e-6

@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 import pytest
-from compiler_tiny import images, tiny_spec
+from compiler_tiny import SMALL as KW
+from compiler_tiny import compiled_small, images, tiny_spec
 
 from spinnet.compiler import compile_model, evaluate
 from spinnet.compiler.timedomain import (
@@ -29,14 +30,10 @@ from spinnet.engine.tran import tran
 from spinnet.errors import DataError
 from spinnet.netlist.model import Netlist
 
-KW = dict(h=9, c1=2, k=3, stride=2, conv2=(3, 2, 1))
-
 
 @pytest.fixture(scope="module")
 def tiny():
-    nl, _ = compile_model(tiny_spec(**KW))
-    x = images(6, h=9)
-    return nl, x, evaluate(nl, x)
+    return compiled_small(6)
 
 
 def test_spot_check_matches_level1_closed_form_and_steady_argmax(tiny):
