@@ -44,6 +44,8 @@ def main(argv=None) -> int:
     p.add_argument("--monolithic", action="store_true")
     p.add_argument("--last-layer", action="store_true")
     p.add_argument("--no-steady", action="store_true")
+    p.add_argument("--newton", default="converge", choices=("converge", "once"),
+                   help="Newton per step: to reltol, or once for the bilinear levels")
     a = p.parse_args(argv)
     tstep, tstop = parse_value(a.tstep), parse_value(a.tstop)
     from spinnet.engine.bound import flat_circuit
@@ -74,13 +76,14 @@ def main(argv=None) -> int:
     report["cpu_flatten_s"] = time.process_time() - c0
     report["elements"] = len(flat.elements)
     probes = list(nl.outputs.values())
-    res = tran_components(flat, tstep, tstop, save=probes, chunk=a.chunk)
+    res = tran_components(flat, tstep, tstop, save=probes, chunk=a.chunk, newton=a.newton)
     m = res.meta
     report.update({k: m[k] for k in ("levels", "components", "unknowns", "bandwidth",
                                      "chunk", "elaborate_s", "integrate_s", "couple_s",
                                      "record_s", "elapsed_s", "level_s", "level_unknowns",
                                      "level_bandwidth", "level_components", "cpu_elaborate_s",
-                                     "cpu_solve_s", "cpu_s", "folded")})
+                                     "cpu_solve_s", "cpu_s", "folded", "newton",
+                                     "level_once")})
     report["steps"] = int(round(tstop / tstep))
     final = np.array([res.signals[p.lower().replace(" ", "")][-1] for p in probes])
     report["tran_outputs_at_tstop"] = final.tolist()

@@ -15,6 +15,7 @@ score range and the seconds per image with their breakdown.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -53,8 +54,24 @@ def add_parser(sub) -> None:
                    help="network mode: oscillators start from their compiled seed c0 (rest; "
                         "they then need tens of ns to start) or from the amplitude of their "
                         "steady-state power (steady; reported in the result)")
+    p.add_argument("--td-newton", choices=("once", "converge"), default="once",
+                   help="network mode: one Newton iteration per trap step on the chain "
+                        "levels (once, default), or Newton to convergence every step")
+    p.add_argument("--td-step", type=_seconds, default=None, metavar="T",
+                   help="network mode: trap step in seconds, SPICE suffixes allowed "
+                        "(10p; default: the step-advice rule on the network's resonances "
+                        "and tones)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
+
+
+def _seconds(text: str) -> float:
+    from ..units import parse_number
+
+    try:
+        return parse_number(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r}") from exc
 
 
 def run(args) -> int:
@@ -113,7 +130,8 @@ def run(args) -> int:
         with Progress(k if per_image else None, f"time domain ({mode})",
                       unit="image" if per_image else "chain") as bar:
             td = spot_check(nl, images[:k], scores[:k], mode=mode, labels=labels[:k],
-                            progress=bar, settle=args.td_settle, start=args.td_start)
+                            progress=bar, settle=args.td_settle, start=args.td_start,
+                            newton=args.td_newton, step=args.td_step)
         out["time_domain"] = td
     if args.json:
         print(json.dumps(out, sort_keys=True))

@@ -269,7 +269,8 @@ def mode_name(mode: str) -> str:
 
 def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
                points_per_period: int = 20, progress=None, mode: str = "last-layer",
-               labels=None, start: str = "rest") -> dict:
+               labels=None, start: str = "rest", newton: str = "once",
+               step: float | None = None) -> dict:
     """Run ``len(images)`` images through the transient engine; see the module doc.
 
     Parameters
@@ -301,6 +302,14 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
         from the amplitude ``sqrt(p0)`` of its steady-state power on that image
         (``steady``; an initial condition, not a result: the transient still integrates
         every layer, and the drift between the last two windows shows what moved).
+    newton : {"once", "converge"}
+        ``network`` mode only: the trap rule's Newton per step
+        (:func:`spinnet.engine.tran.tran`'s ``newton``): ``once`` (default) takes one
+        iteration per step on the chain levels, whose one nonlinearity is the junctions'
+        bilinear ``R(u) i``; ``converge`` iterates every step to ``reltol``.
+    step : float, optional
+        ``network`` mode only: the trap step (s); default the :mod:`spinnet.engine.
+        step_advice` rule on the network's resonances and tones (:func:`_network_step`).
 
     Returns
     -------
@@ -325,6 +334,11 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
     if start not in ("rest", "steady") or (start != "rest" and mode != "network"):
         raise ParameterError("spot_check", "start", start, "",
                              "'rest' or 'steady' ('steady' in the network mode only)")
+    if newton not in ("once", "converge"):
+        raise ParameterError("spot_check", "newton", newton, "", "'once' or 'converge'")
+    if step is not None and (mode != "network" or not 0 < float(step) < 1e-9):
+        raise ParameterError("spot_check", "step", step, "s",
+                             "(0, 1 ns), in the network mode only")
     t_all = time.perf_counter()
     layer, chains, outs = last_layer(nl)
     x = _pixels(images)
@@ -335,7 +349,8 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
     if mode == "network":
         seed = _seed_amplitudes(nl, st, start)
         scores, t_stop, dt, extra = _run_network(nl, layer, chains, x, settle, progress,
-                                                 timing, seed=seed)
+                                                 timing, seed=seed, newton=newton,
+                                                 step=step)
         level1 = _level1_compiled(nl, layer, chains, outs, list(outs), st,
                                   {n.lower(): k for k, n in enumerate(st.junction_names)})
         scope = (f"whole network ({layer} layers) from its own text: every junction, "
@@ -423,7 +438,7 @@ def _seeded(nl: Netlist, names, amp) -> Netlist:
 
 
 def _run_network(nl, layer, chains, x, settle, progress, timing, window_periods=6,
-                 seed=None):
+                 seed=None, newton="once", step=None):
     """Every image through the whole compiled network (``tran(..., path="components")``):
     ``settle`` relaxation times ``1/(2 pi alpha fr_min)`` per layer, then the DC part of
     each output over ``window_periods`` periods of the slowest last-layer tone; the same
@@ -439,7 +454,7 @@ def _run_network(nl, layer, chains, x, settle, progress, timing, window_periods=
                  and nl.models[el.model.lower()].type == "sdr"]
     fr = np.array([float(el.params["fr"]) for el in junctions])
     tones = np.unique(np.round([_tone(nl, layer, el) for el in els], 3))
-    dt = _network_step(nl, alpha, fr, tones)
+    dt = _network_step(nl, alpha, fr, tones) if step is None else float(step)
     period = 1.0 / float(tones.min())
     relax = 1.0 / (2 * math.pi * alpha * float(fr.min()))
     window = window_periods * period
@@ -454,7 +469,7 @@ def _run_network(nl, layer, chains, x, settle, progress, timing, window_periods=
         flat = flat_circuit(nl if seed is None else _seeded(nl, seed[0], seed[1][n]), b)
         timing["elaborate"] += time.perf_counter() - t0
         res = tran(flat, dt, t_stop, method="trap", tstart=max(t_start - window, 0.0),
-                   save=probes, path="components")
+                   save=probes, path="components", newton=newton)
         meta = res.meta
         timing["elaborate"] += float(meta["elaborate_s"])
         timing["integrate"] += float(meta["solve_s"]) - float(meta["record_s"])
@@ -471,7 +486,7 @@ def _run_network(nl, layer, chains, x, settle, progress, timing, window_periods=
         if progress is not None:
             progress(n + 1, len(x))
     drift = float(np.max(np.abs(scores - before))) if len(x) else 0.0
-    extra = {"t_start_s": t_start, "window_s": window,
+    extra = {"t_start_s": t_start, "window_s": window, "newton": newton,
              "settle_drift_v": drift,
              "scores_previous_window": before.tolist()}
     return scores, t_stop, dt, extra

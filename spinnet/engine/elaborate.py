@@ -48,6 +48,7 @@ class System:
     state_scale: np.ndarray               # physical state = internal state * scale
     probes: dict[str, tuple] = field(default_factory=dict)
     nonlinear: bool = False
+    bilinear: bool = False                # nonlinear only through the junctions' R(u) i
     has_dynamic_matrix: bool = False      # explicit methods must refactor every stage
     n_states: int = 0                     # length of the explicit state vector
     dev: tuple = ()                       # device tables of the explicit loops (see below)
@@ -757,6 +758,7 @@ def elaborate(flat, tstep: float = 1e-12, tstop: float = 1e-9, seed: int | None 
         nets=nets, unknown_names=names, elements=elements, owner=owner,
         components=comps, resonators=res_names, state_scale=state_scale,
         nonlinear=bool(diodes) or bool(nq) or bool(np.any(g_par[:, 3] != 0)),
+        bilinear=bool(nq) and not diodes and not bool(np.any(g_par[:, 3] != 0)),
         has_dynamic_matrix=bool(nq),
         n_states=n_states, dev=dev, x0=x0, sigma=sigma,
         kernel_devices=bool(fl_rows) or any(k != QK_LIN for k in qkinds),

@@ -249,18 +249,22 @@ def op_in_loop(sys_) -> bool:
 
 
 def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
-              vmax, out, op=False, notice=None):
+              vmax, out, op=False, notice=None, once=False):
     """Theta method on a :class:`~spinnet.engine.elaborate.System` from the operating
     point ``x``: STNOs, macrospin junctions and field-line targets are integrated
     through their device kernels by the same rule (:mod:`.implicit_dev`).  ``op``: ``x``
     is the start of Newton for the operating point, which the loop solves first (only
     where :func:`op_in_loop` allows it); a failure there returns at time 0.  ``notice``:
-    as for :func:`dc_op`."""
+    as for :func:`dc_op`.  ``once``: see :func:`theta_loop_dev` (refused unless
+    ``sys_.bilinear`` and no kernel devices)."""
     a = sys_.arrays
     dv = sys_.dev
     if op and not op_in_loop(sys_):
         raise ValueError("run_theta(op=True): this circuit needs its operating point "
                          "from dc_op first")
+    if once and (not sys_.bilinear or (sys_.kernel_devices and dv)):
+        raise ValueError("run_theta(once=True): only for a circuit whose one nonlinearity "
+                         "is the junctions' R(u) i (System.bilinear, no kernel devices)")
     if sys_.kernel_devices and dv:
         a = _dev.kernel_arrays(a, dv[0])
         # made here, not in the loop: a local that is None on one path and a tuple on the
@@ -273,7 +277,7 @@ def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
     lin = None if sys_.nonlinear else True
     dio, tl = presence(a)
     args = (a, dv, kw, lin, dio, tl, x, 0.0, h, nsteps, theta, rec_idx, every, maxiter,
-            reltol, vntol, abstol, vmax, sys_.nonlinear, out, kinds(a), bool(op))
+            reltol, vntol, abstol, vmax, sys_.nonlinear, out, kinds(a), bool(op), bool(once))
     if notice is not None:
         notice((theta_loop_dev, args))
     return theta_loop_dev(*args)
@@ -281,7 +285,8 @@ def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
 
 @njit(cache=True, nogil=True)   # nogil: the pieces of a level run on parallel threads
 def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, every, maxiter,
-                   reltol, vntol, abstol, vmax, nonlinear, out, ks=ALL_KINDS, op=False):
+                   reltol, vntol, abstol, vmax, nonlinear, out, ks=ALL_KINDS, op=False,
+                   once=False):
     """Fixed-step theta method from the operating point ``x`` (modified in place).
 
     ``dv``: device tables (``System.dev``); ``a`` must then flag the kernel junctions
@@ -296,8 +301,13 @@ def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, ev
     the source waveforms, pruned likewise (:func:`spinnet.engine.mna.kinds`; default:
     all compiled).  ``op``: first solve the operating point at ``t0`` from ``x`` (what
     :func:`dc_op_kernel` does, on the loop's own ``newton``: its devices are frozen in
-    ``MODE_DC``); a failure there returns ``(code, index, t0)``.  Records ``x[rec_idx]``
-    every ``every`` steps (and at step 0) into ``out``.
+    ``MODE_DC``); a failure there returns ``(code, index, t0)``.  ``once``: from the
+    second step on, one Newton iteration per step, linearised at the extrapolation
+    ``2 x_n - x_(n-1)`` of the last two steps (a linearly implicit theta method).  Only
+    for a circuit whose one nonlinearity is the junctions' bilinear ``R(u) i``
+    (``System.bilinear``, no kernel devices): the linearisation then leaves out only
+    the product of two prediction errors, ``O(h^4)`` per step against the trapezoid's
+    ``O(h^3)``.  Records ``x[rec_idx]`` every ``every`` steps (and at step 0) into ``out``.
     """
     nd = _cnt(a, K_D)
     nt = _cnt(a, K_T)
@@ -336,6 +346,7 @@ def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, ev
         out[0, j] = x[rec_idx[j]]
     m = 1
     x_prev = x.copy()
+    x_pp = x.copy()    # the step before x_prev (read by the ``once`` predictor)
     if lin is not None:
         # linear circuit: the factors of step 1, without their zeros (set at step 2)
         fac = band_compress(work[0][:0], a.dims[DKL], a.dims[DKU], work[2][:0], work[3][:0])
@@ -362,6 +373,15 @@ def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, ev
                 sparse_solve(fac, rhs)
                 unpermute(a, rhs, x)
                 solved = True
+        if not solved and once and step > 1:
+            for i in range(x.shape[0]):
+                x[i] = 2.0 * x_prev[i] - x_pp[i]
+            # nonlinear False (``not once``): newton returns after its first solve; runtime
+            # values, not literals, so that newton keeps its one compiled signature
+            code, idx = newton(a, np.int64(MODE_TRAN), t, h, theta, x_prev, x, vd, dq, dic,
+                               e1, e2, min(maxiter, 1), reltol, vntol, abstol, not once, work,
+                               dv, kw, dio, tl, ks)
+            solved = True
         if not solved:
             code, idx = newton(a, np.int64(MODE_TRAN), t, h, theta, x_prev, x, vd, dq, dic,
                                e1, e2, maxiter, reltol, vntol, abstol, nonlinear, work, dv, kw,
@@ -385,6 +405,7 @@ def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, ev
             if kw[0].shape[0] > 0:
                 _dev.accept(a, dv, x, kw)
         for i in range(x.shape[0]):
+            x_pp[i] = x_prev[i]
             x_prev[i] = x[i]
         if step % every == 0 and m < out.shape[0]:
             for j in range(rec_idx.shape[0]):

@@ -343,7 +343,8 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
          vntol: float = 1e-9, abstol: float = 1e-15, vmax: float = 1e6,
          bindings: dict | None = None, system: System | None = None,
          max_bytes: float | None = None, series_loop: bool = True,
-         max_steps: int | None = None, path: str = "auto") -> Result:
+         max_steps: int | None = None, path: str = "auto",
+         newton: str = "converge") -> Result:
     """Run a transient analysis.
 
     Parameters
@@ -391,6 +392,13 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         dependency order (:mod:`spinnet.engine.tran_components`); ``"auto"`` (default)
         does so when the whole circuit's band matrix would exceed
         :data:`MAX_BAND_BYTES`; ``"mna"``: always the whole circuit at once.
+    newton : {"converge", "once"}
+        ``trap``/``be``: Newton to ``reltol`` at every step (default), or, for a circuit
+        (or, on the component-wise path, a level) whose one nonlinearity is its
+        junctions' bilinear ``R(u) i``, one iteration per step from the extrapolation of
+        the last two steps (a linearly implicit theta method: it leaves out the product
+        of two prediction errors, ``O(h^4)`` per step); other circuits converge as with
+        ``"converge"``.  ``meta["newton_once"]`` says whether a circuit took it.
 
     Returns
     -------
@@ -405,6 +413,12 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     method = str(method).lower()
     if method not in METHODS:
         raise ParameterError(".tran", "method", method, "", "one of " + ", ".join(METHODS))
+    if newton not in ("converge", "once"):
+        raise ParameterError(".tran", "newton", newton, "", "'converge' or 'once'")
+    if newton == "once" and method not in ("trap", "be"):
+        raise ParameterError(".tran", "newton", newton, "",
+                             f"'converge' for method {method!r} ('once' is a theta-method "
+                             "option: trap or be)")
     tstep = _positive("tstep", tstep)
     tstop = _positive("tstop", tstop)
     if not 0 <= float(tstart) < tstop:
@@ -440,7 +454,8 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         del sys_
         return tran_components(flat, tstep, tstop, method, tstart, dt=dt, save=save,
                                uic=uic, maxiter=maxiter, reltol=reltol, vntol=vntol,
-                               abstol=abstol, vmax=vmax, max_bytes=max_bytes, seed=seed)
+                               abstol=abstol, vmax=vmax, max_bytes=max_bytes, seed=seed,
+                               newton=newton)
     if path == "components":
         raise ParameterError(".tran", "path", path, "", "'auto' or 'mna' for method "
                              f"{method!r} (components: 'trap' or 'be')")
@@ -528,8 +543,11 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         out = np.zeros((n_out, len(rec_idx)))
         theta = 0.5 if method == "trap" else 1.0
         # STNO/macrospin/field-line devices join the theta rule (implicit.run_theta)
+        once = newton == "once" and sys_.bilinear and not (sys_.kernel_devices and sys_.dev)
+        meta["newton_once"] = bool(once)
         code, idx, t = run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter,
-                                 reltol, vntol, abstol, vmax, out, op=op_fold, notice=note)
+                                 reltol, vntol, abstol, vmax, out, op=op_fold, notice=note,
+                                 once=once)
         times = np.arange(n_out) * (h * every)
     elif method in ("rk4", "heun"):
         n_out = nsteps // every + 1

@@ -633,7 +633,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
                     vmax: float = 1e6, bindings: dict | None = None,
                     max_bytes: float | None = None, chunk: int = DEFAULT_CHUNK,
                     cycles: str = "merge", seed: int = 0, fold: bool = True,
-                    threads: int | None = None) -> Result:
+                    threads: int | None = None, newton: str = "converge") -> Result:
     """Transient by one-way-coupled components in dependency order (module docstring).
 
     Parameters are those of :func:`spinnet.engine.tran.tran` for ``method`` ``"trap"``
@@ -657,6 +657,13 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         than :data:`PIECE_ELEMENTS` elements are split, :func:`split_levels`); default
         numba's thread count (``NUMBA_NUM_THREADS``).  The pieces do not depend on it,
         so neither do the results.
+    newton : {"converge", "once"}
+        ``"converge"``: every step iterates Newton to ``reltol``.  ``"once"``: a level
+        whose one nonlinearity is its junctions' bilinear ``R(u) i`` (no diodes, clamped
+        transconductances or kernel devices) takes one Newton iteration per step from
+        the extrapolation of its last two steps (``once`` of
+        :func:`spinnet.engine.implicit.theta_loop_dev`; the first step of each chunk
+        still converges); the other levels converge as before.
 
     Returns
     -------
@@ -674,6 +681,8 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
                              "'trap' or 'be' for the component-wise transient")
     if cycles not in ("merge", "refuse"):
         raise ParameterError(".tran", "cycles", cycles, "", "'merge' or 'refuse'")
+    if newton not in ("converge", "once"):
+        raise ParameterError(".tran", "newton", newton, "", "'converge' or 'once'")
     tstep = _positive("tstep", tstep)
     tstop = _positive("tstop", tstop)
     if not 0 <= float(tstart) < tstop:
@@ -801,6 +810,9 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
     workers = min(threads, max((len(g) for g in groups), default=1))
     pool = ThreadPoolExecutor(workers) if workers > 1 else None
 
+    def _once(lev) -> bool:
+        return newton == "once" and lev.sys_.bilinear and lev.dv is None
+
     def integrate(lev, t0, m):
         s = lev.sys_
         out = np.zeros((m + 1, len(lev.rec_idx)))
@@ -809,7 +821,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         c1 = _time.perf_counter()
         res = theta_loop_dev(lev.arrays, lev.dv, lev.kw, lin, dio, tl, lev.x, t0, h, m, theta,
                              lev.rec_idx, 1, maxiter, reltol, vntol, abstol, vmax,
-                             s.nonlinear, out)
+                             s.nonlinear, out, mna.ALL_KINDS, False, _once(lev))
         return res, out, _time.perf_counter() - c1
 
     try:
@@ -884,5 +896,6 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
             "level_bandwidth": [int(lev.sys_.arrays.dims[mna.DKL]
                                     + lev.sys_.arrays.dims[mna.DKU] + 1) for lev in levels],
             "level_components": [len(c) for c in part.levels],
-            "folded": int(sum(len(lev.folds) for lev in levels))}
+            "folded": int(sum(len(lev.folds) for lev in levels)),
+            "newton": newton, "level_once": [_once(lev) for lev in levels]}
     return Result("tran", times[keep], signals, meta)

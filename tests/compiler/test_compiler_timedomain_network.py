@@ -33,7 +33,10 @@ def tiny():
 @pytest.mark.slow
 def test_network_mode_is_the_netlists_own_transient(tiny):
     nl, x, ref = tiny
-    out = spot_check(nl, x, ref, mode="network", settle=1.0)
+    # converged Newton: the same discrete equations as the monolithic run below
+    # (``newton="once"`` is held to the converged one in tests/engine/test_newton_once.py)
+    out = spot_check(nl, x, ref, mode="network", settle=1.0, newton="converge")
+    assert out["newton"] == "converge"
     assert mode_name("network") == "network" and out["mode"] == "network"
     assert out["images"] == 1 and out["t_start_s"] > 0 and out["window_s"] > 0
     # the same run by hand, monolithic
