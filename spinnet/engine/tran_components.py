@@ -308,9 +308,11 @@ def _plan(bc, part, tstep, tstop, seed: int = 0, fold: bool = True) -> list[_Lev
     return levels
 
 
-def _pattern(a) -> sp.csr_matrix:
+def _pattern(a, exact_q: bool = False) -> sp.csr_matrix:
     """Symmetric sparsity pattern of the MNA matrix of ``a`` (the couplings
-    :func:`~.elaborate.elaborate` orders by; ground rows dropped)."""
+    :func:`~.elaborate.elaborate` orders by; ground rows dropped).  ``exact_q``: a
+    junction's two nets reach each other only through its branch, as its stamps do
+    (elaborate's pattern joins them directly)."""
     n = int(a.dims[mna.DN])
     groups: list[np.ndarray] = [np.arange(n, dtype=np.int64)[:, None]]
 
@@ -329,7 +331,11 @@ def _pattern(a) -> sp.csr_matrix:
     tix = a.ix[a.kr[mna.K_T, 0]:a.kr[mna.K_T, 1]]
     if len(tix):
         groups.append(np.concatenate([tix[:, :5], tix[:, 4:5] + 1], axis=1))
-    rows(mna.K_Q, (mna.IA, mna.IB, mna.IBR))
+    if exact_q:
+        rows(mna.K_Q, (mna.IA, mna.IBR))
+        rows(mna.K_Q, (mna.IB, mna.IBR))
+    else:
+        rows(mna.K_Q, (mna.IA, mna.IB, mna.IBR))
     qix = a.ix[a.kr[mna.K_Q, 0]:a.kr[mna.K_Q, 1]]
     if len(qix):
         groups.append(np.stack([qix[:, mna.IBR], qix[:, mna.IC], qix[:, mna.IC] + 1,
@@ -352,7 +358,7 @@ def _bands(pat, perm) -> tuple[int, int]:
     return int(max(diff.max(initial=0), 1)), int(max((-diff).max(initial=0), 1))
 
 
-def _cluster_order(a, pat) -> np.ndarray | None:
+def _cluster_order(a, pat, band_pat=None) -> np.ndarray | None:
     """Band order with every junction's private unknowns kept together.
 
     A junction's branch, its two states, its drive branch and a drive net that only its
@@ -360,7 +366,11 @@ def _cluster_order(a, pat) -> np.ndarray | None:
     the other branches), and each cluster follows the later of its junction's two nets.
     On a series chain of junctions that gives ``c_k, cluster_k, c_k+1, ...``: a band of
     a cluster's size, where the plain reverse Cuthill-McKee interleaves the chain's
-    breadth-first levels (band ~3x wider).  None without junctions.
+    breadth-first levels (band ~3x wider); with the branch in the middle of its cluster
+    (``rank``) and the band measured on the stamps' own couplings (``band_pat``), about
+    half a cluster.  ``pat`` orders (a junction's two nets are
+    neighbours in it); ``band_pat`` (default ``pat``) measures the band of each candidate.
+    None without junctions.
     """
     from scipy.sparse.csgraph import reverse_cuthill_mckee
 
@@ -370,9 +380,15 @@ def _cluster_order(a, pat) -> np.ndarray | None:
     n = pat.shape[0]
     nq = len(qix)
     clus = np.full(n, -1, dtype=np.int64)
+    # place in a cluster: drive net 0, drive branch 1, branch 2, states 3 and 4.  With
+    # the cluster between its junction's two nets the branch (which reaches both nets,
+    # the states and the drive branch) sits in the middle: on a chain the band is 3
+    rank = np.zeros(n, dtype=np.int64)
     cols = [qix[:, mna.IBR], qix[:, mna.IC], qix[:, mna.IC] + 1, qix[:, mna.ID]]
-    for c in cols:
-        clus[c] = np.arange(nq)
+    for c, r in zip(cols, (2, 3, 4, 1), strict=True):
+        ok = c >= 0
+        clus[c[ok]] = np.arange(nq)[ok]
+        rank[c[ok]] = r
     ptr, ind = pat.indptr, pat.indices
     aix = a.ix[a.kr[mna.K_AM, 0]:a.kr[mna.K_AM, 1]]
     for ia, ib, br in zip(aix[:, mna.IA].tolist(), aix[:, mna.IB].tolist(),
@@ -401,18 +417,38 @@ def _cluster_order(a, pat) -> np.ndarray | None:
         pa = np.where(qix[:, mna.IA] >= 0, pos[np.maximum(qix[:, mna.IA], 0)], -1)
         pb = np.where(qix[:, mna.IB] >= 0, pos[np.maximum(qix[:, mna.IB], 0)], -1)
         lo = np.where(pa < 0, pb, np.where(pb < 0, pa, np.minimum(pa, pb)))
-        for key in (lo, np.maximum(pa, pb)):
-            # rest unknowns at (pos, 0), cluster members at (key of their junction, 1 + q)
+        for key, ranked in ((lo, False), (np.maximum(pa, pb), False), (lo, True)):
+            # rest unknowns at (pos, 0), cluster members at (key of their junction,
+            # 1 + q) in index order, or (ranked) at 1 + 5 q + their place
             major = np.concatenate([pos[rest_order], key[clus[members]]])
-            minor = np.concatenate([np.zeros(len(rest_order), dtype=np.int64),
-                                    1 + clus[members]])
+            inner = 1 + 5 * clus[members] + rank[members] if ranked else 1 + clus[members]
+            minor = np.concatenate([np.zeros(len(rest_order), dtype=np.int64), inner])
             allv = np.concatenate([rest_order, members])
             order = allv[np.lexsort((minor, major))]
             perm = np.empty(n, dtype=np.int64)
             perm[order] = np.arange(n)
-            kl, ku = _bands(pat, perm)
+            kl, ku = _bands(pat if band_pat is None else band_pat, perm)
             if best is None or kl * (kl + ku) < best_cost:
                 best, best_cost = order, kl * (kl + ku)
+    if band_pat is not None:
+        # each cluster contracted to one vertex between its junction's nets (the exact
+        # couplings), reverse Cuthill-McKee on that graph, every cluster then expanded in
+        # place in its ranked order: on a chain with a read-out network at its end the
+        # read-out's unknowns follow the chain end instead of interleaving before it
+        sup = np.where(clus >= 0, n + clus, np.arange(n))
+        _u, sup = np.unique(sup, return_inverse=True)
+        m = int(sup.max()) + 1
+        memb = sp.csr_matrix((np.ones(n), (np.arange(n), sup)), shape=(n, m))
+        con = (memb.T @ band_pat @ memb).tocsr()
+        rcm_c = reverse_cuthill_mckee(con, symmetric_mode=True)
+        where = np.empty(m, dtype=np.int64)
+        where[rcm_c] = np.arange(m)
+        order = np.lexsort((rank, where[sup]))
+        perm = np.empty(n, dtype=np.int64)
+        perm[order] = np.arange(n)
+        kl, ku = _bands(band_pat, perm)
+        if kl * (kl + ku) < best_cost:
+            best = order
     return best
 
 
@@ -459,16 +495,18 @@ def _narrow_band(s) -> None:
     """Replace the level's band order by :func:`_cluster_order` where that is narrower
     (the matrix, and so the solution, is the same: only its band storage changes)."""
     a = s.arrays
-    pat = _pattern(a)
     kl0, ku0 = int(a.dims[mna.DKL]), int(a.dims[mna.DKU])
+    pat = _pattern(a)
     if _bands(pat, a.perm) != (kl0, ku0):
         return   # not the pattern elaborate ordered by: keep its order
-    order = _cluster_order(a, pat)
+    # the band of the stamps themselves (a subset of elaborate's pattern)
+    exact = _pattern(a, exact_q=True)
+    order = _cluster_order(a, pat, exact)
     if order is None or len(order) != len(a.perm):
         return
     perm = np.empty(len(order), dtype=np.int64)
     perm[order] = np.arange(len(order))
-    kl, ku = _bands(pat, perm)
+    kl, ku = _bands(exact, perm)
     if kl * (kl + ku) < kl0 * (kl0 + ku0):
         dims = a.dims.copy()
         dims[mna.DKL], dims[mna.DKU] = kl, ku

@@ -126,6 +126,7 @@ def test_chain_levels_get_a_narrower_band_with_the_same_answer():
     kl0 = int(chain.arrays.dims[mna.DKL])
     _narrow_band(chain)
     kl = int(chain.arrays.dims[mna.DKL])
-    assert kl <= kl0 // 2   # measured 17 -> 6 (a junction's cluster, not a BFS level)
+    # measured 17 -> 4: the branch in the middle of its cluster between its two nets
+    assert kl <= kl0 // 4
     # a permutation of the unknowns
     assert sorted(chain.arrays.perm.tolist()) == list(range(chain.n))
