@@ -309,6 +309,22 @@ def mnist_report(out: str | os.PathLike, *, limit: int | None = None, model_path
                 spot = spot_check_mux(model, netlist, images[0], rep)
             else:
                 spot = spot_check(model, images[0], rep)
+    network = None
+    if tran and not mux and len(labels):
+        # every layer of the netlist from its own text; a multiplexed network (alpha
+        # 0.01) relaxes in tens of ns per layer, too long for the main job
+        with timed("tran_network", "whole network in the time domain on test image 0 "
+                   "(engine.tran, component-wise)"):
+            network = network_spot_check(netlist, images[:1], scores[:1], labels[:1])
+        rep.json("network_tran.json", network, "test image 0 through the whole netlist in "
+                 ".tran against .steady (spinnet eval --time-domain, network mode)")
+        notes.append(
+            f"whole network in .tran (test image 0, every layer from the netlist's text, "
+            f"trap at {network['dt_s'] * 1e12:g} ps for {network['t_stop_s'] * 1e9:.3g} ns, "
+            f"Newton {network['newton']}): argmax {'=' if network['agree'] else '!='} "
+            f".steady's, score deviation {network['dev_max_of_range']:.3f} of the score "
+            f"range (drift {network['settle_drift_v'] * 1e3:.3g} mV between the last two "
+            f"windows), {network['seconds_per_image']:.0f} s")
     if spot is not None and mux:
         notes.append(
             f"spot check (layer-1 chain {spot['chain']}, {spot['tones']} tones on its line, "
@@ -329,6 +345,7 @@ def mnist_report(out: str | os.PathLike, *, limit: int | None = None, model_path
         "images": int(len(labels)), "accuracy_netlist": acc, "accuracy_software": acc_sw,
         "agreement": agree, "max_score_difference_v": dev, "resumed_images": resumed,
         "hardware": tot, "timings_s": timings, "spot_check": spot,
+        "network_spot_check": network,
         "model": str(model_path or "spinnet/models/default.npz"),
     }
     summary["timings_s"]["total"] = round(time.monotonic() - t_all, 3)
@@ -340,6 +357,25 @@ def mnist_report(out: str | os.PathLike, *, limit: int | None = None, model_path
     ] + notes)
     (rep.path / ".evaluation-checkpoint.npz").unlink(missing_ok=True)
     return summary
+
+
+#: What the main job's whole-network check keeps of ``timedomain.spot_check``'s result.
+NETWORK_KEYS = ("mode", "scope", "start", "newton", "images", "agree", "agreement",
+                "accuracy_tran", "accuracy_steady", "score_range", "dev_max_of_range",
+                "dev_mean_of_range", "settle_drift_v", "scores_tran", "scores_steady",
+                "seconds_per_image", "timing_s", "dt_s", "t_start_s", "t_stop_s")
+
+
+def network_spot_check(netlist, images, steady_scores, labels, settle: float = 5.0) -> dict:
+    """``images`` through the whole compiled netlist in ``.tran`` against its
+    ``.steady`` scores (:func:`spinnet.compiler.timedomain.spot_check`, network mode,
+    oscillators started at their steady amplitude, ``settle`` relaxation times per
+    layer): what ``spinnet eval NET --time-domain K`` reports, as a dict."""
+    from .compiler.timedomain import spot_check as td_spot_check
+
+    out = td_spot_check(netlist, images, steady_scores, settle=settle, mode="network",
+                        labels=labels, start="steady")
+    return {k: out[k] for k in NETWORK_KEYS if k in out}
 
 
 def _layout_figure(netlist, quiet: bool):

@@ -3,14 +3,14 @@
 Binds each test image to the netlist's ``.input`` pixels, runs the steady-state analysis,
 takes the argmax of the ``.output`` scores and compares it with the labels.  ``--time-domain
 K`` also runs the first K images through the transient engine in one of three named modes
-(``--td-mode``): ``network`` integrates every layer of the netlist from its own text
-(the component-wise ``.tran``; ~20 min of CPU per image of the compiled MNIST
-network); ``last-layer`` (default) integrates the
-last layer as compiled, its input lines fed with the steady state's oscillator tones (the
-hidden layers do not go through ``.tran``); ``current-driven`` re-builds the last layer's
-junctions on ideal current sources (faster).  It reports the mode, the argmax agreement
-with ``.steady``, the accuracy of both on those images, the score deviation over the
-score range and the seconds per image with their breakdown.
+(``--td-mode``): ``network`` (default) integrates every layer of the netlist from its own
+text (the component-wise ``.tran``; a few minutes per image of the compiled MNIST network
+on 2 cores); ``last-layer`` integrates the last layer as compiled, its input lines fed
+with the steady state's oscillator tones (the hidden layers do not go through ``.tran``);
+``current-driven`` re-builds the last layer's junctions on ideal current sources
+(faster).  It reports the mode, the argmax agreement with ``.steady``, the accuracy of both
+on those images, the score deviation over the score range and the seconds per image with
+their breakdown.
 """
 
 from __future__ import annotations
@@ -41,12 +41,13 @@ def add_parser(sub) -> None:
                    help="also run K images through the transient engine")
     p.add_argument("--td-mode", "--time-domain-mode", dest="td_mode",
                    choices=("network", "last-layer", "current-driven", "cut", "junctions"),
-                   default="last-layer",
-                   help="network: every layer of the netlist integrated from its own text "
-                        "(component-wise .tran; ~20 min CPU per MNIST image); last-layer: the "
-                        "compiled last layer itself, fed by the steady state's oscillator "
-                        "tones (default; alias cut); current-driven: its junctions on ideal "
-                        "current sources (faster; alias junctions)")
+                   default="network",
+                   help="network (default): every layer of the netlist integrated from its "
+                        "own text (component-wise .tran; a few minutes per image of the "
+                        "shipped MNIST network on 2 cores); last-layer: the compiled last "
+                        "layer itself, fed by the steady state's oscillator tones (alias "
+                        "cut); current-driven: its junctions on ideal current sources "
+                        "(faster; alias junctions)")
     p.add_argument("--td-settle", type=float, default=8.0, metavar="N",
                    help="relaxation times 1/(2 pi alpha fr_min) to settle before averaging "
                         "(per layer in the network mode)")

@@ -2,11 +2,13 @@
 
 Loads the shipped hardware-aware model and the MNIST test set (``$SPINNET_DATA``, the user
 cache, or a checksum-verified download), compiles the network to a netlist, evaluates every
-test image through the netlist's steady-state analysis, runs a short time-domain spot check
-and writes a report folder (netlist, accuracy and hardware tables, confusion matrix, a
-chain's rectification curve, waveform and spectrum of an RF line, layout drawing; for
-the multiplexed model one chain's read-out settling in time, the spectrum of its line,
-its response against frequency and the layer's frequency plan).
+test image through the netlist's steady-state analysis, runs time-domain spot checks
+(one layer-1 chain; for a local-lines model also test image 0 through the whole netlist in
+``.tran``, a few minutes) and writes a report folder (netlist, accuracy and hardware
+tables, confusion matrix, a chain's rectification curve, waveform and spectrum of an RF
+line, layout drawing, the whole-network check against ``.steady``; for the multiplexed
+model one chain's read-out settling in time, the spectrum of its line, its response
+against frequency and the layer's frequency plan).
 An interrupted evaluation resumes where it stopped when run again with the same -o.
 """
 
@@ -31,7 +33,8 @@ def add_parser(sub):
     p.add_argument("--batch", type=int, default=500, metavar="B",
                    help="images per steady-state solve (memory vs speed; default 500)")
     p.add_argument("--no-tran", action="store_true",
-                   help="skip the time-domain spot check")
+                   help="skip the time-domain spot checks (one chain, and the whole "
+                        "network on test image 0)")
     p.add_argument("--json", action="store_true",
                    help="print the summary as one JSON object (progress goes to stderr)")
     p.set_defaults(func=run)

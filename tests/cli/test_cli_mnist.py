@@ -213,3 +213,28 @@ def test_mnist_job_on_the_shipped_multiplexed_model(tmp_path, capsys, monkeypatc
                  "frequency_plan.png", "conv_layout.png", "spot_check_tran.npz"):
         assert (out / name).stat().st_size > 0, name
     assert not (out / "chain_curve.png").exists()     # a local-lines figure
+
+
+def test_mnist_job_runs_image_0_through_the_whole_netlist_in_time(small_model, tmp_path,
+                                                                   capsys):
+    """Without ``--no-tran`` the main job integrates test image 0 through every layer of
+    the compiled netlist (network mode of ``spinnet eval --time-domain``) and reports it
+    against the ``.steady`` scores it evaluated: the reported figures are recomputed
+    here from the scores it returns and the scores file it wrote."""
+    _model, path = small_model
+    out = tmp_path / "rep"
+    assert main(["mnist", "-o", str(out), "--limit", "3", "--model", str(path),
+                 "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    net = summary["network_spot_check"]
+    assert net["mode"] == "network" and net["images"] == 1 and net["start"] == "steady"
+    steady = np.load(out / "scores.npz")["netlist"][:1]
+    np.testing.assert_allclose(net["scores_steady"], steady, rtol=1e-12, atol=0)
+    tr = np.array(net["scores_tran"])
+    rng = net["score_range"]
+    assert net["dev_max_of_range"] == pytest.approx(np.max(np.abs(tr - steady)) / rng,
+                                                    rel=1e-9)
+    assert net["agree"] == int(tr.argmax(1)[0] == steady.argmax(1)[0])
+    assert net["timing_s"]["integrate"] > 0 and net["t_stop_s"] > net["t_start_s"] > 0
+    assert json.loads((out / "network_tran.json").read_text())["agree"] == net["agree"]
+    assert "whole network in .tran" in (out / "README.md").read_text()
