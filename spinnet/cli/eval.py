@@ -51,10 +51,11 @@ def add_parser(sub) -> None:
     p.add_argument("--td-settle", type=float, default=8.0, metavar="N",
                    help="relaxation times 1/(2 pi alpha fr_min) to settle before averaging "
                         "(per layer in the network mode)")
-    p.add_argument("--td-start", choices=("rest", "steady"), default="rest",
-                   help="network mode: oscillators start from their compiled seed c0 (rest; "
-                        "they then need tens of ns to start) or from the amplitude of their "
-                        "steady-state power (steady; reported in the result)")
+    p.add_argument("--td-start", choices=("rest", "steady"), default=None,
+                   help="network mode: oscillators start from the amplitude of their "
+                        "steady-state power (steady, the default there; reported in the "
+                        "result) or from their compiled seed c0 (rest; they then need tens "
+                        "of ns to start); the other modes start at rest")
     p.add_argument("--td-newton", choices=("once", "converge"), default="once",
                    help="network mode: one Newton iteration per trap step on the chain "
                         "levels (once, default), or Newton to convergence every step")
@@ -131,7 +132,8 @@ def run(args) -> int:
         with Progress(k if per_image else None, f"time domain ({mode})",
                       unit="image" if per_image else "chain") as bar:
             td = spot_check(nl, images[:k], scores[:k], mode=mode, labels=labels[:k],
-                            progress=bar, settle=args.td_settle, start=args.td_start,
+                            progress=bar, settle=args.td_settle,
+                            start=args.td_start or ("steady" if mode == "network" else "rest"),
                             newton=args.td_newton, step=args.td_step)
         out["time_domain"] = td
     if args.json:

@@ -10,8 +10,6 @@ reports the fields the other modes report plus the settling drift.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from compiler_tiny import images, tiny_spec
@@ -75,7 +73,13 @@ def test_eval_cli_offers_the_network_mode(capsys):
     assert rc in (0, None)
     text = capsys.readouterr().out
     assert "network" in text and "--td-settle" in text
-    assert json.dumps({"mode": mode_name("network")})
+    # the whole network is the default mode, Newton once per step, start left to the mode
+    from spinnet.cli.main import build_parser
+    args = build_parser().parse_args(["eval", "net.cir", "--time-domain", "1"])
+    assert mode_name(args.td_mode) == "network"
+    assert args.td_newton == "once" and args.td_start is None and args.td_step is None
+    args = build_parser().parse_args(["eval", "net.cir", "--td-step", "10p"])
+    assert args.td_step == pytest.approx(1e-11)
 
 
 def test_steady_start_seeds_each_oscillator_at_its_steady_amplitude(tiny):
