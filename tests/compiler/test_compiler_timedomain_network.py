@@ -75,10 +75,10 @@ def test_eval_cli_offers_the_network_mode(capsys):
     assert "network" in text and "--td-settle" in text
     # the whole network is the default mode, Newton once per step, start left to the mode
     from spinnet.cli.main import build_parser
-    args = build_parser().parse_args(["eval", "net.cir", "--time-domain", "1"])
+    args = build_parser("eval").parse_args(["eval", "net.cir", "--time-domain", "1"])
     assert mode_name(args.td_mode) == "network"
     assert args.td_newton == "once" and args.td_start is None and args.td_step is None
-    args = build_parser().parse_args(["eval", "net.cir", "--td-step", "10p"])
+    args = build_parser("eval").parse_args(["eval", "net.cir", "--td-step", "10p"])
     assert args.td_step == pytest.approx(1e-11)
 
 
