@@ -602,7 +602,7 @@ def tran_card(flat, card, **overrides) -> Result:
     kw = {}
     for k, v in (card.params or {}).items():
         kk = str(k).lower()
-        if kk in ("method", "save", "path"):
+        if kk in ("method", "save", "path", "newton"):
             kw[kk] = str(v)
         elif kk in ("rtol", "atol", "dt", "hmin", "seed", "maxiter", "reltol", "vntol",
                     "abstol", "vmax"):

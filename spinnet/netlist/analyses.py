@@ -112,7 +112,8 @@ TRAN_NUMERIC = {
     "seed": (_int_at_least(0), "an integer >= 0"),
     "maxiter": (_int_at_least(1), "an integer >= 1"),
 }
-TRAN_WORDS = {"method": TRAN_METHODS, "path": ("auto", "mna", "components")}
+TRAN_WORDS = {"method": TRAN_METHODS, "path": ("auto", "mna", "components"),
+              "newton": ("converge", "once")}
 STEADY_NUMERIC = {
     "tol": (_positive, "(0, inf)"),
     "maxiter": (_int_at_least(1), "an integer >= 1"),

@@ -102,3 +102,19 @@ def test_once_on_the_small_network_chain_levels():
     assert any(flags) and not all(flags)
     step_error = _worst(conv, _halved(fine))
     assert _worst(once, conv) <= 0.01 * step_error
+
+
+def test_tran_card_takes_the_newton_option(tmp_path):
+    """``.tran ... newton=once`` on the card reaches the engine; a bad value is a located
+    netlist error."""
+    from spinnet.engine.run import run
+    from spinnet.errors import NetlistError
+    from spinnet.netlist import check
+
+    deck = CHAIN.replace(".end", ".tran 5p 1n newton=once\n.save v(b)\n.end")
+    res = next(iter(run(parse(deck), None).values()))
+    assert res.meta["newton_once"] is True
+    bad = CHAIN.replace(".end", ".tran 5p 1n newton=twice\n.end")
+    problems = check(parse(bad))
+    assert any(isinstance(e, NetlistError) and "newton" in str(e) and e.loc is not None
+               for e in problems), problems
