@@ -248,6 +248,13 @@ def op_in_loop(sys_) -> bool:
     return sys_.qkind is None or not np.any(np.asarray(sys_.qkind) == _QK_STNO)
 
 
+def once_applies(sys_) -> bool:
+    """Whether ``sys_`` may take the ``once`` rule of :func:`theta_loop_dev`: its one
+    nonlinearity is the junctions' bilinear ``R(u) i`` (``System.bilinear``) and no
+    junction runs on a device kernel."""
+    return bool(sys_.bilinear and not (sys_.kernel_devices and sys_.dev))
+
+
 def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
               vmax, out, op=False, notice=None, once=False):
     """Theta method on a :class:`~spinnet.engine.elaborate.System` from the operating
@@ -262,7 +269,7 @@ def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
     if op and not op_in_loop(sys_):
         raise ValueError("run_theta(op=True): this circuit needs its operating point "
                          "from dc_op first")
-    if once and (not sys_.bilinear or (sys_.kernel_devices and dv)):
+    if once and not once_applies(sys_):
         raise ValueError("run_theta(once=True): only for a circuit whose one nonlinearity "
                          "is the junctions' R(u) i (System.bilinear, no kernel devices)")
     if sys_.kernel_devices and dv:

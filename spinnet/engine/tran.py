@@ -38,7 +38,7 @@ from . import series_loop as _loop
 from . import time_loops as it
 from .bound import flat_circuit
 from .elaborate import QK_STNO, System, elaborate
-from .implicit import op_in_loop, run_theta
+from .implicit import once_applies, op_in_loop, run_theta
 from .result import Result
 
 METHODS = ("trap", "be", "rk4", "dopri", "heun", "exp4")
@@ -543,8 +543,8 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         out = np.zeros((n_out, len(rec_idx)))
         theta = 0.5 if method == "trap" else 1.0
         # STNO/macrospin/field-line devices join the theta rule (implicit.run_theta)
-        once = newton == "once" and sys_.bilinear and not (sys_.kernel_devices and sys_.dev)
-        meta["newton_once"] = bool(once)
+        once = newton == "once" and once_applies(sys_)
+        meta["newton_once"] = once
         code, idx, t = run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter,
                                  reltol, vntol, abstol, vmax, out, op=op_fold, notice=note,
                                  once=once)

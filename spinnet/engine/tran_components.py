@@ -65,7 +65,7 @@ from .bound import bind_circuit, flat_circuit
 from .components import DRIVE, FLINE, VCCS, VCVS, Partition, constant_components, partition
 from .elaborate import elaborate
 from .explicit import fline_shift
-from .implicit import dc_op, presence, theta_loop_dev
+from .implicit import dc_op, once_applies, presence, theta_loop_dev
 from .result import Result
 from .time_loop_shared import OK
 from .tran import (
@@ -849,7 +849,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
     pool = ThreadPoolExecutor(workers) if workers > 1 else None
 
     def _once(lev) -> bool:
-        return newton == "once" and lev.sys_.bilinear and lev.dv is None
+        return newton == "once" and once_applies(lev.sys_)
 
     def integrate(lev, t0, m):
         s = lev.sys_
