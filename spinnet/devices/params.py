@@ -157,6 +157,7 @@ def spec_table(specs: Iterable[ParamSpec]) -> str:
     """Markdown table of parameters (name, unit, default, allowed, meaning)."""
     rows = ["| name | unit | default | allowed | meaning |", "|---|---|---|---|---|"]
     for s in specs:
-        d = "required" if s.default is None else _fmt(s.default)
+        d = ("required" if s.default is None
+             else "from the circuit" if math.isnan(s.default) else _fmt(s.default))
         rows.append(f"| `{s.name}` | {s.unit or '-'} | {d} | {s.allowed()} | {s.doc} |")
     return "\n".join(rows)

@@ -26,6 +26,8 @@ Thermal noise: complex white noise of diffusion ``D = gamma_g kB T / e0`` added 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -55,6 +57,9 @@ SPECS = (
     ParamSpec("e0", "J", 1e-18, 0.0, 1.0, "oscillation energy at p = 1 (noise scale)",
               lo_open=True),
     ParamSpec("c0", "", 1e-3, 0.0, 1.0, "initial amplitude |c| (seeds the oscillation)"),
+    ParamSpec("ilp0", "A", math.nan, -1.0, 1.0,
+              "initial current of the bias low-pass (default: the device's current at the "
+              "operating point)"),
 )
 
 STRING_PARAMS: tuple[str, ...] = ()
@@ -130,8 +135,11 @@ N_STATES = 3
 #: Corner of the low-pass that separates the DC bias from an injected RF current, in units
 #: of f0: far below the oscillation, so the RF passes (|H| <= 1/20 at f0).
 INJ_CORNER = 1.0 / 20.0
-COLS = ("f0", "n", "q", "ith", "gamma_g", "r", "dr", "kinj", "diff", "c0", "imax")
-F0, NSHIFT, Q_, ITH, GG, RR, DR, KINJ, DIFF, C0, IMAX = range(len(COLS))
+#: packed columns: the parameters, ``diff`` (the noise diffusion) and ``held`` (1 while a
+#: transient holds the oscillator: see :func:`deriv`)
+COLS = ("f0", "n", "q", "ith", "gamma_g", "r", "dr", "kinj", "diff", "c0", "imax", "ilp0",
+        "held")
+F0, NSHIFT, Q_, ITH, GG, RR, DR, KINJ, DIFF, C0, IMAX, ILP0, HELD = range(len(COLS))
 
 
 def emission_current(current, imax):
@@ -166,16 +174,25 @@ def pack(params_list) -> np.ndarray:
     for i, p in enumerate(params_list):
         diff = p["gamma_g"] * KB * p["temp"] / p["e0"]
         rows[i] = (p["f0"], p["n"], p["q"], p["ith"], p["gamma_g"], p["r"], p["dr"],
-                   p["kinj"], diff, p["c0"], p["imax"])
+                   p["kinj"], diff, p["c0"], p["imax"], p["ilp0"], 0.0)
     return rows
 
 
 @njit(cache=True)
 def initial_state(row):
-    """``c = c0`` (real): a seed so that a noiseless oscillator can start; ``Ilp = 0``."""
+    """``c = c0`` (real): a seed so that a noiseless oscillator can start; ``Ilp = 0``
+    (the transient sets it with :func:`initial_filter`)."""
     s = np.zeros(N_STATES)
     s[0] = row[C0]
     return s
+
+
+@njit(cache=True)
+def initial_filter(row, current):
+    """The bias low-pass's current at ``t = 0``: ``ilp0`` where given, else ``current``
+    (the device's current at the operating point: the bias has been on before
+    ``t = 0``, as every other DC quantity of the operating point)."""
+    return current if np.isnan(row[ILP0]) else row[ILP0]
 
 
 @njit(cache=True)
@@ -193,11 +210,18 @@ def deriv(row, state, current, dfr, out):
     RF current, which flows back through it from the line it drives and can be as large
     as the bias, does not change its power (``.steady``'s ``p0`` of the DC current); an
     RF current acts on ``c`` only through ``kinj``.  ``dfr`` shifts ``f0`` (Hz), so a
-    field line may tune an oscillator too.
+    field line may tune an oscillator too.  A held oscillator (``row[HELD] != 0``, a
+    transient preparing its initial state) keeps its amplitude and its bias low-pass:
+    only the phase turns.
     """
     x, y = state[0], state[1]
     p = x * x + y * y
     w = 2.0 * np.pi * (row[F0] + dfr + row[NSHIFT] * p)
+    if row[HELD] != 0.0:
+        out[0] = w * y
+        out[1] = -w * x
+        out[2] = 0.0
+        return
     gp = row[GG] * (1.0 + row[Q_] * p)
     gm = row[GG] / row[ITH] * min(state[2], row[IMAX]) * (1.0 - p)
     lam = gm - gp
@@ -225,8 +249,10 @@ def deriv_ref(row, state, current, dfr=0.0):
     w = 2 * np.pi * (row[..., F0] + dfr + row[..., NSHIFT] * p)
     gp = row[..., GG] * (1 + row[..., Q_] * p)
     gm = row[..., GG] / row[..., ITH] * np.minimum(state[..., 2], row[..., IMAX]) * (1 - p)
-    dc = -1j * w * c - gp * c + gm * c + row[..., KINJ] * (current - state[..., 2])
-    dlp = 2 * np.pi * INJ_CORNER * row[..., F0] * (current - state[..., 2])
+    held = row[..., HELD] != 0.0
+    dc = -1j * w * c + np.where(held, 0.0, -gp * c + gm * c
+                                + row[..., KINJ] * (current - state[..., 2]))
+    dlp = np.where(held, 0.0, 2 * np.pi * INJ_CORNER * row[..., F0] * (current - state[..., 2]))
     return np.stack([dc.real, dc.imag, dlp], axis=-1)
 
 

@@ -237,11 +237,10 @@ def state_from_x_dev(a, dv, x, s):
     ext0 = dv[8]
     for i in range(ext0.shape[0]):
         s[nb + i] = ext0[i]
-    # an oscillator's bias filter holds its current at x (the operating point)
     qk, qe = dv[0], dv[2]
     for k in range(qk.shape[0]):
         if qk[k] == _QK_STNO:
-            s[qe[k]] = x[a.ix[a.kr[K_Q, 0] + k, ID]]
+            s[qe[k]] = _stno.initial_filter(dv[1][k], x[a.ix[a.kr[K_Q, 0] + k, ID]])
     dcs = dv[9]
     for k in range(dcs.shape[0]):
         if dcs[k] >= 0:

@@ -193,9 +193,7 @@ def dev_init(a, dv, x, kw):
         if kind == _QK_STNO:
             Y[d, 0] = x[st]
             Y[d, 1] = x[st + 1]
-            # the bias filter holds the current at x (the operating point): the bias has
-            # been on before t = 0, as every other DC quantity of the operating point
-            Y[d, 2] = cur
+            Y[d, 2] = _stno.initial_filter(qp[k], cur)
         elif kind == _QK_MAC:
             Y[d, 0] = ext0[e]
             Y[d, 1] = ext0[e + 1]

@@ -344,7 +344,7 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
          bindings: dict | None = None, system: System | None = None,
          max_bytes: float | None = None, series_loop: bool = True,
          max_steps: int | None = None, path: str = "auto",
-         newton: str = "converge") -> Result:
+         newton: str = "converge", hold: float = 0.0) -> Result:
     """Run a transient analysis.
 
     Parameters
@@ -399,6 +399,10 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         the last two steps (a linearly implicit theta method: it leaves out the product
         of two prediction errors, ``O(h^4)`` per step); other circuits converge as with
         ``"converge"``.  ``meta["newton_once"]`` says whether a circuit took it.
+    hold : float
+        Oscillators keep their starting amplitude until this time (s), then follow their
+        own dynamics: a way to prepare an initial state, on the component-wise path only
+        (``hold`` of :func:`spinnet.engine.tran_components.tran_components`).
 
     Returns
     -------
@@ -455,10 +459,14 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         return tran_components(flat, tstep, tstop, method, tstart, dt=dt, save=save,
                                uic=uic, maxiter=maxiter, reltol=reltol, vntol=vntol,
                                abstol=abstol, vmax=vmax, max_bytes=max_bytes, seed=seed,
-                               newton=newton)
+                               newton=newton, hold=hold)
     if path == "components":
         raise ParameterError(".tran", "path", path, "", "'auto' or 'mna' for method "
                              f"{method!r} (components: 'trap' or 'be')")
+    if float(hold) != 0.0:
+        raise ParameterError(".tran", "hold", hold, "s",
+                             "0 here: holding the oscillators is an option of the "
+                             "component-wise path (path='components', method trap or be)")
     a = sys_.arrays
     dv = sys_.dev if sys_.dev else it.empty_dev(a)
     explicit = method in ("rk4", "dopri", "heun")

@@ -57,13 +57,14 @@ import scipy.sparse as sp
 from ..devices import registry as _registry
 from ..devices import resonator as _resonator
 from ..devices import sources as _sources
+from ..devices import stno as _stno
 from ..errors import NetlistError, ParameterError, SimulationError
 from ..netlist.flatten import FlatElement, FlatWaveform
 from . import implicit_dev as _dev
 from . import mna
 from .bound import bind_circuit, flat_circuit
 from .components import DRIVE, FLINE, VCCS, VCVS, Partition, constant_components, partition
-from .elaborate import elaborate
+from .elaborate import QK_STNO, elaborate
 from .explicit import fline_shift
 from .implicit import dc_op, once_applies, presence, theta_loop_dev
 from .result import Result
@@ -603,6 +604,16 @@ def _set_feeds(lev: _Level, tv: dict, t0: float, h: float, m: int, n_points: int
         seg[m + 3:] = v[m]
 
 
+def _hold_oscillators(s) -> int:
+    """Hold level ``s``'s oscillators (:func:`spinnet.devices.stno.deriv`: ``|c|`` and
+    the bias low-pass stay, the phase turns); returns how many."""
+    if s.qkind is None or not s.dev or not np.any(s.qkind == QK_STNO):
+        return 0
+    mine = s.qkind == QK_STNO
+    s.dev[1][mine, _stno.HELD] = 1.0
+    return int(np.count_nonzero(mine))
+
+
 def _refuse_cycles(bc, part: Partition) -> None:
     comps = set(c for grp in part.merged for c in grp)
     names = [str(b.name) for k, b in enumerate(bc.elements)
@@ -671,7 +682,8 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
                     vmax: float = 1e6, bindings: dict | None = None,
                     max_bytes: float | None = None, chunk: int = DEFAULT_CHUNK,
                     cycles: str = "merge", seed: int = 0, fold: bool = True,
-                    threads: int | None = None, newton: str = "converge") -> Result:
+                    threads: int | None = None, newton: str = "converge",
+                    hold: float = 0.0) -> Result:
     """Transient by one-way-coupled components in dependency order (module docstring).
 
     Parameters are those of :func:`spinnet.engine.tran.tran` for ``method`` ``"trap"``
@@ -702,6 +714,12 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         the extrapolation of its last two steps (``once`` of
         :func:`spinnet.engine.implicit.theta_loop_dev`; the first step of each chunk
         still converges); the other levels converge as before.
+    hold : float
+        Oscillators (STNOs) keep the amplitude and bias low-pass they start from until
+        this time (s): each turns at its own frequency from its seed ``c0`` while the
+        rest of the circuit relaxes to the state those amplitudes set; from ``hold`` on
+        they follow their own dynamics.  A way to prepare an initial
+        state (0, the default: no hold).  Rounded to a whole number of internal steps.
 
     Returns
     -------
@@ -747,6 +765,10 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
     if nsteps > 50_000_000:
         raise ParameterError(".tran", "tstop/tstep", nsteps, "steps", "<= 5e7")
     theta = 0.5 if method == "trap" else 1.0
+    hold = float(hold)
+    if not 0.0 <= hold < tstop:
+        raise ParameterError(".tran", "hold", hold, "s", f"[0, tstop={tstop:g})")
+    hold_step = int(round(hold / h))
     with _gc_paused():
         bc = bind_circuit(flat, bind_params=False)
         part = partition(bc)
@@ -760,6 +782,10 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         # a restart per chunk would drop the lines' history and, under trap, the
         # junction charge current of charged diodes: such circuits run in one chunk
         if m_chunk < nsteps and any(_needs_one_chunk(lev.sys_, theta) for lev in levels):
+            if hold_step:
+                raise SimulationError("hold needs the run in chunks, and this circuit "
+                                      "(delay lines or charged diodes under trap) runs in one",
+                                      hint="hold=0")
             m_chunk = nsteps
     n_points = m_chunk + 1
     for lev in levels:
@@ -810,6 +836,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
     t_couple = 0.0
     t_int = 0.0
     tv: dict[str, np.ndarray] = {}
+    held: list = []
     for lev in levels:
         s = lev.sys_
         c0 = _time.perf_counter()
@@ -826,6 +853,8 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
             x_op = x.copy()
             dc_op(s.arrays, 0.0, x_op, maxiter, reltol, vntol, abstol, s.nonlinear)
         _refuse_unresolved_growth(s, x_op, h, method)
+        if hold_step and _hold_oscillators(s):
+            held.append(lev)
         a, dv = s.arrays, s.dev
         if s.kernel_devices and dv:
             a = _dev.kernel_arrays(a, dv[0])
@@ -866,6 +895,8 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         s0 = 0
         while s0 < nsteps:
             m = min(m_chunk, nsteps - s0)
+            if s0 < hold_step:
+                m = min(m, hold_step - s0)
             t0 = s0 * h
             chunk_tv: dict[str, np.ndarray] = {}
             for group in groups:
@@ -888,6 +919,11 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
                 t_couple += c1 - c0 + (_time.perf_counter() - c2)
                 t_int += c2 - c1
             s0 += m
+            if s0 == hold_step:
+                for lev in held:
+                    lev.sys_.dev[1][lev.sys_.qkind == QK_STNO, _stno.HELD] = 0.0
+                    # the trap rule's f(y_n) of the released kernels
+                    _dev.accept(lev.arrays, lev.dv, lev.x, lev.kw)
     finally:
         if pool is not None:
             pool.shutdown()
@@ -935,5 +971,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
                                     + lev.sys_.arrays.dims[mna.DKU] + 1) for lev in levels],
             "level_components": [len(c) for c in part.levels],
             "folded": int(sum(len(lev.folds) for lev in levels)),
-            "newton": newton, "level_once": [_once(lev) for lev in levels]}
+            "newton": newton, "level_once": [_once(lev) for lev in levels],
+            "hold_s": hold_step * h,
+            "held": int(sum(np.count_nonzero(lev.sys_.qkind == QK_STNO) for lev in held))}
     return Result("tran", times[keep], signals, meta)

@@ -90,6 +90,26 @@ def test_kernel_matches_numpy_reference():
         assert stno.resistance(row, st) == pytest.approx(stno.resistance_ref(row, st))
 
 
+def test_held_kernel_turns_the_phase_only():
+    """A held oscillator (a transient preparing its start): d|c|^2/dt = 0 and the bias
+    low-pass stays, whatever the current; the phase turns at 2 pi (f0 + n p + dfr); the
+    numpy reference agrees."""
+    rng = np.random.default_rng(6)
+    row = stno.pack([stno.bind("N5", {**BASE, "kinj": 1e12})])[0]
+    row[stno.HELD] = 1.0
+    out = np.zeros(stno.N_STATES)
+    for _ in range(5):
+        st = rng.normal(size=3) * [0.5, 0.5, 1e-5]
+        cur, dfr = rng.normal() * 3e-5, rng.normal() * 1e7
+        stno.deriv(row, st, cur, dfr, out)
+        np.testing.assert_allclose(out, stno.deriv_ref(row, st, cur, dfr), rtol=1e-12)
+        p = st[0] ** 2 + st[1] ** 2
+        w = 2 * np.pi * (row[stno.F0] + dfr + row[stno.NSHIFT] * p)
+        assert st[0] * out[0] + st[1] * out[1] == pytest.approx(0.0, abs=1e-9 * w * p)
+        assert out[0] == pytest.approx(w * st[1], rel=1e-14)
+        assert out[2] == 0.0
+
+
 def test_rk4_convergence_order():
     p = stno.bind("N5", BASE)
     row = stno.pack([p])[0]
