@@ -48,9 +48,14 @@ def add_parser(sub) -> None:
                         "layer itself, fed by the steady state's oscillator tones (alias "
                         "cut); current-driven: its junctions on ideal current sources "
                         "(faster; alias junctions)")
-    p.add_argument("--td-settle", type=float, default=8.0, metavar="N",
-                   help="relaxation times 1/(2 pi alpha fr_min) to settle before averaging "
-                        "(per layer in the network mode)")
+    p.add_argument("--td-settle", type=float, default=None, metavar="N",
+                   help="relaxation times 1/(2 pi alpha fr_min) to settle before averaging: "
+                        "after the hold in the network mode (default 1), else per layer "
+                        "(network mode without hold: default 5; other modes: 8)")
+    p.add_argument("--td-hold", type=float, default=None, metavar="H",
+                   help="network mode: the oscillators keep their start amplitude for H "
+                        "relaxation times while every line, chain and read-out relaxes, "
+                        "then follow their own dynamics (default 8; 0: no hold)")
     p.add_argument("--td-start", choices=("rest", "steady"), default=None,
                    help="network mode: oscillators start from the amplitude of their "
                         "steady-state power (steady, the default there; reported in the "
@@ -123,7 +128,13 @@ def run(args) -> int:
             np.save(fh, pred.astype(np.int64), allow_pickle=False)
         out["predictions"] = str(args.predictions)
     if args.time_domain:
-        from ..compiler.timedomain import mode_name, spot_check
+        from ..compiler.timedomain import (
+            NETWORK_HOLD,
+            NETWORK_SETTLE,
+            NETWORK_SETTLE_AFTER_HOLD,
+            mode_name,
+            spot_check,
+        )
         from ..progress import Progress
         k = min(args.time_domain, len(labels))
         mode = mode_name(args.td_mode)
@@ -131,8 +142,13 @@ def run(args) -> int:
         per_image = mode in ("last-layer", "network")
         with Progress(k if per_image else None, f"time domain ({mode})",
                       unit="image" if per_image else "chain") as bar:
+            hold = args.td_hold if args.td_hold is not None else (
+                NETWORK_HOLD if mode == "network" else 0.0)
+            settle = args.td_settle if args.td_settle is not None else (
+                (NETWORK_SETTLE_AFTER_HOLD if hold else NETWORK_SETTLE) if mode == "network"
+                else 8.0)
             td = spot_check(nl, images[:k], scores[:k], mode=mode, labels=labels[:k],
-                            progress=bar, settle=args.td_settle,
+                            progress=bar, settle=settle, hold=hold,
                             start=args.td_start or ("steady" if mode == "network" else "rest"),
                             newton=args.td_newton, step=args.td_step)
         out["time_domain"] = td

@@ -253,6 +253,14 @@ def _emission(nl: Netlist, stnos: list[str], current: np.ndarray):
 
 
 MODES = ("last-layer", "current-driven", "network")
+
+#: The network mode's defaults (relaxation times ``1/(2 pi alpha fr_min)``): oscillators
+#: held while the chains and read-outs settle (their slowest part falls as ``(1 + t/tau)
+#: exp(-t/tau)``: 1e-3 after ~9 tau), then a short settling under their own dynamics; or,
+#: without a hold, settling per layer.
+NETWORK_HOLD = 8.0
+NETWORK_SETTLE_AFTER_HOLD = 1.0
+NETWORK_SETTLE = 5.0
 # the names the modes had first, still accepted
 _ALIASES = {"cut": "last-layer", "junctions": "current-driven"}
 
@@ -270,7 +278,7 @@ def mode_name(mode: str) -> str:
 def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
                points_per_period: int = 20, progress=None, mode: str = "last-layer",
                labels=None, start: str = "rest", newton: str = "once",
-               step: float | None = None) -> dict:
+               step: float | None = None, hold: float = 0.0) -> dict:
     """Run ``len(images)`` images through the transient engine; see the module doc.
 
     Parameters
@@ -310,6 +318,13 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
     step : float, optional
         ``network`` mode only: the trap step (s); default the :mod:`spinnet.engine.
         step_advice` rule on the network's resonances and tones (:func:`_network_step`).
+    hold : float
+        ``network`` mode only: the oscillators keep their start amplitude for ``hold``
+        relaxation times (``hold`` of :func:`spinnet.engine.tran.tran`) while every line,
+        chain and read-out relaxes to the state they set, all layers at once; then
+        ``settle`` relaxation times under their own dynamics before the window (instead
+        of ``settle`` per layer).  With ``start="steady"`` the run starts from the
+        steady state's oscillator powers and shows whether the network stays there.
 
     Returns
     -------
@@ -336,6 +351,9 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
                              "'rest' or 'steady' ('steady' in the network mode only)")
     if newton not in ("once", "converge"):
         raise ParameterError("spot_check", "newton", newton, "", "'once' or 'converge'")
+    if not 0.0 <= float(hold) <= 1e3 or (hold and mode != "network"):
+        raise ParameterError("spot_check", "hold", hold, "relaxation times",
+                             "[0, 1000], in the network mode only")
     if step is not None and (mode != "network" or not 0 < float(step) < 1e-9):
         raise ParameterError("spot_check", "step", step, "s",
                              "(0, 1 ns), in the network mode only")
@@ -350,7 +368,7 @@ def spot_check(nl: Netlist, images, steady_scores, settle: float = 8.0,
         seed = _seed_amplitudes(nl, st, start)
         scores, t_stop, dt, extra = _run_network(nl, layer, chains, x, settle, progress,
                                                  timing, seed=seed, newton=newton,
-                                                 step=step)
+                                                 step=step, hold=hold)
         level1 = _level1_compiled(nl, layer, chains, outs, list(outs), st,
                                   {n.lower(): k for k, n in enumerate(st.junction_names)})
         scope = (f"whole network ({layer} layers) from its own text: every junction, "
@@ -408,11 +426,13 @@ def _network_step(nl: Netlist, alpha: float, fr: np.ndarray, tones: np.ndarray) 
 
 
 def _seed_amplitudes(nl: Netlist, st, start: str):
-    """Initial amplitude ``c0`` of every oscillator per image, or None for ``start="rest"``
-    (each oscillator from the ``c0`` it is compiled with).  ``start="steady"``: the
+    """Initial state of every oscillator per image, or None for ``start="rest"`` (each
+    oscillator from the ``c0`` it is compiled with, its bias low-pass at the operating
+    point's current).  ``start="steady"``: ``(names, amplitude, filter)`` with the
     amplitude of its steady-state power, ``sqrt(p0)``, never below its compiled ``c0``
     (an oscillator seeded at 0 could not start if the transient drives it above
-    threshold)."""
+    threshold), and its bias low-pass at its steady-state current (``ilp0``): the
+    operating point has the chains' read-outs before any rectification."""
     if start == "rest":
         return None
     from ..devices.stno import SPECS
@@ -423,26 +443,30 @@ def _seed_amplitudes(nl: Netlist, st, start: str):
         el = nl.elements[name.lower()]
         mp = {kk.lower(): v for kk, v in nl.models[el.model.lower()].params.items()}
         c0[k] = float(el.params.get("c0", mp.get("c0", c0_default)))
-    return names, np.maximum(np.sqrt(np.asarray(st.stno_p0, float)), c0[None, :])
+    return (names, np.maximum(np.sqrt(np.asarray(st.stno_p0, float)), c0[None, :]),
+            np.asarray(st.stno_current, float))
 
 
-def _seeded(nl: Netlist, names, amp) -> Netlist:
-    """``nl`` with oscillator ``names[k]`` starting at amplitude ``amp[k]``."""
+def _seeded(nl: Netlist, names, amp, filt) -> Netlist:
+    """``nl`` with oscillator ``names[k]`` starting at amplitude ``amp[k]``, its bias
+    low-pass at ``filt[k]``."""
     out = copy.copy(nl)
     out.elements = dict(nl.elements)
-    for name, a in zip(names, amp, strict=True):
+    for name, a, i in zip(names, amp, filt, strict=True):
         el = nl.elements[name.lower()]
         out.elements[name.lower()] = dataclasses.replace(
-            el, params={**el.params, "c0": float(a)})
+            el, params={**el.params, "c0": float(a), "ilp0": float(i)})
     return out
 
 
 def _run_network(nl, layer, chains, x, settle, progress, timing, window_periods=6,
-                 seed=None, newton="once", step=None):
+                 seed=None, newton="once", step=None, hold=0.0):
     """Every image through the whole compiled network (``tran(..., path="components")``):
-    ``settle`` relaxation times ``1/(2 pi alpha fr_min)`` per layer, then the DC part of
-    each output over ``window_periods`` periods of the slowest last-layer tone; the same
-    over the window before it measures how settled the scores are."""
+    ``settle`` relaxation times ``1/(2 pi alpha fr_min)`` per layer (or, with ``hold``
+    > 0, the oscillators held at their start amplitude for ``hold`` relaxation times and
+    then ``settle`` more), then the DC part of each output over ``window_periods``
+    periods of the slowest last-layer tone; the same over the window before it measures
+    how settled the scores are."""
     from ..engine.bound import flat_circuit
     from ..engine.tran import tran
 
@@ -458,7 +482,9 @@ def _run_network(nl, layer, chains, x, settle, progress, timing, window_periods=
     period = 1.0 / float(tones.min())
     relax = 1.0 / (2 * math.pi * alpha * float(fr.min()))
     window = window_periods * period
-    t_start = math.ceil(layer * settle * relax / period) * period
+    t_hold = float(hold) * relax
+    after = (float(hold) + settle) if hold else layer * settle
+    t_start = math.ceil(after * relax / period) * period
     t_stop = t_start + window
     probes = [nl.outputs[o] for o in nl.outputs]
     scores = np.zeros((len(x), len(probes)))
@@ -466,10 +492,11 @@ def _run_network(nl, layer, chains, x, settle, progress, timing, window_periods=
     for n in range(len(x)):
         b = {name: float(x[n, naming.parse_pixel_input(name)]) for name in nl.inputs}
         t0 = time.perf_counter()
-        flat = flat_circuit(nl if seed is None else _seeded(nl, seed[0], seed[1][n]), b)
+        flat = flat_circuit(nl if seed is None else _seeded(nl, seed[0], seed[1][n],
+                                                            seed[2][n]), b)
         timing["elaborate"] += time.perf_counter() - t0
         res = tran(flat, dt, t_stop, method="trap", tstart=max(t_start - window, 0.0),
-                   save=probes, path="components", newton=newton)
+                   save=probes, path="components", newton=newton, hold=t_hold)
         meta = res.meta
         timing["elaborate"] += float(meta["elaborate_s"])
         timing["integrate"] += float(meta["solve_s"]) - float(meta["record_s"])
@@ -486,7 +513,7 @@ def _run_network(nl, layer, chains, x, settle, progress, timing, window_periods=
         if progress is not None:
             progress(n + 1, len(x))
     drift = float(np.max(np.abs(scores - before))) if len(x) else 0.0
-    extra = {"t_start_s": t_start, "window_s": window, "newton": newton,
+    extra = {"t_start_s": t_start, "window_s": window, "newton": newton, "hold_s": t_hold,
              "settle_drift_v": drift,
              "scores_previous_window": before.tolist()}
     return scores, t_stop, dt, extra

@@ -78,13 +78,15 @@ def test_eval_cli_offers_the_network_mode(capsys):
     args = build_parser("eval").parse_args(["eval", "net.cir", "--time-domain", "1"])
     assert mode_name(args.td_mode) == "network"
     assert args.td_newton == "once" and args.td_start is None and args.td_step is None
+    assert args.td_hold is None and args.td_settle is None   # the mode's defaults
     args = build_parser("eval").parse_args(["eval", "net.cir", "--td-step", "10p"])
     assert args.td_step == pytest.approx(1e-11)
 
 
 def test_steady_start_seeds_each_oscillator_at_its_steady_amplitude(tiny):
     """``start="steady"``: every oscillator's ``c0`` is ``sqrt(p0)`` of its steady power on
-    that image (never below its compiled seed), and nothing else in the netlist changes."""
+    that image (never below its compiled seed), its bias low-pass ``ilp0`` its steady
+    current, and nothing else in the netlist changes."""
     from spinnet.compiler.timedomain import _seed_amplitudes, _seeded
     from spinnet.engine.steady import steady
 
@@ -92,13 +94,15 @@ def test_steady_start_seeds_each_oscillator_at_its_steady_amplitude(tiny):
     px = x.reshape(len(x), -1) / 255.0
     st = steady(nl, {n: px[:, naming.parse_pixel_input(n)] for n in nl.inputs}, keep="all")
     assert _seed_amplitudes(nl, st, "rest") is None
-    names, amp = _seed_amplitudes(nl, st, "steady")
-    assert amp.shape == (len(x), len(names)) and len(names) > 0
+    names, amp, filt = _seed_amplitudes(nl, st, "steady")
+    assert amp.shape == filt.shape == (len(x), len(names)) and len(names) > 0
     np.testing.assert_allclose(amp, np.maximum(np.sqrt(st.stno_p0), 1e-3))
+    np.testing.assert_array_equal(filt, st.stno_current)
     assert np.any(st.stno_p0 > 0)
-    seeded = _seeded(nl, names, amp[0])
+    seeded = _seeded(nl, names, amp[0], filt[0])
     for k, name in enumerate(names):
-        assert float(seeded.elements[name.lower()].params["c0"]) == amp[0, k]
+        el = seeded.elements[name.lower()]
+        assert float(el.params["c0"]) == amp[0, k] and float(el.params["ilp0"]) == filt[0, k]
         assert "c0" not in nl.elements[name.lower()].params     # the original is untouched
     assert set(seeded.elements) == set(nl.elements)
 
@@ -111,3 +115,7 @@ def test_steady_start_is_refused_outside_the_network_mode(tiny):
         spot_check(nl, x, ref, mode="last-layer", start="steady")
     with pytest.raises(ParameterError, match="start"):
         spot_check(nl, x, ref, mode="network", start="warm")
+    with pytest.raises(ParameterError, match="hold"):
+        spot_check(nl, x, ref, mode="last-layer", hold=8.0)
+    with pytest.raises(ParameterError, match="hold"):
+        spot_check(nl, x, ref, mode="network", hold=-1.0)
