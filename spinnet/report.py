@@ -321,7 +321,8 @@ def mnist_report(out: str | os.PathLike, *, limit: int | None = None, model_path
         notes.append(
             f"whole network in .tran (test image 0, every layer from the netlist's text, "
             f"trap at {network['dt_s'] * 1e12:g} ps for {network['t_stop_s'] * 1e9:.3g} ns, "
-            f"Newton {network['newton']}): argmax {'=' if network['agree'] else '!='} "
+            f"oscillators held for the first {network['hold_s'] * 1e9:.3g} ns, Newton "
+            f"{network['newton']}): argmax {'=' if network['agree'] else '!='} "
             f".steady's, score deviation {network['dev_max_of_range']:.3f} of the score "
             f"range (drift {network['settle_drift_v'] * 1e3:.3g} mV between the last two "
             f"windows), {network['seconds_per_image']:.0f} s")
@@ -363,18 +364,23 @@ def mnist_report(out: str | os.PathLike, *, limit: int | None = None, model_path
 NETWORK_KEYS = ("mode", "scope", "start", "newton", "images", "agree", "agreement",
                 "accuracy_tran", "accuracy_steady", "score_range", "dev_max_of_range",
                 "dev_mean_of_range", "settle_drift_v", "scores_tran", "scores_steady",
-                "seconds_per_image", "timing_s", "dt_s", "t_start_s", "t_stop_s")
+                "seconds_per_image", "timing_s", "dt_s", "hold_s", "t_start_s", "t_stop_s")
 
 
-def network_spot_check(netlist, images, steady_scores, labels, settle: float = 5.0) -> dict:
+def network_spot_check(netlist, images, steady_scores, labels, settle: float | None = None,
+                       hold: float | None = None) -> dict:
     """``images`` through the whole compiled netlist in ``.tran`` against its
     ``.steady`` scores (:func:`spinnet.compiler.timedomain.spot_check`, network mode,
-    oscillators started at their steady amplitude, ``settle`` relaxation times per
-    layer): what ``spinnet eval NET --time-domain K`` reports, as a dict."""
+    oscillators started at their steady amplitude and held ``hold`` relaxation times,
+    then ``settle`` more; the defaults of ``spinnet eval NET --time-domain K``): what
+    that command reports, as a dict."""
+    from .compiler.timedomain import NETWORK_HOLD, NETWORK_SETTLE_AFTER_HOLD
     from .compiler.timedomain import spot_check as td_spot_check
 
-    out = td_spot_check(netlist, images, steady_scores, settle=settle, mode="network",
-                        labels=labels, start="steady")
+    hold = NETWORK_HOLD if hold is None else hold
+    settle = NETWORK_SETTLE_AFTER_HOLD if settle is None else settle
+    out = td_spot_check(netlist, images, steady_scores, settle=settle, hold=hold,
+                        mode="network", labels=labels, start="steady")
     return {k: out[k] for k in NETWORK_KEYS if k in out}
 
 

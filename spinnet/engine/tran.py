@@ -401,8 +401,10 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
         ``"converge"``.  ``meta["newton_once"]`` says whether a circuit took it.
     hold : float
         Oscillators keep their starting amplitude until this time (s), then follow their
-        own dynamics: a way to prepare an initial state, on the component-wise path only
-        (``hold`` of :func:`spinnet.engine.tran_components.tran_components`).
+        own dynamics: a way to prepare an initial state (``hold`` of
+        :func:`spinnet.engine.tran_components.tran_components`).  Methods ``trap`` and
+        ``be`` only; ``path="auto"`` takes the component-wise path for it, ``"mna"``
+        refuses it.
 
     Returns
     -------
@@ -448,12 +450,18 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     # -- whole circuit's band would not fit
     if path not in ("auto", "mna", "components"):
         raise ParameterError(".tran", "path", path, "", "'auto', 'mna' or 'components'")
+    hold = float(hold)
+    if not 0.0 <= hold < tstop:
+        raise ParameterError(".tran", "hold", hold, "s", f"[0, tstop={tstop:g})")
+    # a hold is an option of the component-wise path: path=auto takes it there
+    components = system is None and method in ("trap", "be") and (
+        path == "components" or (path == "auto" and hold > 0.0))
     sys_ = system
-    if sys_ is None and path != "components":
+    if sys_ is None and not components:
         with _gc_paused():
             sys_ = elaborate(flat, tstep=tstep, tstop=tstop, seed=seed)
     if system is None and method in ("trap", "be") and (
-            path == "components" or (path == "auto" and _band_bytes(sys_) > MAX_BAND_BYTES)):
+            components or (path == "auto" and _band_bytes(sys_) > MAX_BAND_BYTES)):
         from .tran_components import tran_components
         del sys_
         return tran_components(flat, tstep, tstop, method, tstart, dt=dt, save=save,
@@ -463,10 +471,11 @@ def tran(netlist_or_flat, tstep: float, tstop: float, method: str = "trap",
     if path == "components":
         raise ParameterError(".tran", "path", path, "", "'auto' or 'mna' for method "
                              f"{method!r} (components: 'trap' or 'be')")
-    if float(hold) != 0.0:
+    if hold != 0.0:
         raise ParameterError(".tran", "hold", hold, "s",
                              "0 here: holding the oscillators is an option of the "
-                             "component-wise path (path='components', method trap or be)")
+                             "component-wise path (method trap or be, path auto or "
+                             "components)")
     a = sys_.arrays
     dv = sys_.dev if sys_.dev else it.empty_dev(a)
     explicit = method in ("rk4", "dopri", "heun")
@@ -613,7 +622,7 @@ def tran_card(flat, card, **overrides) -> Result:
         if kk in ("method", "save", "path", "newton"):
             kw[kk] = str(v)
         elif kk in ("rtol", "atol", "dt", "hmin", "seed", "maxiter", "reltol", "vntol",
-                    "abstol", "vmax"):
+                    "abstol", "vmax", "hold"):
             try:
                 kw[kk] = int(v) if kk in ("seed", "maxiter") else float(v)
             except (TypeError, ValueError):

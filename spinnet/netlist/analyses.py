@@ -111,6 +111,7 @@ TRAN_NUMERIC = {
     "vmax": (_positive, "(0, inf) V"),
     "seed": (_int_at_least(0), "an integer >= 0"),
     "maxiter": (_int_at_least(1), "an integer >= 1"),
+    "hold": (lambda v: math.isfinite(v) and v >= 0, "[0, TSTOP) s"),
 }
 TRAN_WORDS = {"method": TRAN_METHODS, "path": ("auto", "mna", "components"),
               "newton": ("converge", "once")}
@@ -181,6 +182,18 @@ class _Cards:
         if len(vals) >= 3 and not 0 <= vals[2] < tstop:
             self.error(f".tran TSTART = {vals[2]:g} s is out of range; allowed: "
                        f"[0, TSTOP = {tstop:g}) s", card.loc)
+        hold = _scalar(card.params.get("hold", 0.0))
+        if hold:
+            loc = self.option_locs.get("hold", card.loc)
+            method = str(card.params.get("method", "trap")).lower()
+            path = str(card.params.get("path", "auto")).lower()
+            if hold >= tstop:
+                self.error(f".tran hold = {hold:g} s is out of range; allowed: "
+                           f"[0, TSTOP = {tstop:g}) s", loc)
+            elif method not in ("trap", "be") or path == "mna":
+                self.error(f".tran hold needs method trap or be and path auto or components "
+                           f"(the component-wise transient); found method={method}, "
+                           f"path={path}", loc)
         dt = _scalar(card.params.get("dt", vals[3] if len(vals) >= 4 else None))
         if len(vals) >= 4 and not _positive(vals[3]):
             self.error(f".tran TMAX = {vals[3]:g} s is out of range; allowed: (0, inf) s",

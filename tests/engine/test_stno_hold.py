@@ -89,3 +89,17 @@ def test_hold_and_ilp0_refusals():
         tran(net, 1e-12, 1e-9, method="trap", path="components", hold=1e-9)
     with pytest.raises(ParameterError, match="ilp0"):
         tran(parse(_net("ilp0=2")), 1e-12, 1e-9, method="trap")
+
+
+def test_tran_card_hold_runs_the_component_wise_path(tmp_path):
+    """``.tran ... hold=T`` in a netlist is ``tran(..., hold=T)``: ``path=auto`` takes the
+    component-wise transient for it, and the run is the one the function gives."""
+    from spinnet.engine.tran import tran_card
+
+    nl = parse(_net("c0=0.1").replace(".end", ".tran 1p 4n hold=2n\n.end"))
+    card = next(a for a in nl.analyses if a.kind == "tran")
+    r = tran_card(nl, card, save=["state(n1,p)"])
+    assert r.meta["path"] == "components" and r.meta["hold_s"] == pytest.approx(2e-9)
+    ref = tran(parse(_net("c0=0.1")), 1e-12, 4e-9, path="components", hold=2e-9,
+               save=["state(n1,p)"])
+    np.testing.assert_array_equal(r["state(n1,p)"], ref["state(n1,p)"])
