@@ -74,15 +74,39 @@ def _sdr_model(nl: Netlist, l: int, lay, d: Design) -> str:
     return name
 
 
-def _chain_head(nl: Netlist, l: int, j: int, lay) -> str:
+def _chain_head(nl: Netlist, l: int, j: int, lay, choke: float | None = None) -> str:
     """First node of chain ``j`` of layer ``l``: held at the activation's bias voltage by a
-    DC source in hidden layers, ground in the last layer (its outputs are chain ends)."""
+    DC source in hidden layers, ground in the last layer (its outputs are chain ends).
+
+    ``choke`` (H): the source feeds the chain through an inductor ``LB<l>_<j>``
+    (:func:`_bias_feed`); chains of 4-terminal junctions take one, an RF loop of
+    2-terminal junctions (the multiplexed arrangement) must not."""
     if lay.act is None:
         return "0"
     node = naming.chain_node(l, j, 0)
-    nl.add(Element(naming.layer_element("VC", l, j), (node, "0"),
-                   source=Waveform("dc", (), float(lay.act["vbias"]))))
+    _bias_feed(nl, l, j, node, float(lay.act["vbias"]), choke)
     return node
+
+
+def _bias_feed(nl: Netlist, l: int, j: int, node: str, vbias: float,
+               choke: float | None) -> None:
+    """DC source ``VC<l>_<j>`` holding ``node`` at ``vbias``, through choke ``LB<l>_<j>``.
+
+    A junction's EMF ``(R - R0) kappa i_drive`` carries the drive's second harmonic.  With
+    the chain closed at RF on both ends (the source here, the bias tee's ``CT`` at the
+    other) the harmonics of its junctions circulate coherently, and their resistance
+    modulation (tens of % at the compiled drive) rectifies them again: a DC term of fourth
+    and higher order in the drive that ``.steady`` does not have, as large as the chain's
+    signal on long chains.  The choke opens the loop at RF (docs/compiler.md, "Chain
+    feed")."""
+    if choke is None:
+        nl.add(Element(naming.layer_element("VC", l, j), (node, "0"),
+                       source=Waveform("dc", (), vbias)))
+        return
+    feed = naming.chain_feed(l, j)
+    nl.add(Element(naming.layer_element("VC", l, j), (feed, "0"),
+                   source=Waveform("dc", (), vbias)))
+    nl.add(Element(naming.layer_element("LB", l, j), (feed, node), value=float(choke)))
 
 
 def layer_taps(spec: NetSpec):
@@ -158,7 +182,7 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
             qd = q if (real is not None and real["fr"].shape[0] > 1) else 0
             for co in range(lay.c_out):
                 j = q * lay.c_out + co
-                node = _chain_head(nl, l, j, lay)
+                node = _chain_head(nl, l, j, lay, choke=ro["l_tee"])
                 for t in range(ntap):
                     i_in = int(idx[q, t])
                     ia, ib = lines.segment(naming.input_line(l, i_in))

@@ -35,7 +35,7 @@ from ..errors import DataError
 from ..netlist import naming
 from ..netlist.model import Analysis, Element, Expr, Netlist, Waveform
 from .circuit import Design
-from .lower import _bias_tee, _res, _sdr_model, _stno, layer_taps, relaxation_time
+from .lower import _bias_feed, _bias_tee, _res, _sdr_model, _stno, layer_taps, relaxation_time
 from .report import CompileReport, LayerReport
 from .spec import NetSpec
 
@@ -116,8 +116,8 @@ def lower_sequential(spec: NetSpec, draw: list[dict] | None = None,
             if last:
                 nl.outputs[naming.class_output(co)] = naming.format_probe("v", end)
                 continue
-            nl.add(Element(naming.layer_element("VC", l, co), (naming.chain_node(l, co, 0), "0"),
-                           source=Waveform("dc", (), float(lay.act["vbias"]))))
+            _bias_feed(nl, l, co, naming.chain_node(l, co, 0), float(lay.act["vbias"]),
+                       d.l_tee)
             _bias_tee(nl, l, co, end, d)
             nl.outputs[naming.hidden_output(l, co)] = naming.format_probe("v", f"r{l}_{co}")
         nl.add(Element(naming.layer_element("RLB", l, 0),

@@ -107,6 +107,11 @@ def chain_end(layer: int, chain: int) -> str:
     return f"c{layer}_{chain}_e"
 
 
+def chain_feed(layer: int, chain: int) -> str:
+    """Node of a hidden chain's bias source, behind its feed choke ``LB<layer>_<chain>``."""
+    return f"cb{layer}_{chain}"
+
+
 def input_line(layer: int, i: int) -> str:
     return f"L{layer}_{i}"
 
