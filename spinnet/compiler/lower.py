@@ -99,14 +99,11 @@ def _bias_feed(nl: Netlist, l: int, j: int, node: str, vbias: float,
     and higher order in the drive that ``.steady`` does not have, as large as the chain's
     signal on long chains.  The choke opens the loop at RF (docs/compiler.md, "Chain
     feed")."""
-    if choke is None:
-        nl.add(Element(naming.layer_element("VC", l, j), (node, "0"),
-                       source=Waveform("dc", (), vbias)))
-        return
-    feed = naming.chain_feed(l, j)
+    feed = node if choke is None else naming.chain_feed(l, j)
     nl.add(Element(naming.layer_element("VC", l, j), (feed, "0"),
                    source=Waveform("dc", (), vbias)))
-    nl.add(Element(naming.layer_element("LB", l, j), (feed, node), value=float(choke)))
+    if choke is not None:
+        nl.add(Element(naming.layer_element("LB", l, j), (feed, node), value=float(choke)))
 
 
 def layer_taps(spec: NetSpec):

@@ -89,6 +89,19 @@ def test_hidden_chains_of_4_terminal_junctions_are_fed_through_a_choke():
         assert float(lb.value) == pytest.approx(float(nl.elements["lt" + tag].value))
 
 
+def test_sequential_chains_are_fed_through_the_design_choke():
+    nl, _ = compile_model(tiny_spec(seed=0), scheme="sequential")
+    vcs = [el for el in nl.elements.values() if naming.prefix_of(el.name) == "VC"]
+    assert vcs
+    for vc in vcs:
+        tag = vc.name[2:].lower()
+        layer, chain = (int(s) for s in tag.split("_"))
+        lb = nl.elements["lb" + tag]
+        assert vc.nodes == (naming.chain_feed(layer, chain), "0")
+        assert lb.nodes == (naming.chain_feed(layer, chain), naming.chain_node(layer, chain, 0))
+        assert float(lb.value) == pytest.approx(Design().l_tee)
+
+
 def test_rf_loops_of_the_multiplexed_arrangement_have_no_feed_choke():
     spec = tiny_spec(seed=0)
     nl, _ = compile_model(spec, arrangement="A")
