@@ -10,6 +10,7 @@ import numpy as np
 from numba import njit
 
 from . import implicit_dev as _dev
+from .band_static import refactor, resolve, symbolic
 from .mna import (
     ALL_KINDS,
     DKL,
@@ -255,6 +256,34 @@ def once_applies(sys_) -> bool:
     return bool(sys_.bilinear and not (sys_.kernel_devices and sys_.dev))
 
 
+def once_structure(a, h, theta, dio, tl, ks, seed=0):
+    """Every entry the ``MODE_TRAN`` assembly of ``a`` can make non-zero, as a boolean
+    array of the band's shape (the ``structure`` of :func:`theta_loop_dev`).
+
+    For a circuit that :func:`once_applies` to, the entries are affine in the unknowns
+    (the junctions' ``R(u) i`` is bilinear), so two assemblies at independent random
+    unknowns find every entry that is not identically zero, with probability one.
+    Not for circuits with diodes (their limiting is part of ``newton``): returns None.
+    """
+    if dio is not None:
+        return None
+    work = _work(a)
+    B, rhs = work[0], work[1]
+    n = int(a.dims[DN])
+    nd = max(int(a.kr[K_D, 1] - a.kr[K_D, 0]), 1)
+    nt = max(int(a.kr[K_T, 1] - a.kr[K_T, 0]), 1)
+    rng = np.random.default_rng(seed)
+    found = np.zeros(B.shape, dtype=np.bool_)
+    for _ in range(2):
+        xs = rng.standard_normal(n)
+        xp = rng.standard_normal(n)
+        assemble(a, B, rhs, np.int64(MODE_TRAN), 1.0, h, theta, xp, xs, np.zeros(nd),
+                 np.zeros(nd), np.zeros(nd), rng.standard_normal(nt),
+                 rng.standard_normal(nt), dio, tl, *ks)
+        found |= B != 0.0
+    return found
+
+
 def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol, abstol,
               vmax, out, op=False, notice=None, once=False):
     """Theta method on a :class:`~spinnet.engine.elaborate.System` from the operating
@@ -283,8 +312,11 @@ def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
     # None: a nonlinear circuit never takes the linear path, which is then not compiled
     lin = None if sys_.nonlinear else True
     dio, tl = presence(a)
+    ks = kinds(a)
+    structure = once_structure(a, h, theta, dio, tl, ks) if once else None
     args = (a, dv, kw, lin, dio, tl, x, 0.0, h, nsteps, theta, rec_idx, every, maxiter,
-            reltol, vntol, abstol, vmax, sys_.nonlinear, out, kinds(a), bool(op), bool(once))
+            reltol, vntol, abstol, vmax, sys_.nonlinear, out, ks, bool(op), bool(once),
+            structure)
     if notice is not None:
         notice((theta_loop_dev, args))
     return theta_loop_dev(*args)
@@ -293,7 +325,7 @@ def run_theta(sys_, x, h, nsteps, theta, rec_idx, every, maxiter, reltol, vntol,
 @njit(cache=True, nogil=True)   # nogil: the pieces of a level run on parallel threads
 def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, every, maxiter,
                    reltol, vntol, abstol, vmax, nonlinear, out, ks=ALL_KINDS, op=False,
-                   once=False):
+                   once=False, structure=None):
     """Fixed-step theta method from the operating point ``x`` (modified in place).
 
     ``dv``: device tables (``System.dev``); ``a`` must then flag the kernel junctions
@@ -314,7 +346,11 @@ def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, ev
     for a circuit whose one nonlinearity is the junctions' bilinear ``R(u) i``
     (``System.bilinear``, no kernel devices): the linearisation then leaves out only
     the product of two prediction errors, ``O(h^4)`` per step against the trapezoid's
-    ``O(h^3)``.  Records ``x[rec_idx]`` every ``every`` steps (and at step 0) into ``out``.
+    ``O(h^3)``.  ``structure``: with ``once``, the boolean band structure of the
+    matrix (:func:`once_structure`); the ``once`` steps then refactor it with the pivots
+    of the last step that pivoted (:mod:`.band_static`), and pivot afresh only where a
+    static pivot falls below its column's threshold.  Records ``x[rec_idx]`` every
+    ``every`` steps (and at step 0) into ``out``.
     """
     nd = _cnt(a, K_D)
     nt = _cnt(a, K_T)
@@ -357,6 +393,11 @@ def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, ev
     if lin is not None:
         # linear circuit: the factors of step 1, without their zeros (set at step 2)
         fac = band_compress(work[0][:0], a.dims[DKL], a.dims[DKU], work[2][:0], work[3][:0])
+    if structure is not None:
+        # once with static pivots: the operations of the last pivoting factorisation
+        sf = symbolic(structure[:0], work[2][:0], a.dims[DKL], a.dims[DKU])
+        mval = np.zeros(0)
+        have_sf = False
     for step in range(1, nsteps + 1):
         t = t0 + step * h
         if tl is not None:
@@ -383,11 +424,26 @@ def theta_loop_dev(a, dv, kw, lin, dio, tl, x, t0, h, nsteps, theta, rec_idx, ev
         if not solved and once and step > 1:
             for i in range(x.shape[0]):
                 x[i] = 2.0 * x_prev[i] - x_pp[i]
-            # nonlinear False (``not once``): newton returns after its first solve; runtime
-            # values, not literals, so that newton keeps its one compiled signature
-            code, idx = newton(a, np.int64(MODE_TRAN), t, h, theta, x_prev, x, vd, dq, dic,
-                               e1, e2, min(maxiter, 1), reltol, vntol, abstol, not once, work,
-                               dv, kw, dio, tl, ks)
+            if structure is not None:  # pruned at compile time without a structure
+                if have_sf:
+                    B, rhs = work[0], work[1]
+                    assemble(a, B, rhs, np.int64(MODE_TRAN), t, h, theta, x_prev, x, vd, dq,
+                             dic, e1, e2, dio, tl, *ks)
+                    if refactor(B, a.dims[DKL], sf, mval) < 0:
+                        resolve(B, a.dims[DKL], sf, mval, rhs)
+                        unpermute(a, rhs, x)
+                        solved = True
+            if not solved:
+                # nonlinear False (``not once``): newton returns after its first solve;
+                # runtime values, not literals, so that newton keeps one compiled signature
+                code, idx = newton(a, np.int64(MODE_TRAN), t, h, theta, x_prev, x, vd, dq,
+                                   dic, e1, e2, min(maxiter, 1), reltol, vntol, abstol,
+                                   not once, work, dv, kw, dio, tl, ks)
+                if structure is not None:
+                    if code == OK:
+                        sf = symbolic(structure, work[2], a.dims[DKL], a.dims[DKU])
+                        mval = np.zeros(sf[5].shape[0])
+                        have_sf = True
             solved = True
         if not solved:
             code, idx = newton(a, np.int64(MODE_TRAN), t, h, theta, x_prev, x, vd, dq, dic,

@@ -66,7 +66,7 @@ from .bound import bind_circuit, flat_circuit
 from .components import DRIVE, FLINE, VCCS, VCVS, Partition, constant_components, partition
 from .elaborate import QK_STNO, elaborate
 from .explicit import fline_shift
-from .implicit import dc_op, once_applies, presence, theta_loop_dev
+from .implicit import dc_op, once_applies, once_structure, presence, theta_loop_dev
 from .result import Result
 from .time_loop_shared import OK
 from .tran import (
@@ -106,18 +106,6 @@ class _Feed:
     imax: float = math.inf
     offset: int = -1          # position of its samples in the level's ``sa``
 
-    def value(self, tv: dict[str, np.ndarray], n: int) -> np.ndarray:
-        def tap(name):
-            return tv[name] if name else np.zeros(n)
-        if self.kind == DRIVE:
-            return tap(self.taps[0])
-        v = tap(self.taps[0]) - tap(self.taps[1])
-        if self.kind == VCCS:
-            return np.clip(self.gain * v, self.imin, self.imax)
-        if self.kind == VCVS:
-            return self.gain * v
-        return v
-
 
 @dataclasses.dataclass
 class _Level:
@@ -139,6 +127,12 @@ class _Level:
     # junction name -> its constant field lines ((tap a, tap b), fline row), folded into
     # its resonance at the operating point (:func:`_fold_shifts`)
     folds: dict = dataclasses.field(default_factory=dict)
+    # the band structure of its ``once`` steps (:func:`.implicit.once_structure`)
+    structure: np.ndarray | None = None
+    # its position among the levels, and where its feeds read (:func:`_feed_plan`)
+    pos: int = -1
+    feed_src: list = dataclasses.field(default_factory=list)
+    feed_ops: tuple = ()
 
 
 #: placeholder waveform of a feed (its samples are written per chunk)
@@ -591,17 +585,69 @@ def _feed_offsets(lev: _Level, n_points: int) -> None:
     s.arrays_alg = s.arrays_alg._replace(si=si, sa=sa)
 
 
-def _set_feeds(lev: _Level, tv: dict, t0: float, h: float, m: int, n_points: int) -> None:
+def _feed_plan(levels: list[_Level]) -> None:
+    """For every level, where its feeds read their taps: ``lev.feed_src`` lists, per
+    upstream level (its position), the rows of the level's tap table and the columns of
+    the upstream record that fill them; ``lev.feed_ops`` the arrays :func:`_set_feeds`
+    evaluates every feed with at once."""
+    where = {t: (li, col) for li, lev in enumerate(levels) for t, col in lev.tap_cols.items()}
+    for li, lev in enumerate(levels):
+        lev.pos = li
+        feeds = lev.feeds
+        taps = sorted({t for f in feeds for t in f.taps if t})
+        row = {t: i for i, t in enumerate(taps)}
+        src: dict[int, tuple[list, list]] = {}
+        for t in taps:
+            li, col = where[t]
+            src.setdefault(li, ([], []))
+            src[li][0].append(row[t])
+            src[li][1].append(col)
+        lev.feed_src = [(li, np.array(r, dtype=np.int64), np.array(c, dtype=np.int64))
+                        for li, (r, c) in sorted(src.items())]
+        ground = len(taps)   # an all-zero row of the table
+
+        def tap(f, k, row=row, ground=ground):
+            return row[f.taps[k]] if len(f.taps) > k and f.taps[k] else ground
+        lev.feed_ops = (len(taps),
+                        np.array([tap(f, 0) for f in feeds], dtype=np.int64),
+                        np.array([tap(f, 1) for f in feeds], dtype=np.int64),
+                        np.array([f.kind == VCCS for f in feeds], dtype=bool),
+                        np.array([f.kind == VCVS for f in feeds], dtype=bool),
+                        np.array([f.gain for f in feeds], dtype=float)[:, None],
+                        np.array([f.imin for f in feeds], dtype=float)[:, None],
+                        np.array([f.imax for f in feeds], dtype=float)[:, None])
+        offsets = np.array([f.offset for f in feeds], dtype=np.int64)
+        if len(feeds) and np.any(np.diff(offsets) != offsets[1:2] - offsets[:1]):
+            raise AssertionError("feed samples are not laid out one after the other")
+
+
+def _set_feeds(lev: _Level, outs: dict, t0: float, h: float, m: int, n_points: int) -> None:
     """Write every feed's samples at ``t0 + s h`` (s = 0..n_points-1): the values
-    recorded upstream at those times (held after the ``m + 1`` recorded ones)."""
+    recorded upstream at those times (held after the ``m + 1`` recorded ones).
+    ``outs``: per upstream level (its position), its record ``(m + 1, columns)``.
+
+    All feeds at once: a drive carries its tap (minus the all-zero ground row), the
+    others the difference of their two taps (``v(c) - v(d)``), times ``gain`` for an
+    ``E`` and clipped to ``[imin, imax]`` after it for a ``G``."""
+    if not lev.feeds:
+        return
+    n_taps, i0, i1, vccs, vcvs, gain, imin, imax = lev.feed_ops
+    table = np.zeros((n_taps + 1, m + 1))
+    for li, rows, cols in lev.feed_src:
+        table[rows] = outs[li][:m + 1, cols].T
+    v = table[i0] - table[i1]
+    if np.any(vccs):
+        v[vccs] = np.clip(gain[vccs] * v[vccs], imin[vccs], imax[vccs])
+    if np.any(vcvs):
+        v[vcvs] = gain[vcvs] * v[vcvs]
     sa = lev.sys_.arrays.sa   # shared with the kernel-flagged copy (only fx is copied)
-    for f in lev.feeds:
-        v = f.value(tv, m + 1)
-        seg = sa[f.offset:f.offset + 2 + n_points]
-        seg[0] = t0
-        seg[1] = h
-        seg[2:m + 3] = v[:m + 1]
-        seg[m + 3:] = v[m]
+    first = lev.feeds[0].offset
+    seg = sa[first:first + (2 + n_points) * len(lev.feeds)].reshape(len(lev.feeds),
+                                                                     2 + n_points)
+    seg[:, 0] = t0
+    seg[:, 1] = h
+    seg[:, 2:m + 3] = v
+    seg[:, m + 3:] = v[:, m:m + 1]
 
 
 def _hold_oscillators(s) -> int:
@@ -836,11 +882,13 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
     t_couple = 0.0
     t_int = 0.0
     tv: dict[str, np.ndarray] = {}
+    outs: dict[int, np.ndarray] = {}
+    _feed_plan(levels)
     held: list = []
-    for lev in levels:
+    for li, lev in enumerate(levels):
         s = lev.sys_
         c0 = _time.perf_counter()
-        _set_feeds(lev, tv, 0.0, h, 0, n_points)
+        _set_feeds(lev, outs, 0.0, h, 0, n_points)
         _fold_shifts(lev, tv)
         c1 = _time.perf_counter()
         x = s.x0.copy() if s.x0 is not None else np.zeros(s.n)
@@ -866,6 +914,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         lev.arrays, lev.dv, lev.kw, lev.x = a, dv, kw, x
         for t_name, i_unk in lev.tap_unknown.items():
             tv[t_name] = np.array([x[i_unk]])
+        outs[li] = x[lev.rec_idx][None, :]
         lev.rows.append(x[lev.rec_idx[:len(lev.user_cols)]][None, :].copy())
         t_couple += c1 - c0
         t_int += _time.perf_counter() - c1
@@ -886,9 +935,13 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         lin = None if s.nonlinear else True
         dio, tl = presence(lev.arrays)
         c1 = _time.perf_counter()
+        once = _once(lev)
+        if once and lev.structure is None:
+            lev.structure = once_structure(lev.arrays, h, theta, dio, tl, mna.ALL_KINDS)
         res = theta_loop_dev(lev.arrays, lev.dv, lev.kw, lin, dio, tl, lev.x, t0, h, m, theta,
                              lev.rec_idx, 1, maxiter, reltol, vntol, abstol, vmax,
-                             s.nonlinear, out, mna.ALL_KINDS, False, _once(lev))
+                             s.nonlinear, out, mna.ALL_KINDS, False, once,
+                             lev.structure if once else None)
         return res, out, _time.perf_counter() - c1
 
     try:
@@ -898,11 +951,11 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
             if s0 < hold_step:
                 m = min(m, hold_step - s0)
             t0 = s0 * h
-            chunk_tv: dict[str, np.ndarray] = {}
+            chunk_out: dict[int, np.ndarray] = {}
             for group in groups:
                 c0 = _time.perf_counter()
                 for lev in group:
-                    _set_feeds(lev, chunk_tv, t0, h, m, n_points)
+                    _set_feeds(lev, chunk_out, t0, h, m, n_points)
                 c1 = _time.perf_counter()
                 if pool is not None and len(group) > 1:
                     done = list(pool.map(integrate, group, [t0] * len(group), [m] * len(group)))
@@ -913,8 +966,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
                     lev.seconds += sec
                     if code != OK:
                         _raise(lev.sys_, code, idx, t, method)
-                    for t_name, col in lev.tap_cols.items():
-                        chunk_tv[t_name] = out[:, col].copy()
+                    chunk_out[lev.pos] = out
                     lev.rows.append(out[1:, :len(lev.user_cols)].copy())
                 t_couple += c1 - c0 + (_time.perf_counter() - c2)
                 t_int += c2 - c1
