@@ -125,6 +125,18 @@ def _element_key(el) -> str:
     return repr((el.kind, value, getattr(el, "model_type", None), mp, ip))
 
 
+def validate_elements(flat, els) -> None:
+    """Validate the device parameters of ``els``, elements of ``flat`` (whose other
+    elements were validated before), as :func:`flat_circuit` does.
+
+    Raises
+    ------
+    ParameterError
+        The first device parameter out of range, with ``.loc``.
+    """
+    _validated(flat, list(els))
+
+
 def _validated(flat, els=None) -> None:
     """Validate the device parameters of the elements (of ``flat``, or ``els`` of it) whose
     content was not seen valid before (a sweep point re-validates only the elements its

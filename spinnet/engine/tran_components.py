@@ -129,6 +129,9 @@ class _Level:
     folds: dict = dataclasses.field(default_factory=dict)
     # the band structure of its ``once`` steps (:func:`.implicit.once_structure`)
     structure: np.ndarray | None = None
+    # element index (in the bound circuit) -> position in ``flat.elements``, for the
+    # elements the level holds as they are (no coupling of their own)
+    verbatim: dict = dataclasses.field(default_factory=dict)
     # its position among the levels, and where its feeds read (:func:`_feed_plan`)
     pos: int = -1
     feed_src: list = dataclasses.field(default_factory=list)
@@ -187,6 +190,7 @@ def _plan_levels(bc, part: Partition, fold: bool = True) -> list[_Level]:
     out: list[list] = [[] for _ in range(n_lev)]
     feeds: list[list[_Feed]] = [[] for _ in range(n_lev)]
     folds: list[dict] = [{} for _ in range(n_lev)]
+    verbatim: list[dict] = [{} for _ in range(n_lev)]
     by_elem: dict[int, list] = {}
     for c in part.couplings:
         by_elem.setdefault(c.element, []).append(c)
@@ -230,6 +234,7 @@ def _plan_levels(bc, part: Partition, fold: bool = True) -> list[_Level]:
                                                      _unknown_of_net(bc, b.nodes[1]))))
             continue
         if not cs:
+            verbatim[lv][k] = len(out[lv])
             out[lv].append(el)
             continue
         c = cs[0]
@@ -264,8 +269,128 @@ def _plan_levels(bc, part: Partition, fold: bool = True) -> list[_Level]:
         nets = sorted({str(n).lower() for e in out[i] for n in e.nodes} - {"0", "gnd"})
         sub = dataclasses.replace(bc.flat, elements=out[i], nets=["0"] + nets,
                                   title=f"{bc.flat.title} [level {i}]")
-        levels.append(_Level(i, sub, feeds[i], folds=folds[i]))
+        levels.append(_Level(i, sub, feeds[i], folds=folds[i], verbatim=verbatim[i]))
     return levels
+
+
+class PlanCache:
+    """The last plan of :func:`tran_components` (levels elaborated and band-ordered),
+    reused by the next run of a circuit that differs from it only in values a level
+    takes as they are.
+
+    Pass one instance to a series of runs (``tran(..., plan_cache=cache)``), e.g. the
+    images of an evaluation.  A run compares its flat circuit with the stored one, element
+    by element: the same elements (names, kinds, nodes, models, in the same order), the
+    same nets, outputs, saves, analyses and options, and the same step, stop, seed and
+    folding.  Elements whose values differ must be ones a level holds as they are (no
+    coupling of their own) and of a kind whose values do not enter the partition or the
+    folding: ``V``/``I`` sources whose waveform keeps its kind, and oscillators
+    (``stno``).  Then only the levels holding them are elaborated again; otherwise the
+    run plans from scratch and stores its plan.  The reused plan is the one planning the
+    new circuit from scratch gives (``tests/engine/test_plan_cache.py``).
+    """
+
+    def __init__(self) -> None:
+        self._entry: tuple | None = None
+        self.hits = 0
+        self.misses = 0
+
+    def store(self, flat, key, bc, part, stage, levels: list[_Level]) -> None:
+        self._entry = (flat, key, bc, part, stage, [_copy_level(lev) for lev in levels])
+
+    def reuse(self, flat, key, tstep, tstop, seed):
+        """``(bc, part, stage, levels)`` for ``flat``, or None (see the class doc)."""
+        entry = self._entry
+        if entry is None:
+            self.misses += 1
+            return None
+        base, bkey, bc, part, stage, templates = entry
+        changed = _changed_elements(flat, base) if bkey == key else None
+        if changed is None:
+            self.misses += 1
+            return None
+        owner = {k: i for i, lev in enumerate(templates) for k in lev.verbatim}
+        if any(k not in owner for k in changed):
+            self.misses += 1
+            return None
+        redo: dict[int, list[int]] = {}
+        for k in changed:
+            redo.setdefault(owner[k], []).append(k)
+        levels = []
+        for i, tpl in enumerate(templates):
+            lev = _copy_level(tpl)
+            if i in redo:
+                els = list(tpl.flat.elements)
+                for k in redo[i]:
+                    els[tpl.verbatim[k]] = flat.elements[k]
+                lev.flat = dataclasses.replace(tpl.flat, elements=els)
+                lev.sys_ = elaborate(lev.flat, tstep=tstep, tstop=tstop, seed=seed)
+                _narrow_band(lev.sys_)
+            levels.append(lev)
+        self.hits += 1
+        return bc, part, stage, levels
+
+
+#: fields of a flat circuit a reused plan must share (``params``, the evaluated
+#: top-level parameters, are already in the element values)
+_PLAN_FIELDS = ("nets", "inputs", "outputs", "saves", "analyses", "options")
+
+
+def _changed_elements(flat, base) -> list[int] | None:
+    """Indices of the elements of ``flat`` whose values differ from ``base``'s, or None
+    when the two differ in anything else or in values :class:`PlanCache` cannot take."""
+    if any(getattr(flat, f, None) != getattr(base, f, None) for f in _PLAN_FIELDS):
+        return None
+    els, bels = flat.elements, base.elements
+    if len(els) != len(bels):
+        return None
+    changed = []
+    for k, (el, b) in enumerate(zip(els, bels, strict=True)):
+        if el is b:
+            continue
+        if (el.name != b.name or el.kind != b.kind or tuple(el.nodes) != tuple(b.nodes)
+                or el.model_type != b.model_type or el.model_name != b.model_name):
+            return None
+        if (_same(el.value, b.value) and _same(el.model_params, b.model_params)
+                and _same(el.params, b.params) and el.source == b.source):
+            continue
+        letter = str(el.kind).upper()
+        if letter in ("V", "I"):
+            if (el.source is None) != (b.source is None) or (
+                    el.source is not None and el.source.kind != b.source.kind):
+                return None
+        elif str(el.model_type or "").lower() != "stno":
+            return None
+        changed.append(k)
+    return changed
+
+
+def _same(a, b) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+                and a.shape == b.shape and bool(np.array_equal(a, b)))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _copy_level(lev: _Level) -> _Level:
+    """A level ready for a run: its plan (flat circuit, feeds, folds, elaborated system)
+    with private copies of what a run writes (the feeds' offsets, ``fx``, the device
+    tables); the run's own state starts empty."""
+    s = lev.sys_
+    c = dataclasses.replace(s)
+    fx = s.arrays.fx.copy()
+    c.arrays = s.arrays._replace(fx=fx)
+    c.arrays_alg = s.arrays_alg._replace(fx=fx)
+    c.dev = tuple(d.copy() if isinstance(d, np.ndarray) else d for d in s.dev)
+    return _Level(lev.index, lev.flat, [dataclasses.replace(f) for f in lev.feeds],
+                  sys_=c, folds=lev.folds, verbatim=lev.verbatim)
 
 
 def split_levels(part: Partition, piece: int | None = None) -> tuple[Partition, list[int]]:
@@ -729,7 +854,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
                     max_bytes: float | None = None, chunk: int = DEFAULT_CHUNK,
                     cycles: str = "merge", seed: int = 0, fold: bool = True,
                     threads: int | None = None, newton: str = "converge",
-                    hold: float = 0.0) -> Result:
+                    hold: float = 0.0, plan_cache: PlanCache | None = None) -> Result:
     """Transient by one-way-coupled components in dependency order (module docstring).
 
     Parameters are those of :func:`spinnet.engine.tran.tran` for ``method`` ``"trap"``
@@ -766,6 +891,10 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
         rest of the circuit relaxes to the state those amplitudes set; from ``hold`` on
         they follow their own dynamics.  A way to prepare an initial
         state (0, the default: no hold).  Rounded to a whole number of internal steps.
+    plan_cache : PlanCache, optional
+        Reuse the plan of the last run through the same cache where this circuit
+        differs from that one only in source and oscillator values (:class:`PlanCache`);
+        ``meta["plan_reused"]`` says whether it did.
 
     Returns
     -------
@@ -815,16 +944,27 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
     if not 0.0 <= hold < tstop:
         raise ParameterError(".tran", "hold", hold, "s", f"[0, tstop={tstop:g})")
     hold_step = int(round(hold / h))
+    # with uic the field lines start from the initial conditions, not their operating
+    # point: their shift is not constant then
+    fold = bool(fold) and not uic
+    plan_key = (float(tstep), float(tstop), int(seed), fold)
     with _gc_paused():
-        bc = bind_circuit(flat, bind_params=False)
-        part = partition(bc)
+        reused = None
+        if plan_cache is not None:
+            reused = plan_cache.reuse(flat, plan_key, tstep, tstop, seed)
+        if reused is not None:
+            bc, part, stage, levels = reused
+        else:
+            bc = bind_circuit(flat, bind_params=False)
+            part = partition(bc)
         if part.merged and cycles == "refuse":
             _refuse_cycles(bc, part)
-        part, stage = split_levels(part)
+        if reused is None:
+            part, stage = split_levels(part)
+            levels = _plan(bc, part, tstep, tstop, seed, fold=fold)
+            if plan_cache is not None:
+                plan_cache.store(flat, plan_key, bc, part, stage, levels)
         m_chunk = min(chunk, nsteps)
-        # with uic the field lines start from the initial conditions, not their
-        # operating point: their shift is not constant then
-        levels = _plan(bc, part, tstep, tstop, seed, fold=bool(fold) and not uic)
         # a restart per chunk would drop the lines' history and, under trap, the
         # junction charge current of charged diodes: such circuits run in one chunk
         if m_chunk < nsteps and any(_needs_one_chunk(lev.sys_, theta) for lev in levels):
@@ -1024,6 +1164,7 @@ def tran_components(netlist_or_flat, tstep: float, tstop: float, method: str = "
             "level_components": [len(c) for c in part.levels],
             "folded": int(sum(len(lev.folds) for lev in levels)),
             "newton": newton, "level_once": [_once(lev) for lev in levels],
+            "plan_reused": reused is not None,
             "hold_s": hold_step * h,
             "held": int(sum(np.count_nonzero(lev.sys_.qkind == QK_STNO) for lev in held))}
     return Result("tran", times[keep], signals, meta)

@@ -18,6 +18,7 @@ from spinnet.compiler import compile_model, evaluate
 from spinnet.compiler.timedomain import _dc_part, _tone, last_layer, mode_name, spot_check
 from spinnet.engine.bound import flat_circuit
 from spinnet.engine.tran import tran
+from spinnet.errors import ParameterError
 from spinnet.netlist import naming
 
 
@@ -99,12 +100,19 @@ def test_steady_start_seeds_each_oscillator_at_its_steady_amplitude(tiny):
     np.testing.assert_allclose(amp, np.maximum(np.sqrt(st.stno_p0), 1e-3))
     np.testing.assert_array_equal(filt, st.stno_current)
     assert np.any(st.stno_p0 > 0)
-    seeded = _seeded(nl, names, amp[0], filt[0])
+    flat = flat_circuit(nl, {n: float(px[0, naming.parse_pixel_input(n)]) for n in nl.inputs})
+    seeded = _seeded(flat, names, amp[0], filt[0])
     for k, name in enumerate(names):
-        el = seeded.elements[name.lower()]
+        el = seeded.element(name)
         assert float(el.params["c0"]) == amp[0, k] and float(el.params["ilp0"]) == filt[0, k]
-        assert "c0" not in nl.elements[name.lower()].params     # the original is untouched
-    assert set(seeded.elements) == set(nl.elements)
+        assert "c0" not in flat.element(name).params     # the original is untouched
+    assert [e.name for e in seeded.elements] == [e.name for e in flat.elements]
+    unchanged = {n.lower() for n in names}
+    assert all(a is b for a, b in zip(seeded.elements, flat.elements, strict=True)
+               if a.name.lower() not in unchanged)
+    # a seed out of the oscillator's range is refused, by parameter
+    with pytest.raises(ParameterError, match="c0"):
+        _seeded(flat, names[:1], [-1.0], filt[0][:1])
 
 
 def test_steady_start_is_refused_outside_the_network_mode(tiny):
