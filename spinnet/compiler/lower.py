@@ -74,6 +74,16 @@ def _sdr_model(nl: Netlist, l: int, lay, d: Design) -> str:
     return name
 
 
+#: the chain feed's choke ``LB`` in units of the read-out's choke ``LT`` (local-lines).
+#: The harmonics it leaves to circulate fall with its reactance at twice the tone and
+#: cross zero near 2 ``LT`` (16 coherent junctions, % of ``n K P`` left at alpha 0.1 /
+#: 0.2 / 0.3: 0.024 / -0.67 / -2.5 with ``LT``, 0.07 / -0.03 / -0.32 with 2 ``LT``).
+#: With the chain's resistance and ``CT + CD`` the feed loop is then damped at 1/2 and
+#: decays at ``1/(2 tau)``; 4 ``LT`` rings longer than the network's 9 ``tau`` of settling
+#: (docs/compiler.md, "Chain feed").
+FEED_CHOKE = 2.0
+
+
 def _chain_head(nl: Netlist, l: int, j: int, lay, choke: float | None = None) -> str:
     """First node of chain ``j`` of layer ``l``: held at the activation's bias voltage by a
     DC source in hidden layers, ground in the last layer (its outputs are chain ends).
@@ -179,7 +189,7 @@ def lower_parallel_b(spec: NetSpec, draw: list[dict] | None = None,
             qd = q if (real is not None and real["fr"].shape[0] > 1) else 0
             for co in range(lay.c_out):
                 j = q * lay.c_out + co
-                node = _chain_head(nl, l, j, lay, choke=ro["l_tee"])
+                node = _chain_head(nl, l, j, lay, choke=FEED_CHOKE * ro["l_tee"])
                 for t in range(ntap):
                     i_in = int(idx[q, t])
                     ia, ib = lines.segment(naming.input_line(l, i_in))
