@@ -243,13 +243,16 @@ def flat_circuit(netlist_or_flat, bindings: dict | None = None, *, uic: bool = F
     return flat
 
 
-def _same(a, b) -> bool:
+def same_value(a, b) -> bool:
+    """Whether two parameter values (numbers, strings, dicts of them, arrays) are equal:
+    arrays by shape and content, dicts key by key."""
     if a is b:
         return True
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return False
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+                and a.shape == b.shape and bool(np.array_equal(a, b)))
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
     try:
         return bool(a == b)
     except (TypeError, ValueError):
@@ -265,9 +268,9 @@ def _moved(el, el0) -> bool:
                     and el.value == el0.value and el.model_params == el0.model_params
                     and el.params == el0.params)
     except (TypeError, ValueError):
-        return not (_same(el.value, el0.value)
-                    and _same(el.model_params or {}, el0.model_params or {})
-                    and _same(el.params or {}, el0.params or {}))
+        return not (same_value(el.value, el0.value)
+                    and same_value(el.model_params or {}, el0.model_params or {})
+                    and same_value(el.params or {}, el0.params or {}))
 
 
 def flat_circuits(netlist, bindings_seq, *, uic: bool = False):

@@ -62,7 +62,7 @@ from ..errors import NetlistError, ParameterError, SimulationError
 from ..netlist.flatten import FlatElement, FlatWaveform
 from . import implicit_dev as _dev
 from . import mna
-from .bound import bind_circuit, flat_circuit
+from .bound import bind_circuit, flat_circuit, same_value
 from .components import DRIVE, FLINE, VCCS, VCVS, Partition, constant_components, partition
 from .elaborate import QK_STNO, elaborate
 from .explicit import fline_shift
@@ -278,8 +278,8 @@ class PlanCache:
     reused by the next run of a circuit that differs from it only in values a level
     takes as they are.
 
-    Pass one instance to a series of runs (``tran(..., plan_cache=cache)``), e.g. the
-    images of an evaluation.  A run compares its flat circuit with the stored one, element
+    Pass one instance to a series of runs (``tran_components(..., plan_cache=cache)``),
+    e.g. the images of an evaluation.  A run compares its flat circuit with the stored one, element
     by element: the same elements (names, kinds, nodes, models, in the same order), the
     same nets, outputs, saves, analyses and options, and the same step, stop, seed and
     folding.  Elements whose values differ must be ones a level holds as they are (no
@@ -351,8 +351,8 @@ def _changed_elements(flat, base) -> list[int] | None:
         if (el.name != b.name or el.kind != b.kind or tuple(el.nodes) != tuple(b.nodes)
                 or el.model_type != b.model_type or el.model_name != b.model_name):
             return None
-        if (_same(el.value, b.value) and _same(el.model_params, b.model_params)
-                and _same(el.params, b.params) and el.source == b.source):
+        if (same_value(el.value, b.value) and same_value(el.model_params, b.model_params)
+                and same_value(el.params, b.params) and el.source == b.source):
             continue
         letter = str(el.kind).upper()
         if letter in ("V", "I"):
@@ -363,20 +363,6 @@ def _changed_elements(flat, base) -> list[int] | None:
             return None
         changed.append(k)
     return changed
-
-
-def _same(a, b) -> bool:
-    if a is b:
-        return True
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
-                and a.shape == b.shape and bool(np.array_equal(a, b)))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
 
 
 def _copy_level(lev: _Level) -> _Level:
@@ -723,12 +709,12 @@ def _feed_plan(levels: list[_Level]) -> None:
         row = {t: i for i, t in enumerate(taps)}
         src: dict[int, tuple[list, list]] = {}
         for t in taps:
-            li, col = where[t]
-            src.setdefault(li, ([], []))
-            src[li][0].append(row[t])
-            src[li][1].append(col)
-        lev.feed_src = [(li, np.array(r, dtype=np.int64), np.array(c, dtype=np.int64))
-                        for li, (r, c) in sorted(src.items())]
+            up, col = where[t]
+            src.setdefault(up, ([], []))
+            src[up][0].append(row[t])
+            src[up][1].append(col)
+        lev.feed_src = [(up, np.array(r, dtype=np.int64), np.array(c, dtype=np.int64))
+                        for up, (r, c) in sorted(src.items())]
         ground = len(taps)   # an all-zero row of the table
 
         def tap(f, k, row=row, ground=ground):
@@ -741,8 +727,9 @@ def _feed_plan(levels: list[_Level]) -> None:
                         np.array([f.gain for f in feeds], dtype=float)[:, None],
                         np.array([f.imin for f in feeds], dtype=float)[:, None],
                         np.array([f.imax for f in feeds], dtype=float)[:, None])
+        # _set_feeds writes the samples as one block: _feed_offsets lays them out so
         offsets = np.array([f.offset for f in feeds], dtype=np.int64)
-        if len(feeds) and np.any(np.diff(offsets) != offsets[1:2] - offsets[:1]):
+        if len(feeds) > 1 and np.any(np.diff(offsets) != offsets[1] - offsets[0]):
             raise AssertionError("feed samples are not laid out one after the other")
 
 
